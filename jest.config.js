@@ -1,0 +1,10 @@
+/** Jest: @swc/jest strips types (type-checking is `tsc --noEmit`, run first by `npm test`). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  // Only *.test.ts are tests; helpers and fixtures under __tests__/ are not.
+  testMatch: ['**/__tests__/**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/__tests__/setup-env.js'],
+};

@@ -1,0 +1,282 @@
+/**
+ * Reads a fleet file into the one typed config model. Everything that can be checked without AWS is
+ * checked here, every problem is collected, and nothing is built unless the whole file is valid.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { X509Certificate } from 'crypto';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
+import { closestKey, FleetValidationError, joinPath, Problem } from './problems';
+import { cidrsOverlap, parseCidr } from './cidr';
+import { defaultCacheParameterPath, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
+import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
+
+export interface TrustedCertificate {
+  /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
+  readonly name: string;
+  readonly file: string;
+  readonly pem: string;
+}
+
+export interface ImageCache extends ImageCacheSpec {
+  readonly name: string;
+  readonly parameterPath: string;
+  /** Bottlerocket variant version to build on (explicit, or the highest among clusters using the cache). */
+  readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
+  /** Every region that holds a copy: the home region first, then the replicas. */
+  readonly regions: readonly string[];
+}
+
+export interface NodePool extends NodePoolSpec {
+  readonly name: string;
+  readonly instanceCategories: string[];
+  readonly dataVolumeGiB: number;
+}
+
+export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
+  readonly name: string;
+  readonly trustedCertificates: readonly TrustedCertificate[];
+  readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools'> & { readonly nodePools: readonly NodePool[] };
+}
+
+export interface Fleet {
+  readonly file: string;
+  readonly backend: FleetSpec['backend'];
+  readonly tags: Record<string, string>;
+  readonly imageCaches: readonly ImageCache[];
+  readonly clusters: readonly Cluster[];
+  /** Things that are valid but deserve attention (printed by synth), e.g. cgroup v1. */
+  readonly warnings: readonly Problem[];
+}
+
+/** Reads the fleet file named by FLEET_FILE (or ./fleet.yaml) — the only place that reads the environment. */
+export function fleetFileFromEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return path.resolve(cwd, env.FLEET_FILE || 'fleet.yaml');
+}
+
+export function loadFleet(file: string): Fleet {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FleetValidationError(file, [{ path: '', message: `cannot read the fleet file (${(e as Error).message})`, fix: 'create it, or point FLEET_FILE at an existing file' }]);
+  }
+  return parseFleet(text, file);
+}
+
+/** Parses and validates fleet YAML text; certificate paths resolve against the file's folder. */
+export function parseFleet(text: string, file: string): Fleet {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new FleetValidationError(file, doc.errors.map((e) => ({
+      path: '',
+      message: `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`,
+      fix: e.code === 'DUPLICATE_KEY' ? 'each name may appear once: rename or remove the duplicate' : 'fix the YAML syntax at that line',
+    })));
+  }
+  const parsed = fleetSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new FleetValidationError(file, parsed.error.issues.flatMap(schemaProblems));
+  const spec = parsed.data;
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings));
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters));
+  checkFleet(clusters, imageCaches, problems, warnings);
+  if (problems.length > 0) throw new FleetValidationError(file, problems);
+  return { file, backend: spec.backend, tags: spec.tags, imageCaches, clusters, warnings };
+}
+
+/** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
+function schemaProblems(issue: z.core.$ZodIssue): Problem[] {
+  const at = joinPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const guess = closestKey(key, known);
+      return {
+        path: at === '' ? key : `${at}.${key}`,
+        message: 'unknown key',
+        fix: guess ? `did you mean "${guess}"?` : `remove it; allowed keys here: ${known.join(', ')}`,
+      };
+    });
+  }
+  if (issue.code === 'invalid_union' && (issue.path.at(-1) === 'vpc')) {
+    return [{ path: at, message: 'must be either {cidr, azCount?, singleNatGateway?} for a new VPC or {vpcId, privateSubnetIds} for an existing one', fix: 'use exactly one of the two forms' }];
+  }
+  if (issue.code === 'invalid_union') {
+    return [{ path: at, message: issue.message, fix: 'see fleet.schema.json for the allowed forms' }];
+  }
+  return [{ path: at, message: issue.message.replace(/^Invalid input: /, ''), fix: fixFor(issue) }];
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value' && 'values' in issue) return `use one of: ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_type') return `give a value of type ${issue.expected}`;
+  if (issue.code === 'too_small' || issue.code === 'too_big') return 'change the value to fit the allowed range';
+  return 'see fleet.schema.json for the allowed values';
+}
+
+/** Allowed keys of the object schema at a path (for typo suggestions). */
+function knownKeysAt(issuePath: readonly PropertyKey[]): string[] {
+  // Walk the zod schema along the path; records and unions are stepped through.
+  let node: unknown = fleetSchema;
+  for (const key of issuePath) {
+    node = step(node, key);
+    if (!node) return [];
+  }
+  return Object.keys(shapeOf(node) ?? {});
+}
+
+function unwrap(node: any): any {
+  while (node?._zod?.def && ['default', 'optional', 'prefault', 'nullable'].includes(node._zod.def.type)) node = node._zod.def.innerType;
+  return node;
+}
+function shapeOf(node: any): Record<string, unknown> | undefined {
+  node = unwrap(node);
+  if (node?._zod?.def?.type === 'object') return node._zod.def.shape;
+  return undefined;
+}
+function step(node: any, key: PropertyKey): any {
+  node = unwrap(node);
+  const def = node?._zod?.def;
+  if (!def) return undefined;
+  if (def.type === 'object') return def.shape[key as string];
+  if (def.type === 'record') return def.valueType;
+  if (def.type === 'array') return def.element;
+  if (def.type === 'union') return def.options.map((o: any) => step(o, key)).find(Boolean);
+  return undefined;
+}
+
+function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[]): Cluster {
+  const at = `clusters.${name}`;
+  const { systemNodeGroup: g } = c;
+  if (g.minSize > g.maxSize) problems.push({ path: `${at}.systemNodeGroup.minSize`, message: `must not exceed maxSize (${g.maxSize})`, fix: `lower minSize to at most ${g.maxSize} or raise maxSize` });
+  if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
+    problems.push({ path: `${at}.systemNodeGroup.desiredSize`, message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`, fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` });
+  }
+  if ('cidr' in c.vpc) {
+    const cidr = parseCidr(c.vpc.cidr);
+    if (!cidr) problems.push({ path: `${at}.vpc.cidr`, message: `"${c.vpc.cidr}" is not an IPv4 network in CIDR form`, fix: 'use a network address and prefix such as 10.0.0.0/16 (no host bits set)' });
+    else if (cidr.prefix < 16 || cidr.prefix > 22) problems.push({ path: `${at}.vpc.cidr`, message: `prefix /${cidr.prefix} is outside /16../22`, fix: 'AWS allows VPCs of /16 to /28; nodes and pods need room, so use /16 to /22' });
+  }
+  const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems);
+  checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
+  checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
+  checkSettings(g.settings, 'eks-managed-node-group', `${at}.systemNodeGroup.settings`, problems);
+  const nodePools = Object.entries(c.karpenter?.nodePools ?? {}).map(([poolName, p]): NodePool => {
+    checkSettings(p.settings, 'karpenter', `${at}.karpenter.nodePools.${poolName}.settings`, problems);
+    if (p.cgroupVersion === 'v1') {
+      warnings.push({ path: `${at}.karpenter.nodePools.${poolName}.cgroupVersion`, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
+    }
+    return { ...p, name: poolName, instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
+  });
+  return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
+}
+
+function checkSettings(settings: BottlerocketSettings | undefined, provisioner: NodeProvisioner, at: string, problems: Problem[]): void {
+  if (!settings) return;
+  for (const p of validateSettings(settings, provisioner)) {
+    problems.push({ path: `${at}.${p.key.replace(/^settings\./, '')}`, message: p.message, fix: p.fix });
+  }
+}
+
+function loadCertificates(files: readonly string[], baseDir: string, at: string, problems: Problem[]): TrustedCertificate[] {
+  const seen = new Map<string, number>();
+  return files.flatMap((file, i): TrustedCertificate[] => {
+    const full = path.resolve(baseDir, file);
+    const name = path.basename(file).replace(/\.(pem|crt|cer)$/i, '').toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    if (seen.has(name)) {
+      problems.push({ path: `${at}[${i}]`, message: `certificate name "${name}" is already used by ${at}[${seen.get(name)}]`, fix: 'rename one of the files: the file name becomes settings.pki.<name>' });
+      return [];
+    }
+    seen.set(name, i);
+    let pem: string;
+    try {
+      pem = fs.readFileSync(full, 'utf8');
+    } catch {
+      problems.push({ path: `${at}[${i}]`, message: `certificate file ${file} not found (looked at ${full})`, fix: 'paths are relative to the fleet file; check the path' });
+      return [];
+    }
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const bad = blocks.length === 0 ? 'holds no PEM certificate block' : blocks.map((b) => { try { new X509Certificate(b); return undefined; } catch (e) { return `has a certificate that does not parse as X.509 (${(e as Error).message})`; } }).find(Boolean);
+    if (bad) {
+      problems.push({ path: `${at}[${i}]`, message: `${file} ${bad}`, fix: 'give a PEM file with one or more "-----BEGIN CERTIFICATE-----" blocks (not DER, not a private key)' });
+      return [];
+    }
+    return [{ name, file, pem: blocks.join('\n') + '\n' }];
+  });
+}
+
+function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[]): ImageCache {
+  const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
+  const highest = users.map((u) => u.kubernetesVersion).sort((a, b) => SUPPORTED_KUBERNETES_VERSIONS.indexOf(a) - SUPPORTED_KUBERNETES_VERSIONS.indexOf(b)).at(-1);
+  return {
+    ...c,
+    name,
+    parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
+    kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
+    regions: [c.homeRegion, ...c.replicaRegions],
+  };
+}
+
+/** Checks that span several entries: overlaps, references between clusters and caches. */
+function checkFleet(clusters: readonly Cluster[], caches: readonly ImageCache[], problems: Problem[], warnings: Problem[]): void {
+  const newVpcs = clusters.flatMap((c) => ('cidr' in c.vpc ? [{ name: c.name, text: c.vpc.cidr, cidr: parseCidr(c.vpc.cidr) }] : []));
+  newVpcs.forEach((a, i) => newVpcs.slice(i + 1).forEach((b) => {
+    if (a.cidr && b.cidr && cidrsOverlap(a.cidr, b.cidr)) {
+      problems.push({ path: `clusters.${b.name}.vpc.cidr`, message: `${b.text} overlaps ${a.text} of cluster ${a.name}`, fix: 'give each cluster its own address range, so the VPCs can be peered or joined by a transit gateway' });
+    }
+  }));
+  const cacheByName = new Map(caches.map((c) => [c.name, c]));
+  const paths = new Map<string, string>();
+  for (const cache of caches) {
+    const at = `imageCaches.${cache.name}`;
+    if (cache.replicaRegions.includes(cache.homeRegion)) problems.push({ path: `${at}.replicaRegions`, message: `lists the home region ${cache.homeRegion}`, fix: 'remove the home region from replicaRegions' });
+    if (new Set(cache.replicaRegions).size !== cache.replicaRegions.length) problems.push({ path: `${at}.replicaRegions`, message: 'lists a region twice', fix: 'list each region once' });
+    for (const r of [...Object.keys(cache.fastSnapshotRestoreAzs), ...Object.keys(cache.kmsKeyIds)]) {
+      if (!cache.regions.includes(r)) problems.push({ path: at, message: `names region ${r}, which holds no copy of the cache`, fix: `add ${r} to replicaRegions or remove it` });
+    }
+    for (const [r, azs] of Object.entries(cache.fastSnapshotRestoreAzs)) {
+      for (const az of azs) if (!az.startsWith(r)) problems.push({ path: `${at}.fastSnapshotRestoreAzs.${r}`, message: `${az} is not in ${r}`, fix: `use availability zones of ${r}` });
+    }
+    const other = paths.get(cache.parameterPath);
+    if (other) problems.push({ path: `${at}.parameterPath`, message: `${cache.parameterPath} is also used by cache ${other}`, fix: 'give each cache its own parameter path' });
+    paths.set(cache.parameterPath, cache.name);
+    if (!cache.built) warnings.push({ path: `${at}.built`, message: `cache ${cache.name} is marked not built: its pools get an empty data volume and pull images at boot`, fix: `run "npm run cache -- build ${cache.name}", then remove built: false` });
+  }
+  for (const cluster of clusters) {
+    for (const pool of cluster.karpenter?.nodePools ?? []) {
+      checkPoolCache(cluster, pool, pool.imageCache === undefined ? undefined : cacheByName.get(pool.imageCache), caches, problems);
+    }
+  }
+}
+
+const KARPENTER_ARCH = { x86_64: 'amd64', arm64: 'arm64' } as const;
+
+function checkPoolCache(cluster: Cluster, pool: NodePool, cache: ImageCache | undefined, caches: readonly ImageCache[], problems: Problem[]): void {
+  const at = `clusters.${cluster.name}.karpenter.nodePools.${pool.name}`;
+  if (pool.dataVolume.initializationRateMiBps !== undefined && pool.imageCache === undefined) {
+    problems.push({ path: `${at}.dataVolume.initializationRateMiBps`, message: 'applies only to a volume restored from a snapshot, and this pool has no imageCache', fix: 'add an imageCache or remove initializationRateMiBps' });
+  }
+  if (pool.imageCache === undefined) return;
+  if (!cache) {
+    const guess = closestKey(pool.imageCache, caches.map((c) => c.name));
+    problems.push({ path: `${at}.imageCache`, message: `unknown image cache "${pool.imageCache}"`, fix: guess ? `did you mean "${guess}"?` : `define it under imageCaches (known: ${caches.map((c) => c.name).join(', ') || 'none'})` });
+    return;
+  }
+  const cacheArch = KARPENTER_ARCH[cache.arch];
+  if (pool.arch.some((a) => a !== cacheArch)) {
+    problems.push({ path: `${at}.arch`, message: `[${pool.arch.join(', ')}] does not match cache ${cache.name}, which is built for ${cache.arch} (${cacheArch})`, fix: `set arch: [${cacheArch}] or use a cache built for the pool's architecture` });
+  }
+  if (pool.gpu !== (cache.variant === 'gpu')) {
+    problems.push({ path: `${at}.imageCache`, message: `a ${pool.gpu ? 'GPU' : 'CPU'} pool cannot use the ${cache.variant.toUpperCase()} cache ${cache.name}`, fix: `use a cache with variant: ${pool.gpu ? 'gpu' : 'cpu'}` });
+  }
+  if (pool.dataVolumeGiB < cache.dataVolumeGiB) {
+    problems.push({ path: `${at}.dataVolumeGiB`, message: `${pool.dataVolumeGiB} GiB is smaller than the snapshot of cache ${cache.name} (${cache.dataVolumeGiB} GiB)`, fix: `set dataVolumeGiB to at least ${cache.dataVolumeGiB}` });
+  }
+  if (!cache.regions.includes(cluster.region)) {
+    problems.push({ path: `${at}.imageCache`, message: `cache ${cache.name} has no copy in ${cluster.region} (it lives in ${cache.regions.join(', ')})`, fix: `add ${cluster.region} to imageCaches.${cache.name}.replicaRegions` });
+  }
+}

@@ -1,0 +1,7 @@
+/** A Kubernetes object as the stacks emit it (rendered to YAML for kubectl_manifest). */
+export interface KubernetesManifest {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly [field: string]: unknown;
+}

@@ -1,0 +1,65 @@
+/**
+ * The base of every stack: the chosen backend and the fleet's tags. Stacks extend it and only compose
+ * constructs; nothing here knows about clusters or caches.
+ */
+import { Construct } from 'constructs';
+import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import type { BackendSpec } from '../fleet/schema';
+
+export interface FleetStackProps {
+  /** Where state lives; one state (workspace or key) per stack. */
+  readonly backend: BackendSpec;
+  /** Tags merged into every taggable AWS resource through the providers' default_tags. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export class FleetStack extends TerraformStack {
+  readonly tags: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, readonly stackName: string, props: FleetStackProps) {
+    super(scope, stackName);
+    this.tags = { ...props.tags, 'bottlerocket-fleet:stack': stackName, 'managed-by': 'cdktf' };
+    configureBackend(this, stackName, props.backend);
+  }
+
+  /**
+   * An AWS provider for a region with the stack's default tags. The first one is the default provider;
+   * pass `alias` for further regions (e.g. replica regions).
+   */
+  awsProvider(region: string, alias?: string): AwsProvider {
+    return new AwsProvider(this, alias ? `aws-${alias}` : 'aws', {
+      region,
+      alias,
+      defaultTags: [{ tags: { ...this.tags } }],
+    });
+  }
+}
+
+export function configureBackend(stack: TerraformStack, stackName: string, backend: BackendSpec): void {
+  switch (backend.type) {
+    case 'local':
+      new LocalBackend(stack, { path: `${backend.directory ?? '.'}/terraform.${stackName}.tfstate` });
+      return;
+    case 'cloud':
+      // One Terraform Cloud workspace per stack, so each stack plans and applies on its own.
+      new CloudBackend(stack, {
+        hostname: backend.hostname,
+        organization: backend.organization,
+        workspaces: new NamedCloudWorkspace(`${backend.workspacePrefix}${stackName}`),
+      });
+      return;
+    case 's3': {
+      const s3 = new S3Backend(stack, {
+        bucket: backend.bucket,
+        region: backend.region,
+        key: `${backend.keyPrefix.replace(/\/+$/, '')}/${stackName}.tfstate`,
+        encrypt: true,
+        dynamodbTable: backend.dynamodbTable,
+      });
+      // Terraform >= 1.10 locks with a lock file in the bucket; a DynamoDB table is only for legacy setups.
+      if (!backend.dynamodbTable) s3.addOverride('use_lockfile', true);
+      return;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Builds the cdktf App from a validated fleet: one stack per cluster, per Karpenter installation,
+ * per image-cache builder region and per image cache. Only composition happens here.
+ */
+import { App } from 'cdktf';
+import type { Fleet } from '../modules/fleet/load';
+import { ClusterStack } from './cluster-stack';
+
+export interface BuildAppOptions {
+  /** Output directory; default: cdktf's (cdktf.out, or what the CLI passes in CDKTF_OUTDIR). */
+  readonly outdir?: string;
+}
+
+export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
+  const app = new App({ outdir: options.outdir, skipValidation: false });
+  const common = { backend: fleet.backend, tags: fleet.tags };
+  for (const cluster of fleet.clusters) {
+    new ClusterStack(app, `${cluster.name}-cluster`, { ...common, cluster });
+  }
+  return app;
+}
