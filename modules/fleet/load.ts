@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { X509Certificate } from 'crypto';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
 import { closestKey, FleetValidationError, joinPath, Problem } from './problems';
@@ -68,16 +68,18 @@ export function loadFleet(file: string): Fleet {
 
 /** Parses and validates fleet YAML text; certificate paths resolve against the file's folder. */
 export function parseFleet(text: string, file: string): Fleet {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     throw new FleetValidationError(file, doc.errors.map((e) => ({
       path: '',
-      message: `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`,
+      message: `YAML syntax error at line ${lineCounter.linePos(e.pos[0]).line}, column ${lineCounter.linePos(e.pos[0]).col}: ${e.message.split('\n')[0]}`,
       fix: e.code === 'DUPLICATE_KEY' ? 'each name may appear once: rename or remove the duplicate' : 'fix the YAML syntax at that line',
     })));
   }
-  const parsed = fleetSchema.safeParse(doc.toJS());
-  if (!parsed.success) throw new FleetValidationError(file, parsed.error.issues.flatMap(schemaProblems));
+  const raw: unknown = doc.toJS();
+  const parsed = fleetSchema.safeParse(raw);
+  if (!parsed.success) throw new FleetValidationError(file, parsed.error.issues.flatMap((i) => schemaProblems(i, raw)));
   const spec = parsed.data;
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -89,11 +91,22 @@ export function parseFleet(text: string, file: string): Fleet {
 }
 
 /** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
-function schemaProblems(issue: z.core.$ZodIssue): Problem[] {
+function schemaProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
   const at = joinPath(issue.path);
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'vpc') {
+    // Report the problems of the form the user meant: an existing VPC when vpcId/privateSubnetIds is given.
+    const input = issue.path.reduce<any>((node, key) => node?.[key as string], raw);
+    if (input && typeof input === 'object' && !Array.isArray(input) && Object.keys(input).length > 0) {
+      const existing = 'vpcId' in input || 'privateSubnetIds' in input;
+      return issue.errors[existing ? 1 : 0].flatMap((i) => schemaProblems({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, raw));
+    }
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((key) => {
+      if (known.includes(key)) {
+        return { path: at === '' ? key : `${at}.${key}`, message: 'belongs to the other form of this setting and cannot be combined with the keys beside it', fix: 'use one form only (see fleet.schema.json)' };
+      }
       const guess = closestKey(key, known);
       return {
         path: at === '' ? key : `${at}.${key}`,
@@ -108,7 +121,8 @@ function schemaProblems(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'invalid_union') {
     return [{ path: at, message: issue.message, fix: 'see fleet.schema.json for the allowed forms' }];
   }
-  return [{ path: at, message: issue.message.replace(/^Invalid input: /, ''), fix: fixFor(issue) }];
+  const customFix = issue.code === 'custom' ? (issue.params as { fix?: string } | undefined)?.fix : undefined;
+  return [{ path: at, message: issue.message.replace(/^Invalid input: /, ''), fix: customFix ?? fixFor(issue) }];
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {
@@ -126,7 +140,8 @@ function knownKeysAt(issuePath: readonly PropertyKey[]): string[] {
     node = step(node, key);
     if (!node) return [];
   }
-  return Object.keys(shapeOf(node) ?? {});
+  const options: unknown[] = unwrap(node)?._zod?.def?.type === 'union' ? unwrap(node)._zod.def.options : [node];
+  return [...new Set(options.flatMap((o) => Object.keys(shapeOf(o) ?? {})))];
 }
 
 function unwrap(node: any): any {
@@ -152,15 +167,6 @@ function step(node: any, key: PropertyKey): any {
 function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[]): Cluster {
   const at = `clusters.${name}`;
   const { systemNodeGroup: g } = c;
-  if (g.minSize > g.maxSize) problems.push({ path: `${at}.systemNodeGroup.minSize`, message: `must not exceed maxSize (${g.maxSize})`, fix: `lower minSize to at most ${g.maxSize} or raise maxSize` });
-  if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
-    problems.push({ path: `${at}.systemNodeGroup.desiredSize`, message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`, fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` });
-  }
-  if ('cidr' in c.vpc) {
-    const cidr = parseCidr(c.vpc.cidr);
-    if (!cidr) problems.push({ path: `${at}.vpc.cidr`, message: `"${c.vpc.cidr}" is not an IPv4 network in CIDR form`, fix: 'use a network address and prefix such as 10.0.0.0/16 (no host bits set)' });
-    else if (cidr.prefix < 16 || cidr.prefix > 22) problems.push({ path: `${at}.vpc.cidr`, message: `prefix /${cidr.prefix} is outside /16../22`, fix: 'AWS allows VPCs of /16 to /28; nodes and pods need room, so use /16 to /22' });
-  }
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);

@@ -4,6 +4,7 @@
  * Objects are strict so a typo is an error, not a silently ignored key.
  */
 import { z } from 'zod';
+import { parseCidr } from './cidr';
 import { AWS_REGIONS, DEFAULT_KARPENTER_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 
 /** Names that become Terraform stack names, construct IDs and AWS resource names. */
@@ -82,6 +83,14 @@ const systemNodeGroup = z.strictObject({
   dataVolumeGiB: z.number().int().min(20).max(16384).default(50),
   adminContainer: z.boolean().default(false).describe('Enable the Bottlerocket admin host container (off by default; prefer kubectl debug)'),
   settings: bottlerocketSettings.optional(),
+}).check((ctx) => {
+  const g = ctx.value;
+  if (g.minSize > g.maxSize) {
+    ctx.issues.push({ code: 'custom', input: g.minSize, path: ['minSize'], message: `must not exceed maxSize (${g.maxSize})`, params: { fix: `lower minSize to at most ${g.maxSize} or raise maxSize` } });
+  }
+  if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
+    ctx.issues.push({ code: 'custom', input: g.desiredSize, path: ['desiredSize'], message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`, params: { fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` } });
+  }
 });
 
 const taint = z.strictObject({
@@ -137,9 +146,19 @@ const karpenter = z.strictObject({
   nodePools: z.record(name, nodePool).default({}),
 });
 
+/** A new VPC's range: a network address (no host bits) of /16 to /22. */
+const vpcCidr = z.string().check((ctx) => {
+  const cidr = parseCidr(ctx.value);
+  if (!cidr) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: `"${ctx.value}" is not an IPv4 network in CIDR form`, params: { fix: 'use a network address and prefix such as 10.0.0.0/16 (no host bits set)' } });
+  } else if (cidr.prefix < 16 || cidr.prefix > 22) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: `prefix /${cidr.prefix} is outside /16../22`, params: { fix: 'AWS allows VPCs of /16 to /28; nodes and pods need room, so use /16 to /22' } });
+  }
+});
+
 const vpc = z.union([
   z.strictObject({
-    cidr: z.string(),
+    cidr: vpcCidr,
     azCount: z.number().int().min(2).max(4).default(3),
     singleNatGateway: z.boolean().default(false).describe('One NAT gateway instead of one per AZ (cheaper, not zone-resilient)'),
   }),

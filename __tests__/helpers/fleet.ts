@@ -1,0 +1,74 @@
+/** Test helpers: build fleets from objects or files, collect problems, synthesize stacks. */
+import * as path from 'path';
+import * as fs from 'fs';
+import * as os from 'os';
+import { stringify } from 'yaml';
+import { Testing, TerraformStack } from 'cdktf';
+import { Fleet, loadFleet, parseFleet } from '../../modules/fleet/load';
+import { FleetValidationError, Problem } from '../../modules/fleet/problems';
+import { buildApp } from '../../stacks/app';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const DEFAULT_FLEET = path.join(PROJECT_ROOT, 'fleet.yaml');
+export const MULTI_REGION_FLEET = path.join(PROJECT_ROOT, 'examples', 'multi-region', 'fleet.yaml');
+
+/** A small valid fleet (plain object) that tests change one key at a time. */
+export function validFleet(): any {
+  return {
+    imageCaches: {
+      general: { variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', replicaRegions: ['us-east-1'], dataVolumeGiB: 100, images: ['public.ecr.aws/docker/library/nginx:1.27'] },
+      gpu: { variant: 'gpu', arch: 'x86_64', homeRegion: 'us-west-2', dataVolumeGiB: 200, images: ['nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04'] },
+    },
+    clusters: {
+      'my-cluster': {
+        region: 'us-west-2',
+        kubernetesVersion: '1.31',
+        vpc: { cidr: '10.0.0.0/16', azCount: 3 },
+        endpointPublicAccess: true,
+        trustedCertificates: ['certs/corp-ca.pem'],
+        systemNodeGroup: { arch: 'x86_64', instanceTypes: ['m6i.xlarge'], minSize: 2, maxSize: 4, desiredSize: 2 },
+        karpenter: {
+          nodePools: {
+            default: { imageCache: 'general', dataVolumeGiB: 100 },
+            gpu: { imageCache: 'gpu', gpu: true, dataVolumeGiB: 200 },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Parses a fleet object as if it were fleet.yaml in the project root (certificate paths resolve there). */
+export function fleetFrom(obj: unknown): Fleet {
+  return parseFleet(stringify(obj), DEFAULT_FLEET);
+}
+
+/** The problems a fleet text has (fails the test when it has none). */
+export function problemsOfText(text: string): Problem[] {
+  try {
+    parseFleet(text, DEFAULT_FLEET);
+  } catch (e) {
+    if (e instanceof FleetValidationError) return [...e.problems];
+    throw e;
+  }
+  throw new Error('expected the fleet to be rejected, but it was accepted');
+}
+
+export function problemsOf(obj: unknown): Problem[] {
+  return problemsOfText(stringify(obj));
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name. */
+export function synthFleet(fleet: Fleet): Record<string, any> {
+  const app = buildApp(fleet, { outdir: tempDir('fleet-synth-') });
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
+  return Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s, true))]));
+}
+
+export function synthFleetFile(file: string): Record<string, any> {
+  return synthFleet(loadFleet(file));
+}

@@ -1,0 +1,137 @@
+/**
+ * terraform-aws-modules/eks/aws v20 as a typed construct: camelCase props for the inputs this project
+ * uses, emitted as the module's snake_case variables and checked against
+ * contracts/terraform-aws-eks-v20-interface.json at synth time.
+ */
+import { Construct } from 'constructs';
+import { Token } from 'cdktf';
+import { compact, TypedModule } from '../terraform/typed-module';
+import { checkNodeGroupInputs, eksModuleContract } from '../contracts/terraform-interface';
+
+/** `~> 20.0` resolves to 20.37.2, the last 20.x and the version of the interface in contracts/. */
+export const EKS_MODULE = { source: 'terraform-aws-modules/eks/aws', version: '~> 20.0' } as const;
+
+export interface EbsVolume {
+  readonly deviceName: string;
+  readonly sizeGiB: number;
+  /** @default 'gp3' */
+  readonly type?: string;
+  readonly iops?: number;
+  readonly throughputMiBps?: number;
+  readonly kmsKeyId?: string;
+}
+
+export interface NodeTaint {
+  readonly key: string;
+  readonly value?: string;
+  /** The EKS API spelling: NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE. */
+  readonly effect: 'NO_SCHEDULE' | 'NO_EXECUTE' | 'PREFER_NO_SCHEDULE';
+}
+
+export interface ManagedNodeGroupProps {
+  /** BOTTLEROCKET_x86_64, BOTTLEROCKET_ARM_64, ... (case-sensitive EKS values). */
+  readonly amiType: string;
+  readonly instanceTypes: string[];
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredSize: number;
+  readonly labels: Record<string, string>;
+  readonly taints: Record<string, NodeTaint>;
+  /** Bottlerocket TOML; with enable_bootstrap_user_data = false it is exactly the node's user data. */
+  readonly bootstrapExtraArgs: string;
+  /** Both Bottlerocket volumes: /dev/xvda (OS) and /dev/xvdb (data). */
+  readonly blockDevices: EbsVolume[];
+  /** IMDS: tokens required; hop limit 2 so containerized workloads that need IMDS can reach it. */
+  readonly metadataHopLimit: number;
+  /** @default 33 — at most a third of the group is replaced at once during updates */
+  readonly maxUnavailablePercentage?: number;
+}
+
+export interface EksClusterProps {
+  readonly clusterName: string;
+  readonly clusterVersion: string;
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  readonly endpointPublicAccess: boolean;
+  /** @default — the module's default (0.0.0.0/0 when public access is on) */
+  readonly endpointPublicAccessCidrs?: string[];
+  /** Tags on the node security group, e.g. karpenter.sh/discovery. */
+  readonly nodeSecurityGroupTags: Record<string, string>;
+  readonly managedNodeGroups: Record<string, ManagedNodeGroupProps>;
+  readonly tags?: Record<string, string>;
+}
+
+export class EksCluster extends TypedModule {
+  constructor(scope: Construct, id: string, private readonly props: EksClusterProps) {
+    const contract = eksModuleContract();
+    super(scope, id, { ...EKS_MODULE, variables: contract.variables });
+    this.node.addValidation({ validate: () => checkNodeGroupInputs(compact(this.nodeGroupInputs()) as Record<string, Record<string, unknown>>, contract) });
+  }
+
+  inputs(): Record<string, unknown> {
+    const p = this.props;
+    return {
+      cluster_name: p.clusterName,
+      cluster_version: p.clusterVersion,
+      vpc_id: p.vpcId,
+      subnet_ids: p.subnetIds,
+      cluster_endpoint_public_access: p.endpointPublicAccess,
+      cluster_endpoint_public_access_cidrs: p.endpointPublicAccessCidrs,
+      // Private access always on: nodes reach the API server without leaving the VPC.
+      cluster_endpoint_private_access: true,
+      authentication_mode: 'API',
+      enable_cluster_creator_admin_permissions: true,
+      cluster_addons: {
+        coredns: { most_recent: true },
+        'kube-proxy': { most_recent: true },
+        // before_compute: the CNI must be ready before the first nodes join.
+        'vpc-cni': { most_recent: true, before_compute: true },
+        'eks-pod-identity-agent': { most_recent: true, before_compute: true },
+      },
+      node_security_group_tags: p.nodeSecurityGroupTags,
+      eks_managed_node_groups: this.nodeGroupInputs(),
+      tags: p.tags,
+    };
+  }
+
+  private nodeGroupInputs(): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(Object.entries(this.props.managedNodeGroups).map(([name, g]) => [name, {
+      ami_type: g.amiType,
+      instance_types: g.instanceTypes,
+      min_size: g.minSize,
+      max_size: g.maxSize,
+      desired_size: g.desiredSize,
+      labels: g.labels,
+      taints: Object.fromEntries(Object.entries(g.taints).map(([k, t]) => [k, { key: t.key, value: t.value, effect: t.effect }])),
+      // v20: for Bottlerocket, user data is exactly bootstrap_extra_args; EKS adds cluster settings itself.
+      enable_bootstrap_user_data: false,
+      bootstrap_extra_args: g.bootstrapExtraArgs,
+      block_device_mappings: Object.fromEntries(g.blockDevices.map((v) => [v.deviceName.replace('/dev/', ''), {
+        device_name: v.deviceName,
+        ebs: {
+          volume_size: v.sizeGiB,
+          volume_type: v.type ?? 'gp3',
+          iops: v.iops,
+          throughput: v.throughputMiBps,
+          encrypted: true,
+          kms_key_id: v.kmsKeyId,
+          delete_on_termination: true,
+        },
+      }])),
+      metadata_options: {
+        http_endpoint: 'enabled',
+        http_tokens: 'required',
+        http_put_response_hop_limit: g.metadataHopLimit,
+      },
+      update_config: { max_unavailable_percentage: g.maxUnavailablePercentage ?? 33 },
+    }]));
+  }
+
+  get clusterNameOutput(): string { return this.getString('cluster_name'); }
+  get clusterEndpoint(): string { return this.getString('cluster_endpoint'); }
+  get clusterCertificateAuthorityData(): string { return this.getString('cluster_certificate_authority_data'); }
+  get oidcProviderArn(): string { return this.getString('oidc_provider_arn'); }
+  get nodeSecurityGroupId(): string { return this.getString('node_security_group_id'); }
+  get clusterSecurityGroupId(): string { return this.getString('cluster_security_group_id'); }
+  get nodeGroups(): unknown { return Token.asAny(this.interpolationForOutput('eks_managed_node_groups')); }
+}
