@@ -2,6 +2,7 @@
  * The base of every stack: the chosen backend and the fleet's tags. Stacks extend it and only compose
  * constructs; nothing here knows about clusters or caches.
  */
+import * as path from 'path';
 import { Construct } from 'constructs';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -39,7 +40,9 @@ export class FleetStack extends TerraformStack {
 export function configureBackend(stack: TerraformStack, stackName: string, backend: BackendSpec): void {
   switch (backend.type) {
     case 'local':
-      new LocalBackend(stack, { path: `${backend.directory ?? '.'}/terraform.${stackName}.tfstate` });
+      // Terraform runs in cdktf.out/stacks/<stack>/; state lives in the project root (or the given
+      // directory), never inside cdktf.out, which synth rewrites. A fixed relative path keeps output stable.
+      new LocalBackend(stack, { path: localStatePath(stackName, backend.directory) });
       return;
     case 'cloud':
       // One Terraform Cloud workspace per stack, so each stack plans and applies on its own.
@@ -62,4 +65,10 @@ export function configureBackend(stack: TerraformStack, stackName: string, backe
       return;
     }
   }
+}
+
+export function localStatePath(stackName: string, directory?: string): string {
+  const file = `terraform.${stackName}.tfstate`;
+  if (directory && path.isAbsolute(directory)) return path.join(directory, file);
+  return path.posix.join('../../..', directory ?? '.', file);
 }
