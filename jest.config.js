@@ -4,7 +4,12 @@ module.exports = {
   roots: ['<rootDir>/__tests__'],
   // Only *.test.ts are tests; helpers and fixtures under __tests__/ are not.
   testMatch: ['**/__tests__/**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    // The CEL library ships only as ES modules; Node 20 can require() it, jest's module system cannot.
+    '^.+/@marcbachmann/cel-js/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
 };

@@ -5,6 +5,7 @@
 import { App } from 'cdktf';
 import type { Fleet } from '../modules/fleet/load';
 import { ClusterStack } from './cluster-stack';
+import { KarpenterStack } from './karpenter-stack';
 
 export interface BuildAppOptions {
   /** Output directory; default: cdktf's (cdktf.out, or what the CLI passes in CDKTF_OUTDIR). */
@@ -16,6 +17,7 @@ export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
   const common = { backend: fleet.backend, tags: fleet.tags };
   for (const cluster of fleet.clusters) {
     new ClusterStack(app, `${cluster.name}-cluster`, { ...common, cluster });
+    if (cluster.karpenter) new KarpenterStack(app, `${cluster.name}-karpenter`, { ...common, cluster, imageCaches: fleet.imageCaches });
   }
   return app;
 }

@@ -1,0 +1,75 @@
+/**
+ * One EC2NodeClass and one NodePool per fleet pool, applied with kubectl_manifest after the Karpenter
+ * charts. The data volume's snapshot ID is read from the cache's SSM parameter in the cluster's region
+ * at plan time, never hard-coded. Every manifest is validated against the Karpenter CRDs at synth time.
+ */
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter';
+import { Manifest } from '../../.gen/providers/kubectl/manifest';
+import type { KubectlProvider } from '../../.gen/providers/kubectl/provider';
+import type { Cluster, ImageCache, NodePool } from '../fleet/load';
+import { KubernetesManifest, manifestYaml } from '../kubernetes/manifest';
+import { ec2NodeClass } from './node-class';
+import { nodePool } from './node-pool';
+import { validateAgainstCrd } from './crd-validation';
+
+/** Stands in for the plan-time snapshot ID while validating (the real value is a data-source reference). */
+export const PLACEHOLDER_SNAPSHOT_ID = 'snap-0123456789abcdef0';
+
+export interface KarpenterNodePoolsProps {
+  readonly cluster: Cluster;
+  readonly imageCaches: readonly ImageCache[];
+  readonly nodeRoleName: string;
+  readonly tags: Record<string, string>;
+  readonly provider: KubectlProvider;
+  /** The Karpenter releases: the CRDs must exist before any manifest is applied. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/** Builds a pool's two manifests (pure); the snapshot ID is whatever reference or placeholder is given. */
+export function poolManifests(props: Pick<KarpenterNodePoolsProps, 'cluster' | 'nodeRoleName' | 'tags'>, pool: NodePool, snapshotId: string | undefined): KubernetesManifest[] {
+  return [ec2NodeClass({ cluster: props.cluster, pool, role: props.nodeRoleName, snapshotId, tags: props.tags }), nodePool(pool)];
+}
+
+/** CRD problems of a pool's manifests, each prefixed with the pool's path in the fleet file. */
+export function validatePool(props: Pick<KarpenterNodePoolsProps, 'cluster' | 'nodeRoleName' | 'tags'>, pool: NodePool, hasSnapshot: boolean): string[] {
+  const at = `clusters.${props.cluster.name}.karpenter.nodePools.${pool.name}`;
+  return poolManifests(props, pool, hasSnapshot ? PLACEHOLDER_SNAPSHOT_ID : undefined)
+    .flatMap((m) => validateAgainstCrd(m).errors)
+    .map((e) => `${at}: rejected by the Karpenter CRD: ${e}`);
+}
+
+export class KarpenterNodePools extends Construct {
+  readonly snapshotParameters = new Map<string, DataAwsSsmParameter>();
+
+  constructor(scope: Construct, id: string, props: KarpenterNodePoolsProps) {
+    super(scope, id);
+    const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
+    for (const pool of props.cluster.karpenter?.nodePools ?? []) {
+      const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
+      // A cache not built yet has no parameter: its pools boot with an empty data volume (see README).
+      const snapshotId = cache?.built ? this.snapshotParameter(cache).value : undefined;
+      for (const manifest of poolManifests(props, pool, snapshotId)) {
+        new Manifest(this, `${manifest.kind}-${pool.name}`, {
+          provider: props.provider,
+          yamlBody: manifestYaml(manifest),
+          serverSideApply: true,
+          wait: true,
+          dependsOn: props.dependsOn,
+        });
+      }
+      this.node.addValidation({ validate: () => validatePool(props, pool, snapshotId !== undefined) });
+    }
+  }
+
+  /** One data source per cache, read in the cluster's region (the provider of this stack). */
+  private snapshotParameter(cache: ImageCache): DataAwsSsmParameter {
+    let p = this.snapshotParameters.get(cache.name);
+    if (!p) {
+      p = new DataAwsSsmParameter(this, `snapshot-${cache.name}`, { name: cache.parameterPath });
+      this.snapshotParameters.set(cache.name, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * `<cluster>-karpenter`: Karpenter v1 for an existing cluster — IAM, Pod Identity and interruption
+ * queue (eks//modules/karpenter), the CRD and controller charts, one EC2NodeClass + NodePool per pool,
+ * and the migration objects. Composition only.
+ */
+import { Construct } from 'constructs';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
+import type { Cluster, ImageCache } from '../modules/fleet/load';
+import { ClusterAccess } from '../modules/kubernetes/cluster-access';
+import { KarpenterModule } from '../modules/karpenter/karpenter-module';
+import { KarpenterCharts } from '../modules/karpenter/charts';
+import { KarpenterNodePools } from '../modules/karpenter/node-pools';
+import { ClusterAddonManifests } from '../modules/kubernetes/addon-manifests';
+import { migrationManifests } from '../modules/migration';
+
+export interface KarpenterStackProps extends FleetStackProps {
+  readonly cluster: Cluster;
+  readonly imageCaches: readonly ImageCache[];
+}
+
+export class KarpenterStack extends FleetStack {
+  constructor(scope: Construct, id: string, props: KarpenterStackProps) {
+    const { cluster } = props;
+    const karpenter = cluster.karpenter!;
+    super(scope, id, { ...props, tags: { ...props.tags, ...cluster.tags, 'bottlerocket-fleet:cluster': cluster.name } });
+    this.awsProvider(cluster.region);
+    const partition = new DataAwsPartition(this, 'partition');
+    const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name });
+
+    const iam = new KarpenterModule(this, 'karpenter', {
+      clusterName: cluster.name,
+      namespace: karpenter.namespace,
+      nodeIamRoleName: `KarpenterNodeRole-${cluster.name}`,
+      // SSM agent on nodes: Session Manager access and Run Command without SSH.
+      nodeIamRoleAdditionalPolicies: { AmazonSSMManagedInstanceCore: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
+    });
+
+    const charts = new KarpenterCharts(this, 'charts', {
+      provider: access.helm,
+      version: karpenter.chartVersion,
+      namespace: karpenter.namespace,
+      clusterName: cluster.name,
+      clusterEndpoint: access.cluster.endpoint,
+      interruptionQueue: iam.queueName,
+      replicas: karpenter.replicas,
+      dependsOn: [iam],
+    });
+
+    // Node classes and pools need the CRDs, and a controller to act on them.
+    new KarpenterNodePools(this, 'pools', {
+      cluster,
+      imageCaches: props.imageCaches,
+      nodeRoleName: iam.nodeIamRoleName,
+      tags: this.tags,
+      provider: access.kubectl,
+      dependsOn: [charts.crds, charts.controller],
+    });
+
+    new ClusterAddonManifests(this, 'migration', { provider: access.kubectl, manifests: migrationManifests(cluster), dependsOn: [charts.controller] });
+  }
+}
