@@ -132,7 +132,7 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
 /** JSON integers are CEL ints (the API server converts integer fields the same way). */
 function toCel(v: unknown): unknown {
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (Array.isArray(v)) return v.map(toCel);
+  if (Array.isArray(v)) return Array.from(v, toCel); // a local array even when v comes from another realm
   if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
   return v;
 }
