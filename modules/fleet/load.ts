@@ -12,6 +12,7 @@ import { closestKey, FleetValidationError, joinPath, Problem } from './problems'
 import { cidrsOverlap, parseCidr } from './cidr';
 import { defaultCacheParameterPath, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
+import { legacyCapacity } from '../migration/headroom';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -253,6 +254,7 @@ function checkFleet(clusters: readonly Cluster[], caches: readonly ImageCache[],
     if (!cache.built) warnings.push({ path: `${at}.built`, message: `cache ${cache.name} is marked not built: its pools get an empty data volume and pull images at boot`, fix: `run "npm run cache -- build ${cache.name}", then remove built: false` });
   }
   for (const cluster of clusters) {
+    checkMigration(cluster, problems, warnings);
     for (const pool of cluster.karpenter?.nodePools ?? []) {
       checkPoolCache(cluster, pool, pool.imageCache === undefined ? undefined : cacheByName.get(pool.imageCache), caches, problems);
     }
@@ -284,5 +286,20 @@ function checkPoolCache(cluster: Cluster, pool: NodePool, cache: ImageCache | un
   }
   if (!cache.regions.includes(cluster.region)) {
     problems.push({ path: `${at}.imageCache`, message: `cache ${cache.name} has no copy in ${cluster.region} (it lives in ${cache.regions.join(', ')})`, fix: `add ${cluster.region} to imageCaches.${cache.name}.replicaRegions` });
+  }
+}
+
+function checkMigration(cluster: Cluster, problems: Problem[], warnings: Problem[]): void {
+  const at = `clusters.${cluster.name}`;
+  if (cluster.migration && !cluster.karpenter) {
+    problems.push({ path: `${at}.migration`, message: 'headroom is held on Karpenter nodes, and this cluster has no karpenter', fix: 'add karpenter with at least one pool, or remove migration' });
+  } else if (cluster.migration && !legacyCapacity(cluster)) {
+    problems.push({ path: `${at}.migration.headroomPercent`, message: 'has nothing to be a percentage of: no legacyCapacity and no CPU pool with cpu and memory limits', fix: 'set migration.legacyCapacity: {cpu, memoryGiB} to the capacity of the AL2 nodes being migrated' });
+  }
+  if (cluster.gpu && !cluster.karpenter?.nodePools.some((p) => p.gpu)) {
+    warnings.push({ path: `${at}.gpu.legacyDevicePlugin`, message: 'is set, but the cluster has no GPU pool: no Bottlerocket GPU node will need the plugin kept off', fix: 'add a pool with gpu: true, or remove gpu' });
+  }
+  if (cluster.gpu && !cluster.karpenter) {
+    problems.push({ path: `${at}.gpu`, message: 'is applied by the Karpenter stack, and this cluster has no karpenter', fix: 'add karpenter, or remove gpu' });
   }
 }

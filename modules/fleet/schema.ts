@@ -180,7 +180,12 @@ const cluster = z.strictObject({
   tags: tags.default({}),
   karpenter: karpenter.optional(),
   migration: z.strictObject({
-    headroomPercent: z.number().int().min(1).max(100).describe('Spare Bottlerocket capacity held by placeholder pods during the migration'),
+    headroomPercent: z.number().int().min(1).max(100).describe('Spare Bottlerocket capacity held by placeholder pods during the migration, in percent of legacyCapacity'),
+    legacyCapacity: z.strictObject({
+      cpu: z.number().positive().describe('vCPUs of the Amazon Linux 2 nodes being migrated'),
+      memoryGiB: z.number().positive(),
+    }).optional().describe('Capacity being migrated; default: the cpu/memory limits of the cluster\'s CPU pools'),
+    placeholderPodCpu: z.number().positive().max(64).default(1).describe('vCPUs requested by each placeholder pod'),
   }).optional(),
   gpu: z.strictObject({
     legacyDevicePlugin: z.enum(['keep-off-bottlerocket', 'remove']),

@@ -1,0 +1,93 @@
+/**
+ * Headroom during the migration: low-priority placeholder pods (pause containers) that hold spare
+ * Bottlerocket capacity, so Karpenter has nodes up before a drain batch evicts real pods. Any real pod
+ * preempts them (negative priority), and Karpenter replaces the capacity they lose. Pure.
+ *
+ * Sizing: headroomPercent of the capacity being migrated — `migration.legacyCapacity`, or by default the
+ * cpu/memory limits of the cluster's CPU pools — split into pods of `placeholderPodCpu` vCPUs with the
+ * same memory-per-vCPU ratio.
+ */
+import type { Cluster } from '../fleet/load';
+import { BOTTLEROCKET_NODE_LABEL } from '../fleet/constants';
+import type { KubernetesManifest } from '../kubernetes/manifest';
+
+export const HEADROOM_NAME = 'bottlerocket-migration-headroom';
+export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+
+export interface HeadroomSize {
+  readonly replicas: number;
+  readonly podCpu: number;
+  readonly podMemoryMiB: number;
+}
+
+/** Capacity the headroom is a percentage of, or undefined when the fleet gives no basis. */
+export function legacyCapacity(cluster: Cluster): { cpu: number; memoryGiB: number } | undefined {
+  if (cluster.migration?.legacyCapacity) return cluster.migration.legacyCapacity;
+  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits?.memory);
+  if (cpuPools.length === 0) return undefined;
+  return {
+    cpu: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.cpu), 0),
+    memoryGiB: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.memory) / 2 ** 30, 0),
+  };
+}
+
+export function headroomSize(cluster: Cluster): HeadroomSize | undefined {
+  const m = cluster.migration;
+  const capacity = legacyCapacity(cluster);
+  if (!m || !capacity) return undefined;
+  const cpu = (capacity.cpu * m.headroomPercent) / 100;
+  const replicas = Math.max(1, Math.ceil(cpu / m.placeholderPodCpu));
+  const podMemoryMiB = Math.ceil(((capacity.memoryGiB * 1024) / capacity.cpu) * m.placeholderPodCpu);
+  return { replicas, podCpu: m.placeholderPodCpu, podMemoryMiB };
+}
+
+export function headroomManifests(cluster: Cluster): KubernetesManifest[] {
+  const size = headroomSize(cluster);
+  if (!size) return [];
+  const labels = { 'app.kubernetes.io/name': HEADROOM_NAME };
+  return [
+    {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: HEADROOM_NAME },
+      // Below every real pod (default 0): the scheduler evicts placeholders first, and they never preempt.
+      value: -10,
+      globalDefault: false,
+      preemptionPolicy: 'Never',
+      description: 'Placeholder pods holding spare Bottlerocket capacity during the migration from AL2',
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: HEADROOM_NAME, namespace: 'kube-system', labels },
+      spec: {
+        replicas: size.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            priorityClassName: HEADROOM_NAME,
+            terminationGracePeriodSeconds: 0,
+            // Only on Bottlerocket nodes, so the capacity Karpenter adds for them is Bottlerocket capacity.
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
+              { matchExpressions: [{ key: BOTTLEROCKET_NODE_LABEL.key, operator: 'In', values: [BOTTLEROCKET_NODE_LABEL.value] }] },
+            ] } } },
+            containers: [{
+              name: 'pause',
+              image: PAUSE_IMAGE,
+              resources: { requests: { cpu: String(size.podCpu), memory: `${size.podMemoryMiB}Mi` }, limits: { memory: `${size.podMemoryMiB}Mi` } },
+            }],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** Kubernetes quantities as they appear in pool limits: "1000", "500m", "1000Gi", "64G". */
+export function parseQuantity(q: string): number {
+  const m = /^([0-9.]+)(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/.exec(q);
+  if (!m) throw new Error(`not a Kubernetes quantity: ${q}`);
+  const factor: Record<string, number> = { m: 1e-3, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30, T: 1e12, Ti: 2 ** 40 };
+  return Number(m[1]) * (m[2] ? factor[m[2]] : 1);
+}
