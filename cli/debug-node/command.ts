@@ -1,0 +1,25 @@
+/**
+ * `kubectl debug node/<node>` with the Bottlerocket admin image and the sysadmin profile: a shell on
+ * the node without SSH and without enabling the admin host container. Pure: arguments in, argv out.
+ */
+
+/** Pinned admin image; bump it with the Bottlerocket admin container releases. */
+export const DEFAULT_ADMIN_IMAGE = 'public.ecr.aws/bottlerocket/bottlerocket-admin:v0.12.0';
+
+export interface DebugNodeOptions {
+  readonly node: string;
+  readonly image?: string;
+  readonly context?: string;
+}
+
+export function debugNodeCommand(o: DebugNodeOptions): string[] {
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.node)) throw new Error(`"${o.node}" is not a node name (expected e.g. ip-10-0-1-23.us-west-2.compute.internal)`);
+  return [
+    'kubectl', ...(o.context ? ['--context', o.context] : []),
+    'debug', `node/${o.node}`, '-it', '--profile=sysadmin', `--image=${o.image ?? DEFAULT_ADMIN_IMAGE}`,
+  ];
+}
+
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
