@@ -1,0 +1,133 @@
+/**
+ * `npm run migrate -- drain` end to end: the real CLI (with @kubernetes/client-node and a kubeconfig)
+ * against an in-process fake API server that keeps state.
+ */
+import * as path from 'path';
+import { execFile } from 'child_process';
+import { FakeKube } from './helpers/fake-kube';
+import { PROJECT_ROOT, tempDir } from './helpers/fleet';
+import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
+import { parseDuration } from '../cli/migrate/duration';
+
+const FAST = ['--poll-interval', '10ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
+
+function runCli(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/migrate/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Three AL2 nodes and one Bottlerocket node; web (3 pods, PDB minAvailable 2), a DaemonSet pod on al2-a. */
+function cluster(): FakeKube {
+  const k = new FakeKube();
+  for (const n of ['al2-a', 'al2-b', 'al2-c']) k.addNode(n, 'Amazon Linux 2');
+  k.addNode('br-1', 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)');
+  k.addDeploymentPods('web', ['al2-a', 'al2-b', 'al2-c']);
+  k.pdbs.push({ matchLabels: { app: 'web' }, minAvailable: 2 });
+  k.addPod({ namespace: 'kube-system', name: 'aws-node-x', nodeName: 'al2-a', phase: 'Running', createdAt: Date.now(), labels: {}, owner: { kind: 'DaemonSet', name: 'aws-node' } });
+  return k;
+}
+
+describe('drain in batches against a fake API server', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+
+  test('--dry-run prints the batches and changes nothing', async () => {
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--batch-size', '2', '--dry-run']);
+    expect(r.stdout).toContain('3 old node(s), 0 already drained, 2 batch(es) of up to 2');
+    expect(r.stdout).toContain('batch 1: al2-a, al2-b');
+    expect(r.stdout).toContain('batch 2: al2-c');
+    expect(r.code).toBe(0);
+    expect(k.calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+  });
+
+  test('drains every old node through the Eviction API, keeping DaemonSet pods and the budget', async () => {
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const n of ['al2-a', 'al2-b', 'al2-c']) {
+      expect(k.nodes.get(n)).toMatchObject({ unschedulable: true, annotations: { 'bottlerocket-fleet/drain': 'drained' } });
+    }
+    expect(k.nodes.get('br-1')!.unschedulable).toBeUndefined();
+    expect(k.calls.filter((c) => c.startsWith('DELETE'))).toEqual([]); // pods are evicted, never deleted
+    expect(k.calls.filter((c) => c.endsWith('/eviction'))).toHaveLength(3);
+    expect(k.pods.get('kube-system/aws-node-x')).toBeDefined();
+    expect([...k.pods.values()].filter((p) => p.labels.app === 'web').map((p) => [p.phase, p.nodeName])).toEqual([['Running', 'br-1'], ['Running', 'br-1'], ['Running', 'br-1']]);
+  }, 30_000);
+
+  test('an eviction answered 429 by the budget is retried until the replacement is up', async () => {
+    k.pods.get('default/web-1')!.nodeName = 'al2-a'; // two web pods on one node: the second eviction must wait
+    k.replaceAfterMs = 300;
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(0);
+    const evictions = k.calls.filter((c) => c.endsWith('/eviction'));
+    expect(evictions.length).toBeGreaterThan(3); // retries after 429
+    expect([...k.nodes.values()].filter((n) => n.annotations['bottlerocket-fleet/drain'] === 'drained').map((n) => n.name)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a failing health check stops the run and says why; a re-run continues where it stopped', async () => {
+    k.addDeploymentPods('api', ['al2-b'], true); // its replacement never gets a node
+    const failed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/stopped: health check failed: pod default\/api-r\d+ has been Pending for [\d.]+s \(limit 1\.5s\)/);
+    expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('drained');
+    expect(k.nodes.get('al2-b')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
+    expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBeUndefined();
+
+    // The capacity problem is fixed: the pending pod gets its node. The re-run skips al2-a.
+    for (const p of k.pods.values()) if (p.phase === 'Pending') p.runningAt = Date.now();
+    k.deployments.get('api')!.broken = false;
+    const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('3 old node(s), 1 already drained, 2 batch(es)');
+    expect(resumed.stdout).not.toContain('cordoning al2-a');
+    expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBe('drained');
+  }, 30_000);
+
+  test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
+    k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
+    expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe('deleted DaemonSet kube-system/nvidia-device-plugin-daemonset\n');
+    expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toMatch(/does not exist/);
+  }, 30_000);
+
+  test('an unknown cluster is refused before any API call', async () => {
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cluster "nope" is not in the fleet file');
+    expect(k.calls).toEqual([]);
+  }, 30_000);
+});
+
+describe('batching', () => {
+  const node = (name: string, osImage = 'Amazon Linux 2', annotations: Record<string, string> = {}) => ({ name, osImage, annotations, labels: {}, unschedulable: false });
+
+  test('old nodes are those whose OS image is not Bottlerocket, unless a selector chose them', () => {
+    const nodes = [node('b'), node('a'), node('br', 'Bottlerocket OS 1.50.0')];
+    expect(oldNodes(nodes, false).map((n) => n.name)).toEqual(['a', 'b']);
+    expect(oldNodes(nodes, true).map((n) => n.name)).toEqual(['a', 'b', 'br']);
+  });
+
+  test('a batch size is a count or a percentage of the old nodes, at least one', () => {
+    expect(batchSize('3', 10)).toBe(3);
+    expect(batchSize('25%', 10)).toBe(2);
+    expect(batchSize('5%', 10)).toBe(1);
+    for (const bad of ['0', 'ten', '150%', '-1']) expect(() => batchSize(bad, 10)).toThrow(/--batch-size/);
+  });
+
+  test('drained nodes are not planned again', () => {
+    expect(planBatches([node('a', 'x', { 'bottlerocket-fleet/drain': 'drained' }), node('b'), node('c', 'x', { 'bottlerocket-fleet/drain': 'cordoned' })], 1).map((b) => b.map((n) => n.name))).toEqual([['b'], ['c']]);
+  });
+
+  test('durations', () => {
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(() => parseDuration('5 minutes')).toThrow(/not a duration/);
+  });
+});

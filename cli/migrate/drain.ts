@@ -1,0 +1,111 @@
+/**
+ * Batch drain of the old (non-Bottlerocket) nodes: cordon a batch, evict its pods through the Eviction
+ * API (so PodDisruptionBudgets hold; pods are never deleted directly), wait until every workload that
+ * lost pods is fully available again and nothing is Pending too long, then take the next batch.
+ * Progress is kept on the nodes as annotations; the first failed health check stops the run.
+ */
+import type { KubeApi, NodeInfo, OwnerRef, PodInfo } from './kube';
+import { DRAIN_ANNOTATION, DRAIN_TIME_ANNOTATION, planBatches } from './batches';
+import { formatDuration } from './duration';
+
+export interface DrainOptions {
+  readonly nodes: readonly NodeInfo[];
+  readonly batchSize: number;
+  readonly dryRun: boolean;
+  /** A pod Pending longer than this fails the health check. */
+  readonly pendingTimeoutMs: number;
+  /** How long a batch may take to become healthy again. */
+  readonly healthTimeoutMs: number;
+  /** How long an eviction may stay blocked by a PodDisruptionBudget. */
+  readonly evictionTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export class DrainStopped extends Error {}
+
+interface Workload extends OwnerRef { readonly namespace: string }
+
+export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: string[] }> {
+  const now = o.now ?? Date.now;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const batches = planBatches(o.nodes, o.batchSize);
+  const done = o.nodes.length - batches.flat().length;
+  o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);
+  batches.forEach((b, i) => o.log(`  batch ${i + 1}: ${b.map((n) => n.name).join(', ')}`));
+  if (o.dryRun) {
+    o.log('dry run: nothing changed');
+    return { drained: [] };
+  }
+  const drained: string[] = [];
+  for (const [i, batch] of batches.entries()) {
+    o.log(`batch ${i + 1}/${batches.length}: cordoning ${batch.map((n) => n.name).join(', ')}`);
+    for (const node of batch) await api.patchNode(node.name, { unschedulable: true, annotations: { [DRAIN_ANNOTATION]: 'cordoned', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
+    const lost = new Map<string, Workload>();
+    for (const node of batch) {
+      for (const pod of (await api.listPods(`spec.nodeName=${node.name}`)).filter(evictable)) {
+        await evict(api, pod, o, now, sleep);
+        const w = await workloadOf(api, pod);
+        if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
+      }
+    }
+    await waitHealthy(api, [...lost.values()], o, now, sleep);
+    for (const node of batch) await api.patchNode(node.name, { annotations: { [DRAIN_ANNOTATION]: 'drained', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
+    drained.push(...batch.map((n) => n.name));
+    o.log(`batch ${i + 1}/${batches.length}: drained, ${lost.size} workload(s) healthy again`);
+  }
+  o.log(`done: ${drained.length} node(s) drained in this run`);
+  return { drained };
+}
+
+/** DaemonSet pods stay (their controller would recreate them); mirror pods belong to the kubelet; finished pods need nothing. */
+function evictable(p: PodInfo): boolean {
+  return !p.mirror && p.owner?.kind !== 'DaemonSet' && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+}
+
+async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  const start = now();
+  for (;;) {
+    const outcome = await api.evictPod(pod.namespace, pod.name);
+    if (outcome !== 'blocked') {
+      o.log(`  evicted ${pod.namespace}/${pod.name}${outcome === 'gone' ? ' (already gone)' : ''}`);
+      return;
+    }
+    if (now() - start > o.evictionTimeoutMs) {
+      throw new DrainStopped(`eviction of ${pod.namespace}/${pod.name} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`);
+    }
+    await sleep(o.pollIntervalMs);
+  }
+}
+
+async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | undefined> {
+  if (!pod.owner) return undefined;
+  if (pod.owner.kind === 'ReplicaSet') {
+    const owner = await api.replicaSetOwner(pod.namespace, pod.owner.name);
+    return { ...(owner ?? pod.owner), namespace: pod.namespace };
+  }
+  return { ...pod.owner, namespace: pod.namespace };
+}
+
+async function waitHealthy(api: KubeApi, workloads: Workload[], o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  const start = now();
+  for (;;) {
+    const pending = (await api.listPods('status.phase=Pending')).filter((p) => now() - p.createdAt.getTime() > o.pendingTimeoutMs);
+    if (pending.length > 0) {
+      const p = pending[0];
+      throw new DrainStopped(`health check failed: pod ${p.namespace}/${p.name} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
+    }
+    const unhealthy: string[] = [];
+    for (const w of workloads) {
+      const s = await api.workloadStatus(w.kind, w.namespace, w.name);
+      if (s.available < s.desired) unhealthy.push(`${w.kind} ${w.namespace}/${w.name} ${s.available}/${s.desired} available`);
+    }
+    if (unhealthy.length === 0) return;
+    if (now() - start > o.healthTimeoutMs) {
+      throw new DrainStopped(`health check failed after ${formatDuration(now() - start)}: ${unhealthy.join('; ')}`);
+    }
+    await sleep(o.pollIntervalMs);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
+ *                          [--health-timeout 15m] [--eviction-timeout 10m] [--context <ctx>] [--dry-run]
+ * npm run migrate -- remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run]
+ * Uses the user's kubeconfig; the cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml).
+ */
+import { parseArgs } from 'util';
+import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
+import { kubeApiFromKubeconfig } from './kube-client';
+import { batchSize, oldNodes } from './batches';
+import { drain, DrainStopped } from './drain';
+import { parseDuration } from './duration';
+
+const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--dry-run]\n'
+  + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      cluster: { type: 'string' },
+      'batch-size': { type: 'string', default: '1' },
+      selector: { type: 'string' },
+      'pending-timeout': { type: 'string', default: '5m' },
+      'health-timeout': { type: 'string', default: '15m' },
+      'eviction-timeout': { type: 'string', default: '10m' },
+      'poll-interval': { type: 'string', default: '5s' },
+      context: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+    },
+  });
+  const [command] = positionals;
+  if (!command || !values.cluster || !['drain', 'remove-device-plugin'].includes(command)) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
+  if (!cluster) throw new Error(`cluster "${values.cluster}" is not in the fleet file`);
+  const api = kubeApiFromKubeconfig(values.context);
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+
+  if (command === 'remove-device-plugin') {
+    const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
+    if (values['dry-run']) {
+      log(`dry run: would delete DaemonSet ${ds.namespace}/${ds.name}`);
+      return 0;
+    }
+    log(await api.deleteDaemonSet(ds.namespace, ds.name) ? `deleted DaemonSet ${ds.namespace}/${ds.name}` : `DaemonSet ${ds.namespace}/${ds.name} does not exist (already removed)`);
+    return 0;
+  }
+
+  const nodes = oldNodes(await api.listNodes(values.selector), Boolean(values.selector));
+  try {
+    await drain(api, {
+      nodes,
+      batchSize: batchSize(values['batch-size']!, nodes.length),
+      dryRun: values['dry-run']!,
+      pendingTimeoutMs: parseDuration(values['pending-timeout']!),
+      healthTimeoutMs: parseDuration(values['health-timeout']!),
+      evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
+      pollIntervalMs: parseDuration(values['poll-interval']!),
+      log,
+    });
+    return 0;
+  } catch (e) {
+    if (e instanceof DrainStopped) {
+      process.stderr.write(`stopped: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exitCode = 2;
+});
