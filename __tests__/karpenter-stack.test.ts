@@ -151,6 +151,6 @@ describe('image caches on first deploy and per-pool volume options', () => {
   test('a cluster without karpenter gets no Karpenter stack', () => {
     const f = validFleet();
     delete f.clusters['my-cluster'].karpenter;
-    expect(Object.keys(synthFleet(fleetFrom(f)))).toEqual(['my-cluster-cluster']);
+    expect(Object.keys(synthFleet(fleetFrom(f))).filter((n) => n.startsWith('my-cluster'))).toEqual(['my-cluster-cluster']);
   });
 });

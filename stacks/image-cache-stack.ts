@@ -1,0 +1,47 @@
+/**
+ * `image-cache-<cache>`: replicates a cache's current snapshot from its home region into every replica
+ * region and writes the regional copy's ID to the same SSM path there. Reads the snapshot ID and the
+ * builder's history from SSM in the home region at plan time. Composition only.
+ */
+import { Construct } from 'constructs';
+import { TerraformLocal } from 'cdktf';
+import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter';
+import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapshot-restore';
+import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
+import type { ImageCache } from '../modules/fleet/load';
+import { address, SnapshotReplica } from '../modules/image-cache/replication';
+import { historyParameterPath } from '../modules/image-cache/parameters';
+
+export interface ImageCacheStackProps extends FleetStackProps {
+  readonly cache: ImageCache;
+}
+
+export class ImageCacheStack extends FleetStack {
+  constructor(scope: Construct, id: string, props: ImageCacheStackProps) {
+    const { cache } = props;
+    super(scope, id, { ...props, tags: { ...props.tags, 'bottlerocket-fleet:cache': cache.name } });
+    this.awsProvider(cache.homeRegion);
+    // insecure_value: String parameters are not secret, and for_each cannot iterate sensitive values.
+    const current = address(new DataAwsSsmParameter(this, 'current', { name: cache.parameterPath }), 'insecure_value', true);
+    const history = address(new DataAwsSsmParameter(this, 'history', { name: historyParameterPath(cache.parameterPath) }), 'insecure_value', true);
+    const generations = new TerraformLocal(this, 'generations',
+      `\${[for i, id in distinct(concat([${current}], jsondecode(${history}))) : id if i < ${cache.retainGenerations}]}`);
+
+    for (const az of cache.fastSnapshotRestoreAzs[cache.homeRegion] ?? []) {
+      new EbsFastSnapshotRestore(this, `fsr-${az}`, { availabilityZone: az, snapshotId: `${'$'}{${current}}` });
+    }
+    for (const region of cache.replicaRegions) {
+      new SnapshotReplica(this, `replica-${region}`, {
+        cacheName: cache.name,
+        homeRegion: cache.homeRegion,
+        region,
+        provider: this.awsProvider(region, region.replace(/-/g, '_')),
+        parameterPath: cache.parameterPath,
+        generations,
+        currentSnapshotExpression: current,
+        kmsKeyId: cache.kmsKeyIds[region],
+        fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[region],
+      });
+    }
+  }
+}
