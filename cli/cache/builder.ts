@@ -1,0 +1,248 @@
+/**
+ * Builds one image cache: a temporary Bottlerocket instance pulls the images onto its data volume,
+ * the volume is snapshotted, and the snapshot ID is written to SSM. Cleanup runs in `finally` from a
+ * stack of undo steps: the instance is terminated whatever fails (Ctrl-C included), and no parameter
+ * is left changed unless the whole build succeeded.
+ */
+import { randomBytes } from 'crypto';
+import {
+  CreateSnapshotCommand, DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client,
+  RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
+  GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { ImageCache } from '../../modules/fleet/load';
+import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
+import { amiParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
+
+export interface BuilderDeps {
+  readonly ec2: EC2Client;
+  readonly ssm: SSMClient;
+  readonly log: (line: string) => void;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly now?: () => number;
+  readonly signal?: AbortSignal;
+}
+
+export interface BuildOptions {
+  /** @default 10 minutes */ readonly onlineTimeoutMs?: number;
+  /** Per image; Run Command's own default of 1 hour is too short for large images. @default 2 hours */ readonly pullTimeoutMs?: number;
+  /** @default 2 hours */ readonly snapshotTimeoutMs?: number;
+  /** @default 5 seconds */ readonly pollIntervalMs?: number;
+  /** History entries kept in <parameter>-history. @default 10 */ readonly historyLength?: number;
+}
+
+export interface BuildResult {
+  readonly cache: string;
+  readonly buildId: string;
+  readonly snapshotId: string;
+  readonly previousSnapshotId?: string;
+  readonly images: { image: string; digest?: string }[];
+  readonly seconds: number;
+}
+
+export class BuildError extends Error {
+  constructor(readonly cache: string, readonly step: string, message: string) {
+    super(`cache ${cache}: step "${step}" failed: ${message}`);
+  }
+}
+
+const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
+
+export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: BuildOptions = {}): Promise<BuildResult> {
+  const o = { onlineTimeoutMs: 600_000, pullTimeoutMs: 7_200_000, snapshotTimeoutMs: 7_200_000, pollIntervalMs: 5_000, historyLength: 10, ...options };
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const started = now();
+  const buildId = `${cache.name}-${new Date(started).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const undo: { what: string; run: () => Promise<unknown> }[] = [];
+  let step = 'start';
+  const log = (line: string) => deps.log(`[${cache.name}] ${line} (+${Math.round((now() - started) / 1000)}s)`);
+
+  /** One API call with backoff on throttling; never retried once the build is interrupted. */
+  const call = async <T>(fn: () => Promise<T>, signal: AbortSignal | undefined = deps.signal): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        return await fn();
+      } catch (e) {
+        if (!THROTTLING.has((e as Error).name) || attempt >= 7) throw e;
+        await sleep(Math.min(20_000, 200 * 2 ** attempt), signal);
+      }
+    }
+  };
+  const poll = async (what: string, timeoutMs: number, check: () => Promise<boolean>) => {
+    const until = now() + timeoutMs;
+    while (!(await check())) {
+      if (now() > until) throw new Error(`${what}: not done after ${Math.round(timeoutMs / 1000)}s`);
+      await sleep(o.pollIntervalMs, deps.signal);
+    }
+  };
+  const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    step = name;
+    log(name);
+    return fn();
+  };
+
+  try {
+    const imageId = await run('read the Bottlerocket AMI', async () =>
+      (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!);
+    const p = builderParameters();
+    const cfg = await run('read the builder configuration', async () => {
+      const r = await call(() => deps.ssm.send(new GetParametersCommand({ Names: [p.instanceProfile, p.securityGroupId, p.subnetIds] })));
+      const v = Object.fromEntries((r.Parameters ?? []).map((x) => [x.Name!, x.Value!]));
+      if (!v[p.instanceProfile] || !v[p.securityGroupId] || !v[p.subnetIds]) throw new Error(`missing ${r.InvalidParameters?.join(', ')}: deploy the image-cache-builder-${cache.homeRegion} stack first`);
+      return { profile: v[p.instanceProfile], securityGroup: v[p.securityGroupId], subnet: v[p.subnetIds].split(',')[0] };
+    });
+
+    const tags = [{ Key: 'Name', Value: `image-cache-builder-${cache.name}` }, { Key: 'bottlerocket-fleet:cache', Value: cache.name }, { Key: 'bottlerocket-fleet:build-id', Value: buildId }];
+    const instanceId = await run('launch the builder instance', async () => {
+      const r = await call(() => deps.ec2.send(new RunInstancesCommand({
+        ClientToken: buildId, // idempotent: a retried launch never starts a second instance
+        ImageId: imageId,
+        InstanceType: builderInstanceType(cache) as never,
+        MinCount: 1, MaxCount: 1,
+        IamInstanceProfile: { Name: cfg.profile },
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: cfg.subnet, Groups: [cfg.securityGroup], AssociatePublicIpAddress: false }],
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+        UserData: Buffer.from(builderUserData(cache)).toString('base64'),
+        BlockDeviceMappings: [
+          { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 4, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+          { DeviceName: '/dev/xvdb', Ebs: { VolumeSize: cache.dataVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+        ],
+        TagSpecifications: [{ ResourceType: 'instance', Tags: tags }, { ResourceType: 'volume', Tags: tags }],
+      })));
+      return r.Instances![0].InstanceId!;
+    });
+    // Always, on success too: the instance is temporary. Cleanup calls ignore the interrupt signal.
+    undo.push({ what: `terminate ${instanceId}`, run: () => call(() => deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })), undefined) });
+
+    await run('wait until the instance is online in SSM', () => poll(`instance ${instanceId} online in SSM`, o.onlineTimeoutMs, async () => {
+      const r = await call(() => deps.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })));
+      return r.InstanceInformationList?.[0]?.PingStatus === 'Online';
+    }));
+
+    const runScript = async (what: string, commands: string[]) => {
+      const sent = await call(() => deps.ssm.send(new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Comment: `${buildId}: ${what}`.slice(0, 100),
+        Parameters: { commands, executionTimeout: [String(Math.ceil(o.pullTimeoutMs / 1000))] },
+      })));
+      const commandId = sent.Command!.CommandId!;
+      let output = '';
+      await poll(what, o.pullTimeoutMs, async () => {
+        let r;
+        try {
+          r = await call(() => deps.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })));
+        } catch (e) {
+          if ((e as Error).name === 'InvocationDoesNotExist') return false;
+          throw e;
+        }
+        if (['Pending', 'InProgress', 'Delayed'].includes(r.Status ?? '')) return false;
+        output = `${r.StandardOutputContent ?? ''}${r.StandardErrorContent ? `\n${r.StandardErrorContent}` : ''}`.trim();
+        if (r.Status !== 'Success') throw new Error(`${what}: Run Command ${commandId} ended ${r.Status}; output:\n${output}`);
+        return true;
+      });
+      return output;
+    };
+
+    const images: { image: string; digest?: string }[] = [];
+    for (const [i, image] of cache.images.entries()) {
+      const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, () => runScript(`pull ${image}`, pullCommands(image, cache)));
+      images.push({ image, digest: /DIGEST (\S+)/.exec(out)?.[1] });
+    }
+    await run('verify every image is present', async () => {
+      const listed = (await runScript('verify images', verifyCommands())).split('\n').map((l) => l.trim());
+      const missing = cache.images.filter((img) => !listed.some((l) => l === img || l.startsWith(`${img}@`) || l === normalizeRef(img)));
+      if (missing.length > 0) throw new Error(`not on the data volume: ${missing.join(', ')}`);
+    });
+
+    await run('stop the instance', async () => {
+      await call(() => deps.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })));
+      await poll(`instance ${instanceId} stopped`, o.onlineTimeoutMs, async () => (await describeInstance(instanceId)).State?.Name === 'stopped');
+    });
+
+    const snapshotId = await run('snapshot the data volume', async () => {
+      const volumeId = (await describeInstance(instanceId)).BlockDeviceMappings?.find((b) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeId;
+      if (!volumeId) throw new Error(`instance ${instanceId} has no /dev/xvdb volume`);
+      const imageTags = images.map((img, i) => ({ Key: `bottlerocket-fleet:image-${i}`, Value: `${img.image}${img.digest ? `@${img.digest}` : ''}`.slice(0, 256) }));
+      const r = await call(() => deps.ec2.send(new CreateSnapshotCommand({
+        VolumeId: volumeId,
+        Description: `bottlerocket-fleet image cache ${cache.name}, build ${buildId}`,
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, ...imageTags] }],
+      })));
+      return r.SnapshotId!;
+    });
+    const keepSnapshot = { value: false };
+    undo.push({ what: `delete snapshot ${snapshotId} (build failed)`, run: async () => { if (!keepSnapshot.value) await call(() => deps.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), undefined); } });
+
+    await run('wait until the snapshot is completed', () => poll(`snapshot ${snapshotId} completed`, o.snapshotTimeoutMs, async () => {
+      const s = (await call(() => deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })))).Snapshots?.[0];
+      // The SDK's snapshot waiter keeps polling on "error"; a failed snapshot must fail the build.
+      if (s?.State === 'error') throw new Error(`snapshot ${snapshotId} is in error state${s.StateMessage ? `: ${s.StateMessage}` : ''}`);
+      return s?.State === 'completed';
+    }));
+
+    const previousSnapshotId = await run('write the snapshot ID to SSM', async () => {
+      const previous = await getParameter(cache.parameterPath);
+      const history = JSON.parse((await getParameter(historyParameterPath(cache.parameterPath))) ?? '[]') as string[];
+      await call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: snapshotId, Type: 'String', Overwrite: true, Description: `Image cache ${cache.name}: snapshot of build ${buildId}` })));
+      // Until the history is written too, a failure puts the previous value back.
+      const restore = { what: `restore ${cache.parameterPath}`, run: () => (previous
+        ? call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: previous, Type: 'String', Overwrite: true })), undefined)
+        : call(() => deps.ssm.send(new DeleteParameterCommand({ Name: cache.parameterPath })), undefined)) };
+      undo.push(restore);
+      const next = [snapshotId, ...history.filter((id) => id !== snapshotId)].slice(0, o.historyLength);
+      await call(() => deps.ssm.send(new PutParameterCommand({ Name: historyParameterPath(cache.parameterPath), Value: JSON.stringify(next), Type: 'String', Overwrite: true })));
+      undo.splice(undo.indexOf(restore), 1);
+      keepSnapshot.value = true;
+      return previous;
+    });
+
+    step = 'done';
+    const result = { cache: cache.name, buildId, snapshotId, previousSnapshotId, images, seconds: Math.round((now() - started) / 1000) };
+    log(`built ${snapshotId}`);
+    return result;
+  } catch (e) {
+    const err = e as Error;
+    const reason = err.name === 'AbortError' || deps.signal?.aborted ? 'interrupted' : err.message;
+    throw new BuildError(cache.name, step, reason);
+  } finally {
+    for (const u of undo.reverse()) {
+      try {
+        log(`cleanup: ${u.what}`);
+        await u.run();
+      } catch (e) {
+        log(`cleanup failed: ${u.what}: ${(e as Error).message} — run "npm run cache -- gc" to remove leftovers`);
+      }
+    }
+  }
+
+  async function describeInstance(id: string) {
+    const r = await call(() => deps.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
+    return r.Reservations![0].Instances![0];
+  }
+
+  async function getParameter(name: string): Promise<string | undefined> {
+    try {
+      return (await call(() => deps.ssm.send(new GetParameterCommand({ Name: name })))).Parameter?.Value;
+    } catch (e) {
+      if ((e as Error).name === 'ParameterNotFound') return undefined;
+      throw e;
+    }
+  }
+}
+
+/** ctr lists docker.io images by their full name. */
+function normalizeRef(image: string): string {
+  return image.includes('/') && image.split('/')[0].includes('.') ? image : `docker.io/${image.includes('/') ? image : `library/${image}`}`;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * npm run cache -- build <cache...> [--dry-run] [--json]
+ * Builds image-cache snapshots for caches of the fleet file (FLEET_FILE or ./fleet.yaml), in parallel
+ * when several are named. --dry-run makes no AWS call and prints the planned calls.
+ */
+import { parseArgs } from 'util';
+import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
+import type { ImageCache } from '../../modules/fleet/load';
+import { plannedCalls } from './plan';
+
+export function dryRunLines(cache: ImageCache): string[] {
+  return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
+    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`)];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const [command, ...names] = positionals;
+  if (command !== 'build' || names.length === 0) {
+    process.stderr.write('usage: npm run cache -- build <cache...> [--dry-run] [--json]\n');
+    return 2;
+  }
+  const fleet = loadFleet(fleetFileFromEnvironment());
+  const unknown = names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})\n`);
+    return 2;
+  }
+  const caches = names.map((n) => fleet.imageCaches.find((c) => c.name === n)!);
+  if (values['dry-run']) {
+    // No SDK client is even constructed.
+    process.stdout.write(`dry run: no AWS call is made\n${caches.flatMap(dryRunLines).join('\n')}\n`);
+    return 0;
+  }
+  const { EC2Client } = await import('@aws-sdk/client-ec2');
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  const { buildCache } = await import('./builder');
+  const controller = new AbortController();
+  process.once('SIGINT', () => { process.stderr.write('interrupted: cleaning up...\n'); controller.abort(new Error('interrupted')); });
+  const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+  const results = await Promise.allSettled(caches.map((cache) => {
+    const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
+    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), log, signal: controller.signal }, cache);
+  }));
+  const summary = results.map((r, i) => (r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message }));
+  if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else for (const s of summary) process.stdout.write(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
+  return summary.every((s) => s.ok) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 2;
+  });
+}

@@ -1,0 +1,80 @@
+/** What a cache build will do, as pure data: the AMI parameter, the pull commands, the planned API calls. */
+import type { ImageCache } from '../../modules/fleet/load';
+import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
+import { renderSettingsToml } from '../../modules/bottlerocket/settings';
+
+/** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/latest/image_id */
+export function amiParameterPath(cache: ImageCache): string {
+  return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/latest/image_id`;
+}
+
+export function builderInstanceType(cache: ImageCache): string {
+  return cache.instanceType ?? (cache.arch === 'arm64' ? 'm7g.large' : 'm6i.large');
+}
+
+export function platform(cache: ImageCache): string {
+  return cache.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+}
+
+/**
+ * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`)
+ * and the same containerd snapshotter as the fleet — changing it makes Bottlerocket wipe /var/lib/containerd.
+ */
+export function builderUserData(cache: ImageCache): string {
+  return renderSettingsToml({
+    'host-containers': { admin: { enabled: true } },
+    ...(cache.snapshotter === 'soci' ? { 'container-runtime': { snapshotter: 'soci' } } : {}),
+  }, 'eks-managed-node-group');
+}
+
+const ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//;
+
+/**
+ * Shell run on the instance (AWS-RunShellScript, in the control container) to pull one image into
+ * containerd's k8s.io namespace, labelled managed (kubelet sees it) and pinned (image GC keeps it).
+ * Private ECR credentials are fetched on the instance, never passed as command parameters; with
+ * containerd 2.x `--user` must come before the image reference.
+ */
+export function pullCommands(image: string, cache: ImageCache): string[] {
+  const ecr = ECR.exec(image);
+  const ctr = 'apiclient exec admin sheltie ctr -n k8s.io';
+  const labels = '--label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned';
+  const quoted = `'${image.replace(/'/g, `'\\''`)}'`;
+  const lines = ['set -euo pipefail'];
+  if (ecr) {
+    lines.push(`TOKEN=$(apiclient exec admin sheltie aws ecr get-login-password --region ${ecr[2]})`);
+    lines.push(`${ctr} images pull --platform ${platform(cache)} ${labels} --user "AWS:$TOKEN" ${quoted}`);
+  } else {
+    lines.push(`${ctr} images pull --platform ${platform(cache)} ${labels} ${quoted}`);
+  }
+  // Print the digest for the snapshot's tags.
+  lines.push(`${ctr} images ls "name==${image}" -q >/dev/null && echo "DIGEST $(${ctr} images ls "name==${image}" | awk 'NR==2 {print $3}')"`);
+  return lines;
+}
+
+/** Lists the pinned images on the data volume: the check that every image is present. */
+export function verifyCommands(): string[] {
+  return ['set -euo pipefail', 'apiclient exec admin sheltie ctr -n k8s.io images ls -q'];
+}
+
+export interface PlannedCall {
+  readonly api: string;
+  readonly details: string;
+}
+
+export function plannedCalls(cache: ImageCache): PlannedCall[] {
+  const p = builderParameters();
+  return [
+    { api: 'ssm:GetParameter', details: `${amiParameterPath(cache)} (region ${cache.homeRegion})` },
+    { api: 'ssm:GetParameters', details: `${p.instanceProfile}, ${p.securityGroupId}, ${p.subnetIds}` },
+    { api: 'ec2:RunInstances', details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>` },
+    { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
+    ...cache.images.map((image) => ({ api: 'ssm:SendCommand', details: `AWS-RunShellScript: pull ${image} (${platform(cache)})` })),
+    { api: 'ssm:SendCommand', details: 'AWS-RunShellScript: verify every image is present' },
+    { api: 'ec2:StopInstances', details: 'and wait until stopped' },
+    { api: 'ec2:CreateSnapshot', details: `of /dev/xvdb, tags naming the cache, build and image digests; wait until completed` },
+    { api: 'ssm:PutParameter', details: `${cache.parameterPath} = <snapshot id>` },
+    { api: 'ssm:PutParameter', details: `${historyParameterPath(cache.parameterPath)} (prepend)` },
+    { api: 'ec2:TerminateInstances', details: 'always, whatever happened' },
+  ];
+}
