@@ -62,14 +62,14 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   const log = (line: string) => deps.log(`[${cache.name}] ${line} (+${Math.round((now() - started) / 1000)}s)`);
 
   /** One API call with backoff on throttling; never retried once the build is interrupted. */
-  const call = async <T>(fn: () => Promise<T>, signal: AbortSignal | undefined = deps.signal): Promise<T> => {
+  const call = async <T>(fn: () => Promise<T>, signal: AbortSignal | null = deps.signal ?? null): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       try {
         return await fn();
       } catch (e) {
         if (!THROTTLING.has((e as Error).name) || attempt >= 7) throw e;
-        await sleep(Math.min(20_000, 200 * 2 ** attempt), signal);
+        await sleep(Math.min(20_000, 200 * 2 ** attempt), signal ?? undefined);
       }
     }
   };
@@ -117,7 +117,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return r.Instances![0].InstanceId!;
     });
     // Always, on success too: the instance is temporary. Cleanup calls ignore the interrupt signal.
-    undo.push({ what: `terminate ${instanceId}`, run: () => call(() => deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })), undefined) });
+    undo.push({ what: `terminate ${instanceId}`, run: () => call(() => deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })), null) });
 
     await run('wait until the instance is online in SSM', () => poll(`instance ${instanceId} online in SSM`, o.onlineTimeoutMs, async () => {
       const r = await call(() => deps.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })));
@@ -175,7 +175,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return r.SnapshotId!;
     });
     const keepSnapshot = { value: false };
-    undo.push({ what: `delete snapshot ${snapshotId} (build failed)`, run: async () => { if (!keepSnapshot.value) await call(() => deps.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), undefined); } });
+    undo.push({ what: `delete snapshot ${snapshotId} (build failed)`, run: async () => { if (!keepSnapshot.value) await call(() => deps.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), null); } });
 
     await run('wait until the snapshot is completed', () => poll(`snapshot ${snapshotId} completed`, o.snapshotTimeoutMs, async () => {
       const s = (await call(() => deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })))).Snapshots?.[0];
@@ -190,8 +190,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       await call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: snapshotId, Type: 'String', Overwrite: true, Description: `Image cache ${cache.name}: snapshot of build ${buildId}` })));
       // Until the history is written too, a failure puts the previous value back.
       const restore = { what: `restore ${cache.parameterPath}`, run: () => (previous
-        ? call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: previous, Type: 'String', Overwrite: true })), undefined)
-        : call(() => deps.ssm.send(new DeleteParameterCommand({ Name: cache.parameterPath })), undefined)) };
+        ? call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: previous, Type: 'String', Overwrite: true })), null)
+        : call(() => deps.ssm.send(new DeleteParameterCommand({ Name: cache.parameterPath })), null)) };
       undo.push(restore);
       const next = [snapshotId, ...history.filter((id) => id !== snapshotId)].slice(0, o.historyLength);
       await call(() => deps.ssm.send(new PutParameterCommand({ Name: historyParameterPath(cache.parameterPath), Value: JSON.stringify(next), Type: 'String', Overwrite: true })));

@@ -1,0 +1,122 @@
+import * as path from 'path';
+import { execFile } from 'child_process';
+import { buildCache, BuildError } from '../cli/cache/builder';
+import { amiParameterPath, pullCommands } from '../cli/cache/plan';
+import { dryRunLines } from '../cli/cache/main';
+import { loadFleet } from '../modules/fleet/load';
+import { FakeAws, Faults } from './helpers/fake-aws';
+import { DEFAULT_FLEET, PROJECT_ROOT, fleetFrom, validFleet } from './helpers/fleet';
+
+const general = loadFleet(DEFAULT_FLEET).imageCaches.find((c) => c.name === 'general')!;
+const PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
+const HISTORY = `${PARAM}-history`;
+
+function setup(faults: Faults = {}, signal?: AbortSignal) {
+  const aws = new FakeAws(faults);
+  aws.params.set(PARAM, 'snap-previous0000');
+  aws.params.set(HISTORY, JSON.stringify(['snap-previous0000']));
+  const lines: string[] = [];
+  let clock = 0;
+  const deps = { ec2: aws.ec2, ssm: aws.ssm, log: (l: string) => lines.push(l), now: () => clock, sleep: async (ms: number, s?: AbortSignal) => { s?.throwIfAborted(); clock += ms; }, signal };
+  return { aws, deps, lines, paramsBefore: new Map(aws.params) };
+}
+
+describe('building an image cache against a stateful fake of EC2 and SSM', () => {
+  test('happy path: launch, pull, verify, stop, snapshot, write the parameter and history, terminate', async () => {
+    const { aws, deps, lines } = setup();
+    const result = await buildCache(deps, general);
+    expect(result.snapshotId).toMatch(/^snap-/);
+    expect(result.previousSnapshotId).toBe('snap-previous0000');
+    expect(aws.params.get(PARAM)).toBe(result.snapshotId);
+    expect(JSON.parse(aws.params.get(HISTORY)!)).toEqual([result.snapshotId, 'snap-previous0000']);
+    expect(aws.instanceStates()).toEqual(['terminated']);
+    expect(aws.snapshots.get(result.snapshotId)!.state).toBe('completed');
+    const launch = [...aws.instances.values()][0].input;
+    expect(launch).toMatchObject({
+      ImageId: 'ami-0123456789abcdef0', InstanceType: 'm6i.large', ClientToken: result.buildId,
+      MetadataOptions: { HttpTokens: 'required' },
+      NetworkInterfaces: [{ AssociatePublicIpAddress: false, SubnetId: 'subnet-0a', Groups: ['sg-0123456789abcdef0'] }],
+    });
+    expect(launch.BlockDeviceMappings[1]).toEqual({ DeviceName: '/dev/xvdb', Ebs: { VolumeSize: 100, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } });
+    expect(launch.TagSpecifications[0].Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:build-id', Value: result.buildId }]));
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]));
+    expect(lines.some((l) => /pull image 1\/1: public.ecr.aws\/docker\/library\/nginx:1.27 \(\+\d+s\)/.test(l))).toBe(true);
+    expect(aws.calls.indexOf('ssm:PutParameter')).toBeGreaterThan(aws.calls.lastIndexOf('ec2:DescribeSnapshots'));
+  });
+
+  async function expectFailure(faults: Faults, step: RegExp, message: RegExp, signal?: AbortSignal, abortWith?: AbortController) {
+    const { aws, deps, paramsBefore } = setup(faults, signal);
+    if (abortWith) faults.onSendCommand = () => abortWith.abort(new Error('interrupted'));
+    const err = await buildCache(deps, general).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.step).toMatch(step);
+    expect(err.message).toMatch(message);
+    expect(aws.instanceStates()).toEqual(['terminated']); // the instance never leaks
+    expect(aws.params).toEqual(paramsBefore); // no parameter changed
+    return aws;
+  }
+
+  test('instance never online in SSM', async () => {
+    await expectFailure({ neverOnline: true }, /online in SSM/, /not done after 600s/);
+  });
+
+  test('a pull failing shows the Run Command output', async () => {
+    await expectFailure({ pullFails: 'public.ecr.aws/docker/library/nginx:1.27' }, /pull image 1\/1/, /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": not found/s);
+  });
+
+  test('a snapshot in error state fails the build (the SDK waiter would not) and the snapshot is deleted', async () => {
+    const aws = await expectFailure({ snapshotError: true }, /snapshot is completed/, /is in error state/);
+    expect(aws.snapshots.size).toBe(0);
+  });
+
+  test('throttling is retried with backoff, and the launch stays idempotent', async () => {
+    const { aws, deps } = setup({ throttleRunInstances: 3 });
+    const result = await buildCache(deps, general);
+    expect(aws.calls.filter((c) => c === 'ec2:RunInstances')).toHaveLength(4);
+    expect(aws.instances.size).toBe(1);
+    expect(aws.params.get(PARAM)).toBe(result.snapshotId);
+  });
+
+  test('interruption (Ctrl-C) mid-run terminates the instance and changes nothing', async () => {
+    const controller = new AbortController();
+    await expectFailure({}, /pull image/, /interrupted/, controller.signal, controller);
+  });
+
+  test('a missing builder configuration names the stack to deploy, before any instance exists', async () => {
+    const { aws, deps } = setup();
+    aws.params.delete('/bottlerocket-fleet/builder/subnet-ids');
+    await expect(buildCache(deps, general)).rejects.toThrow(/deploy the image-cache-builder-us-west-2 stack first/);
+    expect(aws.instances.size).toBe(0);
+  });
+});
+
+describe('what a build does, offline', () => {
+  test('the AMI comes from the public Bottlerocket parameter for the version, variant and architecture', () => {
+    expect(amiParameterPath(general)).toBe('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id');
+    const f = validFleet();
+    Object.assign(f.imageCaches.gpu, { arch: 'arm64' });
+    f.clusters['my-cluster'].karpenter.nodePools.gpu.arch = ['arm64'];
+    expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe('/aws/service/bottlerocket/aws-k8s-1.31-nvidia/arm64/latest/image_id');
+  });
+
+  test('images are pulled into k8s.io, managed and pinned, for the cache platform; ECR tokens are fetched on the instance', () => {
+    const pub = pullCommands('public.ecr.aws/docker/library/nginx:1.27', general).join('\n');
+    expect(pub).toContain("ctr -n k8s.io images pull --platform linux/amd64 --label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned 'public.ecr.aws/docker/library/nginx:1.27'");
+    const ecr = pullCommands('111122223333.dkr.ecr.us-west-2.amazonaws.com/app:1', general).join('\n');
+    expect(ecr).toContain('get-login-password --region us-west-2');
+    expect(ecr).toMatch(/--user "AWS:\$TOKEN" '111122223333/); // auth before the reference (containerd 2.x)
+  });
+
+  test('`npm run cache -- build general --dry-run` prints every planned call and makes none', async () => {
+    expect(dryRunLines(general).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+      'cache', 'ssm:GetParameter', 'ssm:GetParameters', 'ec2:RunInstances', 'ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:SendCommand',
+      'ec2:StopInstances', 'ec2:CreateSnapshot', 'ssm:PutParameter', 'ssm:PutParameter', 'ec2:TerminateInstances',
+    ]);
+    const out = await new Promise<string>((resolve, reject) => execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--dry-run'],
+      // No credentials and an unroutable endpoint: any AWS call would fail the command.
+      { cwd: PROJECT_ROOT, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }, (e, stdout) => (e ? reject(e) : resolve(stdout))));
+    expect(out).toContain('dry run: no AWS call is made');
+    expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
+    expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id');
+  }, 30_000);
+});
