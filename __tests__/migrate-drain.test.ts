@@ -7,7 +7,7 @@ import { execFile } from 'child_process';
 import { FakeKube } from './helpers/fake-kube';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
-import { parseDuration } from '../cli/migrate/duration';
+import { parseDuration } from '../cli/shared/duration';
 
 const FAST = ['--poll-interval', '10ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
 

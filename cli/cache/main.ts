@@ -7,6 +7,7 @@ import { parseArgs } from 'util';
 import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import type { ImageCache } from '../../modules/fleet/load';
 import { plannedCalls } from './plan';
+import { parseDuration } from '../shared/duration';
 
 export function dryRunLines(cache: ImageCache): string[] {
   return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
@@ -14,13 +15,27 @@ export function dryRunLines(cache: ImageCache): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } } });
   const [command, ...names] = positionals;
+  const fleet = loadFleet(fleetFileFromEnvironment());
+  if (command === 'list' || command === 'gc') {
+    const { EC2Client } = await import('@aws-sdk/client-ec2');
+    const { SSMClient } = await import('@aws-sdk/client-ssm');
+    const inventory = await import('./inventory');
+    const clients = (region: string) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+    const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
+    const out = command === 'list'
+      ? await inventory.listCaches(caches, clients)
+      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']!), dryRun: values['dry-run']! });
+    if (values.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    else for (const row of out) process.stdout.write(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
+    if (command === 'gc' && values['dry-run']) process.stdout.write('dry run: nothing was terminated or deleted\n');
+    return 0;
+  }
   if (command !== 'build' || names.length === 0) {
-    process.stderr.write('usage: npm run cache -- build <cache...> [--dry-run] [--json]\n');
+    process.stderr.write('usage: npm run cache -- build <cache...> [--dry-run] [--json]\n       npm run cache -- list [<cache...>] [--json]\n       npm run cache -- gc [--older-than 6h] [--dry-run]\n');
     return 2;
   }
-  const fleet = loadFleet(fleetFileFromEnvironment());
   const unknown = names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
   if (unknown.length > 0) {
     process.stderr.write(`unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})\n`);

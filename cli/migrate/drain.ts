@@ -6,7 +6,7 @@
  */
 import type { KubeApi, NodeInfo, OwnerRef, PodInfo } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_TIME_ANNOTATION, planBatches } from './batches';
-import { formatDuration } from './duration';
+import { formatDuration } from '../shared/duration';
 
 export interface DrainOptions {
   readonly nodes: readonly NodeInfo[];

@@ -9,7 +9,7 @@ import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import { kubeApiFromKubeconfig } from './kube-client';
 import { batchSize, oldNodes } from './batches';
 import { drain, DrainStopped } from './drain';
-import { parseDuration } from './duration';
+import { parseDuration } from '../shared/duration';
 
 const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--dry-run]\n'
   + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
