@@ -12,4 +12,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
+  // Some tests run the real CLIs as processes (tsx start-up is seconds on a loaded 2-core machine).
+  testTimeout: 60_000,
 };
