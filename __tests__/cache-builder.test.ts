@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { buildCache, BuildError } from '../cli/cache/builder';
-import { amiParameterPath, pullCommands } from '../cli/cache/plan';
+import { amiParameterPath, ecrRegions, pullCommands } from '../cli/cache/plan';
 import { dryRunLines } from '../cli/cache/main';
 import { loadFleet } from '../modules/fleet/load';
 import { FakeAws, Faults } from './helpers/fake-aws';
@@ -17,7 +17,7 @@ function setup(faults: Faults = {}, signal?: AbortSignal) {
   aws.params.set(HISTORY, JSON.stringify(['snap-previous0000']));
   const lines: string[] = [];
   let clock = 0;
-  const deps = { ec2: aws.ec2, ssm: aws.ssm, log: (l: string) => lines.push(l), now: () => clock, sleep: async (ms: number, s?: AbortSignal) => { s?.throwIfAborted(); clock += ms; }, signal };
+  const deps = { ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr, log: (l: string) => lines.push(l), now: () => clock, sleep: async (ms: number, s?: AbortSignal) => { s?.throwIfAborted(); clock += ms; }, signal };
   return { aws, deps, lines, paramsBefore: new Map(aws.params) };
 }
 
@@ -77,6 +77,23 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
     expect(aws.params.get(PARAM)).toBe(result.snapshotId);
   });
 
+  test('a private ECR image: a token from its own region, fresh for each pull, kept out of the log', async () => {
+    const image = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1';
+    const f = validFleet();
+    f.imageCaches.general.images = ['public.ecr.aws/docker/library/nginx:1.27', image, `${image.replace(':1', ':2')}`];
+    const cache = fleetFrom(f).imageCaches.find((c) => c.name === 'general')!;
+    expect(ecrRegions(cache)).toEqual(['eu-west-1']);
+    expect(dryRunLines(cache).some((l) => /ecr:GetAuthorizationToken\s+region eu-west-1/.test(l))).toBe(true);
+    const { aws, deps, lines } = setup();
+    const result = await buildCache(deps, cache);
+    expect(aws.ecrTokenRegions).toEqual(['eu-west-1', 'eu-west-1']); // one per private image, none for the public one
+    const pull = [...aws.commands.values()].find((c) => c.commands.join('\n').includes(`'${image}'`))!;
+    expect(pull.commands.join('\n')).toContain("--user 'AWS:secret-eu-west-1'");
+    expect(lines.join('\n')).not.toContain('secret-eu-west-1');
+    expect(JSON.stringify(result)).not.toContain('secret-eu-west-1');
+    expect(aws.calls.indexOf('ecr:GetAuthorizationToken')).toBeGreaterThan(aws.calls.indexOf('ssm:DescribeInstanceInformation'));
+  });
+
   test('interruption (Ctrl-C) mid-run terminates the instance and changes nothing', async () => {
     const controller = new AbortController();
     await expectFailure({}, /pull image/, /interrupted/, controller.signal, controller);
@@ -99,14 +116,21 @@ describe('what a build does, offline', () => {
     expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe('/aws/service/bottlerocket/aws-k8s-1.31-nvidia/arm64/latest/image_id');
   });
 
-  test('images are pulled into k8s.io, managed and pinned, for the cache platform; ECR tokens are fetched on the instance', () => {
+  test('images are pulled into k8s.io, managed and pinned, for the cache platform', () => {
     const pub = pullCommands('public.ecr.aws/docker/library/nginx:1.27', general).join('\n');
     expect(pub).toContain("ctr -n k8s.io images pull --platform linux/amd64 --label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned 'public.ecr.aws/docker/library/nginx:1.27'");
-    const ecr = pullCommands('111122223333.dkr.ecr.us-west-2.amazonaws.com/app:1', general).join('\n');
-    expect(ecr).toContain('get-login-password --region us-west-2');
-    expect(ecr).toMatch(/--user "AWS:\$TOKEN" '111122223333/); // auth before the reference (containerd 2.x)
+    expect(pub).not.toContain('--user');
   });
 
+  // Regression: the commands once ran `aws ecr get-login-password` on the instance, but no container on a
+  // Bottlerocket host (host, control, admin) ships the AWS CLI, so every private ECR pull would have failed.
+  test('private ECR images authenticate with credentials from the builder, never with an AWS CLI on the instance', () => {
+    const image = '111122223333.dkr.ecr.us-west-2.amazonaws.com/team/app:1';
+    const ecr = pullCommands(image, general, 'AWS:tok3n').join('\n');
+    expect(ecr).not.toMatch(/\baws ecr\b/);
+    expect(ecr).toContain(`--user 'AWS:tok3n' '${image}'`); // auth before the reference (containerd 2.x)
+    expect(() => pullCommands(image, general)).toThrow(/private ECR image: pass the registry credentials/);
+  });
   test('`npm run cache -- build general --dry-run` prints every planned call and makes none', async () => {
     expect(dryRunLines(general).map((l) => l.trim().split(/\s+/)[0])).toEqual([
       'cache', 'ssm:GetParameter', 'ssm:GetParameters', 'ec2:RunInstances', 'ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:SendCommand',

@@ -97,4 +97,16 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
     expect(Object.values<any>(stack.resource.aws_iam_policy)[0].policy).toMatch(/^\$\{data\.aws_iam_policy_document\./);
     expect(sid('PassBuilderRole').resources[0]).toMatch(/^\$\{aws_iam_role\./);
   });
+
+  test('the CI policy may pull exactly the private ECR repositories of the caches (the builder authorizes pulls with its own token)', () => {
+    const statementsOf = (st: any) => Object.values<any>(st.data.aws_iam_policy_document)[0].statement;
+    // The default fleet has public images only: no ECR rights at all.
+    expect(statementsOf(stack).filter((x: any) => x.sid.startsWith('Ecr'))).toEqual([]);
+    const f = validFleet();
+    f.imageCaches.general.images.push('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1', '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:' + 'a'.repeat(64));
+    const statements = statementsOf(synthFleet(fleetFrom(f))['image-cache-builder-us-west-2']);
+    const sid = (s: string) => statements.find((x: any) => x.sid === s);
+    expect(sid('EcrToken').actions).toEqual(['ecr:GetAuthorizationToken']);
+    expect(sid('EcrPullCacheImages').resources).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:ecr:eu-west-1:111122223333:repository\/team\/app$/)]);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * A stateful fake of the EC2 and SSM calls the image-cache builder makes, behind the real SDK clients
+ * A stateful fake of the EC2, SSM and ECR calls the image-cache builder makes, behind the real SDK clients
  * (aws-sdk-client-mock replaces their send): instances, Run Command invocations, snapshots, parameters.
  * Faults are switched on per test.
  */
@@ -12,6 +12,7 @@ import {
   DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
   GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
@@ -38,8 +39,25 @@ export class FakeAws {
     ['/bottlerocket-fleet/builder/security-group-id', 'sg-0123456789abcdef0'],
     ['/bottlerocket-fleet/builder/subnet-ids', 'subnet-0a,subnet-0b'],
   ]);
+  /** Regions whose ECR clients were asked for an authorization token. */
+  ecrTokenRegions: string[] = [];
+  private readonly ecrClients = new Map<string, ECRClient>();
   calls: string[] = [];
   private n = 0;
+
+  /** BuilderDeps.ecr: one mocked client per region; every token decodes to AWS:secret-<region>. */
+  readonly ecr = (region: string): ECRClient => {
+    if (!this.ecrClients.has(region)) {
+      const client = new ECRClient({ region, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      mockClient(client).on(GetAuthorizationTokenCommand).callsFake(() => {
+        this.calls.push('ecr:GetAuthorizationToken');
+        this.ecrTokenRegions.push(region);
+        return { authorizationData: [{ authorizationToken: Buffer.from(`AWS:secret-${region}`).toString('base64') }] };
+      });
+      this.ecrClients.set(region, client);
+    }
+    return this.ecrClients.get(region)!;
+  };
 
   constructor(readonly faults: Faults = {}) {
     const ec2 = mockClient(this.ec2);

@@ -13,13 +13,17 @@ import {
   DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
   GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
+import { ecrRepository } from '../../modules/image-cache/ecr';
 import { amiParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
+  /** ECR in a private image's region: the builder's own credentials authorize the pull on the instance. */
+  readonly ecr: (region: string) => ECRClient;
   readonly log: (line: string) => void;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
@@ -148,8 +152,17 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     };
 
     const images: { image: string; digest?: string }[] = [];
+    /** "AWS:<password>", fetched right before each pull so a long build never uses an expired (12-hour) token. */
+    const ecrCredentials = async (image: string) => {
+      const registry = ecrRepository(image);
+      if (!registry) return undefined;
+      const r = await call(() => deps.ecr(registry.region).send(new GetAuthorizationTokenCommand({})));
+      const token = r.authorizationData?.[0]?.authorizationToken;
+      if (!token) throw new Error(`ecr:GetAuthorizationToken in ${registry.region} returned no token`);
+      return Buffer.from(token, 'base64').toString('utf8');
+    };
     for (const [i, image] of cache.images.entries()) {
-      const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, () => runScript(`pull ${image}`, pullCommands(image, cache)));
+      const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, async () => runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))));
       images.push({ image, digest: /DIGEST (\S+)/.exec(out)?.[1] });
     }
     await run('verify every image is present', async () => {

@@ -49,13 +49,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const { EC2Client } = await import('@aws-sdk/client-ec2');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
+  const { ECRClient } = await import('@aws-sdk/client-ecr');
   const { buildCache } = await import('./builder');
   const controller = new AbortController();
   process.once('SIGINT', () => { process.stderr.write('interrupted: cleaning up...\n'); controller.abort(new Error('interrupted')); });
   const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
   const results = await Promise.allSettled(caches.map((cache) => {
     const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), log, signal: controller.signal }, cache);
+    const ecr = (region: string) => new ECRClient({ ...clientConfig, region });
+    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr, log, signal: controller.signal }, cache);
   }));
   const summary = results.map((r, i) => (r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message }));
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

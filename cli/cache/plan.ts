@@ -2,6 +2,7 @@
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
 import { renderSettingsToml } from '../../modules/bottlerocket/settings';
+import { ecrRepository } from '../../modules/image-cache/ecr';
 
 /** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/latest/image_id */
 export function amiParameterPath(cache: ImageCache): string {
@@ -27,29 +28,33 @@ export function builderUserData(cache: ImageCache): string {
   }, 'eks-managed-node-group');
 }
 
-const ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//;
+/** Regions whose ECR authorization token a build needs: one per region of the cache's private ECR images. */
+export function ecrRegions(cache: ImageCache): string[] {
+  return [...new Set(cache.images.flatMap((image) => ecrRepository(image)?.region ?? []))].sort();
+}
 
 /**
  * Shell run on the instance (AWS-RunShellScript, in the control container) to pull one image into
  * containerd's k8s.io namespace, labelled managed (kubelet sees it) and pinned (image GC keeps it).
- * Private ECR credentials are fetched on the instance, never passed as command parameters; with
- * containerd 2.x `--user` must come before the image reference.
+ * No container on a Bottlerocket host ships the AWS CLI (neither the host, nor the control or admin
+ * container), so a private ECR image needs `credentials` ("AWS:<token>", from ecr:GetAuthorizationToken
+ * called by the builder); with containerd 2.x `--user` must come before the image reference.
  */
-export function pullCommands(image: string, cache: ImageCache): string[] {
-  const ecr = ECR.exec(image);
+export function pullCommands(image: string, cache: ImageCache, credentials?: string): string[] {
   const ctr = 'apiclient exec admin sheltie ctr -n k8s.io';
   const labels = '--label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned';
-  const quoted = `'${image.replace(/'/g, `'\\''`)}'`;
-  const lines = ['set -euo pipefail'];
-  if (ecr) {
-    lines.push(`TOKEN=$(apiclient exec admin sheltie aws ecr get-login-password --region ${ecr[2]})`);
-    lines.push(`${ctr} images pull --platform ${platform(cache)} ${labels} --user "AWS:$TOKEN" ${quoted}`);
-  } else {
-    lines.push(`${ctr} images pull --platform ${platform(cache)} ${labels} ${quoted}`);
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  let auth = '';
+  if (ecrRepository(image)) {
+    if (!credentials) throw new Error(`${image} is a private ECR image: pass the registry credentials from ecr:GetAuthorizationToken`);
+    auth = ` --user ${quote(credentials)}`;
   }
-  // Print the digest for the snapshot's tags.
-  lines.push(`${ctr} images ls "name==${image}" -q >/dev/null && echo "DIGEST $(${ctr} images ls "name==${image}" | awk 'NR==2 {print $3}')"`);
-  return lines;
+  return [
+    'set -euo pipefail',
+    `${ctr} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)}`,
+    // Print the digest for the snapshot's tags.
+    `${ctr} images ls "name==${image}" -q >/dev/null && echo "DIGEST $(${ctr} images ls "name==${image}" | awk 'NR==2 {print $3}')"`,
+  ];
 }
 
 /** Lists the pinned images on the data volume: the check that every image is present. */
@@ -69,6 +74,7 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
     { api: 'ssm:GetParameters', details: `${p.instanceProfile}, ${p.securityGroupId}, ${p.subnetIds}` },
     { api: 'ec2:RunInstances', details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>` },
     { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
+    ...ecrRegions(cache).map((region) => ({ api: 'ecr:GetAuthorizationToken', details: `region ${region}, before each private ECR pull (12-hour token)` })),
     ...cache.images.map((image) => ({ api: 'ssm:SendCommand', details: `AWS-RunShellScript: pull ${image} (${platform(cache)})` })),
     { api: 'ssm:SendCommand', details: 'AWS-RunShellScript: verify every image is present' },
     { api: 'ec2:StopInstances', details: 'and wait until stopped' },

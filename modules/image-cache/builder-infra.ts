@@ -18,6 +18,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { builderParameters, historyParameterPath } from './parameters';
+import { ecrRepository } from './ecr';
 
 export const CACHE_TAG = 'bottlerocket-fleet:cache';
 
@@ -25,6 +26,11 @@ export interface BuilderInfrastructureProps {
   readonly region: string;
   /** SSM parameter paths of the caches built here (the CI role may write only these). */
   readonly parameterPaths: readonly string[];
+  /**
+   * The images of the caches built here. The builder authorizes private ECR pulls with the CI role's
+   * own token, so the CI role may pull exactly these repositories.
+   */
+  readonly images?: readonly string[];
 }
 
 export class BuilderInfrastructure extends Construct {
@@ -38,7 +44,8 @@ export class BuilderInfrastructure extends Construct {
       name,
       assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     });
-    // SSM agent (Run Command) and pulling from ECR: nothing else.
+    // SSM agent (Run Command) and ECR read-only, with which host-ctr pulls the admin container from
+    // Bottlerocket's own ECR registry: nothing else. Cache images are pulled with the CI caller's token.
     for (const policy of ['AmazonSSMManagedInstanceCore', 'AmazonEC2ContainerRegistryReadOnly']) {
       new IamRolePolicyAttachment(this, `attach-${policy}`, { role: role.name, policyArn: `arn:${partition}:iam::aws:policy/${policy}` });
     }
@@ -73,6 +80,7 @@ export class BuilderInfrastructure extends Construct {
       { sid: 'Snapshot', actions: ['ec2:CreateSnapshot'], resources: [arn('ec2', 'volume/*'), `arn:${partition}:ec2:${props.region}::snapshot/*`] },
       { sid: 'DeleteOldSnapshots', actions: ['ec2:DeleteSnapshot'], resources: [`arn:${partition}:ec2:${props.region}::snapshot/*`], condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`) },
       { sid: 'WriteCacheParameters', actions: ['ssm:PutParameter'], resources: props.parameterPaths.flatMap((path) => [arn('ssm', `parameter${path}`), arn('ssm', `parameter${historyParameterPath(path)}`)]) },
+      ...ecrPullStatements(partition, props.images ?? []),
       { sid: 'PassBuilderRole', actions: ['iam:PassRole'], resources: [role.arn], condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }] },
     ];
     const document = new DataAwsIamPolicyDocument(this, 'ci-policy-document', { statement: statements });
@@ -82,4 +90,17 @@ export class BuilderInfrastructure extends Construct {
       policy: document.json,
     });
   }
+}
+
+/** ecr:GetAuthorizationToken (account-wide by design) and pull rights on the private repositories named by the images. */
+function ecrPullStatements(partition: string, images: readonly string[]): DataAwsIamPolicyDocumentStatement[] {
+  const repositories = [...new Set(images.flatMap((image) => {
+    const r = ecrRepository(image);
+    return r ? [`arn:${partition}:ecr:${r.region}:${r.account}:repository/${r.repository}`] : [];
+  }))].sort();
+  if (repositories.length === 0) return [];
+  return [
+    { sid: 'EcrToken', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+    { sid: 'EcrPullCacheImages', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], resources: repositories },
+  ];
 }
