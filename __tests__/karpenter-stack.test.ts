@@ -58,11 +58,15 @@ describe('my-cluster-karpenter (the guide example)', () => {
     expect(toml.settings.kubernetes).toBeUndefined();
   });
 
-  test('the GPU pool is tainted nvidia.com/gpu and limited to g and p instances; the CPU pool is not tainted', () => {
+  test('the GPU pool is tainted nvidia.com/gpu and limited to NVIDIA g and p instances; the CPU pool is neither', () => {
     const gpu = m['NodePool/gpu'].body.spec.template.spec;
     expect(gpu.taints).toEqual([{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }]);
     expect(gpu.requirements).toContainEqual({ key: 'karpenter.k8s.aws/instance-category', operator: 'In', values: ['g', 'p'] });
-    expect(m['NodePool/default'].body.spec.template.spec.taints).toBeUndefined();
+    // g4ad (AMD) is in category g: the NVIDIA variant's pool must never launch it.
+    expect(gpu.requirements).toContainEqual({ key: 'karpenter.k8s.aws/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] });
+    const cpu = m['NodePool/default'].body.spec.template.spec;
+    expect(cpu.taints).toBeUndefined();
+    expect(cpu.requirements.map((r: { key: string }) => r.key)).not.toContain('karpenter.k8s.aws/instance-gpu-manufacturer');
   });
 
   test('pools carry the Bottlerocket node label, the disruption settings and limits of the guide', () => {

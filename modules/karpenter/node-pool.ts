@@ -1,4 +1,4 @@
-/** NodePool for a pool (pure). GPU pools differ only in the taint added here. */
+/** NodePool for a pool (pure). GPU pools differ only in the taint and the GPU-maker requirement added here. */
 import type { NodePool } from '../fleet/load';
 import type { KubernetesManifest } from '../kubernetes/manifest';
 import { BOTTLEROCKET_NODE_LABEL } from '../fleet/constants';
@@ -6,6 +6,11 @@ import { nodeClassName } from './node-class';
 
 /** GPU nodes are tainted so only pods that ask for GPUs (and tolerate it) land there. */
 const GPU_TAINT = { key: 'nvidia.com/gpu', effect: 'NoSchedule' } as const;
+/**
+ * A GPU pool runs the NVIDIA Bottlerocket variant, so only NVIDIA instances: categories g and p also hold
+ * AMD (g4ad) instances, which would boot the plain variant and offer no nvidia.com/gpu at all.
+ */
+const NVIDIA_ONLY = { key: 'karpenter.k8s.aws/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] };
 
 export function nodePool(pool: NodePool): KubernetesManifest {
   const requirements = [
@@ -15,6 +20,7 @@ export function nodePool(pool: NodePool): KubernetesManifest {
     { key: 'karpenter.k8s.aws/instance-category', operator: 'In', values: pool.instanceCategories },
     ...(pool.instanceFamilies ? [{ key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: pool.instanceFamilies }] : []),
     { key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: [String(pool.instanceGenerationGreaterThan)] },
+    ...(pool.gpu ? [NVIDIA_ONLY] : []),
   ];
   const taints = [...pool.taints, ...(pool.gpu ? [GPU_TAINT] : [])];
   return {
