@@ -91,6 +91,28 @@ describe('drain in batches against a fake API server', () => {
     expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBe('drained');
   }, 30_000);
 
+  test('a pod Pending since before the migration began is named but does not fail the health check', async () => {
+    // Stuck since yesterday, unrelated to the migration.
+    k.addPod({ namespace: 'batch', name: 'stuck-job', phase: 'Pending', createdAt: Date.now() - 86_400_000, labels: {} });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('not counted in the health check, Pending since before the migration began: batch/stuck-job');
+    expect([...k.nodes.values()].filter((n) => n.annotations['bottlerocket-fleet/drain'] === 'drained')).toHaveLength(3);
+    // Every node records the same start: the first cordon of the migration.
+    const starts = new Set(['al2-a', 'al2-b', 'al2-c'].map((n) => k.nodes.get(n)!.annotations['bottlerocket-fleet/drain-started']));
+    expect([...starts]).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]);
+  }, 30_000);
+
+  test('a re-run without a fix stops again on the replacement an earlier run left Pending', async () => {
+    k.addDeploymentPods('api', ['al2-b'], true);
+    expect((await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST])).code).toBe(1);
+    const again = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/health check failed: pod default\/api-r\d+ has been Pending/);
+    expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBeUndefined(); // never touched
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe('deleted DaemonSet kube-system/nvidia-device-plugin-daemonset\n');

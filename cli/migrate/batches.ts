@@ -4,6 +4,13 @@ import type { NodeInfo } from './kube';
 /** Node annotation that records the drain's progress, so a re-run continues where it stopped. */
 export const DRAIN_ANNOTATION = 'bottlerocket-fleet/drain';
 export const DRAIN_TIME_ANNOTATION = 'bottlerocket-fleet/drain-updated';
+/** When the node was first cordoned; never overwritten, so re-runs know when the migration began. */
+export const DRAIN_STARTED_ANNOTATION = 'bottlerocket-fleet/drain-started';
+
+/** The migration began at the first cordon of any old node, or begins now. */
+export function migrationStart(nodes: readonly NodeInfo[], now: number): number {
+  return Math.min(now, ...nodes.map((n) => Date.parse(n.annotations[DRAIN_STARTED_ANNOTATION] ?? '')).filter(Number.isFinite));
+}
 
 /** Old nodes: by label selector when given (the API filtered them), else every node whose OS image is not Bottlerocket. */
 export function oldNodes(nodes: readonly NodeInfo[], bySelector: boolean): NodeInfo[] {

@@ -5,7 +5,7 @@
  * Progress is kept on the nodes as annotations; the first failed health check stops the run.
  */
 import type { KubeApi, NodeInfo, OwnerRef, PodInfo } from './kube';
-import { DRAIN_ANNOTATION, DRAIN_TIME_ANNOTATION, planBatches } from './batches';
+import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
 import { formatDuration } from '../shared/duration';
 
 export interface DrainOptions {
@@ -39,10 +39,17 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
     o.log('dry run: nothing changed');
     return { drained: [] };
   }
+  // Pods Pending since before the migration began are not its doing (an unschedulable job from last week
+  // would otherwise stop every run): they are named, not counted. Replacements left Pending by an earlier,
+  // failed run were created after it began, so they still stop a re-run.
+  const started = migrationStart(o.nodes, now());
   const drained: string[] = [];
   for (const [i, batch] of batches.entries()) {
     o.log(`batch ${i + 1}/${batches.length}: cordoning ${batch.map((n) => n.name).join(', ')}`);
-    for (const node of batch) await api.patchNode(node.name, { unschedulable: true, annotations: { [DRAIN_ANNOTATION]: 'cordoned', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
+    for (const node of batch) {
+      const stamp = new Date(now()).toISOString();
+      await api.patchNode(node.name, { unschedulable: true, annotations: { [DRAIN_ANNOTATION]: 'cordoned', [DRAIN_TIME_ANNOTATION]: stamp, [DRAIN_STARTED_ANNOTATION]: node.annotations[DRAIN_STARTED_ANNOTATION] ?? new Date(started).toISOString() } });
+    }
     const lost = new Map<string, Workload>();
     for (const node of batch) {
       for (const pod of (await api.listPods(`spec.nodeName=${node.name}`)).filter(evictable)) {
@@ -51,7 +58,7 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
         if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
       }
     }
-    await waitHealthy(api, [...lost.values()], o, now, sleep);
+    await waitHealthy(api, [...lost.values()], started, o, now, sleep);
     for (const node of batch) await api.patchNode(node.name, { annotations: { [DRAIN_ANNOTATION]: 'drained', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
     drained.push(...batch.map((n) => n.name));
     o.log(`batch ${i + 1}/${batches.length}: drained, ${lost.size} workload(s) healthy again`);
@@ -89,10 +96,17 @@ async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | undefi
   return { ...pod.owner, namespace: pod.namespace };
 }
 
-async function waitHealthy(api: KubeApi, workloads: Workload[], o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted: number, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
   const start = now();
+  let named = false;
   for (;;) {
-    const pending = (await api.listPods('status.phase=Pending')).filter((p) => now() - p.createdAt.getTime() > o.pendingTimeoutMs);
+    const allPending = await api.listPods('status.phase=Pending');
+    const before = allPending.filter((p) => p.createdAt.getTime() < migrationStarted);
+    if (before.length > 0 && !named) {
+      o.log(`  not counted in the health check, Pending since before the migration began: ${before.map((p) => `${p.namespace}/${p.name}`).join(', ')}`);
+      named = true;
+    }
+    const pending = allPending.filter((p) => p.createdAt.getTime() >= migrationStarted && now() - p.createdAt.getTime() > o.pendingTimeoutMs);
     if (pending.length > 0) {
       const p = pending[0];
       throw new DrainStopped(`health check failed: pod ${p.namespace}/${p.name} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
