@@ -113,6 +113,24 @@ describe('drain in batches against a fake API server', () => {
     expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBeUndefined(); // never touched
   }, 30_000);
 
+  test('an unmanaged pod stops the run before its batch is touched, unless --force', async () => {
+    k.addPod({ namespace: 'default', name: 'debug-shell', nodeName: 'al2-b', phase: 'Running', createdAt: Date.now(), labels: {} });
+    const dry = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run']);
+    expect(dry.stdout).toContain('would stop before cordoning al2-b: unmanaged pod(s) default/debug-shell');
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('stopped: unmanaged pod(s) default/debug-shell: no controller recreates them once evicted; move them, or re-run with --force');
+    expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('drained');
+    expect(k.nodes.get('al2-b')).toMatchObject({ annotations: {} }); // not even cordoned
+    expect(k.nodes.get('al2-b')!.unschedulable).toBeUndefined();
+    expect(k.pods.get('default/debug-shell')).toBeDefined();
+
+    const forced = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--force', ...FAST]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('--force: evicting unmanaged pod(s) default/debug-shell');
+    expect(k.pods.get('default/debug-shell')).toBeUndefined();
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe('deleted DaemonSet kube-system/nvidia-device-plugin-daemonset\n');

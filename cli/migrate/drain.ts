@@ -12,6 +12,8 @@ export interface DrainOptions {
   readonly nodes: readonly NodeInfo[];
   readonly batchSize: number;
   readonly dryRun: boolean;
+  /** Evict pods that no controller owns too (like `kubectl drain --force`): they are not recreated. */
+  readonly force?: boolean;
   /** A pod Pending longer than this fails the health check. */
   readonly pendingTimeoutMs: number;
   /** How long a batch may take to become healthy again. */
@@ -36,6 +38,10 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
   o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);
   batches.forEach((b, i) => o.log(`  batch ${i + 1}: ${b.map((n) => n.name).join(', ')}`));
   if (o.dryRun) {
+    for (const batch of batches) {
+      const bare = await unmanagedPods(api, batch);
+      if (bare.length > 0 && !o.force) o.log(`  would stop before cordoning ${batch.map((n) => n.name).join(', ')}: ${describeUnmanaged(bare)}`);
+    }
     o.log('dry run: nothing changed');
     return { drained: [] };
   }
@@ -45,6 +51,12 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
   const started = migrationStart(o.nodes, now());
   const drained: string[] = [];
   for (const [i, batch] of batches.entries()) {
+    // Checked before the batch is touched, so a stop leaves its nodes as they were.
+    const bare = await unmanagedPods(api, batch);
+    if (bare.length > 0) {
+      if (!o.force) throw new DrainStopped(`${describeUnmanaged(bare)}; move them, or re-run with --force to evict them anyway`);
+      o.log(`  --force: evicting unmanaged pod(s) ${bare.map(podName).join(', ')}; nothing recreates them`);
+    }
     o.log(`batch ${i + 1}/${batches.length}: cordoning ${batch.map((n) => n.name).join(', ')}`);
     for (const node of batch) {
       const stamp = new Date(now()).toISOString();
@@ -70,6 +82,18 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
 /** DaemonSet pods stay (their controller would recreate them); mirror pods belong to the kubelet; finished pods need nothing. */
 function evictable(p: PodInfo): boolean {
   return !p.mirror && p.owner?.kind !== 'DaemonSet' && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+}
+
+const podName = (p: PodInfo) => `${p.namespace}/${p.name}`;
+
+/** Pods on these nodes that the drain would evict and no controller would recreate. */
+async function unmanagedPods(api: KubeApi, nodes: readonly NodeInfo[]): Promise<PodInfo[]> {
+  const pods = await Promise.all(nodes.map((n) => api.listPods(`spec.nodeName=${n.name}`)));
+  return pods.flat().filter((p) => evictable(p) && !p.owner);
+}
+
+function describeUnmanaged(pods: readonly PodInfo[]): string {
+  return `unmanaged pod(s) ${pods.map(podName).join(', ')}: no controller recreates them once evicted`;
 }
 
 async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
@@ -103,7 +127,7 @@ async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted
     const allPending = await api.listPods('status.phase=Pending');
     const before = allPending.filter((p) => p.createdAt.getTime() < migrationStarted);
     if (before.length > 0 && !named) {
-      o.log(`  not counted in the health check, Pending since before the migration began: ${before.map((p) => `${p.namespace}/${p.name}`).join(', ')}`);
+      o.log(`  not counted in the health check, Pending since before the migration began: ${before.map(podName).join(', ')}`);
       named = true;
     }
     const pending = allPending.filter((p) => p.createdAt.getTime() >= migrationStarted && now() - p.createdAt.getTime() > o.pendingTimeoutMs);

@@ -1,6 +1,6 @@
 /**
  * npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
- *                          [--health-timeout 15m] [--eviction-timeout 10m] [--context <ctx>] [--dry-run]
+ *                          [--health-timeout 15m] [--eviction-timeout 10m] [--context <ctx>] [--force] [--dry-run]
  * npm run migrate -- remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run]
  * Uses the user's kubeconfig; the cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml).
  */
@@ -11,7 +11,7 @@ import { batchSize, oldNodes } from './batches';
 import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
 
-const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--dry-run]\n'
+const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--force] [--dry-run]\n'
   + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       'poll-interval': { type: 'string', default: '5s' },
       context: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
     },
   });
   const [command] = positionals;
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       nodes,
       batchSize: batchSize(values['batch-size']!, nodes.length),
       dryRun: values['dry-run']!,
+      force: values.force!,
       pendingTimeoutMs: parseDuration(values['pending-timeout']!),
       healthTimeoutMs: parseDuration(values['health-timeout']!),
       evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
