@@ -4,6 +4,8 @@ import { debugNodeCommand, DEFAULT_ADMIN_IMAGE, shellQuote } from '../cli/debug-
 import { PROJECT_ROOT } from './helpers/fleet';
 
 test('kubectl debug node/<node> with the Bottlerocket admin image and the sysadmin profile', () => {
+  // A pinned release of the public admin image, never a moving tag.
+  expect(DEFAULT_ADMIN_IMAGE).toMatch(/^public\.ecr\.aws\/bottlerocket\/bottlerocket-admin:v\d+\.\d+\.\d+$/);
   expect(debugNodeCommand({ node: 'ip-10-0-1-23.us-west-2.compute.internal' })).toEqual([
     'kubectl', 'debug', 'node/ip-10-0-1-23.us-west-2.compute.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`,
   ]);

@@ -3,8 +3,8 @@
  * the node without SSH and without enabling the admin host container. Pure: arguments in, argv out.
  */
 
-/** Pinned admin image; bump it with the Bottlerocket admin container releases. */
-export const DEFAULT_ADMIN_IMAGE = 'public.ecr.aws/bottlerocket/bottlerocket-admin:v0.12.0';
+/** Pinned admin image: v0.21.6 is the admin container Bottlerocket itself adopted in 2026-09 (bottlerocket-os/bottlerocket PR 4945); bump it with its releases. */
+export const DEFAULT_ADMIN_IMAGE = 'public.ecr.aws/bottlerocket/bottlerocket-admin:v0.21.6';
 
 export interface DebugNodeOptions {
   readonly node: string;
