@@ -17,7 +17,8 @@ describe('a valid fleet', () => {
       ['general', '/bottlerocket-fleet/image-cache/general/snapshot-id', '1.31'],
       ['gpu', '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '1.31'],
     ]);
-    expect(fleet.warnings).toEqual([]);
+    // The guide's 1.31 is valid, with a warning: its EKS extended support ends on 2026-11-26.
+    expect(fleet.warnings).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/1\.31 reaches the end of EKS extended support on 2026-11-26/), fix: expect.stringMatching(/upgrade/) })]);
   });
 
   test('a GPU pool defaults to g and p instances and its data volume to the cache size', () => {
@@ -72,7 +73,12 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
   test('an unsupported Kubernetes version, and an unquoted one', () => {
     const f = validFleet();
     f.clusters['my-cluster'].kubernetesVersion = '1.22';
-    expect(problemsOf(f)[0]).toMatchObject({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/"1.22" is not supported \(supported: 1.29/) });
+    expect(problemsOf(f)[0]).toMatchObject({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/"1.22" is not supported \(supported: 1.31, .*, 1.36\)/) });
+    // Past the end of EKS extended support, and no longer built by Bottlerocket.
+    for (const gone of ['1.29', '1.30']) {
+      f.clusters['my-cluster'].kubernetesVersion = gone;
+      expect(problemsOf(f)[0].path).toBe('clusters.my-cluster.kubernetesVersion');
+    }
     f.clusters['my-cluster'].kubernetesVersion = 1.3;
     expect(problemsOf(f)[0].path).toBe('clusters.my-cluster.kubernetesVersion');
   });

@@ -103,7 +103,7 @@ describe('the legacy NVIDIA device plugin', () => {
     f.clusters['my-cluster'].gpu = { legacyDevicePlugin: 'remove' };
     expect(migrationManifests(fleetFrom(f).clusters[0])).toEqual([]);
     delete f.clusters['my-cluster'].karpenter.nodePools.gpu;
-    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.gpu.legacyDevicePlugin']);
+    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.kubernetesVersion', 'clusters.my-cluster.gpu.legacyDevicePlugin']);
   });
 });
 
@@ -112,14 +112,23 @@ describe('cgroup v2 by default', () => {
     const f = validFleet();
     f.clusters['my-cluster'].karpenter.nodePools.default.cgroupVersion = 'v1';
     const fleet = fleetFrom(f);
-    expect(fleet.warnings).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion', message: expect.stringMatching(/pool "default" opts in to cgroup v1/) })]);
+    expect(fleet.warnings.filter((w) => w.path !== 'clusters.my-cluster.kubernetesVersion')).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion', message: expect.stringMatching(/pool "default" opts in to cgroup v1/) })]);
     const nodeClass = Object.values<any>(synthFleet(fleet)['my-cluster-karpenter'].resource.kubectl_manifest).map((m) => parse(m.yaml_body)).find((b) => b.kind === 'EC2NodeClass' && b.metadata.name === 'default');
     expect(nodeClass.spec.userData).toContain('"systemd.unified_cgroup_hierarchy" = [ "0" ]');
     expect(nodeClass.spec.userData).toContain('reboot-to-reconcile = true');
   });
 
+  test('cgroup v1 is refused from Kubernetes 1.35 on (kubelet fails on cgroup v1), naming the pool and the fix', () => {
+    const f = validFleet();
+    f.clusters['my-cluster'].karpenter.nodePools.default.cgroupVersion = 'v1';
+    f.clusters['my-cluster'].kubernetesVersion = '1.35';
+    expect(() => fleetFrom(f)).toThrow(/clusters\.my-cluster\.karpenter\.nodePools\.default\.cgroupVersion: cgroup v1 is impossible with Kubernetes 1\.35.*failCgroupV1[\s\S]*move the workloads to cgroup v2/);
+    f.clusters['my-cluster'].kubernetesVersion = '1.34';
+    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.karpenter.nodePools.default.cgroupVersion']);
+  });
+
   test('v2 pools carry no cgroup settings, and the v1 settings pass the Karpenter settings rules', () => {
-    expect(fleetFrom(validFleet()).warnings).toEqual([]);
+    expect(fleetFrom(validFleet()).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.kubernetesVersion']); // only 1.31's end of support
     expect(validateSettings(cgroupSettings('v1'), 'karpenter')).toEqual([]);
     expect(cgroupSettings('v2')).toEqual({});
     expect(renderSettingsToml(cgroupSettings('v2'), 'karpenter').trim()).toBe('[settings]');

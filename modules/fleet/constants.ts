@@ -23,9 +23,33 @@ export const AWS_REGIONS = [
 /**
  * Kubernetes minor versions that have both an EKS release (standard or extended support) and a
  * Bottlerocket `aws-k8s-<version>` variant (SSM path /aws/service/bottlerocket/aws-k8s-<version>/...).
- * Older variants are out of Bottlerocket support; newer ones are added here when EKS ships them.
+ * 1.29 and 1.30 are gone: past the end of EKS extended support (EKS upgrades such clusters itself), and
+ * Bottlerocket stopped building aws-k8s-1.30 in 2026-07 (bottlerocket-os/bottlerocket PR 4880).
+ * 1.35 (Bottlerocket 1.53.0) and 1.36 (PR 4827) variants exist. Keep this list current.
  */
-export const SUPPORTED_KUBERNETES_VERSIONS = ['1.29', '1.30', '1.31', '1.32', '1.33', '1.34'] as const;
+export const SUPPORTED_KUBERNETES_VERSIONS = ['1.31', '1.32', '1.33', '1.34', '1.35', '1.36'] as const;
+export type KubernetesVersion = (typeof SUPPORTED_KUBERNETES_VERSIONS)[number];
+
+/** Versions near the end of EKS support: synth prints this beside the cluster's version. */
+export const KUBERNETES_VERSION_WARNINGS: Partial<Record<KubernetesVersion, { message: string; fix: string }>> = {
+  '1.31': {
+    message: 'Kubernetes 1.31 reaches the end of EKS extended support on 2026-11-26; EKS then upgrades the control plane to 1.32 by itself',
+    fix: 'upgrade the cluster (control plane first, then the nodes) to 1.32 or later',
+  },
+};
+
+/**
+ * From this version on, kubelet refuses to start on cgroup v1 (KEP-5573: failCgroupV1 defaults to true)
+ * and Bottlerocket has no setting to turn that off, so a cgroup v1 pool could never join.
+ */
+export const FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1: KubernetesVersion = '1.35';
+
+/** Orders Kubernetes minor versions ("1.9" < "1.31"). */
+export function compareKubernetesVersions(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
 
 /** Default Karpenter release; must match the CRDs in contracts/karpenter/. */
 export const DEFAULT_KARPENTER_VERSION = '1.14.1';

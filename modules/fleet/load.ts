@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
 import { closestKey, FleetValidationError, joinPath, Problem } from './problems';
 import { cidrsOverlap, parseCidr } from './cidr';
-import { defaultCacheParameterPath, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
+import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, KUBERNETES_VERSION_WARNINGS, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from '../migration/headroom';
 
@@ -168,13 +168,17 @@ function step(node: any, key: PropertyKey): any {
 function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[]): Cluster {
   const at = `clusters.${name}`;
   const { systemNodeGroup: g } = c;
+  const versionWarning = KUBERNETES_VERSION_WARNINGS[c.kubernetesVersion];
+  if (versionWarning) warnings.push({ path: `${at}.kubernetesVersion`, ...versionWarning });
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
   checkSettings(g.settings, 'eks-managed-node-group', `${at}.systemNodeGroup.settings`, problems);
   const nodePools = Object.entries(c.karpenter?.nodePools ?? {}).map(([poolName, p]): NodePool => {
     checkSettings(p.settings, 'karpenter', `${at}.karpenter.nodePools.${poolName}.settings`, problems);
-    if (p.cgroupVersion === 'v1') {
+    if (p.cgroupVersion === 'v1' && compareKubernetesVersions(c.kubernetesVersion, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1) >= 0) {
+      problems.push({ path: `${at}.karpenter.nodePools.${poolName}.cgroupVersion`, message: `cgroup v1 is impossible with Kubernetes ${c.kubernetesVersion}: kubelet ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1}+ refuses to start on cgroup v1 (failCgroupV1) and Bottlerocket cannot turn that off`, fix: `move the workloads to cgroup v2 and remove cgroupVersion, or keep the cluster below ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1} until they are` });
+    } else if (p.cgroupVersion === 'v1') {
       warnings.push({ path: `${at}.karpenter.nodePools.${poolName}.cgroupVersion`, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
     }
     return { ...p, name: poolName, instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
@@ -218,7 +222,7 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
 
 function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[]): ImageCache {
   const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
-  const highest = users.map((u) => u.kubernetesVersion).sort((a, b) => SUPPORTED_KUBERNETES_VERSIONS.indexOf(a) - SUPPORTED_KUBERNETES_VERSIONS.indexOf(b)).at(-1);
+  const highest = users.map((u) => u.kubernetesVersion).sort(compareKubernetesVersions).at(-1);
   return {
     ...c,
     name,
