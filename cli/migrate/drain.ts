@@ -101,11 +101,11 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
   for (;;) {
     const outcome = await api.evictPod(pod.namespace, pod.name);
     if (outcome !== 'blocked') {
-      o.log(`  evicted ${pod.namespace}/${pod.name}${outcome === 'gone' ? ' (already gone)' : ''}`);
+      o.log(`  evicted ${podName(pod)}${outcome === 'gone' ? ' (already gone)' : ''}`);
       return;
     }
     if (now() - start > o.evictionTimeoutMs) {
-      throw new DrainStopped(`eviction of ${pod.namespace}/${pod.name} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`);
+      throw new DrainStopped(`eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`);
     }
     await sleep(o.pollIntervalMs);
   }
@@ -133,7 +133,7 @@ async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted
     const pending = allPending.filter((p) => p.createdAt.getTime() >= migrationStarted && now() - p.createdAt.getTime() > o.pendingTimeoutMs);
     if (pending.length > 0) {
       const p = pending[0];
-      throw new DrainStopped(`health check failed: pod ${p.namespace}/${p.name} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
+      throw new DrainStopped(`health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
     }
     const unhealthy: string[] = [];
     for (const w of workloads) {

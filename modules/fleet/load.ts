@@ -176,10 +176,13 @@ function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCa
   checkSettings(g.settings, 'eks-managed-node-group', `${at}.systemNodeGroup.settings`, problems);
   const nodePools = Object.entries(c.karpenter?.nodePools ?? {}).map(([poolName, p]): NodePool => {
     checkSettings(p.settings, 'karpenter', `${at}.karpenter.nodePools.${poolName}.settings`, problems);
-    if (p.cgroupVersion === 'v1' && compareKubernetesVersions(c.kubernetesVersion, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1) >= 0) {
-      problems.push({ path: `${at}.karpenter.nodePools.${poolName}.cgroupVersion`, message: `cgroup v1 is impossible with Kubernetes ${c.kubernetesVersion}: kubelet ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1}+ refuses to start on cgroup v1 (failCgroupV1) and Bottlerocket cannot turn that off`, fix: `move the workloads to cgroup v2 and remove cgroupVersion, or keep the cluster below ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1} until they are` });
-    } else if (p.cgroupVersion === 'v1') {
-      warnings.push({ path: `${at}.karpenter.nodePools.${poolName}.cgroupVersion`, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
+    if (p.cgroupVersion === 'v1') {
+      const field = `${at}.karpenter.nodePools.${poolName}.cgroupVersion`;
+      if (compareKubernetesVersions(c.kubernetesVersion, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1) >= 0) {
+        problems.push({ path: field, message: `cgroup v1 is impossible with Kubernetes ${c.kubernetesVersion}: kubelet ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1}+ refuses to start on cgroup v1 (failCgroupV1) and Bottlerocket cannot turn that off`, fix: `move the workloads to cgroup v2 and remove cgroupVersion, or keep the cluster below ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1} until they are` });
+      } else {
+        warnings.push({ path: field, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
+      }
     }
     return { ...p, name: poolName, instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
   });
