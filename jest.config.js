@@ -12,6 +12,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
+  // Finds Terraform, the provider mirror and moto_server once (see __tests__/helpers/real-tools.ts).
+  globalSetup: '<rootDir>/__tests__/global-setup.ts',
   // Some tests run the real CLIs as processes (tsx start-up is seconds on a loaded 2-core machine).
   testTimeout: 60_000,
 };

@@ -1,0 +1,175 @@
+/**
+ * The real-tool tier: Terraform with the real hashicorp/aws provider (from a provider filesystem mirror,
+ * offline) and the AWS emulator moto_server. Detection runs once per jest run (global-setup.ts) and is
+ * passed to the test workers in BRF_REAL_TOOLS; each suite starts its own emulator on a free loopback
+ * port and writes its own Terraform CLI config (the machine's TF_CLI_CONFIG_FILE names a missing file).
+ *
+ * Missing tools: under CI=true the suites fail, saying what is missing and how to install it; elsewhere
+ * global-setup prints one line saying the real-tool tests were skipped, and why.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+/** The aws provider version @cdktf/provider-aws 20.1.0 pins into every stack. */
+export const AWS_PROVIDER_VERSION = '5.100.0';
+
+export interface RealTools {
+  readonly terraform?: string;
+  /** Root of a provider filesystem mirror (the folder that contains registry.terraform.io). */
+  readonly mirror?: string;
+  readonly moto?: string;
+  /** One sentence per missing tool: what is missing and how to get it. */
+  readonly missing: string[];
+}
+
+function which(command: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function hasAwsProvider(root: string): boolean {
+  return fs.existsSync(path.join(root, 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION));
+}
+
+/**
+ * Finds the tools: TF_PROVIDER_MIRROR if set, else the first registry.terraform.io folder within four
+ * levels of / that holds hashicorp/aws at the pinned version (never a hard-coded machine path).
+ */
+export function detectRealTools(): RealTools {
+  const missing: string[] = [];
+  const terraform = which('terraform');
+  if (!terraform) missing.push('terraform is not on the PATH (install Terraform >= 1.10 from releases.hashicorp.com)');
+  let mirror: string | undefined;
+  if (process.env.TF_PROVIDER_MIRROR) {
+    mirror = hasAwsProvider(process.env.TF_PROVIDER_MIRROR) ? process.env.TF_PROVIDER_MIRROR : undefined;
+    if (!mirror) missing.push(`TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`);
+  } else {
+    const found = spawnSync('find', ['/', '-maxdepth', '4', '-type', 'd', '-name', 'registry.terraform.io', '-not', '-path', '/proc/*'], { encoding: 'utf8', timeout: 20_000 });
+    mirror = (found.stdout ?? '').split('\n').filter(Boolean).map((p) => path.dirname(p)).find(hasAwsProvider);
+    if (!mirror) {
+      missing.push(`no provider filesystem mirror with hashicorp/aws ${AWS_PROVIDER_VERSION} (create one with "terraform providers mirror <dir>" on a machine with internet and set TF_PROVIDER_MIRROR=<dir>)`);
+    }
+  }
+  const moto = which('moto_server');
+  if (!moto) missing.push('moto_server is not on the PATH (pip install "moto[server]==5.2.1")');
+  return { terraform, mirror, moto, missing };
+}
+
+/** What global-setup found (detected again if a suite runs without it). */
+export function realTools(): RealTools {
+  const passed = process.env.BRF_REAL_TOOLS;
+  return passed ? (JSON.parse(passed) as RealTools) : detectRealTools();
+}
+
+/**
+ * `describe` for a real-tool suite: runs it when the tools are there; under CI=true a missing tool fails
+ * the suite with what is missing; elsewhere the suite is skipped (global-setup printed why).
+ */
+export function describeWithRealTools(name: string, fn: () => void): void {
+  const tools = realTools();
+  if (tools.missing.length === 0) {
+    describe(name, fn);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      test('the real tools are installed', () => {
+        throw new Error(`real-tool tests need: ${tools.missing.join('; ')}`);
+      });
+    });
+  } else {
+    describe.skip(name, fn);
+  }
+}
+
+/**
+ * A Terraform CLI config for the tests: the aws provider from the filesystem mirror (never the
+ * registry), a shared plugin cache (one link per stack, no copy of the ~700 MB binary), no telemetry.
+ * Returns the environment to run terraform with.
+ */
+export function terraformEnv(workDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const tools = realTools();
+  const cache = path.join(os.tmpdir(), 'bottlerocket-fleet-tf-plugin-cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const config = path.join(workDir, 'terraform-cli.tfrc');
+  fs.writeFileSync(config, [
+    'provider_installation {',
+    '  filesystem_mirror {',
+    `    path    = ${JSON.stringify(tools.mirror)}`,
+    '    include = ["registry.terraform.io/hashicorp/aws"]',
+    '  }',
+    '}',
+    `plugin_cache_dir = ${JSON.stringify(cache)}`,
+    '',
+  ].join('\n'));
+  return { ...process.env, TF_CLI_CONFIG_FILE: config, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...extra };
+}
+
+/** Credentials and endpoint that send the aws provider and AWS SDK v3 to the emulator. */
+export function emulatorEnv(endpoint: string, region = 'us-west-2'): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+}
+
+export interface Moto {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts moto_server on a free loopback port and waits until it answers. */
+export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(realTools().moto ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Managed policy ARNs (AmazonSSMManagedInstanceCore, ...) exist only when moto loads them.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const r = await fetch(`${endpoint}/moto-api/`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer on ${endpoint} within 30s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    endpoint,
+    port,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    }),
+  };
+}
