@@ -11,9 +11,15 @@ import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { ImageCache } from '../modules/fleet/load';
 import { address, SnapshotReplica } from '../modules/image-cache/replication';
 import { historyParameterPath } from '../modules/image-cache/parameters';
+import { ClusterSnapshotParameter } from '../modules/image-cache/cluster-parameters';
 
 export interface ImageCacheStackProps extends FleetStackProps {
   readonly cache: ImageCache;
+  /**
+   * With a fleet `rollout`: the clusters using the cache, each of which gets its own snapshot parameter
+   * in its region (created once, then owned by `npm run rollout`). @default []
+   */
+  readonly rolloutClusters?: readonly { readonly name: string; readonly region: string }[];
 }
 
 export class ImageCacheStack extends FleetStack {
@@ -30,8 +36,9 @@ export class ImageCacheStack extends FleetStack {
     for (const az of cache.fastSnapshotRestoreAzs[cache.homeRegion] ?? []) {
       new EbsFastSnapshotRestore(this, `fsr-${az}`, { availabilityZone: az, snapshotId: `${'$'}{${current}}` });
     }
+    const replicas = new Map<string, SnapshotReplica>();
     for (const region of cache.replicaRegions) {
-      new SnapshotReplica(this, `replica-${region}`, {
+      replicas.set(region, new SnapshotReplica(this, `replica-${region}`, {
         cacheName: cache.name,
         homeRegion: cache.homeRegion,
         region,
@@ -41,6 +48,17 @@ export class ImageCacheStack extends FleetStack {
         currentSnapshotExpression: current,
         kmsKeyId: cache.kmsKeyIds[region],
         fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[region],
+      }));
+    }
+    for (const cluster of props.rolloutClusters ?? []) {
+      const replica = replicas.get(cluster.region);
+      new ClusterSnapshotParameter(this, `cluster-${cluster.name}`, {
+        cacheName: cache.name,
+        cluster: cluster.name,
+        region: cluster.region,
+        parameterPath: cache.parameterPath,
+        initialSnapshotId: replica ? replica.currentCopyId : `\${${current}}`,
+        provider: replica?.provider,
       });
     }
   }

@@ -13,17 +13,20 @@ import { KarpenterCharts } from '../modules/karpenter/charts';
 import { KarpenterNodePools } from '../modules/karpenter/node-pools';
 import { ClusterAddonManifests } from '../modules/kubernetes/addon-manifests';
 import { migrationManifests } from '../modules/migration';
+import { karpenterClusterTags, karpenterNodeRoleName } from '../modules/karpenter/rendered-node-class';
 
 export interface KarpenterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
   readonly imageCaches: readonly ImageCache[];
+  /** The fleet has a `rollout`: node classes read the cluster's own snapshot parameter. @default false */
+  readonly perClusterSnapshotParameters?: boolean;
 }
 
 export class KarpenterStack extends FleetStack {
   constructor(scope: Construct, id: string, props: KarpenterStackProps) {
     const { cluster } = props;
     const karpenter = cluster.karpenter!;
-    super(scope, id, { ...props, tags: { ...props.tags, ...cluster.tags, 'bottlerocket-fleet:cluster': cluster.name } });
+    super(scope, id, { ...props, tags: karpenterClusterTags(props.tags, cluster) });
     this.awsProvider(cluster.region);
     const partition = new DataAwsPartition(this, 'partition');
     const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name });
@@ -31,7 +34,7 @@ export class KarpenterStack extends FleetStack {
     const iam = new KarpenterModule(this, 'karpenter', {
       clusterName: cluster.name,
       namespace: karpenter.namespace,
-      nodeIamRoleName: `KarpenterNodeRole-${cluster.name}`,
+      nodeIamRoleName: karpenterNodeRoleName(cluster.name),
       // SSM agent on nodes: Session Manager access and Run Command without SSH.
       nodeIamRoleAdditionalPolicies: { AmazonSSMManagedInstanceCore: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
     });
@@ -51,6 +54,7 @@ export class KarpenterStack extends FleetStack {
     new KarpenterNodePools(this, 'pools', {
       cluster,
       imageCaches: props.imageCaches,
+      perClusterSnapshotParameters: props.perClusterSnapshotParameters,
       nodeRoleName: iam.nodeIamRoleName,
       tags: this.tags,
       provider: access.kubectl,

@@ -13,6 +13,7 @@ import { cidrsOverlap, parseCidr } from './cidr';
 import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, KUBERNETES_VERSION_WARNINGS, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from '../migration/headroom';
+import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -48,6 +49,8 @@ export interface Fleet {
   readonly tags: Record<string, string>;
   readonly imageCaches: readonly ImageCache[];
   readonly clusters: readonly Cluster[];
+  /** Staged rollout of new image-cache generations; absent: every cluster follows the latest snapshot. */
+  readonly rollout?: Rollout;
   /** Things that are valid but deserve attention (printed by synth), e.g. cgroup v1. */
   readonly warnings: readonly Problem[];
 }
@@ -84,11 +87,12 @@ export function parseFleet(text: string, file: string): Fleet {
   const spec = parsed.data;
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
-  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings));
+  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined));
   const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters));
   checkFleet(clusters, imageCaches, problems, warnings);
+  if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
-  return { file, backend: spec.backend, tags: spec.tags, imageCaches, clusters, warnings };
+  return { file, backend: spec.backend, tags: spec.tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
 }
 
 /** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
@@ -165,7 +169,7 @@ function step(node: any, key: PropertyKey): any {
   return undefined;
 }
 
-function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[]): Cluster {
+function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[], hasRollout = false): Cluster {
   const at = `clusters.${name}`;
   const { systemNodeGroup: g } = c;
   const versionWarning = KUBERNETES_VERSION_WARNINGS[c.kubernetesVersion];
@@ -184,7 +188,7 @@ function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCa
         warnings.push({ path: field, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
       }
     }
-    return { ...p, name: poolName, instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
+    return { ...p, name: poolName, disruptionBudgets: poolDisruptionBudgets(p, hasRollout), instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
   });
   return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
 }

@@ -129,6 +129,8 @@ const nodePool = z.strictObject({
     after: z.union([duration, z.literal('Never')]).default('1m'),
   }).default({ policy: 'WhenEmptyOrUnderutilized', after: '1m' }),
   disruptionBudgets: z.array(disruptionBudget).default([{ nodes: '10%' }]),
+  driftBudget: z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, 'must be a node count such as "1" or a percentage such as "20%"').optional()
+    .describe('Nodes replaced at once when the node class drifts (a new image-cache snapshot): a budget with reasons [Drifted]; default "1" with a rollout section, none without'),
   limits: z.record(z.string(), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'must be a Kubernetes quantity such as "1000" or 1000Gi')).optional(),
   labels: z.record(z.string(), z.string()).default({}),
   taints: z.array(taint).default([]),
@@ -194,12 +196,23 @@ const cluster = z.strictObject({
   }).optional(),
 });
 
+/** Staged rollout of new image-cache generations (`npm run rollout`); see README "Staged rollout". */
+const rollout = z.strictObject({
+  stages: z.array(z.strictObject({
+    name: name.describe('Stage name, e.g. canary or production'),
+    clusters: z.array(z.string()).min(1).describe('Clusters rolled out in this stage (each cluster with a cached pool in exactly one stage)'),
+    soak: duration.default('30m').describe('How long health must hold after the stage converged before the next stage starts'),
+  })).min(1).describe('Stages in order; a failed stage is rolled back and later stages are never touched'),
+  healthTimeout: duration.default('20m').describe('Per cluster: how long replacement nodes may take to become Ready and their pods healthy, and how long the rollout may go without progress'),
+});
+
 export const fleetSchema = z.strictObject({
   $schema: z.string().optional(),
   backend: backend.default({ type: 'local' }),
   tags: tags.default({}),
   imageCaches: z.record(name, imageCache).default({}),
   clusters: z.record(name, cluster).refine((c) => Object.keys(c).length > 0, 'must name at least one cluster'),
+  rollout: rollout.optional().describe('Staged, health-gated rollout of new image-cache snapshots; without it every cluster follows the latest snapshot on its next apply'),
 });
 
 export type FleetInput = z.input<typeof fleetSchema>;
@@ -212,6 +225,7 @@ export type KarpenterSpec = NonNullable<ClusterSpec['karpenter']>;
 export type NodePoolSpec = KarpenterSpec['nodePools'][string];
 export type VpcSpec = ClusterSpec['vpc'];
 export type NewVpcSpec = Extract<VpcSpec, { cidr: string }>;
+export type RolloutSpec = NonNullable<FleetSpec['rollout']>;
 
 /** The editor JSON Schema (input side: defaults make keys optional). */
 export function fleetJsonSchema(): Record<string, unknown> {

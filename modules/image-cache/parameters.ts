@@ -15,3 +15,11 @@ export function builderParameters(): { instanceProfile: string; securityGroupId:
     subnetIds: `${BUILDER_PARAMETER_PREFIX}/subnet-ids`,
   };
 }
+
+/**
+ * With a fleet `rollout`: the snapshot ID one cluster's node classes use, in the cluster's region. The
+ * replication stack creates it once; from then on `npm run rollout` owns its value.
+ */
+export function clusterParameterPath(parameterPath: string, cluster: string): string {
+  return `${parameterPath}/clusters/${cluster}`;
+}

@@ -33,9 +33,13 @@ export interface SnapshotReplicaProps {
 export class SnapshotReplica extends Construct {
   readonly copies: EbsSnapshotCopy;
   readonly parameter: SsmParameter;
+  /** The current generation's copy in this region, as a Terraform expression (`${...}`). */
+  readonly currentCopyId: string;
+  readonly provider: AwsProvider;
 
   constructor(scope: Construct, id: string, props: SnapshotReplicaProps) {
     super(scope, id);
+    this.provider = props.provider;
     const generations = TerraformIterator.fromList(props.generations.asList);
     this.copies = new EbsSnapshotCopy(this, 'copy', {
       provider: props.provider,
@@ -53,6 +57,7 @@ export class SnapshotReplica extends Construct {
       },
     });
     const currentCopyId = `\${${this.copies.terraformResourceType}.${this.copies.friendlyUniqueId}[${props.currentSnapshotExpression}].id}`;
+    this.currentCopyId = currentCopyId;
     this.parameter = new SsmParameter(this, 'parameter', {
       provider: props.provider,
       name: props.parameterPath,

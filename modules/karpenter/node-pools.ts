@@ -13,6 +13,7 @@ import { KubernetesManifest, manifestYaml } from '../kubernetes/manifest';
 import { ec2NodeClass } from './node-class';
 import { nodePool } from './node-pool';
 import { validateAgainstCrd } from './crd-validation';
+import { clusterParameterPath } from '../image-cache/parameters';
 
 /** Stands in for the plan-time snapshot ID while validating (the real value is a data-source reference). */
 export const PLACEHOLDER_SNAPSHOT_ID = 'snap-0123456789abcdef0';
@@ -20,6 +21,11 @@ export const PLACEHOLDER_SNAPSHOT_ID = 'snap-0123456789abcdef0';
 export interface KarpenterNodePoolsProps {
   readonly cluster: Cluster;
   readonly imageCaches: readonly ImageCache[];
+  /**
+   * Read `<parameterPath>/clusters/<cluster>` (written by `npm run rollout`) instead of the cache-wide
+   * parameter. @default false
+   */
+  readonly perClusterSnapshotParameters?: boolean;
   readonly nodeRoleName: string;
   readonly tags: Record<string, string>;
   readonly provider: KubectlProvider;
@@ -43,8 +49,12 @@ export function validatePool(props: Pick<KarpenterNodePoolsProps, 'cluster' | 'n
 export class KarpenterNodePools extends Construct {
   readonly snapshotParameters = new Map<string, DataAwsSsmParameter>();
 
+  /** With a fleet rollout: the cluster whose own snapshot parameter the node classes read. */
+  private readonly perClusterOf?: string;
+
   constructor(scope: Construct, id: string, props: KarpenterNodePoolsProps) {
     super(scope, id);
+    this.perClusterOf = props.perClusterSnapshotParameters ? props.cluster.name : undefined;
     const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
@@ -67,7 +77,8 @@ export class KarpenterNodePools extends Construct {
   private snapshotParameter(cache: ImageCache): DataAwsSsmParameter {
     let p = this.snapshotParameters.get(cache.name);
     if (!p) {
-      p = new DataAwsSsmParameter(this, `snapshot-${cache.name}`, { name: cache.parameterPath });
+      const name = this.perClusterOf ? clusterParameterPath(cache.parameterPath, this.perClusterOf) : cache.parameterPath;
+      p = new DataAwsSsmParameter(this, `snapshot-${cache.name}`, { name });
       this.snapshotParameters.set(cache.name, p);
     }
     return p;

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { BackendSpec } from '../fleet/schema';
+import { stackTags } from './stack-tags';
 
 export interface FleetStackProps {
   /** Where state lives; one state (workspace or key) per stack. */
@@ -20,7 +21,7 @@ export class FleetStack extends TerraformStack {
 
   constructor(scope: Construct, readonly stackName: string, props: FleetStackProps) {
     super(scope, stackName);
-    this.tags = { ...props.tags, 'bottlerocket-fleet:stack': stackName, 'managed-by': 'cdktf' };
+    this.tags = stackTags(props.tags, stackName);
     configureBackend(this, stackName, props.backend);
   }
 
