@@ -26,7 +26,10 @@ describe('my-cluster-karpenter (the guide example)', () => {
 
   test('snapshot IDs are data-source references to the cache parameters, never literals', () => {
     const [, cpuData] = cpuClass.blockDeviceMappings;
-    expect(cpuData.ebs.snapshotID).toMatch(/^\$\{data\.aws_ssm_parameter\.[\w-]+\.value\}$/);
+    // insecure_value: `value` is always sensitive in the aws provider, and would make every manifest
+    // and output carrying the ID sensitive although the parameter is a plain String.
+    expect(cpuData.ebs.snapshotID).toMatch(/^\$\{data\.aws_ssm_parameter\.[\w-]+\.insecure_value\}$/);
+    expect(JSON.stringify(stack)).not.toMatch(/aws_ssm_parameter\.[\w-]+\.value\b/);
     expect(JSON.stringify(stack)).not.toMatch(/snap-[0-9a-f]/);
     const params = Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name).sort();
     expect(params).toEqual(['/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id']);
@@ -38,6 +41,24 @@ describe('my-cluster-karpenter (the guide example)', () => {
       ['/dev/xvdb', '100Gi', 'gp3', true, true],
     ]);
     expect(gpuClass.blockDeviceMappings[1].ebs.volumeSize).toBe('200Gi');
+  });
+
+  test("the guide's OS volume: /dev/xvda is 20Gi on both node classes", () => {
+    expect([cpuClass, gpuClass].map((c) => c.blockDeviceMappings[0])).toEqual([
+      expect.objectContaining({ deviceName: '/dev/xvda', ebs: expect.objectContaining({ volumeSize: '20Gi' }) }),
+      expect.objectContaining({ deviceName: '/dev/xvda', ebs: expect.objectContaining({ volumeSize: '20Gi' }) }),
+    ]);
+  });
+
+  test("the guide's pool labels: workload-type general and gpu", () => {
+    expect(m['NodePool/default'].body.spec.template.metadata.labels).toMatchObject({ 'workload-type': 'general' });
+    expect(m['NodePool/gpu'].body.spec.template.metadata.labels).toMatchObject({ 'workload-type': 'gpu' });
+  });
+
+  test('a generation floor only where the pool sets one: the GPU pool keeps g4dn and p3, the CPU pool keeps Gt 4', () => {
+    const generation = (pool: string) => m[`NodePool/${pool}`].body.spec.template.spec.requirements.find((r: { key: string }) => r.key === 'karpenter.k8s.aws/instance-generation');
+    expect(generation('gpu')).toBeUndefined();
+    expect(generation('default')).toEqual({ key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: ['4'] });
   });
 
   test('Bottlerocket alias, IMDSv2 with hop limit 2, discovery selectors, node role, max pods', () => {
@@ -71,7 +92,7 @@ describe('my-cluster-karpenter (the guide example)', () => {
 
   test('pools carry the Bottlerocket node label, the disruption settings and limits of the guide', () => {
     const cpu = m['NodePool/default'].body.spec;
-    expect(cpu.template.metadata.labels).toEqual({ 'bottlerocket-fleet/os': 'bottlerocket' });
+    expect(cpu.template.metadata.labels).toEqual({ 'workload-type': 'general', 'bottlerocket-fleet/os': 'bottlerocket' });
     expect(cpu.disruption).toEqual({ consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '1m', budgets: [{ nodes: '10%' }] });
     expect(cpu.limits).toEqual({ cpu: '1000', memory: '1000Gi' });
     expect(cpu.template.spec.expireAfter).toBe('720h');

@@ -167,7 +167,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     }
     await run('verify every image is present', async () => {
       const listed = (await runScript('verify images', verifyCommands())).split('\n').map((l) => l.trim());
-      const missing = cache.images.filter((img) => !listed.some((l) => l === img || l.startsWith(`${img}@`) || l === normalizeRef(img)));
+      // Names are fully qualified at load time, exactly as ctr lists them.
+      const missing = cache.images.filter((img) => !listed.includes(img));
       if (missing.length > 0) throw new Error(`not on the data volume: ${missing.join(', ')}`);
     });
 
@@ -245,11 +246,6 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       throw e;
     }
   }
-}
-
-/** ctr lists docker.io images by their full name. */
-function normalizeRef(image: string): string {
-  return image.includes('/') && image.split('/')[0].includes('.') ? image : `docker.io/${image.includes('/') ? image : `library/${image}`}`;
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

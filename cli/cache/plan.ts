@@ -18,14 +18,12 @@ export function platform(cache: ImageCache): string {
 }
 
 /**
- * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`)
- * and the same containerd snapshotter as the fleet — changing it makes Bottlerocket wipe /var/lib/containerd.
+ * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`).
+ * The snapshotter stays Bottlerocket's default, overlayfs, the only one caches are built for (the loader
+ * refuses soci): a node whose snapshotter differs from the one recorded on the volume wipes /var/lib/containerd.
  */
-export function builderUserData(cache: ImageCache): string {
-  return renderSettingsToml({
-    'host-containers': { admin: { enabled: true } },
-    ...(cache.snapshotter === 'soci' ? { 'container-runtime': { snapshotter: 'soci' } } : {}),
-  }, 'eks-managed-node-group');
+export function builderUserData(_cache: ImageCache): string {
+  return renderSettingsToml({ 'host-containers': { admin: { enabled: true } } }, 'eks-managed-node-group');
 }
 
 /** Regions whose ECR authorization token a build needs: one per region of the cache's private ECR images. */
@@ -33,17 +31,23 @@ export function ecrRegions(cache: ImageCache): string[] {
   return [...new Set(cache.images.flatMap((image) => ecrRepository(image)?.region ?? []))].sort();
 }
 
+/** ctr in containerd's CRI namespace, on the host, through the admin container. */
+const CTR = 'apiclient exec admin sheltie ctr -n k8s.io';
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /**
  * Shell run on the instance (AWS-RunShellScript, in the control container) to pull one image into
  * containerd's k8s.io namespace, labelled managed (kubelet sees it) and pinned (image GC keeps it).
  * No container on a Bottlerocket host ships the AWS CLI (neither the host, nor the control or admin
  * container), so a private ECR image needs `credentials` ("AWS:<token>", from ecr:GetAuthorizationToken
- * called by the builder); with containerd 2.x `--user` must come before the image reference.
+ * called by the builder).
+ * Every flag comes before every positional: containerd 2.x's ctr parses with urfave/cli v2, which stops
+ * reading flags at the first positional (cmd/ctr/commands/images/{pull,images}.go, containerd v2.1), so a
+ * trailing `-q` would become a second filter and fail with "expected field or quoted".
+ * `image` is fully qualified (normalised at load time): ctr does not expand short names.
  */
 export function pullCommands(image: string, cache: ImageCache, credentials?: string): string[] {
-  const ctr = 'apiclient exec admin sheltie ctr -n k8s.io';
   const labels = '--label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned';
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   let auth = '';
   if (ecrRepository(image)) {
     if (!credentials) throw new Error(`${image} is a private ECR image: pass the registry credentials from ecr:GetAuthorizationToken`);
@@ -51,15 +55,17 @@ export function pullCommands(image: string, cache: ImageCache, credentials?: str
   }
   return [
     'set -euo pipefail',
-    `${ctr} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)}`,
-    // Print the digest for the snapshot's tags.
-    `${ctr} images ls "name==${image}" -q >/dev/null && echo "DIGEST $(${ctr} images ls "name==${image}" | awk 'NR==2 {print $3}')"`,
+    `${CTR} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)}`,
+    // The digest for the snapshot's tags: column 3 of the one row the name filter selects.
+    `digest="$(${CTR} images ls ${quote(`name==${image}`)} | awk 'NR==2 {print $3}')"`,
+    'test -n "$digest"',
+    'echo "DIGEST $digest"',
   ];
 }
 
-/** Lists the pinned images on the data volume: the check that every image is present. */
+/** Lists the image names on the data volume: the check that every image is present. */
 export function verifyCommands(): string[] {
-  return ['set -euo pipefail', 'apiclient exec admin sheltie ctr -n k8s.io images ls -q'];
+  return ['set -euo pipefail', `${CTR} images ls -q`];
 }
 
 export interface PlannedCall {

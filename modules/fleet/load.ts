@@ -13,6 +13,7 @@ import { cidrsOverlap, parseCidr } from './cidr';
 import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, KUBERNETES_VERSION_WARNINGS, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from '../migration/headroom';
+import { normaliseImageRef } from '../image-cache/image-ref';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 
 export interface TrustedCertificate {
@@ -88,7 +89,7 @@ export function parseFleet(text: string, file: string): Fleet {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined));
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters));
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
@@ -227,11 +228,25 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   });
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[]): ImageCache {
+function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
   const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
   const highest = users.map((u) => u.kubernetesVersion).sort(compareKubernetesVersions).at(-1);
+  // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
+  const images = c.images.flatMap((image, i) => {
+    const n = normaliseImageRef(image);
+    if (n.error) problems.push({ path: `imageCaches.${name}.images[${i}]`, message: n.error, fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27' });
+    return n.ref ? [n.ref] : [];
+  });
+  if (c.snapshotter === 'soci') {
+    problems.push({
+      path: `imageCaches.${name}.snapshotter`,
+      message: 'a cache for SOCI nodes cannot be built reliably: Bottlerocket wipes /var/lib/containerd and /var/lib/soci-snapshotter at boot when the volume\'s recorded snapshotter differs from the node\'s (configure-snapshotter.service), and `ctr images pull` on containerd 2.x unpacks through the transfer service, which Bottlerocket configures for overlayfs only',
+      fix: 'use snapshotter: overlayfs (the default) and keep those pools on overlayfs, or give SOCI pools no imageCache (SOCI\'s parallel pull is their speed-up)',
+    });
+  }
   return {
     ...c,
+    images,
     name,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
@@ -292,12 +307,23 @@ function checkPoolCache(cluster: Cluster, pool: NodePool, cache: ImageCache | un
   if (pool.gpu !== (cache.variant === 'gpu')) {
     problems.push({ path: `${at}.imageCache`, message: `a ${pool.gpu ? 'GPU' : 'CPU'} pool cannot use the ${cache.variant.toUpperCase()} cache ${cache.name}`, fix: `use a cache with variant: ${pool.gpu ? 'gpu' : 'cpu'}` });
   }
+  const snapshotter = nodeSnapshotter(cluster, pool);
+  // (A soci cache is refused on its own; one problem is enough.)
+  if (cache.snapshotter !== 'soci' && snapshotter !== cache.snapshotter) {
+    problems.push({ path: `${at}.imageCache`, message: `the pool's nodes use the ${snapshotter} snapshotter and cache ${cache.name} is built for ${cache.snapshotter}: Bottlerocket wipes /var/lib/containerd at boot when they differ, so the cached images would be deleted`, fix: `drop settings.container-runtime.snapshotter from the pool and cluster (overlayfs), or remove imageCache from this pool` });
+  }
   if (pool.dataVolumeGiB < cache.dataVolumeGiB) {
     problems.push({ path: `${at}.dataVolumeGiB`, message: `${pool.dataVolumeGiB} GiB is smaller than the snapshot of cache ${cache.name} (${cache.dataVolumeGiB} GiB)`, fix: `set dataVolumeGiB to at least ${cache.dataVolumeGiB}` });
   }
   if (!cache.regions.includes(cluster.region)) {
     problems.push({ path: `${at}.imageCache`, message: `cache ${cache.name} has no copy in ${cluster.region} (it lives in ${cache.regions.join(', ')})`, fix: `add ${cluster.region} to imageCaches.${cache.name}.replicaRegions` });
   }
+}
+
+/** settings.container-runtime.snapshotter of a pool's nodes (the pool's settings win over the cluster's). */
+function nodeSnapshotter(cluster: Cluster, pool: NodePool): string {
+  const of = (settings: BottlerocketSettings | undefined) => (settings?.['container-runtime'] as { snapshotter?: string } | undefined)?.snapshotter;
+  return of(pool.settings) ?? of(cluster.settings) ?? 'overlayfs';
 }
 
 function checkMigration(cluster: Cluster, problems: Problem[], warnings: Problem[]): void {

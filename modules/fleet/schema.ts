@@ -69,7 +69,7 @@ const imageCache = z.strictObject({
   fastSnapshotRestoreAzs: z.partialRecord(region, z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an availability zone name such as us-west-2a'))).default({})
     .describe('Fast Snapshot Restore per region: {us-east-1: [us-east-1a]}; costs per AZ-hour'),
   kmsKeyIds: z.partialRecord(region, z.string()).default({}).describe('KMS key per region for the snapshot copies; default: the EBS default key'),
-  snapshotter: z.enum(['overlayfs', 'soci']).default('overlayfs').describe('Must match settings.container-runtime.snapshotter of the nodes: changing it wipes /var/lib/containerd'),
+  snapshotter: z.enum(['overlayfs', 'soci']).default('overlayfs').describe('Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")'),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
 });
 
@@ -113,7 +113,7 @@ const nodePool = z.strictObject({
   capacityTypes: z.array(z.enum(['on-demand', 'spot', 'reserved'])).min(1).default(['on-demand']),
   instanceCategories: z.array(z.string().regex(/^[a-z]+$/)).min(1).optional().describe('default: [c, m, r], or [g, p] for GPU pools'),
   instanceFamilies: z.array(z.string()).min(1).optional(),
-  instanceGenerationGreaterThan: z.number().int().min(0).default(4),
+  instanceGenerationGreaterThan: z.number().int().min(0).optional().describe('Only instance generations above this one; default: no floor (a GPU pool keeps g4dn and p3)'),
   maxPods: z.number().int().min(1).max(737).optional(),
   osVolumeGiB: z.number().int().min(2).max(1024).default(4).describe('OS volume /dev/xvda (A/B partitions)'),
   dataVolumeGiB: z.number().int().min(20).max(16384).optional().describe('Data volume /dev/xvdb; default: the cache size, or 20'),

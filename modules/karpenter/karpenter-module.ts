@@ -19,6 +19,23 @@ export interface KarpenterModuleProps {
   readonly tags?: Record<string, string>;
 }
 
+/**
+ * What Karpenter 1.14's controller calls and the eks v20 submodule's policy lacks
+ * (contracts/karpenter/v1.14.1/controller-iam-actions.json: Karpenter's getting-started cloudformation.yaml
+ * vs eks v20.37.2 modules/karpenter/policy.tf). Without iam:ListInstanceProfiles the EC2NodeClass
+ * finalizer never completes, so destroying a Karpenter stack hangs; the others are read-only calls the
+ * controller makes unconditionally. Statement IDs and resources follow the cloudformation policy.
+ */
+export const KARPENTER_CONTROLLER_EXTRA_STATEMENTS = [
+  { sid: 'AllowUnscopedInstanceProfileListAction', effect: 'Allow', actions: ['iam:ListInstanceProfiles'], resources: ['*'] },
+  {
+    sid: 'AllowKarpenter114RegionalReadActions',
+    effect: 'Allow',
+    actions: ['ec2:DescribeCapacityReservations', 'ec2:DescribeInstanceStatus', 'ec2:DescribePlacementGroups'],
+    resources: ['*'],
+  },
+] as const;
+
 export class KarpenterModule extends TypedModule {
   constructor(scope: Construct, id: string, private readonly props: KarpenterModuleProps) {
     super(scope, id, { source: `${EKS_MODULE.source}//modules/karpenter`, version: EKS_MODULE.version, variables: eksModuleContract().submodules.karpenter.variables });
@@ -38,6 +55,8 @@ export class KarpenterModule extends TypedModule {
       node_iam_role_use_name_prefix: false,
       node_iam_role_additional_policies: p.nodeIamRoleAdditionalPolicies ?? {},
       create_access_entry: true,
+      // The submodule (v20) lags the controller (1.14): grant what its policy lacks (see above).
+      iam_policy_statements: KARPENTER_CONTROLLER_EXTRA_STATEMENTS,
       tags: p.tags,
     };
   }

@@ -59,7 +59,9 @@ export class KarpenterNodePools extends Construct {
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
       // A cache not built yet has no parameter: its pools boot with an empty data volume (see README).
-      const snapshotId = cache?.built ? this.snapshotParameter(cache).value : undefined;
+      // insecure_value: the parameter is a plain String, and `value` (always sensitive in the aws provider)
+      // would mark every manifest and output carrying the ID sensitive for no reason.
+      const snapshotId = cache?.built ? this.snapshotParameter(cache).insecureValue : undefined;
       for (const manifest of poolManifests(props, pool, snapshotId)) {
         new Manifest(this, `${manifest.kind}-${pool.name}`, {
           provider: props.provider,
