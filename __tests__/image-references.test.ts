@@ -4,6 +4,8 @@
  */
 import { normaliseImageRef } from '../modules/image-cache/image-ref';
 import { dryRunLines } from '../cli/cache/main';
+import { buildCache } from '../cli/cache/builder';
+import { FakeAws } from './helpers/fake-aws';
 import { fleetFrom, problemsOf, validFleet } from './helpers/fleet';
 
 describe('image references', () => {
@@ -28,6 +30,16 @@ describe('image references', () => {
     const lines = dryRunLines(cache).join('\n');
     expect(lines).toContain('pull docker.io/library/nginx:1.27');
     expect(lines).not.toMatch(/pull nginx:1\.27/);
+  });
+
+  test('the snapshot is tagged with the normalised name the image was pulled as', async () => {
+    const f = validFleet();
+    f.imageCaches.general.images = ['nginx:1.27'];
+    const cache = fleetFrom(f).imageCaches.find((c) => c.name === 'general')!;
+    const aws = new FakeAws({});
+    let clock = 0;
+    const result = await buildCache({ ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr, log: () => undefined, now: () => clock, sleep: async (ms: number) => { clock += ms; } }, cache);
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toContainEqual({ Key: 'bottlerocket-fleet:image-0', Value: 'docker.io/library/nginx:1.27@sha256:0123abcd' });
   });
 
   test('an invalid reference is a problem with its path, before anything is built', () => {
