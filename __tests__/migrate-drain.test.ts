@@ -1,6 +1,8 @@
 /**
- * `npm run migrate -- drain` end to end: the real CLI (with @kubernetes/client-node and a kubeconfig)
- * against an in-process fake API server that keeps state.
+ * `npm run migrate -- drain` end to end: the command (with @kubernetes/client-node and a kubeconfig)
+ * against an in-process fake API server that keeps state. The command runs in-process on a virtual
+ * clock shared with the fake's controller, so timeouts and replacement delays cost no real time; two
+ * tests run it as a real process to prove the entry point, exit codes and output streams.
  */
 import * as path from 'path';
 import { execFile } from 'child_process';
@@ -8,24 +10,39 @@ import { FakeKube } from './helpers/fake-kube';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
+import { main } from '../cli/migrate/main';
+import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
 
-const FAST = ['--poll-interval', '10ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
+const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
 
-function runCli(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The real process, as a user runs it (tsx start-up costs seconds: only where the process itself matters). */
+function runProcess(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/migrate/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
 }
 
+/** A virtual clock: sleeping advances it at once (yielding to the event loop so the fake server answers). */
+let virtualNow = Date.now();
+const clock = { now: () => virtualNow, sleep: async (ms: number) => { virtualNow += ms; await new Promise((r) => setImmediate(r)); } };
+
+async function runCli(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { ...clock, api: (context) => kubeApiFromKubeconfig(context, kubeconfig), out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  return { code, stdout, stderr };
+}
+
 /** Three AL2 nodes and one Bottlerocket node; web (3 pods, PDB minAvailable 2), a DaemonSet pod on al2-a. */
 function cluster(): FakeKube {
   const k = new FakeKube();
+  k.now = clock.now;
   for (const n of ['al2-a', 'al2-b', 'al2-c']) k.addNode(n, 'Amazon Linux 2');
   k.addNode('br-1', 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)');
   k.addDeploymentPods('web', ['al2-a', 'al2-b', 'al2-c']);
   k.pdbs.push({ matchLabels: { app: 'web' }, minAvailable: 2 });
-  k.addPod({ namespace: 'kube-system', name: 'aws-node-x', nodeName: 'al2-a', phase: 'Running', createdAt: Date.now(), labels: {}, owner: { kind: 'DaemonSet', name: 'aws-node' } });
+  k.addPod({ namespace: 'kube-system', name: 'aws-node-x', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {}, owner: { kind: 'DaemonSet', name: 'aws-node' } });
   return k;
 }
 
@@ -38,8 +55,8 @@ describe('drain in batches against a fake API server', () => {
   });
   afterEach(() => k.stop());
 
-  test('--dry-run prints the batches and changes nothing', async () => {
-    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--batch-size', '2', '--dry-run']);
+  test('--dry-run prints the batches and changes nothing (as a process)', async () => {
+    const r = await runProcess(kubeconfig, ['drain', '--cluster', 'my-cluster', '--batch-size', '2', '--dry-run']);
     expect(r.stdout).toContain('3 old node(s), 0 already drained, 2 batch(es) of up to 2');
     expect(r.stdout).toContain('batch 1: al2-a, al2-b');
     expect(r.stdout).toContain('batch 2: al2-c');
@@ -81,7 +98,7 @@ describe('drain in batches against a fake API server', () => {
     expect(k.nodes.get('al2-c')!.annotations['bottlerocket-fleet/drain']).toBeUndefined();
 
     // The capacity problem is fixed: the pending pod gets its node. The re-run skips al2-a.
-    for (const p of k.pods.values()) if (p.phase === 'Pending') p.runningAt = Date.now();
+    for (const p of k.pods.values()) if (p.phase === 'Pending') p.runningAt = clock.now();
     k.deployments.get('api')!.broken = false;
     const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(resumed.stderr).toBe('');
@@ -93,7 +110,7 @@ describe('drain in batches against a fake API server', () => {
 
   test('a pod Pending since before the migration began is named but does not fail the health check', async () => {
     // Stuck since yesterday, unrelated to the migration.
-    k.addPod({ namespace: 'batch', name: 'stuck-job', phase: 'Pending', createdAt: Date.now() - 86_400_000, labels: {} });
+    k.addPod({ namespace: 'batch', name: 'stuck-job', phase: 'Pending', createdAt: clock.now() - 86_400_000, labels: {} });
     const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -114,7 +131,7 @@ describe('drain in batches against a fake API server', () => {
   }, 30_000);
 
   test('an unmanaged pod stops the run before its batch is touched, unless --force', async () => {
-    k.addPod({ namespace: 'default', name: 'debug-shell', nodeName: 'al2-b', phase: 'Running', createdAt: Date.now(), labels: {} });
+    k.addPod({ namespace: 'default', name: 'debug-shell', nodeName: 'al2-b', phase: 'Running', createdAt: clock.now(), labels: {} });
     const dry = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run']);
     expect(dry.stdout).toContain('would stop before cordoning al2-b: unmanaged pod(s) default/debug-shell');
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
@@ -137,8 +154,8 @@ describe('drain in batches against a fake API server', () => {
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toMatch(/does not exist/);
   }, 30_000);
 
-  test('an unknown cluster is refused before any API call', async () => {
-    const r = await runCli(kubeconfig, ['drain', '--cluster', 'nope']);
+  test('an unknown cluster is refused before any API call (as a process: exit 2)', async () => {
+    const r = await runProcess(kubeconfig, ['drain', '--cluster', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cluster "nope" is not in the fleet file');
     expect(k.calls).toEqual([]);

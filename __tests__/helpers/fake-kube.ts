@@ -22,7 +22,18 @@ export interface FakePod {
 
 export interface FakeNode { name: string; osImage: string; unschedulable?: boolean; annotations: Record<string, string>; labels: Record<string, string> }
 
+/** A request as plug-in routes see it; `send` answers with a status code and a JSON body. */
+export interface FakeRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
+  send(code: number, obj: unknown): void;
+}
+
 export class FakeKube {
+  /** Extra API routes, tried before the built-in ones (see fake-karpenter.ts). */
+  routes: ((req: FakeRequest) => boolean)[] = [];
   nodes = new Map<string, FakeNode>();
   pods = new Map<string, FakePod>();
   /** ReplicaSet name -> Deployment name (namespace "default"). */
@@ -33,6 +44,8 @@ export class FakeKube {
   /** What clients did, for assertions. */
   calls: string[] = [];
   replaceAfterMs = 30;
+  /** The clock replacements are scheduled by; tests share a virtual one with the drain. */
+  now: () => number = Date.now;
   private server?: http.Server;
   private counter = 0;
 
@@ -43,7 +56,7 @@ export class FakeKube {
   addDeploymentPods(deployment: string, nodes: string[], broken = false): void {
     this.deployments.set(deployment, { replicas: nodes.length, broken });
     this.replicaSets.set(`${deployment}-rs`, deployment);
-    nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${deployment}-${i}`, nodeName: node, phase: 'Running', createdAt: Date.now(), labels: { app: deployment }, owner: { kind: 'ReplicaSet', name: `${deployment}-rs` } }));
+    nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${deployment}-${i}`, nodeName: node, phase: 'Running', createdAt: this.now(), labels: { app: deployment }, owner: { kind: 'ReplicaSet', name: `${deployment}-rs` } }));
   }
 
   addPod(p: FakePod): void {
@@ -74,7 +87,7 @@ export class FakeKube {
 
   private tick(): void {
     for (const p of this.pods.values()) {
-      if (p.phase === 'Pending' && p.runningAt !== undefined && p.runningAt <= Date.now()) {
+      if (p.phase === 'Pending' && p.runningAt !== undefined && p.runningAt <= this.now()) {
         p.phase = 'Running';
         p.nodeName = [...this.nodes.values()].find((n) => /bottlerocket/i.test(n.osImage))?.name;
       }
@@ -94,6 +107,8 @@ export class FakeKube {
       this.calls.push(`${req.method} ${url.pathname}`);
       const send = (code: number, obj: unknown) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
       const notFound = () => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+      // Plug-ins (e.g. fake-karpenter.ts) answer first; they return true when they handled the request.
+      if (this.routes.some((route) => route({ method: req.method!, url, body, headers: req.headers, send }))) return;
       let m: RegExpExecArray | null;
       if (req.method === 'GET' && url.pathname === '/api/v1/nodes') {
         const sel = url.searchParams.get('labelSelector');
@@ -122,7 +137,7 @@ export class FakeKube {
         const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
         if (deployment) {
           const broken = this.deployments.get(deployment)?.broken;
-          this.addPod({ ...pod, name: `${deployment}-r${++this.counter}`, nodeName: undefined, phase: 'Pending', createdAt: Date.now(), runningAt: broken ? undefined : Date.now() + this.replaceAfterMs });
+          this.addPod({ ...pod, name: `${deployment}-r${++this.counter}`, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: broken ? undefined : this.now() + this.replaceAfterMs });
         }
         return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
       }

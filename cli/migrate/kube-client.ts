@@ -2,9 +2,10 @@
 import * as k8s from '@kubernetes/client-node';
 import type { EvictionOutcome, KubeApi, NodeInfo, PodInfo, WorkloadStatus } from './kube';
 
-export function kubeApiFromKubeconfig(context?: string): KubeApi {
+export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
   const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
+  if (kubeconfigFile) kc.loadFromFile(kubeconfigFile);
+  else kc.loadFromDefault();
   if (context) kc.setCurrentContext(context);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);

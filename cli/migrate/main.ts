@@ -7,6 +7,7 @@
 import { parseArgs } from 'util';
 import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import { kubeApiFromKubeconfig } from './kube-client';
+import type { KubeApi } from './kube';
 import { batchSize, oldNodes } from './batches';
 import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
@@ -14,7 +15,24 @@ import { parseDuration } from '../shared/duration';
 const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--force] [--dry-run]\n'
   + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
 
-async function main(argv: string[]): Promise<number> {
+/** What the command talks to; tests inject a clock and capture the output, the process uses the real ones. */
+export interface MigrateDeps {
+  /** @default the kubeconfig's API (KUBECONFIG or ~/.kube/config, --context) */
+  readonly api?: (context?: string) => KubeApi;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default process.stdout */
+  readonly out?: (text: string) => void;
+  /** @default process.stderr */
+  readonly err?: (text: string) => void;
+}
+
+/** Runs the command; returns the exit code (0 done, 1 stopped by a check, 2 usage). */
+export async function main(argv: string[], deps: MigrateDeps = {}): Promise<number> {
+  const out = deps.out ?? ((t: string) => { process.stdout.write(t); });
+  const err = deps.err ?? ((t: string) => { process.stderr.write(t); });
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -33,13 +51,16 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command] = positionals;
   if (!command || !values.cluster || !['drain', 'remove-device-plugin'].includes(command)) {
-    process.stderr.write(USAGE);
+    err(USAGE);
     return 2;
   }
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
-  if (!cluster) throw new Error(`cluster "${values.cluster}" is not in the fleet file`);
-  const api = kubeApiFromKubeconfig(values.context);
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (!cluster) {
+    err(`cluster "${values.cluster}" is not in the fleet file\n`);
+    return 2;
+  }
+  const api = (deps.api ?? kubeApiFromKubeconfig)(values.context);
+  const log = (line: string) => out(`${line}\n`);
 
   if (command === 'remove-device-plugin') {
     const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
@@ -63,18 +84,22 @@ async function main(argv: string[]): Promise<number> {
       evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
       pollIntervalMs: parseDuration(values['poll-interval']!),
       log,
+      now: deps.now,
+      sleep: deps.sleep,
     });
     return 0;
   } catch (e) {
     if (e instanceof DrainStopped) {
-      process.stderr.write(`stopped: ${e.message}\n`);
+      err(`stopped: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  process.stderr.write(`${(e as Error).message}\n`);
-  process.exitCode = 2;
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 2;
+  });
+}
