@@ -57,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
   const results = await Promise.allSettled(caches.map((cache) => {
     const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
     const ecr = (region: string) => new ECRClient({ ...clientConfig, region });
-    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr, log, signal: controller.signal }, cache);
+    // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
+    const pollIntervalMs = process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined;
+    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr, log, signal: controller.signal }, cache, pollIntervalMs ? { pollIntervalMs } : {});
   }));
   const summary = results.map((r, i) => (r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message }));
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
