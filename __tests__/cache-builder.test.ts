@@ -144,3 +144,44 @@ describe('what a build does, offline', () => {
     expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id');
   }, 30_000);
 });
+
+// Issue 8, "tests that cannot see what they claim": each test below fails when the safeguard it names is
+// removed from the builder (checked by applying the mutation).
+describe('the builder\'s safeguards, each seen by a targeted test', () => {
+  test('the builder instance requires IMDSv2 with a hop limit of 2 (containerized pulls need the second hop)', async () => {
+    const { aws, deps } = setup();
+    await buildCache(deps, general);
+    expect([...aws.instances.values()][0].input.MetadataOptions).toEqual({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 });
+  });
+
+  test('the data volume is snapshotted only once the instance is stopped', async () => {
+    const { aws, deps } = setup();
+    const result = await buildCache(deps, general);
+    const [instanceId] = aws.instances.keys();
+    expect(aws.snapshots.get(result.snapshotId)).toMatchObject({ volumeId: `vol-data-${instanceId}`, instanceState: 'stopped' });
+    expect(aws.calls.indexOf('ec2:StopInstances')).toBeGreaterThan(-1);
+    expect(aws.calls.indexOf('ec2:StopInstances')).toBeLessThan(aws.calls.indexOf('ec2:CreateSnapshot'));
+  });
+
+  test('an image missing at verification fails the build before any snapshot', async () => {
+    const image = general.images[0];
+    const { aws, deps, paramsBefore } = setup({ vanish: image });
+    const err = await buildCache(deps, general).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.step).toBe('verify every image is present');
+    expect(err.message).toContain(`not on the data volume: ${image}`);
+    expect(aws.calls).not.toContain('ec2:CreateSnapshot');
+    expect(aws.params).toEqual(paramsBefore);
+  });
+
+  test('a failure after the parameter was written restores the previous snapshot ID (never deletes the parameter) and deletes the new snapshot', async () => {
+    const { aws, deps, paramsBefore } = setup({ putParameterFails: HISTORY });
+    const err = await buildCache(deps, general).catch((e) => e);
+    expect(err.step).toBe('write the snapshot ID to SSM');
+    expect(aws.calls.filter((c) => c === 'ssm:PutParameter')).toHaveLength(3); // new value, history (fails), previous value back
+    expect(aws.calls).not.toContain('ssm:DeleteParameter');
+    expect(aws.params).toEqual(paramsBefore);
+    expect(aws.snapshots.size).toBe(0);
+    expect(aws.instanceStates()).toEqual(['terminated']);
+  });
+});

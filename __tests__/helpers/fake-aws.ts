@@ -16,11 +16,38 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
+type Tags = { Key?: string; Value?: string }[];
+export const ACCOUNT = '123456789012';
+
+/**
+ * EC2's Filters, as DescribeInstances and DescribeSnapshots apply them: every filter must match (AND), any
+ * of its values (OR). Supported: tag:<key>, tag-key, instance-state-name, owner-id; an unknown filter name
+ * throws (EC2 answers InvalidParameterValue), so a fake can never silently ignore one.
+ */
+export function matchesFilters(r: { tags: Tags; state?: string; ownerId?: string }, filters: { Name?: string; Values?: string[] }[] = []): boolean {
+  return filters.every(({ Name = '', Values = [] }) => {
+    if (Name.startsWith('tag:')) return r.tags.some((t) => t.Key === Name.slice(4) && Values.includes(t.Value ?? ''));
+    if (Name === 'tag-key') return r.tags.some((t) => Values.includes(t.Key ?? ''));
+    if (Name === 'instance-state-name') return Values.includes(r.state ?? '');
+    if (Name === 'owner-id') return Values.includes(r.ownerId ?? ACCOUNT);
+    throw awsError('InvalidParameterValue', `The filter '${Name}' is invalid (not modelled by the fake)`);
+  });
+}
+
+/** OwnerIds: "self" is the caller's account. */
+function ownedBy(ownerId: string, owners?: string[]): boolean {
+  return !owners || owners.length === 0 || owners.some((o) => (o === 'self' ? ACCOUNT : o) === ownerId);
+}
+
 export interface Faults {
   neverOnline?: boolean;
   /** An image whose pull fails. */
   pullFails?: string;
   snapshotError?: boolean;
+  /** An image whose pull succeeds but that is missing when the images are verified. */
+  vanish?: string;
+  /** A parameter name whose PutParameter fails (AccessDeniedException). */
+  putParameterFails?: string;
   /** How many RunInstances calls are throttled before one succeeds. */
   throttleRunInstances?: number;
   /** Called on every SendCommand: lets a test interrupt the build mid-run. */
@@ -30,8 +57,9 @@ export interface Faults {
 export class FakeAws {
   readonly ec2 = new EC2Client({ region: 'us-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   readonly ssm = new SSMClient({ region: 'us-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  instances = new Map<string, { state: string; tags: { Key?: string; Value?: string }[]; clientToken?: string; input: any }>();
-  snapshots = new Map<string, { state: string; polls: number; tags: { Key?: string; Value?: string }[] }>();
+  instances = new Map<string, { state: string; tags: Tags; clientToken?: string; input: any; launchTime: Date }>();
+  /** volumeId: the volume snapshotted; instanceState: its instance's state when CreateSnapshot was called. */
+  snapshots = new Map<string, { state: string; polls: number; tags: Tags; ownerId: string; volumeId?: string; instanceState?: string; startTime: Date }>();
   commands = new Map<string, { status: string; stdout: string; stderr: string; polls: number; commands: string[] }>();
   params = new Map<string, string>([
     ['/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id', 'ami-0123456789abcdef0'],
@@ -74,27 +102,39 @@ export class FakeAws {
       const existing = [...this.instances.entries()].find(([, i]) => i.clientToken === input.ClientToken);
       if (existing) return { Instances: [{ InstanceId: existing[0] }] };
       const instanceId = id('i');
-      this.instances.set(instanceId, { state: 'running', tags: input.TagSpecifications?.[0]?.Tags ?? [], clientToken: input.ClientToken, input });
+      this.instances.set(instanceId, { state: 'running', tags: input.TagSpecifications?.[0]?.Tags ?? [], clientToken: input.ClientToken, input, launchTime: new Date() });
       return { Instances: [{ InstanceId: instanceId }] };
     });
     ec2.on(DescribeInstancesCommand).callsFake((input) => {
       track('ec2:DescribeInstances');
-      const i = this.instances.get(input.InstanceIds![0])!;
-      return { Reservations: [{ Instances: [{ InstanceId: input.InstanceIds![0], State: { Name: i.state }, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-os' } }, { DeviceName: '/dev/xvdb', Ebs: { VolumeId: 'vol-data' } }] }] }] };
+      const ids = input.InstanceIds?.length ? input.InstanceIds : [...this.instances.keys()];
+      const missing = ids.filter((i: string) => !this.instances.has(i));
+      if (missing.length > 0) throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+      const found = ids.map((i: string) => [i, this.instances.get(i)!] as const).filter(([, i]) => matchesFilters(i, input.Filters));
+      return { Reservations: found.length === 0 ? [] : [{ Instances: found.map(([instanceId, i]) => ({
+        InstanceId: instanceId, State: { Name: i.state }, Tags: i.tags, LaunchTime: i.launchTime, MetadataOptions: i.input?.MetadataOptions,
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: `vol-os-${instanceId}` } }, { DeviceName: '/dev/xvdb', Ebs: { VolumeId: `vol-data-${instanceId}` } }],
+      })) }] };
     });
     ec2.on(StopInstancesCommand).callsFake((input) => { track('ec2:StopInstances'); this.instances.get(input.InstanceIds![0])!.state = 'stopped'; return {}; });
-    ec2.on(TerminateInstancesCommand).callsFake((input) => { track('ec2:TerminateInstances'); this.instances.get(input.InstanceIds![0])!.state = 'terminated'; return {}; });
+    ec2.on(TerminateInstancesCommand).callsFake((input) => { track('ec2:TerminateInstances'); for (const i of input.InstanceIds!) this.instances.get(i)!.state = 'terminated'; return {}; });
     ec2.on(CreateSnapshotCommand).callsFake((input) => {
       track('ec2:CreateSnapshot');
       const snapshotId = id('snap');
-      this.snapshots.set(snapshotId, { state: 'pending', polls: 0, tags: input.TagSpecifications?.[0]?.Tags ?? [] });
+      const owner = /^vol-(?:os|data)-(.+)$/.exec(input.VolumeId ?? '')?.[1];
+      this.snapshots.set(snapshotId, { state: 'pending', polls: 0, tags: input.TagSpecifications?.[0]?.Tags ?? [], ownerId: ACCOUNT, volumeId: input.VolumeId, instanceState: owner ? this.instances.get(owner)?.state : undefined, startTime: new Date() });
       return { SnapshotId: snapshotId };
     });
     ec2.on(DescribeSnapshotsCommand).callsFake((input) => {
       track('ec2:DescribeSnapshots');
-      const s = this.snapshots.get(input.SnapshotIds![0])!;
-      if (++s.polls >= 2) s.state = this.faults.snapshotError ? 'error' : 'completed';
-      return { Snapshots: [{ SnapshotId: input.SnapshotIds![0], State: s.state }] };
+      if (input.SnapshotIds?.length) {
+        const s = this.snapshots.get(input.SnapshotIds[0]);
+        if (!s) throw awsError('InvalidSnapshot.NotFound', `The snapshot '${input.SnapshotIds[0]}' does not exist.`);
+        if (++s.polls >= 2 && s.state === 'pending') s.state = this.faults.snapshotError ? 'error' : 'completed';
+        return { Snapshots: [{ SnapshotId: input.SnapshotIds[0], State: s.state, Tags: s.tags, OwnerId: s.ownerId }] };
+      }
+      return { Snapshots: [...this.snapshots.entries()].filter(([, s]) => ownedBy(s.ownerId, input.OwnerIds) && matchesFilters(s, input.Filters))
+        .map(([SnapshotId, s]) => ({ SnapshotId, State: s.state, Tags: s.tags, OwnerId: s.ownerId, StartTime: s.startTime })) };
     });
     ec2.on(DeleteSnapshotCommand).callsFake((input) => { track('ec2:DeleteSnapshot'); this.snapshots.delete(input.SnapshotId!); return {}; });
 
@@ -107,7 +147,12 @@ export class FakeAws {
       track('ssm:GetParameters');
       return { Parameters: input.Names!.filter((n: string) => this.params.has(n)).map((n: string) => ({ Name: n, Value: this.params.get(n) })), InvalidParameters: input.Names!.filter((n: string) => !this.params.has(n)) };
     });
-    ssm.on(PutParameterCommand).callsFake((input) => { track('ssm:PutParameter'); this.params.set(input.Name!, input.Value!); return { Version: 1 }; });
+    ssm.on(PutParameterCommand).callsFake((input) => {
+      track('ssm:PutParameter');
+      if (this.faults.putParameterFails === input.Name) throw awsError('AccessDeniedException', `not authorized to perform ssm:PutParameter on ${input.Name}`);
+      this.params.set(input.Name!, input.Value!);
+      return { Version: 1 };
+    });
     ssm.on(DeleteParameterCommand).callsFake((input) => { track('ssm:DeleteParameter'); this.params.delete(input.Name!); return {}; });
     ssm.on(DescribeInstanceInformationCommand).callsFake(() => {
       track('ssm:DescribeInstanceInformation');
@@ -119,7 +164,7 @@ export class FakeAws {
       const commands = input.Parameters!.commands!;
       const text = commands.join('\n');
       const failing = this.faults.pullFails && text.includes(this.faults.pullFails);
-      const pulled = [...this.commands.values()].filter((c) => c.status === 'Success').map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1]).filter(Boolean);
+      const pulled = [...this.commands.values()].filter((c) => c.status === 'Success').map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1]).filter((i) => i && i !== this.faults.vanish);
       const commandId = id('cmd');
       this.commands.set(commandId, {
         status: failing ? 'Failed' : 'Success',
@@ -140,5 +185,19 @@ export class FakeAws {
 
   instanceStates(): string[] {
     return [...this.instances.values()].map((i) => i.state);
+  }
+
+  /** An instance some earlier run (or another tool) left behind. */
+  addInstance(o: { tags?: Record<string, string>; state?: string; launchTime: Date }): string {
+    const instanceId = `i-seed${String(++this.n).padStart(8, '0')}`;
+    this.instances.set(instanceId, { state: o.state ?? 'running', tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })), input: {}, launchTime: o.launchTime });
+    return instanceId;
+  }
+
+  /** A completed snapshot (ownerId: another account's, e.g. a public one, when given). */
+  addSnapshot(o: { tags?: Record<string, string>; ownerId?: string } = {}): string {
+    const snapshotId = `snap-seed${String(++this.n).padStart(8, '0')}`;
+    this.snapshots.set(snapshotId, { state: 'completed', polls: 0, tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })), ownerId: o.ownerId ?? ACCOUNT, startTime: new Date() });
+    return snapshotId;
   }
 }
