@@ -107,10 +107,10 @@ export class FakeAws {
     });
     ec2.on(DescribeInstancesCommand).callsFake((input) => {
       track('ec2:DescribeInstances');
-      const ids = input.InstanceIds?.length ? input.InstanceIds : [...this.instances.keys()];
-      const missing = ids.filter((i: string) => !this.instances.has(i));
+      const ids: string[] = input.InstanceIds?.length ? input.InstanceIds : [...this.instances.keys()];
+      const missing = ids.filter((i) => !this.instances.has(i));
       if (missing.length > 0) throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
-      const found = ids.map((i: string) => [i, this.instances.get(i)!] as const).filter(([, i]) => matchesFilters(i, input.Filters));
+      const found = ids.map((i) => [i, this.instances.get(i)!] as const).filter(([, i]) => matchesFilters(i, input.Filters));
       return { Reservations: found.length === 0 ? [] : [{ Instances: found.map(([instanceId, i]) => ({
         InstanceId: instanceId, State: { Name: i.state }, Tags: i.tags, LaunchTime: i.launchTime, MetadataOptions: i.input?.MetadataOptions,
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: `vol-os-${instanceId}` } }, { DeviceName: '/dev/xvdb', Ebs: { VolumeId: `vol-data-${instanceId}` } }],
