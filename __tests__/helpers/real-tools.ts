@@ -30,9 +30,23 @@ function which(command: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/**
+ * A real mirror holds the provider itself: a plugin cache (Terraform's, or cdktf's ~/.terraform.d/plugin-cache)
+ * has the same layout but links to where it was installed from, and using one as the mirror of another
+ * (or of itself) makes `terraform init` fail ("cannot install existing provider directory ... to itself").
+ */
 function hasAwsProvider(root: string): boolean {
-  return fs.existsSync(path.join(root, 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION));
+  const platform = path.join(root, 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION, `linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
+  try {
+    if (fs.lstatSync(platform).isSymbolicLink()) return false;
+    return fs.readdirSync(platform).some((f) => f.startsWith('terraform-provider-aws') && fs.lstatSync(path.join(platform, f)).isFile());
+  } catch {
+    return false;
+  }
 }
+
+/** The Terraform plugin cache of the test runs (also handed to cdktf, which otherwise uses ~/.terraform.d/plugin-cache). */
+export const PLUGIN_CACHE_DIR = path.join(os.tmpdir(), 'bottlerocket-fleet-tf-plugin-cache');
 
 /**
  * Finds the tools: TF_PROVIDER_MIRROR if set, else the first registry.terraform.io folder within four
@@ -90,7 +104,7 @@ export function describeWithRealTools(name: string, fn: () => void): void {
  */
 export function terraformEnv(workDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const tools = realTools();
-  const cache = path.join(os.tmpdir(), 'bottlerocket-fleet-tf-plugin-cache');
+  const cache = PLUGIN_CACHE_DIR;
   fs.mkdirSync(cache, { recursive: true });
   const config = path.join(workDir, 'terraform-cli.tfrc');
   fs.writeFileSync(config, [
@@ -103,7 +117,7 @@ export function terraformEnv(workDir: string, extra: NodeJS.ProcessEnv = {}): No
     `plugin_cache_dir = ${JSON.stringify(cache)}`,
     '',
   ].join('\n'));
-  return { ...process.env, TF_CLI_CONFIG_FILE: config, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...extra };
+  return { ...process.env, TF_CLI_CONFIG_FILE: config, TF_PLUGIN_CACHE_DIR: cache, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...extra };
 }
 
 /** Credentials and endpoint that send the aws provider and AWS SDK v3 to the emulator. */
