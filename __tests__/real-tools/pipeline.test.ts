@@ -1,0 +1,165 @@
+/**
+ * The image-cache pipeline as one scenario, against the AWS emulator with the real hashicorp/aws 5.100.0
+ * provider and the real CLIs — the README's deploy order:
+ *   1. `cdktf deploy image-cache-builder-us-west-2 --auto-approve` (the README's deploy command);
+ *   2. `npm run cache -- build general` as a process (the SSM agent played by the loopback proxy);
+ *   3. the replication stack applied with Terraform;
+ *   4. every replica region's parameter names a snapshot that exists in that region;
+ *   5. the Karpenter stack of a cluster in the replica region planned (EKS cluster created in the emulator
+ *      first): every EC2NodeClass's snapshotID resolves to a snapshot in the cluster's region;
+ *   6. second plans show no changes, except the ones the emulator itself causes (named below).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFile } from 'child_process';
+import { parse as parseYaml, stringify } from 'yaml';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describeWithRealTools, emulatorEnv, Moto, startMoto, terraformEnv } from '../helpers/real-tools';
+import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
+import { runTerraform, terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
+import { PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
+
+const CACHE_PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: PROJECT_ROOT, env, timeout, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Addresses a saved plan would change, with their actions ("update", "delete,create", ...). */
+async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
+  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout}`);
+  const show = await runTerraform(['show', '-json', 'tfplan'], dir, env);
+  const json = JSON.parse(show.stdout);
+  return Object.fromEntries((json.resource_changes ?? [])
+    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
+    .map((c: any) => [c.address, c.change.actions.join(',')]));
+}
+
+async function apply(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color'], dir, env);
+  if (r.code !== 0) throw new Error(`terraform apply failed in ${dir}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
+}
+
+/**
+ * Makes an offline stack plannable against the emulator:
+ * - stub module outputs (null for validate) become known strings, since a null output cannot sit in a
+ *   string template (the Karpenter stack puts module.karpenter.queue_name into Helm values);
+ * - the stand-ins of the helm/kubectl provider blocks go: moto's EKS certificateAuthority.data is not
+ *   base64 of a PEM, so their base64decode() fails. This is the emulator's doing, not the stack's.
+ */
+function forPlanning(dir: string, offline: ReturnType<typeof writeOfflineStack>): void {
+  for (const [name, stub] of Object.entries<any>(offline.stubs)) {
+    for (const [output, block] of Object.entries<any>(stub.output ?? {})) block.value = `stub-${output}`;
+    fs.writeFileSync(path.join(dir, 'stubs', name, 'main.tf.json'), JSON.stringify(stub, null, 2));
+  }
+  const data = offline.config.resource?.terraform_data ?? {};
+  for (const id of Object.keys(data)) if (id.startsWith('provider__')) delete data[id];
+  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(offline.config, null, 2));
+}
+
+describeWithRealTools('image-cache pipeline against the AWS emulator (build -> replicate -> Karpenter plan)', () => {
+  let moto: Moto;
+  let proxy: SsmAgentProxy;
+  let work: string;
+  let fleetFile: string;
+  let tfEnv: NodeJS.ProcessEnv;
+  const client = <T>(C: new (c: object) => T, region: string) => new C({ region, endpoint: moto.endpoint, credentials: creds });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    work = tempDir('pipeline-');
+    // A cache built in us-west-2 and copied to us-east-1, where the cluster runs; a short image name (normalised at load).
+    fleetFile = path.join(work, 'fleet.yaml');
+    fs.writeFileSync(fleetFile, stringify({
+      backend: { type: 'local', directory: path.join(work, 'state') },
+      imageCaches: { general: { variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', replicaRegions: ['us-east-1'], dataVolumeGiB: 20, images: ['nginx:1.27'] } },
+      clusters: { east: { region: 'us-east-1', kubernetesVersion: '1.33', vpc: { cidr: '10.0.0.0/16' }, endpointPublicAccess: true, karpenter: { nodePools: { default: { imageCache: 'general' } } } } },
+    }));
+    const ami = (await client(EC2Client, 'us-west-2').send(new DescribeImagesCommand({}))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
+    proxy = await SsmAgentProxy.start(moto.endpoint, {
+      publicParameters: {
+        '/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_id': ami,
+        '/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_version': '1.50.0',
+      },
+    });
+    tfEnv = terraformEnv(work, emulatorEnv(moto.endpoint));
+  }, 60_000);
+  afterAll(async () => {
+    await proxy?.stop();
+    await moto?.stop();
+  });
+
+  const started = Date.now();
+  const step = (name: string) => process.stdout.write(`pipeline: ${name} at +${Math.round((Date.now() - started) / 1000)}s\n`);
+
+  test('builder stack deployed with cdktf deploy, cache built, replicated, and the Karpenter stack resolves the regional copy', async () => {
+    // 1. The README's deploy command, unchanged but for the offline provider lock.
+    const deploy = await run(path.join(PROJECT_ROOT, 'node_modules/.bin/cdktf'),
+      ['deploy', 'image-cache-builder-us-west-2', '--auto-approve', '--skip-provider-lock', '--output', path.join(work, 'cdktf.out')],
+      { ...tfEnv, FLEET_FILE: fleetFile, CI: 'true' }, 180_000);
+    expect({ code: deploy.code, tail: deploy.code === 0 ? '' : `${deploy.stdout.slice(-3000)}\n${deploy.stderr.slice(-3000)}` }).toEqual({ code: 0, tail: '' });
+    const ssmWest = client(SSMClient, 'us-west-2');
+    expect((await ssmWest.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/instance-profile' }))).Parameter?.Value).toBe('bottlerocket-fleet-builder-us-west-2');
+
+    step('deployed the builder stack');
+    // 2. The real build process, through the proxy that plays the SSM agent.
+    const build = await run(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--json'],
+      { ...process.env, ...emulatorEnv(proxy.endpoint), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20' });
+    expect({ code: build.code, stderr: build.code === 0 ? '' : build.stderr }).toEqual({ code: 0, stderr: '' });
+    const [result] = JSON.parse(build.stdout);
+    expect(result).toMatchObject({ ok: true, cache: 'general', snapshotId: expect.stringMatching(/^snap-/) });
+    expect((await ssmWest.send(new GetParameterCommand({ Name: CACHE_PARAM }))).Parameter?.Value).toBe(result.snapshotId);
+
+    step('built the cache');
+    // 3. Replication: copies in us-east-1 and the regional parameter.
+    const stacks = synthFleetFile(fleetFile);
+    const replication = path.join(work, 'image-cache-general');
+    writeOfflineStack(stacks['image-cache-general'], replication);
+    expect((await terraformInit(replication, tfEnv)).report).toBe('');
+    await apply(replication, tfEnv);
+
+    step('applied the replication stack');
+    // 4. The replica region's parameter names a snapshot that exists there, copied from the build.
+    const east = (await client(SSMClient, 'us-east-1').send(new GetParameterCommand({ Name: CACHE_PARAM }))).Parameter!.Value!;
+    expect(east).not.toBe(result.snapshotId);
+    const [copy] = (await client(EC2Client, 'us-east-1').send(new DescribeSnapshotsCommand({ SnapshotIds: [east] }))).Snapshots!;
+    expect(copy.Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:source-snapshot', Value: result.snapshotId }]));
+
+    step('checked the replica parameter');
+    // 6a. A second plan of the replication stack: the only change is the emulator's. moto's CopySnapshot
+    // ignores Encrypted, so the copy reads back unencrypted and Terraform wants to replace it.
+    const emulatorCaused = ([address, actions]: [string, string]) => address.startsWith('aws_ebs_snapshot_copy.') && actions === 'delete,create';
+    expect(Object.entries(await plannedChanges(replication, tfEnv)).filter((c) => !emulatorCaused(c))).toEqual([]);
+
+    step('planned the replication stack again');
+    // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
+    await client(EKSClient, 'us-east-1').send(new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
+    const karpenter = path.join(work, 'east-karpenter');
+    const offline = writeOfflineStack(stacks['east-karpenter'], karpenter);
+    forPlanning(karpenter, offline);
+    expect((await terraformInit(karpenter, tfEnv)).report).toBe('');
+    await apply(karpenter, tfEnv);
+    step('applied the Karpenter stack');
+    const state = JSON.parse((await runTerraform(['show', '-json'], karpenter, tfEnv)).stdout);
+    const nodeClasses = state.values.root_module.resources
+      .filter((r: any) => r.type === 'terraform_data' && Object.values(offline.standIns).includes(r.address))
+      .map((r: any) => parseYaml(r.values.input?.yaml_body ?? ''))
+      .filter((m: any) => m?.kind === 'EC2NodeClass');
+    expect(nodeClasses).toHaveLength(1);
+    for (const nc of nodeClasses) {
+      const ids = nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean);
+      expect(ids).toEqual([east]);
+    }
+
+    step('checked the node classes');
+    // 6b. A second plan of the Karpenter stack: no changes at all.
+    expect(await plannedChanges(karpenter, tfEnv)).toEqual({});
+  }, 300_000);
+});
