@@ -1,0 +1,126 @@
+/**
+ * The world a rollout scenario runs in: the AWS emulator holding two snapshot generations of cache
+ * "general" (home us-west-2, copies in us-east-1 tagged with their source) and the cluster parameters;
+ * two fake clusters (ml-train in us-west-2, payments-prod in us-east-1) with a simulated Karpenter each;
+ * a kubeconfig with one context per cluster; and a virtual clock that moves only when the rollout sleeps.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { CopySnapshotCommand, CreateSnapshotCommand, CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { FakeKube } from './fake-kube';
+import { FakeKarpenter } from './fake-karpenter';
+import { fleetFrom, tempDir } from './fleet';
+import { rolloutFleet } from './rollout-fixtures';
+import { emulatorEnv } from './real-tools';
+import type { Fleet } from '../../modules/fleet/load';
+import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
+import type { RolloutDeps } from '../../cli/rollout/engine';
+import { regionApi } from '../../cli/rollout/aws';
+import { rolloutKube } from '../../cli/rollout/kube-client';
+
+export const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+export interface Generations { homeOld: string; homeNew: string; copyOld: string; copyNew?: string }
+
+export class RolloutWorld {
+  clock = Date.parse('2026-11-25T12:00:00Z');
+  readonly now = () => this.clock;
+  readonly clusters = new Map<string, { kube: FakeKube; karpenter: FakeKarpenter }>();
+  fleet!: Fleet;
+  fleetFile!: string;
+  kubeconfig!: string;
+  gen!: Generations;
+  readonly dir = tempDir('rollout-world-');
+  readonly log: string[] = [];
+
+  constructor(readonly endpoint: string) {}
+
+  ssm(region: string): SSMClient { return new SSMClient({ region, endpoint: this.endpoint, credentials: CREDENTIALS }); }
+  ec2(region: string): EC2Client { return new EC2Client({ region, endpoint: this.endpoint, credentials: CREDENTIALS }); }
+
+  async param(region: string, name: string): Promise<string | undefined> {
+    try { return (await this.ssm(region).send(new GetParameterCommand({ Name: name }))).Parameter?.Value; } catch { return undefined; }
+  }
+
+  /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
+  async setUp(fleetObject: any = rolloutFleet(), o: { missingNewCopy?: boolean; nodesPerPool?: number } = {}): Promise<void> {
+    const home = this.ec2('us-west-2');
+    const replica = this.ec2('us-east-1');
+    const snap = async (build: string) => {
+      const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
+      return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:build-id', Value: build }] }] }))).SnapshotId!;
+    };
+    const copy = async (source: string) => (await replica.send(new CopySnapshotCommand({ SourceRegion: 'us-west-2', SourceSnapshotId: source, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [
+      { Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:source-snapshot', Value: source }, { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
+    ] }] }))).SnapshotId!;
+    const homeOld = await snap('general-1');
+    const homeNew = await snap('general-2');
+    const copyOld = await copy(homeOld);
+    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew);
+    this.gen = { homeOld, homeNew, copyOld, copyNew };
+    const put = (region: string, name: string, value: string) => this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    await put('us-west-2', P, homeNew); // the builder's latest
+    await put('us-east-1', P, copyNew ?? copyOld);
+    await put('us-west-2', `${P}/clusters/ml-train`, homeOld); // created by the replication stack, then owned by the rollout
+    await put('us-east-1', `${P}/clusters/payments-prod`, copyOld);
+
+    delete fleetObject.clusters['ml-train'].trustedCertificates;
+    delete fleetObject.clusters['payments-prod'].trustedCertificates;
+    this.fleetFile = path.join(this.dir, 'fleet.yaml');
+    fs.writeFileSync(this.fleetFile, stringify(fleetObject));
+    this.fleet = fleetFrom(fleetObject);
+
+    const contexts: string[] = [];
+    for (const cluster of this.fleet.clusters) {
+      const kube = new FakeKube();
+      kube.now = this.now;
+      const karpenter = new FakeKarpenter(kube, this.now);
+      const snapshot = cluster.region === 'us-west-2' ? homeOld : copyOld;
+      for (const pool of cluster.karpenter!.nodePools) {
+        const budget = pool.disruptionBudgets.find((b) => b.reasons?.includes('Drifted'))?.nodes ?? '10%';
+        karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, snapshot).manifest as any, o.nodesPerPool ?? 3, budget);
+      }
+      const server = await kube.start();
+      this.clusters.set(cluster.name, { kube, karpenter });
+      contexts.push(cluster.name + '\n' + server);
+    }
+    this.kubeconfig = path.join(this.dir, 'kubeconfig');
+    fs.writeFileSync(this.kubeconfig, stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'ml-train',
+      clusters: contexts.map((c) => { const [name, server] = c.split('\n'); return { name, cluster: { server, 'insecure-skip-tls-verify': true } }; }),
+      users: [{ name: 'fake', user: { token: 'fake-token' } }],
+      contexts: contexts.map((c) => { const [name] = c.split('\n'); return { name, context: { cluster: name, user: 'fake' } }; }),
+    }));
+  }
+
+  /** Environment for the engine in this process or the CLI as a child process. */
+  env(): NodeJS.ProcessEnv {
+    return { ...emulatorEnv(this.endpoint), KUBECONFIG: this.kubeconfig, FLEET_FILE: this.fleetFile };
+  }
+
+  /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances while every Karpenter reconciles. */
+  deps(signal?: AbortSignal): RolloutDeps {
+    Object.assign(process.env, this.env());
+    return {
+      aws: regionApi,
+      kube: (c) => rolloutKube(c),
+      log: (line) => this.log.push(line),
+      now: this.now,
+      sleep: async (ms) => {
+        this.clock += ms;
+        for (const { karpenter } of this.clusters.values()) karpenter.step();
+      },
+      signal,
+      pollIntervalMs: 60_000,
+    };
+  }
+
+  karpenter(cluster: string): FakeKarpenter { return this.clusters.get(cluster)!.karpenter; }
+
+  async stop(): Promise<void> {
+    for (const { kube } of this.clusters.values()) await kube.stop();
+  }
+}

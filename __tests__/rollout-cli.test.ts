@@ -1,0 +1,66 @@
+/** `npm run rollout` as a process: help, usage errors, and --dry-run against the emulator (reads only). */
+import * as path from 'path';
+import { execFile } from 'child_process';
+import { PROJECT_ROOT } from './helpers/fleet';
+import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
+import { P, RolloutWorld } from './helpers/rollout-world';
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/rollout/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+test('--help documents the stages, the health gate, rollback, resume, dry run, status and exit codes', async () => {
+  const r = await runCli(['--help']);
+  expect(r.code).toBe(0);
+  for (const text of ['--to <id>', '--dry-run', '--json', 'status <cache>', 'field manager "kubectl"', 'karpenter.k8s.aws/ec2nodeclass-hash', 'ImagePullBackOff', 'healthTimeout', 'soak', 'rolled back', 'resume', 'image-cache-<cache>', 'Exit codes: 0']) {
+    expect(r.stdout).toContain(text);
+  }
+});
+
+test('a fleet without a rollout section is a usage error naming the fix', async () => {
+  const r = await runCli(['general'], { FLEET_FILE: path.join(PROJECT_ROOT, 'fleet.yaml') });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/has no rollout section: add rollout.stages/);
+});
+
+describeWithRealTools('rollout --dry-run against the emulator', () => {
+  let moto: Moto;
+  let w: RolloutWorld;
+  beforeAll(async () => {
+    moto = await startMoto();
+    w = new RolloutWorld(moto.endpoint);
+    await w.setUp();
+  }, 60_000);
+  afterAll(async () => { await w?.stop(); await moto?.stop(); });
+
+  test('prints per stage and cluster the pools and snapshot IDs from -> to, and writes nothing', async () => {
+    const r = await runCli(['general', '--dry-run'], w.env());
+    expect(r.stderr).not.toMatch(/error|blocked/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`rollout of cache general to ${w.gen.homeNew} (home region us-west-2); healthTimeout 20m`);
+    expect(r.stdout).toContain(`stage canary (soak 30m):\n  ml-train (us-west-2) pools default, batch: ${w.gen.homeOld} -> ${w.gen.homeNew}`);
+    expect(r.stdout).toContain(`stage production (soak 2h):\n  payments-prod (us-east-1) pools default: ${w.gen.copyOld} -> ${w.gen.copyNew}`);
+    expect(r.stdout).toContain('dry run: nothing was changed');
+    for (const c of ['ml-train', 'payments-prod']) expect(w.karpenter(c).writes).toEqual([]);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
+  });
+
+  test('--json --dry-run is machine-readable', async () => {
+    const r = await runCli(['general', '--dry-run', '--json'], w.env());
+    expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', source: w.gen.homeNew, dryRun: true, stages: [
+      { name: 'canary', clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: w.gen.homeOld, to: w.gen.homeNew }] },
+      { name: 'production', clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: w.gen.copyOld, to: w.gen.copyNew }] },
+    ] });
+  });
+
+  test('status shows the generation each cluster runs and whether its nodes converged', async () => {
+    const r = await runCli(['status', 'general'], w.env());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`canary\tml-train\tus-west-2\t${w.gen.homeOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 6/6 converged`);
+    expect(r.stdout).toContain(`production\tpayments-prod\tus-east-1\t${w.gen.copyOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 3/3 converged`);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * `npm run rollout` scenarios against the AWS emulator (parameters, regional copies) and two fake
+ * clusters with a simulated Karpenter. The engine runs in this process with a virtual clock: waiting
+ * for drift and soaking take no real time.
+ */
+import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
+import { P, RolloutWorld } from './helpers/rollout-world';
+import { planRollout, ANNOTATIONS } from '../cli/rollout/model';
+import { resolveRollout, runRollout, RolloutBlocked, RolloutFailed, RolloutInterrupted } from '../cli/rollout/engine';
+import { status } from '../cli/rollout/report';
+import { rolloutKube } from '../cli/rollout/kube-client';
+import { regionApi } from '../cli/rollout/aws';
+
+describeWithRealTools('rollout of a new image-cache generation', () => {
+  let moto: Moto;
+  let w: RolloutWorld;
+  beforeAll(async () => { moto = await startMoto(); }, 60_000);
+  afterAll(() => moto?.stop());
+  beforeEach(async () => {
+    await fetch(`${moto.endpoint}/moto-api/reset`, { method: 'POST' });
+    w = new RolloutWorld(moto.endpoint);
+  });
+  afterEach(() => w.stop());
+
+  const run = async (signal?: AbortSignal) => {
+    const plan = planRollout(w.fleet, 'general');
+    const deps = w.deps(signal);
+    return runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
+  };
+  const writes = (cluster: string) => w.karpenter(cluster).writes;
+
+  test('two stages succeed: every cluster parameter and node class moves to its region\'s copy, every node is replaced', async () => {
+    await w.setUp();
+    const outcomes = await run();
+    expect(outcomes.map((o) => [o.stage, o.cluster, o.from, o.to, o.outcome])).toEqual([
+      ['canary', 'ml-train', w.gen.homeOld, w.gen.homeNew, 'rolled-out'],
+      ['production', 'payments-prod', w.gen.copyOld, w.gen.copyNew, 'rolled-out'],
+    ]);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyNew);
+    for (const [cluster, snap] of [['ml-train', w.gen.homeNew], ['payments-prod', w.gen.copyNew]] as const) {
+      const k = w.karpenter(cluster);
+      for (const [pool, cls] of k.nodeClasses) {
+        expect(k.snapshotOf(pool)).toBe(snap);
+        expect(cls.annotations).toMatchObject({ [ANNOTATIONS.target]: w.gen.homeNew, [ANNOTATIONS.state]: 'done' });
+        expect([...k.nodeClaims.values()].filter((c) => c.pool === pool).every((c) => c.hash === cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash'])).toBe(true);
+      }
+      // Node classes are applied exactly as the kubectl provider applies them: server-side, field manager "kubectl", no force.
+      const applies = writes(cluster).filter((x) => x.contentType?.startsWith('application/apply-patch'));
+      expect(applies.length).toBeGreaterThan(0);
+      expect(applies.every((x) => x.fieldManager === 'kubectl' && x.force === 'false')).toBe(true);
+    }
+    // Drifted budget "1": never more than one replacement at a time in a 3-node pool — soak and convergence took virtual time only.
+    expect(w.log.join('\n')).toMatch(/default 1\/3 nodes on the new hash and Ready/);
+    const rows = await status(planRollout(w.fleet, 'general'), { aws: regionApi, kube: rolloutKube });
+    expect(rows.map((r) => [r.cluster, r.snapshot, r.generation, r.state, r.converged])).toEqual([
+      ['ml-train', w.gen.homeNew, w.gen.homeNew, 'done', true],
+      ['payments-prod', w.gen.copyNew, w.gen.homeNew, 'done', true],
+    ]);
+  });
+
+  test('the canary fails health: it is rolled back and production is never touched', async () => {
+    await w.setUp();
+    w.karpenter('ml-train').faults.failPulls = true;
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutFailed);
+    expect(error).toMatchObject({ stage: 'canary', cluster: 'ml-train', pool: 'default' });
+    expect(error.reason).toMatch(/pod default\/app-default-\d+ on new node ip-10-0-0-\d+ is in ErrImagePull/);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
+    for (const pool of ['default', 'batch']) {
+      expect(w.karpenter('ml-train').snapshotOf(pool)).toBe(w.gen.homeOld);
+      expect(w.karpenter('ml-train').nodeClasses.get(pool)!.annotations[ANNOTATIONS.state]).toBe('rolled-back');
+    }
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
+    expect(writes('payments-prod')).toEqual([]);
+    expect(w.karpenter('payments-prod').snapshotOf('default')).toBe(w.gen.copyOld);
+  });
+
+  test('new nodes that never become Ready fail the stage after healthTimeout', async () => {
+    await w.setUp();
+    w.karpenter('ml-train').faults.newNodesNotReady = true;
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutFailed);
+    expect(error).toMatchObject({ stage: 'canary', cluster: 'ml-train', pool: 'default' });
+    expect(error.reason).toMatch(/no progress for [\d.]+s \(healthTimeout 1200\.0s\): node ip-10-0-0-\d+ not Ready/);
+    expect(w.karpenter('ml-train').snapshotOf('default')).toBe(w.gen.homeOld);
+    expect(writes('payments-prod')).toEqual([]);
+  });
+
+  test('interrupted mid-stage, the state is consistent; a re-run resumes and finishes', async () => {
+    await w.setUp();
+    const controller = new AbortController();
+    let steps = 0;
+    w.karpenter('ml-train').onStep = () => { if (++steps === 2) controller.abort(); };
+    await expect(run(controller.signal)).rejects.toBeInstanceOf(RolloutInterrupted);
+    // Parameter and node classes agree on the new generation; progress says where it stopped.
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
+    const k = w.karpenter('ml-train');
+    expect(k.snapshotOf('default')).toBe(w.gen.homeNew);
+    expect(k.nodeClasses.get('default')!.annotations).toMatchObject({ [ANNOTATIONS.state]: 'applied', [ANNOTATIONS.previous]: w.gen.homeOld });
+    expect(writes('payments-prod')).toEqual([]);
+
+    w.karpenter('ml-train').onStep = undefined;
+    w.log.length = 0;
+    const outcomes = await run();
+    expect(w.log[1]).toMatch(/ml-train \(us-west-2\): resuming; .*clusters\/ml-train: .* -> /);
+    // The previous value is still the one before the first run, so a failure now would restore it.
+    expect(outcomes.map((o) => [o.cluster, o.from, o.outcome])).toEqual([['ml-train', w.gen.homeOld, 'rolled-out'], ['payments-prod', w.gen.copyOld, 'rolled-out']]);
+    // A third run finds everything done and writes nothing.
+    const before = writes('ml-train').length + writes('payments-prod').length;
+    expect((await run()).map((o) => o.outcome)).toEqual(['already-current', 'already-current']);
+    expect(writes('ml-train').length + writes('payments-prod').length).toBe(before);
+  });
+
+  test('a region lacks the copy: nothing is touched and the replication stack is named', async () => {
+    await w.setUp(undefined, { missingNewCopy: true });
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutBlocked);
+    expect(error.message).toMatch(new RegExp(`nothing was changed: us-east-1 has no copy of ${w.gen.homeNew} \\(needed by cluster payments-prod\\)\\. Apply the image-cache-general stack`));
+    expect(writes('ml-train')).toEqual([]);
+    expect(writes('payments-prod')).toEqual([]);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
+  });
+});

@@ -1,0 +1,60 @@
+/** The few AWS calls a rollout makes in one region, behind an interface (SDK v3 implementation below). */
+import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SOURCE_SNAPSHOT_TAG } from './model';
+
+export interface RegionApi {
+  /** The parameter's value, or undefined when it does not exist. */
+  getParameter(name: string): Promise<string | undefined>;
+  putParameter(name: string, value: string): Promise<void>;
+  /** The completed copy of `source` made by the replication stack for this cache, or undefined. */
+  findCopy(cache: string, source: string): Promise<string | undefined>;
+  /** Whether a completed snapshot with this ID exists here. */
+  snapshotExists(id: string): Promise<boolean>;
+  /** The home-region snapshot a copy was made from (its source-snapshot tag), or undefined. */
+  sourceOf(id: string): Promise<string | undefined>;
+}
+
+export function regionApi(region: string): RegionApi {
+  const config = { region, maxAttempts: 8, retryMode: 'adaptive' };
+  const ssm = new SSMClient(config);
+  const ec2 = new EC2Client(config);
+  return {
+    async getParameter(name) {
+      try {
+        return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+      } catch (e) {
+        if ((e as Error).name === 'ParameterNotFound') return undefined;
+        throw e;
+      }
+    },
+    async putParameter(name, value) {
+      await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    },
+    async findCopy(cache, source) {
+      const r = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [
+        { Name: `tag:${SOURCE_SNAPSHOT_TAG}`, Values: [source] },
+        { Name: 'tag:bottlerocket-fleet:cache', Values: [cache] },
+      ] }));
+      return (r.Snapshots ?? []).find((s) => s.State === 'completed')?.SnapshotId;
+    },
+    async sourceOf(id) {
+      try {
+        const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
+        return r.Snapshots?.[0]?.Tags?.find((t) => t.Key === SOURCE_SNAPSHOT_TAG)?.Value;
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
+    async snapshotExists(id) {
+      try {
+        const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
+        return (r.Snapshots ?? []).some((s) => s.State === 'completed');
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return false;
+        throw e;
+      }
+    },
+  };
+}

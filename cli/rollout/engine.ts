@@ -1,0 +1,203 @@
+/**
+ * Moves the clusters that use a cache to a new snapshot generation, stage by stage. Per cluster: record
+ * progress on its node classes, write its snapshot parameter, server-side-apply the re-rendered node
+ * classes (as the kubectl provider would), wait until Karpenter has replaced every node of the affected
+ * pools and they are healthy; after a stage, soak. A failure rolls that cluster back (parameter and node
+ * classes; its nodes drift back) and stops before any later stage. Writes are never interrupted half
+ * way: Ctrl-C is honoured only while waiting, so parameter and node classes always agree.
+ */
+import { nodeClassName } from '../../modules/karpenter/node-class';
+import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
+import type { RegionApi } from './aws';
+import type { RolloutKube } from './kube';
+import { ANNOTATIONS, ClusterStep, NODE_CLASS_HASH_ANNOTATION, ProgressState, RolloutPlan, replicationStack } from './model';
+import { observe } from './converge';
+import { formatDuration } from '../shared/duration';
+
+export interface RolloutDeps {
+  readonly aws: (region: string) => RegionApi;
+  /** The cluster's Kubernetes API (kubeconfig context). */
+  readonly kube: (cluster: string) => RolloutKube;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly signal?: AbortSignal;
+  /** @default 15 seconds */
+  readonly pollIntervalMs?: number;
+}
+
+/** A cluster failed its health gate and was rolled back. */
+export class RolloutFailed extends Error {
+  constructor(readonly stage: string, readonly cluster: string, readonly pool: string | undefined, readonly reason: string) {
+    super(`stage ${stage}, cluster ${cluster}${pool ? `, pool ${pool}` : ''}: ${reason}; rolled back to the previous snapshot, later stages untouched`);
+  }
+}
+/** Something is missing before anything was touched (a copy, a parameter). */
+export class RolloutBlocked extends Error {}
+export class RolloutInterrupted extends Error {}
+
+export interface ClusterTarget {
+  readonly step: ClusterStep;
+  /** The cluster parameter's current value. */
+  readonly from?: string;
+  /** The target's copy in the cluster's region. */
+  readonly to: string;
+}
+
+export interface ResolvedRollout {
+  /** The generation: the home-region snapshot ID. */
+  readonly source: string;
+  readonly targets: readonly ClusterTarget[];
+}
+
+/** Reads only: the target, its copy in every cluster's region and every cluster parameter. Throws RolloutBlocked naming everything missing. */
+export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: RolloutPlan, to?: string): Promise<ResolvedRollout> {
+  const { cache } = plan;
+  const home = deps.aws(cache.homeRegion);
+  const source = to ?? await home.getParameter(cache.parameterPath);
+  if (!source) throw new RolloutBlocked(`${cache.parameterPath} does not exist in ${cache.homeRegion}: build the cache first (npm run cache -- build ${cache.name})`);
+  if (to && !(await home.snapshotExists(to))) throw new RolloutBlocked(`--to ${to}: no completed snapshot with that ID in ${cache.homeRegion} (the cache's home region)`);
+  const missing: string[] = [];
+  const targets: ClusterTarget[] = [];
+  for (const step of plan.stages.flatMap((s) => s.clusters)) {
+    const api = deps.aws(step.region);
+    const copy = step.region === cache.homeRegion ? source : await api.findCopy(cache.name, source);
+    const from = await api.getParameter(step.parameter);
+    if (!copy) missing.push(`${step.region} has no copy of ${source} (needed by cluster ${step.cluster.name})`);
+    if (from === undefined) missing.push(`${step.parameter} does not exist in ${step.region} (cluster ${step.cluster.name})`);
+    if (copy) targets.push({ step, from, to: copy });
+  }
+  if (missing.length > 0) throw new RolloutBlocked(`nothing was changed: ${missing.join('; ')}. Apply the ${replicationStack(cache)} stack (npm run deploy -- ${replicationStack(cache)}), then re-run`);
+  return { source, targets };
+}
+
+export interface ClusterOutcome { readonly stage: string; readonly cluster: string; readonly region: string; readonly from?: string; readonly to: string; readonly outcome: 'rolled-out' | 'already-current' | 'rolled-back' }
+
+export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags: Record<string, string>, resolved: ResolvedRollout): Promise<ClusterOutcome[]> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const poll = deps.pollIntervalMs ?? 15_000;
+  const outcomes: ClusterOutcome[] = [];
+  const { source } = resolved;
+  const wait = async () => {
+    if (deps.signal?.aborted) throw new RolloutInterrupted('interrupted');
+    try { await sleep(poll, deps.signal); } catch { throw new RolloutInterrupted('interrupted'); }
+  };
+
+  for (const stage of plan.stages) {
+    const targets = resolved.targets.filter((t) => t.step.stage === stage.name);
+    deps.log(`stage ${stage.name}: ${targets.map((t) => t.step.cluster.name).join(', ') || '(no cluster uses this cache)'}`);
+    const rolled: { target: ClusterTarget; previous?: string; since: number }[] = [];
+    for (const target of targets) {
+      const { step, to } = target;
+      const kube = deps.kube(step.cluster.name);
+      const classes = await Promise.all(step.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
+      const mark = (c: typeof classes[number]) => (c?.annotations[ANNOTATIONS.target] === source ? c.annotations[ANNOTATIONS.state] as ProgressState : undefined);
+      const states = classes.map(mark);
+      const name = step.cluster.name;
+      if (states.every((s) => s === 'done') && target.from === to) {
+        deps.log(`  ${name}: already on ${to} (done)`);
+        outcomes.push({ stage: stage.name, cluster: name, region: step.region, from: target.from, to, outcome: 'already-current' });
+        continue;
+      }
+      const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged');
+      const previous = resumed ? classes[0]!.annotations[ANNOTATIONS.previous] : target.from;
+      const since = now();
+      if (states.every((s) => s === 'converged')) {
+        deps.log(`  ${name}: resuming, node classes already converged on ${to}`);
+      } else {
+        // Not interruptible: progress first (so a crash leaves a record), then parameter, then node classes.
+        deps.log(`  ${name} (${step.region}): ${resumed ? 'resuming' : 'starting'}; ${step.parameter}: ${previous ?? '-'} -> ${to}; pools ${step.pools.map((p) => p.name).join(', ')}`);
+        for (const [i, pool] of step.pools.entries()) {
+          await kube.annotateNodeClass(nodeClassName(pool), resumed ? { [ANNOTATIONS.updated]: new Date(now()).toISOString() } : {
+            [ANNOTATIONS.target]: source, [ANNOTATIONS.state]: 'starting', [ANNOTATIONS.previous]: previous ?? '',
+            [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '', [ANNOTATIONS.updated]: new Date(now()).toISOString(),
+          });
+        }
+        await deps.aws(step.region).putParameter(step.parameter, to);
+        for (const pool of step.pools) await kube.applyNodeClass(renderNodeClass(fleetTags, step.cluster, pool, to).manifest);
+        await setState(kube, step, 'applied', now);
+      }
+      try {
+        await waitConverged(target, since, previous !== to);
+      } catch (e) {
+        if (e instanceof RolloutFailed) await rollBack(target, previous, e);
+        throw e;
+      }
+      await setState(kube, step, 'converged', now);
+      rolled.push({ target, previous, since });
+    }
+
+    if (rolled.length > 0 && stage.soakMs > 0) {
+      deps.log(`stage ${stage.name}: soaking for ${formatDuration(stage.soakMs)}`);
+      const until = now() + stage.soakMs;
+      while (now() < until) {
+        await wait();
+        for (const r of rolled) {
+          const o = await observe(deps.kube(r.target.step.cluster.name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
+          const reason = o.failure?.reason ?? (o.unavailable.length > 0 ? `during the soak: ${o.unavailable.join('; ')}` : !o.converged ? `during the soak: ${o.summary}` : undefined);
+          if (reason) {
+            const err = new RolloutFailed(stage.name, r.target.step.cluster.name, o.failure?.pool, reason);
+            await rollBack(r.target, r.previous, err);
+            throw err;
+          }
+        }
+      }
+    }
+    for (const r of rolled) {
+      await setState(deps.kube(r.target.step.cluster.name), r.target.step, 'done', now);
+      outcomes.push({ stage: stage.name, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' });
+    }
+    deps.log(`stage ${stage.name}: done`);
+  }
+  return outcomes;
+
+  /** Polls until converged and healthy; a failure, or no progress for healthTimeout, throws RolloutFailed. */
+  async function waitConverged(target: ClusterTarget, since: number, expectNewHash: boolean): Promise<void> {
+    const { step } = target;
+    const kube = deps.kube(step.cluster.name);
+    let best = -1;
+    let lastProgress = now();
+    let lastSummary = '';
+    for (;;) {
+      const o = await observe(kube, { pools: step.pools, since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash });
+      if (o.failure) throw new RolloutFailed(step.stage, step.cluster.name, o.failure.pool, o.failure.reason);
+      if (o.converged && o.unavailable.length === 0) {
+        deps.log(`  ${step.cluster.name}: converged (${o.summary})`);
+        return;
+      }
+      if (o.summary !== lastSummary) deps.log(`  ${step.cluster.name}: ${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);
+      lastSummary = o.summary;
+      if (o.readyNew > best) { best = o.readyNew; lastProgress = now(); }
+      if (now() - lastProgress > plan.healthTimeoutMs) {
+        const pool = o.notReady?.pool ?? (step.pools.length === 1 ? step.pools[0].name : undefined);
+        const why = o.notReady ? `node ${o.notReady.node} not Ready; ` : '';
+        throw new RolloutFailed(step.stage, step.cluster.name, pool, `no progress for ${formatDuration(now() - lastProgress)} (healthTimeout ${formatDuration(plan.healthTimeoutMs)}): ${why}${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);
+      }
+      await wait();
+    }
+  }
+
+  async function rollBack(target: ClusterTarget, previous: string | undefined, why: RolloutFailed): Promise<void> {
+    const { step } = target;
+    deps.log(`  ${step.cluster.name}: FAILED (${why.pool ? `pool ${why.pool}: ` : ''}${why.reason}); rolling back to ${previous ?? '-'}`);
+    outcomes.push({ stage: step.stage, cluster: step.cluster.name, region: step.region, from: previous, to: target.to, outcome: 'rolled-back' });
+    if (!previous) return;
+    const kube = deps.kube(step.cluster.name);
+    await deps.aws(step.region).putParameter(step.parameter, previous);
+    for (const pool of step.pools) await kube.applyNodeClass(renderNodeClass(fleetTags, step.cluster, pool, previous).manifest);
+    await setState(kube, step, 'rolled-back', now);
+  }
+}
+
+async function setState(kube: RolloutKube, step: ClusterStep, state: ProgressState, now: () => number): Promise<void> {
+  for (const pool of step.pools) await kube.annotateNodeClass(nodeClassName(pool), { [ANNOTATIONS.state]: state, [ANNOTATIONS.updated]: new Date(now()).toISOString() });
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * npm run rollout -- <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]...
+ * npm run rollout -- status <cache> [--json] [--context <cluster>=<context>]...
+ * Moves the clusters that use an image cache to a new snapshot generation, stage by stage, as the fleet
+ * file's `rollout` section says (FLEET_FILE or ./fleet.yaml). See USAGE below and README "Staged rollout".
+ */
+import { parseArgs } from 'util';
+import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
+import { FleetValidationError } from '../../modules/fleet/problems';
+import { planRollout, RolloutUsageError, FIELD_MANAGER, ANNOTATIONS } from './model';
+import { parseDuration } from '../shared/duration';
+
+export const USAGE = `usage:
+  npm run rollout -- <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
+  npm run rollout -- status <cache> [--json] [--context <cluster>=<context>]...
+
+Rolls a new generation of an image cache's snapshot out to the clusters that use it, in the stages of
+the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on health, with automatic rollback.
+
+  <cache>            image cache name from the fleet file
+  --to <id>          snapshot ID in the cache's home region to roll out
+                     (default: the current value of the cache's parameter there, i.e. the latest build)
+  --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region;
+                     reads only, writes nothing
+  --json             machine-readable result on stdout (progress lines go to stderr)
+  --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster)
+  --poll-interval d  how often to look at the cluster while waiting (default 15s)
+  -h, --help         this text
+
+Per stage, in order, and per cluster of the stage:
+  1. find the target's copy in the cluster's region (tag ${'bottlerocket-fleet:source-snapshot'}; the target
+     itself in the home region). Any copy or cluster parameter missing: stop before touching anything and
+     name the stack to apply (image-cache-<cache>).
+  2. record progress on the pools' EC2NodeClasses (annotations ${ANNOTATIONS.target}, ${ANNOTATIONS.state},
+     ${ANNOTATIONS.previous}, ...), remembering the previous snapshot;
+  3. write <parameterPath>/clusters/<cluster> in the cluster's region;
+  4. server-side-apply the re-rendered EC2NodeClasses with field manager "${FIELD_MANAGER}" (the kubectl
+     provider's), so a later terraform apply finds exactly what it would apply;
+  5. wait until every NodeClaim of the affected pools carries the class's new karpenter.k8s.aws/ec2nodeclass-hash
+     and its node is Ready (Karpenter replaces drifted nodes within each pool's Drifted budget);
+  6. health: no pod on a new node in ImagePullBackOff, ErrImagePull or CrashLoopBackOff, none Pending longer
+     than healthTimeout, the Deployments and StatefulSets on the pools' nodes available; no progress for
+     healthTimeout is a failure too;
+then the stage soaks: health must hold for the stage's soak.
+
+On a failure the cluster is rolled back (previous parameter value and node classes; its nodes drift back),
+later stages are not touched, and the command exits 1 naming stage, cluster, pool and reason.
+Ctrl-C stops only between writes: parameter and node classes always agree; re-run to resume from the
+progress recorded on the node classes. A cluster already done for this generation is skipped.
+
+  status <cache>     per cluster: the snapshot its parameter holds, the generation (home-region snapshot)
+                     that is a copy of, the recorded progress, and nodes converged on the current class hash
+
+Exit codes: 0 done (or dry run), 1 rolled back / blocked / interrupted, 2 usage or fleet file error.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: {
+      to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      context: { type: 'string', multiple: true, default: [] }, 'poll-interval': { type: 'string', default: '15s' }, help: { type: 'boolean', short: 'h', default: false },
+    } });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { process.stdout.write(USAGE); return 0; }
+  const isStatus = positionals[0] === 'status';
+  const cacheName = isStatus ? positionals[1] : positionals[0];
+  if (!cacheName || positionals.length > (isStatus ? 2 : 1)) { process.stderr.write(USAGE); return 2; }
+  const contexts = new Map<string, string>();
+  for (const c of values.context!) {
+    const [cluster, context] = c.split('=');
+    if (!cluster || !context) { process.stderr.write(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
+    contexts.set(cluster, context);
+  }
+  const fleet = loadFleet(fleetFileFromEnvironment());
+  const plan = planRollout(fleet, cacheName);
+  const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+  const out = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
+
+  const { regionApi } = await import('./aws');
+  const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
+  const aws = (region: string) => { if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region)); return awsByRegion.get(region)!; };
+  const engine = await import('./engine');
+  const report = await import('./report');
+
+  if (isStatus) {
+    const { rolloutKube } = await import('./kube-client');
+    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
+    if (values.json) out(rows);
+    else for (const r of rows) process.stdout.write(`${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`);
+    return 0;
+  }
+
+  let resolved;
+  try {
+    resolved = await engine.resolveRollout({ aws }, plan, values.to);
+  } catch (e) {
+    if (e instanceof engine.RolloutBlocked) { process.stderr.write(`blocked: ${e.message}\n`); return 1; }
+    throw e;
+  }
+  if (values['dry-run']) {
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages: report.dryRun(plan, resolved) });
+    else process.stdout.write(`${report.dryRunLines(plan, resolved).join('\n')}\n`);
+    return 0;
+  }
+  const { rolloutKube } = await import('./kube-client');
+  const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
+  const kube = (c: string) => { if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c)); return kubes.get(c)!; };
+  const controller = new AbortController();
+  process.once('SIGINT', () => { process.stderr.write('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); });
+  try {
+    const outcomes = await engine.runRollout({ aws, kube, log, signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
+    else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
+    return 0;
+  } catch (e) {
+    if (e instanceof engine.RolloutFailed) {
+      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason });
+      process.stderr.write(`FAILED: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof engine.RolloutInterrupted) {
+      process.stderr.write('interrupted: parameters and node classes are consistent; re-run the same command to resume\n');
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`${e instanceof FleetValidationError || e instanceof RolloutUsageError ? '' : 'error: '}${(e as Error).message}\n`);
+    process.exitCode = 2;
+  });
+}

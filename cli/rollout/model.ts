@@ -1,0 +1,93 @@
+/**
+ * What a rollout of one cache touches, as pure data: per stage, the clusters that use the cache, their
+ * pools on it, the region and the per-cluster parameter. Also the annotations that record progress on
+ * each affected EC2NodeClass (they survive the process, so a re-run resumes).
+ */
+import type { Cluster, Fleet, ImageCache, NodePool } from '../../modules/fleet/load';
+import { clusterParameterPath } from '../../modules/image-cache/parameters';
+import { clustersUsingCache } from '../../modules/fleet/rollout';
+import { parseDuration } from '../shared/duration';
+
+/** The field manager of the kubectl provider (alekc/kubectl: field_manager defaults to "kubectl"). */
+export const FIELD_MANAGER = 'kubectl';
+/** Karpenter's hash of the EC2NodeClass spec, on the class and on every NodeClaim launched from it. */
+export const NODE_CLASS_HASH_ANNOTATION = 'karpenter.k8s.aws/ec2nodeclass-hash';
+/** Tag the replication stack puts on every regional copy: the home-region snapshot it was copied from. */
+export const SOURCE_SNAPSHOT_TAG = 'bottlerocket-fleet:source-snapshot';
+
+/** Progress, on each affected EC2NodeClass (merge-patched by the rollout's own field manager). */
+export const ANNOTATIONS = {
+  /** The generation being rolled out: the home-region snapshot ID. */
+  target: 'bottlerocket-fleet/rollout-target',
+  /** starting | applied | converged | done | rolled-back */
+  state: 'bottlerocket-fleet/rollout-state',
+  /** The cluster parameter's value before this generation (what a rollback restores). */
+  previous: 'bottlerocket-fleet/rollout-previous',
+  /** The class's Karpenter hash before this generation's apply. */
+  previousHash: 'bottlerocket-fleet/rollout-previous-hash',
+  updated: 'bottlerocket-fleet/rollout-updated',
+} as const;
+export type ProgressState = 'starting' | 'applied' | 'converged' | 'done' | 'rolled-back';
+
+/** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */
+export const PROGRESS_FIELD_MANAGER = 'bottlerocket-fleet-rollout';
+
+export interface ClusterStep {
+  readonly stage: string;
+  readonly cluster: Cluster;
+  readonly region: string;
+  /** Pools of the cluster on this cache (their node classes are re-rendered). */
+  readonly pools: readonly NodePool[];
+  readonly parameter: string;
+}
+
+export interface StagePlan {
+  readonly name: string;
+  readonly soakMs: number;
+  /** As written in the fleet file (30m). */
+  readonly soak: string;
+  readonly clusters: readonly ClusterStep[];
+}
+
+export interface RolloutPlan {
+  readonly cache: ImageCache;
+  readonly healthTimeoutMs: number;
+  readonly healthTimeout: string;
+  readonly stages: readonly StagePlan[];
+}
+
+export class RolloutUsageError extends Error {}
+
+/** The stages for one cache: clusters that do not use it are left out, stages left empty are kept (printed as such). */
+export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {
+  const cache = fleet.imageCaches.find((c) => c.name === cacheName);
+  if (!cache) throw new RolloutUsageError(`unknown image cache "${cacheName}" (known: ${fleet.imageCaches.map((c) => c.name).join(', ') || 'none'})`);
+  if (!fleet.rollout) throw new RolloutUsageError(`${fleet.file} has no rollout section: add rollout.stages (see README "Staged rollout"); without it every cluster follows the latest snapshot on its next apply`);
+  if (!cache.built) throw new RolloutUsageError(`cache ${cache.name} is marked built: false: build it and remove built: false first`);
+  const users = new Set(clustersUsingCache(fleet.clusters, cache.name).map((c) => c.name));
+  return {
+    cache,
+    healthTimeoutMs: parseDuration(fleet.rollout.healthTimeout),
+    healthTimeout: fleet.rollout.healthTimeout,
+    stages: fleet.rollout.stages.map((s) => ({
+      name: s.name,
+      soakMs: parseDuration(s.soak),
+      soak: s.soak,
+      clusters: s.clusters.filter((n) => users.has(n)).map((n) => {
+        const cluster = fleet.clusters.find((c) => c.name === n)!;
+        return {
+          stage: s.name,
+          cluster,
+          region: cluster.region,
+          pools: cluster.karpenter!.nodePools.filter((p) => p.imageCache === cache.name),
+          parameter: clusterParameterPath(cache.parameterPath, cluster.name),
+        };
+      }),
+    })),
+  };
+}
+
+/** The stack that makes a region's copy (and the cluster parameters). */
+export function replicationStack(cache: ImageCache): string {
+  return `image-cache-${cache.name}`;
+}
