@@ -14,6 +14,7 @@ module.exports = {
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
   // Finds Terraform, the provider mirror and moto_server once (see __tests__/helpers/real-tools.ts).
   globalSetup: '<rootDir>/__tests__/global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/global-teardown.ts',
   // Some tests run the real CLIs as processes (tsx start-up is seconds on a loaded 2-core machine).
   testTimeout: 60_000,
 };

@@ -3,11 +3,14 @@
  * moto_server) and hands the result to the workers in BRF_REAL_TOOLS. Elsewhere than CI, missing tools
  * skip the real-tool suites with one visible line; under CI=true those suites fail instead.
  */
-import { detectRealTools } from './helpers/real-tools';
+import * as fs from 'fs';
+import { detectRealTools, realToolsReportFile } from './helpers/real-tools';
 
 export default function globalSetup(): void {
   const tools = detectRealTools();
   process.env.BRF_REAL_TOOLS = JSON.stringify(tools);
+  process.env.BRF_REAL_TOOLS_REPORT = realToolsReportFile();
+  fs.writeFileSync(process.env.BRF_REAL_TOOLS_REPORT, '');
   if (tools.missing.length > 0) {
     const how = process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPED';
     process.stdout.write(`\nreal-tool tests ${how}: ${tools.missing.join('; ')}\n`);

@@ -187,3 +187,21 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
     }),
   };
 }
+
+/** Where the real-tool suites record what Terraform did; global-setup empties it, global-teardown sums it up. */
+export function realToolsReportFile(): string {
+  return process.env.BRF_REAL_TOOLS_REPORT ?? path.join(os.tmpdir(), 'bottlerocket-fleet-real-tools.log');
+}
+
+/** Records one stack Terraform validated, or applied against the emulator (one line per event). */
+export function recordRealToolRun(kind: 'validated' | 'applied', stack: string): void {
+  fs.appendFileSync(realToolsReportFile(), `${kind} ${stack}\n`);
+}
+
+/** "Terraform validated N stacks and applied M against the AWS emulator", from the report file. */
+export function realToolsSummary(): string {
+  let lines: string[] = [];
+  try { lines = fs.readFileSync(realToolsReportFile(), 'utf8').split('\n').filter(Boolean); } catch { /* nothing ran */ }
+  const count = (kind: string) => lines.filter((l) => l.startsWith(`${kind} `)).length;
+  return `real tools: Terraform validated ${count('validated')} stack(s) and applied ${count('applied')} against the AWS emulator`;
+}

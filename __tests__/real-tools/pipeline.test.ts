@@ -16,7 +16,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { describeWithRealTools, emulatorEnv, Moto, startMoto, terraformEnv } from '../helpers/real-tools';
+import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { runTerraform, terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
 import { PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
@@ -108,6 +108,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     const ssmWest = client(SSMClient, 'us-west-2');
     expect((await ssmWest.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/instance-profile' }))).Parameter?.Value).toBe('bottlerocket-fleet-builder-us-west-2');
 
+    recordRealToolRun('applied', 'image-cache-builder-us-west-2');
     step('deployed the builder stack');
     // 2. The real build process, through the proxy that plays the SSM agent.
     const build = await run(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--json'],
@@ -124,6 +125,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     writeOfflineStack(stacks['image-cache-general'], replication);
     expect((await terraformInit(replication, tfEnv)).report).toBe('');
     await apply(replication, tfEnv);
+    recordRealToolRun('applied', 'image-cache-general');
 
     step('applied the replication stack');
     // 4. The replica region's parameter names a snapshot that exists there, copied from the build.
@@ -146,6 +148,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     forPlanning(karpenter, offline);
     expect((await terraformInit(karpenter, tfEnv)).report).toBe('');
     await apply(karpenter, tfEnv);
+    recordRealToolRun('applied', 'east-karpenter');
     step('applied the Karpenter stack');
     const state = JSON.parse((await runTerraform(['show', '-json'], karpenter, tfEnv)).stdout);
     const nodeClasses = state.values.root_module.resources
