@@ -1,0 +1,284 @@
+/**
+ * Every synthesized stack of fleet.yaml and of every fleet under examples/ through the real
+ * `terraform validate` with the real hashicorp/aws provider, offline (issue 9, item 1): registry modules
+ * are stubs generated from contracts/, helm/kubectl/kubernetes resources are terraform_data stand-ins
+ * (see helpers/terraform-offline.ts). The mutation tests below change one thing in a valid stack and
+ * expect Terraform itself to reject it, so they fail for the right reason even after `jest -u`.
+ *
+ * On success the suite writes "terraform: N stacks validated" to
+ * $TMPDIR/bottlerocket-fleet-real-tools/terraform-validate.txt (and logs the same line) for .ci/run.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
+import { describeWithRealTools, realTools, terraformEnv } from '../helpers/real-tools';
+import {
+  Diagnostic, limiter, mapTemplateSequences, moduleInterfaces, satisfiesTfConstraint, StackValidation, toOfflineConfig, validateStacks,
+} from '../helpers/terraform-offline';
+
+/** fleet.yaml and examples/<name>/fleet.yaml, by a short label. */
+function fleetFiles(): [string, string][] {
+  const examples = path.join(PROJECT_ROOT, 'examples');
+  const found = fs.readdirSync(examples, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(examples, d.name, 'fleet.yaml')))
+    .map((d): [string, string] => [`examples/${d.name}`, path.join(examples, d.name, 'fleet.yaml')]);
+  return [['fleet.yaml', DEFAULT_FLEET], ...found.sort()];
+}
+
+const REPORT_FILE = path.join(os.tmpdir(), 'bottlerocket-fleet-real-tools', 'terraform-validate.txt');
+
+// Synthesized at collection time (about 1 s) so that every stack is its own test.
+const fleets = fleetFiles().map(([label, file]) => ({ label, stacks: synthFleetFile(file) }));
+const cases = fleets.flatMap((f) => Object.entries(f.stacks).map(([name, stack]) => ({ id: `${f.label} ${name}`, fleet: f.label, name, stack })));
+
+function firstOfType(stack: Record<string, any>, kind: 'resource' | 'data', type: string, where: (block: any) => boolean = () => true): [string, any] {
+  const found = Object.entries<any>(stack[kind]?.[type] ?? {}).find(([, b]) => where(b));
+  if (!found) throw new Error(`the stack has no ${type}`);
+  return found;
+}
+
+function messages(errors: Diagnostic[]): string[] {
+  return errors.map((d) => `${d.summary} | ${d.detail ?? ''}`);
+}
+
+interface Mutation {
+  /** Which stack of fleet.yaml: matched against the stack name. */
+  readonly base: RegExp;
+  readonly mutate: (stack: Record<string, any>) => void;
+}
+
+/**
+ * Each mutation breaks a valid stack of fleet.yaml in one phase of `terraform validate` (Terraform stops
+ * at the first phase with errors, so mutations that share a run are of the same phase).
+ */
+const MUTATIONS = {
+  // The aws provider's own validate-time checks: a ValidateFunc enum and the resource schema.
+  provider: {
+    base: /^image-cache-builder-/,
+    mutate: (stack) => {
+      // Two resources that do not depend on each other (Terraform skips what depends on an error).
+      firstOfType(stack, 'resource', 'aws_ssm_parameter', (b) => b.type === 'String' && /aws_security_group\./.test(b.value))[1].type = 'Strng';
+      const [, role] = firstOfType(stack, 'resource', 'aws_iam_role');
+      role.maximum_session_duration = 3600; // the attribute is max_session_duration
+    },
+  },
+  // Module inputs of the wrong type, and a node-group key the eks module does not read.
+  inputTypes: {
+    base: /-cluster$/,
+    mutate: (stack) => {
+      stack.module.eks.cluster_version = { major: 1, minor: 31 };
+      stack.module.vpc.private_subnet_tags = ['karpenter.sh/discovery'];
+      stack.module.eks.eks_managed_node_groups.system.ami_typ = 'BOTTLEROCKET_x86_64';
+    },
+  },
+  unknownInput: {
+    base: /-cluster$/,
+    mutate: (stack) => { stack.module.eks.cluster_versoin = '1.31'; },
+  },
+  unknownOutput: {
+    base: /-cluster$/,
+    mutate: (stack) => { stack.output.bad = { value: '${module.eks.no_such_output}' }; },
+  },
+  // A manifest of a kubectl_manifest (a terraform_data stand-in here) that names a data source nobody declared.
+  manifestReference: {
+    base: /-karpenter$/,
+    mutate: (stack) => {
+      const [, manifest] = firstOfType(stack, 'resource', 'kubectl_manifest', (b) => /kind: EC2NodeClass/.test(b.yaml_body));
+      manifest.yaml_body += '  # snapshot: ${data.aws_ssm_parameter.no_such_parameter.value}\n';
+    },
+  },
+} satisfies Record<string, Mutation>;
+
+describeWithRealTools('terraform validate (real aws provider, stub modules, offline)', () => {
+  // Terraform is CPU-bound (the aws provider's schema) and the machines have 2 cores: at most 2 runs at
+  // a time, and `terraform init` one at a time (the shared plugin cache is not safe for concurrent installs).
+  const cpu = limiter(2);
+  const initLock = limiter(1);
+  const tools = realTools();
+  const root = tempDir('terraform-validate-');
+  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir), cpu, initLock };
+  // BRF_TERRAFORM_VALIDATE_EACH=1: one init + validate per stack instead of one batch (slower, same verdict).
+  const each = process.env.BRF_TERRAFORM_VALIDATE_EACH === '1';
+  const started = Date.now();
+  let stacks: Promise<Map<string, StackValidation>>;
+  let mutations: Promise<Map<string, StackValidation>>;
+  let stacksSeconds = 0;
+
+  const mutated = (names: (keyof typeof MUTATIONS)[]) => names.map((name) => {
+    const m: Mutation = MUTATIONS[name];
+    const base = cases.find((c) => c.fleet === 'fleet.yaml' && m.base.test(c.name));
+    if (!base) throw new Error(`fleet.yaml has no stack matching ${m.base}`);
+    const stack = structuredClone(base.stack);
+    m.mutate(stack);
+    return { id: name, stack, base: base.id };
+  });
+
+  beforeAll(() => {
+    fs.mkdirSync(path.join(root, 'stacks'));
+    stacks = validateStacks(cases, path.join(root, 'stacks'), { ...options, each })
+      .then((r) => { stacksSeconds = (Date.now() - started) / 1000; return r; });
+    // Terraform stops at the first phase that has errors: the unknown module argument (found while
+    // loading the configuration) runs apart from the others (found while walking it).
+    const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
+    // With the unmutated stack beside it and no noFallback: the batch fails, so both are validated again
+    // on their own (the fallback path, tested below).
+    const clusterStack = cases.find((c) => c.fleet === 'fleet.yaml' && MUTATIONS.unknownInput.base.test(c.name))!;
+    const load = [...mutated(['unknownInput']), { id: 'unmutated', stack: clusterStack.stack }];
+    for (const d of ['walk', 'load']) fs.mkdirSync(path.join(root, d));
+    mutations = Promise.all([
+      validateStacks(walk, path.join(root, 'walk'), { ...options, noFallback: true }),
+      validateStacks(load, path.join(root, 'load'), options),
+    ]).then((maps) => new Map(maps.flatMap((m) => [...m])));
+    // Failures are reported by the tests that await these.
+    stacks.catch(() => undefined);
+    mutations.catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    const results = await stacks.catch(() => undefined);
+    await mutations.catch(() => undefined);
+    const valid = results ? [...results.values()].filter((r) => r.valid).length : 0;
+    const line = `terraform: ${valid} stacks validated`;
+    fs.mkdirSync(path.dirname(REPORT_FILE), { recursive: true });
+    fs.writeFileSync(REPORT_FILE, `${line}\n`);
+    const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
+    console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('covers fleet.yaml and every fleet under examples/', () => {
+    expect(fleets.map((f) => f.label)).toEqual(expect.arrayContaining(['fleet.yaml', 'examples/multi-region']));
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+  });
+
+  test.each(cases.map((c) => [c.id, c] as const))('%s is valid', async (_id, c) => {
+    const r = (await stacks).get(c.id)!;
+    if (!r.valid) throw new Error(`terraform validate rejected ${c.id}:\n${r.report}`);
+  }, 180_000);
+
+  describe('Terraform itself rejects a broken stack', () => {
+    /** The errors of a mutated stack; its unmutated stack must be valid, so every error is the mutation's. */
+    const errorsOf = async (name: keyof typeof MUTATIONS) => {
+      const base = cases.find((c) => c.fleet === 'fleet.yaml' && MUTATIONS[name].base.test(c.name))!;
+      const baseResult = (await stacks).get(base.id)!;
+      if (!baseResult.valid) throw new Error(`the unmutated ${base.id} must be valid first:\n${baseResult.report}`);
+      const r = (await mutations).get(name)!;
+      expect(r.valid).toBe(false);
+      return messages(r.errors);
+    };
+
+    test('an aws attribute value the provider rejects, and an attribute its schema lacks', async () => {
+      const errors = await errorsOf('provider');
+      expect(errors).toEqual(expect.arrayContaining([
+        expect.stringMatching(/expected type to be one of \["String" "StringList" "SecureString"\], got Strng/),
+        expect.stringMatching(/named "maximum_session_duration"/),
+      ]));
+      expect(errors).toHaveLength(2);
+    }, 180_000);
+
+    test('a module input of the wrong type, and a node-group key the eks module does not read', async () => {
+      const errors = await errorsOf('inputTypes');
+      expect(errors).toEqual(expect.arrayContaining([
+        expect.stringMatching(/Invalid value for input variable \|.*module\.eks\.var\.cluster_version[\s\S]*string required/),
+        expect.stringMatching(/Invalid value for input variable \|.*module\.vpc\.var\.private_subnet_tags[\s\S]*map of string required/),
+        expect.stringMatching(/Invalid value for variable \|.*eks_managed_node_groups entry must be one that the eks module's node_groups\.tf reads/),
+      ]));
+      expect(errors).toHaveLength(3);
+    }, 180_000);
+
+    test('a module input name the module does not have', async () => {
+      expect(await errorsOf('unknownInput')).toEqual([expect.stringMatching(/named "cluster_versoin"/)]);
+    }, 180_000);
+
+    test('a batch with an error validates each of its stacks again on its own', async () => {
+      const results = await mutations;
+      expect(results.get('unknownInput')).toMatchObject({ mode: 'each', valid: false });
+      const unmutated = results.get('unmutated')!;
+      expect({ mode: unmutated.mode, valid: unmutated.valid, report: unmutated.report }).toEqual({ mode: 'each', valid: true, report: '' });
+    }, 180_000);
+
+    test('a reference to a module output the module does not have', async () => {
+      expect(await errorsOf('unknownOutput')).toEqual([expect.stringMatching(/^Unsupported attribute \|.*"no_such_output"/)]);
+    }, 180_000);
+
+    test('a kubectl manifest that references a data source nobody declared (the stand-in carries its expressions)', async () => {
+      expect(await errorsOf('manifestReference')).toEqual([
+        expect.stringMatching(/^Reference to undeclared resource \|.*data resource "aws_ssm_parameter" "no_such_parameter"/),
+      ]);
+    }, 180_000);
+  });
+});
+
+// The transform itself (no Terraform needed).
+describe('offline configuration of a stack', () => {
+  const karpenter = cases.find((c) => c.fleet === 'fleet.yaml' && /-karpenter$/.test(c.name))!.stack;
+  const cluster = cases.find((c) => c.fleet === 'fleet.yaml' && /-cluster$/.test(c.name))!.stack;
+
+  test('helm and kubectl become terraform_data stand-ins that carry every attribute; the aws provider stays exactly', () => {
+    const { config, standIns } = toOfflineConfig(karpenter);
+    const text = JSON.stringify(config);
+    expect(text).not.toMatch(/helm_release\.|kubectl_manifest\.|"kubectl"|"helm"/);
+    expect(Object.keys(config.resource)).not.toEqual(expect.arrayContaining(['helm_release', 'kubectl_manifest']));
+    expect(Object.keys(config.provider)).toEqual(['aws']);
+    expect(config.provider.aws).toEqual(karpenter.provider.aws);
+    expect(Object.keys(config.terraform.required_providers)).toEqual(['aws']);
+    expect(config.terraform.backend).toBeUndefined();
+
+    const [crdName, crd] = firstOfType(karpenter, 'resource', 'helm_release', (b) => b.chart === 'karpenter-crd');
+    const [controllerName, controller] = firstOfType(karpenter, 'resource', 'helm_release', (b) => b.chart === 'karpenter');
+    const crdStandIn = standIns[`helm_release.${crdName}`];
+    const controllerStandIn = config.resource.terraform_data[standIns[`helm_release.${controllerName}`].replace('terraform_data.', '')];
+    // Every attribute, expressions included, in input; depends_on points at the stand-in.
+    const { depends_on: _d, provider: _p, ...attributes } = controller;
+    expect(controllerStandIn.input).toEqual(attributes);
+    expect(controllerStandIn.input.values.join()).toMatch(/\$\{module\.karpenter\.queue_name\}/);
+    expect(controllerStandIn.depends_on).toEqual([crdStandIn, 'module.karpenter']);
+    expect(crd.depends_on).toEqual(['module.karpenter']);
+    // The provider configurations' expressions are checked too.
+    expect(config.resource.terraform_data.provider__kubectl.input.host).toBe(karpenter.provider.kubectl[0].host);
+    for (const [, manifest] of Object.entries<any>(config.resource.terraform_data).filter(([k]) => k.startsWith('kubectl_manifest__'))) {
+      expect(manifest.depends_on.every((d: string) => d.startsWith('terraform_data.'))).toBe(true);
+    }
+  });
+
+  test('registry modules call stubs generated from contracts/, without version', () => {
+    const { config, stubs } = toOfflineConfig(cluster);
+    expect(config.module.eks.source).toBe('./stubs/eks-aws');
+    expect(config.module.vpc.source).toBe('./stubs/vpc-aws');
+    expect(config.module.eks.version).toBeUndefined();
+    const eksStub = stubs['eks-aws'] as any;
+    const iface = moduleInterfaces()['terraform-aws-modules/eks/aws'];
+    expect(Object.keys(eksStub.variable).sort()).toEqual(Object.keys(iface.variables).sort());
+    expect(Object.keys(eksStub.output).sort()).toEqual([...iface.outputs].sort());
+    expect(eksStub.variable.cluster_version).toEqual({ type: 'string', default: null });
+    expect(eksStub.terraform.required_providers).toEqual({ aws: { source: 'hashicorp/aws', version: '>= 5.95, < 6.0.0' } });
+    // Object types get the commas HCL needs (the interface file writes them without).
+    const vpcStub = stubs['vpc-aws'] as any;
+    expect(vpcStub.variable.flow_log_cloudwatch_iam_role_conditions.type).toBe('list(object({test = string, variable = string, values = list(string)}))');
+    expect(toOfflineConfig(karpenter).config.module.karpenter.source).toBe('./stubs/eks-aws-karpenter');
+  });
+
+  test('a module call whose version the contract does not satisfy, or with no contract, is refused', () => {
+    const wrongMajor = structuredClone(cluster);
+    wrongMajor.module.eks.version = '~> 21.0';
+    expect(() => toOfflineConfig(wrongMajor)).toThrow(/v20\.37\.2, which does not satisfy the call's version "~> 21\.0"/);
+    const unknown = structuredClone(cluster);
+    unknown.module.extra = { source: 'terraform-aws-modules/iam/aws', version: '~> 5.0' };
+    expect(() => toOfflineConfig(unknown)).toThrow(/no interface in contracts\/ for source "terraform-aws-modules\/iam\/aws"/);
+  });
+
+  test('Terraform version constraints', () => {
+    expect(satisfiesTfConstraint('v20.37.2', '~> 20.0')).toBe(true);
+    expect(satisfiesTfConstraint('v21.0.0', '~> 20.0')).toBe(false);
+    expect(satisfiesTfConstraint('v5.21.0', '~> 5.21')).toBe(true);
+    expect(satisfiesTfConstraint('v5.22.1', '~> 5.21.0')).toBe(false);
+    expect(satisfiesTfConstraint('5.100.0', '>= 5.95, < 6.0.0')).toBe(true);
+    expect(satisfiesTfConstraint('6.0.0', '>= 5.95, < 6.0.0')).toBe(false);
+  });
+
+  test('only template sequences are rewritten, escapes stay literal', () => {
+    const upper = (s: string) => mapTemplateSequences(s, (e) => e.toUpperCase());
+    expect(upper('a ${b.c} $${d} %{ if e }f%{ endif } ${g("}")}')).toBe('a ${B.C} $${d} %{ IF E }f%{ ENDIF } ${G("}")}');
+  });
+});
