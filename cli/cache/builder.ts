@@ -17,7 +17,7 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
-import { amiParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
+import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
@@ -46,6 +46,9 @@ export interface BuildResult {
   readonly images: { image: string; digest?: string }[];
   readonly seconds: number;
 }
+
+/** Snapshot tag with the Bottlerocket release the cache was built on (AMI image_version). */
+export const BOTTLEROCKET_VERSION_TAG = 'bottlerocket-fleet:bottlerocket-version';
 
 export class BuildError extends Error {
   constructor(readonly cache: string, readonly step: string, message: string) {
@@ -93,6 +96,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   try {
     const imageId = await run('read the Bottlerocket AMI', async () =>
       (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!);
+    // Next to image_id; recorded in the snapshot's tags (cache list shows it). Missing (e.g. an emulator): "unknown".
+    const bottlerocketVersion = (await getParameter(amiVersionParameterPath(cache))) ?? 'unknown';
     const p = builderParameters();
     const cfg = await run('read the builder configuration', async () => {
       const r = await call(() => deps.ssm.send(new GetParametersCommand({ Names: [p.instanceProfile, p.securityGroupId, p.subnetIds] })));
@@ -184,7 +189,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       const r = await call(() => deps.ec2.send(new CreateSnapshotCommand({
         VolumeId: volumeId,
         Description: `bottlerocket-fleet image cache ${cache.name}, build ${buildId}`,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, ...imageTags] }],
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion }, ...imageTags] }],
       })));
       return r.SnapshotId!;
     });

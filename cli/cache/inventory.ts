@@ -21,7 +21,18 @@ async function parameter(ssm: SSMClient, name: string): Promise<string | undefin
   }
 }
 
-export interface CacheRegionState { cache: string; region: string; current?: string; previous?: string }
+export interface CacheRegionState { cache: string; region: string; current?: string; previous?: string; bottlerocketVersion?: string }
+
+/** The Bottlerocket release the builder recorded on a home-region snapshot (tag bottlerocket-fleet:bottlerocket-version). */
+async function bottlerocketVersion(ec2: EC2Client, snapshotId: string | undefined): Promise<string | undefined> {
+  if (!snapshotId) return undefined;
+  try {
+    const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).Snapshots?.find((x) => x.SnapshotId === snapshotId);
+    return s?.Tags?.find((t) => t.Key === 'bottlerocket-fleet:bottlerocket-version')?.Value;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function listCaches(caches: readonly ImageCache[], clients: ClientsFor): Promise<CacheRegionState[]> {
   const rows: CacheRegionState[] = [];
@@ -30,13 +41,16 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
       const { ec2, ssm } = clients(region);
       const current = await parameter(ssm, cache.parameterPath);
       let previous: string | undefined;
+      let source = current;
       if (region === cache.homeRegion) {
         previous = (JSON.parse((await parameter(ssm, historyParameterPath(cache.parameterPath))) ?? '[]') as string[]).find((id) => id !== current);
       } else {
         const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: [cache.name] }] }))).Snapshots ?? [];
         previous = snaps.sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0)).map((s) => s.SnapshotId!).find((id) => id !== current);
+        source = snaps.find((s) => s.SnapshotId === current)?.Tags?.find((t) => t.Key === 'bottlerocket-fleet:source-snapshot')?.Value;
       }
-      rows.push({ cache: cache.name, region, current, previous });
+      const version = await bottlerocketVersion(clients(cache.homeRegion).ec2, source);
+      rows.push({ cache: cache.name, region, current, previous, ...(version ? { bottlerocketVersion: version } : {}) });
     }
   }
   return rows;

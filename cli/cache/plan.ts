@@ -9,6 +9,11 @@ export function amiParameterPath(cache: ImageCache): string {
   return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/latest/image_id`;
 }
 
+/** The Bottlerocket release of that AMI (e.g. 1.50.0), recorded on the snapshot so `cache list` can show it. */
+export function amiVersionParameterPath(cache: ImageCache): string {
+  return amiParameterPath(cache).replace(/\/image_id$/, '/image_version');
+}
+
 export function builderInstanceType(cache: ImageCache): string {
   return cache.instanceType ?? (cache.arch === 'arm64' ? 'm7g.large' : 'm6i.large');
 }
