@@ -5,14 +5,13 @@
  * (see helpers/terraform-offline.ts). The mutation tests below change one thing in a valid stack and
  * expect Terraform itself to reject it, so they fail for the right reason even after `jest -u`.
  *
- * On success the suite writes "terraform: N stacks validated" to
- * $TMPDIR/bottlerocket-fleet-real-tools/terraform-validate.txt (and logs the same line) for .ci/run.
+ * Each stack Terraform found valid is recorded with recordRealToolRun('validated', ...), which the
+ * global teardown sums up ("real tools: Terraform validated N stack(s) ...", repeated by .ci/run).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
-import { describeWithRealTools, realTools, terraformEnv } from '../helpers/real-tools';
+import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import {
   Diagnostic, limiter, mapTemplateSequences, moduleInterfaces, satisfiesTfConstraint, StackValidation, toOfflineConfig, validateStacks,
 } from '../helpers/terraform-offline';
@@ -25,8 +24,6 @@ function fleetFiles(): [string, string][] {
     .map((d): [string, string] => [`examples/${d.name}`, path.join(examples, d.name, 'fleet.yaml')]);
   return [['fleet.yaml', DEFAULT_FLEET], ...found.sort()];
 }
-
-const REPORT_FILE = path.join(os.tmpdir(), 'bottlerocket-fleet-real-tools', 'terraform-validate.txt');
 
 // Synthesized at collection time (about 1 s) so that every stack is its own test.
 const fleets = fleetFiles().map(([label, file]) => ({ label, stacks: synthFleetFile(file) }));
@@ -138,10 +135,9 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   afterAll(async () => {
     const results = await stacks.catch(() => undefined);
     await mutations.catch(() => undefined);
-    const valid = results ? [...results.values()].filter((r) => r.valid).length : 0;
-    const line = `terraform: ${valid} stacks validated`;
-    fs.mkdirSync(path.dirname(REPORT_FILE), { recursive: true });
-    fs.writeFileSync(REPORT_FILE, `${line}\n`);
+    const valid = cases.filter((c) => results?.get(c.id)?.valid);
+    for (const c of valid) recordRealToolRun('validated', c.id);
+    const line = `terraform: ${valid.length} stacks validated`;
     const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
     console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     fs.rmSync(root, { recursive: true, force: true });
