@@ -18,6 +18,10 @@
  *   resource elsewhere (depends_on "helm_release.x", `${helm_release.x.status}`) point at the stand-in;
  * - the backend (or cloud block) is dropped; the aws provider blocks are kept exactly.
  *
+ * `validateStacks` runs `terraform init -backend=false` + `validate -json` on such directories: all
+ * stacks as child modules of one root in one run, and each stack on its own whenever that run has an
+ * error (see the comment there).
+ *
  * Limits: a stub checks names, types and outputs, not what the module does inside; a stand-in checks
  * references only, not the helm/kubectl/kubernetes schema; the aws provider checks its schema and
  * validate-time rules (enums, formats), not what the AWS API would accept.
