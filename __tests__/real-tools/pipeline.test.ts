@@ -18,7 +18,8 @@ import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
-import { runTerraform, terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
+import { terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
+import { applyStack, nodeClassBodies, plannedChanges, prepareForPlanning } from '../helpers/terraform-plan';
 import { PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 
 const CACHE_PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
@@ -29,39 +30,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 
     execFile(command, args, { cwd: PROJECT_ROOT, env, timeout, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
-}
-
-/** Addresses a saved plan would change, with their actions ("update", "delete,create", ...). */
-async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
-  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout}`);
-  const show = await runTerraform(['show', '-json', 'tfplan'], dir, env);
-  const json = JSON.parse(show.stdout);
-  return Object.fromEntries((json.resource_changes ?? [])
-    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
-    .map((c: any) => [c.address, c.change.actions.join(',')]));
-}
-
-async function apply(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color'], dir, env);
-  if (r.code !== 0) throw new Error(`terraform apply failed in ${dir}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
-}
-
-/**
- * Makes an offline stack plannable against the emulator:
- * - stub module outputs (null for validate) become known strings, since a null output cannot sit in a
- *   string template (the Karpenter stack puts module.karpenter.queue_name into Helm values);
- * - the stand-ins of the helm/kubectl provider blocks go: moto's EKS certificateAuthority.data is not
- *   base64 of a PEM, so their base64decode() fails. This is the emulator's doing, not the stack's.
- */
-function forPlanning(dir: string, offline: ReturnType<typeof writeOfflineStack>): void {
-  for (const [name, stub] of Object.entries<any>(offline.stubs)) {
-    for (const [output, block] of Object.entries<any>(stub.output ?? {})) block.value = `stub-${output}`;
-    fs.writeFileSync(path.join(dir, 'stubs', name, 'main.tf.json'), JSON.stringify(stub, null, 2));
-  }
-  const data = offline.config.resource?.terraform_data ?? {};
-  for (const id of Object.keys(data)) if (id.startsWith('provider__')) delete data[id];
-  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(offline.config, null, 2));
 }
 
 describeWithRealTools('image-cache pipeline against the AWS emulator (build -> replicate -> Karpenter plan)', () => {
@@ -124,7 +92,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     const replication = path.join(work, 'image-cache-general');
     writeOfflineStack(stacks['image-cache-general'], replication);
     expect((await terraformInit(replication, tfEnv)).report).toBe('');
-    await apply(replication, tfEnv);
+    await applyStack(replication, tfEnv);
     recordRealToolRun('applied', 'image-cache-general');
 
     step('applied the replication stack');
@@ -135,34 +103,27 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     expect(copy.Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:source-snapshot', Value: result.snapshotId }]));
 
     step('checked the replica parameter');
-    // 6a. A second plan of the replication stack: the only change is the emulator's. moto's CopySnapshot
-    // ignores Encrypted, so the copy reads back unencrypted and Terraform wants to replace it.
-    const emulatorCaused = ([address, actions]: [string, string]) => address.startsWith('aws_ebs_snapshot_copy.') && actions === 'delete,create';
-    expect(Object.entries(await plannedChanges(replication, tfEnv)).filter((c) => !emulatorCaused(c))).toEqual([]);
-
-    step('planned the replication stack again');
-    // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
-    await client(EKSClient, 'us-east-1').send(new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
-    const karpenter = path.join(work, 'east-karpenter');
-    const offline = writeOfflineStack(stacks['east-karpenter'], karpenter);
-    forPlanning(karpenter, offline);
-    expect((await terraformInit(karpenter, tfEnv)).report).toBe('');
-    await apply(karpenter, tfEnv);
-    recordRealToolRun('applied', 'east-karpenter');
-    step('applied the Karpenter stack');
-    const state = JSON.parse((await runTerraform(['show', '-json'], karpenter, tfEnv)).stdout);
-    const nodeClasses = state.values.root_module.resources
-      .filter((r: any) => r.type === 'terraform_data' && Object.values(offline.standIns).includes(r.address))
-      .map((r: any) => parseYaml(r.values.input?.yaml_body ?? ''))
-      .filter((m: any) => m?.kind === 'EC2NodeClass');
-    expect(nodeClasses).toHaveLength(1);
-    for (const nc of nodeClasses) {
-      const ids = nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean);
-      expect(ids).toEqual([east]);
-    }
-
-    step('checked the node classes');
-    // 6b. A second plan of the Karpenter stack: no changes at all.
-    expect(await plannedChanges(karpenter, tfEnv)).toEqual({});
+    // 5 and 6a run side by side (both only read what replication wrote; the machine has two cores).
+    const [replan] = await Promise.all([
+      // 6a. A second plan of the replication stack: the only change is the emulator's. moto's CopySnapshot
+      // ignores Encrypted, so the copy reads back unencrypted and Terraform wants to replace it.
+      plannedChanges(replication, tfEnv),
+      (async () => {
+        // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
+        await client(EKSClient, 'us-east-1').send(new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
+        const karpenter = path.join(work, 'east-karpenter');
+        const offline = await prepareForPlanning(stacks['east-karpenter'], karpenter, tfEnv);
+        await applyStack(karpenter, tfEnv);
+        recordRealToolRun('applied', 'east-karpenter');
+        step('applied the Karpenter stack');
+        const nodeClasses = Object.values(await nodeClassBodies(karpenter, tfEnv, offline)).map((y) => parseYaml(y));
+        expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([['KarpenterNodeRole-east', [east]]]);
+        // 6b. A second plan of the Karpenter stack: no changes at all.
+        expect(await plannedChanges(karpenter, tfEnv)).toEqual({});
+      })(),
+    ]);
+    const emulatorCaused = ([address, c]: [string, { actions: string }]) => address.startsWith('aws_ebs_snapshot_copy.') && c.actions === 'delete,create';
+    expect(Object.entries(replan).filter((c) => !emulatorCaused(c))).toEqual([]);
+    step('planned both stacks again');
   }, 300_000);
 });

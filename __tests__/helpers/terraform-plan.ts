@@ -1,0 +1,58 @@
+/**
+ * Planning and applying offline stacks (see terraform-offline.ts) against the AWS emulator: what the
+ * pipeline and rollout scenarios share.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { runTerraform, terraformInit, writeOfflineStack } from './terraform-offline';
+
+export type OfflineStack = ReturnType<typeof writeOfflineStack>;
+
+/**
+ * Writes a stack so it can be planned against the emulator, and runs `terraform init`:
+ * - stub module outputs (null for validate) become known values: the module's input of the same name
+ *   where one is set (node_iam_role_name is the name it was given: use_name_prefix is off), else a
+ *   string, since a null cannot sit in a string template (queue_name goes into Helm values);
+ * - the stand-ins of the helm/kubectl provider blocks go: moto's EKS certificateAuthority.data is not
+ *   base64 of a PEM, so their base64decode() fails. That is the emulator's doing, not the stack's.
+ */
+export async function prepareForPlanning(stack: Record<string, any>, dir: string, env: NodeJS.ProcessEnv): Promise<OfflineStack> {
+  const offline = writeOfflineStack(stack, dir);
+  for (const [name, stub] of Object.entries<any>(offline.stubs)) {
+    for (const [output, block] of Object.entries<any>(stub.output ?? {})) block.value = stub.variable?.[output] ? `\${try(coalesce(var.${output}), "stub-${output}")}` : `stub-${output}`;
+    fs.writeFileSync(path.join(dir, 'stubs', name, 'main.tf.json'), JSON.stringify(stub, null, 2));
+  }
+  const data = offline.config.resource?.terraform_data ?? {};
+  for (const id of Object.keys(data)) if (id.startsWith('provider__')) delete data[id];
+  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(offline.config, null, 2));
+  const init = await terraformInit(dir, env);
+  if (!init.ok) throw new Error(init.report);
+  return offline;
+}
+
+export interface PlannedChange { readonly actions: string; readonly after: any }
+
+/** What a plan would change, by address ("update", "delete,create", ...); no-ops and reads left out. */
+export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, PlannedChange>> {
+  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
+  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
+  const json = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
+  return Object.fromEntries((json.resource_changes ?? [])
+    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
+    .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]));
+}
+
+export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color'], dir, env);
+  if (r.code !== 0) throw new Error(`terraform apply failed in ${dir}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
+}
+
+/** The EC2NodeClass stand-ins of an applied offline stack: address -> yaml_body. */
+export async function nodeClassBodies(dir: string, env: NodeJS.ProcessEnv, offline: OfflineStack): Promise<Record<string, string>> {
+  const state = JSON.parse((await runTerraform(['show', '-json'], dir, env)).stdout);
+  const standIns = new Set(Object.values(offline.standIns));
+  return Object.fromEntries((state.values?.root_module?.resources ?? [])
+    .filter((r: any) => r.type === 'terraform_data' && standIns.has(r.address) && parse(r.values.input?.yaml_body ?? '')?.kind === 'EC2NodeClass')
+    .map((r: any) => [r.address, r.values.input.yaml_body as string]));
+}
