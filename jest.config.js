@@ -17,4 +17,7 @@ module.exports = {
   globalTeardown: '<rootDir>/__tests__/global-teardown.ts',
   // Some tests run the real CLIs as processes (tsx start-up is seconds on a loaded 2-core machine).
   testTimeout: 60_000,
+  // jest's default is one worker per core but one (a single worker here); the slow suites mostly wait on
+  // child processes (Terraform, moto_server, the CLIs), so two workers overlap that waiting.
+  maxWorkers: 2,
 };

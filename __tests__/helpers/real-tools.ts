@@ -152,13 +152,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts moto_server on a free loopback port and waits until it answers. */
+/** The one AMI the emulator starts with (see startMoto). */
+export const EMULATOR_AMI = {
+  ami_id: 'ami-0b0771e40c7e0a1b2', name: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2-943d9a41', description: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2',
+  owner_id: '651937483462', public: true, architecture: 'x86_64', virtualization_type: 'hvm', hypervisor: 'xen',
+  root_device_type: 'ebs', root_device_name: '/dev/xvda', state: 'available',
+};
+
+/**
+ * Starts moto_server on a free loopback port and waits until it answers. It starts with one Bottlerocket
+ * AMI instead of moto's ~1,200 defaults, each of which brings a snapshot owned by "self" and makes every
+ * DescribeSnapshots (the rollout's copy lookup, gc, list) slow.
+ */
 export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
+  const amis = path.join(os.tmpdir(), `bottlerocket-fleet-moto-amis-${process.pid}.json`);
+  fs.writeFileSync(amis, JSON.stringify([EMULATOR_AMI]));
   const port = await freePort();
   const child: ChildProcess = spawn(realTools().moto ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // Managed policy ARNs (AmazonSSMManagedInstanceCore, ...) exist only when moto loads them.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_AMIS_PATH: amis, ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });

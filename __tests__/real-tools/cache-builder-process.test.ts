@@ -92,16 +92,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   }
 
   beforeAll(async () => {
-    // One Bottlerocket AMI instead of moto's ~1,200 default AMIs (each with a snapshot owned by "self",
-    // which makes every DescribeSnapshots slow).
+    // One Bottlerocket AMI instead of moto's ~1,200 defaults (startMoto's default).
     const dir = tempDir('cache-process-');
-    const amis = path.join(dir, 'amis.json');
-    fs.writeFileSync(amis, JSON.stringify([{
-      ami_id: 'ami-0b0771e40c7e0a1b2', name: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2-943d9a41', description: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2',
-      owner_id: '651937483462', public: true, architecture: 'x86_64', virtualization_type: 'hvm', hypervisor: 'xen',
-      root_device_type: 'ebs', root_device_name: '/dev/xvda', state: 'available',
-    }]));
-    moto = await startMoto({ MOTO_AMIS_PATH: amis });
+    moto = await startMoto();
     // The test itself talks to moto directly: only the processes under test go through the proxy.
     ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint, credentials });
     ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials });

@@ -118,10 +118,9 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     // Terraform stops at the first phase that has errors: the unknown module argument (found while
     // loading the configuration) runs apart from the others (found while walking it).
     const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    // With the unmutated stack beside it and no noFallback: the batch fails, so both are validated again
-    // on their own (the fallback path, tested below).
-    const clusterStack = cases.find((c) => c.fleet === 'fleet.yaml' && MUTATIONS.unknownInput.base.test(c.name))!;
-    const load = [...mutated(['unknownInput']), { id: 'unmutated', stack: clusterStack.stack }];
+    // Without noFallback: the batch fails, so the stack is validated again on its own (the fallback path,
+    // tested below; each extra stack in that batch would cost one more init + validate).
+    const load = mutated(['unknownInput']);
     for (const d of ['walk', 'load']) fs.mkdirSync(path.join(root, d));
     mutations = Promise.all([
       validateStacks(walk, path.join(root, 'walk'), { ...options, noFallback: true }),
@@ -188,10 +187,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     }, 180_000);
 
     test('a batch with an error validates each of its stacks again on its own', async () => {
-      const results = await mutations;
-      expect(results.get('unknownInput')).toMatchObject({ mode: 'each', valid: false });
-      const unmutated = results.get('unmutated')!;
-      expect({ mode: unmutated.mode, valid: unmutated.valid, report: unmutated.report }).toEqual({ mode: 'each', valid: true, report: '' });
+      expect((await mutations).get('unknownInput')).toMatchObject({ mode: 'each', valid: false });
     }, 180_000);
 
     test('a reference to a module output the module does not have', async () => {
