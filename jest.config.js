@@ -7,9 +7,12 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     // The CEL library ships only as ES modules; Node 20 can require() it, jest's module system cannot.
-    '^.+/(@marcbachmann/cel-js|@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus)/.+\\.m?js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+/@marcbachmann/cel-js/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@marcbachmann/cel-js|@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  // @kubernetes/client-node is ES modules only: global-setup bundles it into one CommonJS file (see
+  // __tests__/helpers/esm-bundles.ts) instead of transforming its thousand files on every cold run.
+  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/node_modules/.cache/bottlerocket-fleet/client-node.cjs' },
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
   // Finds Terraform, the provider mirror and moto_server once (see __tests__/helpers/real-tools.ts).

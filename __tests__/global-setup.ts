@@ -5,8 +5,10 @@
  */
 import * as fs from 'fs';
 import { detectRealTools, realToolsReportFile } from './helpers/real-tools';
+import { bundleClientNode } from './helpers/esm-bundles';
 
 export default function globalSetup(): void {
+  bundleClientNode();
   const tools = detectRealTools();
   process.env.BRF_REAL_TOOLS = JSON.stringify(tools);
   process.env.BRF_REAL_TOOLS_REPORT = realToolsReportFile();
