@@ -23,4 +23,5 @@ module.exports = {
   // jest's default is one worker per core but one (a single worker here); the slow suites mostly wait on
   // child processes (Terraform, moto_server, the CLIs), so two workers overlap that waiting.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/__tests__/sequencer.js',
 };

@@ -170,8 +170,9 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
   const port = await freePort();
   const child: ChildProcess = spawn(realTools().moto ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    // Managed policy ARNs (AmazonSSMManagedInstanceCore, ...) exist only when moto loads them.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_AMIS_PATH: amis, ...env },
+    // Managed policy ARNs (AmazonSSMManagedInstanceCore, ...) exist only with MOTO_IAM_LOAD_MANAGED_POLICIES=true,
+    // which costs seconds of CPU at the first IAM call: suites that attach them ask for it.
+    env: { ...process.env, MOTO_AMIS_PATH: amis, ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });

@@ -31,16 +31,18 @@ export async function prepareForPlanning(stack: Record<string, any>, dir: string
   return offline;
 }
 
-export interface PlannedChange { readonly actions: string; readonly after: any }
-
-/** What a plan would change, by address ("update", "delete,create", ...); no-ops and reads left out. */
-export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, PlannedChange>> {
-  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
-  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
-  const json = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
-  return Object.fromEntries((json.resource_changes ?? [])
-    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
-    .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]));
+/**
+ * What a plan would change: address -> actions ("update", "delete,create", ...), read from
+ * `terraform plan -json`'s planned_change messages (no `terraform show`, which would load the ~700 MB
+ * provider's schemas once more).
+ */
+export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-json'], dir, env);
+  const messages = plan.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${messages.filter((m) => m['@level'] === 'error').map((m) => `${m['@message']}\n${m.diagnostic?.detail ?? ''}`).join('\n')}${plan.stderr}`);
+  const actions: Record<string, string> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
+  return Object.fromEntries(messages.filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read')
+    .map((m) => [m.change.resource.addr as string, actions[m.change.action] ?? m.change.action]));
 }
 
 export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -48,11 +50,12 @@ export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<v
   if (r.code !== 0) throw new Error(`terraform apply failed in ${dir}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
 }
 
-/** The EC2NodeClass stand-ins of an applied offline stack: address -> yaml_body. */
-export async function nodeClassBodies(dir: string, env: NodeJS.ProcessEnv, offline: OfflineStack): Promise<Record<string, string>> {
-  const state = JSON.parse((await runTerraform(['show', '-json'], dir, env)).stdout);
+/** The EC2NodeClass stand-ins of an applied offline stack: address -> yaml_body, read from its local state file. */
+export function nodeClassBodies(dir: string, offline: OfflineStack): Record<string, string> {
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'terraform.tfstate'), 'utf8'));
   const standIns = new Set(Object.values(offline.standIns));
-  return Object.fromEntries((state.values?.root_module?.resources ?? [])
-    .filter((r: any) => r.type === 'terraform_data' && standIns.has(r.address) && parse(r.values.input?.yaml_body ?? '')?.kind === 'EC2NodeClass')
-    .map((r: any) => [r.address, r.values.input.yaml_body as string]));
+  return Object.fromEntries((state.resources ?? [])
+    .filter((r: any) => r.mode === 'managed' && r.type === 'terraform_data' && standIns.has(`terraform_data.${r.name}`))
+    .map((r: any) => [`terraform_data.${r.name}`, r.instances?.[0]?.attributes?.input?.value?.yaml_body as string | undefined])
+    .filter(([, yaml]: [string, string | undefined]) => yaml !== undefined && parse(yaml)?.kind === 'EC2NodeClass'));
 }
