@@ -490,8 +490,6 @@ export interface ValidateStacksOptions {
   readonly initLock?: <T>(job: () => Promise<T>) => Promise<T>;
   /** Validate every stack on its own (no batch). */
   readonly each?: boolean;
-  /** Report the batch's diagnostics per stack, without re-validating stacks on their own (for tests that expect errors). */
-  readonly noFallback?: boolean;
   readonly offline?: OfflineOptions;
 }
 
@@ -534,7 +532,6 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   const batch: ValidateResult = init.ok
     ? await cpu(() => terraformValidate(workDir, env, options.terraform)).then((v) => ({ ...v, ms: v.ms + init.ms }))
     : { valid: false, errors: [], diagnostics: [], ms: init.ms, report: init.report };
-  if (!batch.valid && !options.noFallback) return each();
   const results = new Map<string, StackValidation>();
   for (const [id, name] of dirs) {
     const prefix = `stacks/${name}/`;

@@ -1,0 +1,71 @@
+/**
+ * After `npm run rollout`, real Terraform (aws 5.100.0, against the emulator) applies to the node classes
+ * exactly what the rollout already applied: the Karpenter stack reads the cluster's parameter, which the
+ * rollout wrote, and renders the EC2NodeClass with the same renderer. So the plan after a rollout changes
+ * only the node classes' yaml_body in state (to the bytes already in the cluster: a no-op for the API
+ * server, same field manager), nothing else; and once applied, the next plan is empty.
+ *
+ * The kubectl provider is not available offline: its kubectl_manifest stands in as terraform_data with the
+ * same expressions (helpers/terraform-offline.ts), so what Terraform would send is its input's yaml_body.
+ */
+import * as path from 'path';
+import { parse } from 'yaml';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
+import { P, RolloutWorld } from '../helpers/rollout-world';
+import { synthFleet, tempDir } from '../helpers/fleet';
+import { applyStack, nodeClassBodies, plannedChanges, prepareForPlanning } from '../helpers/terraform-plan';
+import { planRollout } from '../../cli/rollout/model';
+import { resolveRollout, runRollout } from '../../cli/rollout/engine';
+import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
+
+describeWithRealTools('terraform plan after a rollout (real Terraform against the emulator)', () => {
+  let moto: Moto;
+  let w: RolloutWorld;
+  beforeAll(async () => {
+    moto = await startMoto();
+    w = new RolloutWorld(moto.endpoint);
+    await w.setUp();
+  }, 60_000);
+  afterAll(async () => { await w?.stop(); await moto?.stop(); });
+
+  test('the next plan changes only the node classes, to exactly the bytes the rollout applied; after it, no change', async () => {
+    const cluster = w.fleet.clusters.find((c) => c.name === 'ml-train')!;
+    const pools = cluster.karpenter!.nodePools;
+    const dir = path.join(tempDir('rollout-terraform-'), 'ml-train-karpenter');
+    const env = terraformEnv(path.dirname(dir), emulatorEnv(moto.endpoint));
+    await new EKSClient({ region: cluster.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+      .send(new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
+
+    // The stack as deployed before the rollout: its node classes carry the cluster parameter's snapshot.
+    const offline = await prepareForPlanning(synthFleet(w.fleet)['ml-train-karpenter'], dir, env);
+    await applyStack(dir, env);
+    recordRealToolRun('applied', 'ml-train-karpenter');
+    const rendered = (snapshot: string) => pools.map((p) => renderNodeClass(w.fleet.tags, cluster, p, snapshot).yaml).sort();
+    expect(Object.values(nodeClassBodies(dir, offline)).sort()).toEqual(rendered(w.gen.homeOld));
+
+    // The rollout moves the cluster parameter and the node classes to the new generation.
+    const plan = planRollout(w.fleet, 'general');
+    const deps = w.deps();
+    await runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
+
+    // The plan: only the EC2NodeClass stand-ins change (NodePools, charts, IAM untouched).
+    const changes = await plannedChanges(dir, env);
+    const nodeClassAddresses = Object.keys(nodeClassBodies(dir, offline)).sort();
+    expect(Object.keys(changes).sort()).toEqual(nodeClassAddresses);
+    expect(Object.values(changes)).toEqual(nodeClassAddresses.map(() => 'update'));
+
+    // What Terraform now holds is byte for byte the rollout's rendering, and the object the rollout applied.
+    await applyStack(dir, env);
+    const after = Object.values(nodeClassBodies(dir, offline)).sort();
+    expect(after).toEqual(rendered(w.gen.homeNew));
+    const applied = w.karpenter('ml-train').writes.filter((x) => x.contentType?.startsWith('application/apply-patch'));
+    for (const yaml of after) {
+      const manifest = parse(yaml);
+      const last = applied.filter((x) => x.body?.metadata?.name === manifest.metadata.name).at(-1);
+      expect(last?.body.spec).toEqual(manifest.spec);
+    }
+    expect(await plannedChanges(dir, env)).toEqual({});
+  }, 180_000);
+});
