@@ -1,9 +1,22 @@
-/** `npm run rollout` as a process: help, usage errors, and --dry-run against the emulator (reads only). */
+/**
+ * `npm run rollout` as a process: help, usage errors, and --dry-run against the emulator (reads only);
+ * the JSON dry run and status run the same main() in-process (a process costs seconds of CPU to start).
+ */
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { PROJECT_ROOT } from './helpers/fleet';
 import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
 import { P, RolloutWorld } from './helpers/rollout-world';
+import { main } from '../cli/rollout/main';
+
+/** main() in this process, with the environment the process would get (fleet file, kubeconfig, emulator). */
+async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  return { code, stdout, stderr };
+}
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -50,7 +63,7 @@ describeWithRealTools('rollout --dry-run against the emulator', () => {
   });
 
   test('--json --dry-run is machine-readable', async () => {
-    const r = await runCli(['general', '--dry-run', '--json'], w.env());
+    const r = await runInProcess(['general', '--dry-run', '--json'], w.env());
     expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', source: w.gen.homeNew, dryRun: true, stages: [
       { name: 'canary', clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: w.gen.homeOld, to: w.gen.homeNew }] },
       { name: 'production', clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: w.gen.copyOld, to: w.gen.copyNew }] },
@@ -58,7 +71,7 @@ describeWithRealTools('rollout --dry-run against the emulator', () => {
   });
 
   test('status shows the generation each cluster runs and whether its nodes converged', async () => {
-    const r = await runCli(['status', 'general'], w.env());
+    const r = await runInProcess(['status', 'general'], w.env());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`canary\tml-train\tus-west-2\t${w.gen.homeOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 6/6 converged`);
     expect(r.stdout).toContain(`production\tpayments-prod\tus-east-1\t${w.gen.copyOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 3/3 converged`);

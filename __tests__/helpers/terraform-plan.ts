@@ -59,3 +59,13 @@ export function nodeClassBodies(dir: string, offline: OfflineStack): Record<stri
     .map((r: any) => [`terraform_data.${r.name}`, r.instances?.[0]?.attributes?.input?.value?.yaml_body as string | undefined])
     .filter(([, yaml]: [string, string | undefined]) => yaml !== undefined && parse(yaml)?.kind === 'EC2NodeClass'));
 }
+
+/** The planned values of a saved plan (`plan -out`), by address: what Terraform would write. */
+export async function plannedValues(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, { actions: string; after: any }>> {
+  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
+  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
+  const json = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
+  return Object.fromEntries((json.resource_changes ?? [])
+    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
+    .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]));
+}

@@ -20,7 +20,7 @@ import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto,
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
 import { applyStack, nodeClassBodies, plannedChanges, prepareForPlanning } from '../helpers/terraform-plan';
-import { PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
+import { PROJECT_ROOT, tempDir } from '../helpers/fleet';
 
 const CACHE_PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -88,9 +88,10 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
 
     step('built the cache');
     // 3. Replication: copies in us-east-1 and the regional parameter.
-    const stacks = synthFleetFile(fleetFile);
+    // The stacks cdktf deploy synthesized (it writes every stack of the app).
+    const stacks = (name: string) => JSON.parse(fs.readFileSync(path.join(work, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), 'utf8'));
     const replication = path.join(work, 'image-cache-general');
-    writeOfflineStack(stacks['image-cache-general'], replication);
+    writeOfflineStack(stacks('image-cache-general'), replication);
     expect((await terraformInit(replication, tfEnv)).report).toBe('');
     await applyStack(replication, tfEnv);
     recordRealToolRun('applied', 'image-cache-general');
@@ -112,7 +113,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
         // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
         await client(EKSClient, 'us-east-1').send(new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
         const karpenter = path.join(work, 'east-karpenter');
-        const offline = await prepareForPlanning(stacks['east-karpenter'], karpenter, tfEnv);
+        const offline = await prepareForPlanning(stacks('east-karpenter'), karpenter, tfEnv);
         await applyStack(karpenter, tfEnv);
         recordRealToolRun('applied', 'east-karpenter');
         step('applied the Karpenter stack');

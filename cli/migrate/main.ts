@@ -6,7 +6,6 @@
  */
 import { parseArgs } from 'util';
 import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
-import { kubeApiFromKubeconfig } from './kube-client';
 import type { KubeApi } from './kube';
 import { batchSize, oldNodes } from './batches';
 import { drain, DrainStopped } from './drain';
@@ -59,7 +58,8 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
     err(`cluster "${values.cluster}" is not in the fleet file\n`);
     return 2;
   }
-  const api = (deps.api ?? kubeApiFromKubeconfig)(values.context);
+  // Loaded only now: @kubernetes/client-node costs a second of start-up that usage errors need not pay.
+  const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(values.context);
   const log = (line: string) => out(`${line}\n`);
 
   if (command === 'remove-device-plugin') {

@@ -54,7 +54,15 @@ progress recorded on the node classes. A cluster already done for this generatio
 Exit codes: 0 done (or dry run), 1 rolled back / blocked / interrupted, 2 usage or fleet file error.
 `;
 
-async function main(argv: string[]): Promise<number> {
+/** Where the command writes; tests capture it, the process writes to its own streams. */
+export interface RolloutIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+const PROCESS_IO: RolloutIo = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+
+/** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
+export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: {
@@ -62,24 +70,24 @@ async function main(argv: string[]): Promise<number> {
       context: { type: 'string', multiple: true, default: [] }, 'poll-interval': { type: 'string', default: '15s' }, help: { type: 'boolean', short: 'h', default: false },
     } });
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+    io.err(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help) { process.stdout.write(USAGE); return 0; }
+  if (values.help) { io.out(USAGE); return 0; }
   const isStatus = positionals[0] === 'status';
   const cacheName = isStatus ? positionals[1] : positionals[0];
-  if (!cacheName || positionals.length > (isStatus ? 2 : 1)) { process.stderr.write(USAGE); return 2; }
+  if (!cacheName || positionals.length > (isStatus ? 2 : 1)) { io.err(USAGE); return 2; }
   const contexts = new Map<string, string>();
   for (const c of values.context!) {
     const [cluster, context] = c.split('=');
-    if (!cluster || !context) { process.stderr.write(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
+    if (!cluster || !context) { io.err(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
     contexts.set(cluster, context);
   }
   const fleet = loadFleet(fleetFileFromEnvironment());
   const plan = planRollout(fleet, cacheName);
-  const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
-  const out = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
+  const log = values.json ? (line: string) => io.err(`${line}\n`) : (line: string) => io.out(`${line}\n`);
+  const out = (obj: unknown) => io.out(`${JSON.stringify(obj, null, 2)}\n`);
 
   const { regionApi } = await import('./aws');
   const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
@@ -91,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     const { rolloutKube } = await import('./kube-client');
     const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
     if (values.json) out(rows);
-    else for (const r of rows) process.stdout.write(`${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`);
+    else for (const r of rows) io.out(`${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`);
     return 0;
   }
 
@@ -99,19 +107,19 @@ async function main(argv: string[]): Promise<number> {
   try {
     resolved = await engine.resolveRollout({ aws }, plan, values.to);
   } catch (e) {
-    if (e instanceof engine.RolloutBlocked) { process.stderr.write(`blocked: ${e.message}\n`); return 1; }
+    if (e instanceof engine.RolloutBlocked) { io.err(`blocked: ${e.message}\n`); return 1; }
     throw e;
   }
   if (values['dry-run']) {
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages: report.dryRun(plan, resolved) });
-    else process.stdout.write(`${report.dryRunLines(plan, resolved).join('\n')}\n`);
+    else io.out(`${report.dryRunLines(plan, resolved).join('\n')}\n`);
     return 0;
   }
   const { rolloutKube } = await import('./kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => { if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c)); return kubes.get(c)!; };
   const controller = new AbortController();
-  process.once('SIGINT', () => { process.stderr.write('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); });
+  process.once('SIGINT', () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); });
   try {
     const outcomes = await engine.runRollout({ aws, kube, log, signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
@@ -120,11 +128,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof engine.RolloutFailed) {
       if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason });
-      process.stderr.write(`FAILED: ${e.message}\n`);
+      io.err(`FAILED: ${e.message}\n`);
       return 1;
     }
     if (e instanceof engine.RolloutInterrupted) {
-      process.stderr.write('interrupted: parameters and node classes are consistent; re-run the same command to resume\n');
+      io.err('interrupted: parameters and node classes are consistent; re-run the same command to resume\n');
       return 1;
     }
     throw e;
