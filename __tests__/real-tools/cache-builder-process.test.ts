@@ -144,6 +144,42 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     await moto?.stop();
   });
 
+  /**
+   * success, pullfails, vanishes and historyfails are built by ONE process, as a user runs several caches
+   * (`cache build a b c`: in parallel, exit 1 if any failed): each build must clean up after itself while
+   * the others go on. A process costs seconds of CPU to start; the calls are told apart per cache below.
+   */
+  let shared: Promise<{ run: Run; summaries: any[] }>;
+  function sharedBuild() {
+    shared ??= (async () => {
+      proxy.fault = (c) => (c.action === 'PutParameter' && c.input.Name === history('historyfails') ? { code: 'AccessDeniedException', message: 'not authorized to perform ssm:PutParameter' } : undefined);
+      try {
+        const run = await cli(['build', 'success', 'pullfails', 'vanishes', 'historyfails', '--json']);
+        try {
+          return { run, summaries: JSON.parse(run.stdout) as any[] };
+        } catch {
+          throw new Error(`cache build printed no JSON summary (exit ${run.code}, signal ${run.signal}):\n${run.stdout}\n${run.stderr}`);
+        }
+      } finally {
+        proxy.fault = undefined;
+      }
+    })();
+    return shared;
+  }
+
+  /** The shared run's summary for one cache and the calls that were about that cache (its instance, parameters, snapshots). */
+  async function builtInSharedRun(cache: string) {
+    const { run, summaries } = await sharedBuild();
+    const summary = summaries.find((x) => x.cache === cache);
+    const [instance] = await instancesTagged('bottlerocket-fleet:cache', cache);
+    const own = [instance?.InstanceId, `/image-cache/${cache}/`, `"${cache}"`, `${cache}-`].filter(Boolean) as string[];
+    const mine = (ids: string[]) => proxy.calls.filter((c) => ids.some((o) => JSON.stringify(c.input).includes(o)));
+    // A snapshot is this cache's once its parameter named it (DeleteSnapshot carries nothing else).
+    own.push(...mine(own).filter((c) => c.action === 'PutParameter' && /^snap-/.test(c.input.Value ?? '')).map((c) => c.input.Value as string));
+    const calls = mine(own);
+    return { run, calls, names: calls.map((c) => `${c.service}:${c.action}`), summary };
+  }
+
   /** Runs `cache build <cache> --json` and returns the run, the calls it made and its one summary entry. */
   async function build(cache: string, onStart?: (child: ChildProcess) => void) {
     const from = proxy.calls.length;
@@ -181,9 +217,15 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     expect(calls[stop].input['InstanceId.1']).toBe(instanceId);
   }
 
+  test('one process builds several caches; it exits 1 because some failed', async () => {
+    const { run, summaries } = await sharedBuild();
+    expect(run.code).toBe(1);
+    expect(summaries.map((x) => [x.cache, x.ok])).toEqual([['success', true], ['pullfails', false], ['vanishes', false], ['historyfails', false]]);
+  });
+
   test('success: launch (IMDSv2, hop limit 2), pull, verify, stop, snapshot, parameter and history, terminate', async () => {
-    const { run, calls, names, summary } = await build('success');
-    expect({ code: run.code, summary }).toMatchObject({ code: 0, summary: { ok: true, cache: 'success', previousSnapshotId: previous.success } });
+    const { calls, names, summary } = await builtInSharedRun('success');
+    expect(summary).toMatchObject({ ok: true, cache: 'success', previousSnapshotId: previous.success });
     const snap = summary.snapshotId as string;
     expect(snap).toMatch(/^snap-/);
     const instance = await expectCleanUp('success', calls, { parameter: snap, history: [snap, previous.success], snapshots: [previous.success, snap] });
@@ -209,8 +251,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   });
 
   test('a pull fails: the build stops at that image with ctr\'s error, and nothing is left', async () => {
-    const { run, calls, names, summary } = await build('pullfails');
-    expect(run.code).toBe(1);
+    const { calls, names, summary } = await builtInSharedRun('pullfails');
     expect(summary.ok).toBe(false);
     expect(summary.error).toMatch(/step "pull image 2\/2: docker.io\/library\/does-not-exist:1" failed: .*ended Failed.*failed to resolve reference "docker.io\/library\/does-not-exist:1"/s);
     await expectCleanUp('pullfails', calls, { parameter: previous.pullfails, history: [previous.pullfails], snapshots: [previous.pullfails] });
@@ -218,18 +259,18 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   });
 
   test('an image missing at verification fails the build before any snapshot', async () => {
-    const { run, calls, names, summary } = await build('vanishes');
-    expect(run.code).toBe(1);
+    const { calls, names, summary } = await builtInSharedRun('vanishes');
+    expect(summary.ok).toBe(false);
     expect(summary.error).toMatch(/step "verify every image is present" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/);
     await expectCleanUp('vanishes', calls, { parameter: previous.vanishes, history: [previous.vanishes], snapshots: [previous.vanishes] });
     expect(names).not.toContain('ec2:CreateSnapshot');
   });
 
   test('a failure after the parameter was written puts the previous snapshot back and deletes the new one', async () => {
-    proxy.fault = (c) => (c.action === 'PutParameter' && c.input.Name === history('historyfails') ? { code: 'AccessDeniedException', message: 'not authorized to perform ssm:PutParameter' } : undefined);
-    try {
-      const { run, calls, names, summary } = await build('historyfails');
-      expect(run.code).toBe(1);
+    {
+      // The history write of this cache is refused (sharedBuild's fault): the parameter was already written.
+      const { calls, names, summary } = await builtInSharedRun('historyfails');
+      expect(summary.ok).toBe(false);
       expect(summary.error).toMatch(/step "write the snapshot ID to SSM" failed: .*not authorized/);
       // The parameter really was changed first, then restored.
       const puts = calls.filter((c) => c.action === 'PutParameter' && c.input.Name === param('historyfails')).map((c) => c.input.Value);
@@ -240,8 +281,6 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       const instance = await expectCleanUp('historyfails', calls, { parameter: previous.historyfails, history: [previous.historyfails], snapshots: [previous.historyfails] });
       expectStoppedBeforeSnapshot(names, calls, instance.InstanceId!);
       expect(calls.filter((c) => c.action === 'DeleteSnapshot').map((c) => c.input.SnapshotId)).toEqual([puts[0]]);
-    } finally {
-      proxy.fault = undefined;
     }
   });
 
