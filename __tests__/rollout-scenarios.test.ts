@@ -87,6 +87,43 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     expect(writes('payments-prod')).toEqual([]);
   });
 
+  /** During the canary's soak, one of its nodes goes NotReady for `minutes` (a scale-up or a reboot looks like this). */
+  const nodeNotReadyDuringSoak = (minutes: number) => {
+    const k = w.karpenter('ml-train');
+    let since: number | undefined;
+    k.onStep = () => {
+      if (!w.log.some((l) => l.startsWith('stage canary: soaking'))) return;
+      const node = [...k.nodes.keys()][0];
+      since ??= w.clock;
+      k.nodes.set(node, w.clock - since >= minutes * 60_000);
+    };
+  };
+
+  test('a node NotReady for a while during the soak is no failure: the soak goes on and the rollout finishes', async () => {
+    await w.setUp();
+    nodeNotReadyDuringSoak(10); // healthTimeout is 20m
+    const outcomes = await run();
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rolled-out', 'rolled-out']);
+    expect(w.log.join('\n')).toMatch(/ml-train: converged/);
+  });
+
+  test('a workload short of replicas for longer than healthTimeout during the soak rolls the canary back', async () => {
+    await w.setUp();
+    const k = w.karpenter('ml-train');
+    let deleted = false;
+    k.onStep = () => {
+      if (deleted || !w.log.some((l) => l.startsWith('stage canary: soaking'))) return;
+      k.pods.delete([...k.pods.keys()].find((key) => key.startsWith('default/app-default-'))!); // its Deployment stays one replica short
+      deleted = true;
+    };
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutFailed);
+    expect(error).toMatchObject({ stage: 'canary', cluster: 'ml-train' });
+    expect(error.reason).toBe("during the soak, for longer than healthTimeout (1200.0s): Deployment default/app-default 2/3 available");
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
+    expect(writes('payments-prod')).toEqual([]);
+  });
+
   test('interrupted mid-stage, the state is consistent; a re-run resumes and finishes', async () => {
     await w.setUp();
     const controller = new AbortController();

@@ -131,13 +131,22 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
     if (rolled.length > 0 && stage.soakMs > 0) {
       deps.log(`stage ${stage.name}: soaking for ${formatDuration(stage.soakMs)}`);
       const until = now() + stage.soakMs;
+      // A pod failing (pull errors, crash loops, Pending past healthTimeout) fails the soak at once. A node
+      // not Ready or a workload short of replicas is what scale-ups and rolling updates look like for a
+      // while, so it fails the soak only when it lasts longer than healthTimeout.
+      const degradedSince = new Map<string, number>();
       while (now() < until) {
         await wait();
         for (const r of rolled) {
-          const o = await observe(deps.kube(r.target.step.cluster.name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
-          const reason = o.failure?.reason ?? (o.unavailable.length > 0 ? `during the soak: ${o.unavailable.join('; ')}` : !o.converged ? `during the soak: ${o.summary}` : undefined);
+          const name = r.target.step.cluster.name;
+          const o = await observe(deps.kube(name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
+          const degraded = o.unavailable.length > 0 ? o.unavailable.join('; ') : !o.converged ? o.summary : undefined;
+          if (!degraded) degradedSince.delete(name);
+          else if (!degradedSince.has(name)) degradedSince.set(name, now());
+          const lasting = degraded !== undefined && now() - degradedSince.get(name)! > plan.healthTimeoutMs;
+          const reason = o.failure?.reason ?? (lasting ? `during the soak, for longer than healthTimeout (${formatDuration(plan.healthTimeoutMs)}): ${degraded}` : undefined);
           if (reason) {
-            const err = new RolloutFailed(stage.name, r.target.step.cluster.name, o.failure?.pool, reason);
+            const err = new RolloutFailed(stage.name, name, o.failure?.pool, reason);
             await rollBack(r.target, r.previous, err);
             throw err;
           }
