@@ -2,6 +2,8 @@
  * How containerd 2.x's `ctr` reads a command line, for tests: urfave/cli v2 (which parses each level with
  * Go's flag package, so flags are read only until the first positional argument and everything after
  * it is positional), the flags of the subcommands the builder uses, and containerd's filter grammar.
+ * One model for both users: the unit test of the generated commands (ctr-commands.test.ts) and the SSM
+ * agent proxy, which runs those commands against an emulated image store.
  *
  * Sources (containerd v2.1): cmd/ctr/app/main.go (global flags), cmd/ctr/commands/images/images.go
  * (`images list|ls`, flag --quiet/-q, positional filters parsed by pkg/filters), cmd/ctr/commands/images/pull.go
@@ -10,99 +12,142 @@
  */
 
 export interface CtrInvocation {
-  readonly globals: Record<string, string | true>;
+  readonly globals: Record<string, string[]>;
   readonly command: string[];
-  readonly flags: Record<string, (string | true)[]>;
+  readonly flags: Record<string, string[]>;
   readonly args: string[];
 }
 
-type FlagSpec = Record<string, 'bool' | 'value'>;
+type FlagKind = 'bool' | 'string' | 'slice' | 'int' | 'duration';
+export type FlagSpec = Record<string, FlagKind>;
 
-const GLOBAL_FLAGS: FlagSpec = { namespace: 'value', n: 'value', address: 'value', a: 'value', timeout: 'value', 'connect-timeout': 'value', debug: 'bool' };
-const REGISTRY_FLAGS: FlagSpec = {
-  'skip-verify': 'bool', k: 'bool', 'plain-http': 'bool', user: 'value', u: 'value', refresh: 'value', 'hosts-dir': 'value',
-  tlscacert: 'value', tlscert: 'value', tlskey: 'value', 'http-dump': 'bool', 'http-trace': 'bool',
+export const GLOBAL_FLAGS: FlagSpec = { debug: 'bool', address: 'string', a: 'string', timeout: 'duration', 'connect-timeout': 'duration', namespace: 'string', n: 'string' };
+export const LIST_FLAGS: FlagSpec = { quiet: 'bool', q: 'bool' };
+export const PULL_FLAGS: FlagSpec = {
+  'skip-verify': 'bool', k: 'bool', 'plain-http': 'bool', user: 'string', u: 'string', refresh: 'string', 'hosts-dir': 'string',
+  tlscacert: 'string', tlscert: 'string', tlskey: 'string', 'http-dump': 'bool', 'http-trace': 'bool',
+  snapshotter: 'string', label: 'slice', platform: 'slice', 'all-platforms': 'bool', 'all-metadata': 'bool', 'skip-metadata': 'bool',
+  'print-chainid': 'bool', 'max-concurrent-downloads': 'int', local: 'bool', 'sync-fs': 'bool',
 };
-const SUBCOMMANDS: Record<string, FlagSpec> = {
-  'images pull': {
-    ...REGISTRY_FLAGS, snapshotter: 'value', label: 'value', platform: 'value', 'all-platforms': 'bool', 'max-concurrent-downloads': 'value',
-    'print-chainid': 'bool', 'skip-metadata': 'bool', local: 'bool', 'max-concurrent-uploaded-layers': 'value', 'skip-unpack': 'bool',
-  },
-  'images list': { quiet: 'bool', q: 'bool' },
-};
-const ALIASES: Record<string, string> = { image: 'images', i: 'images', ls: 'list' };
+const ALIASES: Record<string, string> = { a: 'address', n: 'namespace', q: 'quiet', k: 'skip-verify', u: 'user' };
 
-/** Go's flag package: -f, --f, -f=v, --f v; stops at the first non-flag argument or after "--". */
-function parseFlags(words: string[], spec: FlagSpec): { flags: Record<string, (string | true)[]>; rest: string[] } {
-  const flags: Record<string, (string | true)[]> = {};
+/** Go's flag package, as urfave/cli v2 drives it: stops at the first non-flag argument. */
+export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string[]>; positionals: string[]; error?: string } {
+  const flags: Record<string, string[]> = {};
   let i = 0;
-  while (i < words.length) {
-    const w = words[i];
-    if (w === '--') { i++; break; }
-    if (!w.startsWith('-') || w === '-') break;
-    const body = w.replace(/^--?/, '');
-    const [name, inline] = body.includes('=') ? [body.slice(0, body.indexOf('=')), body.slice(body.indexOf('=') + 1)] : [body, undefined];
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') { i++; break; }
+    if (!a.startsWith('-') || a === '-') break;
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    if (!name || name.startsWith('-') || name.startsWith('=')) return { flags, positionals: [], error: `bad flag syntax: ${a}` };
     const kind = spec[name];
-    if (!kind) throw new Error(`flag provided but not defined: -${name}`);
-    let value: string | true = true;
-    if (kind === 'value') {
-      if (inline !== undefined) value = inline;
-      else if (i + 1 < words.length) value = words[++i];
-      else throw new Error(`flag needs an argument: -${name}`);
-    }
-    (flags[name] ??= []).push(value);
-    i++;
+    if (!kind) return { flags, positionals: [], error: `flag provided but not defined: -${name}` };
+    let value: string;
+    if (eq >= 0) value = body.slice(eq + 1);
+    else if (kind === 'bool') value = 'true';
+    else if (i + 1 < args.length) value = args[++i];
+    else return { flags, positionals: [], error: `flag needs an argument: -${name}` };
+    if (kind === 'int' && !/^-?\d+$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
+    if (kind === 'duration' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
+    if (kind === 'bool' && !/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(value)) return { flags, positionals: [], error: `invalid boolean value "${value}" for -${name}: parse error` };
+    const canonical = ALIASES[name] ?? name;
+    (flags[canonical] ??= []).push(value);
   }
-  return { flags, rest: words.slice(i) };
+  return { flags, positionals: args.slice(i) };
 }
 
-/** containerd pkg/filters: selectors := selector ("," selector)*; field := quoted | [A-Za-z][A-Za-z0-9_]+; value := quoted | [^\s,]+ */
-export function parseFilter(input: string): void {
+/** What a filter looks at: an image's name, target digest and labels. */
+export interface FilterableImage { readonly name: string; readonly digest: string; readonly labels: Record<string, string> }
+export type Filter = (img: FilterableImage) => boolean;
+
+/**
+ * containerd pkg/filters: filter := selector ("," selector)*; selector := fieldpath [op value];
+ * fieldpath := field ("." field)*; field := quoted | [A-Za-z0-9_]+; op := "==" | "!=" | "~=";
+ * value := quoted | run of non-space, non-"," characters. Returns the parse error text on failure.
+ */
+export function parseFilter(text: string): Filter | string {
   let pos = 0;
-  const fail = (msg: string) => { throw new Error(`filters: parse error: [${input.slice(0, pos)} >|${input.slice(pos, pos + 1)}|< ${input.slice(pos + 1)}]: ${msg}`); };
-  const quoted = () => {
-    const q = input[pos];
-    const end = input.indexOf(q, pos + 1);
-    if (end < 0) fail('unterminated quote');
+  const err = (msg: string) => `${text}: parse error: [${text} >|${text.slice(pos)}|<]: ${msg}`;
+  const quoted = (): string | undefined => {
+    const q = text[pos];
+    if (q !== '"' && q !== "'" && q !== '`') return undefined;
+    const end = text.indexOf(q, pos + 1);
+    if (end < 0) return undefined;
+    const s = text.slice(pos + 1, end);
     pos = end + 1;
+    return s;
   };
-  const field = () => {
-    if (input[pos] === '"' || input[pos] === "'") return quoted();
-    const m = /^[A-Za-z][A-Za-z0-9_]*/.exec(input.slice(pos));
-    if (!m) fail('expected field or quoted');
-    pos += m![0].length;
-  };
+  const selectors: Filter[] = [];
   for (;;) {
-    field();
-    while (input[pos] === '.') { pos++; field(); }
-    const op = input.slice(pos, pos + 2);
-    if (['==', '!=', '~='].includes(op)) {
-      pos += 2;
-      if (input[pos] === '"' || input[pos] === "'") quoted();
+    const path: string[] = [];
+    for (;;) {
+      const q = quoted();
+      if (q !== undefined) path.push(q);
       else {
-        const m = /^[^\s,]+/.exec(input.slice(pos));
-        if (!m) fail('expected value or quoted');
-        pos += m![0].length;
+        const m = /^[A-Za-z0-9_]+/.exec(text.slice(pos));
+        if (!m) return err('expected field or quoted');
+        path.push(m[0]);
+        pos += m[0].length;
       }
+      if (text[pos] !== '.') break;
+      pos++;
     }
-    if (pos === input.length) return;
-    if (input[pos] !== ',') fail(`unexpected input: ${input[pos]}`);
+    let op: string | undefined;
+    let value: string | undefined;
+    const o = /^(==|!=|~=)/.exec(text.slice(pos));
+    if (o) {
+      op = o[1];
+      pos += 2;
+      value = quoted();
+      if (value === undefined) {
+        const m = /^[^\s,]+/.exec(text.slice(pos));
+        if (!m) return err('expected value or quoted');
+        value = m[0];
+        pos += m[0].length;
+      }
+    } else if (pos < text.length && text[pos] !== ',') return err('expected operator or end of selector');
+    const field = (img: FilterableImage): string | undefined => {
+      if (path[0] === 'name' && path.length === 1) return img.name;
+      if (path[0] === 'target' && path[1] === 'digest') return img.digest;
+      if (path[0] === 'labels' && path.length === 2) return img.labels[path[1]];
+      return undefined;
+    };
+    const v = value;
+    selectors.push((img) => {
+      const f = field(img);
+      if (!op) return f !== undefined;
+      if (op === '==') return f === v;
+      if (op === '!=') return f !== v;
+      return f !== undefined && new RegExp(v!).test(f);
+    });
+    if (pos >= text.length) break;
+    if (text[pos] !== ',') return err('expected a comma or the end');
     pos++;
   }
+  return (img) => selectors.every((s) => s(img));
 }
 
 /** Parses `ctr` argv (without "ctr") the way ctr 2.x does, and checks what the subcommand itself checks. */
 export function parseCtr(argv: string[]): CtrInvocation {
   const g = parseFlags(argv, GLOBAL_FLAGS);
-  const globals = Object.fromEntries(Object.entries(g.flags).map(([k, v]) => [k, v[v.length - 1]]));
-  const [group, sub, ...after] = g.rest;
-  const command = [ALIASES[group] ?? group, ALIASES[sub] ?? sub];
-  const spec = SUBCOMMANDS[command.join(' ')];
+  if (g.error) throw new Error(`ctr: ${g.error}`);
+  const [group, sub, ...after] = g.positionals;
+  const command = [['image', 'i'].includes(group) ? 'images' : group, sub === 'ls' ? 'list' : sub];
+  const spec = ({ 'images pull': PULL_FLAGS, 'images list': LIST_FLAGS } as Record<string, FlagSpec>)[command.join(' ')];
   if (!spec) throw new Error(`ctr: no such subcommand in this model: ${command.join(' ')}`);
-  const { flags, rest } = parseFlags(after, spec);
-  if (command[1] === 'pull' && rest.length !== 1) throw new Error(`ctr images pull: expected one image reference, got ${JSON.stringify(rest)}`);
-  if (command[1] === 'list') rest.forEach(parseFilter);
-  return { globals, command, flags, args: rest };
+  const { flags, positionals, error } = parseFlags(after, spec);
+  if (error) throw new Error(`ctr ${command.join(' ')}: ${error}`);
+  if (command[1] === 'pull' && positionals.length !== 1) throw new Error(`ctr images pull: expected one image reference, got ${JSON.stringify(positionals)}`);
+  if (command[1] === 'list') {
+    for (const text of positionals) {
+      const f = parseFilter(text);
+      if (typeof f === 'string') throw new Error(`ctr: failed to list images: ${f}`);
+    }
+  }
+  return { globals: g.flags, command, flags, args: positionals };
 }
 
 /**

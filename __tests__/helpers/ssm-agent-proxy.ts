@@ -19,6 +19,7 @@ import { EventEmitter } from 'events';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { Filter, GLOBAL_FLAGS, LIST_FLAGS, parseFilter, parseFlags, PULL_FLAGS } from './ctr-cli';
 
 export interface ProxiedCall {
   /** From the SigV4 credential scope: ec2, ssm, iam, ... */
@@ -266,47 +267,6 @@ interface Result { code: number; stdout: string; stderr: string }
 const ok = (stdout = ''): Result => ({ code: 0, stdout, stderr: '' });
 const fail = (stderr: string, code = 1): Result => ({ code, stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n` });
 
-type FlagKind = 'bool' | 'string' | 'slice' | 'int' | 'duration';
-type FlagSpec = Record<string, FlagKind>;
-
-const GLOBAL_FLAGS: FlagSpec = { debug: 'bool', address: 'string', a: 'string', timeout: 'duration', 'connect-timeout': 'duration', namespace: 'string', n: 'string' };
-const LIST_FLAGS: FlagSpec = { quiet: 'bool', q: 'bool' };
-const PULL_FLAGS: FlagSpec = {
-  'skip-verify': 'bool', k: 'bool', 'plain-http': 'bool', user: 'string', u: 'string', refresh: 'string', 'hosts-dir': 'string',
-  tlscacert: 'string', tlscert: 'string', tlskey: 'string', 'http-dump': 'bool', 'http-trace': 'bool',
-  snapshotter: 'string', label: 'slice', platform: 'slice', 'all-platforms': 'bool', 'all-metadata': 'bool', 'skip-metadata': 'bool',
-  'print-chainid': 'bool', 'max-concurrent-downloads': 'int', local: 'bool', 'sync-fs': 'bool',
-};
-const ALIASES: Record<string, string> = { a: 'address', n: 'namespace', q: 'quiet', k: 'skip-verify', u: 'user' };
-
-/** Go's flag package, as urfave/cli v2 drives it: stops at the first non-flag argument. */
-export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string[]>; positionals: string[]; error?: string } {
-  const flags: Record<string, string[]> = {};
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') { i++; break; }
-    if (!a.startsWith('-') || a === '-') break;
-    const body = a.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    if (!name || name.startsWith('-') || name.startsWith('=')) return { flags, positionals: [], error: `bad flag syntax: ${a}` };
-    const kind = spec[name];
-    if (!kind) return { flags, positionals: [], error: `flag provided but not defined: -${name}` };
-    let value: string;
-    if (eq >= 0) value = body.slice(eq + 1);
-    else if (kind === 'bool') value = 'true';
-    else if (i + 1 < args.length) value = args[++i];
-    else return { flags, positionals: [], error: `flag needs an argument: -${name}` };
-    if (kind === 'int' && !/^-?\d+$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
-    if (kind === 'duration' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
-    if (kind === 'bool' && !/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(value)) return { flags, positionals: [], error: `invalid boolean value "${value}" for -${name}: parse error` };
-    const canonical = ALIASES[name] ?? name;
-    (flags[canonical] ??= []).push(value);
-  }
-  return { flags, positionals: args.slice(i) };
-}
-
 function runCtr(store: Map<string, StoredImage>, args: string[], unpullable: Set<string>): Result {
   const global = parseFlags(args, GLOBAL_FLAGS);
   if (global.error) return fail(`Incorrect Usage: ${global.error}\n\nctr: ${global.error}`);
@@ -381,75 +341,6 @@ function ctrImagesPull(store: Map<string, StoredImage>, args: string[], unpullab
   const labels = Object.fromEntries((p.flags.label ?? []).map((l) => { const i = l.indexOf('='); return i < 0 ? [l, 'true'] : [l.slice(0, i), l.slice(i + 1)]; }));
   store.set(ref, { name: ref, digest, labels, platforms: platforms.length > 0 ? platforms : ['linux/amd64'] });
   return ok(`${ref}: resolved\nindex-${digest}: done\nelapsed: 2.1 s\ttotal: 67.7 M\t(32.2 MiB/s)\ndone: 2.1s\t\n`);
-}
-
-type Filter = (img: StoredImage) => boolean;
-
-/**
- * containerd pkg/filters: filter := selector ("," selector)*; selector := fieldpath [op value];
- * fieldpath := field ("." field)*; field := quoted | [A-Za-z0-9_]+; op := "==" | "!=" | "~=";
- * value := quoted | run of non-space, non-"," characters. Returns the parse error text on failure.
- */
-export function parseFilter(text: string): Filter | string {
-  let pos = 0;
-  const err = (msg: string) => `${text}: parse error: [${text} >|${text.slice(pos)}|<]: ${msg}`;
-  const quoted = (): string | undefined => {
-    const q = text[pos];
-    if (q !== '"' && q !== "'" && q !== '`') return undefined;
-    const end = text.indexOf(q, pos + 1);
-    if (end < 0) return undefined;
-    const s = text.slice(pos + 1, end);
-    pos = end + 1;
-    return s;
-  };
-  const selectors: Filter[] = [];
-  for (;;) {
-    const path: string[] = [];
-    for (;;) {
-      const q = quoted();
-      if (q !== undefined) path.push(q);
-      else {
-        const m = /^[A-Za-z0-9_]+/.exec(text.slice(pos));
-        if (!m) return err('expected field or quoted');
-        path.push(m[0]);
-        pos += m[0].length;
-      }
-      if (text[pos] !== '.') break;
-      pos++;
-    }
-    let op: string | undefined;
-    let value: string | undefined;
-    const o = /^(==|!=|~=)/.exec(text.slice(pos));
-    if (o) {
-      op = o[1];
-      pos += 2;
-      value = quoted();
-      if (value === undefined) {
-        const m = /^[^\s,]+/.exec(text.slice(pos));
-        if (!m) return err('expected value or quoted');
-        value = m[0];
-        pos += m[0].length;
-      }
-    } else if (pos < text.length && text[pos] !== ',') return err('expected operator or end of selector');
-    const field = (img: StoredImage): string | undefined => {
-      if (path[0] === 'name' && path.length === 1) return img.name;
-      if (path[0] === 'target' && path[1] === 'digest') return img.digest;
-      if (path[0] === 'labels' && path.length === 2) return img.labels[path[1]];
-      return undefined;
-    };
-    const v = value;
-    selectors.push((img) => {
-      const f = field(img);
-      if (!op) return f !== undefined;
-      if (op === '==') return f === v;
-      if (op === '!=') return f !== v;
-      return f !== undefined && new RegExp(v!).test(f);
-    });
-    if (pos >= text.length) break;
-    if (text[pos] !== ',') return err('expected a comma or the end');
-    pos++;
-  }
-  return (img) => selectors.every((s) => s(img));
 }
 
 // ---------------------------------------------------------------------------------------------------
