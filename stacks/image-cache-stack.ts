@@ -12,6 +12,7 @@ import type { ImageCache } from '../modules/fleet/load';
 import { address, SnapshotReplica } from '../modules/image-cache/replication';
 import { historyParameterPath } from '../modules/image-cache/parameters';
 import { ClusterSnapshotParameter } from '../modules/image-cache/cluster-parameters';
+import { HeldGenerations } from '../modules/image-cache/held-generations';
 
 export interface ImageCacheStackProps extends FleetStackProps {
   readonly cache: ImageCache;
@@ -30,8 +31,13 @@ export class ImageCacheStack extends FleetStack {
     // insecure_value: String parameters are not secret, and for_each cannot iterate sensitive values.
     const current = address(new DataAwsSsmParameter(this, 'current', { name: cache.parameterPath }), 'insecure_value', true);
     const history = address(new DataAwsSsmParameter(this, 'history', { name: historyParameterPath(cache.parameterPath) }), 'insecure_value', true);
-    const generations = new TerraformLocal(this, 'generations',
-      `\${[for i, id in distinct(concat([${current}], jsondecode(${history}))) : id if i < ${cache.retainGenerations}]}`);
+    const providers = new Map(cache.replicaRegions.map((region) => [region, this.awsProvider(region, region.replace(/-/g, '_'))]));
+    const newest = `[for i, id in distinct(concat([${current}], jsondecode(${history}))) : id if i < ${cache.retainGenerations}]`;
+    // With a rollout, the generations held-back clusters still run stay too (see held-generations.ts).
+    const clusterRegions = [...new Set((props.rolloutClusters ?? []).map((c) => c.region))];
+    const held = clusterRegions.length === 0 ? undefined
+      : new HeldGenerations(this, 'held', { parameterPath: cache.parameterPath, homeRegion: cache.homeRegion, regions: clusterRegions.map((region) => ({ region, provider: providers.get(region as never) })) });
+    const generations = new TerraformLocal(this, 'generations', `\${${held ? `distinct(concat(${newest}, ${held.expression}))` : newest}}`);
 
     for (const az of cache.fastSnapshotRestoreAzs[cache.homeRegion] ?? []) {
       new EbsFastSnapshotRestore(this, `fsr-${az}`, { availabilityZone: az, snapshotId: `${'$'}{${current}}` });
@@ -42,7 +48,7 @@ export class ImageCacheStack extends FleetStack {
         cacheName: cache.name,
         homeRegion: cache.homeRegion,
         region,
-        provider: this.awsProvider(region, region.replace(/-/g, '_')),
+        provider: providers.get(region)!,
         parameterPath: cache.parameterPath,
         generations,
         currentSnapshotExpression: current,

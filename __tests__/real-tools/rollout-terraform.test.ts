@@ -11,6 +11,8 @@
 import * as path from 'path';
 import { parse } from 'yaml';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
 import { synthFleet, tempDir } from '../helpers/fleet';
@@ -28,6 +30,20 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     await w.setUp();
   }, 60_000);
   afterAll(async () => { await w?.stop(); await moto?.stop(); });
+
+  test('replication keeps the copies clusters held back by a rollout still run, beyond retainGenerations', async () => {
+    // Two newer builds than the one both clusters run (homeOld): the retention window (2) alone would drop it.
+    const home = w.ec2('us-west-2');
+    const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
+    const homeMid = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
+    await w.ssm('us-west-2').send(new PutParameterCommand({ Name: `${P}-history`, Value: JSON.stringify([w.gen.homeNew, homeMid, w.gen.homeOld]), Type: 'String', Overwrite: true }));
+    const dir = path.join(tempDir('replication-held-'), 'image-cache-general');
+    const env = terraformEnv(path.dirname(dir), emulatorEnv(moto.endpoint));
+    await prepareForPlanning(synthFleet(w.fleet)['image-cache-general'], dir, env);
+    const copies = Object.keys(await plannedValues(dir, env)).filter((a) => a.startsWith('aws_ebs_snapshot_copy.')).map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1]).sort();
+    // The newest two, and homeOld: ml-train's parameter names it, payments-prod's names its copy (tagged with it).
+    expect(copies).toEqual([w.gen.homeNew, homeMid, w.gen.homeOld].sort());
+  }, 180_000);
 
   test('the next plan changes only the node classes, to exactly the bytes the rollout applied', async () => {
     const cluster = w.fleet.clusters.find((c) => c.name === 'ml-train')!;

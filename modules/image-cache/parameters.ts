@@ -21,5 +21,13 @@ export function builderParameters(): { instanceProfile: string; securityGroupId:
  * replication stack creates it once; from then on `npm run rollout` owns its value.
  */
 export function clusterParameterPath(parameterPath: string, cluster: string): string {
-  return `${parameterPath}/clusters/${cluster}`;
+  return `${clusterParametersFolder(parameterPath)}/${cluster}`;
 }
+
+/** The folder of every cluster parameter of a cache. */
+export function clusterParametersFolder(parameterPath: string): string {
+  return `${parameterPath}/clusters`;
+}
+
+/** The tag the replication stack puts on every copy: the home-region snapshot (the generation) it copies. */
+export const SOURCE_SNAPSHOT_TAG = 'bottlerocket-fleet:source-snapshot';
