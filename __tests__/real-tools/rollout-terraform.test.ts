@@ -16,7 +16,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
 import { synthFleet, tempDir } from '../helpers/fleet';
-import { applyStack, nodeClassBodies, plannedValues, prepareForPlanning } from '../helpers/terraform-plan';
+import { applyStack, nodeClassBodies, plannedChanges, plannedValues, prepareForPlanning } from '../helpers/terraform-plan';
 import { planRollout } from '../../cli/rollout/model';
 import { resolveRollout, runRollout } from '../../cli/rollout/engine';
 import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
@@ -30,6 +30,9 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     await w.setUp();
   }, 60_000);
   afterAll(async () => { await w?.stop(); await moto?.stop(); });
+  /** The rollout fleet's stacks, synthesized once for both tests. */
+  let synthesized: Record<string, any> | undefined;
+  const stacks = () => (synthesized ??= synthFleet(w.fleet));
 
   test('replication keeps the copies clusters held back by a rollout still run, beyond retainGenerations', async () => {
     // Two newer builds than the one both clusters run (homeOld): the retention window (2) alone would drop it.
@@ -39,8 +42,8 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     await w.ssm('us-west-2').send(new PutParameterCommand({ Name: `${P}-history`, Value: JSON.stringify([w.gen.homeNew, homeMid, w.gen.homeOld]), Type: 'String', Overwrite: true }));
     const dir = path.join(tempDir('replication-held-'), 'image-cache-general');
     const env = terraformEnv(path.dirname(dir), emulatorEnv(moto.endpoint));
-    await prepareForPlanning(synthFleet(w.fleet)['image-cache-general'], dir, env);
-    const copies = Object.keys(await plannedValues(dir, env)).filter((a) => a.startsWith('aws_ebs_snapshot_copy.')).map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1]).sort();
+    await prepareForPlanning(stacks()['image-cache-general'], dir, env);
+    const copies = Object.keys(await plannedChanges(dir, env)).filter((a) => a.startsWith('aws_ebs_snapshot_copy.')).map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1]).sort();
     // The newest two, and homeOld: ml-train's parameter names it, payments-prod's names its copy (tagged with it).
     expect(copies).toEqual([w.gen.homeNew, homeMid, w.gen.homeOld].sort());
   }, 180_000);
@@ -54,7 +57,7 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
       .send(new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
 
     // The stack as deployed before the rollout: its node classes carry the cluster parameter's snapshot.
-    const offline = await prepareForPlanning(synthFleet(w.fleet)['ml-train-karpenter'], dir, env);
+    const offline = await prepareForPlanning(stacks()['ml-train-karpenter'], dir, env);
     await applyStack(dir, env);
     recordRealToolRun('applied', 'ml-train-karpenter');
     const rendered = (snapshot: string) => pools.map((p) => renderNodeClass(w.fleet.tags, cluster, p, snapshot).yaml).sort();
