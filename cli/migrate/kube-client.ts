@@ -1,6 +1,7 @@
 /** KubeApi on @kubernetes/client-node with the user's kubeconfig (KUBECONFIG or ~/.kube/config). */
 import * as k8s from '@kubernetes/client-node';
 import type { EvictionOutcome, KubeApi, NodeInfo, PodInfo, WorkloadStatus } from './kube';
+import { podBasics } from '../shared/kube-pods';
 
 export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
   const kc = new k8s.KubeConfig();
@@ -20,11 +21,7 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
     labels: n.metadata?.labels ?? {},
   });
   const toPod = (p: k8s.V1Pod): PodInfo => ({
-    namespace: p.metadata!.namespace!,
-    name: p.metadata!.name!,
-    nodeName: p.spec?.nodeName,
-    phase: p.status?.phase ?? 'Unknown',
-    createdAt: new Date(p.metadata?.creationTimestamp ?? Date.now()),
+    ...podBasics(p),
     owner: p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0],
     mirror: Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']),
   });

@@ -2,6 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { RolloutKube, PodInfo } from './kube';
 import { FIELD_MANAGER, NODE_CLASS_HASH_ANNOTATION, PROGRESS_FIELD_MANAGER } from './model';
+import { podBasics } from '../shared/kube-pods';
 
 const NODE_CLASS = { group: 'karpenter.k8s.aws', version: 'v1', plural: 'ec2nodeclasses' };
 const NODE_CLAIM = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' };
@@ -21,11 +22,7 @@ export function rolloutKube(context: string): RolloutKube {
   const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
   const toPod = (p: k8s.V1Pod): PodInfo => ({
-    namespace: p.metadata!.namespace!,
-    name: p.metadata!.name!,
-    nodeName: p.spec?.nodeName,
-    phase: p.status?.phase ?? 'Unknown',
-    createdAt: new Date(p.metadata?.creationTimestamp ?? Date.now()),
+    ...podBasics(p),
     waitingReasons: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c) => (c.state?.waiting?.reason ? [c.state.waiting.reason] : [])),
     owner: p.metadata?.ownerReferences?.find((o) => o.controller),
   });
