@@ -7,6 +7,7 @@
 import type { KubeApi, NodeInfo, OwnerRef, PodInfo } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
 import { formatDuration } from '../shared/duration';
+import { pendingTooLong, podName, unavailableWorkloads } from '../shared/health';
 
 export interface DrainOptions {
   readonly nodes: readonly NodeInfo[];
@@ -84,7 +85,6 @@ function evictable(p: PodInfo): boolean {
   return !p.mirror && p.owner?.kind !== 'DaemonSet' && p.phase !== 'Succeeded' && p.phase !== 'Failed';
 }
 
-const podName = (p: PodInfo) => `${p.namespace}/${p.name}`;
 
 /** Pods on these nodes that the drain would evict and no controller would recreate. */
 async function unmanagedPods(api: KubeApi, nodes: readonly NodeInfo[]): Promise<PodInfo[]> {
@@ -130,16 +130,12 @@ async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted
       o.log(`  not counted in the health check, Pending since before the migration began: ${before.map(podName).join(', ')}`);
       named = true;
     }
-    const pending = allPending.filter((p) => p.createdAt.getTime() >= migrationStarted && now() - p.createdAt.getTime() > o.pendingTimeoutMs);
+    const pending = pendingTooLong(allPending, migrationStarted, now(), o.pendingTimeoutMs);
     if (pending.length > 0) {
       const p = pending[0];
       throw new DrainStopped(`health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
     }
-    const unhealthy: string[] = [];
-    for (const w of workloads) {
-      const s = await api.workloadStatus(w.kind, w.namespace, w.name);
-      if (s.available < s.desired) unhealthy.push(`${w.kind} ${w.namespace}/${w.name} ${s.available}/${s.desired} available`);
-    }
+    const unhealthy = unavailableWorkloads(await Promise.all(workloads.map(async (w) => ({ ...w, ...(await api.workloadStatus(w.kind, w.namespace, w.name)) }))));
     if (unhealthy.length === 0) return;
     if (now() - start > o.healthTimeoutMs) {
       throw new DrainStopped(`health check failed after ${formatDuration(now() - start)}: ${unhealthy.join('; ')}`);

@@ -38,7 +38,7 @@ export function failingPods(pods: readonly PodHealth[], nodes: ReadonlySet<strin
  * Pods Pending longer than the limit, counting only pods created since `since` (a pod stuck since before
  * the operation began is not its doing — the drain's rule).
  */
-export function pendingTooLong(pods: readonly PodHealth[], since: number, now: number, limitMs: number): PodHealth[] {
+export function pendingTooLong<P extends Pick<PodHealth, 'phase' | 'createdAt'>>(pods: readonly P[], since: number, now: number, limitMs: number): P[] {
   return pods.filter((p) => p.phase === 'Pending' && p.createdAt.getTime() >= since && now - p.createdAt.getTime() > limitMs);
 }
 
