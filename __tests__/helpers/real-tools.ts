@@ -45,8 +45,13 @@ function hasAwsProvider(root: string): boolean {
   }
 }
 
-/** The Terraform plugin cache of the test runs (also handed to cdktf, which otherwise uses ~/.terraform.d/plugin-cache). */
-export const PLUGIN_CACHE_DIR = path.join(os.tmpdir(), 'bottlerocket-fleet-tf-plugin-cache');
+/**
+ * The Terraform plugin cache (also handed to cdktf, which otherwise uses ~/.terraform.d/plugin-cache). One
+ * per jest worker: Terraform documents the cache as unsafe for concurrent `terraform init`s, and two
+ * workers initialising at once left a stack's provider link dangling ("could not read package
+ * directory"). Suites in one worker run one after another; within a suite, inits never overlap.
+ */
+export const PLUGIN_CACHE_DIR = path.join(os.tmpdir(), `bottlerocket-fleet-tf-plugin-cache-${process.pid}`);
 
 /**
  * Finds the tools: TF_PROVIDER_MIRROR if set, else the first registry.terraform.io folder within four
