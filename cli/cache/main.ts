@@ -8,6 +8,7 @@ import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import type { ImageCache } from '../../modules/fleet/load';
 import { plannedCalls } from './plan';
 import { parseDuration } from '../shared/duration';
+import { exitCodeFor } from '../shared/exit-code';
 
 export function dryRunLines(cache: ImageCache): string[] {
   return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
@@ -70,6 +71,6 @@ async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`${(e as Error).message}\n`);
-    process.exitCode = 2;
+    process.exitCode = exitCodeFor(e);
   });
 }

@@ -10,6 +10,7 @@ import type { KubeApi } from './kube';
 import { batchSize, oldNodes } from './batches';
 import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
+import { exitCodeFor } from '../shared/exit-code';
 
 const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--force] [--dry-run]\n'
   + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
@@ -100,6 +101,6 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`${(e as Error).message}\n`);
-    process.exitCode = 2;
+    process.exitCode = exitCodeFor(e);
   });
 }

@@ -9,6 +9,7 @@ import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import { FleetValidationError } from '../../modules/fleet/problems';
 import { planRollout, RolloutUsageError, FIELD_MANAGER, ANNOTATIONS } from './model';
 import { parseDuration } from '../shared/duration';
+import { exitCodeFor } from '../shared/exit-code';
 
 export const USAGE = `usage:
   npm run rollout -- <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
@@ -142,6 +143,6 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`${e instanceof FleetValidationError || e instanceof RolloutUsageError ? '' : 'error: '}${(e as Error).message}\n`);
-    process.exitCode = 2;
+    process.exitCode = e instanceof RolloutUsageError ? 2 : exitCodeFor(e);
   });
 }
