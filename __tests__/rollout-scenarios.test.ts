@@ -77,6 +77,17 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     expect(w.karpenter('payments-prod').snapshotOf('default')).toBe(w.gen.copyOld);
   });
 
+  test('production fails after the canary was rolled out: production rolls back, the canary stays, and the failure names it', async () => {
+    await w.setUp();
+    w.karpenter('payments-prod').faults.failPulls = true;
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutFailed);
+    expect(error).toMatchObject({ stage: 'production', cluster: 'payments-prod' });
+    expect(error.completed.map((o: any) => [o.stage, o.cluster, o.outcome])).toEqual([['canary', 'ml-train', 'rolled-out'], ['production', 'payments-prod', 'rolled-back']]);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
+  });
+
   test('new nodes that never become Ready fail the stage after healthTimeout', async () => {
     await w.setUp();
     w.karpenter('ml-train').faults.newNodesNotReady = true;

@@ -28,6 +28,9 @@ export interface RolloutDeps {
 
 /** A cluster failed its health gate and was rolled back. */
 export class RolloutFailed extends Error {
+  /** What this run did per cluster: those moved stay on the new generation (earlier stages, converged clusters of the failing stage); the failing one is rolled back. */
+  readonly completed: ClusterOutcome[] = [];
+
   constructor(readonly stage: string, readonly cluster: string, readonly pool: string | undefined, readonly reason: string) {
     super(`stage ${stage}, cluster ${cluster}${pool ? `, pool ${pool}` : ''}: ${reason}; rolled back to the previous snapshot, later stages untouched`);
   }
@@ -84,10 +87,23 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
     try { await sleep(poll, deps.signal); } catch { throw new RolloutInterrupted('interrupted'); }
   };
 
+  let rolled: { target: ClusterTarget; previous?: string; since: number }[] = [];
+  try {
+    await runStages();
+  } catch (e) {
+    if (e instanceof RolloutFailed) {
+      e.completed.push(...outcomes, ...rolled.filter((r) => r.target.step.cluster.name !== e.cluster)
+        .map((r): ClusterOutcome => ({ stage: r.target.step.stage, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' })));
+    }
+    throw e;
+  }
+  return outcomes;
+
+  async function runStages(): Promise<void> {
   for (const stage of plan.stages) {
     const targets = resolved.targets.filter((t) => t.step.stage === stage.name);
     deps.log(`stage ${stage.name}: ${targets.map((t) => t.step.cluster.name).join(', ') || '(no cluster uses this cache)'}`);
-    const rolled: { target: ClusterTarget; previous?: string; since: number }[] = [];
+    rolled = [];
     for (const target of targets) {
       const { step, to } = target;
       const kube = deps.kube(step.cluster.name);
@@ -159,7 +175,7 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
     }
     deps.log(`stage ${stage.name}: done`);
   }
-  return outcomes;
+  }
 
   /** Polls until converged and healthy; a failure, or no progress for healthTimeout, throws RolloutFailed. */
   async function waitConverged(target: ClusterTarget, since: number, expectNewHash: boolean): Promise<void> {

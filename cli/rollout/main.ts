@@ -128,7 +128,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     return 0;
   } catch (e) {
     if (e instanceof engine.RolloutFailed) {
-      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason });
+      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason, clusters: e.completed });
       io.err(`FAILED: ${e.message}\n`);
       return 1;
     }
