@@ -100,81 +100,81 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
   return outcomes;
 
   async function runStages(): Promise<void> {
-  for (const stage of plan.stages) {
-    const targets = resolved.targets.filter((t) => t.step.stage === stage.name);
-    deps.log(`stage ${stage.name}: ${targets.map((t) => t.step.cluster.name).join(', ') || '(no cluster uses this cache)'}`);
-    rolled = [];
-    for (const target of targets) {
-      const { step, to } = target;
-      const kube = deps.kube(step.cluster.name);
-      const classes = await Promise.all(step.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
-      const mark = (c: typeof classes[number]) => (c?.annotations[ANNOTATIONS.target] === source ? c.annotations[ANNOTATIONS.state] as ProgressState : undefined);
-      const states = classes.map(mark);
-      const name = step.cluster.name;
-      if (states.every((s) => s === 'done') && target.from === to) {
-        deps.log(`  ${name}: already on ${to} (done)`);
-        outcomes.push({ stage: stage.name, cluster: name, region: step.region, from: target.from, to, outcome: 'already-current' });
-        continue;
-      }
-      const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged');
-      const previous = resumed ? classes[0]!.annotations[ANNOTATIONS.previous] : target.from;
-      const since = now();
-      if (states.every((s) => s === 'converged')) {
-        deps.log(`  ${name}: resuming, node classes already converged on ${to}`);
-      } else {
-        // Not interruptible: progress first (so a crash leaves a record), then parameter, then node classes.
-        deps.log(`  ${name} (${step.region}): ${resumed ? 'resuming' : 'starting'}; ${step.parameter}: ${previous ?? '-'} -> ${to}; pools ${step.pools.map((p) => p.name).join(', ')}`);
-        for (const [i, pool] of step.pools.entries()) {
-          await kube.annotateNodeClass(nodeClassName(pool), resumed ? { [ANNOTATIONS.updated]: new Date(now()).toISOString() } : {
-            [ANNOTATIONS.target]: source, [ANNOTATIONS.state]: 'starting', [ANNOTATIONS.previous]: previous ?? '',
-            [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '', [ANNOTATIONS.updated]: new Date(now()).toISOString(),
-          });
+    for (const stage of plan.stages) {
+      const targets = resolved.targets.filter((t) => t.step.stage === stage.name);
+      deps.log(`stage ${stage.name}: ${targets.map((t) => t.step.cluster.name).join(', ') || '(no cluster uses this cache)'}`);
+      rolled = [];
+      for (const target of targets) {
+        const { step, to } = target;
+        const kube = deps.kube(step.cluster.name);
+        const classes = await Promise.all(step.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
+        const mark = (c: typeof classes[number]) => (c?.annotations[ANNOTATIONS.target] === source ? c.annotations[ANNOTATIONS.state] as ProgressState : undefined);
+        const states = classes.map(mark);
+        const name = step.cluster.name;
+        if (states.every((s) => s === 'done') && target.from === to) {
+          deps.log(`  ${name}: already on ${to} (done)`);
+          outcomes.push({ stage: stage.name, cluster: name, region: step.region, from: target.from, to, outcome: 'already-current' });
+          continue;
         }
-        await deps.aws(step.region).putParameter(step.parameter, to);
-        for (const pool of step.pools) await kube.applyNodeClass(renderNodeClass(fleetTags, step.cluster, pool, to).manifest);
-        await setState(kube, step, 'applied', now);
+        const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged');
+        const previous = resumed ? classes[0]!.annotations[ANNOTATIONS.previous] : target.from;
+        const since = now();
+        if (states.every((s) => s === 'converged')) {
+          deps.log(`  ${name}: resuming, node classes already converged on ${to}`);
+        } else {
+          // Not interruptible: progress first (so a crash leaves a record), then parameter, then node classes.
+          deps.log(`  ${name} (${step.region}): ${resumed ? 'resuming' : 'starting'}; ${step.parameter}: ${previous ?? '-'} -> ${to}; pools ${step.pools.map((p) => p.name).join(', ')}`);
+          for (const [i, pool] of step.pools.entries()) {
+            await kube.annotateNodeClass(nodeClassName(pool), resumed ? { [ANNOTATIONS.updated]: new Date(now()).toISOString() } : {
+              [ANNOTATIONS.target]: source, [ANNOTATIONS.state]: 'starting', [ANNOTATIONS.previous]: previous ?? '',
+              [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '', [ANNOTATIONS.updated]: new Date(now()).toISOString(),
+            });
+          }
+          await deps.aws(step.region).putParameter(step.parameter, to);
+          for (const pool of step.pools) await kube.applyNodeClass(renderNodeClass(fleetTags, step.cluster, pool, to).manifest);
+          await setState(kube, step, 'applied', now);
+        }
+        try {
+          await waitConverged(target, since, previous !== to);
+        } catch (e) {
+          if (e instanceof RolloutFailed) await rollBack(target, previous, e);
+          throw e;
+        }
+        await setState(kube, step, 'converged', now);
+        rolled.push({ target, previous, since });
       }
-      try {
-        await waitConverged(target, since, previous !== to);
-      } catch (e) {
-        if (e instanceof RolloutFailed) await rollBack(target, previous, e);
-        throw e;
-      }
-      await setState(kube, step, 'converged', now);
-      rolled.push({ target, previous, since });
-    }
 
-    if (rolled.length > 0 && stage.soakMs > 0) {
-      deps.log(`stage ${stage.name}: soaking for ${formatDuration(stage.soakMs)}`);
-      const until = now() + stage.soakMs;
-      // A pod failing (pull errors, crash loops, Pending past healthTimeout) fails the soak at once. A node
-      // not Ready or a workload short of replicas is what scale-ups and rolling updates look like for a
-      // while, so it fails the soak only when it lasts longer than healthTimeout.
-      const degradedSince = new Map<string, number>();
-      while (now() < until) {
-        await wait();
-        for (const r of rolled) {
-          const name = r.target.step.cluster.name;
-          const o = await observe(deps.kube(name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
-          const degraded = o.unavailable.length > 0 ? o.unavailable.join('; ') : !o.converged ? o.summary : undefined;
-          if (!degraded) degradedSince.delete(name);
-          else if (!degradedSince.has(name)) degradedSince.set(name, now());
-          const lasting = degraded !== undefined && now() - degradedSince.get(name)! > plan.healthTimeoutMs;
-          const reason = o.failure?.reason ?? (lasting ? `during the soak, for longer than healthTimeout (${formatDuration(plan.healthTimeoutMs)}): ${degraded}` : undefined);
-          if (reason) {
-            const err = new RolloutFailed(stage.name, name, o.failure?.pool, reason);
-            await rollBack(r.target, r.previous, err);
-            throw err;
+      if (rolled.length > 0 && stage.soakMs > 0) {
+        deps.log(`stage ${stage.name}: soaking for ${formatDuration(stage.soakMs)}`);
+        const until = now() + stage.soakMs;
+        // A pod failing (pull errors, crash loops, Pending past healthTimeout) fails the soak at once. A node
+        // not Ready or a workload short of replicas is what scale-ups and rolling updates look like for a
+        // while, so it fails the soak only when it lasts longer than healthTimeout.
+        const degradedSince = new Map<string, number>();
+        while (now() < until) {
+          await wait();
+          for (const r of rolled) {
+            const name = r.target.step.cluster.name;
+            const o = await observe(deps.kube(name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
+            const degraded = o.unavailable.length > 0 ? o.unavailable.join('; ') : !o.converged ? o.summary : undefined;
+            if (!degraded) degradedSince.delete(name);
+            else if (!degradedSince.has(name)) degradedSince.set(name, now());
+            const lasting = degraded !== undefined && now() - degradedSince.get(name)! > plan.healthTimeoutMs;
+            const reason = o.failure?.reason ?? (lasting ? `during the soak, for longer than healthTimeout (${formatDuration(plan.healthTimeoutMs)}): ${degraded}` : undefined);
+            if (reason) {
+              const err = new RolloutFailed(stage.name, name, o.failure?.pool, reason);
+              await rollBack(r.target, r.previous, err);
+              throw err;
+            }
           }
         }
       }
+      for (const r of rolled) {
+        await setState(deps.kube(r.target.step.cluster.name), r.target.step, 'done', now);
+        outcomes.push({ stage: stage.name, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' });
+      }
+      deps.log(`stage ${stage.name}: done`);
     }
-    for (const r of rolled) {
-      await setState(deps.kube(r.target.step.cluster.name), r.target.step, 'done', now);
-      outcomes.push({ stage: stage.name, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' });
-    }
-    deps.log(`stage ${stage.name}: done`);
-  }
   }
 
   /** Polls until converged and healthy; a failure, or no progress for healthTimeout, throws RolloutFailed. */
