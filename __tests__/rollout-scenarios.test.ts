@@ -3,6 +3,7 @@
  * clusters with a simulated Karpenter. The engine runs in this process with a virtual clock: waiting
  * for drift and soaking take no real time.
  */
+import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
 import { P, RolloutWorld } from './helpers/rollout-world';
 import { planRollout, ANNOTATIONS } from '../cli/rollout/model';
@@ -86,6 +87,18 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     expect(error.completed.map((o: any) => [o.stage, o.cluster, o.outcome])).toEqual([['canary', 'ml-train', 'rolled-out'], ['production', 'payments-prod', 'rolled-back']]);
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
     expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
+  });
+
+  test('--to a snapshot that is not a build of the cache is refused before anything is touched', async () => {
+    await w.setUp();
+    const home = w.ec2('us-west-2');
+    const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
+    const stranger = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
+    const plan = planRollout(w.fleet, 'general');
+    await expect(resolveRollout(w.deps(), plan, stranger)).rejects.toThrow(new RolloutBlocked(`--to ${stranger} is not a build of image cache general (its bottlerocket-fleet:cache tag is missing); nothing was changed`));
+    // A build of the cache is accepted.
+    expect((await resolveRollout(w.deps(), plan, w.gen.homeOld)).source).toBe(w.gen.homeOld);
+    expect(writes('ml-train')).toEqual([]);
   });
 
   test('new nodes that never become Ready fail the stage after healthTimeout', async () => {

@@ -13,12 +13,26 @@ export interface RegionApi {
   snapshotExists(id: string): Promise<boolean>;
   /** The home-region snapshot a copy was made from (its source-snapshot tag), or undefined. */
   sourceOf(id: string): Promise<string | undefined>;
+  /** The image cache a snapshot belongs to (its bottlerocket-fleet:cache tag), or undefined. */
+  cacheOf(id: string): Promise<string | undefined>;
 }
+
+/** The tag every snapshot of a cache carries (the builder's and the replication stack's). */
+const CACHE_TAG = 'bottlerocket-fleet:cache';
 
 export function regionApi(region: string): RegionApi {
   const config = { region, maxAttempts: 8, retryMode: 'adaptive' };
   const ssm = new SSMClient(config);
   const ec2 = new EC2Client(config);
+  const tagOf = async (id: string, key: string): Promise<string | undefined> => {
+    try {
+      const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
+      return r.Snapshots?.[0]?.Tags?.find((t) => t.Key === key)?.Value;
+    } catch (e) {
+      if (/NotFound/.test((e as Error).name)) return undefined;
+      throw e;
+    }
+  };
   return {
     async getParameter(name) {
       try {
@@ -34,19 +48,12 @@ export function regionApi(region: string): RegionApi {
     async findCopy(cache, source) {
       const r = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [
         { Name: `tag:${SOURCE_SNAPSHOT_TAG}`, Values: [source] },
-        { Name: 'tag:bottlerocket-fleet:cache', Values: [cache] },
+        { Name: `tag:${CACHE_TAG}`, Values: [cache] },
       ] }));
       return (r.Snapshots ?? []).find((s) => s.State === 'completed')?.SnapshotId;
     },
-    async sourceOf(id) {
-      try {
-        const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
-        return r.Snapshots?.[0]?.Tags?.find((t) => t.Key === SOURCE_SNAPSHOT_TAG)?.Value;
-      } catch (e) {
-        if (/NotFound/.test((e as Error).name)) return undefined;
-        throw e;
-      }
-    },
+    sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),
+    cacheOf: (id) => tagOf(id, CACHE_TAG),
     async snapshotExists(id) {
       try {
         const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));

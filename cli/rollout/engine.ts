@@ -60,6 +60,11 @@ export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: Rollo
   const source = to ?? await home.getParameter(cache.parameterPath);
   if (!source) throw new RolloutBlocked(`${cache.parameterPath} does not exist in ${cache.homeRegion}: build the cache first (npm run cache -- build ${cache.name})`);
   if (to && !(await home.snapshotExists(to))) throw new RolloutBlocked(`--to ${to}: no completed snapshot with that ID in ${cache.homeRegion} (the cache's home region)`);
+  if (to) {
+    // Any snapshot would do for home-region clusters otherwise: only a build of this cache may go out.
+    const owner = await home.cacheOf(to);
+    if (owner !== cache.name) throw new RolloutBlocked(`--to ${to} is not a build of image cache ${cache.name} (its bottlerocket-fleet:cache tag is ${owner ? `"${owner}"` : 'missing'}); nothing was changed`);
+  }
   const missing: string[] = [];
   const targets: ClusterTarget[] = [];
   for (const step of plan.stages.flatMap((s) => s.clusters)) {
