@@ -5,8 +5,8 @@
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { PROJECT_ROOT } from './helpers/fleet';
-import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
-import { P, RolloutWorld } from './helpers/rollout-world';
+import { describeWithRealTools } from './helpers/real-tools';
+import { P, useRolloutWorld } from './helpers/rollout-world';
 import { main } from '../cli/rollout/main';
 
 /** main() in this process, with the environment the process would get (fleet file, kubeconfig, emulator). */
@@ -40,40 +40,33 @@ test('a fleet without a rollout section is a usage error naming the fix', async 
 });
 
 describeWithRealTools('rollout --dry-run against the emulator', () => {
-  let moto: Moto;
-  let w: RolloutWorld;
-  beforeAll(async () => {
-    moto = await startMoto();
-    w = new RolloutWorld(moto.endpoint);
-    await w.setUp();
-  }, 60_000);
-  afterAll(async () => { await w?.stop(); await moto?.stop(); });
+  const world = useRolloutWorld();
 
   test('prints per stage and cluster the pools and snapshot IDs from -> to, and writes nothing', async () => {
-    const r = await runCli(['general', '--dry-run'], w.env());
+    const r = await runCli(['general', '--dry-run'], world.w.env());
     expect(r.stderr).not.toMatch(/error|blocked/i);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`rollout of cache general to ${w.gen.homeNew} (home region us-west-2); healthTimeout 20m`);
-    expect(r.stdout).toContain(`stage canary (soak 30m):\n  ml-train (us-west-2) pools default, batch: ${w.gen.homeOld} -> ${w.gen.homeNew}`);
-    expect(r.stdout).toContain(`stage production (soak 2h):\n  payments-prod (us-east-1) pools default: ${w.gen.copyOld} -> ${w.gen.copyNew}`);
+    expect(r.stdout).toContain(`rollout of cache general to ${world.w.gen.homeNew} (home region us-west-2); healthTimeout 20m`);
+    expect(r.stdout).toContain(`stage canary (soak 30m):\n  ml-train (us-west-2) pools default, batch: ${world.w.gen.homeOld} -> ${world.w.gen.homeNew}`);
+    expect(r.stdout).toContain(`stage production (soak 2h):\n  payments-prod (us-east-1) pools default: ${world.w.gen.copyOld} -> ${world.w.gen.copyNew}`);
     expect(r.stdout).toContain('dry run: nothing was changed');
-    for (const c of ['ml-train', 'payments-prod']) expect(w.karpenter(c).writes).toEqual([]);
-    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
-    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
+    for (const c of ['ml-train', 'payments-prod']) expect(world.w.karpenter(c).writes).toEqual([]);
+    expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeOld);
+    expect(await world.w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(world.w.gen.copyOld);
   });
 
   test('--json --dry-run is machine-readable', async () => {
-    const r = await runInProcess(['general', '--dry-run', '--json'], w.env());
-    expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', source: w.gen.homeNew, dryRun: true, stages: [
-      { name: 'canary', clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: w.gen.homeOld, to: w.gen.homeNew }] },
-      { name: 'production', clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: w.gen.copyOld, to: w.gen.copyNew }] },
+    const r = await runInProcess(['general', '--dry-run', '--json'], world.w.env());
+    expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', source: world.w.gen.homeNew, dryRun: true, stages: [
+      { name: 'canary', clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: world.w.gen.homeOld, to: world.w.gen.homeNew }] },
+      { name: 'production', clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: world.w.gen.copyOld, to: world.w.gen.copyNew }] },
     ] });
   });
 
   test('status shows the generation each cluster runs and whether its nodes converged', async () => {
-    const r = await runInProcess(['status', 'general'], w.env());
+    const r = await runInProcess(['status', 'general'], world.w.env());
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`canary\tml-train\tus-west-2\t${w.gen.homeOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 6/6 converged`);
-    expect(r.stdout).toContain(`production\tpayments-prod\tus-east-1\t${w.gen.copyOld}\tgeneration ${w.gen.homeOld}\t-\tnodes 3/3 converged`);
+    expect(r.stdout).toContain(`canary\tml-train\tus-west-2\t${world.w.gen.homeOld}\tgeneration ${world.w.gen.homeOld}\t-\tnodes 6/6 converged`);
+    expect(r.stdout).toContain(`production\tpayments-prod\tus-east-1\t${world.w.gen.copyOld}\tgeneration ${world.w.gen.homeOld}\t-\tnodes 3/3 converged`);
   });
 });

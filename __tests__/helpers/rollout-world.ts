@@ -13,7 +13,7 @@ import { FakeKube } from './fake-kube';
 import { FakeKarpenter } from './fake-karpenter';
 import { fleetFrom, tempDir } from './fleet';
 import { rolloutFleet } from './rollout-fixtures';
-import { emulatorEnv } from './real-tools';
+import { emulatorEnv, Moto, startMoto } from './real-tools';
 import type { Fleet } from '../../modules/fleet/load';
 import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
 import type { RolloutDeps } from '../../cli/rollout/engine';
@@ -123,4 +123,19 @@ export class RolloutWorld {
   async stop(): Promise<void> {
     for (const { kube } of this.clusters.values()) await kube.stop();
   }
+}
+
+/**
+ * For a describe block: one emulator and one world, set up before its tests and stopped after them.
+ * Read `moto` and `w` inside tests (they exist once beforeAll ran).
+ */
+export function useRolloutWorld(): { readonly moto: Moto; readonly w: RolloutWorld } {
+  const ctx = {} as { moto: Moto; w: RolloutWorld };
+  beforeAll(async () => {
+    ctx.moto = await startMoto();
+    ctx.w = new RolloutWorld(ctx.moto.endpoint);
+    await ctx.w.setUp();
+  }, 60_000);
+  afterAll(async () => { await ctx.w?.stop(); await ctx.moto?.stop(); });
+  return ctx;
 }

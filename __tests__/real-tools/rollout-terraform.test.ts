@@ -13,8 +13,8 @@ import { parse } from 'yaml';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
-import { P, RolloutWorld } from '../helpers/rollout-world';
+import { describeWithRealTools, emulatorEnv, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
+import { P, useRolloutWorld } from '../helpers/rollout-world';
 import { synthFleet, tempDir } from '../helpers/fleet';
 import { applyStack, nodeClassBodies, plannedChanges, plannedValues, prepareForPlanning } from '../helpers/terraform-plan';
 import { planRollout } from '../../cli/rollout/model';
@@ -22,52 +22,45 @@ import { resolveRollout, runRollout } from '../../cli/rollout/engine';
 import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
 
 describeWithRealTools('terraform plan after a rollout (real Terraform against the emulator)', () => {
-  let moto: Moto;
-  let w: RolloutWorld;
-  beforeAll(async () => {
-    moto = await startMoto();
-    w = new RolloutWorld(moto.endpoint);
-    await w.setUp();
-  }, 60_000);
-  afterAll(async () => { await w?.stop(); await moto?.stop(); });
+  const world = useRolloutWorld();
   /** The rollout fleet's stacks, synthesized once for both tests. */
   let synthesized: Record<string, any> | undefined;
-  const stacks = () => (synthesized ??= synthFleet(w.fleet));
+  const stacks = () => (synthesized ??= synthFleet(world.w.fleet));
 
   test('replication keeps the copies clusters held back by a rollout still run, beyond retainGenerations', async () => {
     // Two newer builds than the one both clusters run (homeOld): the retention window (2) alone would drop it.
-    const home = w.ec2('us-west-2');
+    const home = world.w.ec2('us-west-2');
     const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
     const homeMid = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
-    await w.ssm('us-west-2').send(new PutParameterCommand({ Name: `${P}-history`, Value: JSON.stringify([w.gen.homeNew, homeMid, w.gen.homeOld]), Type: 'String', Overwrite: true }));
+    await world.w.ssm('us-west-2').send(new PutParameterCommand({ Name: `${P}-history`, Value: JSON.stringify([world.w.gen.homeNew, homeMid, world.w.gen.homeOld]), Type: 'String', Overwrite: true }));
     const dir = path.join(tempDir('replication-held-'), 'image-cache-general');
-    const env = terraformEnv(path.dirname(dir), emulatorEnv(moto.endpoint));
+    const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
     await prepareForPlanning(stacks()['image-cache-general'], dir, env);
     const copies = Object.keys(await plannedChanges(dir, env)).filter((a) => a.startsWith('aws_ebs_snapshot_copy.')).map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1]).sort();
     // The newest two, and homeOld: ml-train's parameter names it, payments-prod's names its copy (tagged with it).
-    expect(copies).toEqual([w.gen.homeNew, homeMid, w.gen.homeOld].sort());
+    expect(copies).toEqual([world.w.gen.homeNew, homeMid, world.w.gen.homeOld].sort());
   }, 180_000);
 
   test('the next plan changes only the node classes, to exactly the bytes the rollout applied', async () => {
-    const cluster = w.fleet.clusters.find((c) => c.name === 'ml-train')!;
+    const cluster = world.w.fleet.clusters.find((c) => c.name === 'ml-train')!;
     const pools = cluster.karpenter!.nodePools;
     const dir = path.join(tempDir('rollout-terraform-'), 'ml-train-karpenter');
-    const env = terraformEnv(path.dirname(dir), emulatorEnv(moto.endpoint));
-    await new EKSClient({ region: cluster.region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
+    const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
+    await new EKSClient({ region: cluster.region, endpoint: world.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
       .send(new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
 
     // The stack as deployed before the rollout: its node classes carry the cluster parameter's snapshot.
     const offline = await prepareForPlanning(stacks()['ml-train-karpenter'], dir, env);
     await applyStack(dir, env);
     recordRealToolRun('applied', 'ml-train-karpenter');
-    const rendered = (snapshot: string) => pools.map((p) => renderNodeClass(w.fleet.tags, cluster, p, snapshot).yaml).sort();
-    expect(Object.values(nodeClassBodies(dir, offline)).sort()).toEqual(rendered(w.gen.homeOld));
+    const rendered = (snapshot: string) => pools.map((p) => renderNodeClass(world.w.fleet.tags, cluster, p, snapshot).yaml).sort();
+    expect(Object.values(nodeClassBodies(dir, offline)).sort()).toEqual(rendered(world.w.gen.homeOld));
 
     // The rollout moves the cluster parameter and the node classes to the new generation.
-    const plan = planRollout(w.fleet, 'general');
-    const deps = w.deps();
-    await runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
-    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
+    const plan = planRollout(world.w.fleet, 'general');
+    const deps = world.w.deps();
+    await runRollout(deps, plan, world.w.fleet.tags, await resolveRollout(deps, plan));
+    expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeNew);
 
     // The plan: only the EC2NodeClass stand-ins change (NodePools, charts, IAM untouched), and what Terraform
     // would write is byte for byte the rollout's rendering, and the object the rollout applied.
@@ -76,8 +69,8 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     expect(Object.keys(changes).sort()).toEqual(nodeClassAddresses);
     expect(Object.values(changes).map((c) => c.actions)).toEqual(nodeClassAddresses.map(() => 'update'));
     const after = Object.values(changes).map((c) => c.after.input.yaml_body as string).sort();
-    expect(after).toEqual(rendered(w.gen.homeNew));
-    const applied = w.karpenter('ml-train').writes.filter((x) => x.contentType?.startsWith('application/apply-patch'));
+    expect(after).toEqual(rendered(world.w.gen.homeNew));
+    const applied = world.w.karpenter('ml-train').writes.filter((x) => x.contentType?.startsWith('application/apply-patch'));
     for (const yaml of after) {
       const manifest = parse(yaml);
       const last = applied.filter((x) => x.body?.metadata?.name === manifest.metadata.name).at(-1);

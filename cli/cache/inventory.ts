@@ -7,7 +7,7 @@
 import { DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ImageCache } from '../../modules/fleet/load';
-import { historyParameterPath } from '../../modules/image-cache/parameters';
+import { historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 
 export interface RegionClients { ec2: EC2Client; ssm: SSMClient }
 export type ClientsFor = (region: string) => RegionClients;
@@ -47,7 +47,7 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
       } else {
         const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: [cache.name] }] }))).Snapshots ?? [];
         previous = snaps.sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0)).map((s) => s.SnapshotId!).find((id) => id !== current);
-        source = snaps.find((s) => s.SnapshotId === current)?.Tags?.find((t) => t.Key === 'bottlerocket-fleet:source-snapshot')?.Value;
+        source = snaps.find((s) => s.SnapshotId === current)?.Tags?.find((t) => t.Key === SOURCE_SNAPSHOT_TAG)?.Value;
       }
       const version = await bottlerocketVersion(clients(cache.homeRegion).ec2, source);
       rows.push({ cache: cache.name, region, current, previous, ...(version ? { bottlerocketVersion: version } : {}) });
@@ -75,7 +75,7 @@ export async function collectGarbage(caches: readonly ImageCache[], clients: Cli
       const referenced = new Set([await parameter(ssm, cache.parameterPath), ...(JSON.parse((await parameter(ssm, historyParameterPath(cache.parameterPath))) ?? '[]') as string[])]);
       const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: [cache.name] }] }))).Snapshots ?? [];
       for (const s of snaps) {
-        const isCopy = s.Tags?.some((t) => t.Key === 'bottlerocket-fleet:source-snapshot');
+        const isCopy = s.Tags?.some((t) => t.Key === SOURCE_SNAPSHOT_TAG);
         if (!isCopy && !referenced.has(s.SnapshotId!)) actions.push({ region, action: 'delete-snapshot', id: s.SnapshotId!, reason: `cache ${cache.name}: referenced by neither the parameter nor its history` });
       }
     }

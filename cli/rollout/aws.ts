@@ -1,7 +1,7 @@
 /** The few AWS calls a rollout makes in one region, behind an interface (SDK v3 implementation below). */
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { SOURCE_SNAPSHOT_TAG } from './model';
+import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 
 export interface RegionApi {
   /** The parameter's value, or undefined when it does not exist. */
@@ -16,9 +16,6 @@ export interface RegionApi {
   /** The image cache a snapshot belongs to (its bottlerocket-fleet:cache tag), or undefined. */
   cacheOf(id: string): Promise<string | undefined>;
 }
-
-/** The tag every snapshot of a cache carries (the builder's and the replication stack's). */
-const CACHE_TAG = 'bottlerocket-fleet:cache';
 
 export function regionApi(region: string): RegionApi {
   const config = { region, maxAttempts: 8, retryMode: 'adaptive' };

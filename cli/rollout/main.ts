@@ -8,6 +8,7 @@ import { parseArgs } from 'util';
 import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import { FleetValidationError } from '../../modules/fleet/problems';
 import { planRollout, RolloutUsageError, FIELD_MANAGER, ANNOTATIONS } from './model';
+import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
 import { exitCodeFor } from '../shared/exit-code';
 
@@ -29,7 +30,7 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
   -h, --help         this text
 
 Per stage, in order, and per cluster of the stage:
-  1. find the target's copy in the cluster's region (tag ${'bottlerocket-fleet:source-snapshot'}; the target
+  1. find the target's copy in the cluster's region (tag ${SOURCE_SNAPSHOT_TAG}; the target
      itself in the home region). Any copy or cluster parameter missing: stop before touching anything and
      name the stack to apply (image-cache-<cache>).
   2. record progress on the pools' EC2NodeClasses (annotations ${ANNOTATIONS.target}, ${ANNOTATIONS.state},

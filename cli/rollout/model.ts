@@ -12,9 +12,6 @@ import { parseDuration } from '../shared/duration';
 export const FIELD_MANAGER = 'kubectl';
 /** Karpenter's hash of the EC2NodeClass spec, on the class and on every NodeClaim launched from it. */
 export const NODE_CLASS_HASH_ANNOTATION = 'karpenter.k8s.aws/ec2nodeclass-hash';
-/** Tag the replication stack puts on every regional copy: the home-region snapshot it was copied from. */
-export { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
-
 /** Progress, on each affected EC2NodeClass (merge-patched by the rollout's own field manager). */
 export const ANNOTATIONS = {
   /** The generation being rolled out: the home-region snapshot ID. */

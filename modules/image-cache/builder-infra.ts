@@ -17,10 +17,8 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import { builderParameters, historyParameterPath } from './parameters';
+import { builderParameters, CACHE_TAG, historyParameterPath } from './parameters';
 import { ecrRepository } from './ecr';
-
-export const CACHE_TAG = 'bottlerocket-fleet:cache';
 
 export interface BuilderInfrastructureProps {
   readonly region: string;

@@ -29,5 +29,8 @@ export function clusterParametersFolder(parameterPath: string): string {
   return `${parameterPath}/clusters`;
 }
 
+/** The tag on every snapshot and builder instance of a cache (the builder's, the replication stack's). */
+export const CACHE_TAG = 'bottlerocket-fleet:cache';
+
 /** The tag the replication stack puts on every copy: the home-region snapshot (the generation) it copies. */
 export const SOURCE_SNAPSHOT_TAG = 'bottlerocket-fleet:source-snapshot';
