@@ -10,7 +10,7 @@ import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapsho
 import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { ImageCache } from '../modules/fleet/load';
 import { address, SnapshotReplica } from '../modules/image-cache/replication';
-import { historyParameterPath } from '../modules/image-cache/parameters';
+import { CACHE_TAG, historyParameterPath } from '../modules/image-cache/parameters';
 import { ClusterSnapshotParameter } from '../modules/image-cache/cluster-parameters';
 import { HeldGenerations } from '../modules/image-cache/held-generations';
 
@@ -26,7 +26,7 @@ export interface ImageCacheStackProps extends FleetStackProps {
 export class ImageCacheStack extends FleetStack {
   constructor(scope: Construct, id: string, props: ImageCacheStackProps) {
     const { cache } = props;
-    super(scope, id, { ...props, tags: { ...props.tags, 'bottlerocket-fleet:cache': cache.name } });
+    super(scope, id, { ...props, tags: { ...props.tags, [CACHE_TAG]: cache.name } });
     this.awsProvider(cache.homeRegion);
     // insecure_value: String parameters are not secret, and for_each cannot iterate sensitive values.
     const current = address(new DataAwsSsmParameter(this, 'current', { name: cache.parameterPath }), 'insecure_value', true);

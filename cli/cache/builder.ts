@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
-import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
+import { builderParameters, CACHE_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
 
@@ -106,7 +106,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return { profile: v[p.instanceProfile], securityGroup: v[p.securityGroupId], subnet: v[p.subnetIds].split(',')[0] };
     });
 
-    const tags = [{ Key: 'Name', Value: `image-cache-builder-${cache.name}` }, { Key: 'bottlerocket-fleet:cache', Value: cache.name }, { Key: 'bottlerocket-fleet:build-id', Value: buildId }];
+    const tags = [{ Key: 'Name', Value: `image-cache-builder-${cache.name}` }, { Key: CACHE_TAG, Value: cache.name }, { Key: 'bottlerocket-fleet:build-id', Value: buildId }];
     const instanceId = await run('launch the builder instance', async () => {
       const r = await call(() => deps.ec2.send(new RunInstancesCommand({
         ClientToken: buildId, // idempotent: a retried launch never starts a second instance

@@ -13,7 +13,7 @@ import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { EbsSnapshotCopy } from '@cdktf/provider-aws/lib/ebs-snapshot-copy';
 import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapshot-restore';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import { SOURCE_SNAPSHOT_TAG } from './parameters';
+import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from './parameters';
 
 export interface SnapshotReplicaProps {
   readonly cacheName: string;
@@ -52,7 +52,7 @@ export class SnapshotReplica extends Construct {
       description: `bottlerocket-fleet image cache ${props.cacheName} (copy of ${props.homeRegion} snapshot)`,
       tags: {
         Name: `${props.cacheName}-image-cache`,
-        'bottlerocket-fleet:cache': props.cacheName,
+        [CACHE_TAG]: props.cacheName,
         [SOURCE_SNAPSHOT_TAG]: generations.value,
         'bottlerocket-fleet:source-region': props.homeRegion,
       },
