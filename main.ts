@@ -1,13 +1,15 @@
 /**
- * Entry point for `cdktf synth` / `cdktf deploy`: reads the fleet file (./fleet.yaml or FLEET_FILE),
- * validates all of it, and only then builds and synthesizes the stacks. A bad fleet file exits
- * non-zero with every problem listed, before any stack is written.
+ * The app (scripts/app.js runs it as a bundle): reads the fleet file (./fleet.yaml or FLEET_FILE), validates
+ * all of it, and only then builds and synthesizes the stacks. A bad fleet file exits 1 with every problem
+ * listed, before any stack is written.
  */
 import { fleetFileFromEnvironment, loadFleet } from './modules/fleet/load';
-import { FleetValidationError, formatProblem } from './modules/fleet/problems';
+import { FleetValidationError } from './modules/fleet/problems';
 import { buildApp } from './stacks/app';
+import { appOutput } from './modules/fleet/app-output';
 
 function main(): void {
+  const output = appOutput(process.env);
   let fleet;
   try {
     fleet = loadFleet(fleetFileFromEnvironment());
@@ -18,8 +20,10 @@ function main(): void {
     }
     throw e;
   }
-  for (const w of fleet.warnings) process.stderr.write(`WARNING ${formatProblem(w)}\n`);
-  buildApp(fleet).synth();
+  for (const w of fleet.warnings) output.warning(w);
+  const app = buildApp(fleet);
+  app.synth();
+  output.done(app.node.children.map((s) => s.node.id), app.outdir);
 }
 
 main();

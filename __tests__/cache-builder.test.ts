@@ -109,11 +109,11 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
 
 describe('what a build does, offline', () => {
   test('the AMI comes from the public Bottlerocket parameter for the version, variant and architecture', () => {
-    expect(amiParameterPath(general)).toBe('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id');
+    expect(amiParameterPath(general)).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
     const f = validFleet();
     Object.assign(f.imageCaches.gpu, { arch: 'arm64' });
     f.clusters['my-cluster'].karpenter.nodePools.gpu.arch = ['arm64'];
-    expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe('/aws/service/bottlerocket/aws-k8s-1.31-nvidia/arm64/latest/image_id');
+    expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe('/aws/service/bottlerocket/aws-k8s-1.35-nvidia/arm64/latest/image_id');
   });
 
   test('images are pulled into k8s.io, managed and pinned, for the cache platform', () => {
@@ -141,7 +141,7 @@ describe('what a build does, offline', () => {
       { cwd: PROJECT_ROOT, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }, (e, stdout) => (e ? reject(e) : resolve(stdout))));
     expect(out).toContain('dry run: no AWS call is made');
     expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
-    expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id');
+    expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
   }, 30_000);
 });
 

@@ -16,7 +16,7 @@ describe('my-cluster-cluster (the guide example)', () => {
       source: 'terraform-aws-modules/eks/aws',
       version: '~> 20.0',
       cluster_name: 'my-cluster',
-      cluster_version: '1.31',
+      cluster_version: '1.35',
       vpc_id: '${module.vpc.vpc_id}',
       subnet_ids: '${module.vpc.private_subnets}',
       cluster_endpoint_public_access: true,

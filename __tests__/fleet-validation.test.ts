@@ -14,11 +14,11 @@ describe('a valid fleet', () => {
     expect(cluster.systemNodeGroup).toMatchObject({ minSize: 2, maxSize: 4, desiredSize: 2, osVolumeGiB: 4, adminContainer: false });
     expect(cluster.trustedCertificates[0].name).toBe('corp-ca');
     expect(fleet.imageCaches.map((c) => [c.name, c.parameterPath, c.kubernetesVersion])).toEqual([
-      ['general', '/bottlerocket-fleet/image-cache/general/snapshot-id', '1.31'],
-      ['gpu', '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '1.31'],
+      ['general', '/bottlerocket-fleet/image-cache/general/snapshot-id', '1.35'],
+      ['gpu', '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '1.35'],
     ]);
-    // The guide's 1.31 is valid, with a warning: its EKS extended support ends on 2026-11-26.
-    expect(fleet.warnings).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/1\.31 reaches the end of EKS extended support on 2026-11-26/), fix: expect.stringMatching(/upgrade/) })]);
+    // 1.35 is in EKS standard support until 2027-03-27: nothing to warn about.
+    expect(fleet.warnings).toEqual([]);
   });
 
   test('a GPU pool defaults to g and p instances and its data volume to the cache size', () => {

@@ -11,7 +11,7 @@ const general = loadFleet(DEFAULT_FLEET).imageCaches.filter((c) => c.name === 'g
 const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 
 test('the builder reads the Bottlerocket version next to the AMI ID', () => {
-  expect(amiVersionParameterPath(general[0])).toBe('/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_version');
+  expect(amiVersionParameterPath(general[0])).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_version');
 });
 
 test('cache list shows the Bottlerocket version of the current generation in every region', async () => {

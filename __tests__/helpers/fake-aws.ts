@@ -62,7 +62,7 @@ export class FakeAws {
   snapshots = new Map<string, { state: string; polls: number; tags: Tags; ownerId: string; volumeId?: string; instanceState?: string; startTime: Date }>();
   commands = new Map<string, { status: string; stdout: string; stderr: string; polls: number; commands: string[] }>();
   params = new Map<string, string>([
-    ['/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id', 'ami-0123456789abcdef0'],
+    ['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id', 'ami-0123456789abcdef0'],
     ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
     ['/bottlerocket-fleet/builder/security-group-id', 'sg-0123456789abcdef0'],
     ['/bottlerocket-fleet/builder/subnet-ids', 'subnet-0a,subnet-0b'],

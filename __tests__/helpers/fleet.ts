@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { stringify } from 'yaml';
 import { Testing, TerraformStack } from 'cdktf';
-import { Fleet, loadFleet, parseFleet } from '../../modules/fleet/load';
+import { Fleet, loadFleet, LoadOptions, parseFleet } from '../../modules/fleet/load';
 import { FleetValidationError, Problem } from '../../modules/fleet/problems';
 import { buildApp } from '../../stacks/app';
 
@@ -22,7 +22,7 @@ export function validFleet(): any {
     clusters: {
       'my-cluster': {
         region: 'us-west-2',
-        kubernetesVersion: '1.31',
+        kubernetesVersion: '1.35',
         vpc: { cidr: '10.0.0.0/16', azCount: 3 },
         endpointPublicAccess: true,
         trustedCertificates: ['certs/corp-ca.pem'],
@@ -39,8 +39,8 @@ export function validFleet(): any {
 }
 
 /** Parses a fleet object as if it were fleet.yaml in the project root (certificate paths resolve there). */
-export function fleetFrom(obj: unknown): Fleet {
-  return parseFleet(stringify(obj), DEFAULT_FLEET);
+export function fleetFrom(obj: unknown, options: LoadOptions = {}): Fleet {
+  return parseFleet(stringify(obj), DEFAULT_FLEET, options);
 }
 
 /** The problems a fleet text has (fails the test when it has none). */

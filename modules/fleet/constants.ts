@@ -30,14 +30,6 @@ export const AWS_REGIONS = [
 export const SUPPORTED_KUBERNETES_VERSIONS = ['1.31', '1.32', '1.33', '1.34', '1.35', '1.36'] as const;
 export type KubernetesVersion = (typeof SUPPORTED_KUBERNETES_VERSIONS)[number];
 
-/** Versions near the end of EKS support: synth prints this beside the cluster's version. */
-export const KUBERNETES_VERSION_WARNINGS: Partial<Record<KubernetesVersion, { message: string; fix: string }>> = {
-  '1.31': {
-    message: 'Kubernetes 1.31 reaches the end of EKS extended support on 2026-11-26; EKS then upgrades the control plane to 1.32 by itself',
-    fix: 'upgrade the cluster (control plane first, then the nodes) to 1.32 or later',
-  },
-};
-
 /**
  * From this version on, kubelet refuses to start on cgroup v1 (KEP-5573: failCgroupV1 defaults to true)
  * and Bottlerocket has no setting to turn that off, so a cgroup v1 pool could never join.

@@ -10,10 +10,11 @@ import type { z } from 'zod';
 import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
 import { closestKey, FleetValidationError, joinPath, Problem } from './problems';
 import { cidrsOverlap, parseCidr } from './cidr';
-import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, KUBERNETES_VERSION_WARNINGS, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
+import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from '../migration/headroom';
 import { normaliseImageRef } from '../image-cache/image-ref';
+import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 
 export interface TrustedCertificate {
@@ -61,18 +62,23 @@ export function fleetFileFromEnvironment(env: NodeJS.ProcessEnv = process.env, c
   return path.resolve(cwd, env.FLEET_FILE || 'fleet.yaml');
 }
 
-export function loadFleet(file: string): Fleet {
+export interface LoadOptions {
+  /** The day (YYYY-MM-DD) the EKS support checks use. @default BOTTLEROCKET_FLEET_TODAY, else today (UTC) */
+  readonly today?: string;
+}
+
+export function loadFleet(file: string, options: LoadOptions = {}): Fleet {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new FleetValidationError(file, [{ path: '', message: `cannot read the fleet file (${(e as Error).message})`, fix: 'create it, or point FLEET_FILE at an existing file' }]);
   }
-  return parseFleet(text, file);
+  return parseFleet(text, file, options);
 }
 
 /** Parses and validates fleet YAML text; certificate paths resolve against the file's folder. */
-export function parseFleet(text: string, file: string): Fleet {
+export function parseFleet(text: string, file: string, options: LoadOptions = {}): Fleet {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
@@ -88,7 +94,8 @@ export function parseFleet(text: string, file: string): Fleet {
   const spec = parsed.data;
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
-  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined));
+  const today = options.today ?? todayFromEnvironment();
+  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today));
   const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
@@ -170,11 +177,12 @@ function step(node: any, key: PropertyKey): any {
   return undefined;
 }
 
-function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[], hasRollout = false): Cluster {
+function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[], hasRollout: boolean, today: string): Cluster {
   const at = `clusters.${name}`;
   const { systemNodeGroup: g } = c;
-  const versionWarning = KUBERNETES_VERSION_WARNINGS[c.kubernetesVersion];
-  if (versionWarning) warnings.push({ path: `${at}.kubernetesVersion`, ...versionWarning });
+  const support = eksSupportFinding(c.kubernetesVersion, today, `${at}.kubernetesVersion`);
+  if (support.problem) problems.push(support.problem);
+  if (support.warning) warnings.push(support.warning);
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);

@@ -5,23 +5,31 @@
  * regex extension `find`). Rules the library cannot evaluate are reported as unsupported, never
  * silently passed; transition rules (oldSelf) only apply to updates and are listed as such.
  */
-import * as fs from 'fs';
-import Ajv, { ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
-import { Environment } from '@marcbachmann/cel-js';
-import { contractPath } from '../contracts';
 import type { KubernetesManifest } from '../kubernetes/manifest';
+import { Environment } from '@marcbachmann/cel-js';
+import { KARPENTER_CRD_VERSION } from './crd-version';
+// Both generated from contracts/karpenter/<version>/ by `npm run generate:crds` (scripts/crd-artifacts.ts), so
+// start-up neither parses the CRD YAML nor compiles JSON Schema; __tests__/crd-artifacts.test.ts keeps them in sync.
+import * as generatedRules from './generated/crd-rules.json';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- generated CommonJS without types
+const generatedValidators = require('./generated/crd-validators.js') as { byKind: Record<string, GeneratedValidator> };
 
-export const KARPENTER_CRD_VERSION = 'v1.14.1';
-const CRD_FILES = ['karpenter.k8s.aws_ec2nodeclasses.yaml', 'karpenter.sh_nodepools.yaml', 'karpenter.sh_nodeclaims.yaml'];
+export { KARPENTER_CRD_VERSION };
 
 type Schema = { [k: string]: any };
+
+/** An ajv standalone validator: returns whether the value is valid and leaves the problems on `.errors`. */
+interface GeneratedValidator {
+  (data: unknown): boolean;
+  errors?: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[] | null;
+}
 
 interface ServedVersion {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly schema: Schema;
-  readonly validate: ValidateFunction;
+  /** The schema pruned to the paths that hold CEL rules. */
+  readonly rules: Schema;
+  readonly validate: GeneratedValidator;
 }
 
 export interface CrdValidationResult {
@@ -35,32 +43,15 @@ let served: Map<string, ServedVersion> | undefined;
 
 function servedVersions(): Map<string, ServedVersion> {
   if (served) return served;
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const rules = generatedRules as unknown as { version: string; served: Record<string, { apiVersion: string; kind: string; rules: Schema }> };
+  if (rules.version !== KARPENTER_CRD_VERSION) throw new Error(`modules/karpenter/generated/ holds the ${rules.version} CRDs, not ${KARPENTER_CRD_VERSION}: run npm run generate:crds`);
   served = new Map();
-  for (const file of CRD_FILES) {
-    const crd = parse(fs.readFileSync(contractPath('karpenter', KARPENTER_CRD_VERSION, file), 'utf8'));
-    for (const v of crd.spec.versions) {
-      if (!v.served) continue;
-      const apiVersion = `${crd.spec.group}/${v.name}`;
-      const schema = v.schema.openAPIV3Schema;
-      served.set(`${apiVersion}/${crd.spec.names.kind}`, { apiVersion, kind: crd.spec.names.kind, schema, validate: ajv.compile(strictSchema(schema, true)) });
-    }
+  for (const [key, v] of Object.entries(rules.served)) {
+    const validate = generatedValidators.byKind[key];
+    if (!validate) throw new Error(`modules/karpenter/generated/crd-validators.js lacks ${key}: run npm run generate:crds`);
+    served.set(key, { apiVersion: v.apiVersion, kind: v.kind, rules: v.rules, validate });
   }
   return served;
-}
-
-/** The structural schema as JSON Schema, with unknown fields rejected except where Kubernetes keeps them. */
-function strictSchema(node: Schema, root = false): Schema {
-  if (Array.isArray(node)) return node.map((n) => strictSchema(n));
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Schema = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k.startsWith('x-kubernetes-')) continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strictSchema(s)])) : strictSchema(v);
-  }
-  if (out.properties && !('additionalProperties' in out) && !node['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
-  if (root && out.properties?.metadata) out.properties.metadata = { type: 'object' }; // ObjectMeta is validated by the API server itself
-  return out;
 }
 
 /** The served CRD kinds this validator knows, e.g. karpenter.sh/v1/NodePool. */
@@ -83,7 +74,7 @@ export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationR
     }
   }
   const skippedRules: string[] = [];
-  evaluateRules(version.schema, manifest, '', who, errors, skippedRules);
+  evaluateRules(version.rules, manifest, '', who, errors, skippedRules);
   return { errors, skippedRules };
 }
 
@@ -100,6 +91,15 @@ function celEnvironment(): Environment {
   return env;
 }
 
+const compiled = new Map<string, ReturnType<Environment['parse']>>();
+
+/** Each rule is parsed once per process: a fleet evaluates the same few dozen rules for every pool. */
+function compiledRule(rule: string): ReturnType<Environment['parse']> {
+  let fn = compiled.get(rule);
+  if (!fn) compiled.set(rule, (fn = celEnvironment().parse(rule)));
+  return fn;
+}
+
 /** Walks schema and value together and evaluates every rule where a value is present. */
 function evaluateRules(schema: Schema, value: unknown, at: string, who: string, errors: string[], skipped: string[]): void {
   if (value === undefined || value === null || !schema) return;
@@ -110,7 +110,7 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
       continue;
     }
     try {
-      if (celEnvironment().evaluate(rule.rule, { self: toCel(value) }) !== true) errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
+      if (compiledRule(rule.rule)({ self: toCel(value) }) !== true) errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
     } catch (e) {
       const reason = (e as Error).message.split('\n')[0];
       // A function or overload the library lacks: list the rule. Anything else failed while evaluating,
