@@ -61,6 +61,8 @@ export class BuilderInfrastructure extends Construct {
     const document = new DataAwsIamPolicyDocument(this, 'ci-policy-document', { statement: statements });
     new IamPolicy(this, 'ci-policy', {
       name: `${name}-ci`,
+      // Kept as first written: an aws_iam_policy's description forces a replacement, which fails while the
+      // policy is attached to the CI role. It covers cache list and gc too.
       description: 'Lets a CI role run npm run cache -- build in this region',
       policy: document.json,
     });
