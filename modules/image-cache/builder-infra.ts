@@ -61,8 +61,9 @@ export class BuilderInfrastructure extends Construct {
     const document = new DataAwsIamPolicyDocument(this, 'ci-policy-document', { statement: statements });
     new IamPolicy(this, 'ci-policy', {
       name: `${name}-ci`,
-      // Kept as first written: an aws_iam_policy's description forces a replacement, which fails while the
-      // policy is attached to the CI role. It covers cache list and gc too.
+      // Kept as first written although the policy covers cache list and gc too: aws_iam_policy's description
+      // is ForceNew (terraform-provider-aws internal/service/iam/policy.go), and deleting a policy attached
+      // to the CI role fails. A changed document is an in-place update (a new policy version).
       description: 'Lets a CI role run npm run cache -- build in this region',
       policy: document.json,
     });
