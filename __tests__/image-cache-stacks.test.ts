@@ -94,6 +94,13 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
       '/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/general/snapshot-id-history',
       '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id-history',
     ]);
+    // A failed first build deletes the parameter it wrote (issue 14); the history is never deleted.
+    expect(sid('UndoFirstParameterWrite').actions).toEqual(['ssm:DeleteParameter']);
+    expect(sid('UndoFirstParameterWrite').resources.map((r: string) => r.split(':parameter').pop())).toEqual([
+      '/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
+    ]);
+    // cache list reads the parameter in each replica region, and nothing else there.
+    expect(sid('ReadReplicaParameters')).toMatchObject({ actions: ['ssm:GetParameter'], resources: [expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/general\/snapshot-id$/), expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/gpu\/snapshot-id$/)] });
     expect(Object.values<any>(stack.resource.aws_iam_policy)[0].policy).toMatch(/^\$\{data\.aws_iam_policy_document\./);
     expect(sid('PassBuilderRole').resources[0]).toMatch(/^\$\{aws_iam_role\./);
   });

@@ -14,6 +14,11 @@ export class ImageCacheBuilderStack extends FleetStack {
   constructor(scope: Construct, id: string, props: ImageCacheBuilderStackProps) {
     super(scope, id, props);
     this.awsProvider(props.region);
-    new BuilderInfrastructure(this, 'builder', { region: props.region, parameterPaths: props.caches.map((c) => c.parameterPath), images: props.caches.flatMap((c) => c.images) });
+    new BuilderInfrastructure(this, 'builder', {
+      region: props.region,
+      parameterPaths: props.caches.map((c) => c.parameterPath),
+      images: props.caches.flatMap((c) => c.images),
+      replicaParameters: props.caches.flatMap((c) => c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath }))),
+    });
   }
 }

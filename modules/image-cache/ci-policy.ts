@@ -1,0 +1,77 @@
+/**
+ * The least-privilege policy a CI role needs to run `npm run cache -- build | list | gc` for the caches
+ * of one home region, as pure data. Each grant carries the reason it exists (`why`): the CI-policy test
+ * (__tests__/ci-policy.test.ts) checks that every call those commands make is allowed, that every action
+ * granted is one they call, and that no grant lacks a reason.
+ */
+import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { CACHE_TAG, historyParameterPath } from './parameters';
+import { ecrRepository } from './ecr';
+
+export interface CiPolicyProps {
+  readonly region: string;
+  /** SSM parameter paths of the caches built here (the CI role may write only these). */
+  readonly parameterPaths: readonly string[];
+  /** The images of the caches built here: the CI role may pull exactly their private ECR repositories. */
+  readonly images?: readonly string[];
+  /** The caches' parameters in their replica regions, which `cache list` reads. @default none */
+  readonly replicaParameters?: readonly { readonly region: string; readonly parameterPath: string }[];
+}
+
+/** Values known only to Terraform (references), passed in so this stays pure. */
+export interface CiPolicyReferences {
+  readonly partition: string;
+  readonly account: string;
+  readonly builderRoleArn: string;
+}
+
+/** One statement of the policy and the reason it is there. */
+export interface CiGrant extends DataAwsIamPolicyDocumentStatement {
+  readonly sid: string;
+  readonly why: string;
+}
+
+export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): CiGrant[] {
+  const { partition, account } = refs;
+  const arn = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}:${account}:${resource}`;
+  const awsOwned = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}::${resource}`;
+  const anyCacheTag = (key: string) => [{ test: 'StringLike', variable: key, values: ['*'] }];
+  return [
+    { sid: 'Read', why: 'Calls without resource types (only "*" grants them): find builder instances and snapshots (build, list, gc), wait for SSM, read Run Command results', actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'], resources: ['*'] },
+    { sid: 'ReadParameters', why: 'The builder configuration, the cache parameters and their history, and the public Bottlerocket AMI parameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [arn('ssm', 'parameter/bottlerocket-fleet/*'), awsOwned('ssm', 'parameter/aws/service/bottlerocket/*')] },
+    ...replicaParameterGrants(partition, account, props.replicaParameters ?? []),
+    { sid: 'LaunchTagged', why: 'Launch only with the cache tag on the request, so every instance and volume is findable for cleanup', actions: ['ec2:RunInstances'], resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')], condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`) },
+    { sid: 'LaunchWith', why: 'The other resources RunInstances uses: the AMI, the subnet, the new network interface, the security group', actions: ['ec2:RunInstances'], resources: [awsOwned('ec2', 'image/*'), arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'security-group/*')] },
+    { sid: 'TagOnCreate', why: 'Tags on the launch and the snapshot (tag on create needs ec2:CreateTags, for those two calls only)', actions: ['ec2:CreateTags'], resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')], condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances', 'CreateSnapshot'] }] },
+    { sid: 'ManageTagged', why: 'Stop, terminate and run commands on builder instances only (the cache tag)', actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:SendCommand'], resources: [arn('ec2', 'instance/*')], condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`) },
+    { sid: 'RunShellScript', why: 'Run Command with the AWS-RunShellScript document only', actions: ['ssm:SendCommand'], resources: [awsOwned('ssm', 'document/AWS-RunShellScript')] },
+    { sid: 'Snapshot', why: 'Snapshot the data volume', actions: ['ec2:CreateSnapshot'], resources: [arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')] },
+    { sid: 'DeleteOldSnapshots', why: 'Delete cache snapshots only (the cache tag)', actions: ['ec2:DeleteSnapshot'], resources: [awsOwned('ec2', 'snapshot/*')], condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`) },
+    { sid: 'WriteCacheParameters', why: 'Write the new snapshot ID and the history of the caches built here; put the previous ID back when the build fails after writing it', actions: ['ssm:PutParameter'], resources: props.parameterPaths.flatMap((path) => [arn('ssm', `parameter${path}`), arn('ssm', `parameter${historyParameterPath(path)}`)]) },
+    // Without it, a failed first build left the parameter naming a snapshot its own cleanup then deleted (issue 14).
+    { sid: 'UndoFirstParameterWrite', why: 'A first-ever build that fails after writing its parameter deletes it again (there is no previous ID to put back); never the history', actions: ['ssm:DeleteParameter'], resources: props.parameterPaths.map((path) => arn('ssm', `parameter${path}`)) },
+    ...ecrPullGrants(partition, props.images ?? []),
+    { sid: 'PassBuilderRole', why: 'Launch the builder with its instance profile, and pass its role to EC2 only', actions: ['iam:PassRole'], resources: [refs.builderRoleArn], condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }] },
+  ];
+}
+
+/** ecr:GetAuthorizationToken (account-wide by design) and pull rights on the private repositories named by the images. */
+function ecrPullGrants(partition: string, images: readonly string[]): CiGrant[] {
+  const repositories = [...new Set(images.flatMap((image) => {
+    const r = ecrRepository(image);
+    return r ? [`arn:${partition}:ecr:${r.region}:${r.account}:repository/${r.repository}`] : [];
+  }))].sort();
+  if (repositories.length === 0) return [];
+  return [
+    { sid: 'EcrToken', why: 'The registry token the builder passes to the instance for private ECR pulls (no resource types)', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+    // A pull is manifests (BatchGetImage) and layers (GetDownloadUrlForLayer); BatchCheckLayerAvailability is a push's check.
+    { sid: 'EcrPullCacheImages', why: 'The pull on the instance runs with the CI role\'s token: exactly the caches\' repositories', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], resources: repositories },
+  ];
+}
+
+/** `cache list` reads each cache's parameter in its replica regions too (written there by the replication stack). */
+function replicaParameterGrants(partition: string, account: string, parameters: NonNullable<CiPolicyProps['replicaParameters']>): CiGrant[] {
+  const resources = [...new Set(parameters.map((p) => `arn:${partition}:ssm:${p.region}:${account}:parameter${p.parameterPath}`))].sort();
+  if (resources.length === 0) return [];
+  return [{ sid: 'ReadReplicaParameters', why: 'cache list shows the current snapshot in every replica region', actions: ['ssm:GetParameter'], resources }];
+}
