@@ -36,12 +36,13 @@ export interface FakePod {
  * One injected failure: the next `times` requests (default 1) matching method and path are answered
  * with `answer` instead: an HTTP status (a 429 here is throttling, without the DisruptionBudget cause),
  * 'drop' (the connection is closed without an answer), or, for an eviction, 'vanish' (someone else
- * evicted the pod a moment earlier: it goes, and this request gets 404).
+ * evicted the pod a moment earlier: it goes, and this request gets 404) or 'lost' (the eviction happens,
+ * then the connection is closed before the answer).
  */
 export interface FakeFault {
   method?: string;
   path: RegExp;
-  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish';
+  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost';
   times?: number;
 }
 
@@ -171,11 +172,11 @@ export class FakeKube {
         fault.times = (fault.times ?? 1) - 1;
         this.faultsFired.push(`${fault.answer} ${req.method} ${url.pathname}`);
         if (fault.answer === 'drop') return void req.socket.destroy();
-        if (fault.answer === 'vanish') {
+        if (fault.answer === 'vanish' || fault.answer === 'lost') {
           const [, ns, name] = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname)!;
           const pod = this.pods.get(`${ns}/${name}`);
           if (pod) this.evict(pod);
-          return notFound();
+          return fault.answer === 'lost' ? void req.socket.destroy() : notFound();
         }
         const reason = { 403: 'Forbidden', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.answer];
         return send(fault.answer, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `injected ${fault.answer}`, code: fault.answer });
