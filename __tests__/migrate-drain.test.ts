@@ -12,6 +12,8 @@ import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
 import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
+import { podTimeoutMs } from '../cli/migrate/pods';
+import { backoffDelay } from '../cli/migrate/retry';
 
 const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
 
@@ -159,6 +161,205 @@ describe('drain in batches against a fake API server', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cluster "nope" is not in the fleet file');
     expect(k.calls).toEqual([]);
+  }, 30_000);
+});
+
+/** What each node's pods looked like at the moment it was marked drained (the fake's routes see every request first). */
+function watchDrainedMarks(k: FakeKube): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  k.routes.push((req) => {
+    const m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(req.url.pathname);
+    if (req.method === 'PATCH' && m && JSON.parse(req.body).metadata?.annotations?.['bottlerocket-fleet/drain'] === 'drained') {
+      seen.set(m[1], [...k.pods.values()].filter((p) => p.nodeName === m[1] && p.owner?.kind !== 'DaemonSet').map((p) => `${p.name}${p.deletionTimestamp === undefined ? '' : ' (terminating)'}`));
+    }
+    return false;
+  });
+  return seen;
+}
+
+const drainedNodes = (k: FakeKube) => [...k.nodes.values()].filter((n) => n.annotations['bottlerocket-fleet/drain'] === 'drained').map((n) => n.name);
+
+// kubectl drain waits for every evicted pod to be deleted or replaced under its name by a pod with a new
+// UID before it reports the node drained (waitForDelete in kubernetes/kubectl pkg/drain/drain.go).
+describe('evicted pods are gone before a node counts as drained', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+
+  test('a node is not marked drained while a pod evicted from it still shuts down, though its replacement is healthy', async () => {
+    Object.assign(k.pods.get('default/web-0')!, { terminatingForMs: 2000, gracePeriodSeconds: 120 }); // on al2-a
+    const marks = watchDrainedMarks(k);
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/web-0');
+    expect(Object.fromEntries(marks)).toEqual({ 'al2-a': [], 'al2-b': [], 'al2-c': [] });
+  }, 30_000);
+
+  test('a StatefulSet pod recreated under the same name with a new UID counts as gone', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { terminatingForMs: 1000 });
+    const marks = watchDrainedMarks(k);
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--pod-timeout', '10s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/db-0');
+    expect(marks.get('al2-b')).toEqual([]);
+    expect(k.pods.get('default/db-0')).toMatchObject({ phase: 'Running', nodeName: 'br-1' }); // the replacement, same name
+  }, 30_000);
+
+  test('a pod that outlasts --pod-timeout stops the run, naming it; the node stays cordoned and in progress; a re-run finishes', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { terminatingForMs: 60_000 });
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--pod-timeout', '2s']);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/^stopped: evicted pod\(s\) still terminating: default\/db-0 \([\d.]+s, limit 2\.0s\); the batch's nodes stay cordoned and are not marked drained.*--pod-timeout/);
+    expect(k.nodes.get('al2-b')).toMatchObject({ unschedulable: true, annotations: { 'bottlerocket-fleet/drain': 'cordoned' } });
+    expect(drainedNodes(k)).toEqual(['al2-a']);
+
+    virtualNow += 57_000; // the operator waits; db-0 is still shutting down when the re-run evicts it again
+    const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]); // default: its grace period + 1m
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('still terminating: default/db-0');
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('without --pod-timeout each pod may take its own grace period plus a minute, at most an hour', () => {
+    expect(podTimeoutMs({ gracePeriodSeconds: 30 })).toBe(90_000);
+    expect(podTimeoutMs({ gracePeriodSeconds: 600 })).toBe(660_000);
+    expect(podTimeoutMs({ gracePeriodSeconds: 86_400 })).toBe(3_600_000);
+    expect(podTimeoutMs({ gracePeriodSeconds: 86_400 }, 5_000)).toBe(5_000);
+  });
+});
+
+// kubectl drain refuses pods with any emptyDir volume unless --delete-emptydir-data (localStorageFilter in
+// kubernetes/kubectl pkg/drain/filters.go checks only that volume.EmptyDir is set, whatever its medium).
+describe('pods with emptyDir data', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+
+  test('stop their batch before it is cordoned, memory-backed too, unless --delete-emptydir-data; the dry run names them', async () => {
+    k.pods.get('default/web-1')!.emptyDirs = [{ name: 'cache' }]; // on al2-b
+    k.pods.get('default/web-2')!.emptyDirs = [{ name: 'scratch', medium: 'Memory' }]; // on al2-c
+    const dry = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run']);
+    expect(dry.stdout).toContain('would stop before cordoning al2-b: pod(s) with emptyDir volumes default/web-1 (cache): their data is deleted with the pod');
+    expect(dry.stdout).toContain('would stop before cordoning al2-c: pod(s) with emptyDir volumes default/web-2 (scratch, Memory)');
+
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('stopped: pod(s) with emptyDir volumes default/web-1 (cache): their data is deleted with the pod; copy what must survive elsewhere, then re-run with --delete-emptydir-data');
+    expect(drainedNodes(k)).toEqual(['al2-a']);
+    expect(k.nodes.get('al2-b')).toMatchObject({ annotations: {} }); // not even cordoned
+    expect(k.nodes.get('al2-b')!.unschedulable).toBeUndefined();
+    expect(k.pods.get('default/web-1')).toBeDefined();
+
+    const dryWithFlag = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--delete-emptydir-data']);
+    expect(dryWithFlag.stdout).toContain('--delete-emptydir-data: would evict pod(s) with emptyDir volumes default/web-1 (cache)');
+    expect(dryWithFlag.stdout).not.toContain('would stop');
+
+    const evicted = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--delete-emptydir-data', ...FAST]);
+    expect(evicted.stderr).toBe('');
+    expect(evicted.code).toBe(0);
+    expect(evicted.stdout).toContain('--delete-emptydir-data: evicting pod(s) with emptyDir volumes default/web-1 (cache)');
+    expect(k.pods.get('default/web-1')).toBeUndefined();
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('an unmanaged pod with emptyDir data needs both flags, and the stop names both', async () => {
+    k.addPod({ namespace: 'default', name: 'notebook', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {}, emptyDirs: [{ name: 'work' }] });
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--force', ...FAST]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('--delete-emptydir-data');
+    expect(stopped.stderr).not.toContain('re-run with --force');
+    expect(k.nodes.get('al2-a')).toMatchObject({ annotations: {} });
+    const neither = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(neither.stderr).toMatch(/unmanaged pod\(s\) default\/notebook.*re-run with --force[^]*emptyDir volumes default\/notebook \(work\)/);
+  }, 30_000);
+});
+
+describe('API faults', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+  const EVICT_WEB_0 = /\/pods\/web-0\/eviction$/;
+
+  test('the backoff doubles from 1s and is capped at 15s', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffDelay(a))).toEqual([1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]);
+  });
+
+  test.each([
+    ['a 500 on an eviction', { method: 'POST', path: EVICT_WEB_0, answer: 500 as const }],
+    ['a 503 on a pod list', { method: 'GET', path: /^\/api\/v1\/pods$/, answer: 503 as const }],
+    ['a 429 that is not a PodDisruptionBudget refusal', { method: 'POST', path: EVICT_WEB_0, answer: 429 as const }],
+    ['a dropped connection on a cordon', { method: 'PATCH', path: /\/nodes\/al2-a$/, answer: 'drop' as const }],
+    ['a dropped connection on an eviction', { method: 'POST', path: EVICT_WEB_0, answer: 'drop' as const }],
+  ])('%s is retried with backoff and the drain finishes', async (_name, fault) => {
+    k.faults.push({ ...fault, times: 2 });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(k.faultsFired).toHaveLength(2);
+    expect(r.stdout).toMatch(/retrying in 1\.0s\n[^]*retrying in 2\.0s\n/);
+    if (fault.answer === 429) expect(r.stdout).toContain('HTTP 429 injected 429 (API server throttling, not a PodDisruptionBudget); retrying in 1.0s');
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a 404 on an eviction (the pod vanished since the list) counts as evicted', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'vanish' });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/web-0 (already gone)');
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('an eviction whose answer was lost is not repeated on the replacement under the same name', async () => {
+    k.addStatefulSetPods('db', ['al2-b']);
+    k.faults.push({ method: 'POST', path: /\/pods\/db-0\/eviction$/, answer: 'lost' });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/db-0 (already gone)');
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(1);
+  }, 30_000);
+
+  test('a fault that outlasts the retries stops the run with nothing more marked drained; a re-run finishes', async () => {
+    k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity }); // web-1 is on al2-b
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/^stopped: the API call "evict pod default\/web-1: HTTP 503 injected 503 \(still failing after 1\d\d\.\ds of retries\)" failed; nodes of the current batch stay cordoned and are not marked drained; re-run/);
+    expect(k.faultsFired.length).toBeGreaterThan(5);
+    expect(drainedNodes(k)).toEqual(['al2-a']);
+    expect(k.nodes.get('al2-b')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
+
+    k.faults = [];
+    const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(resumed.code).toBe(0);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('any other failure (403) stops the run at once, cleanly; a re-run finishes', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 403 });
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toBe('stopped: the API call "evict pod default/web-0: HTTP 403 injected 403" failed (not a fault worth retrying); nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed\n');
+    expect(k.faultsFired).toHaveLength(1);
+    expect(drainedNodes(k)).toEqual([]);
+    expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
+
+    const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(resumed.code).toBe(0);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
   }, 30_000);
 });
 

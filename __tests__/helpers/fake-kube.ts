@@ -1,8 +1,11 @@
 /**
  * A small stateful fake of the Kubernetes API, on 127.0.0.1 only: nodes, pods, ReplicaSets,
- * Deployments, DaemonSets and PodDisruptionBudgets, with the Eviction API (429 while a budget allows no
- * disruption) and a controller that replaces evicted Deployment pods on a Bottlerocket node after a
- * delay — or never, for Deployments marked broken (their replacements stay Pending).
+ * Deployments, StatefulSets, DaemonSets and PodDisruptionBudgets, with the Eviction API (429 with the
+ * DisruptionBudget cause while a budget allows no disruption) and a controller that replaces evicted
+ * Deployment pods on a Bottlerocket node after a delay — or never, for Deployments marked broken (their
+ * replacements stay Pending). An evicted pod with `terminatingForMs` keeps running with a
+ * deletionTimestamp that long (its graceful shutdown); a StatefulSet pod is recreated under the same
+ * name, with a new UID, once the old one is gone. `faults` makes chosen requests fail.
  */
 import * as http from 'http';
 import * as fs from 'fs';
@@ -18,6 +21,29 @@ export interface FakePod {
   labels: Record<string, string>;
   owner?: { kind: string; name: string };
   runningAt?: number;
+  /** Assigned by addPod when left out. */
+  uid?: string;
+  /** spec.terminationGracePeriodSeconds (left out of the JSON when unset: the API's default is 30). */
+  gracePeriodSeconds?: number;
+  emptyDirs?: { name: string; medium?: 'Memory' }[];
+  /** Once evicted, the pod stays (with a deletionTimestamp) this long before it is gone. */
+  terminatingForMs?: number;
+  /** Set by an eviction of a pod with terminatingForMs. */
+  deletionTimestamp?: number;
+}
+
+/**
+ * One injected failure: the next `times` requests (default 1) matching method and path are answered
+ * with `answer` instead: an HTTP status (a 429 here is throttling, without the DisruptionBudget cause),
+ * 'drop' (the connection is closed without an answer), or, for an eviction, 'vanish' (someone else
+ * evicted the pod a moment earlier: it goes, and this request gets 404) or 'lost' (the eviction happens,
+ * then the connection is closed before the answer).
+ */
+export interface FakeFault {
+  method?: string;
+  path: RegExp;
+  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost';
+  times?: number;
 }
 
 export interface FakeNode { name: string; osImage: string; unschedulable?: boolean; annotations: Record<string, string>; labels: Record<string, string> }
@@ -40,6 +66,11 @@ export class FakeKube {
   replicaSets = new Map<string, string>();
   deployments = new Map<string, { replicas: number; broken?: boolean }>();
   daemonSets = new Set<string>();
+  /** StatefulSet name -> replicas (namespace "default"). */
+  statefulSets = new Map<string, number>();
+  faults: FakeFault[] = [];
+  /** "503 POST /api/v1/..." for every fault that fired. */
+  faultsFired: string[] = [];
   pdbs: { matchLabels: Record<string, string>; minAvailable: number }[] = [];
   /** What clients did, for assertions. */
   calls: string[] = [];
@@ -48,6 +79,7 @@ export class FakeKube {
   now: () => number = Date.now;
   private server?: http.Server;
   private counter = 0;
+  private uids = 0;
 
   addNode(name: string, osImage: string): void {
     this.nodes.set(name, { name, osImage, annotations: {}, labels: {} });
@@ -59,7 +91,13 @@ export class FakeKube {
     nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${deployment}-${i}`, nodeName: node, phase: 'Running', createdAt: this.now(), labels: { app: deployment }, owner: { kind: 'ReplicaSet', name: `${deployment}-rs` } }));
   }
 
+  addStatefulSetPods(name: string, nodes: string[], extra: Partial<FakePod> = {}): void {
+    this.statefulSets.set(name, nodes.length);
+    nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${name}-${i}`, nodeName: node, phase: 'Running', createdAt: this.now(), labels: { app: name }, owner: { kind: 'StatefulSet', name }, ...extra }));
+  }
+
   addPod(p: FakePod): void {
+    p.uid ??= `uid-${++this.uids}`;
     this.pods.set(`${p.namespace}/${p.name}`, p);
   }
 
@@ -86,6 +124,9 @@ export class FakeKube {
   }
 
   private tick(): void {
+    for (const p of [...this.pods.values()]) {
+      if (p.deletionTimestamp !== undefined && p.deletionTimestamp + (p.terminatingForMs ?? 0) <= this.now()) this.gone(p);
+    }
     for (const p of this.pods.values()) {
       if (p.phase === 'Pending' && p.runningAt !== undefined && p.runningAt <= this.now()) {
         p.phase = 'Running';
@@ -94,8 +135,27 @@ export class FakeKube {
     }
   }
 
+  /** The eviction's effect: the pod shuts down (or is gone at once); a Deployment's ReplicaSet replaces it right away. */
+  private evict(pod: FakePod): void {
+    const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
+    if (deployment) {
+      const broken = this.deployments.get(deployment)?.broken;
+      this.addPod({ ...pod, uid: undefined, name: `${deployment}-r${++this.counter}`, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: broken ? undefined : this.now() + this.replaceAfterMs, terminatingForMs: undefined });
+    }
+    if (pod.terminatingForMs) pod.deletionTimestamp = this.now();
+    else this.gone(pod);
+  }
+
+  /** The pod is deleted; a StatefulSet recreates it under the same name, with a new UID. */
+  private gone(pod: FakePod): void {
+    this.pods.delete(`${pod.namespace}/${pod.name}`);
+    if (pod.owner?.kind === 'StatefulSet') {
+      this.addPod({ ...pod, uid: undefined, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: this.now() + this.replaceAfterMs, deletionTimestamp: undefined, terminatingForMs: undefined });
+    }
+  }
+
   private running(labels: Record<string, string>): FakePod[] {
-    return [...this.pods.values()].filter((p) => p.phase === 'Running' && Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+    return [...this.pods.values()].filter((p) => p.phase === 'Running' && p.deletionTimestamp === undefined && Object.entries(labels).every(([k, v]) => p.labels[k] === v));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -107,6 +167,20 @@ export class FakeKube {
       this.calls.push(`${req.method} ${url.pathname}`);
       const send = (code: number, obj: unknown) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
       const notFound = () => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+      const fault = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.method || f.method === req.method) && f.path.test(url.pathname));
+      if (fault) {
+        fault.times = (fault.times ?? 1) - 1;
+        this.faultsFired.push(`${fault.answer} ${req.method} ${url.pathname}`);
+        if (fault.answer === 'drop') return void req.socket.destroy();
+        if (fault.answer === 'vanish' || fault.answer === 'lost') {
+          const [, ns, name] = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname)!;
+          const pod = this.pods.get(`${ns}/${name}`);
+          if (pod) this.evict(pod);
+          return fault.answer === 'lost' ? void req.socket.destroy() : notFound();
+        }
+        const reason = { 403: 'Forbidden', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.answer];
+        return send(fault.answer, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `injected ${fault.answer}`, code: fault.answer });
+      }
       // Plug-ins (e.g. fake-karpenter.ts) answer first; they return true when they handled the request.
       if (this.routes.some((route) => route({ method: req.method!, url, body, headers: req.headers, send }))) return;
       let m: RegExpExecArray | null;
@@ -128,17 +202,20 @@ export class FakeKube {
         const pods = [...this.pods.values()].filter((p) => (field === 'spec.nodeName' ? p.nodeName === value : field === 'status.phase' ? p.phase === value : true));
         return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods.map((p) => this.podJson(p)) });
       }
+      if (req.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url.pathname))) {
+        const pod = this.pods.get(`${m[1]}/${m[2]}`);
+        return pod ? send(200, this.podJson(pod)) : notFound();
+      }
       if (req.method === 'POST' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname))) {
         const pod = this.pods.get(`${m[1]}/${m[2]}`);
         if (!pod) return notFound();
+        // A pod already shutting down is deleted without a budget check (canIgnorePDB in kubernetes/kubernetes
+        // pkg/registry/core/pod/storage/eviction.go); its shutdown goes on as before.
+        if (pod.deletionTimestamp !== undefined) return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
         const blocking = this.pdbs.find((b) => Object.entries(b.matchLabels).every(([k, v]) => pod.labels[k] === v) && this.running(b.matchLabels).length - 1 < b.minAvailable);
-        if (blocking) return send(429, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', message: 'Cannot evict pod as it would violate the pod\'s disruption budget.', code: 429 });
-        this.pods.delete(`${m[1]}/${m[2]}`);
-        const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
-        if (deployment) {
-          const broken = this.deployments.get(deployment)?.broken;
-          this.addPod({ ...pod, name: `${deployment}-r${++this.counter}`, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: broken ? undefined : this.now() + this.replaceAfterMs });
-        }
+        // The real refusal carries the DisruptionBudget cause (checkAndDecrement, same file); throttling does not.
+        if (blocking) return send(429, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', message: 'Cannot evict pod as it would violate the pod\'s disruption budget.', details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget needs more healthy pods' }] }, code: 429 });
+        this.evict(pod);
         return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/.exec(url.pathname))) {
@@ -150,6 +227,11 @@ export class FakeKube {
         const d = this.deployments.get(m[2]);
         if (!d) return notFound();
         return send(200, { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1] }, spec: { replicas: d.replicas, selector: { matchLabels: { app: m[2] } }, template: {} }, status: { availableReplicas: this.running({ app: m[2] }).length } });
+      }
+      if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/statefulsets\/([^/]+)$/.exec(url.pathname))) {
+        const replicas = this.statefulSets.get(m[2]);
+        if (replicas === undefined) return notFound();
+        return send(200, { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1] }, spec: { replicas, selector: { matchLabels: { app: m[2] } }, serviceName: m[2], template: {} }, status: { replicas, availableReplicas: this.running({ app: m[2] }).length } });
       }
       if (req.method === 'DELETE' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {
         if (!this.daemonSets.delete(`${m[1]}/${m[2]}`)) return notFound();
@@ -166,8 +248,15 @@ export class FakeKube {
   private podJson(p: FakePod) {
     return {
       kind: 'Pod', apiVersion: 'v1',
-      metadata: { name: p.name, namespace: p.namespace, labels: p.labels, creationTimestamp: new Date(p.createdAt).toISOString(), ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [] },
-      spec: { nodeName: p.nodeName, containers: [] },
+      metadata: {
+        name: p.name, namespace: p.namespace, uid: p.uid, labels: p.labels, creationTimestamp: new Date(p.createdAt).toISOString(),
+        ...(p.deletionTimestamp === undefined ? {} : { deletionTimestamp: new Date(p.deletionTimestamp).toISOString(), deletionGracePeriodSeconds: p.gracePeriodSeconds ?? 30 }),
+        ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [] },
+      spec: {
+        nodeName: p.nodeName, containers: [],
+        ...(p.gracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: p.gracePeriodSeconds }),
+        volumes: (p.emptyDirs ?? []).map((v) => ({ name: v.name, emptyDir: v.medium ? { medium: v.medium } : {} })),
+      },
       status: { phase: p.phase },
     };
   }

@@ -1,11 +1,15 @@
 /**
- * Batch drain of the old (non-Bottlerocket) nodes: cordon a batch, evict its pods through the Eviction
- * API (so PodDisruptionBudgets hold; pods are never deleted directly), wait until every workload that
- * lost pods is fully available again and nothing is Pending too long, then take the next batch.
- * Progress is kept on the nodes as annotations; the first failed health check stops the run.
+ * Batch drain of the old (non-Bottlerocket) nodes, with `kubectl drain`'s guarantees: pods that would lose
+ * something for good stop a batch before it is cordoned (unless --force / --delete-emptydir-data); the
+ * batch is cordoned and its pods evicted through the Eviction API (so PodDisruptionBudgets hold; pods are
+ * never deleted directly); every evicted pod must be gone (or replaced under its name) and every workload
+ * that lost pods fully available again before the nodes count as drained and the next batch starts.
+ * Progress is kept on the nodes as annotations; the first failed check stops the run, and a re-run resumes.
  */
-import type { KubeApi, NodeInfo, OwnerRef, PodInfo } from './kube';
+import { KubeApiError, type KubeApi, type NodeInfo, type OwnerRef, type PodInfo } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
+import { blockers, evictable, goneOrReplaced, podTimeoutMs } from './pods';
+import { retryingApi, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { formatDuration } from '../shared/duration';
 import { pendingTooLong, podName, unavailableWorkloads } from '../shared/health';
 
@@ -15,33 +19,58 @@ export interface DrainOptions {
   readonly dryRun: boolean;
   /** Evict pods that no controller owns too (like `kubectl drain --force`): they are not recreated. */
   readonly force?: boolean;
+  /** Evict pods with emptyDir volumes too (like `kubectl drain --delete-emptydir-data`): their data is lost. */
+  readonly deleteEmptyDirData?: boolean;
   /** A pod Pending longer than this fails the health check. */
   readonly pendingTimeoutMs: number;
   /** How long a batch may take to become healthy again. */
   readonly healthTimeoutMs: number;
   /** How long an eviction may stay blocked by a PodDisruptionBudget. */
   readonly evictionTimeoutMs: number;
+  /**
+   * How long an evicted pod may take to be gone.
+   * @default each pod's terminationGracePeriodSeconds + 1m, at most 1h (see pods.ts podTimeoutMs)
+   */
+  readonly podTimeoutMs?: number;
   readonly pollIntervalMs: number;
   readonly log: (line: string) => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** @default API_RETRY (retry.ts) */
+  readonly retry?: RetryPolicy;
 }
 
 export class DrainStopped extends Error {}
 
 interface Workload extends OwnerRef { readonly namespace: string }
+interface Evicted { readonly pod: PodInfo; readonly at: number }
 
-export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: string[] }> {
+export async function drain(rawApi: KubeApi, o: DrainOptions): Promise<{ drained: string[] }> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const retry: RetryContext = { now, sleep, log: o.log, policy: o.retry };
+  const api = retryingApi(rawApi, retry);
+  try {
+    return await drainBatches(api, o, now, sleep, retry);
+  } catch (e) {
+    // Whatever the API refused, or kept failing at: the batch in hand stays cordoned and unmarked.
+    if (e instanceof KubeApiError) {
+      throw new DrainStopped(`the API call "${e.message}" failed${e.transient ? '' : ' (not a fault worth retrying)'}; nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed`);
+    }
+    throw e;
+  }
+}
+
+async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>, retry: RetryContext): Promise<{ drained: string[] }> {
   const batches = planBatches(o.nodes, o.batchSize);
   const done = o.nodes.length - batches.flat().length;
   o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);
   batches.forEach((b, i) => o.log(`  batch ${i + 1}: ${b.map((n) => n.name).join(', ')}`));
   if (o.dryRun) {
     for (const batch of batches) {
-      const bare = await unmanagedPods(api, batch);
-      if (bare.length > 0 && !o.force) o.log(`  would stop before cordoning ${batch.map((n) => n.name).join(', ')}: ${describeUnmanaged(bare)}`);
+      const { stop, accepted } = check(await podsOn(api, batch), o);
+      if (stop.length > 0) o.log(`  would stop before cordoning ${batch.map((n) => n.name).join(', ')}: ${stop.map((b) => b.what).join('; ')}`);
+      for (const b of accepted) o.log(`  ${b.flag}: would evict ${b.what}`);
     }
     o.log('dry run: nothing changed');
     return { drained: [] };
@@ -53,59 +82,88 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<{ drained: s
   const drained: string[] = [];
   for (const [i, batch] of batches.entries()) {
     // Checked before the batch is touched, so a stop leaves its nodes as they were.
-    const bare = await unmanagedPods(api, batch);
-    if (bare.length > 0) {
-      if (!o.force) throw new DrainStopped(`${describeUnmanaged(bare)}; move them, or re-run with --force to evict them anyway`);
-      o.log(`  --force: evicting unmanaged pod(s) ${bare.map(podName).join(', ')}; nothing recreates them`);
-    }
+    const { stop, accepted } = check(await podsOn(api, batch), o);
+    if (stop.length > 0) throw new DrainStopped(stop.map((b) => `${b.what}; ${b.fix}`).join('\n  '));
+    for (const b of accepted) o.log(`  ${b.flag}: evicting ${b.what}`);
     o.log(`batch ${i + 1}/${batches.length}: cordoning ${batch.map((n) => n.name).join(', ')}`);
     for (const node of batch) {
       const stamp = new Date(now()).toISOString();
       await api.patchNode(node.name, { unschedulable: true, annotations: { [DRAIN_ANNOTATION]: 'cordoned', [DRAIN_TIME_ANNOTATION]: stamp, [DRAIN_STARTED_ANNOTATION]: node.annotations[DRAIN_STARTED_ANNOTATION] ?? new Date(started).toISOString() } });
     }
     const lost = new Map<string, Workload>();
+    const evicted: Evicted[] = [];
     for (const node of batch) {
       for (const pod of (await api.listPods(`spec.nodeName=${node.name}`)).filter(evictable)) {
-        await evict(api, pod, o, now, sleep);
+        await evict(api, pod, o, now, sleep, retry);
+        evicted.push({ pod, at: now() });
         const w = await workloadOf(api, pod);
         if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
       }
     }
+    await waitGone(api, evicted, o, now, sleep);
     await waitHealthy(api, [...lost.values()], started, o, now, sleep);
     for (const node of batch) await api.patchNode(node.name, { annotations: { [DRAIN_ANNOTATION]: 'drained', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
     drained.push(...batch.map((n) => n.name));
-    o.log(`batch ${i + 1}/${batches.length}: drained, ${lost.size} workload(s) healthy again`);
+    o.log(`batch ${i + 1}/${batches.length}: drained, ${evicted.length} evicted pod(s) gone, ${lost.size} workload(s) healthy again`);
   }
   o.log(`done: ${drained.length} node(s) drained in this run`);
   return { drained };
 }
 
-/** DaemonSet pods stay (their controller would recreate them); mirror pods belong to the kubelet; finished pods need nothing. */
-function evictable(p: PodInfo): boolean {
-  return !p.mirror && p.owner?.kind !== 'DaemonSet' && p.phase !== 'Succeeded' && p.phase !== 'Failed';
+async function podsOn(api: KubeApi, nodes: readonly NodeInfo[]): Promise<PodInfo[]> {
+  return (await Promise.all(nodes.map((n) => api.listPods(`spec.nodeName=${n.name}`)))).flat();
 }
 
-
-/** Pods on these nodes that the drain would evict and no controller would recreate. */
-async function unmanagedPods(api: KubeApi, nodes: readonly NodeInfo[]): Promise<PodInfo[]> {
-  const pods = await Promise.all(nodes.map((n) => api.listPods(`spec.nodeName=${n.name}`)));
-  return pods.flat().filter((p) => evictable(p) && !p.owner);
+/** The blockers the flags accept, and those that stop the batch. */
+function check(pods: readonly PodInfo[], o: DrainOptions) {
+  const allowed = (flag: string) => (flag === '--force' ? Boolean(o.force) : Boolean(o.deleteEmptyDirData));
+  const found = blockers(pods);
+  return { stop: found.filter((b) => !allowed(b.flag)), accepted: found.filter((b) => allowed(b.flag)) };
 }
 
-function describeUnmanaged(pods: readonly PodInfo[]): string {
-  return `unmanaged pod(s) ${pods.map(podName).join(', ')}: no controller recreates them once evicted`;
-}
-
-async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>, retry: RetryContext): Promise<void> {
   const start = now();
+  // A fault may hide an eviction that happened: before a retry, a pod that is gone, replaced or shutting
+  // down counts as evicted, so a retry never evicts a StatefulSet's replacement under the same name.
+  const settled = async () => {
+    const current = await api.getPod(pod.namespace, pod.name);
+    if (goneOrReplaced(pod, current)) return 'gone' as const;
+    return current?.terminatingSince ? 'evicted' as const : undefined;
+  };
   for (;;) {
-    const outcome = await api.evictPod(pod.namespace, pod.name);
+    const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name), retry, settled);
     if (outcome !== 'blocked') {
       o.log(`  evicted ${podName(pod)}${outcome === 'gone' ? ' (already gone)' : ''}`);
       return;
     }
     if (now() - start > o.evictionTimeoutMs) {
       throw new DrainStopped(`eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`);
+    }
+    await sleep(o.pollIntervalMs);
+  }
+}
+
+/**
+ * kubectl drain's waitForDelete (kubernetes/kubectl pkg/drain/drain.go): each evicted pod must answer 404,
+ * or its name must belong to a pod with another UID. Until then its graceful shutdown is still running on
+ * the old node, and removing the node would cut it short.
+ */
+async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  let remaining = evicted;
+  let shown = '';
+  for (;;) {
+    const still: Evicted[] = [];
+    for (const e of remaining) if (!goneOrReplaced(e.pod, await api.getPod(e.pod.namespace, e.pod.name))) still.push(e);
+    remaining = still;
+    if (remaining.length === 0) return;
+    const names = remaining.map((e) => podName(e.pod)).join(', ');
+    if (names !== shown) {
+      o.log(`  still terminating: ${names}`);
+      shown = names;
+    }
+    if (remaining.some((e) => now() - e.at > podTimeoutMs(e.pod, o.podTimeoutMs))) {
+      const detail = remaining.map((e) => `${podName(e.pod)} (${formatDuration(now() - e.at)}, limit ${formatDuration(podTimeoutMs(e.pod, o.podTimeoutMs))})`).join(', ');
+      throw new DrainStopped(`evicted pod(s) still terminating: ${detail}; the batch's nodes stay cordoned and are not marked drained. Re-run once they are gone (kubectl get pod), or with a longer --pod-timeout`);
     }
     await sleep(o.pollIntervalMs);
   }

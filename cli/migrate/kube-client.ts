@@ -1,7 +1,44 @@
 /** KubeApi on @kubernetes/client-node with the user's kubeconfig (KUBECONFIG or ~/.kube/config). */
 import * as k8s from '@kubernetes/client-node';
-import type { EvictionOutcome, KubeApi, NodeInfo, PodInfo, WorkloadStatus } from './kube';
+import { KubeApiError, type EvictionOutcome, type KubeApi, type NodeInfo, type PodInfo, type WorkloadStatus } from './kube';
 import { podBasics } from '../shared/kube-pods';
+
+/** HTTP statuses worth retrying: the API server (or the load balancer before it) failing for a moment. */
+const TRANSIENT_STATUSES = new Set([500, 502, 503, 504, 429]);
+/** Connection faults worth retrying (node-fetch's FetchError carries the socket's code). */
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
+
+/** The Status object the API server answered with, if the body is one. */
+function statusBody(e: unknown): { message?: string; reason?: string; details?: { causes?: { type?: string }[] } } | undefined {
+  const body = (e as { body?: unknown }).body;
+  try {
+    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
+    return parsed && typeof parsed === 'object' ? parsed as ReturnType<typeof statusBody> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A 429 from the Eviction API is a PodDisruptionBudget refusal only when its status names the cause
+ * "DisruptionBudget" (policy/v1 DisruptionBudgetCause, set by checkAndDecrement in kubernetes/kubernetes
+ * pkg/registry/core/pod/storage/eviction.go); any other 429 is the API server's own throttling.
+ */
+export function isBudgetRefusal(e: unknown): boolean {
+  return (e as { code?: unknown }).code === 429 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'DisruptionBudget'));
+}
+
+/** Any failure of a client-node call as a KubeApiError that says whether a retry may help. */
+export function classify(operation: string, e: unknown): KubeApiError {
+  if (e instanceof KubeApiError) return e;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'number') {
+    const s = statusBody(e);
+    return new KubeApiError(operation, code, s?.message ?? s?.reason ?? '', TRANSIENT_STATUSES.has(code));
+  }
+  const message = (e as Error).message ?? String(e);
+  return new KubeApiError(operation, undefined, message, typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
+}
 
 export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
   const kc = new k8s.KubeConfig();
@@ -12,6 +49,14 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const status = (e: unknown) => (e as { code?: number }).code;
+  /** Runs one call; every failure leaves as a classified KubeApiError naming the operation. */
+  const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw classify(operation, e);
+    }
+  };
 
   const toNode = (n: k8s.V1Node): NodeInfo => ({
     name: n.metadata!.name!,
@@ -22,37 +67,45 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   });
   const toPod = (p: k8s.V1Pod): PodInfo => ({
     ...podBasics(p),
+    uid: p.metadata?.uid ?? '',
     owner: p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0],
     mirror: Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']),
+    terminatingSince: p.metadata?.deletionTimestamp ? new Date(p.metadata.deletionTimestamp) : undefined,
+    gracePeriodSeconds: p.spec?.terminationGracePeriodSeconds ?? 30,
+    emptyDirs: (p.spec?.volumes ?? []).filter((v) => v.emptyDir).map((v) => ({ name: v.name, medium: v.emptyDir!.medium ?? '' })),
   });
 
   return {
-    async listNodes(labelSelector) {
-      return (await core.listNode({ labelSelector })).items.map(toNode);
-    },
-    async patchNode(name, patch) {
+    listNodes: (labelSelector) => call('list nodes', async () => (await core.listNode({ labelSelector })).items.map(toNode)),
+    patchNode: (name, patch) => call(`patch node ${name}`, async () => {
       const body = { ...(patch.unschedulable === undefined ? {} : { spec: { unschedulable: patch.unschedulable } }), ...(patch.annotations ? { metadata: { annotations: patch.annotations } } : {}) };
       await core.patchNode({ name, body }, mergePatch);
-    },
-    async listPods(fieldSelector) {
-      return (await core.listPodForAllNamespaces({ fieldSelector })).items.map(toPod);
-    },
-    async evictPod(namespace, name): Promise<EvictionOutcome> {
+    }),
+    listPods: (fieldSelector) => call(`list pods (${fieldSelector})`, async () => (await core.listPodForAllNamespaces({ fieldSelector })).items.map(toPod)),
+    getPod: (namespace, name) => call(`read pod ${namespace}/${name}`, async () => {
+      try {
+        return toPod(await core.readNamespacedPod({ name, namespace }));
+      } catch (e) {
+        if (status(e) === 404) return undefined;
+        throw e;
+      }
+    }),
+    evictPod: (namespace, name) => call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
       try {
         await core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
         return 'evicted';
       } catch (e) {
-        if (status(e) === 429) return 'blocked';
+        if (isBudgetRefusal(e)) return 'blocked';
         if (status(e) === 404) return 'gone';
         throw e;
       }
-    },
-    async replicaSetOwner(namespace, name) {
+    }),
+    replicaSetOwner: (namespace, name) => call(`read ReplicaSet ${namespace}/${name}`, async () => {
       const rs = await apps.readNamespacedReplicaSet({ name, namespace });
       const o = rs.metadata?.ownerReferences?.find((r) => r.controller);
       return o && { kind: o.kind, name: o.name };
-    },
-    async workloadStatus(kind, namespace, name): Promise<WorkloadStatus> {
+    }),
+    workloadStatus: (kind, namespace, name) => call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus> => {
       if (kind === 'Deployment') {
         const d = await apps.readNamespacedDeployment({ name, namespace });
         return { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
@@ -67,8 +120,8 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
       }
       const rs = await apps.readNamespacedReplicaSet({ name, namespace });
       return { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
-    },
-    async deleteDaemonSet(namespace, name) {
+    }),
+    deleteDaemonSet: (namespace, name) => call(`delete DaemonSet ${namespace}/${name}`, async () => {
       try {
         await apps.deleteNamespacedDaemonSet({ name, namespace });
         return true;
@@ -76,6 +129,6 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
         if (status(e) === 404) return false;
         throw e;
       }
-    },
+    }),
   };
 }

@@ -9,26 +9,54 @@ export interface NodeInfo {
 
 export interface OwnerRef { readonly kind: string; readonly name: string }
 
+export interface EmptyDirVolume {
+  readonly name: string;
+  /** "" (the node's disk) or "Memory" (tmpfs). */
+  readonly medium: string;
+}
+
 export interface PodInfo {
   readonly namespace: string;
   readonly name: string;
+  /** Tells a pod from its replacement under the same name (a StatefulSet's). */
+  readonly uid: string;
   readonly nodeName?: string;
   readonly phase: string;
   readonly createdAt: Date;
   readonly owner?: OwnerRef;
   readonly mirror: boolean;
+  /** metadata.deletionTimestamp: the pod is shutting down. */
+  readonly terminatingSince?: Date;
+  /** spec.terminationGracePeriodSeconds (the API's default is 30). */
+  readonly gracePeriodSeconds: number;
+  readonly emptyDirs: readonly EmptyDirVolume[];
 }
 
 export interface WorkloadStatus { readonly desired: number; readonly available: number }
 
 export type EvictionOutcome = 'evicted' | 'blocked' | 'gone';
 
+/**
+ * A failed API call, classified once by the client: `transient` faults (HTTP 500/502/503/504, a 429 that
+ * is not a PodDisruptionBudget refusal, a dropped or refused connection) are worth retrying; the rest are not.
+ */
+export class KubeApiError extends Error {
+  constructor(readonly operation: string, readonly status: number | undefined, readonly detail: string, readonly transient: boolean) {
+    super(`${operation}: ${status === undefined ? detail : `HTTP ${status}${detail ? ` ${detail}` : ''}`}`);
+  }
+}
+
 export interface KubeApi {
   listNodes(labelSelector?: string): Promise<NodeInfo[]>;
   /** JSON merge patch of a node (cordon flag and our annotations). */
   patchNode(name: string, patch: { unschedulable?: boolean; annotations?: Record<string, string> }): Promise<void>;
   listPods(fieldSelector: string): Promise<PodInfo[]>;
-  /** Eviction API: 'blocked' is HTTP 429 (a PodDisruptionBudget allows no disruption now). */
+  /** The pod, or undefined when it does not exist (404). */
+  getPod(namespace: string, name: string): Promise<PodInfo | undefined>;
+  /**
+   * Eviction API: 'blocked' is a 429 whose status names a PodDisruptionBudget (cause "DisruptionBudget");
+   * 'gone' is a 404 (the pod vanished since it was listed). Any other failure throws a KubeApiError.
+   */
   evictPod(namespace: string, name: string): Promise<EvictionOutcome>;
   /** The controller owning a ReplicaSet (its Deployment), or undefined. */
   replicaSetOwner(namespace: string, name: string): Promise<OwnerRef | undefined>;

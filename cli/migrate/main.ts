@@ -1,6 +1,7 @@
 /**
  * npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
- *                          [--health-timeout 15m] [--eviction-timeout 10m] [--context <ctx>] [--force] [--dry-run]
+ *                          [--health-timeout 15m] [--eviction-timeout 10m] [--pod-timeout <duration>] [--context <ctx>]
+ *                          [--force] [--delete-emptydir-data] [--dry-run]
  * npm run migrate -- remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run]
  * Uses the user's kubeconfig; the cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml).
  */
@@ -12,7 +13,8 @@ import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
 import { exitCodeFor } from '../shared/exit-code';
 
-const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--force] [--dry-run]\n'
+const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m]\n'
+  + '                                      [--eviction-timeout 10m] [--pod-timeout <each pod\'s grace period + 1m, at most 1h>] [--force] [--delete-emptydir-data] [--dry-run]\n'
   + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
 
 /** What the command talks to; tests inject a clock and capture the output, the process uses the real ones. */
@@ -43,10 +45,13 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       'pending-timeout': { type: 'string', default: '5m' },
       'health-timeout': { type: 'string', default: '15m' },
       'eviction-timeout': { type: 'string', default: '10m' },
+      // No default: each evicted pod gets its own terminationGracePeriodSeconds + 1m, at most 1h (pods.ts).
+      'pod-timeout': { type: 'string' },
       'poll-interval': { type: 'string', default: '5s' },
       context: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      'delete-emptydir-data': { type: 'boolean', default: false },
     },
   });
   const [command] = positionals;
@@ -80,9 +85,11 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       batchSize: batchSize(values['batch-size']!, nodes.length),
       dryRun: values['dry-run']!,
       force: values.force!,
+      deleteEmptyDirData: values['delete-emptydir-data']!,
       pendingTimeoutMs: parseDuration(values['pending-timeout']!),
       healthTimeoutMs: parseDuration(values['health-timeout']!),
       evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
+      podTimeoutMs: values['pod-timeout'] === undefined ? undefined : parseDuration(values['pod-timeout']),
       pollIntervalMs: parseDuration(values['poll-interval']!),
       log,
       now: deps.now,
