@@ -1,8 +1,7 @@
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { buildCache, BuildError } from '../cli/cache/builder';
-import { amiParameterPath, ecrRegions, pullCommands } from '../cli/cache/plan';
-import { dryRunLines } from '../cli/cache/main';
+import { amiParameterPath, dryRunLines, ecrRegions, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
 import { FakeAws, Faults } from './helpers/fake-aws';
 import { DEFAULT_FLEET, PROJECT_ROOT, fleetFrom, validFleet } from './helpers/fleet';
