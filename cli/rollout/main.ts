@@ -73,7 +73,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const contexts = new Map<string, string>();
   for (const c of values.context!) {
     const [cluster, context] = c.split('=');
-    if (!cluster || !context) { io.err(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
+    if (!cluster || !context) return usageError(io, `--context ${c}: expected <cluster>=<context>`, usage(prog));
     contexts.set(cluster, context);
   }
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
