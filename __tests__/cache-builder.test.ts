@@ -1,11 +1,9 @@
-import * as path from 'path';
-import { execFile } from 'child_process';
 import { buildCache, BuildError } from '../cli/cache/builder';
-import { amiParameterPath, ecrRegions, pullCommands } from '../cli/cache/plan';
-import { dryRunLines } from '../cli/cache/main';
+import { main } from '../cli/cache/main';
+import { amiParameterPath, dryRunLines, ecrRegions, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
 import { FakeAws, Faults } from './helpers/fake-aws';
-import { DEFAULT_FLEET, PROJECT_ROOT, fleetFrom, validFleet } from './helpers/fleet';
+import { DEFAULT_FLEET, fleetFrom, validFleet } from './helpers/fleet';
 
 const general = loadFleet(DEFAULT_FLEET).imageCaches.find((c) => c.name === 'general')!;
 const PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
@@ -136,13 +134,20 @@ describe('what a build does, offline', () => {
       'cache', 'ssm:GetParameter', 'ssm:GetParameters', 'ec2:RunInstances', 'ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:SendCommand',
       'ec2:StopInstances', 'ec2:CreateSnapshot', 'ssm:PutParameter', 'ssm:PutParameter', 'ec2:TerminateInstances',
     ]);
-    const out = await new Promise<string>((resolve, reject) => execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--dry-run'],
-      // No credentials and an unroutable endpoint: any AWS call would fail the command.
-      { cwd: PROJECT_ROOT, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }, (e, stdout) => (e ? reject(e) : resolve(stdout))));
+    // In-process; any AWS client asked for fails the command (the bin's process test, cli-help.test.ts, runs it with no credentials).
+    let out = '';
+    const noAws = () => { throw new Error('no AWS client may be constructed'); };
+    const saved = process.env.FLEET_FILE;
+    process.env.FLEET_FILE = DEFAULT_FLEET;
+    try {
+      expect(await main(['build', 'general', '--dry-run'], { out: (t) => { out += t; }, err: () => {}, clients: noAws, buildClients: noAws })).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.FLEET_FILE; else process.env.FLEET_FILE = saved;
+    }
     expect(out).toContain('dry run: no AWS call is made');
     expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
     expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
-  }, 30_000);
+  });
 });
 
 // Issue 8, "tests that cannot see what they claim": each test below fails when the safeguard it names is

@@ -3,7 +3,7 @@
  * expand short names (ErrHostnameRequired), so `nginx:1.27` would fail late, on the builder instance.
  */
 import { normaliseImageRef } from '../modules/image-cache/image-ref';
-import { dryRunLines } from '../cli/cache/main';
+import { dryRunLines } from '../cli/cache/plan';
 import { buildCache } from '../cli/cache/builder';
 import { FakeAws } from './helpers/fake-aws';
 import { fleetFrom, problemsOf, validFleet } from './helpers/fleet';

@@ -25,6 +25,8 @@ export interface BuilderDeps {
   /** ECR in a private image's region: the builder's own credentials authorize the pull on the instance. */
   readonly ecr: (region: string) => ECRClient;
   readonly log: (line: string) => void;
+  /** Each step as it begins, for a progress display (cli/shared/progress.ts); its line goes to `log` too. */
+  readonly onStep?: (step: string) => void;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
   readonly signal?: AbortSignal;
@@ -90,6 +92,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   const run = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     step = name;
     log(name);
+    deps.onStep?.(name);
     return fn();
   };
 
@@ -231,6 +234,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     for (const u of undo.reverse()) {
       try {
         log(`cleanup: ${u.what}`);
+        deps.onStep?.(`cleanup: ${u.what}`);
         await u.run();
       } catch (e) {
         log(`cleanup failed: ${u.what}: ${(e as Error).message} — run "npm run cache -- gc" to remove leftovers`);

@@ -1,76 +1,134 @@
 /**
- * npm run cache -- build <cache...> [--dry-run] [--json]
+ * bottlerocket-fleet cache (npm run cache --) build <cache...> [--dry-run] [--json] | list | gc
  * Builds image-cache snapshots for caches of the fleet file (FLEET_FILE or ./fleet.yaml), in parallel
  * when several are named. --dry-run makes no AWS call and prints the planned calls.
  */
-import { parseArgs } from 'util';
-import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import type { ImageCache } from '../../modules/fleet/load';
-import { plannedCalls } from './plan';
+import type { ClientsFor } from './inventory';
+import type { BuilderDeps } from './builder';
 import { parseDuration } from '../shared/duration';
-import { exitCodeFor } from '../shared/exit-code';
+import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { createProgress } from '../shared/progress';
 
-export function dryRunLines(cache: ImageCache): string[] {
-  return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
-    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`)];
+const SUBCOMMANDS = {
+  build: (p: string) => `${p} build <cache...> [--dry-run] [--json]
+  Builds each named image cache's snapshot (in parallel when several are named) and writes its ID to SSM.
+  --dry-run   make no AWS call; print the calls the build would make
+  --json      the result as JSON on stdout (progress lines go to stderr)
+`,
+  list: (p: string) => `${p} list [<cache...>] [--json]
+  Per cache and region: the current and previous snapshot.
+`,
+  gc: (p: string) => `${p} gc [<cache...>] [--older-than 6h] [--dry-run] [--json]
+  Terminates builder instances older than --older-than (left by a crash) and deletes home-region
+  snapshots that neither the parameter nor its history references. --dry-run only lists them.
+`,
+};
+type Subcommand = keyof typeof SUBCOMMANDS;
+const isSubcommand = (s: string | undefined): s is Subcommand => s !== undefined && s in SUBCOMMANDS;
+
+/** The usage of one subcommand, or of all of them. */
+export function usage(prog: string, sub?: string): string {
+  if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}`;
+  return `usage:\n${Object.values(SUBCOMMANDS).map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`).join('\n')}
+Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 failed, 2 usage.
+`;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } } });
+/** What the command talks to; tests inject fakes, the process builds real SDK clients. */
+export interface CacheDeps extends CliIo {
+  /** EC2 and SSM in a region, for list and gc. @default SDK clients */
+  readonly clients?: ClientsFor;
+  /** The AWS clients of one cache's build. @default SDK clients in its home region, adaptive retries */
+  readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>>;
+  /** Passed to each build (tests: a virtual clock). */
+  readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
+}
+
+/** Runs the command; returns the exit code (0 done, 1 a build failed, 2 usage). */
+export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promise<number> {
+  const prog = programName('cache');
+  const cl = commandLine(argv, { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } },
+    deps, (p) => usage(prog, p[0]));
+  if (cl.exit !== undefined) return cl.exit;
+  const { values, positionals } = cl;
   const [command, ...names] = positionals;
+  if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list or gc', usage(prog));
+  if (command === 'build' && names.length === 0) return usageError(deps, 'missing argument: the name of the cache(s) to build', usage(prog, 'build'));
+  // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
+  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const fleet = loadFleet(fleetFileFromEnvironment());
+  const unknown = names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    deps.err(`unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})\n`);
+    return 2;
+  }
+  const json = (obj: unknown) => deps.out(`${JSON.stringify(obj, null, 2)}\n`);
+
   if (command === 'list' || command === 'gc') {
-    const { EC2Client } = await import('@aws-sdk/client-ec2');
-    const { SSMClient } = await import('@aws-sdk/client-ssm');
     const inventory = await import('./inventory');
-    const clients = (region: string) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+    const clients = deps.clients ?? await sdkClients();
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
     const out = command === 'list'
       ? await inventory.listCaches(caches, clients)
       : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']!), dryRun: values['dry-run']! });
-    if (values.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    else for (const row of out) process.stdout.write(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
-    if (command === 'gc' && values['dry-run']) process.stdout.write('dry run: nothing was terminated or deleted\n');
+    if (values.json) json(out);
+    else for (const row of out) deps.out(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
+    // Under --json stdout holds the JSON alone.
+    if (command === 'gc' && values['dry-run']) (values.json ? deps.err : deps.out)('dry run: nothing was terminated or deleted\n');
     return 0;
   }
-  if (command !== 'build' || names.length === 0) {
-    process.stderr.write('usage: npm run cache -- build <cache...> [--dry-run] [--json]\n       npm run cache -- list [<cache...>] [--json]\n       npm run cache -- gc [--older-than 6h] [--dry-run]\n');
-    return 2;
-  }
-  const unknown = names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})\n`);
-    return 2;
-  }
+
   const caches = names.map((n) => fleet.imageCaches.find((c) => c.name === n)!);
   if (values['dry-run']) {
     // No SDK client is even constructed.
-    process.stdout.write(`dry run: no AWS call is made\n${caches.flatMap(dryRunLines).join('\n')}\n`);
+    const { dryRunJson, dryRunLines } = await import('./plan');
+    if (values.json) json(dryRunJson(caches));
+    else deps.out(`dry run: no AWS call is made\n${caches.flatMap(dryRunLines).join('\n')}\n`);
     return 0;
   }
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  const { ECRClient } = await import('@aws-sdk/client-ecr');
   const { buildCache } = await import('./builder');
+  const buildClients = deps.buildClients ?? sdkBuildClients;
   const controller = new AbortController();
-  process.once('SIGINT', () => { process.stderr.write('interrupted: cleaning up...\n'); controller.abort(new Error('interrupted')); });
-  const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
-  const results = await Promise.allSettled(caches.map((cache) => {
-    const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-    const ecr = (region: string) => new ECRClient({ ...clientConfig, region });
-    // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
-    const pollIntervalMs = process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined;
-    return buildCache({ ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr, log, signal: controller.signal }, cache, pollIntervalMs ? { pollIntervalMs } : {});
-  }));
+  const onInterrupt = () => { deps.err('interrupted: cleaning up...\n'); controller.abort(new Error('interrupted')); };
+  process.once('SIGINT', onInterrupt);
+  const progress = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
+  // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
+  const pollIntervalMs = deps.buildOptions?.pollIntervalMs ?? (process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined);
+  let results;
+  try {
+    results = await Promise.allSettled(caches.map(async (cache) => {
+      try {
+        return await buildCache({
+          ...await buildClients(cache), ...deps.buildOptions, log: progress.line, onStep: (step) => progress.step(step, cache.name), signal: controller.signal,
+        }, cache, pollIntervalMs ? { pollIntervalMs } : {});
+      } finally {
+        progress.end(cache.name);
+      }
+    }));
+  } finally {
+    progress.done();
+    process.removeListener('SIGINT', onInterrupt);
+  }
   const summary = results.map((r, i) => (r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message }));
-  if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else for (const s of summary) process.stdout.write(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
+  if (values.json) json(summary);
+  else for (const s of summary) deps.out(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
   return summary.every((s) => s.ok) ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exitCode = exitCodeFor(e);
-  });
+/** Loaded only when used: the SDK is a large part of start-up that --help and --dry-run need not pay. */
+async function sdkClients(): Promise<ClientsFor> {
+  const { EC2Client } = await import('@aws-sdk/client-ec2');
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
 }
+
+async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>> {
+  const { EC2Client } = await import('@aws-sdk/client-ec2');
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  const { ECRClient } = await import('@aws-sdk/client-ecr');
+  const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
+  return { ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr: (region: string) => new ECRClient({ ...clientConfig, region }) };
+}
+
+if (require.main === module) runAsProcess(main);

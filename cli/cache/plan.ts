@@ -95,3 +95,20 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
     { api: 'ec2:TerminateInstances', details: 'always, whatever happened' },
   ];
 }
+
+/** The dry run as lines (what `cache build --dry-run` prints per cache). */
+export function dryRunLines(cache: ImageCache): string[] {
+  return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
+    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`)];
+}
+
+/** The dry run as data (--json): per cache, what it is and the calls the build would make. */
+export function dryRunJson(caches: readonly ImageCache[]) {
+  return {
+    dryRun: true,
+    caches: caches.map((c) => ({
+      cache: c.name, variant: c.variant, arch: c.arch, kubernetesVersion: c.kubernetesVersion, homeRegion: c.homeRegion, images: c.images,
+      calls: plannedCalls(c),
+    })),
+  };
+}

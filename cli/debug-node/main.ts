@@ -1,37 +1,56 @@
 /**
- * npm run debug-node -- <node> [--print] [--image <ref>] [--context <kubeconfig context>]
+ * bottlerocket-fleet debug-node (npm run debug-node --) <node> [--print] [--json] [--image <ref>] [--context <name>]
  * Opens a root shell on a Bottlerocket node through `kubectl debug` (see README "Node debugging").
  */
 import { spawnSync } from 'child_process';
-import { parseArgs } from 'util';
-import { debugNodeCommand, shellQuote } from './command';
+import { debugNodeCommand, DEFAULT_ADMIN_IMAGE, shellQuote } from './command';
+import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 
-function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { print: { type: 'boolean', default: false }, image: { type: 'string' }, context: { type: 'string' }, help: { type: 'boolean', default: false } },
-  });
-  if (values.help || positionals.length !== 1) {
-    process.stderr.write('usage: npm run debug-node -- <node> [--print] [--image <ref>] [--context <name>]\n');
-    return values.help ? 0 : 2;
+export function usage(prog: string): string {
+  return `usage: ${prog} <node> [--print] [--json] [--image <ref>] [--context <name>]
+  Opens a root shell on a Bottlerocket node: kubectl debug node/<node> with the admin image and the
+  sysadmin profile (no SSH, no admin host container). kubectl's exit code is the command's.
+  --print          print the kubectl command instead of running it
+  --json           print it as JSON ({"argv": [...]}) instead of running it
+  --image <ref>    the debug image (default ${DEFAULT_ADMIN_IMAGE})
+  --context <name> the kubeconfig context
+`;
+}
+
+/** What the command runs; tests inject a fake, the process runs kubectl attached to the terminal. */
+export interface DebugNodeDeps extends CliIo {
+  /** @default spawnSync with the terminal inherited */
+  readonly run?: (argv: string[]) => { status: number | null; error?: Error };
+}
+
+/** Runs the command; returns the exit code (kubectl's, 127 when kubectl cannot run, 2 usage). */
+export function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): number {
+  const prog = programName('debug-node');
+  const cl = commandLine(argv, { print: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, image: { type: 'string' }, context: { type: 'string' } },
+    deps, () => usage(prog));
+  if (cl.exit !== undefined) return cl.exit;
+  const { values, positionals } = cl;
+  if (positionals.length !== 1) return usageError(deps, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
+  let command: string[];
+  try {
+    command = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context });
+  } catch (e) {
+    return usageError(deps, (e as Error).message, usage(prog));
   }
-  const argv0 = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context });
-  if (values.print) {
-    process.stdout.write(`${shellQuote(argv0)}\n`);
+  if (values.json) {
+    deps.out(`${JSON.stringify({ argv: command })}\n`);
     return 0;
   }
-  const r = spawnSync(argv0[0], argv0.slice(1), { stdio: 'inherit' });
+  if (values.print) {
+    deps.out(`${shellQuote(command)}\n`);
+    return 0;
+  }
+  const r = (deps.run ?? ((a: string[]) => spawnSync(a[0], a.slice(1), { stdio: 'inherit' })))(command);
   if (r.error) {
-    process.stderr.write(`could not run kubectl: ${r.error.message}\n`);
+    deps.err(`could not run kubectl: ${r.error.message}\n`);
     return 127;
   }
   return r.status ?? 1;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`${(e as Error).message}\n`);
-  process.exitCode = 2;
-}
+if (require.main === module) runAsProcess(main);

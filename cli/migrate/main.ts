@@ -1,21 +1,36 @@
 /**
- * npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
+ * bottlerocket-fleet migrate (npm run migrate --) drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
  *                          [--health-timeout 15m] [--eviction-timeout 10m] [--pod-timeout <duration>] [--context <ctx>]
- *                          [--force] [--delete-emptydir-data] [--dry-run]
- * npm run migrate -- remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run]
+ *                          [--force] [--delete-emptydir-data] [--dry-run] [--json]
+ * bottlerocket-fleet migrate remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run] [--json]
  * Uses the user's kubeconfig; the cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml).
  */
-import { parseArgs } from 'util';
-import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
 import type { KubeApi } from './kube';
-import { batchSize, oldNodes } from './batches';
+import { batchSize, oldNodes, planBatches } from './batches';
 import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
-import { exitCodeFor } from '../shared/exit-code';
+import { commandLine, programName, runAsProcess, usageError } from '../shared/command-line';
+import { createProgress, stepLog } from '../shared/progress';
+import type { Terminal } from '../shared/progress';
 
-const USAGE = 'usage: npm run migrate -- drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m]\n'
-  + '                                      [--eviction-timeout 10m] [--pod-timeout <each pod\'s grace period + 1m, at most 1h>] [--force] [--delete-emptydir-data] [--dry-run]\n'
-  + '       npm run migrate -- remove-device-plugin --cluster <name> [--dry-run]\n';
+const USAGE = {
+  drain: (p: string) => `${p} drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--eviction-timeout 10m]
+      [--pod-timeout <each pod's grace period + 1m, at most 1h>] [--context <ctx>] [--force] [--delete-emptydir-data] [--dry-run] [--json]
+  Cordons and drains the cluster's old (non-Bottlerocket) nodes in batches through the Eviction API,
+  waiting for the workloads to be healthy again after each batch. --json: the result on stdout, progress on stderr.
+`,
+  'remove-device-plugin': (p: string) => `${p} remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run] [--json]
+  Deletes the NVIDIA device plugin DaemonSet (Bottlerocket's NVIDIA variants bring their own).
+`,
+};
+
+/** The usage of one subcommand, or of both. */
+export function usage(prog: string, sub?: string): string {
+  if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}`;
+  return `usage:\n${Object.values(USAGE).map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`).join('\n')}
+The cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 stopped by a check, 2 usage.
+`;
+}
 
 /** What the command talks to; tests inject a clock and capture the output, the process uses the real ones. */
 export interface MigrateDeps {
@@ -29,16 +44,16 @@ export interface MigrateDeps {
   readonly out?: (text: string) => void;
   /** @default process.stderr */
   readonly err?: (text: string) => void;
+  /** Where progress is drawn. @default process.stderr when err is (none when err is injected) */
+  readonly terminal?: Terminal;
 }
 
 /** Runs the command; returns the exit code (0 done, 1 stopped by a check, 2 usage). */
 export async function main(argv: string[], deps: MigrateDeps = {}): Promise<number> {
   const out = deps.out ?? ((t: string) => { process.stdout.write(t); });
   const err = deps.err ?? ((t: string) => { process.stderr.write(t); });
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const prog = programName('migrate');
+  const cl = commandLine(argv, {
       cluster: { type: 'string' },
       'batch-size': { type: 'string', default: '1' },
       selector: { type: 'string' },
@@ -52,13 +67,14 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       'dry-run': { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'delete-emptydir-data': { type: 'boolean', default: false },
-    },
-  });
+      json: { type: 'boolean', default: false },
+  }, { out, err }, (p) => usage(prog, p[0]));
+  if (cl.exit !== undefined) return cl.exit;
+  const { values, positionals } = cl;
   const [command] = positionals;
-  if (!command || !values.cluster || !['drain', 'remove-device-plugin'].includes(command)) {
-    err(USAGE);
-    return 2;
-  }
+  if (command !== 'drain' && command !== 'remove-device-plugin') return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
+  if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
+  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
   if (!cluster) {
     err(`cluster "${values.cluster}" is not in the fleet file\n`);
@@ -66,23 +82,31 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   }
   // Loaded only now: @kubernetes/client-node costs a second of start-up that usage errors need not pay.
   const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(values.context);
-  const log = (line: string) => out(`${line}\n`);
+  const json = (obj: unknown) => out(`${JSON.stringify(obj, null, 2)}\n`);
+  // Under --json, stdout holds the JSON alone and the lines go to stderr.
+  const progress = createProgress({ write: values.json ? err : out, terminal: deps.terminal ?? (deps.err ? undefined : process.stderr) });
+  const log = progress.line;
 
   if (command === 'remove-device-plugin') {
     const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
     if (values['dry-run']) {
-      log(`dry run: would delete DaemonSet ${ds.namespace}/${ds.name}`);
+      if (values.json) json({ cluster: cluster.name, daemonSet: ds, dryRun: true, deleted: false });
+      else log(`dry run: would delete DaemonSet ${ds.namespace}/${ds.name}`);
       return 0;
     }
-    log(await api.deleteDaemonSet(ds.namespace, ds.name) ? `deleted DaemonSet ${ds.namespace}/${ds.name}` : `DaemonSet ${ds.namespace}/${ds.name} does not exist (already removed)`);
+    const deleted = await api.deleteDaemonSet(ds.namespace, ds.name);
+    if (values.json) json({ cluster: cluster.name, daemonSet: ds, dryRun: false, deleted });
+    else log(deleted ? `deleted DaemonSet ${ds.namespace}/${ds.name}` : `DaemonSet ${ds.namespace}/${ds.name} does not exist (already removed)`);
     return 0;
   }
 
   const nodes = oldNodes(await api.listNodes(values.selector), Boolean(values.selector));
+  const size = batchSize(values['batch-size']!, nodes.length);
+  const result = { cluster: cluster.name, dryRun: values['dry-run']!, batches: planBatches(nodes, size).map((b) => b.map((n) => n.name)) };
   try {
-    await drain(api, {
+    const { drained } = await drain(api, {
       nodes,
-      batchSize: batchSize(values['batch-size']!, nodes.length),
+      batchSize: size,
       dryRun: values['dry-run']!,
       force: values.force!,
       deleteEmptyDirData: values['delete-emptydir-data']!,
@@ -91,13 +115,17 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
       podTimeoutMs: values['pod-timeout'] === undefined ? undefined : parseDuration(values['pod-timeout']),
       pollIntervalMs: parseDuration(values['poll-interval']!),
-      log,
+      log: stepLog(progress),
       now: deps.now,
       sleep: deps.sleep,
     });
+    progress.done();
+    if (values.json) json({ ...result, ok: true, drained });
     return 0;
   } catch (e) {
+    progress.done();
     if (e instanceof DrainStopped) {
+      if (values.json) json({ ...result, ok: false, stopped: e.message });
       err(`stopped: ${e.message}\n`);
       return 1;
     }
@@ -105,9 +133,4 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exitCode = exitCodeFor(e);
-  });
-}
+if (require.main === module) runAsProcess(main);

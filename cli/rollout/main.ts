@@ -1,20 +1,18 @@
 /**
- * npm run rollout -- <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]...
- * npm run rollout -- status <cache> [--json] [--context <cluster>=<context>]...
+ * bottlerocket-fleet rollout (npm run rollout --) <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]...
+ * bottlerocket-fleet rollout status <cache> [--json] [--context <cluster>=<context>]...
  * Moves the clusters that use an image cache to a new snapshot generation, stage by stage, as the fleet
- * file's `rollout` section says (FLEET_FILE or ./fleet.yaml). See USAGE below and README "Staged rollout".
+ * file's `rollout` section says (FLEET_FILE or ./fleet.yaml). See usage() below and README "Staged rollout".
  */
-import { parseArgs } from 'util';
-import { fleetFileFromEnvironment, loadFleet } from '../../modules/fleet/load';
-import { FleetValidationError } from '../../modules/fleet/problems';
-import { planRollout, RolloutUsageError, FIELD_MANAGER, ANNOTATIONS } from './model';
+import { planRollout, FIELD_MANAGER, ANNOTATIONS } from './model';
 import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
-import { exitCodeFor } from '../shared/exit-code';
+import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { createProgress, stepLog } from '../shared/progress';
 
-export const USAGE = `usage:
-  npm run rollout -- <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
-  npm run rollout -- status <cache> [--json] [--context <cluster>=<context>]...
+export const usage = (prog: string): string => `usage:
+  ${prog} <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
+  ${prog} status <cache> [--json] [--context <cluster>=<context>]...
 
 Rolls a new generation of an image cache's snapshot out to the clusters that use it, in the stages of
 the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on health, with automatic rollback.
@@ -57,38 +55,33 @@ Exit codes: 0 done (or dry run), 1 rolled back / blocked / interrupted, 2 usage 
 `;
 
 /** Where the command writes; tests capture it, the process writes to its own streams. */
-export interface RolloutIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
-const PROCESS_IO: RolloutIo = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+export type RolloutIo = CliIo;
 
 /** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
 export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: {
-      to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-      context: { type: 'string', multiple: true, default: [] }, 'poll-interval': { type: 'string', default: '15s' }, help: { type: 'boolean', short: 'h', default: false },
-    } });
-  } catch (e) {
-    io.err(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) { io.out(USAGE); return 0; }
+  const prog = programName('rollout');
+  const cl = commandLine(argv, {
+    to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+    context: { type: 'string', multiple: true, default: [] }, 'poll-interval': { type: 'string', default: '15s' },
+  }, io, () => usage(prog));
+  if (cl.exit !== undefined) return cl.exit;
+  const { values, positionals } = cl;
   const isStatus = positionals[0] === 'status';
   const cacheName = isStatus ? positionals[1] : positionals[0];
-  if (!cacheName || positionals.length > (isStatus ? 2 : 1)) { io.err(USAGE); return 2; }
+  if (!cacheName) return usageError(io, 'missing argument: the image cache to roll out', usage(prog));
+  if (positionals.length > (isStatus ? 2 : 1)) return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
   const contexts = new Map<string, string>();
   for (const c of values.context!) {
     const [cluster, context] = c.split('=');
-    if (!cluster || !context) { io.err(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
+    if (!cluster || !context) return usageError(io, `--context ${c}: expected <cluster>=<context>`, usage(prog));
     contexts.set(cluster, context);
   }
+  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const fleet = loadFleet(fleetFileFromEnvironment());
   const plan = planRollout(fleet, cacheName);
-  const log = values.json ? (line: string) => io.err(`${line}\n`) : (line: string) => io.out(`${line}\n`);
+  // Under --json, stdout holds the JSON alone and the lines go to stderr.
+  const progress = createProgress({ write: values.json ? io.err : io.out, terminal: io.terminal });
+  const log = progress.line;
   const out = (obj: unknown) => io.out(`${JSON.stringify(obj, null, 2)}\n`);
 
   const { regionApi } = await import('./aws');
@@ -121,13 +114,16 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => { if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c)); return kubes.get(c)!; };
   const controller = new AbortController();
-  process.once('SIGINT', () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); });
+  const onInterrupt = () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); };
+  process.once('SIGINT', onInterrupt);
   try {
-    const outcomes = await engine.runRollout({ aws, kube, log, signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
+    const outcomes = await engine.runRollout({ aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
+    progress.done();
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
     return 0;
   } catch (e) {
+    progress.done();
     if (e instanceof engine.RolloutFailed) {
       if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason, clusters: e.completed });
       io.err(`FAILED: ${e.message}\n`);
@@ -138,12 +134,9 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       return 1;
     }
     throw e;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`${e instanceof FleetValidationError || e instanceof RolloutUsageError ? '' : 'error: '}${(e as Error).message}\n`);
-    process.exitCode = e instanceof RolloutUsageError ? 2 : exitCodeFor(e);
-  });
-}
+if (require.main === module) runAsProcess(main);

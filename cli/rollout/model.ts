@@ -7,6 +7,7 @@ import type { Cluster, Fleet, ImageCache, NodePool } from '../../modules/fleet/l
 import { clusterParameterPath } from '../../modules/image-cache/parameters';
 import { clustersUsingCache } from '../../modules/fleet/rollout';
 import { parseDuration } from '../shared/duration';
+import { UsageError } from '../shared/exit-code';
 
 /** The field manager of the kubectl provider (alekc/kubectl: field_manager defaults to "kubectl"). */
 export const FIELD_MANAGER = 'kubectl';
@@ -53,7 +54,8 @@ export interface RolloutPlan {
   readonly stages: readonly StagePlan[];
 }
 
-export class RolloutUsageError extends Error {}
+/** A usage error (exit 2): the cache or the fleet's rollout section does not allow this rollout. */
+export class RolloutUsageError extends UsageError {}
 
 /** The stages for one cache: clusters that do not use it are left out, stages left empty are kept (printed as such). */
 export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {

@@ -1,0 +1,46 @@
+/**
+ * bottlerocket-fleet <command> [...]: the package's one command line (package.json "bin"; the npm scripts
+ * `npm run cache|migrate|rollout|debug-node -- ...` are shortcuts to it). Each command's module is
+ * imported only when it runs, so `--help` and usage errors never load the AWS SDK or the Kubernetes client.
+ */
+import { BIN, CliIo, PROCESS_IO, runAsProcess } from './shared/command-line';
+
+type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
+
+/** The commands, in the order the usage lists them. */
+export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<{ main: CommandMain }> }> = {
+  cache: { summary: 'build, list and garbage-collect image-cache snapshots', load: () => import('./cache/main') },
+  rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
+  migrate: { summary: 'drain a cluster\'s old nodes onto Bottlerocket; remove the NVIDIA device plugin', load: () => import('./migrate/main') },
+  'debug-node': { summary: 'open a root shell on a Bottlerocket node (kubectl debug)', load: () => import('./debug-node/main') },
+};
+
+export const USAGE = `usage: ${BIN} <command> [options]
+       ${BIN} <command> --help
+
+commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`).join('\n')}
+
+From a clone, \`npm run <command> -- [options]\` is the same (e.g. npm run cache -- build general --dry-run).
+The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result as JSON on stdout.
+Exit codes: 0 done, 1 failed, 2 usage (command line or fleet file).
+`;
+
+/** Runs a command; returns the exit code (0 done, 1 failed, 2 usage). */
+export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') { io.out(USAGE); return 0; }
+  // `help <command>` is `<command> --help`.
+  if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
+  if (name === undefined) { io.err(`missing command\n\n${USAGE}`); return 2; }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) { io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`); return 2; }
+  return (await command.load()).main(rest, io);
+}
+
+/** Runs as this process (bin/bottlerocket-fleet.js calls it; `tsx cli/main.ts` runs it directly). */
+export function run(): void {
+  runAsProcess(main);
+}
+
+if (require.main === module) run();
