@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { fleetFrom, problemsOf, synthFleet, validFleet } from './helpers/fleet';
-import { headroomManifests, headroomSize, parseQuantity } from '../modules/migration/headroom';
+import { headroomManifests, headroomSize } from '../modules/migration/headroom';
+import { parseQuantity } from '../modules/fleet/capacity';
 import { migrationManifests } from '../modules/migration';
 import { validateSettings, renderSettingsToml } from '../modules/bottlerocket/settings';
 import { cgroupSettings } from '../modules/bottlerocket/cgroup';

@@ -12,7 +12,7 @@ import { closestKey, FleetValidationError, joinPath, Problem } from './problems'
 import { cidrsOverlap, parseCidr } from './cidr';
 import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
-import { legacyCapacity } from '../migration/headroom';
+import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';

@@ -9,6 +9,7 @@
  */
 import type { Cluster } from '../fleet/load';
 import { BOTTLEROCKET_NODE_LABEL } from '../fleet/constants';
+import { legacyCapacity } from '../fleet/capacity';
 import type { KubernetesManifest } from '../kubernetes/manifest';
 
 export const HEADROOM_NAME = 'bottlerocket-migration-headroom';
@@ -18,17 +19,6 @@ export interface HeadroomSize {
   readonly replicas: number;
   readonly podCpu: number;
   readonly podMemoryMiB: number;
-}
-
-/** Capacity the headroom is a percentage of, or undefined when the fleet gives no basis. */
-export function legacyCapacity(cluster: Cluster): { cpu: number; memoryGiB: number } | undefined {
-  if (cluster.migration?.legacyCapacity) return cluster.migration.legacyCapacity;
-  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits?.memory);
-  if (cpuPools.length === 0) return undefined;
-  return {
-    cpu: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.cpu), 0),
-    memoryGiB: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.memory) / 2 ** 30, 0),
-  };
 }
 
 export function headroomSize(cluster: Cluster): HeadroomSize | undefined {
@@ -84,10 +74,3 @@ export function headroomManifests(cluster: Cluster): KubernetesManifest[] {
   ];
 }
 
-/** Kubernetes quantities as they appear in pool limits: "1000", "500m", "1000Gi", "64G". */
-export function parseQuantity(q: string): number {
-  const m = /^([0-9.]+)(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/.exec(q);
-  if (!m) throw new Error(`not a Kubernetes quantity: ${q}`);
-  const factor: Record<string, number> = { m: 1e-3, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30, T: 1e12, Ti: 2 ** 40 };
-  return Number(m[1]) * (m[2] ? factor[m[2]] : 1);
-}
