@@ -1,17 +1,22 @@
 /**
- * The app as `cdktf synth` runs it (tsx main.ts): a bad fleet file exits non-zero, lists every problem
- * with its path and fix, and writes nothing; a good one writes the stacks.
+ * The app as `cdktf synth` runs it (cdktf.json's "app", the same command as `npm run synth`): a bad fleet file
+ * exits non-zero, lists every problem with its path and fix, and writes nothing; a good one writes the stacks.
+ * Warnings go to stderr when the app runs directly, and to stdout under the cdktf CLI, which logs every stderr
+ * line of the app as [ERROR] (modules/fleet/app-output.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
 
-function runApp(fleetFile: string) {
+const APP_COMMAND: string = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdktf.json'), 'utf8')).app;
+
+function runApp(fleetFile: string, env: NodeJS.ProcessEnv = {}) {
   const outdir = tempDir('synth-out-');
-  const result = spawnSync(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['main.ts'], {
+  const [command, ...args] = APP_COMMAND.split(' ');
+  const result = spawnSync(command, args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, FLEET_FILE: fleetFile, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' },
+    env: { ...process.env, FLEET_FILE: fleetFile, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', ...env },
     encoding: 'utf8',
   });
   return { ...result, outdir, written: fs.readdirSync(outdir) };
@@ -38,10 +43,25 @@ test('a bad fleet file fails with every problem and its fix, and writes no stack
   expect(r.written).toEqual([]);
 });
 
-test('a good fleet file writes one stack per cluster', () => {
-  const r = runApp(path.join(PROJECT_ROOT, 'fleet.yaml'));
-  expect(r.stderr).not.toMatch(/Error/);
+test('the app command is what npm run synth runs', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
+  expect([APP_COMMAND, pkg.scripts.synth]).toEqual(['node scripts/app.js', 'node scripts/app.js']);
+});
+
+test('a good fleet file writes one stack per cluster; run directly, warnings go to stderr and a summary to stdout', () => {
+  const r = runApp(path.join(PROJECT_ROOT, 'examples', 'migration-guide', 'fleet.yaml'));
   expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(/^WARNING clusters\.my-cluster\.kubernetesVersion: Kubernetes 1\.31 left EKS standard support/);
+  expect(r.stderr).not.toMatch(/error/i);
+  expect(r.stdout).toMatch(/^Generated Terraform code for 5 stack\(s\) in .*: my-cluster-cluster, my-cluster-karpenter/);
   const manifest = JSON.parse(fs.readFileSync(path.join(r.outdir, 'manifest.json'), 'utf8'));
   expect(Object.keys(manifest.stacks)).toContain('my-cluster-cluster');
+});
+
+test('under the cdktf CLI, warnings go to stdout, which cdktf shows as they are (its stderr lines become [ERROR])', () => {
+  const r = runApp(path.join(PROJECT_ROOT, 'examples', 'migration-guide', 'fleet.yaml'), { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: 'true' });
+  expect(r.status).toBe(0);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/^WARNING clusters\.my-cluster\.kubernetesVersion: Kubernetes 1\.31/);
+  expect(r.stdout).not.toMatch(/Generated Terraform code/); // cdktf prints its own summary
 });

@@ -73,6 +73,9 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
       ['deploy', 'image-cache-builder-us-west-2', '--auto-approve', '--skip-provider-lock', '--output', path.join(work, 'cdktf.out')],
       { ...tfEnv, FLEET_FILE: fleetFile, CI: 'true' }, 180_000);
     expect({ code: deploy.code, tail: deploy.code === 0 ? '' : `${deploy.stdout.slice(-3000)}\n${deploy.stderr.slice(-3000)}` }).toEqual({ code: 0, tail: '' });
+    // The fleet's 1.33 is in EKS extended support: the warning reaches the cdktf user as a warning, not as [ERROR].
+    expect(deploy.stdout).toContain('WARNING clusters.east.kubernetesVersion: Kubernetes 1.33 left EKS standard support');
+    expect(`${deploy.stdout}\n${deploy.stderr}`.split('\n').filter((l) => l.includes('[ERROR]'))).toEqual([]);
     const ssmWest = client(SSMClient, 'us-west-2');
     expect((await ssmWest.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/instance-profile' }))).Parameter?.Value).toBe('bottlerocket-fleet-builder-us-west-2');
 

@@ -4,13 +4,13 @@
  * for drift and soaking take no real time.
  */
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
-import { describeWithRealTools, Moto, startMoto } from './helpers/real-tools';
-import { P, RolloutWorld } from './helpers/rollout-world';
-import { planRollout, ANNOTATIONS } from '../cli/rollout/model';
-import { resolveRollout, runRollout, RolloutBlocked, RolloutFailed, RolloutInterrupted } from '../cli/rollout/engine';
-import { status } from '../cli/rollout/report';
-import { rolloutKube } from '../cli/rollout/kube-client';
-import { regionApi } from '../cli/rollout/aws';
+import { describeWithRealTools, Moto, startMoto } from '../helpers/real-tools';
+import { P, RolloutWorld } from '../helpers/rollout-world';
+import { planRollout, ANNOTATIONS } from '../../cli/rollout/model';
+import { resolveRollout, runRollout, RolloutBlocked, RolloutFailed, RolloutInterrupted } from '../../cli/rollout/engine';
+import { status } from '../../cli/rollout/report';
+import { rolloutKube } from '../../cli/rollout/kube-client';
+import { regionApi } from '../../cli/rollout/aws';
 
 describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;

@@ -4,10 +4,10 @@
  */
 import * as path from 'path';
 import { execFile } from 'child_process';
-import { PROJECT_ROOT } from './helpers/fleet';
-import { describeWithRealTools } from './helpers/real-tools';
-import { P, useRolloutWorld } from './helpers/rollout-world';
-import { main } from '../cli/rollout/main';
+import { PROJECT_ROOT } from '../helpers/fleet';
+import { describeWithRealTools } from '../helpers/real-tools';
+import { P, useRolloutWorld } from '../helpers/rollout-world';
+import { main } from '../../cli/rollout/main';
 
 /** main() in this process, with the environment the process would get (fleet file, kubeconfig, emulator). */
 async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
