@@ -112,7 +112,7 @@ test('package.json installs the bin and keeps the npm scripts as shortcuts to it
   }
 });
 
-// The one process test: node alone runs the bin from a clone (tsx registered in-process), dispatches,
+// The one process test: node alone runs the bin from a clone (one bundle, built on first use; scripts/bundled.js), dispatches,
 // honours --json on a dry run, and makes no AWS call (no credentials, an unroutable endpoint).
 test('bin/bottlerocket-fleet.js runs with node alone: cache build --dry-run --json', async () => {
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => execFile(process.execPath,

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * The package's command (package.json "bin"), runnable from a clone with node alone: no build step.
- * Importing 'tsx' registers its TypeScript hooks in this process, for require() and for import() both
- * (the commands import() @kubernetes/client-node, which is ES modules only), then cli/main.ts runs here.
- * Cheaper than the `tsx` command, which starts a second node process to run the file.
+ * The package's command (package.json "bin"), runnable from a clone with node alone: cli/main.ts runs as one
+ * esbuild bundle with a V8 code cache, rebuilt when a source changed (scripts/bundled.js). That includes the
+ * ES-modules-only @kubernetes/client-node, so no TypeScript or ESM loader hooks are needed at run time.
  */
 'use strict';
-import('tsx').then(() => {
-  require('../cli/main.ts').run();
-}, (e) => {
-  process.stderr.write(`bottlerocket-fleet: could not load tsx (${e.message}); run npm ci in the project first\n`);
-  process.exitCode = 1;
-});
+let cli;
+try {
+  cli = require('../scripts/bundled').runBundled('cli/main.ts', 'cli', module);
+} catch (e) {
+  process.stderr.write(`bottlerocket-fleet: could not build the command line (${e.message}); run npm ci in the project first\n`);
+  process.exit(1);
+}
+cli.run();

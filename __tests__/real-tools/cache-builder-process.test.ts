@@ -76,7 +76,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
 
   function cli(args: string[], onStart?: (child: ChildProcess) => void): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', ...args], {
+      const child = spawn(process.execPath, ['bin/bottlerocket-fleet.js', 'cache', ...args], {
         cwd: PROJECT_ROOT,
         env: { ...process.env, ...emulatorEnv(proxy.endpoint, REGION), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20', NODE_NO_WARNINGS: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],

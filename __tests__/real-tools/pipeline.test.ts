@@ -82,7 +82,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     recordRealToolRun('applied', 'image-cache-builder-us-west-2');
     step('deployed the builder stack');
     // 2. The real build process, through the proxy that plays the SSM agent.
-    const build = await run(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--json'],
+    const build = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'), 'cache', 'build', 'general', '--json'],
       { ...process.env, ...emulatorEnv(proxy.endpoint), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20' });
     expect({ code: build.code, stderr: build.code === 0 ? '' : build.stderr }).toEqual({ code: 0, stderr: '' });
     const [result] = JSON.parse(build.stdout);

@@ -20,7 +20,7 @@ async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ c
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/rollout/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } },
+    execFile(process.execPath, ['bin/bottlerocket-fleet.js', 'rollout', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
 }
