@@ -209,7 +209,8 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
 
 /** Where the real-tool suites record what Terraform did; global-setup empties it, global-teardown sums it up. */
 export function realToolsReportFile(): string {
-  return process.env.BRF_REAL_TOOLS_REPORT ?? path.join(os.tmpdir(), 'bottlerocket-fleet-real-tools.log');
+  // One file per jest run (global setup names it after its pid): runs in two checkouts at once must not share it.
+  return process.env.BRF_REAL_TOOLS_REPORT ?? path.join(os.tmpdir(), `bottlerocket-fleet-real-tools-${process.pid}.log`);
 }
 
 /** Records one stack Terraform validated, or applied against the emulator (one line per event). */
