@@ -151,7 +151,7 @@ async function sdkSsm(): Promise<(region: string) => SsmLike> {
  * cdktf-cli's bin run by this node (a devDependency, as for `npm run synth`), else `cdktf` on the PATH.
  * Ctrl-C reaches cdktf too (same terminal): this process waits for it to clean up rather than exit first.
  */
-const spawnCdktf: CdktfRunner = async (args, { env, stdoutToStderr }) => {
+export const spawnCdktf: CdktfRunner = async (args, { env, stdoutToStderr }) => {
   const { spawn } = await import('child_process');
   let command = 'cdktf';
   let commandArgs = args;
