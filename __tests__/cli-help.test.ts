@@ -25,7 +25,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 describe('--help answers on stdout with exit 0, for the command line and every (sub)command', () => {
   test.each([
-    [['--help'], ['cache ', 'rollout ', 'migrate ', 'debug-node ', 'npm run <command> --', 'Exit codes: 0 done, 1 failed, 2 usage']],
+    [['--help'], ['deploy ', 'cache ', 'rollout ', 'migrate ', 'debug-node ', 'npm run <command> --', 'Exit codes: 0 done, 1 failed, 2 usage']],
     [['-h'], ['cache ', 'debug-node ']],
     [['help'], ['cache ', 'debug-node ']],
     [['help', 'cache'], ['cache build <cache...>', 'cache gc']],
@@ -39,6 +39,7 @@ describe('--help answers on stdout with exit 0, for the command line and every (
     [['rollout', '--help'], ['rollout <cache> [--to <snapshot-id>]', 'rollout status <cache>', 'Exit codes: 0']],
     [['rollout', 'status', '--help'], ['rollout status <cache> [--json]']],
     [['debug-node', '--help'], ['debug-node <node> [--print] [--json]', 'sysadmin']],
+    [['deploy', '--help'], ['deploy <stack...> [--auto-approve] [--dry-run] [--json]', '--ignore-missing-stack-dependencies', 'cdktf deploy']],
   ])('%j', async (argv, texts) => {
     // The fleet file is not even read for --help: a missing one changes nothing.
     const r = await run(argv, { FLEET_FILE: '/nonexistent/fleet.yaml' });
@@ -81,6 +82,8 @@ describe('an unknown option or a missing argument: the problem and the usage on 
     [['debug-node', 'n1', '--bogus'], /Unknown option '--bogus'/],
     [['debug-node'], /missing argument: the node name/],
     [['debug-node', 'node; rm -rf /'], /is not a node name/],
+    [['deploy'], /missing argument: the stack\(s\) to deploy/],
+    [['deploy', 'my-cluster-karpenter', '--bogus'], /Unknown option '--bogus'/],
   ])('%j', async (argv, problem) => {
     const r = await run(argv);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
@@ -106,7 +109,7 @@ test('package.json installs the bin and keeps the npm scripts as shortcuts to it
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../package.json');
   expect(pkg.bin).toEqual({ 'bottlerocket-fleet': 'bin/bottlerocket-fleet.js' });
-  for (const command of ['cache', 'migrate', 'rollout', 'debug-node']) {
+  for (const command of ['deploy', 'cache', 'migrate', 'rollout', 'debug-node']) {
     expect(pkg.scripts[command]).toBe(`node bin/bottlerocket-fleet.js ${command}`);
     expect(USAGE).toContain(`  ${command} `);
   }

@@ -1,6 +1,6 @@
 /**
  * bottlerocket-fleet <command> [...]: the package's one command line (package.json "bin"; the npm scripts
- * `npm run cache|migrate|rollout|debug-node -- ...` are shortcuts to it). Each command's module is
+ * `npm run deploy|cache|migrate|rollout|debug-node -- ...` are shortcuts to it). Each command's module is
  * imported only when it runs, so `--help` and usage errors never load the AWS SDK or the Kubernetes client.
  */
 import { BIN, CliIo, PROCESS_IO, runAsProcess } from './shared/command-line';
@@ -9,6 +9,7 @@ type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
 
 /** The commands, in the order the usage lists them. */
 export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<{ main: CommandMain }> }> = {
+  deploy: { summary: 'cdktf deploy, after checking the image-cache parameters the Karpenter stacks read', load: () => import('./deploy/main') },
   cache: { summary: 'build, list and garbage-collect image-cache snapshots', load: () => import('./cache/main') },
   rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
   migrate: { summary: 'drain a cluster\'s old nodes onto Bottlerocket; remove the NVIDIA device plugin', load: () => import('./migrate/main') },

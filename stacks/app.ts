@@ -1,14 +1,15 @@
 /**
  * Builds the cdktf App from a validated fleet: one stack per cluster, per Karpenter installation,
- * per image-cache builder region and per image cache. Only composition happens here.
+ * per image-cache builder region and per image cache. Only composition happens here; which stacks exist
+ * and what each depends on is decided in modules/fleet/stacks.ts (shared with `bottlerocket-fleet deploy`).
  */
-import { App } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
 import type { Fleet } from '../modules/fleet/load';
 import { ClusterStack } from './cluster-stack';
 import { KarpenterStack } from './karpenter-stack';
 import { ImageCacheStack } from './image-cache-stack';
 import { ImageCacheBuilderStack } from './image-cache-builder-stack';
-import { clustersUsingCache } from '../modules/fleet/rollout';
+import { fleetStacks, rolloutClustersOf } from '../modules/fleet/stacks';
 
 export interface BuildAppOptions {
   /** Output directory; default: cdktf's (cdktf.out, or what the CLI passes in CDKTF_OUTDIR). */
@@ -18,20 +19,32 @@ export interface BuildAppOptions {
 export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
   const app = new App({ outdir: options.outdir, skipValidation: false });
   const common = { backend: fleet.backend, tags: fleet.tags };
-  for (const cluster of fleet.clusters) {
-    new ClusterStack(app, `${cluster.name}-cluster`, { ...common, cluster });
-    if (cluster.karpenter) new KarpenterStack(app, `${cluster.name}-karpenter`, { ...common, cluster, imageCaches: fleet.imageCaches, perClusterSnapshotParameters: fleet.rollout !== undefined });
-  }
-  for (const region of [...new Set(fleet.imageCaches.map((c) => c.homeRegion))]) {
-    new ImageCacheBuilderStack(app, `image-cache-builder-${region}`, { ...common, region, caches: fleet.imageCaches.filter((c) => c.homeRegion === region) });
-  }
-  // A cache not built yet has no snapshot to replicate; its stack appears once built: false is removed.
-  // With a rollout it also holds the per-cluster snapshot parameters, so it exists whenever clusters use the cache.
-  for (const cache of fleet.imageCaches.filter((c) => c.built)) {
-    const rolloutClusters = fleet.rollout ? clustersUsingCache(fleet.clusters, cache.name).map((c) => ({ name: c.name, region: c.region })) : [];
-    if (cache.replicaRegions.length > 0 || cache.fastSnapshotRestoreAzs[cache.homeRegion] || rolloutClusters.length > 0) {
-      new ImageCacheStack(app, `image-cache-${cache.name}`, { ...common, cache, rolloutClusters });
+  const plan = fleetStacks(fleet);
+  const built = new Map<string, TerraformStack>();
+  for (const planned of plan) {
+    const { name, subject } = planned;
+    let stack: TerraformStack;
+    switch (planned.kind) {
+      case 'cluster':
+        stack = new ClusterStack(app, name, { ...common, cluster: fleet.clusters.find((c) => c.name === subject)! });
+        break;
+      case 'karpenter':
+        stack = new KarpenterStack(app, name, { ...common, cluster: fleet.clusters.find((c) => c.name === subject)!, imageCaches: fleet.imageCaches, perClusterSnapshotParameters: fleet.rollout !== undefined });
+        break;
+      case 'image-cache-builder':
+        stack = new ImageCacheBuilderStack(app, name, { ...common, region: subject, caches: fleet.imageCaches.filter((c) => c.homeRegion === subject) });
+        break;
+      case 'image-cache':
+        // With a rollout it also holds the per-cluster snapshot parameters (see modules/fleet/stacks.ts).
+        stack = new ImageCacheStack(app, name, { ...common, cache: fleet.imageCaches.find((c) => c.name === subject)!, rolloutClusters: rolloutClustersOf(fleet, subject) });
+        break;
     }
+    built.set(name, stack);
+  }
+  // Recorded in manifest.json: `cdktf deploy` runs a stack only after the stacks it depends on (and
+  // refuses a run that leaves one out, unless --ignore-missing-stack-dependencies; see README "Deploy order").
+  for (const planned of plan) {
+    for (const dependency of planned.dependsOn) built.get(planned.name)!.addDependency(built.get(dependency)!);
   }
   return app;
 }

@@ -1,0 +1,175 @@
+/**
+ * bottlerocket-fleet deploy (npm run deploy --) <stack...> [--auto-approve] [--dry-run] [--json]
+ *   [--ignore-missing-stack-dependencies]
+ * `cdktf deploy` with a preflight: before Terraform runs, every cache parameter the named Karpenter
+ * stacks read is looked up in SSM (in the cluster's region); a missing one stops the run with the step
+ * of the first deployment that writes it. Only then runs `cdktf deploy <stacks>` (CHECKPOINT_DISABLE=1),
+ * as a child process on this terminal, and exits with its code. `cdktf deploy` stays the raw path.
+ */
+import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
+import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import type { CacheParameterCheck, ParameterLocation } from './preflight';
+
+export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
+  Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
+  cache build writes it in the home region, image-cache-<cache> in the other regions and, with a
+  rollout, per cluster), then runs \`cdktf deploy <stack...>\`. Stacks are names or patterns ('*').
+  Other stacks are deployed without a check.
+  --auto-approve   passed to cdktf deploy: apply without asking
+  --dry-run        check only (reads SSM); print the cdktf command instead of running it
+  --json           the checks and the result as JSON on stdout (cdktf's own output goes to stderr)
+  --ignore-missing-stack-dependencies
+                   deploy stacks without the stacks they depend on (already deployed); passed to cdktf
+  For other cdktf options use \`cdktf deploy\` directly (no check).
+  The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
+  parameter is missing or cdktf failed, 2 usage (unknown stack, a dependency left out).
+`;
+
+/** One SSM client per region, as far as the preflight uses it. */
+export interface SsmLike {
+  send(command: GetParameterCommand): Promise<GetParameterCommandOutput>;
+}
+
+/** Runs `cdktf <args>`; resolves with its exit code. */
+export type CdktfRunner = (args: string[], options: { readonly env: NodeJS.ProcessEnv; readonly stdoutToStderr: boolean }) => Promise<number>;
+
+/** What the command talks to; tests inject fakes. */
+export interface DeployDeps extends CliIo {
+  /** SSM in a region. @default an SDK v3 SSMClient */
+  readonly ssm?: (region: string) => SsmLike;
+  /** @default cdktf-cli's bin under node, stdio inherited */
+  readonly runCdktf?: CdktfRunner;
+}
+
+interface CheckResult extends CacheParameterCheck {
+  readonly exists: boolean;
+  readonly message?: string;
+}
+
+export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promise<number> {
+  const prog = programName('deploy');
+  const cl = commandLine(argv, {
+    'auto-approve': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
+  }, deps, () => usage(prog));
+  if (cl.exit !== undefined) return cl.exit;
+  const { values, positionals } = cl;
+  if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
+  const ignoreDependencies = values['ignore-missing-stack-dependencies']!;
+
+  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
+  const { fleetStacks } = await import('../../modules/fleet/stacks');
+  const preflight = await import('./preflight');
+  const fleet = loadFleet(fleetFileFromEnvironment());
+  const plan = fleetStacks(fleet);
+  const { selected, unknown } = preflight.selectStacks(positionals, plan);
+  if (unknown.length > 0) {
+    deps.err(`unknown stack(s): ${unknown.join(', ')}\nthe fleet's stacks: ${plan.map((s) => s.name).join(', ')}\n`);
+    return 2;
+  }
+  const missingDeps = ignoreDependencies ? [] : preflight.missingDependencies(selected, plan);
+  if (missingDeps.length > 0) {
+    deps.err(`${preflight.missingDependenciesMessage(missingDeps, selected, plan, prog)}\n`);
+    return 2;
+  }
+
+  const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
+  const results = await runChecks(checks, deps, preflight);
+  const missing = results.filter((r) => !r.exists);
+  const args = ['deploy', ...selected, ...(values['auto-approve'] ? ['--auto-approve'] : []), ...(ignoreDependencies ? ['--ignore-missing-stack-dependencies'] : [])];
+  const report = {
+    stacks: selected,
+    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, message }) => ({ stack, cache, region: check.region, parameter: check.name, writtenBy: checkWriter, ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}), exists, ...(message ? { message } : {}) })),
+    skipped,
+    command: ['cdktf', ...args],
+  };
+  const json = (obj: unknown) => deps.out(`${JSON.stringify(obj, null, 2)}\n`);
+  const info = values.json ? deps.err : deps.out;
+
+  if (missing.length > 0) {
+    if (values.json) json({ ok: false, ...report, ran: false });
+    deps.err(`${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${missing.length} cache parameter(s) missing (checked before Terraform ran)\n`);
+    return 1;
+  }
+  for (const r of results) info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
+  for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
+  if (values['dry-run']) {
+    if (values.json) json({ ok: true, ...report, ran: false });
+    else deps.out(`dry run: would run CHECKPOINT_DISABLE=1 cdktf ${args.join(' ')}\n`);
+    return 0;
+  }
+  const run = deps.runCdktf ?? spawnCdktf;
+  const exitCode = await run(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: values.json! });
+  if (values.json) json({ ok: exitCode === 0, ...report, ran: true, exitCode });
+  return exitCode;
+}
+
+/** Looks each parameter up once (several stacks may read the same one), all at once. */
+async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
+  if (checks.length === 0) return [];
+  const ssmFor = deps.ssm ?? await sdkSsm();
+  const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const clients = new Map<string, SsmLike>();
+  const lookups = new Map<string, Promise<boolean>>();
+  const exists = (p: ParameterLocation): Promise<boolean> => {
+    const key = `${p.region}\u0000${p.name}`;
+    let found = lookups.get(key);
+    if (!found) {
+      if (!clients.has(p.region)) clients.set(p.region, ssmFor(p.region));
+      found = parameterExists(clients.get(p.region)!, new GetParameterCommand({ Name: p.name }), p);
+      lookups.set(key, found);
+    }
+    return found;
+  };
+  return Promise.all(checks.map(async (c) => {
+    if (await exists(c.check)) return { ...c, exists: true };
+    // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
+    const homeMissing = c.checkWriter === 'image-cache-stack' && !(await exists(c.home));
+    return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
+  }));
+}
+
+async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<boolean> {
+  try {
+    await ssm.send(command);
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'ParameterNotFound') return false;
+    throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`);
+  }
+}
+
+/** Loaded only when a check runs: --help, usage errors and runs without Karpenter stacks need not pay for the SDK. */
+async function sdkSsm(): Promise<(region: string) => SsmLike> {
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  return (region) => new SSMClient({ region, maxAttempts: 8, retryMode: 'adaptive' });
+}
+
+/**
+ * cdktf-cli's bin run by this node (a devDependency, as for `npm run synth`), else `cdktf` on the PATH.
+ * Ctrl-C reaches cdktf too (same terminal): this process waits for it to clean up rather than exit first.
+ */
+export const spawnCdktf: CdktfRunner = async (args, { env, stdoutToStderr }) => {
+  const { spawn } = await import('child_process');
+  let command = 'cdktf';
+  let commandArgs = args;
+  try {
+    commandArgs = [require.resolve('cdktf-cli/bundle/bin/cdktf'), ...args];
+    command = process.execPath;
+  } catch { /* not installed here: the PATH's cdktf */ }
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(command, commandArgs, { env, stdio: ['inherit', stdoutToStderr ? process.stderr : 'inherit', 'inherit'] });
+      child.on('error', (e) => reject(new Error(`could not run ${command === 'cdktf' ? 'cdktf' : 'cdktf-cli'} (${e.message}); run npm ci in the project first`)));
+      child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    process.removeListener('SIGINT', ignore);
+  }
+};
+
+if (require.main === module) runAsProcess(main);
