@@ -1,7 +1,15 @@
 /**
- * `npm run bench`: times synthesis of the example fleet and of a generated 20-cluster fleet, in-process
- * (load + build + synth, after one warm-up) and as whole commands (the app as cdktf runs it, and the
- * `cdktf synth` CLI). Prints a table; record the figures in the README. Not a test: timings vary.
+ * `npm run bench`: the speed goals, measured in one run on this machine, as a table to paste into the README.
+ *
+ * - floor: Node loading cdktf and synthesizing one empty stack (the least any cdktf app can cost);
+ * - the app command of cdktf.json (what `cdktf synth` and `cdktf deploy` run) on the example fleet, as a ratio
+ *   to the floor;
+ * - `npm run synth`, the whole process, as a ratio to the floor;
+ * - the app on a generated 20-cluster fleet, as a ratio to the app on the example fleet;
+ * - `npm run test:unit` and `npm test`, whole (skip them with --no-tests).
+ *
+ * Ratios are taken pair by pair (A, B, A, B, ...), so a machine whose speed drifts during the run still gives a
+ * fair ratio; the median is reported. Not a test: timings vary, this prints them.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,11 +17,10 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { performance } from 'perf_hooks';
 import { stringify } from 'yaml';
-import { loadFleet } from '../modules/fleet/load';
-import { buildApp } from '../stacks/app';
 
 const ROOT = path.join(__dirname, '..');
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const APP: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')).app;
 
 /** A fleet of n clusters over four regions, each with a CPU and a GPU pool on replicated caches. */
 export function generatedFleet(n: number): unknown {
@@ -22,7 +29,7 @@ export function generatedFleet(n: number): unknown {
   for (let i = 0; i < n; i++) {
     clusters[`cluster-${String(i).padStart(2, '0')}`] = {
       region: regions[i % regions.length],
-      kubernetesVersion: '1.31',
+      kubernetesVersion: '1.35',
       vpc: { cidr: `10.${i}.0.0/16` },
       endpointPublicAccess: true,
       trustedCertificates: [path.join(ROOT, 'certs/corp-ca.pem')],
@@ -33,56 +40,77 @@ export function generatedFleet(n: number): unknown {
   return { tags: { team: 'platform' }, imageCaches: { general: cache('cpu', 100), gpu: cache('gpu', 200) }, clusters };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function inProcess(file: string): number {
-  const once = () => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-    const t0 = performance.now();
-    buildApp(loadFleet(file), { outdir }).synth();
-    const ms = performance.now() - t0;
-    fs.rmSync(outdir, { recursive: true, force: true });
-    return ms;
-  };
-  once(); // warm-up: module loading and JIT
-  return median(Array.from({ length: RUNS }, once));
-}
-
-function command(cmd: string, args: string[], file: string): number {
-  const times = Array.from({ length: Math.min(RUNS, 3) }, () => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-    const t0 = performance.now();
-    const r = spawnSync(cmd, args.map((a) => a.replace('$OUT', outdir)), {
-      cwd: ROOT, encoding: 'utf8',
-      env: { ...process.env, FLEET_FILE: file, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' },
-    });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-    fs.rmSync(outdir, { recursive: true, force: true });
-    return ms;
+/** Runs a command line once (in the project, output thrown away) and returns its wall time in ms. */
+function time(command: string, env: NodeJS.ProcessEnv = {}): number {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', command], {
+    cwd: ROOT, encoding: 'utf8',
+    env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null', ...env },
   });
-  return median(times);
+  const ms = performance.now() - t0;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`${command} failed (exit ${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  return ms;
+}
+
+/** Medians of A, of B and of A/B over paired runs (after one warm-up of each). */
+function paired(a: () => number, b: () => number): { a: number; b: number; ratio: number } {
+  a();
+  b();
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const x = a();
+    const y = b();
+    as.push(x);
+    bs.push(y);
+    ratios.push(x / y);
+  }
+  return { a: median(as), b: median(bs), ratio: median(ratios) };
 }
 
 function main(): void {
-  const generated = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-fleet-')), 'fleet.yaml');
+  const withTests = !process.argv.includes('--no-tests');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const floorScript = path.join(tmp, 'floor.js');
+  fs.writeFileSync(floorScript, `const { App, TerraformStack } = require(${JSON.stringify(require.resolve('cdktf', { paths: [ROOT] }))});
+const app = new App();
+new TerraformStack(app, 'empty');
+app.synth();
+`);
+  const generated = path.join(tmp, 'fleet-20.yaml');
   fs.writeFileSync(generated, stringify(generatedFleet(20)));
-  const fleets: [string, string][] = [['example fleet.yaml', path.join(ROOT, 'fleet.yaml')], ['generated 20 clusters', generated]];
-  const rows: string[][] = [];
-  for (const [name, file] of fleets) {
-    const stacks = buildApp(loadFleet(file), { outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')) }).node.children.length;
-    rows.push([name, String(stacks),
-      `${inProcess(file).toFixed(0)} ms`,
-      `${command(path.join(ROOT, 'node_modules/.bin/tsx'), ['main.ts'], file).toFixed(0)} ms`,
-      `${command(path.join(ROOT, 'node_modules/.bin/cdktf'), ['synth', '--output', '$OUT'], file).toFixed(0)} ms`]);
+  const example = path.join(ROOT, 'fleet.yaml');
+
+  const floor = () => time(`node ${floorScript}`);
+  const app = (file: string) => () => time(APP, { FLEET_FILE: file });
+  const rows: [string, string, string, string][] = [];
+  const goal = (what: string, value: string, target: string, met: boolean) => rows.push([what, value, target, met ? 'met' : 'NOT MET']);
+
+  const appVsFloor = paired(app(example), floor);
+  rows.push(['floor: node loads cdktf, synthesizes one empty stack', `${appVsFloor.b.toFixed(0)} ms`, '—', '']);
+  goal(`app command (\`${APP}\`), example fleet`, `${appVsFloor.a.toFixed(0)} ms = ${appVsFloor.ratio.toFixed(2)}× floor`, '≤ 2× floor', appVsFloor.ratio <= 2);
+  const synthVsFloor = paired(() => time('npm run -s synth >/dev/null', { FLEET_FILE: example }), floor);
+  goal('`npm run synth`, whole process', `${synthVsFloor.a.toFixed(0)} ms = ${synthVsFloor.ratio.toFixed(2)}× floor`, '≤ 3× floor', synthVsFloor.ratio <= 3);
+  const bigVsExample = paired(app(generated), app(example));
+  goal('app command, generated 20-cluster fleet (43 stacks)', `${bigVsExample.a.toFixed(0)} ms = ${bigVsExample.ratio.toFixed(2)}× example fleet`, '≤ 2.5× example fleet', bigVsExample.ratio <= 2.5);
+  if (withTests) {
+    const unit = time('npm run -s test:unit >/dev/null 2>&1');
+    goal('`npm run test:unit`, whole', `${(unit / 1000).toFixed(0)} s`, '≤ 30 s', unit <= 30_000);
+    const all = time('npm test >/dev/null 2>&1');
+    goal('`npm test`, whole (tsc + unit + real-tool tier)', `${(all / 1000).toFixed(0)} s`, '≤ 120 s', all <= 120_000);
   }
-  const header = ['fleet', 'stacks', 'in-process synth (median)', 'app command: tsx main.ts', 'cdktf synth CLI'];
-  process.stdout.write(`Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs (commands: ${Math.min(RUNS, 3)})\n\n`);
-  process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  process.stdout.write(`${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; medians of ${RUNS} paired runs\n\n`);
+  process.stdout.write('| what | measured | goal | |\n|---|---|---|---|\n');
   for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+  if (rows.some((r) => r[3] === 'NOT MET')) process.exitCode = 1;
 }
 
 if (require.main === module) main();

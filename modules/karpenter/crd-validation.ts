@@ -62,6 +62,7 @@ export function knownKinds(): string[] {
 export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationResult {
   const version = servedVersions().get(`${manifest.apiVersion}/${manifest.kind}`);
   const who = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+  celValues = new WeakMap();
   if (!version) {
     return { errors: [`${who}: ${manifest.apiVersion} ${manifest.kind} is not served by the Karpenter ${KARPENTER_CRD_VERSION} CRDs (served: ${knownKinds().join(', ')})`], skippedRules: [] };
   }
@@ -110,7 +111,7 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
       continue;
     }
     try {
-      if (compiledRule(rule.rule)({ self: toCel(value) }) !== true) errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
+      if (compiledRule(rule.rule)({ self: toCelOnce(value) }) !== true) errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
     } catch (e) {
       const reason = (e as Error).message.split('\n')[0];
       // A function or overload the library lacks: list the rule. Anything else failed while evaluating,
@@ -129,10 +130,20 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
   }
 }
 
+// A value under several rules (and every value inside it) is converted once per validation, not once per rule.
+let celValues = new WeakMap<object, unknown>();
+
+function toCelOnce(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return toCel(v);
+  let c = celValues.get(v);
+  if (c === undefined) celValues.set(v, (c = toCel(v)));
+  return c;
+}
+
 /** JSON integers are CEL ints (the API server converts integer fields the same way). */
 function toCel(v: unknown): unknown {
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (Array.isArray(v)) return Array.from(v, toCel); // a local array even when v comes from another realm
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  if (Array.isArray(v)) return Array.from(v, toCelOnce); // a local array even when v comes from another realm
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCelOnce(x)]));
   return v;
 }

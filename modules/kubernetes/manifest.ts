@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 
 /** A Kubernetes object as the stacks emit it (rendered to YAML for kubectl_manifest). */
 export interface KubernetesManifest {
@@ -8,7 +8,11 @@ export interface KubernetesManifest {
   readonly [field: string]: unknown;
 }
 
-/** YAML for kubectl_manifest: plain (no anchors/aliases for repeated objects), stable key order as built. */
+/**
+ * YAML for kubectl_manifest: plain (no anchors/aliases for repeated objects), no folded lines, stable key order
+ * as built. js-yaml rather than the `yaml` package the fleet loader uses: it writes a manifest about three times
+ * faster, the largest part of what a 20-cluster synth spent in our own code (npm run bench).
+ */
 export function manifestYaml(manifest: KubernetesManifest): string {
-  return stringify(manifest, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return dump(manifest, { noRefs: true, lineWidth: -1, quotingType: '"' });
 }
