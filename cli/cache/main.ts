@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
     const out = command === 'list'
       ? await inventory.listCaches(caches, clients)
-      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']!), dryRun: values['dry-run']! });
+      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
     if (values.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else for (const row of out) process.stdout.write(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
     if (command === 'gc' && values['dry-run']) process.stdout.write('dry run: nothing was terminated or deleted\n');

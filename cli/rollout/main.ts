@@ -81,7 +81,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const cacheName = isStatus ? positionals[1] : positionals[0];
   if (!cacheName || positionals.length > (isStatus ? 2 : 1)) { io.err(USAGE); return 2; }
   const contexts = new Map<string, string>();
-  for (const c of values.context!) {
+  for (const c of values.context) {
     const [cluster, context] = c.split('=');
     if (!cluster || !context) { io.err(`--context ${c}: expected <cluster>=<context>\n`); return 2; }
     contexts.set(cluster, context);
@@ -123,7 +123,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const controller = new AbortController();
   process.once('SIGINT', () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); });
   try {
-    const outcomes = await engine.runRollout({ aws, kube, log, signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
+    const outcomes = await engine.runRollout({ aws, kube, log, signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) }, plan, fleet.tags, resolved);
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
     return 0;

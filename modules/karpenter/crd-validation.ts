@@ -6,7 +6,7 @@
  * silently passed; transition rules (oldSelf) only apply to updates and are listed as such.
  */
 import * as fs from 'fs';
-import Ajv, { ValidateFunction } from 'ajv';
+import Ajv, { SchemaObject, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { Environment } from '@marcbachmann/cel-js';
 import { contractPath } from '../contracts';
@@ -15,7 +15,23 @@ import type { KubernetesManifest } from '../kubernetes/manifest';
 export const KARPENTER_CRD_VERSION = 'v1.14.1';
 const CRD_FILES = ['karpenter.k8s.aws_ec2nodeclasses.yaml', 'karpenter.sh_nodepools.yaml', 'karpenter.sh_nodeclaims.yaml'];
 
-type Schema = { [k: string]: any };
+/** The keywords of a CRD's structural schema (OpenAPI v3) that the CEL walk reads; the rest goes to ajv. */
+interface Schema {
+  readonly properties?: Readonly<Record<string, Schema>>;
+  readonly items?: Schema;
+  readonly additionalProperties?: Schema | boolean;
+  readonly 'x-kubernetes-preserve-unknown-fields'?: boolean;
+  readonly 'x-kubernetes-validations'?: readonly { readonly rule: string; readonly message?: string }[];
+}
+
+/** The parts of a CustomResourceDefinition (apiextensions.k8s.io/v1) read here. */
+interface CustomResourceDefinition {
+  readonly spec: {
+    readonly group: string;
+    readonly names: { readonly kind: string };
+    readonly versions: readonly { readonly name: string; readonly served: boolean; readonly schema: { readonly openAPIV3Schema: Schema } }[];
+  };
+}
 
 interface ServedVersion {
   readonly apiVersion: string;
@@ -38,28 +54,29 @@ function servedVersions(): Map<string, ServedVersion> {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   served = new Map();
   for (const file of CRD_FILES) {
-    const crd = parse(fs.readFileSync(contractPath('karpenter', KARPENTER_CRD_VERSION, file), 'utf8'));
+    const crd = parse(fs.readFileSync(contractPath('karpenter', KARPENTER_CRD_VERSION, file), 'utf8')) as CustomResourceDefinition;
     for (const v of crd.spec.versions) {
       if (!v.served) continue;
       const apiVersion = `${crd.spec.group}/${v.name}`;
       const schema = v.schema.openAPIV3Schema;
-      served.set(`${apiVersion}/${crd.spec.names.kind}`, { apiVersion, kind: crd.spec.names.kind, schema, validate: ajv.compile(strictSchema(schema, true)) });
+      served.set(`${apiVersion}/${crd.spec.names.kind}`, { apiVersion, kind: crd.spec.names.kind, schema, validate: ajv.compile(strictSchema(schema, true) as SchemaObject) });
     }
   }
   return served;
 }
 
 /** The structural schema as JSON Schema, with unknown fields rejected except where Kubernetes keeps them. */
-function strictSchema(node: Schema, root = false): Schema {
+function strictSchema(node: unknown, root = false): unknown {
   if (Array.isArray(node)) return node.map((n) => strictSchema(n));
   if (typeof node !== 'object' || node === null) return node;
-  const out: Schema = {};
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k.startsWith('x-kubernetes-')) continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strictSchema(s)])) : strictSchema(v);
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([p, s]) => [p, strictSchema(s)])) : strictSchema(v);
   }
-  if (out.properties && !('additionalProperties' in out) && !node['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
-  if (root && out.properties?.metadata) out.properties.metadata = { type: 'object' }; // ObjectMeta is validated by the API server itself
+  const properties = out.properties as Record<string, unknown> | undefined;
+  if (properties && !('additionalProperties' in out) && !(node as Schema)['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  if (root && properties?.metadata) properties.metadata = { type: 'object' }; // ObjectMeta is validated by the API server itself
   return out;
 }
 
@@ -70,7 +87,7 @@ export function knownKinds(): string[] {
 
 export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationResult {
   const version = servedVersions().get(`${manifest.apiVersion}/${manifest.kind}`);
-  const who = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+  const who = `${manifest.kind}/${manifest.metadata.name}`;
   if (!version) {
     return { errors: [`${who}: ${manifest.apiVersion} ${manifest.kind} is not served by the Karpenter ${KARPENTER_CRD_VERSION} CRDs (served: ${knownKinds().join(', ')})`], skippedRules: [] };
   }
@@ -102,8 +119,8 @@ function celEnvironment(): Environment {
 
 /** Walks schema and value together and evaluates every rule where a value is present. */
 function evaluateRules(schema: Schema, value: unknown, at: string, who: string, errors: string[], skipped: string[]): void {
-  if (value === undefined || value === null || !schema) return;
-  for (const rule of (schema['x-kubernetes-validations'] ?? []) as { rule: string; message?: string }[]) {
+  if (value === undefined || value === null) return;
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
     const where = at || '(root)';
     if (/\boldSelf\b/.test(rule.rule)) {
       skipped.push(`${who} ${where}: transition rule (checked on update only): ${rule.rule}`);
@@ -119,8 +136,9 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
       else errors.push(`${who} ${where}: ${rule.message ?? 'rule'} (rule evaluation error: ${reason})`);
     }
   }
-  if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => evaluateRules(schema.items, item, `${at}[${i}]`, who, errors, skipped));
+  const items = schema.items;
+  if (Array.isArray(value) && items) {
+    value.forEach((item, i) => evaluateRules(items, item, `${at}[${i}]`, who, errors, skipped));
   } else if (typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const child = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);

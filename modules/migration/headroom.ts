@@ -23,7 +23,7 @@ export interface HeadroomSize {
 /** Capacity the headroom is a percentage of, or undefined when the fleet gives no basis. */
 export function legacyCapacity(cluster: Cluster): { cpu: number; memoryGiB: number } | undefined {
   if (cluster.migration?.legacyCapacity) return cluster.migration.legacyCapacity;
-  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits?.memory);
+  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits.memory);
   if (cpuPools.length === 0) return undefined;
   return {
     cpu: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.cpu), 0),
