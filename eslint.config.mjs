@@ -46,17 +46,15 @@ export default defineConfig(
     },
   },
   {
-    // The few CommonJS files (jest config, sequencer, npm test runner) are outside tsconfig.json: plain
-    // JavaScript rules, Node globals.
+    // The few JavaScript files (jest config, sequencer, npm test runner, these configs) are outside
+    // tsconfig.json: plain JavaScript rules, Node globals.
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: {
-      sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
-    },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
