@@ -138,7 +138,8 @@ describe('what a build does, offline', () => {
     ]);
     const out = await new Promise<string>((resolve, reject) => execFile(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['cli/cache/main.ts', 'build', 'general', '--dry-run'],
       // No credentials and an unroutable endpoint: any AWS call would fail the command.
-      { cwd: PROJECT_ROOT, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }, // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- ExecFileException is an Error; @types/node builds it with Omit<>, which hides that
+      { cwd: PROJECT_ROOT, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } },
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- ExecFileException is an Error; @types/node builds it with Omit<>, which hides that
       (e, stdout) => (e ? reject(e) : resolve(stdout))));
     expect(out).toContain('dry run: no AWS call is made');
     expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
