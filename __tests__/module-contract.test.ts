@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { DEFAULT_FLEET, MULTI_REGION_FLEET, synthFleetFile } from './helpers/fleet';
 import { checkModuleInputs, checkNodeGroupInputs, eksModuleContract, parseTfType, typeMismatch } from '../modules/contracts/terraform-interface';
 import { EksCluster } from '../modules/eks/eks-cluster';
@@ -23,6 +23,12 @@ describe('module calls match the eks module v20.37.2 interface (contracts/)', ()
     expect(checkModuleInputs({ name: 'x' }, contract.variables, 'eks')).toEqual(['eks: input "name" is not a variable of the module']);
   });
 
+  test('an input named like an Object.prototype member is reported, not mistaken for a variable', () => {
+    // Regression: variables["constructor"] found Object's constructor and the type check then crashed.
+    expect(checkModuleInputs({ constructor: 'x' }, contract.variables, 'eks')).toEqual(['eks: input "constructor" is not a variable of the module']);
+    expect(checkNodeGroupInputs({ system: { toString: 'x' } }, { ...contract, node_group_keys: [...contract.node_group_keys, 'toString'] })).toEqual([]);
+  });
+
   test('a value of the wrong shape is reported', () => {
     expect(checkModuleInputs({ subnet_ids: 'subnet-1' }, contract.variables, 'eks')).toEqual(['eks.subnet_ids: expected list, got "subnet-1"']);
     expect(checkModuleInputs({ cluster_endpoint_public_access: 'yes' }, contract.variables, 'eks')).toEqual(['eks.cluster_endpoint_public_access: expected bool, got "yes"']);
@@ -33,9 +39,7 @@ describe('module calls match the eks module v20.37.2 interface (contracts/)', ()
   });
 
   test('the check runs at synth time: a bad input fails synthesis', () => {
-    const stack = Testing.stubVersion(Testing.app()) as any;
-    const { TerraformStack } = require('cdktf');
-    const s = new TerraformStack(stack, 's');
+    const s = new TerraformStack(Testing.stubVersion(Testing.app()), 's');
     new EksCluster(s, 'eks', {
       clusterName: 'c', clusterVersion: '1.31', vpcId: 'vpc-1', subnetIds: ['a'], endpointPublicAccess: false, nodeSecurityGroupTags: {},
       managedNodeGroups: { system: { amiType: 'BOTTLEROCKET_x86_64', instanceTypes: ['m6i.large'], minSize: 'two' as any, maxSize: 2, desiredSize: 1, labels: {}, taints: {}, bootstrapExtraArgs: '', blockDevices: [], metadataHopLimit: 2 } },

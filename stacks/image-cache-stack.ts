@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { TerraformLocal } from 'cdktf';
 import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter';
 import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapshot-restore';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { ImageCache } from '../modules/fleet/load';
 import { address, SnapshotReplica } from '../modules/image-cache/replication';
@@ -31,12 +32,13 @@ export class ImageCacheStack extends FleetStack {
     // insecure_value: String parameters are not secret, and for_each cannot iterate sensitive values.
     const current = address(new DataAwsSsmParameter(this, 'current', { name: cache.parameterPath }), 'insecure_value', true);
     const history = address(new DataAwsSsmParameter(this, 'history', { name: historyParameterPath(cache.parameterPath) }), 'insecure_value', true);
-    const providers = new Map(cache.replicaRegions.map((region) => [region, this.awsProvider(region, region.replace(/-/g, '_'))]));
+    // Keyed by any region name: rollout clusters' regions are looked up here (the home region has no entry).
+    const providers = new Map<string, AwsProvider>(cache.replicaRegions.map((region) => [region, this.awsProvider(region, region.replace(/-/g, '_'))]));
     const newest = `[for i, id in distinct(concat([${current}], jsondecode(${history}))) : id if i < ${cache.retainGenerations}]`;
     // With a rollout, the generations held-back clusters still run stay too (see held-generations.ts).
     const clusterRegions = [...new Set((props.rolloutClusters ?? []).map((c) => c.region))];
     const held = clusterRegions.length === 0 ? undefined
-      : new HeldGenerations(this, 'held', { parameterPath: cache.parameterPath, homeRegion: cache.homeRegion, regions: clusterRegions.map((region) => ({ region, provider: providers.get(region as never) })) });
+      : new HeldGenerations(this, 'held', { parameterPath: cache.parameterPath, homeRegion: cache.homeRegion, regions: clusterRegions.map((region) => ({ region, provider: providers.get(region) })) });
     const generations = new TerraformLocal(this, 'generations', `\${${held ? `distinct(concat(${newest}, ${held.expression}))` : newest}}`);
 
     for (const az of cache.fastSnapshotRestoreAzs[cache.homeRegion] ?? []) {

@@ -12,14 +12,15 @@
  */
 
 export interface CtrInvocation {
-  readonly globals: Record<string, string[]>;
+  readonly globals: Partial<Record<string, string[]>>;
   readonly command: string[];
-  readonly flags: Record<string, string[]>;
+  readonly flags: Partial<Record<string, string[]>>;
   readonly args: string[];
 }
 
 type FlagKind = 'bool' | 'string' | 'slice' | 'int' | 'duration';
-export type FlagSpec = Record<string, FlagKind>;
+// Partial: a lookup by a flag name the user typed may find nothing.
+export type FlagSpec = Partial<Record<string, FlagKind>>;
 
 export const GLOBAL_FLAGS: FlagSpec = { debug: 'bool', address: 'string', a: 'string', timeout: 'duration', 'connect-timeout': 'duration', namespace: 'string', n: 'string' };
 export const LIST_FLAGS: FlagSpec = { quiet: 'bool', q: 'bool' };
@@ -32,8 +33,8 @@ export const PULL_FLAGS: FlagSpec = {
 const ALIASES: Record<string, string> = { a: 'address', n: 'namespace', q: 'quiet', k: 'skip-verify', u: 'user' };
 
 /** Go's flag package, as urfave/cli v2 drives it: stops at the first non-flag argument. */
-export function parseFlags(args: string[], spec: FlagSpec): { flags: Record<string, string[]>; positionals: string[]; error?: string } {
-  const flags: Record<string, string[]> = {};
+export function parseFlags(args: string[], spec: FlagSpec): { flags: Partial<Record<string, string[]>>; positionals: string[]; error?: string } {
+  const flags: Partial<Record<string, string[]>> = {};
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
@@ -136,7 +137,7 @@ export function parseCtr(argv: string[]): CtrInvocation {
   if (g.error) throw new Error(`ctr: ${g.error}`);
   const [group, sub, ...after] = g.positionals;
   const command = [['image', 'i'].includes(group) ? 'images' : group, sub === 'ls' ? 'list' : sub];
-  const spec = ({ 'images pull': PULL_FLAGS, 'images list': LIST_FLAGS } as Record<string, FlagSpec>)[command.join(' ')];
+  const spec = ({ 'images pull': PULL_FLAGS, 'images list': LIST_FLAGS } as Partial<Record<string, FlagSpec>>)[command.join(' ')];
   if (!spec) throw new Error(`ctr: no such subcommand in this model: ${command.join(' ')}`);
   const { flags, positionals, error } = parseFlags(after, spec);
   if (error) throw new Error(`ctr ${command.join(' ')}: ${error}`);

@@ -18,7 +18,7 @@ export function bundleClientNode(): string {
   const stamp = `${out}.version`;
   if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === version) return out;
   fs.mkdirSync(ESM_BUNDLE_DIR, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: esbuild loads only when the bundle must be rebuilt
   const esbuild = require('esbuild') as typeof import('esbuild');
   esbuild.buildSync({
     entryPoints: [path.join(root, 'dist', 'index.js')],

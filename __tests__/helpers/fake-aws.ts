@@ -136,12 +136,12 @@ export class FakeAws {
       return { Snapshots: [...this.snapshots.entries()].filter(([, s]) => ownedBy(s.ownerId, input.OwnerIds) && matchesFilters(s, input.Filters))
         .map(([SnapshotId, s]) => ({ SnapshotId, State: s.state, Tags: s.tags, OwnerId: s.ownerId, StartTime: s.startTime })) };
     });
-    ec2.on(DeleteSnapshotCommand).callsFake((input) => { track('ec2:DeleteSnapshot'); this.snapshots.delete(input.SnapshotId!); return {}; });
+    ec2.on(DeleteSnapshotCommand).callsFake((input) => { track('ec2:DeleteSnapshot'); this.snapshots.delete(input.SnapshotId); return {}; });
 
     ssm.on(GetParameterCommand).callsFake((input) => {
       track('ssm:GetParameter');
-      if (!this.params.has(input.Name!)) throw awsError('ParameterNotFound');
-      return { Parameter: { Name: input.Name, Value: this.params.get(input.Name!) } };
+      if (!this.params.has(input.Name)) throw awsError('ParameterNotFound');
+      return { Parameter: { Name: input.Name, Value: this.params.get(input.Name) } };
     });
     ssm.on(GetParametersCommand).callsFake((input) => {
       track('ssm:GetParameters');
@@ -150,10 +150,10 @@ export class FakeAws {
     ssm.on(PutParameterCommand).callsFake((input) => {
       track('ssm:PutParameter');
       if (this.faults.putParameterFails === input.Name) throw awsError('AccessDeniedException', `not authorized to perform ssm:PutParameter on ${input.Name}`);
-      this.params.set(input.Name!, input.Value!);
+      this.params.set(input.Name, input.Value);
       return { Version: 1 };
     });
-    ssm.on(DeleteParameterCommand).callsFake((input) => { track('ssm:DeleteParameter'); this.params.delete(input.Name!); return {}; });
+    ssm.on(DeleteParameterCommand).callsFake((input) => { track('ssm:DeleteParameter'); this.params.delete(input.Name); return {}; });
     ssm.on(DescribeInstanceInformationCommand).callsFake(() => {
       track('ssm:DescribeInstanceInformation');
       return { InstanceInformationList: this.faults.neverOnline ? [] : [{ PingStatus: 'Online' }] };
@@ -177,7 +177,7 @@ export class FakeAws {
     });
     ssm.on(GetCommandInvocationCommand).callsFake((input) => {
       track('ssm:GetCommandInvocation');
-      const c = this.commands.get(input.CommandId!)!;
+      const c = this.commands.get(input.CommandId)!;
       if (c.polls++ === 0) throw awsError('InvocationDoesNotExist');
       return { Status: c.status, StandardOutputContent: c.stdout, StandardErrorContent: c.stderr };
     });

@@ -67,7 +67,7 @@ export class FakeKarpenter {
   }
 
   snapshotOf(pool: string): string | undefined {
-    const devices = (this.nodeClasses.get(pool)?.spec as { blockDeviceMappings?: { deviceName: string; ebs: { snapshotID?: string } }[] })?.blockDeviceMappings;
+    const devices = (this.nodeClasses.get(pool)?.spec as { blockDeviceMappings?: { deviceName: string; ebs: { snapshotID?: string } }[] } | undefined)?.blockDeviceMappings;
     return devices?.find((d) => d.deviceName === '/dev/xvdb')?.ebs.snapshotID;
   }
 

@@ -67,7 +67,8 @@ export function detectRealTools(): RealTools {
     if (!mirror) missing.push(`TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`);
   } else {
     const found = spawnSync('find', ['/', '-maxdepth', '4', '-type', 'd', '-name', 'registry.terraform.io', '-not', '-path', '/proc/*'], { encoding: 'utf8', timeout: 20_000 });
-    mirror = (found.stdout ?? '').split('\n').filter(Boolean).map((p) => path.dirname(p)).find(hasAwsProvider);
+    mirror = ((found.stdout as string | null) ?? '') // null when find could not be spawned
+      .split('\n').filter(Boolean).map((p) => path.dirname(p)).find(hasAwsProvider);
     if (!mirror) {
       missing.push(`no provider filesystem mirror with hashicorp/aws ${AWS_PROVIDER_VERSION} (create one with "terraform providers mirror <dir>" on a machine with internet and set TF_PROVIDER_MIRROR=<dir>)`);
     }

@@ -130,12 +130,12 @@ export class RolloutWorld {
  * Read `moto` and `w` inside tests (they exist once beforeAll ran).
  */
 export function useRolloutWorld(): { readonly moto: Moto; readonly w: RolloutWorld } {
-  const ctx = {} as { moto: Moto; w: RolloutWorld };
+  const ctx: Partial<{ moto: Moto; w: RolloutWorld }> = {};
   beforeAll(async () => {
     ctx.moto = await startMoto();
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
     await ctx.w.setUp();
   }, 60_000);
   afterAll(async () => { await ctx.w?.stop(); await ctx.moto?.stop(); });
-  return ctx;
+  return ctx as { readonly moto: Moto; readonly w: RolloutWorld }; // set by the time a test reads them
 }

@@ -81,7 +81,6 @@ export class SsmAgentProxy extends EventEmitter {
   }
 
   static async start(upstream: string, options: AgentOptions = {}): Promise<SsmAgentProxy> {
-    let proxy!: SsmAgentProxy;
     const server = http.createServer((req, res) => {
       proxy.handle(req, res).catch((e) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -90,7 +89,7 @@ export class SsmAgentProxy extends EventEmitter {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    proxy = new SsmAgentProxy(server, `http://127.0.0.1:${port}`, upstream, options);
+    const proxy = new SsmAgentProxy(server, `http://127.0.0.1:${port}`, upstream, options);
     return proxy;
   }
 
@@ -194,7 +193,7 @@ export class SsmAgentProxy extends EventEmitter {
     if (DocumentName !== 'AWS-RunShellScript') return sendJsonError(res, 400, 'InvalidDocument', `ssm-agent-proxy plays only AWS-RunShellScript, not ${DocumentName}`);
     const running = await this.running(call.region, InstanceIds);
     const missing = (InstanceIds as string[]).filter((id) => !running.includes(id));
-    if (missing.length > 0 || InstanceIds.length === 0) return sendJsonError(res, 400, 'InvalidInstanceId', `Instances [${missing}] not in a valid state for account 123456789012`);
+    if (missing.length > 0 || InstanceIds.length === 0) return sendJsonError(res, 400, 'InvalidInstanceId', `Instances [${missing.join(',')}] not in a valid state for account 123456789012`);
     const commands: string[] = Parameters.commands ?? [];
     const commandId = randomUUID();
     for (const instanceId of InstanceIds as string[]) {
@@ -271,7 +270,8 @@ function runCtr(store: Map<string, StoredImage>, args: string[], unpullable: Set
   const global = parseFlags(args, GLOBAL_FLAGS);
   if (global.error) return fail(`Incorrect Usage: ${global.error}\n\nctr: ${global.error}`);
   const namespace = global.flags.namespace?.at(-1) ?? 'default';
-  const [group, sub, ...rest] = global.positionals;
+  const [group, ...rest] = global.positionals;
+  const sub = rest.shift();
   if (!group) return ok('NAME:\n   ctr - containerd CLI\n');
   if (!['images', 'image', 'i'].includes(group)) return fail(`ssm-agent-proxy: ctr ${group} is not modelled`, 2);
   if (namespace !== 'k8s.io') {
@@ -371,7 +371,7 @@ function runUtility(argv: string[], stdin: string): Result {
       const opts = new Set<string>();
       const rest = [...args];
       while (rest[0]?.startsWith('-') && rest[0] !== '-') for (const o of rest.shift()!.slice(1)) opts.add(o);
-      const [pattern] = rest;
+      const pattern = rest.at(0);
       if (pattern === undefined) return fail('grep: no pattern', 2);
       const test = (l: string) => {
         const a = opts.has('i') ? l.toLowerCase() : l;
@@ -598,7 +598,7 @@ type Token = Word | { op: string };
 
 function variableAt(s: string, i: number): [string, number] | undefined {
   const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(s.slice(i));
-  return m ? [m[1] ?? m[2], i + m[0].length] : undefined;
+  return m ? [m[1] || m[2], i + m[0].length] : undefined;
 }
 
 function tokenize(s: string): Token[] {
@@ -607,7 +607,7 @@ function tokenize(s: string): Token[] {
   let word: Word | undefined;
   const lit = (c: string) => {
     word ??= { parts: [] };
-    const last = word.parts[word.parts.length - 1];
+    const last = word.parts.at(-1);
     if (last && 'lit' in last) last.lit += c;
     else word.parts.push({ lit: c });
   };

@@ -142,7 +142,7 @@ export function stubModule(iface: ModuleInterface, offlineProviders: string[] = 
   if (iface.nodeGroupKeys) {
     const keys = `[${iface.nodeGroupKeys.map(hclString).join(', ')}]`;
     for (const name of ['eks_managed_node_groups', 'eks_managed_node_group_defaults']) {
-      if (!variable[name]) continue;
+      if (!Object.hasOwn(variable, name)) continue;
       const entries = name === 'eks_managed_node_groups' ? `values(var.${name})` : `[var.${name}]`;
       variable[name].validation = [{
         condition: `\${var.${name} == null ? true : alltrue([for g in ${entries} : alltrue([for k in keys(g) : contains(${keys}, k)])])}`,
@@ -168,9 +168,9 @@ export function satisfiesTfConstraint(version: string, constraint: string): bool
   return constraint.split(',').map((c) => c.trim()).filter(Boolean).every((c) => {
     const m = /^(~>|>=|<=|!=|>|<|=)?\s*v?(\d+(?:\.\d+){0,2})(-[\w.]+)?$/.exec(c);
     if (!m) throw new Error(`unsupported version constraint "${c}"`);
-    const op = m[1] ?? '=';
-    const parts = m[2].split('.').map(Number);
-    const full = [...parts, 0, 0].slice(0, 3).join('.') + (m[3] ?? '');
+    const [, op = '=', numbers = '', prerelease = ''] = m; // unmatched groups are undefined
+    const parts = numbers.split('.').map(Number);
+    const full = [...parts, 0, 0].slice(0, 3).join('.') + prerelease;
     if (op === '~>') {
       // Only the rightmost given component may increase: ~> 20.0 is >= 20.0.0, < 21.0.0.
       const upper = parts.length === 1 ? [parts[0] + 1, 0, 0] : parts.length === 2 ? [parts[0] + 1, 0, 0] : [parts[0], parts[1] + 1, 0];
@@ -274,7 +274,7 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
   for (const [name, call] of Object.entries<Record<string, any>>(config.module ?? {})) {
     const source = String(call.source);
     if (source.startsWith('./') || source.startsWith('../')) continue;
-    const iface = interfaces[source];
+    const iface = Object.hasOwn(interfaces, source) ? interfaces[source] : undefined;
     if (!iface) throw new Error(`module.${name}: no interface in contracts/ for source "${source}" (add one to validate it offline)`);
     if (call.version !== undefined && !satisfiesTfConstraint(iface.version, String(call.version))) {
       throw new Error(`module.${name}: the interface in contracts/ is ${source} ${iface.version}, which does not satisfy the call's version "${call.version}"`);
@@ -291,7 +291,7 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
   // (b) Resources, data sources and provider blocks of unavailable providers -> terraform_data.
   const standIn = (kind: 'resource' | 'data', type: string, name: string, block: Record<string, any>) => {
     const id = kind === 'data' ? `data__${type}__${name}` : `${type}__${name}`;
-    if (config.resource?.terraform_data?.[id] || standInBlocks[id]) throw new Error(`stand-in name clash: terraform_data.${id}`);
+    if (config.resource?.terraform_data?.[id] || Object.hasOwn(standInBlocks, id)) throw new Error(`stand-in name clash: terraform_data.${id}`);
     if (block.dynamic !== undefined) throw new Error(`${kind === 'data' ? 'data.' : ''}${type}.${name}: dynamic blocks are not supported by the terraform_data stand-in`);
     const { count, for_each, depends_on, lifecycle, provider: _provider, provisioner: _p, connection: _c, '//': _m, ...attributes } = block;
     const out: Record<string, unknown> = { input: attributes };
@@ -320,7 +320,7 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
   for (const [provider, blocks] of Object.entries<any>(config.provider ?? {})) {
     if (offline.has(provider)) continue;
     for (const block of Array.isArray(blocks) ? blocks : [blocks]) {
-      const { alias, ...attributes } = block as Record<string, unknown>;
+      const { alias, ...attributes } = block as { alias?: string } & Record<string, unknown>;
       const id = `provider__${provider}${alias ? `__${alias}` : ''}`;
       standInBlocks[id] = { input: attributes };
     }
@@ -535,9 +535,9 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   const results = new Map<string, StackValidation>();
   for (const [id, name] of dirs) {
     const prefix = `stacks/${name}/`;
-    const mine = batch.diagnostics.filter((d) => d.range?.filename?.startsWith(prefix));
+    const mine = batch.diagnostics.filter((d) => d.range?.filename.startsWith(prefix));
     // A diagnostic outside every stack's files (init, the root) counts against all of them.
-    const unattributed = batch.diagnostics.filter((d) => d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename?.startsWith(`stacks/${n}/`)));
+    const unattributed = batch.diagnostics.filter((d) => d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename.startsWith(`stacks/${n}/`)));
     const diagnostics = [...mine, ...unattributed];
     const errors = diagnostics.filter((d) => d.severity === 'error');
     results.set(id, {
@@ -563,7 +563,7 @@ export function limiter(limit: number): <T>(job: () => Promise<T>) => Promise<T>
     queue.shift()!();
   };
   return <T>(job: () => Promise<T>) => new Promise<T>((resolve, reject) => {
-    queue.push(() => job().then(resolve, reject).finally(() => { active--; next(); }));
+    queue.push(() => { void job().then(resolve, reject).finally(() => { active--; next(); }); });
     next();
   });
 }

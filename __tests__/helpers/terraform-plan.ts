@@ -40,7 +40,7 @@ export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promi
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-json'], dir, env);
   const messages = plan.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${messages.filter((m) => m['@level'] === 'error').map((m) => `${m['@message']}\n${m.diagnostic?.detail ?? ''}`).join('\n')}${plan.stderr}`);
-  const actions: Record<string, string> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
+  const actions: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
   return Object.fromEntries(messages.filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read')
     .map((m) => [m.change.resource.addr as string, actions[m.change.action] ?? m.change.action]));
 }

@@ -83,8 +83,8 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       });
       let stdout = '';
       let stderr = '';
-      child.stdout!.on('data', (d) => { stdout += String(d); });
-      child.stderr!.on('data', (d) => { stderr += String(d); });
+      child.stdout.on('data', (d) => { stdout += String(d); });
+      child.stderr.on('data', (d) => { stderr += String(d); });
       child.on('error', reject);
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       onStart?.(child);
@@ -137,19 +137,21 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     }
   }, 60_000);
 
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before assigning them */
   afterAll(async () => {
     ec2?.destroy();
     ssm?.destroy();
     await proxy?.stop();
     await moto?.stop();
   });
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
 
   /**
    * success, pullfails, vanishes and historyfails are built by ONE process, as a user runs several caches
    * (`cache build a b c`: in parallel, exit 1 if any failed): each build must clean up after itself while
    * the others go on. A process costs seconds of CPU to start; the calls are told apart per cache below.
    */
-  let shared: Promise<{ run: Run; summaries: any[] }>;
+  let shared: Promise<{ run: Run; summaries: any[] }> | undefined;
   function sharedBuild() {
     shared ??= (async () => {
       proxy.fault = (c) => (c.action === 'PutParameter' && c.input.Name === history('historyfails') ? { code: 'AccessDeniedException', message: 'not authorized to perform ssm:PutParameter' } : undefined);
@@ -171,7 +173,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   async function builtInSharedRun(cache: string) {
     const { run, summaries } = await sharedBuild();
     const summary = summaries.find((x) => x.cache === cache);
-    const [instance] = await instancesTagged('bottlerocket-fleet:cache', cache);
+    const instance = (await instancesTagged('bottlerocket-fleet:cache', cache)).at(0);
     const own = [instance?.InstanceId, `/image-cache/${cache}/`, `"${cache}"`, `${cache}-`].filter(Boolean) as string[];
     const mine = (ids: string[]) => proxy.calls.filter((c) => ids.some((o) => JSON.stringify(c.input).includes(o)));
     // A snapshot is this cache's once its parameter named it (DeleteSnapshot carries nothing else).

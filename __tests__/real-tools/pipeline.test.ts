@@ -59,10 +59,12 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     });
     tfEnv = terraformEnv(work, emulatorEnv(moto.endpoint));
   }, 60_000);
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before assigning them */
   afterAll(async () => {
     await proxy?.stop();
     await moto?.stop();
   });
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
 
   const started = Date.now();
   const step = (name: string) => process.stdout.write(`pipeline: ${name} at +${Math.round((Date.now() - started) / 1000)}s\n`);

@@ -16,6 +16,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;
   let w: RolloutWorld;
   beforeAll(async () => { moto = await startMoto(); }, 60_000);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());
   beforeEach(() => {
     // No emulator reset between tests (it costs a second and more of CPU each): every world builds new

@@ -9,6 +9,7 @@ import {
   CreateSnapshotCommand, DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client,
   RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import type { _InstanceType } from '@aws-sdk/client-ec2';
 import {
   DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
   GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
@@ -114,7 +115,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       const r = await call(() => deps.ec2.send(new RunInstancesCommand({
         ClientToken: buildId, // idempotent: a retried launch never starts a second instance
         ImageId: imageId,
-        InstanceType: builderInstanceType(cache) as never,
+        // The SDK's union of instance types lags EC2's list; EC2 itself rejects a name it does not know.
+        InstanceType: builderInstanceType(cache) as _InstanceType,
         MinCount: 1, MaxCount: 1,
         IamInstanceProfile: { Name: cfg.profile },
         NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: cfg.subnet, Groups: [cfg.securityGroup], AssociatePublicIpAddress: false }],
@@ -259,8 +261,9 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // The reason is what abort() was given: an Error here (abort()'s default is an AbortError DOMException).
+    if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
   });
 }

@@ -21,7 +21,8 @@ async function parameter(ssm: SSMClient, name: string): Promise<string | undefin
   }
 }
 
-export interface CacheRegionState { cache: string; region: string; current?: string; previous?: string; bottlerocketVersion?: string }
+// Row types are aliases, not interfaces, so `Object.values` on a row is typed (string cells for the table).
+export type CacheRegionState = { cache: string; region: string; current: string | undefined; previous: string | undefined; bottlerocketVersion?: string };
 
 /** The Bottlerocket release the builder recorded on a home-region snapshot (tag bottlerocket-fleet:bottlerocket-version). */
 async function bottlerocketVersion(ec2: EC2Client, snapshotId: string | undefined): Promise<string | undefined> {
@@ -56,7 +57,7 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
   return rows;
 }
 
-export interface GcAction { region: string; action: 'terminate' | 'delete-snapshot'; id: string; reason: string }
+export type GcAction = { region: string; action: 'terminate' | 'delete-snapshot'; id: string; reason: string };
 
 export async function collectGarbage(caches: readonly ImageCache[], clients: ClientsFor, o: { olderThanMs: number; dryRun: boolean; now?: number }): Promise<GcAction[]> {
   const now = o.now ?? Date.now();
@@ -76,7 +77,7 @@ export async function collectGarbage(caches: readonly ImageCache[], clients: Cli
       const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: [cache.name] }] }))).Snapshots ?? [];
       for (const s of snaps) {
         const isCopy = s.Tags?.some((t) => t.Key === SOURCE_SNAPSHOT_TAG);
-        if (!isCopy && !referenced.has(s.SnapshotId!)) actions.push({ region, action: 'delete-snapshot', id: s.SnapshotId!, reason: `cache ${cache.name}: referenced by neither the parameter nor its history` });
+        if (!isCopy && !referenced.has(s.SnapshotId)) actions.push({ region, action: 'delete-snapshot', id: s.SnapshotId!, reason: `cache ${cache.name}: referenced by neither the parameter nor its history` });
       }
     }
     if (!o.dryRun) {

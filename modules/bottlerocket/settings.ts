@@ -83,7 +83,7 @@ export function mergeSettings(...layers: (BottlerocketSettings | undefined)[]): 
   for (const layer of layers) {
     if (!layer) continue;
     for (const [k, v] of Object.entries(layer)) {
-      out[k] = isTable(v) && isTable(out[k]) ? mergeSettings(out[k] as BottlerocketSettings, v) : v;
+      out[k] = isTable(v) && isTable(out[k]) ? mergeSettings(out[k], v) : v;
     }
   }
   return out;
@@ -114,7 +114,7 @@ function walk(
         visit(path, v, definition);
         continue;
       }
-      walk(v as BottlerocketSettings, path, visit, problems);
+      walk(v, path, visit, problems);
     } else {
       visit(path, v, definition);
     }

@@ -163,7 +163,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function checkModuleInputs(inputs: Record<string, unknown>, variables: Record<string, VariableContract>, moduleName: string): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(inputs)) {
-    const variable = variables[name];
+    const variable = Object.hasOwn(variables, name) ? variables[name] : undefined;
     if (!variable) {
       problems.push(`${moduleName}: input "${name}" is not a variable of the module`);
       continue;
@@ -184,7 +184,7 @@ export function checkNodeGroupInputs(groups: Record<string, Record<string, unkno
         problems.push(`${at}: "${key}" is not read by the eks module's node_groups.tf`);
         continue;
       }
-      const variable = contract.node_group_module_variables[key];
+      const variable = Object.hasOwn(contract.node_group_module_variables, key) ? contract.node_group_module_variables[key] : undefined;
       const mismatch = variable && typeMismatch(value, parseTfType(variable.type), at);
       if (mismatch) problems.push(mismatch);
     }

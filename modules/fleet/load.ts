@@ -108,10 +108,10 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
   const at = joinPath(issue.path);
   if (issue.code === 'invalid_union' && issue.path.at(-1) === 'vpc') {
     // Report the problems of the form the user meant: an existing VPC when vpcId/privateSubnetIds is given.
-    const input = issue.path.reduce<any>((node, key) => node?.[key as string], raw);
+    const input = valueAt(raw, issue.path);
     if (input && typeof input === 'object' && !Array.isArray(input) && Object.keys(input).length > 0) {
       const existing = 'vpcId' in input || 'privateSubnetIds' in input;
-      return issue.errors[existing ? 1 : 0].flatMap((i) => schemaProblems({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, raw));
+      return issue.errors[existing ? 1 : 0].flatMap((i) => schemaProblems({ ...i, path: [...issue.path, ...i.path] }, raw));
     }
   }
   if (issue.code === 'unrecognized_keys') {
@@ -145,36 +145,52 @@ function fixFor(issue: z.core.$ZodIssue): string {
   return 'see fleet.schema.json for the allowed values';
 }
 
+/** The parsed YAML value at an issue path, or undefined where the path leaves objects and arrays. */
+function valueAt(raw: unknown, issuePath: readonly PropertyKey[]): unknown {
+  return issuePath.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw);
+}
+
+/**
+ * zod's own schema kinds, a union discriminated by `_zod.def.type`. Child schemas are typed as the base
+ * `$ZodType`; every schema in fleetSchema is one of these kinds, hence the casts when stepping down.
+ */
+type ZodNode = z.core.$ZodTypes;
+
 /** Allowed keys of the object schema at a path (for typo suggestions). */
 function knownKeysAt(issuePath: readonly PropertyKey[]): string[] {
   // Walk the zod schema along the path; records and unions are stepped through.
-  let node: unknown = fleetSchema;
+  let node: ZodNode | undefined = fleetSchema;
   for (const key of issuePath) {
     node = step(node, key);
     if (!node) return [];
   }
-  const options: unknown[] = unwrap(node)?._zod?.def?.type === 'union' ? unwrap(node)._zod.def.options : [node];
+  const def = unwrap(node)._zod.def;
+  const options = def.type === 'union' ? (def.options as readonly ZodNode[]) : [node];
   return [...new Set(options.flatMap((o) => Object.keys(shapeOf(o) ?? {})))];
 }
 
-function unwrap(node: any): any {
-  while (node?._zod?.def && ['default', 'optional', 'prefault', 'nullable'].includes(node._zod.def.type)) node = node._zod.def.innerType;
+/** Steps through default, optional, prefault and nullable wrappers to the schema inside. */
+function unwrap(node: ZodNode): ZodNode {
+  let def = node._zod.def;
+  while (def.type === 'default' || def.type === 'optional' || def.type === 'prefault' || def.type === 'nullable') {
+    node = def.innerType as ZodNode;
+    def = node._zod.def;
+  }
   return node;
 }
-function shapeOf(node: any): Record<string, unknown> | undefined {
-  node = unwrap(node);
-  if (node?._zod?.def?.type === 'object') return node._zod.def.shape;
-  return undefined;
+function shapeOf(node: ZodNode): Record<string, unknown> | undefined {
+  const def = unwrap(node)._zod.def;
+  return def.type === 'object' ? def.shape : undefined;
 }
-function step(node: any, key: PropertyKey): any {
-  node = unwrap(node);
-  const def = node?._zod?.def;
-  if (!def) return undefined;
-  if (def.type === 'object') return def.shape[key as string];
-  if (def.type === 'record') return def.valueType;
-  if (def.type === 'array') return def.element;
-  if (def.type === 'union') return def.options.map((o: any) => step(o, key)).find(Boolean);
-  return undefined;
+function step(node: ZodNode, key: PropertyKey): ZodNode | undefined {
+  const def = unwrap(node)._zod.def;
+  switch (def.type) {
+    case 'object': return def.shape[key as string] as ZodNode | undefined;
+    case 'record': return def.valueType as ZodNode;
+    case 'array': return def.element as ZodNode;
+    case 'union': return def.options.map((o) => step(o as ZodNode, key)).find(Boolean);
+    default: return undefined;
+  }
 }
 
 function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[], hasRollout: boolean, today: string): Cluster {
@@ -197,7 +213,9 @@ function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCa
         warnings.push({ path: field, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
       }
     }
-    return { ...p, name: poolName, disruptionBudgets: poolDisruptionBudgets(p, hasRollout), instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? (p.imageCache ? caches[p.imageCache]?.dataVolumeGiB : undefined) ?? 20 };
+    // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
+    const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
+    return { ...p, name: poolName, disruptionBudgets: poolDisruptionBudgets(p, hasRollout), instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? cache?.dataVolumeGiB ?? 20 };
   });
   return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
 }

@@ -8,7 +8,7 @@
  * stack has not been re-applied yet never points at a deleted snapshot.
  */
 import { Construct } from 'constructs';
-import { TerraformIterator, TerraformLocal } from 'cdktf';
+import { TerraformIterator, TerraformLocal, Token } from 'cdktf';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { EbsSnapshotCopy } from '@cdktf/provider-aws/lib/ebs-snapshot-copy';
 import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapshot-restore';
@@ -42,18 +42,20 @@ export class SnapshotReplica extends Construct {
     super(scope, id);
     this.provider = props.provider;
     const generations = TerraformIterator.fromList(props.generations.asList);
+    // The iterator's value is an untyped token (each.value); here every element is a snapshot id.
+    const sourceSnapshotId = Token.asString(generations.value);
     this.copies = new EbsSnapshotCopy(this, 'copy', {
       provider: props.provider,
       forEach: generations,
       sourceRegion: props.homeRegion,
-      sourceSnapshotId: generations.value,
+      sourceSnapshotId,
       encrypted: true,
       kmsKeyId: props.kmsKeyId,
       description: `bottlerocket-fleet image cache ${props.cacheName} (copy of ${props.homeRegion} snapshot)`,
       tags: {
         Name: `${props.cacheName}-image-cache`,
         [CACHE_TAG]: props.cacheName,
-        [SOURCE_SNAPSHOT_TAG]: generations.value,
+        [SOURCE_SNAPSHOT_TAG]: sourceSnapshotId,
         'bottlerocket-fleet:source-region': props.homeRegion,
       },
     });
