@@ -7,9 +7,9 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    // .gen/: generated provider bindings (npm run generate); contracts/ and provider-schemas/: copied
+    // .gen/ and modules/karpenter/generated/: generated (npm run generate, npm run generate:crds); contracts/ and provider-schemas/: copied
     // verbatim from upstream; the rest are build output.
-    ignores: ['.gen/**', 'contracts/**', 'provider-schemas/**', 'dist/**', 'cdktf.out/**', 'coverage/**', 'bench-out/**'],
+    ignores: ['.gen/**', 'modules/karpenter/generated/**', 'contracts/**', 'provider-schemas/**', 'dist/**', 'cdktf.out/**', 'coverage/**', 'bench-out/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -121,7 +121,7 @@ function fakeSsm(present: Record<string, string[]>) {
     send: async (command: GetParameterCommand) => {
       const name = command.input.Name!;
       calls.push([region, name]);
-      if (present[region]?.includes(name)) return { Parameter: { Name: name, Value: 'snap-0123456789abcdef0' }, $metadata: {} };
+      if (Object.hasOwn(present, region) && present[region].includes(name)) return { Parameter: { Name: name, Value: 'snap-0123456789abcdef0' }, $metadata: {} };
       throw Object.assign(new Error(`Parameter ${name} not found.`), { name: 'ParameterNotFound' });
     },
   });

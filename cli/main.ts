@@ -33,7 +33,7 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
   if (name === '--help' || name === '-h') { io.out(USAGE); return 0; }
   // `help <command>` is `<command> --help`.
   if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
-  if (name === undefined) { io.err(`missing command\n\n${USAGE}`); return 2; }
+  if (argv.length === 0) { io.err(`missing command\n\n${USAGE}`); return 2; }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) { io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`); return 2; }
   return (await command.load()).main(rest, io);

@@ -20,7 +20,7 @@ import { stringify } from 'yaml';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const APP: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')).app;
+const APP = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
 
 /** A fleet of n clusters over four regions, each with a CPU and a GPU pool on replicated caches. */
 export function generatedFleet(n: number): unknown {

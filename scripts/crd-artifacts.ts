@@ -13,40 +13,53 @@ import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { parse } from 'yaml';
 import { contractPath, PROJECT_ROOT } from '../modules/contracts';
-import { KARPENTER_CRD_FILES, KARPENTER_CRD_VERSION } from '../modules/karpenter/crd-version';
+import { KARPENTER_CRD_FILES, KARPENTER_CRD_VERSION, RuleNode } from '../modules/karpenter/crd-version';
 
-type Schema = { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- raw OpenAPI v3 from YAML
+/** A JSON value as YAML parses it. */
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+
+/** What this reads of a CustomResourceDefinition. */
+interface Crd {
+  readonly spec: { readonly group: string; readonly names: { readonly kind: string }; readonly versions: readonly { readonly name: string; readonly served: boolean; readonly schema: { readonly openAPIV3Schema: JsonObject } }[] };
+}
 
 export const GENERATED_DIR = path.join(PROJECT_ROOT, 'modules', 'karpenter', 'generated');
 export const VALIDATORS_FILE = path.join(GENERATED_DIR, 'crd-validators.js');
 export const RULES_FILE = path.join(GENERATED_DIR, 'crd-rules.json');
 
+const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** The structural schema as JSON Schema, with unknown fields rejected except where Kubernetes keeps them. */
-export function strictSchema(node: Schema, root = false): Schema {
-  if (Array.isArray(node)) return node.map((n) => strictSchema(n as Schema));
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Schema = {};
+export function strictSchema(node: Json, root = false): Json {
+  if (Array.isArray(node)) return node.map((n) => strictSchema(n));
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
   for (const [k, v] of Object.entries(node)) {
     if (k.startsWith('x-kubernetes-') || k === 'description') continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strictSchema(s as Schema)])) : strictSchema(v as Schema);
+    out[k] = k === 'properties' && isObject(v) ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, strictSchema(s)])) : strictSchema(v);
   }
-  if (out.properties && !('additionalProperties' in out) && !node['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
-  if (root && out.properties?.metadata) out.properties.metadata = { type: 'object' }; // ObjectMeta is validated by the API server itself
+  if (isObject(out.properties) && !('additionalProperties' in out) && node['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  if (root && isObject(out.properties) && 'metadata' in out.properties) out.properties.metadata = { type: 'object' }; // ObjectMeta is validated by the API server itself
   return out;
 }
 
 /** The schema pruned to the paths that hold CEL rules (properties, items, additionalProperties). */
-export function ruleTree(node: Schema): Schema | undefined {
-  if (typeof node !== 'object' || node === null) return undefined;
-  const out: Schema = {};
-  if (node['x-kubernetes-validations']) out['x-kubernetes-validations'] = (node['x-kubernetes-validations'] as Schema[]).map((r) => ({ rule: r.rule, ...(r.message ? { message: r.message } : {}) }));
-  if (node.properties) {
-    const props = Object.fromEntries(Object.entries(node.properties as Schema).map(([k, v]) => [k, ruleTree(v as Schema)]).filter(([, v]) => v));
+export function ruleTree(node: Json | undefined): RuleNode | undefined {
+  if (!isObject(node)) return undefined;
+  const out: { -readonly [K in keyof RuleNode]: RuleNode[K] } = {};
+  const rules = node['x-kubernetes-validations'];
+  if (Array.isArray(rules)) out['x-kubernetes-validations'] = rules.filter(isObject).flatMap((r) => (typeof r.rule === 'string' ? [{ rule: r.rule, ...(typeof r.message === 'string' ? { message: r.message } : {}) }] : []));
+  if (isObject(node.properties)) {
+    const props = Object.fromEntries(Object.entries(node.properties).flatMap(([k, v]) => {
+      const child = ruleTree(v);
+      return child ? [[k, child] as const] : [];
+    }));
     if (Object.keys(props).length) out.properties = props;
   }
-  const items = node.items && ruleTree(node.items as Schema);
+  const items = ruleTree(node.items);
   if (items) out.items = items;
-  const extra = typeof node.additionalProperties === 'object' ? ruleTree(node.additionalProperties as Schema) : undefined;
+  const extra = ruleTree(node.additionalProperties);
   if (extra) out.additionalProperties = extra;
   return Object.keys(out).length ? out : undefined;
 }
@@ -60,17 +73,17 @@ export interface CrdArtifacts {
 export function crdArtifacts(): CrdArtifacts {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { source: true, esm: false } });
   const exports: Record<string, string> = {};
-  const rules: Record<string, { apiVersion: string; kind: string; rules: Schema }> = {};
+  const rules: Record<string, { apiVersion: string; kind: string; rules: RuleNode }> = {};
   for (const file of KARPENTER_CRD_FILES) {
-    const crd = parse(fs.readFileSync(contractPath('karpenter', KARPENTER_CRD_VERSION, file), 'utf8')) as Schema;
-    for (const v of crd.spec.versions as Schema[]) {
+    const crd = parse(fs.readFileSync(contractPath('karpenter', KARPENTER_CRD_VERSION, file), 'utf8')) as Crd;
+    for (const v of crd.spec.versions) {
       if (!v.served) continue;
       const apiVersion = `${crd.spec.group}/${v.name}`;
       const key = `${apiVersion}/${crd.spec.names.kind}`;
       const id = `v${Object.keys(exports).length}`;
-      ajv.addSchema(strictSchema(v.schema.openAPIV3Schema as Schema, true), key);
+      ajv.addSchema(strictSchema(v.schema.openAPIV3Schema, true) as JsonObject, key);
       exports[id] = key;
-      rules[key] = { apiVersion, kind: crd.spec.names.kind as string, rules: ruleTree(v.schema.openAPIV3Schema as Schema) ?? {} };
+      rules[key] = { apiVersion, kind: crd.spec.names.kind, rules: ruleTree(v.schema.openAPIV3Schema) ?? {} };
     }
   }
   const index = Object.entries(exports).map(([id, key]) => `  ${JSON.stringify(key)}: ${id},`).join('\n');

@@ -22,8 +22,8 @@ export function ciPolicyOf(stack: any, partition = 'aws'): PolicyDocument {
     for (const key of Object.keys(s)) if (!STATEMENT_KEYS.has(key)) throw new Error(`ci policy statement ${s.sid}: ${key} is not modelled`);
     const condition: Record<string, Record<string, string[]>> = {};
     for (const c of s.condition ?? []) {
-      condition[c.test] ??= {};
-      if (condition[c.test][c.variable]) throw new Error(`ci policy statement ${s.sid}: ${c.test} ${c.variable} twice`);
+      if (!Object.hasOwn(condition, c.test)) condition[c.test] = {};
+      if (Object.hasOwn(condition[c.test], c.variable)) throw new Error(`ci policy statement ${s.sid}: ${c.test} ${c.variable} twice`);
       condition[c.test][c.variable] = c.values.map(resolve);
     }
     return {

@@ -54,10 +54,11 @@ const list = (v: string | readonly string[]): readonly string[] => (typeof v ===
 
 function checkSupported(s: PolicyStatement, name: string): void {
   for (const key of Object.keys(s)) if (!SUPPORTED_KEYS.has(key)) throw new Error(`statement ${name}: ${key} is not supported by this evaluator`);
-  if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new Error(`statement ${name}: Effect ${String(s.Effect)} is neither Allow nor Deny`);
+  const effect: string = s.Effect; // policies arrive as JSON: the type is a claim this checks
+  if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`statement ${name}: Effect ${effect} is neither Allow nor Deny`);
   for (const r of list(s.Resource)) if (r.includes('${')) throw new Error(`statement ${name}: resource ${r} has a policy variable or an unresolved Terraform reference`);
   for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
-    if (!OPERATORS[operator]) throw new Error(`statement ${name}: condition operator ${operator} is not supported by this evaluator`);
+    if (!Object.hasOwn(OPERATORS, operator)) throw new Error(`statement ${name}: condition operator ${operator} is not supported by this evaluator`);
     for (const values of Object.values(keys)) for (const v of list(values)) if (v.includes('${')) throw new Error(`statement ${name}: condition value ${v} has a policy variable`);
   }
 }

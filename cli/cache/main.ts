@@ -71,7 +71,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
     const out = command === 'list'
       ? await inventory.listCaches(caches, clients)
-      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']!), dryRun: values['dry-run']! });
+      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
     if (values.json) json(out);
     else for (const row of out) deps.out(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
     // Under --json stdout holds the JSON alone.

@@ -57,7 +57,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
-  const ignoreDependencies = values['ignore-missing-stack-dependencies']!;
+  const ignoreDependencies = values['ignore-missing-stack-dependencies'];
 
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const { fleetStacks } = await import('../../modules/fleet/stacks');
@@ -101,7 +101,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     return 0;
   }
   const run = deps.runCdktf ?? spawnCdktf;
-  const exitCode = await run(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: values.json! });
+  const exitCode = await run(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: values.json });
   if (values.json) json({ ok: exitCode === 0, ...report, ran: true, exitCode });
   return exitCode;
 }
@@ -137,7 +137,7 @@ async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: Pa
     return true;
   } catch (e) {
     if ((e as Error).name === 'ParameterNotFound') return false;
-    throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`);
+    throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, { cause: e });
   }
 }
 

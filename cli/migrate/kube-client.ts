@@ -13,7 +13,7 @@ function statusBody(e: unknown): { message?: string; reason?: string; details?: 
   const body = (e as { body?: unknown }).body;
   try {
     const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
-    return parsed && typeof parsed === 'object' ? parsed as ReturnType<typeof statusBody> : undefined;
+    return parsed && typeof parsed === 'object' ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -36,7 +36,7 @@ export function classify(operation: string, e: unknown): KubeApiError {
     const s = statusBody(e);
     return new KubeApiError(operation, code, s?.message ?? s?.reason ?? '', TRANSIENT_STATUSES.has(code));
   }
-  const message = (e as Error).message ?? String(e);
+  const message = e instanceof Error ? e.message : String(e);
   return new KubeApiError(operation, undefined, message, typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
 }
 

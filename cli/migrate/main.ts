@@ -101,20 +101,20 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   }
 
   const nodes = oldNodes(await api.listNodes(values.selector), Boolean(values.selector));
-  const size = batchSize(values['batch-size']!, nodes.length);
-  const result = { cluster: cluster.name, dryRun: values['dry-run']!, batches: planBatches(nodes, size).map((b) => b.map((n) => n.name)) };
+  const size = batchSize(values['batch-size'], nodes.length);
+  const result = { cluster: cluster.name, dryRun: values['dry-run'], batches: planBatches(nodes, size).map((b) => b.map((n) => n.name)) };
   try {
     const { drained } = await drain(api, {
       nodes,
       batchSize: size,
-      dryRun: values['dry-run']!,
-      force: values.force!,
-      deleteEmptyDirData: values['delete-emptydir-data']!,
-      pendingTimeoutMs: parseDuration(values['pending-timeout']!),
-      healthTimeoutMs: parseDuration(values['health-timeout']!),
-      evictionTimeoutMs: parseDuration(values['eviction-timeout']!),
+      dryRun: values['dry-run'],
+      force: values.force,
+      deleteEmptyDirData: values['delete-emptydir-data'],
+      pendingTimeoutMs: parseDuration(values['pending-timeout']),
+      healthTimeoutMs: parseDuration(values['health-timeout']),
+      evictionTimeoutMs: parseDuration(values['eviction-timeout']),
       podTimeoutMs: values['pod-timeout'] === undefined ? undefined : parseDuration(values['pod-timeout']),
-      pollIntervalMs: parseDuration(values['poll-interval']!),
+      pollIntervalMs: parseDuration(values['poll-interval']),
       log: stepLog(progress),
       now: deps.now,
       sleep: deps.sleep,

@@ -71,7 +71,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   if (!cacheName) return usageError(io, 'missing argument: the image cache to roll out', usage(prog));
   if (positionals.length > (isStatus ? 2 : 1)) return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
   const contexts = new Map<string, string>();
-  for (const c of values.context!) {
+  for (const c of values.context) {
     const [cluster, context] = c.split('=');
     if (!cluster || !context) return usageError(io, `--context ${c}: expected <cluster>=<context>`, usage(prog));
     contexts.set(cluster, context);
@@ -117,7 +117,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const onInterrupt = () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); };
   process.once('SIGINT', onInterrupt);
   try {
-    const outcomes = await engine.runRollout({ aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']!) }, plan, fleet.tags, resolved);
+    const outcomes = await engine.runRollout({ aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) }, plan, fleet.tags, resolved);
     progress.done();
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);

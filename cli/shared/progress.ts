@@ -25,13 +25,13 @@ export interface ProgressOptions {
 
 export interface Progress {
   /** A line of output (written as is; on a terminal, above the status line). */
-  line(text: string): void;
+  readonly line: (text: string) => void;
   /** A step begins (in `lane`, for work running side by side): the status line shows it and its elapsed time. */
-  step(name: string, lane?: string): void;
+  readonly step: (name: string, lane?: string) => void;
   /** The lane's step is over (it leaves the status line). */
-  end(lane?: string): void;
+  readonly end: (lane?: string) => void;
   /** Everything is over: the status line is erased and its timer stopped. Safe to call twice. */
-  done(): void;
+  readonly done: () => void;
 }
 
 /** ESC[2K erases the whole line; with \r the cursor is back at its start. */

@@ -13,7 +13,7 @@ export interface CapacityInputs {
 /** Capacity the headroom is a percentage of: `migration.legacyCapacity`, else the cpu/memory limits of the CPU pools; undefined when neither. */
 export function legacyCapacity(cluster: CapacityInputs): { cpu: number; memoryGiB: number } | undefined {
   if (cluster.migration?.legacyCapacity) return cluster.migration.legacyCapacity;
-  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits?.memory);
+  const cpuPools = (cluster.karpenter?.nodePools ?? []).filter((p) => !p.gpu && p.limits?.cpu && p.limits.memory);
   if (cpuPools.length === 0) return undefined;
   return {
     cpu: cpuPools.reduce((sum, p) => sum + parseQuantity(p.limits!.cpu!), 0),

@@ -7,7 +7,7 @@
  */
 import type { KubernetesManifest } from '../kubernetes/manifest';
 import { Environment } from '@marcbachmann/cel-js';
-import { KARPENTER_CRD_VERSION } from './crd-version';
+import { KARPENTER_CRD_VERSION, RuleNode } from './crd-version';
 // Both generated from contracts/karpenter/<version>/ by `npm run generate:crds` (scripts/crd-artifacts.ts), so
 // start-up neither parses the CRD YAML nor compiles JSON Schema; __tests__/crd-artifacts.test.ts keeps them in sync.
 import * as generatedRules from './generated/crd-rules.json';
@@ -15,8 +15,6 @@ import * as generatedRules from './generated/crd-rules.json';
 const generatedValidators = require('./generated/crd-validators.js') as { byKind: Record<string, GeneratedValidator> };
 
 export { KARPENTER_CRD_VERSION };
-
-type Schema = { [k: string]: any };
 
 /** An ajv standalone validator: returns whether the value is valid and leaves the problems on `.errors`. */
 interface GeneratedValidator {
@@ -28,7 +26,7 @@ interface ServedVersion {
   readonly apiVersion: string;
   readonly kind: string;
   /** The schema pruned to the paths that hold CEL rules. */
-  readonly rules: Schema;
+  readonly rules: RuleNode;
   readonly validate: GeneratedValidator;
 }
 
@@ -43,13 +41,12 @@ let served: Map<string, ServedVersion> | undefined;
 
 function servedVersions(): Map<string, ServedVersion> {
   if (served) return served;
-  const rules = generatedRules as unknown as { version: string; served: Record<string, { apiVersion: string; kind: string; rules: Schema }> };
+  const rules = generatedRules as unknown as { version: string; served: Record<string, { apiVersion: string; kind: string; rules: RuleNode }> };
   if (rules.version !== KARPENTER_CRD_VERSION) throw new Error(`modules/karpenter/generated/ holds the ${rules.version} CRDs, not ${KARPENTER_CRD_VERSION}: run npm run generate:crds`);
   served = new Map();
   for (const [key, v] of Object.entries(rules.served)) {
-    const validate = generatedValidators.byKind[key];
-    if (!validate) throw new Error(`modules/karpenter/generated/crd-validators.js lacks ${key}: run npm run generate:crds`);
-    served.set(key, { apiVersion: v.apiVersion, kind: v.kind, rules: v.rules, validate });
+    if (!Object.hasOwn(generatedValidators.byKind, key)) throw new Error(`modules/karpenter/generated/crd-validators.js lacks ${key}: run npm run generate:crds`);
+    served.set(key, { apiVersion: v.apiVersion, kind: v.kind, rules: v.rules, validate: generatedValidators.byKind[key] });
   }
   return served;
 }
@@ -61,7 +58,9 @@ export function knownKinds(): string[] {
 
 export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationResult {
   const version = servedVersions().get(`${manifest.apiVersion}/${manifest.kind}`);
-  const who = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+  // Checked at run time: a manifest can come from outside the type (a test, a user's YAML).
+  const { name = '?' } = (manifest as { metadata?: { name?: string } }).metadata ?? {};
+  const who = `${manifest.kind}/${name}`;
   celValues = new WeakMap();
   if (!version) {
     return { errors: [`${who}: ${manifest.apiVersion} ${manifest.kind} is not served by the Karpenter ${KARPENTER_CRD_VERSION} CRDs (served: ${knownKinds().join(', ')})`], skippedRules: [] };
@@ -102,9 +101,9 @@ function compiledRule(rule: string): ReturnType<Environment['parse']> {
 }
 
 /** Walks schema and value together and evaluates every rule where a value is present. */
-function evaluateRules(schema: Schema, value: unknown, at: string, who: string, errors: string[], skipped: string[]): void {
-  if (value === undefined || value === null || !schema) return;
-  for (const rule of (schema['x-kubernetes-validations'] ?? []) as { rule: string; message?: string }[]) {
+function evaluateRules(schema: RuleNode, value: unknown, at: string, who: string, errors: string[], skipped: string[]): void {
+  if (value === undefined || value === null) return;
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
     const where = at || '(root)';
     if (/\boldSelf\b/.test(rule.rule)) {
       skipped.push(`${who} ${where}: transition rule (checked on update only): ${rule.rule}`);
@@ -120,11 +119,12 @@ function evaluateRules(schema: Schema, value: unknown, at: string, who: string, 
       else errors.push(`${who} ${where}: ${rule.message ?? 'rule'} (rule evaluation error: ${reason})`);
     }
   }
-  if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => evaluateRules(schema.items, item, `${at}[${i}]`, who, errors, skipped));
+  const { items, properties, additionalProperties } = schema;
+  if (Array.isArray(value)) {
+    if (items) value.forEach((item, i) => evaluateRules(items, item, `${at}[${i}]`, who, errors, skipped));
   } else if (typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const child = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      const child = properties && Object.hasOwn(properties, k) ? properties[k] : additionalProperties;
       if (child) evaluateRules(child, v, at ? `${at}.${k}` : k, who, errors, skipped);
     }
   }
