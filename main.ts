@@ -23,7 +23,10 @@ function main(): void {
   for (const w of fleet.warnings) output.warning(w);
   const app = buildApp(fleet);
   app.synth();
-  output.done(app.node.children.map((s) => s.node.id), app.outdir);
+  output.done(
+    app.node.children.map((s) => s.node.id),
+    app.outdir,
+  );
 }
 
 main();

@@ -14,16 +14,26 @@ describe('state backends', () => {
 
   test('Terraform Cloud gets a cloud block with one workspace per stack', () => {
     expect(backendOf({ type: 'cloud', organization: 'acme', workspacePrefix: 'fleet-' }).cloud).toEqual({
-      hostname: 'app.terraform.io', organization: 'acme', workspaces: { name: 'fleet-my-cluster-cluster' },
+      hostname: 'app.terraform.io',
+      organization: 'acme',
+      workspaces: { name: 'fleet-my-cluster-cluster' },
     });
   });
 
   test('S3 keeps one key per stack, encrypted, with S3 native locking unless a DynamoDB table is named', () => {
     expect(backendOf({ type: 's3', bucket: 'b-1', region: 'us-east-1', keyPrefix: 'fleet/' }).backend.s3).toEqual({
-      bucket: 'b-1', region: 'us-east-1', key: 'fleet/my-cluster-cluster.tfstate', encrypt: true, use_lockfile: true,
+      bucket: 'b-1',
+      region: 'us-east-1',
+      key: 'fleet/my-cluster-cluster.tfstate',
+      encrypt: true,
+      use_lockfile: true,
     });
     expect(backendOf({ type: 's3', bucket: 'b-1', region: 'us-east-1', keyPrefix: 'fleet', dynamodbTable: 'locks' }).backend.s3).toEqual({
-      bucket: 'b-1', region: 'us-east-1', key: 'fleet/my-cluster-cluster.tfstate', encrypt: true, dynamodb_table: 'locks',
+      bucket: 'b-1',
+      region: 'us-east-1',
+      key: 'fleet/my-cluster-cluster.tfstate',
+      encrypt: true,
+      dynamodb_table: 'locks',
     });
   });
 

@@ -5,8 +5,10 @@ import { generateBindings } from '../scripts/generate-bindings';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
 
 function listFiles(dir: string, base = dir): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(path.join(dir, e.name), base) : [path.relative(base, path.join(dir, e.name))]).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name), base) : [path.relative(base, path.join(dir, e.name))]))
+    .sort();
 }
 
 test('regenerating .gen/ offline from the committed provider schema reproduces it byte for byte', async () => {

@@ -26,17 +26,23 @@ describe('Bottlerocket settings', () => {
     ]);
   });
 
-  test.each([
-    ['cluster-name'], ['api-server'], ['cluster-certificate'], ['cluster-dns-ip'],
-  ])('rejects settings.kubernetes.%s, which EKS and Karpenter set themselves', (key) => {
-    for (const provisioner of ['eks-managed-node-group', 'karpenter'] as const) {
-      const problems = validateSettings({ kubernetes: { [key]: 'x' } }, provisioner);
-      expect(problems).toEqual([expect.objectContaining({ key: `settings.kubernetes.${key}`, message: expect.stringMatching(/is set by (EKS|Karpenter) itself/) })]);
-    }
-  });
+  test.each([['cluster-name'], ['api-server'], ['cluster-certificate'], ['cluster-dns-ip']])(
+    'rejects settings.kubernetes.%s, which EKS and Karpenter set themselves',
+    (key) => {
+      for (const provisioner of ['eks-managed-node-group', 'karpenter'] as const) {
+        const problems = validateSettings({ kubernetes: { [key]: 'x' } }, provisioner);
+        expect(problems).toEqual([
+          expect.objectContaining({ key: `settings.kubernetes.${key}`, message: expect.stringMatching(/is set by (EKS|Karpenter) itself/) }),
+        ]);
+      }
+    },
+  );
 
   test('rejects for Karpenter the kubernetes keys it replaces or drops, naming the fleet field to use', () => {
-    const problems = validateSettings({ kubernetes: { 'node-taints': { dedicated: ['gpu:NoSchedule'] }, 'max-pods': 110, 'provider-id': 'x', 'image-minimum-gc-age': '2m' } }, 'karpenter');
+    const problems = validateSettings(
+      { kubernetes: { 'node-taints': { dedicated: ['gpu:NoSchedule'] }, 'max-pods': 110, 'provider-id': 'x', 'image-minimum-gc-age': '2m' } },
+      'karpenter',
+    );
     expect(problems.map((p) => [p.key, p.fix])).toEqual([
       ['settings.kubernetes.node-taints.dedicated', expect.stringMatching(/pool's taints/)],
       ['settings.kubernetes.max-pods', expect.stringMatching(/maxPods/)],
@@ -49,18 +55,25 @@ describe('Bottlerocket settings', () => {
 
   test('rejects keys that do not exist and values of the wrong type', () => {
     expect(validateSettings({ kernel: { sysctl: { a: 1 } }, kubernetez: { x: 1 }, motd: true }, 'karpenter').map((p) => p.key)).toEqual([
-      'settings.kernel.sysctl.a', 'settings.kubernetez', 'settings.motd',
+      'settings.kernel.sysctl.a',
+      'settings.kubernetez',
+      'settings.motd',
     ]);
-    expect(() => renderSettingsToml({ 'host-containers': { admin: { enabeld: true } } }, 'karpenter')).toThrow(/settings.host-containers.admin.enabeld: is not a Bottlerocket setting/);
+    expect(() => renderSettingsToml({ 'host-containers': { admin: { enabeld: true } } }, 'karpenter')).toThrow(
+      /settings.host-containers.admin.enabeld: is not a Bottlerocket setting/,
+    );
   });
 
   test('list-of-table settings are accepted as leaves', () => {
-    expect(validateSettings({ 'container-registry': { mirrors: [{ registry: 'docker.io', endpoint: ['https://mirror.example.com'] }] } }, 'karpenter')).toEqual([]);
+    expect(validateSettings({ 'container-registry': { mirrors: [{ registry: 'docker.io', endpoint: ['https://mirror.example.com'] }] } }, 'karpenter')).toEqual(
+      [],
+    );
   });
 
   test('layers merge per leaf, later layers win', () => {
     expect(mergeSettings(adminContainerSettings(false), { 'host-containers': { admin: { enabled: true } }, motd: 'hi' })).toEqual({
-      'host-containers': { admin: { enabled: true } }, motd: 'hi',
+      'host-containers': { admin: { enabled: true } },
+      motd: 'hi',
     });
   });
 

@@ -15,7 +15,18 @@ function setup(faults: Faults = {}, signal?: AbortSignal) {
   aws.params.set(HISTORY, JSON.stringify(['snap-previous0000']));
   const lines: string[] = [];
   let clock = 0;
-  const deps = { ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr, log: (l: string) => lines.push(l), now: () => clock, sleep: async (ms: number, s?: AbortSignal) => { s?.throwIfAborted(); clock += ms; }, signal };
+  const deps = {
+    ec2: aws.ec2,
+    ssm: aws.ssm,
+    ecr: aws.ecr,
+    log: (l: string) => lines.push(l),
+    now: () => clock,
+    sleep: async (ms: number, s?: AbortSignal) => {
+      s?.throwIfAborted();
+      clock += ms;
+    },
+    signal,
+  };
   return { aws, deps, lines, paramsBefore: new Map(aws.params) };
 }
 
@@ -31,13 +42,25 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
     expect(aws.snapshots.get(result.snapshotId)!.state).toBe('completed');
     const launch = [...aws.instances.values()][0].input;
     expect(launch).toMatchObject({
-      ImageId: 'ami-0123456789abcdef0', InstanceType: 'm6i.large', ClientToken: result.buildId,
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 'm6i.large',
+      ClientToken: result.buildId,
       MetadataOptions: { HttpTokens: 'required' },
       NetworkInterfaces: [{ AssociatePublicIpAddress: false, SubnetId: 'subnet-0a', Groups: ['sg-0123456789abcdef0'] }],
     });
-    expect(launch.BlockDeviceMappings[1]).toEqual({ DeviceName: '/dev/xvdb', Ebs: { VolumeSize: 100, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } });
-    expect(launch.TagSpecifications[0].Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:build-id', Value: result.buildId }]));
-    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]));
+    expect(launch.BlockDeviceMappings[1]).toEqual({
+      DeviceName: '/dev/xvdb',
+      Ebs: { VolumeSize: 100, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+    });
+    expect(launch.TagSpecifications[0].Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+        { Key: 'bottlerocket-fleet:build-id', Value: result.buildId },
+      ]),
+    );
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
+      expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]),
+    );
     expect(lines.some((l) => /pull image 1\/1: public.ecr.aws\/docker\/library\/nginx:1.27 \(\+\d+s\)/.test(l))).toBe(true);
     expect(aws.calls.indexOf('ssm:PutParameter')).toBeGreaterThan(aws.calls.lastIndexOf('ec2:DescribeSnapshots'));
   });
@@ -59,7 +82,11 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
   });
 
   test('a pull failing shows the Run Command output', async () => {
-    await expectFailure({ pullFails: 'public.ecr.aws/docker/library/nginx:1.27' }, /pull image 1\/1/, /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": not found/s);
+    await expectFailure(
+      { pullFails: 'public.ecr.aws/docker/library/nginx:1.27' },
+      /pull image 1\/1/,
+      /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": not found/s,
+    );
   });
 
   test('a snapshot in error state fails the build (the SDK waiter would not) and the snapshot is deleted', async () => {
@@ -111,12 +138,16 @@ describe('what a build does, offline', () => {
     const f = validFleet();
     Object.assign(f.imageCaches.gpu, { arch: 'arm64' });
     f.clusters['my-cluster'].karpenter.nodePools.gpu.arch = ['arm64'];
-    expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe('/aws/service/bottlerocket/aws-k8s-1.35-nvidia/arm64/latest/image_id');
+    expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe(
+      '/aws/service/bottlerocket/aws-k8s-1.35-nvidia/arm64/latest/image_id',
+    );
   });
 
   test('images are pulled into k8s.io, managed and pinned, for the cache platform', () => {
     const pub = pullCommands('public.ecr.aws/docker/library/nginx:1.27', general).join('\n');
-    expect(pub).toContain("ctr -n k8s.io images pull --platform linux/amd64 --label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned 'public.ecr.aws/docker/library/nginx:1.27'");
+    expect(pub).toContain(
+      "ctr -n k8s.io images pull --platform linux/amd64 --label io.cri-containerd.image=managed --label io.cri-containerd.pinned=pinned 'public.ecr.aws/docker/library/nginx:1.27'",
+    );
     expect(pub).not.toContain('--user');
   });
 
@@ -131,18 +162,40 @@ describe('what a build does, offline', () => {
   });
   test('`npm run cache -- build general --dry-run` prints every planned call and makes none', async () => {
     expect(dryRunLines(general).map((l) => l.trim().split(/\s+/)[0])).toEqual([
-      'cache', 'ssm:GetParameter', 'ssm:GetParameters', 'ec2:RunInstances', 'ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:SendCommand',
-      'ec2:StopInstances', 'ec2:CreateSnapshot', 'ssm:PutParameter', 'ssm:PutParameter', 'ec2:TerminateInstances',
+      'cache',
+      'ssm:GetParameter',
+      'ssm:GetParameters',
+      'ec2:RunInstances',
+      'ssm:DescribeInstanceInformation',
+      'ssm:SendCommand',
+      'ssm:SendCommand',
+      'ec2:StopInstances',
+      'ec2:CreateSnapshot',
+      'ssm:PutParameter',
+      'ssm:PutParameter',
+      'ec2:TerminateInstances',
     ]);
     // In-process; any AWS client asked for fails the command (the bin's process test, cli-help.test.ts, runs it with no credentials).
     let out = '';
-    const noAws = () => { throw new Error('no AWS client may be constructed'); };
+    const noAws = () => {
+      throw new Error('no AWS client may be constructed');
+    };
     const saved = process.env.FLEET_FILE;
     process.env.FLEET_FILE = DEFAULT_FLEET;
     try {
-      expect(await main(['build', 'general', '--dry-run'], { out: (t) => { out += t; }, err: () => {}, clients: noAws, buildClients: noAws })).toBe(0);
+      expect(
+        await main(['build', 'general', '--dry-run'], {
+          out: (t) => {
+            out += t;
+          },
+          err: () => {},
+          clients: noAws,
+          buildClients: noAws,
+        }),
+      ).toBe(0);
     } finally {
-      if (saved === undefined) delete process.env.FLEET_FILE; else process.env.FLEET_FILE = saved;
+      if (saved === undefined) delete process.env.FLEET_FILE;
+      else process.env.FLEET_FILE = saved;
     }
     expect(out).toContain('dry run: no AWS call is made');
     expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
@@ -152,7 +205,7 @@ describe('what a build does, offline', () => {
 
 // Issue 8, "tests that cannot see what they claim": each test below fails when the safeguard it names is
 // removed from the builder (checked by applying the mutation).
-describe('the builder\'s safeguards, each seen by a targeted test', () => {
+describe("the builder's safeguards, each seen by a targeted test", () => {
   test('the builder instance requires IMDSv2 with a hop limit of 2 (containerized pulls need the second hop)', async () => {
     const { aws, deps } = setup();
     await buildCache(deps, general);

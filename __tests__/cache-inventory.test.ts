@@ -41,15 +41,24 @@ test('cache list shows the current and previous snapshot in every region', async
 });
 
 test('cache gc terminates old builder instances and deletes unreferenced home snapshots, never copies', async () => {
-  const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, [
-    { SnapshotId: 'snap-new' }, { SnapshotId: 'snap-old' }, { SnapshotId: 'snap-orphan' },
-    { SnapshotId: 'snap-copy', Tags: [{ Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-x' }] },
-  ], [
-    { InstanceId: 'i-crashed', LaunchTime: new Date(NOW - 10 * 3_600_000) },
-    { InstanceId: 'i-building', LaunchTime: new Date(NOW - 600_000) },
-  ]);
+  const home = region(
+    { [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' },
+    [
+      { SnapshotId: 'snap-new' },
+      { SnapshotId: 'snap-old' },
+      { SnapshotId: 'snap-orphan' },
+      { SnapshotId: 'snap-copy', Tags: [{ Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-x' }] },
+    ],
+    [
+      { InstanceId: 'i-crashed', LaunchTime: new Date(NOW - 10 * 3_600_000) },
+      { InstanceId: 'i-building', LaunchTime: new Date(NOW - 600_000) },
+    ],
+  );
   const dry = await collectGarbage(general, () => home, { olderThanMs: 6 * 3_600_000, dryRun: true, now: NOW });
-  expect(dry.map((a) => [a.action, a.id])).toEqual([['terminate', 'i-crashed'], ['delete-snapshot', 'snap-orphan']]);
+  expect(dry.map((a) => [a.action, a.id])).toEqual([
+    ['terminate', 'i-crashed'],
+    ['delete-snapshot', 'snap-orphan'],
+  ]);
   expect(home.e.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   expect(home.e.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
 
@@ -60,13 +69,16 @@ test('cache gc terminates old builder instances and deletes unreferenced home sn
 
 // Against FakeAws, whose DescribeInstances / DescribeSnapshots honour Filters and OwnerIds as EC2 does:
 // gc without its tag filters would list (and delete) what is not the fleet's.
-describe('cache gc only ever touches the fleet\'s own resources', () => {
+describe("cache gc only ever touches the fleet's own resources", () => {
   function account() {
     const aws = new FakeAws();
     const fleet = {
       current: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general' } }),
       orphan: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-1' } }),
-      crashed: aws.addInstance({ tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-1' }, launchTime: new Date(NOW - 10 * 3_600_000) }),
+      crashed: aws.addInstance({
+        tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-1' },
+        launchTime: new Date(NOW - 10 * 3_600_000),
+      }),
     };
     aws.params.set(P, fleet.current);
     aws.params.set(`${P}-history`, JSON.stringify([fleet.current]));
@@ -76,15 +88,21 @@ describe('cache gc only ever touches the fleet\'s own resources', () => {
       otherCacheSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'not-in-this-fleet' } }),
       publicSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general' }, ownerId: '210987654321' }),
       untaggedInstance: aws.addInstance({ launchTime: new Date(NOW - 10 * 3_600_000) }),
-      otherToolInstance: aws.addInstance({ tags: { 'other-tool:build-id': 'x', Name: 'image-cache-builder-general' }, launchTime: new Date(NOW - 10 * 3_600_000) }),
+      otherToolInstance: aws.addInstance({
+        tags: { 'other-tool:build-id': 'x', Name: 'image-cache-builder-general' },
+        launchTime: new Date(NOW - 10 * 3_600_000),
+      }),
     };
     return { aws, fleet, foreign };
   }
 
-  test('dry run lists only the fleet\'s orphan snapshot and crashed builder', async () => {
+  test("dry run lists only the fleet's orphan snapshot and crashed builder", async () => {
     const { aws, fleet } = account();
     const actions = await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: true, now: NOW });
-    expect(actions.map((a) => [a.action, a.id])).toEqual([['terminate', fleet.crashed], ['delete-snapshot', fleet.orphan]]);
+    expect(actions.map((a) => [a.action, a.id])).toEqual([
+      ['terminate', fleet.crashed],
+      ['delete-snapshot', fleet.orphan],
+    ]);
   });
 
   test('gc deletes and terminates exactly those, and nothing else', async () => {
@@ -92,16 +110,26 @@ describe('cache gc only ever touches the fleet\'s own resources', () => {
     await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: false, now: NOW });
     expect(aws.snapshots.has(fleet.orphan)).toBe(false);
     expect(aws.instances.get(fleet.crashed)!.state).toBe('terminated');
-    for (const id of [fleet.current, foreign.untaggedSnapshot, foreign.otherToolSnapshot, foreign.otherCacheSnapshot, foreign.publicSnapshot]) expect(aws.snapshots.has(id)).toBe(true);
+    for (const id of [fleet.current, foreign.untaggedSnapshot, foreign.otherToolSnapshot, foreign.otherCacheSnapshot, foreign.publicSnapshot])
+      expect(aws.snapshots.has(id)).toBe(true);
     expect(aws.instances.get(foreign.untaggedInstance)!.state).toBe('running');
     expect(aws.instances.get(foreign.otherToolInstance)!.state).toBe('running');
   });
 
   test('the fakes honour Filters and OwnerIds (an unknown filter is an error, never ignored)', async () => {
     const { aws, fleet } = account();
-    const tagged = await aws.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: ['general'] }] }));
+    const tagged = await aws.ec2.send(
+      new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: ['general'] }] }),
+    );
     expect(tagged.Snapshots!.map((s) => s.SnapshotId).sort()).toEqual([fleet.current, fleet.orphan].sort());
-    const running = await aws.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['bottlerocket-fleet:build-id'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const running = await aws.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag-key', Values: ['bottlerocket-fleet:build-id'] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    );
     expect(running.Reservations!.flatMap((r) => r.Instances!).map((i) => i.InstanceId)).toEqual([fleet.crashed]);
     await expect(aws.ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'volume-size', Values: ['1'] }] }))).rejects.toThrow(/not modelled/);
   });

@@ -19,7 +19,11 @@ function fleetWithPrivateImage(): Fleet {
   return fleetFrom(f);
 }
 
-interface RegionUnderTest { region: string; policy: PolicyDocument; runs: CommandRun[] }
+interface RegionUnderTest {
+  region: string;
+  policy: PolicyDocument;
+  runs: CommandRun[];
+}
 
 /** Per builder stack: its policy, and the commands run for the caches homed in its region. */
 async function regionsOf(fleet: Fleet): Promise<RegionUnderTest[]> {
@@ -33,19 +37,27 @@ async function regionsOf(fleet: Fleet): Promise<RegionUnderTest[]> {
   return out;
 }
 
-const requestsOf = (runs: readonly CommandRun[]) => runs.flatMap((r) => r.calls.flatMap((c) => c.requests.map((q) => ({ scenario: r.scenario, call: c, request: q }))));
+const requestsOf = (runs: readonly CommandRun[]) =>
+  runs.flatMap((r) => r.calls.flatMap((c) => c.requests.map((q) => ({ scenario: r.scenario, call: c, request: q }))));
 
 describe.each([
   ['a fleet with public and private ECR images', fleetWithPrivateImage],
   ['the multi-region example', () => loadFleet(MULTI_REGION_FLEET)],
 ])('the builder CI policy, %s', (_name, fleet) => {
   let regions: RegionUnderTest[];
-  beforeAll(async () => { regions = await regionsOf(fleet()); });
+  beforeAll(async () => {
+    regions = await regionsOf(fleet());
+  });
 
   test('allows every call of cache build (every cleanup path), cache list and cache gc', () => {
-    const denied = regions.flatMap(({ region, policy, runs }) => requestsOf(runs)
-      .filter(({ request }) => !evaluate(policy, request).allowed)
-      .map(({ scenario, call, request }) => `${request.action} on ${request.resource}${Object.keys(request.context).length ? ` ${JSON.stringify(request.context)}` : ''} (${call.api} in ${call.region}; ${scenario}; policy of image-cache-builder-${region})`));
+    const denied = regions.flatMap(({ region, policy, runs }) =>
+      requestsOf(runs)
+        .filter(({ request }) => !evaluate(policy, request).allowed)
+        .map(
+          ({ scenario, call, request }) =>
+            `${request.action} on ${request.resource}${Object.keys(request.context).length ? ` ${JSON.stringify(request.context)}` : ''} (${call.api} in ${call.region}; ${scenario}; policy of image-cache-builder-${region})`,
+        ),
+    );
     expect([...new Set(denied)]).toEqual([]);
   });
 
@@ -64,18 +76,28 @@ describe.each([
   });
 });
 
-describe('the recorded calls are the CLI\'s calls', () => {
+describe("the recorded calls are the CLI's calls", () => {
   let runs: CommandRun[];
-  beforeAll(async () => { runs = (await regionsOf(fleetWithPrivateImage())).flatMap((r) => r.runs); });
+  beforeAll(async () => {
+    runs = (await regionsOf(fleetWithPrivateImage())).flatMap((r) => r.runs);
+  });
 
   // A call added to cli/cache later fails this until a scenario makes it (and so the policy is checked for it).
   test('the scenarios make every AWS API call cli/cache imports', () => {
     const dir = path.join(PROJECT_ROOT, 'cli/cache');
-    const imported = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).flatMap((f) => {
-      const source = fs.readFileSync(path.join(dir, f), 'utf8');
-      return [...source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9]+)'/g)].flatMap(([, names, service]) =>
-        names.split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command')).map((n) => `${service}:${n.replace(/Command$/, '')}`));
-    });
+    const imported = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => {
+        const source = fs.readFileSync(path.join(dir, f), 'utf8');
+        return [...source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9]+)'/g)].flatMap(([, names, service]) =>
+          names
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => n.endsWith('Command'))
+            .map((n) => `${service}:${n.replace(/Command$/, '')}`),
+        );
+      });
     expect(imported.length).toBeGreaterThan(10);
     const made = new Set(runs.flatMap((r) => r.calls.map((c) => c.api)));
     expect([...new Set(imported)].filter((api) => !made.has(api)).sort()).toEqual([]);
@@ -83,19 +105,27 @@ describe('the recorded calls are the CLI\'s calls', () => {
 
   test('a first-ever build that fails after writing its parameter deletes it again (regression: the policy lacked ssm:DeleteParameter)', () => {
     const firstEver = runs.find((r) => r.scenario.includes('first-ever build'))!;
-    expect(firstEver.calls.filter((c) => c.api === 'ssm:DeleteParameter').flatMap((c) => c.requests.map((q) => q.resource)))
-      .toEqual(['arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/image-cache/general/snapshot-id']);
+    expect(firstEver.calls.filter((c) => c.api === 'ssm:DeleteParameter').flatMap((c) => c.requests.map((q) => q.resource))).toEqual([
+      'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/image-cache/general/snapshot-id',
+    ]);
   });
 
   // The single list of what each command calls, on which ARN, with which context: reviewable in the snapshot file.
   test('the list of calls, ARNs and request context per command', () => {
     const lines = runs.map((r) => ({
       scenario: r.scenario,
-      calls: [...new Set(r.calls.flatMap((c) => c.requests.map((q) => {
-        const context = Object.entries(q.context).filter(([k]) => !/^aws:RequestTag\/bottlerocket-fleet:image-\d+$/.test(k))
-          .map(([k, v]) => `${k}=${k.endsWith('bottlerocket-fleet:build-id') ? '<build id>' : v}`);
-        return `${c.api.padEnd(32)} ${q.action === c.api ? '' : `${q.action} `}${q.resource}${context.length ? ` [${context.join(', ')}]` : ''}`;
-      })))],
+      calls: [
+        ...new Set(
+          r.calls.flatMap((c) =>
+            c.requests.map((q) => {
+              const context = Object.entries(q.context)
+                .filter(([k]) => !/^aws:RequestTag\/bottlerocket-fleet:image-\d+$/.test(k))
+                .map(([k, v]) => `${k}=${k.endsWith('bottlerocket-fleet:build-id') ? '<build id>' : v}`);
+              return `${c.api.padEnd(32)} ${q.action === c.api ? '' : `${q.action} `}${q.resource}${context.length ? ` [${context.join(', ')}]` : ''}`;
+            }),
+          ),
+        ),
+      ],
     }));
     expect(lines).toMatchSnapshot();
   });
@@ -103,7 +133,15 @@ describe('the recorded calls are the CLI\'s calls', () => {
 
 describe('every grant of the CI policy has a reason', () => {
   test('each statement says why it is there, and the synthesized policy has exactly those statements', () => {
-    const grants = ciPolicyGrants({ region: 'us-west-2', parameterPaths: ['/p'], images: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'], replicaParameters: [{ region: 'us-east-1', parameterPath: '/p' }] }, { partition: 'aws', account: '1', builderRoleArn: 'arn:aws:iam::1:role/r' });
+    const grants = ciPolicyGrants(
+      {
+        region: 'us-west-2',
+        parameterPaths: ['/p'],
+        images: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'],
+        replicaParameters: [{ region: 'us-east-1', parameterPath: '/p' }],
+      },
+      { partition: 'aws', account: '1', builderRoleArn: 'arn:aws:iam::1:role/r' },
+    );
     for (const g of grants) expect({ sid: g.sid, why: g.why.length > 10 }).toEqual({ sid: g.sid, why: true });
     const synthesized = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
     expect(synthesized.Statement.map((s) => s.Sid)).toEqual(grants.map((g) => g.sid));

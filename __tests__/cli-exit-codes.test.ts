@@ -7,7 +7,11 @@ import { FleetValidationError } from '../modules/fleet/problems';
 test('a fleet file problem or a bad option is a usage error (2); an AWS or API failure is a failure (1)', () => {
   expect(exitCodeFor(new FleetValidationError('fleet.yaml', [{ path: 'clusters', message: 'must name at least one cluster', fix: 'add one' }]))).toBe(2);
   let parseError: unknown;
-  try { parseArgs({ args: ['--no-such-option'], options: {} }); } catch (e) { parseError = e; }
+  try {
+    parseArgs({ args: ['--no-such-option'], options: {} });
+  } catch (e) {
+    parseError = e;
+  }
   expect(exitCodeFor(parseError)).toBe(2);
   expect(exitCodeFor(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }))).toBe(1);
 });

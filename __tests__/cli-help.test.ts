@@ -16,7 +16,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   let stdout = '';
   let stderr = '';
   try {
-    const code = await main(argv, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+    const code = await main(argv, {
+      out: (t) => {
+        stdout += t;
+      },
+      err: (t) => {
+        stderr += t;
+      },
+    });
     return { code, stdout, stderr };
   } finally {
     process.env = saved;
@@ -28,18 +35,42 @@ describe('--help answers on stdout with exit 0, for the command line and every (
     [['--help'], ['deploy ', 'cache ', 'rollout ', 'migrate ', 'debug-node ', 'npm run <command> --', 'Exit codes: 0 done, 1 failed, 2 usage']],
     [['-h'], ['cache ', 'debug-node ']],
     [['help'], ['cache ', 'debug-node ']],
-    [['help', 'cache'], ['cache build <cache...>', 'cache gc']],
-    [['cache', '--help'], ['cache build <cache...> [--dry-run] [--json]', 'cache list [<cache...>] [--json]', 'cache gc [<cache...>] [--older-than 6h]']],
-    [['cache', 'build', '--help'], ['cache build <cache...>', '--dry-run', '--json']],
+    [
+      ['help', 'cache'],
+      ['cache build <cache...>', 'cache gc'],
+    ],
+    [
+      ['cache', '--help'],
+      ['cache build <cache...> [--dry-run] [--json]', 'cache list [<cache...>] [--json]', 'cache gc [<cache...>] [--older-than 6h]'],
+    ],
+    [
+      ['cache', 'build', '--help'],
+      ['cache build <cache...>', '--dry-run', '--json'],
+    ],
     [['cache', 'list', '-h'], ['cache list [<cache...>] [--json]']],
     [['cache', 'gc', '--help'], ['cache gc [<cache...>] [--older-than 6h] [--dry-run] [--json]']],
-    [['migrate', '--help'], ['migrate drain --cluster <name>', 'migrate remove-device-plugin --cluster <name>']],
-    [['migrate', 'drain', '--help'], ['migrate drain --cluster <name> [--batch-size N|N%]', '--dry-run', '--json']],
+    [
+      ['migrate', '--help'],
+      ['migrate drain --cluster <name>', 'migrate remove-device-plugin --cluster <name>'],
+    ],
+    [
+      ['migrate', 'drain', '--help'],
+      ['migrate drain --cluster <name> [--batch-size N|N%]', '--dry-run', '--json'],
+    ],
     [['migrate', 'remove-device-plugin', '--help'], ['migrate remove-device-plugin --cluster <name>']],
-    [['rollout', '--help'], ['rollout <cache> [--to <snapshot-id>]', 'rollout status <cache>', 'Exit codes: 0']],
+    [
+      ['rollout', '--help'],
+      ['rollout <cache> [--to <snapshot-id>]', 'rollout status <cache>', 'Exit codes: 0'],
+    ],
     [['rollout', 'status', '--help'], ['rollout status <cache> [--json]']],
-    [['debug-node', '--help'], ['debug-node <node> [--print] [--json]', 'sysadmin']],
-    [['deploy', '--help'], ['deploy <stack...> [--auto-approve] [--dry-run] [--json]', '--ignore-missing-stack-dependencies', 'cdktf deploy']],
+    [
+      ['debug-node', '--help'],
+      ['debug-node <node> [--print] [--json]', 'sysadmin'],
+    ],
+    [
+      ['deploy', '--help'],
+      ['deploy <stack...> [--auto-approve] [--dry-run] [--json]', '--ignore-missing-stack-dependencies', 'cdktf deploy'],
+    ],
   ])('%j', async (argv, texts) => {
     // The fleet file is not even read for --help: a missing one changes nothing.
     const r = await run(argv, { FLEET_FILE: '/nonexistent/fleet.yaml' });
@@ -50,14 +81,18 @@ describe('--help answers on stdout with exit 0, for the command line and every (
 
   // Issue 12, first run: these answered "Unknown option '--help'" with exit 2, or printed the usage on stderr.
   test('regression: migrate drain --help, cache --help and debug-node --help no longer fail or print on stderr', async () => {
-    for (const argv of [['migrate', 'drain', '--help'], ['cache', '--help'], ['debug-node', '--help']]) {
+    for (const argv of [
+      ['migrate', 'drain', '--help'],
+      ['cache', '--help'],
+      ['debug-node', '--help'],
+    ]) {
       const r = await run(argv);
       expect([argv, r.code, r.stderr]).toEqual([argv, 0, '']);
       expect(r.stdout).not.toContain('Unknown option');
     }
   });
 
-  test('a subcommand\'s help shows that subcommand alone', async () => {
+  test("a subcommand's help shows that subcommand alone", async () => {
     const r = await run(['cache', 'build', '--help']);
     expect(r.stdout).not.toContain('cache gc');
     expect((await run(['migrate', 'drain', '--help'])).stdout).not.toContain('remove-device-plugin');
@@ -118,10 +153,17 @@ test('package.json installs the bin and keeps the npm scripts as shortcuts to it
 // The one process test: node alone runs the bin from a clone (one bundle, built on first use; scripts/bundled.js), dispatches,
 // honours --json on a dry run, and makes no AWS call (no credentials, an unroutable endpoint).
 test('bin/bottlerocket-fleet.js runs with node alone: cache build --dry-run --json', async () => {
-  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => execFile(process.execPath,
-    [path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'), 'cache', 'build', 'general', '--dry-run', '--json'],
-    { cwd: PROJECT_ROOT, env: { ...process.env, npm_lifecycle_event: '', AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } },
-    (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })));
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'), 'cache', 'build', 'general', '--dry-run', '--json'],
+      { cwd: PROJECT_ROOT, env: { ...process.env, npm_lifecycle_event: '', AWS_ACCESS_KEY_ID: '', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    ),
+  );
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true, caches: [{ cache: 'general', calls: expect.arrayContaining([{ api: 'ec2:RunInstances', details: expect.stringMatching(/IMDSv2 required/) }]) }] });
+  expect(JSON.parse(r.stdout)).toMatchObject({
+    dryRun: true,
+    caches: [{ cache: 'general', calls: expect.arrayContaining([{ api: 'ec2:RunInstances', details: expect.stringMatching(/IMDSv2 required/) }]) }],
+  });
 }, 60_000);

@@ -16,15 +16,30 @@ import type { Terminal } from '../cli/shared/progress';
 import { FakeAws } from './helpers/fake-aws';
 import { DEFAULT_FLEET } from './helpers/fleet';
 
-beforeAll(() => { process.env.FLEET_FILE = DEFAULT_FLEET; });
-afterAll(() => { delete process.env.FLEET_FILE; });
+beforeAll(() => {
+  process.env.FLEET_FILE = DEFAULT_FLEET;
+});
+afterAll(() => {
+  delete process.env.FLEET_FILE;
+});
 
 function capture() {
-  const o = { stdout: '', stderr: '', out: (t: string) => { o.stdout += t; }, err: (t: string) => { o.stderr += t; } };
+  const o = {
+    stdout: '',
+    stderr: '',
+    out: (t: string) => {
+      o.stdout += t;
+    },
+    err: (t: string) => {
+      o.stderr += t;
+    },
+  };
   return o;
 }
 
-const noAws = () => { throw new Error('no AWS client may be constructed'); };
+const noAws = () => {
+  throw new Error('no AWS client may be constructed');
+};
 
 describe('cache', () => {
   // Issue 12, first run: `npm run cache -- build general --dry-run --json` printed the text dry run.
@@ -32,10 +47,22 @@ describe('cache', () => {
     const io = capture();
     expect(await cache(['build', 'general', '--dry-run', '--json'], { ...io, clients: noAws, buildClients: noAws })).toBe(0);
     const result = JSON.parse(io.stdout);
-    expect(result).toMatchObject({ dryRun: true, caches: [{ cache: 'general', variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', images: ['public.ecr.aws/docker/library/nginx:1.27'] }] });
+    expect(result).toMatchObject({
+      dryRun: true,
+      caches: [{ cache: 'general', variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', images: ['public.ecr.aws/docker/library/nginx:1.27'] }],
+    });
     expect(result.caches[0].calls.map((c: { api: string }) => c.api)).toEqual([
-      'ssm:GetParameter', 'ssm:GetParameters', 'ec2:RunInstances', 'ssm:DescribeInstanceInformation', 'ssm:SendCommand', 'ssm:SendCommand',
-      'ec2:StopInstances', 'ec2:CreateSnapshot', 'ssm:PutParameter', 'ssm:PutParameter', 'ec2:TerminateInstances',
+      'ssm:GetParameter',
+      'ssm:GetParameters',
+      'ec2:RunInstances',
+      'ssm:DescribeInstanceInformation',
+      'ssm:SendCommand',
+      'ssm:SendCommand',
+      'ec2:StopInstances',
+      'ec2:CreateSnapshot',
+      'ssm:PutParameter',
+      'ssm:PutParameter',
+      'ec2:TerminateInstances',
     ]);
     expect(io.stderr).toBe('');
   });
@@ -50,10 +77,12 @@ describe('cache', () => {
   const regionClients = () => {
     const ec2 = new EC2Client({ region: 'us-west-2' });
     const ssm = new SSMClient({ region: 'us-west-2' });
-    mockClient(ssm).on(GetParameterCommand).callsFake((i) => {
-      if (i.Name.endsWith('-history')) return { Parameter: { Value: '["snap-new","snap-old"]' } };
-      return { Parameter: { Value: 'snap-new' } };
-    });
+    mockClient(ssm)
+      .on(GetParameterCommand)
+      .callsFake((i) => {
+        if (i.Name.endsWith('-history')) return { Parameter: { Value: '["snap-new","snap-old"]' } };
+        return { Parameter: { Value: 'snap-new' } };
+      });
     mockClient(ec2).on(DescribeSnapshotsCommand).resolves({ Snapshots: [] }).on(DescribeInstancesCommand).resolves({ Reservations: [] });
     return { ec2, ssm };
   };
@@ -84,29 +113,48 @@ describe('cache', () => {
     return Object.assign(io, {
       terminal,
       buildClients: async () => ({ ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr }),
-      buildOptions: { now: () => clock, sleep: async (ms: number) => { clock += ms; } },
+      buildOptions: {
+        now: () => clock,
+        sleep: async (ms: number) => {
+          clock += ms;
+        },
+      },
     });
   }
 
   test('build --json: the summary on stdout, the step lines on stderr', async () => {
     const deps = fakeBuild();
     expect(await cache(['build', 'general', '--json'], deps)).toBe(0);
-    expect(JSON.parse(deps.stdout)).toEqual([expect.objectContaining({ ok: true, cache: 'general', snapshotId: expect.stringMatching(/^snap-/), previousSnapshotId: 'snap-previous0000' })]);
+    expect(JSON.parse(deps.stdout)).toEqual([
+      expect.objectContaining({ ok: true, cache: 'general', snapshotId: expect.stringMatching(/^snap-/), previousSnapshotId: 'snap-previous0000' }),
+    ]);
     expect(deps.stderr).toMatch(/^\[general\] read the Bottlerocket AMI \(\+0s\)$/m);
   });
 
   test('build on a terminal: the status line shows each step of the build; without a terminal nothing is drawn', async () => {
     const screen: string[] = [];
-    const deps = fakeBuild({ isTTY: true, columns: 200, write: (t: string) => { screen.push(t); } });
+    const deps = fakeBuild({
+      isTTY: true,
+      columns: 200,
+      write: (t: string) => {
+        screen.push(t);
+      },
+    });
     expect(await cache(['build', 'general'], deps)).toBe(0);
     const drawn = screen.join('');
     expect(drawn).toMatch(/… general: read the Bottlerocket AMI \d+s \(total \d+s\)/);
-    for (const step of ['launch the builder instance', 'wait until the snapshot is completed', 'cleanup: terminate']) expect(drawn).toContain(`general: ${step}`);
+    for (const step of ['launch the builder instance', 'wait until the snapshot is completed', 'cleanup: terminate'])
+      expect(drawn).toContain(`general: ${step}`);
     expect(drawn.endsWith('\r\x1b[2K')).toBe(true); // erased at the end
     expect(deps.stdout).not.toContain('\x1b');
 
     const piped: string[] = [];
-    const plain = fakeBuild({ isTTY: false, write: (t: string) => { piped.push(t); } });
+    const plain = fakeBuild({
+      isTTY: false,
+      write: (t: string) => {
+        piped.push(t);
+      },
+    });
     expect(await cache(['build', 'general'], plain)).toBe(0);
     expect(piped).toEqual([]);
     expect(plain.stdout).toMatch(/^OK {3}general: snap-/m);
@@ -122,9 +170,16 @@ describe('migrate', () => {
       deleted,
       listNodes: async () => [node('al2-a', 'Amazon Linux 2'), node('al2-b', 'Amazon Linux 2'), node('br-1', 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)')],
       listPods: async () => [],
-      deleteDaemonSet: async (ns, name) => { deleted.push(`${ns}/${name}`); return true; },
-      patchNode: async () => { throw new Error('a dry run must not patch'); },
-      evictPod: async () => { throw new Error('a dry run must not evict'); },
+      deleteDaemonSet: async (ns, name) => {
+        deleted.push(`${ns}/${name}`);
+        return true;
+      },
+      patchNode: async () => {
+        throw new Error('a dry run must not patch');
+      },
+      evictPod: async () => {
+        throw new Error('a dry run must not evict');
+      },
       getPod: async () => undefined,
       replicaSetOwner: async () => undefined,
       workloadStatus: async () => ({ desired: 0, available: 0 }),
@@ -142,7 +197,12 @@ describe('migrate', () => {
     const dry = capture();
     const k = api();
     expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--dry-run', '--json'], { ...dry, api: () => k })).toBe(0);
-    expect(JSON.parse(dry.stdout)).toEqual({ cluster: 'my-cluster', daemonSet: { namespace: 'kube-system', name: 'nvidia-device-plugin-daemonset' }, dryRun: true, deleted: false });
+    expect(JSON.parse(dry.stdout)).toEqual({
+      cluster: 'my-cluster',
+      daemonSet: { namespace: 'kube-system', name: 'nvidia-device-plugin-daemonset' },
+      dryRun: true,
+      deleted: false,
+    });
     expect(k.deleted).toEqual([]);
     const real = capture();
     expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--json'], { ...real, api: () => k })).toBe(0);
@@ -156,7 +216,9 @@ describe('debug-node', () => {
     const io = capture();
     const run = jest.fn();
     expect(debugNode(['ip-10-0-1-23.ec2.internal', '--json', '--context', 'prod'], { ...io, run })).toBe(0);
-    expect(JSON.parse(io.stdout)).toEqual({ argv: ['kubectl', '--context', 'prod', 'debug', 'node/ip-10-0-1-23.ec2.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`] });
+    expect(JSON.parse(io.stdout)).toEqual({
+      argv: ['kubectl', '--context', 'prod', 'debug', 'node/ip-10-0-1-23.ec2.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`],
+    });
     expect(run).not.toHaveBeenCalled();
   });
 

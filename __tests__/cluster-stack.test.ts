@@ -31,7 +31,9 @@ describe('my-cluster-cluster (the guide example)', () => {
     expect(system).toMatchObject({
       ami_type: 'BOTTLEROCKET_x86_64',
       instance_types: ['m6i.xlarge'],
-      min_size: 2, max_size: 4, desired_size: 2,
+      min_size: 2,
+      max_size: 4,
+      desired_size: 2,
       labels: { 'node-role': 'system', 'bottlerocket-fleet/os': 'bottlerocket' },
       taints: { criticalAddonsOnly: { key: 'CriticalAddonsOnly', value: 'true', effect: 'NO_SCHEDULE' } },
       enable_bootstrap_user_data: false,
@@ -44,7 +46,8 @@ describe('my-cluster-cluster (the guide example)', () => {
 
   test('both Bottlerocket volumes are listed, gp3 and encrypted', () => {
     expect(Object.values(system.block_device_mappings).map((b: any) => [b.device_name, b.ebs.volume_type, b.ebs.encrypted])).toEqual([
-      ['/dev/xvda', 'gp3', true], ['/dev/xvdb', 'gp3', true],
+      ['/dev/xvda', 'gp3', true],
+      ['/dev/xvdb', 'gp3', true],
     ]);
   });
 
@@ -67,13 +70,20 @@ describe('my-cluster-cluster (the guide example)', () => {
   });
 
   test('the AWS provider is in the cluster region with the fleet tags as default tags', () => {
-    expect(stack.provider.aws).toEqual([{ region: 'us-west-2', default_tags: [{ tags: expect.objectContaining({ team: 'platform', 'bottlerocket-fleet:cluster': 'my-cluster' }) }] }]);
+    expect(stack.provider.aws).toEqual([
+      { region: 'us-west-2', default_tags: [{ tags: expect.objectContaining({ team: 'platform', 'bottlerocket-fleet:cluster': 'my-cluster' }) }] },
+    ]);
     expect(stack.terraform.backend).toEqual({ local: { path: '../../../terraform.my-cluster-cluster.tfstate' } });
   });
 
   test('exports what later stacks need', () => {
     expect(Object.keys(stack.output).sort()).toEqual([
-      'cluster_certificate_authority_data', 'cluster_endpoint', 'cluster_name', 'node_security_group_id', 'oidc_provider_arn', 'private_subnets',
+      'cluster_certificate_authority_data',
+      'cluster_endpoint',
+      'cluster_name',
+      'node_security_group_id',
+      'oidc_provider_arn',
+      'private_subnets',
     ]);
     expect(stack.output.cluster_endpoint.value).toBe('${module.eks.cluster_endpoint}');
   });
@@ -91,7 +101,11 @@ describe('the multi-region example', () => {
     expect(stacks['prod-use1-cluster'].provider.aws[0].region).toBe('us-east-1');
     expect(stacks['prod-euw1-cluster'].provider.aws[0].region).toBe('eu-west-1');
     expect(stacks['prod-euw1-cluster'].terraform.backend.s3).toEqual({
-      bucket: 'example-platform-terraform-state', region: 'us-east-1', key: 'bottlerocket-fleet/prod-euw1-cluster.tfstate', encrypt: true, use_lockfile: true,
+      bucket: 'example-platform-terraform-state',
+      region: 'us-east-1',
+      key: 'bottlerocket-fleet/prod-euw1-cluster.tfstate',
+      encrypt: true,
+      use_lockfile: true,
     });
   });
 

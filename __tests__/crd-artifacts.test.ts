@@ -25,14 +25,22 @@ describe('generated CRD validators', () => {
 
   test('the generated schema still rejects unknown fields and the CEL rules still run', () => {
     const result = validateAgainstCrd({
-      apiVersion: 'karpenter.sh/v1', kind: 'NodePool', metadata: { name: 'x' },
+      apiVersion: 'karpenter.sh/v1',
+      kind: 'NodePool',
+      metadata: { name: 'x' },
       spec: {
-        template: { spec: { nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'x' }, requirements: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [] }], bogus: true } },
+        template: {
+          spec: {
+            nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'x' },
+            requirements: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [] }],
+            bogus: true,
+          },
+        },
       },
     });
     expect(result.errors.join('\n')).toMatch(/NodePool\/x spec\.template\.spec: unknown field "bogus"/);
     // Two CEL rules (x-kubernetes-validations), not expressible in the JSON Schema part:
-    expect(result.errors).toContain('NodePool/x spec.template.spec.requirements: requirements with operator \'In\' must have a value defined');
+    expect(result.errors).toContain("NodePool/x spec.template.spec.requirements: requirements with operator 'In' must have a value defined");
     expect(result.errors).toContain('NodePool/x spec.template.spec.requirements[0].key: label "kubernetes.io/hostname" is restricted');
   });
 });

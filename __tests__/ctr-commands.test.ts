@@ -17,7 +17,9 @@ function allCtrCalls(lines: string[]) {
 describe('ctr calls of the image-cache builder under containerd 2.x', () => {
   test('the model itself rejects a flag after a positional, as ctr 2.x does ("expected field or quoted")', () => {
     expect(() => parseCtr(['-n', 'k8s.io', 'images', 'ls', 'name==docker.io/library/nginx:1.27', '-q'])).toThrow(/expected field or quoted/);
-    expect(() => parseCtr(['-n', 'k8s.io', 'images', 'pull', 'docker.io/library/nginx:1.27', '--platform', 'linux/amd64'])).toThrow(/expected one image reference/);
+    expect(() => parseCtr(['-n', 'k8s.io', 'images', 'pull', 'docker.io/library/nginx:1.27', '--platform', 'linux/amd64'])).toThrow(
+      /expected one image reference/,
+    );
   });
 
   test('pull commands parse: every flag before the one image reference, labels and platform read as flags', () => {

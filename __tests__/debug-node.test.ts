@@ -5,10 +5,22 @@ test('kubectl debug node/<node> with the Bottlerocket admin image and the sysadm
   // A pinned release of the public admin image, never a moving tag.
   expect(DEFAULT_ADMIN_IMAGE).toMatch(/^public\.ecr\.aws\/bottlerocket\/bottlerocket-admin:v\d+\.\d+\.\d+$/);
   expect(debugNodeCommand({ node: 'ip-10-0-1-23.us-west-2.compute.internal' })).toEqual([
-    'kubectl', 'debug', 'node/ip-10-0-1-23.us-west-2.compute.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`,
+    'kubectl',
+    'debug',
+    'node/ip-10-0-1-23.us-west-2.compute.internal',
+    '-it',
+    '--profile=sysadmin',
+    `--image=${DEFAULT_ADMIN_IMAGE}`,
   ]);
   expect(debugNodeCommand({ node: 'n1', image: 'my.registry/admin:1', context: 'prod' })).toEqual([
-    'kubectl', '--context', 'prod', 'debug', 'node/n1', '-it', '--profile=sysadmin', '--image=my.registry/admin:1',
+    'kubectl',
+    '--context',
+    'prod',
+    'debug',
+    'node/n1',
+    '-it',
+    '--profile=sysadmin',
+    '--image=my.registry/admin:1',
   ]);
 });
 
@@ -20,7 +32,15 @@ test('a node name that is not one is rejected before anything runs', () => {
 test('--print shows the command without running it', () => {
   let stdout = '';
   const run = jest.fn();
-  expect(main(['ip-10-0-1-23.ec2.internal', '--print'], { out: (t) => { stdout += t; }, err: () => {}, run })).toBe(0);
+  expect(
+    main(['ip-10-0-1-23.ec2.internal', '--print'], {
+      out: (t) => {
+        stdout += t;
+      },
+      err: () => {},
+      run,
+    }),
+  ).toBe(0);
   expect(run).not.toHaveBeenCalled();
   expect(stdout).toBe(`kubectl debug node/ip-10-0-1-23.ec2.internal -it --profile=sysadmin --image=${DEFAULT_ADMIN_IMAGE}\n`);
   expect(shellQuote(['a b', "it's"])).toBe(`'a b' 'it'\\''s'`);

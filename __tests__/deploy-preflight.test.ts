@@ -20,7 +20,12 @@ const GPU = '/bottlerocket-fleet/image-cache/gpu/snapshot-id';
 function twoRegionFleetSpec(change: (f: any) => void = () => undefined) {
   const f = validFleet();
   delete f.clusters['my-cluster'].trustedCertificates;
-  f.clusters.east = { ...f.clusters['my-cluster'], region: 'us-east-1', vpc: { cidr: '10.1.0.0/16', azCount: 3 }, karpenter: { nodePools: { default: { imageCache: 'general', dataVolumeGiB: 100 } } } };
+  f.clusters.east = {
+    ...f.clusters['my-cluster'],
+    region: 'us-east-1',
+    vpc: { cidr: '10.1.0.0/16', azCount: 3 },
+    karpenter: { nodePools: { default: { imageCache: 'general', dataVolumeGiB: 100 } } },
+  };
   change(f);
   return f;
 }
@@ -35,10 +40,18 @@ async function withFleetFile<T>(spec: unknown, fn: () => Promise<T>): Promise<T>
   try {
     return await fn();
   } finally {
-    if (saved === undefined) delete process.env.FLEET_FILE; else process.env.FLEET_FILE = saved;
+    if (saved === undefined) delete process.env.FLEET_FILE;
+    else process.env.FLEET_FILE = saved;
   }
 }
-const withRollout = (f: any) => { f.rollout = { stages: [{ name: 'canary', clusters: ['my-cluster'] }, { name: 'prod', clusters: ['east'] }] }; };
+const withRollout = (f: any) => {
+  f.rollout = {
+    stages: [
+      { name: 'canary', clusters: ['my-cluster'] },
+      { name: 'prod', clusters: ['east'] },
+    ],
+  };
+};
 
 describe('which parameters a Karpenter stack needs, in which region, written by which step', () => {
   test('home region: the cache parameter the build writes; replica region: the copy image-cache-<cache> writes', () => {
@@ -51,7 +64,7 @@ describe('which parameters a Karpenter stack needs, in which region, written by 
     ]);
   });
 
-  test('with a rollout: each cluster\'s own parameter in its region, created by image-cache-<cache> (home region too)', () => {
+  test("with a rollout: each cluster's own parameter in its region, created by image-cache-<cache> (home region too)", () => {
     const fleet = twoRegionFleet(withRollout);
     const { checks } = cacheParameterChecks(fleet, ['my-cluster-karpenter', 'east-karpenter'], false);
     expect(checks.map((c) => [c.stack, c.check.region, c.check.name, c.checkWriter])).toEqual([
@@ -78,7 +91,9 @@ describe('which parameters a Karpenter stack needs, in which region, written by 
   test('image-cache-<cache> in the same ordered run: the copy will exist, so the home parameter it copies from must', () => {
     const fleet = twoRegionFleet();
     const ordered = cacheParameterChecks(fleet, ['east-cluster', 'image-cache-general', 'east-karpenter'], true).checks;
-    expect(ordered.map((c) => [c.check.region, c.check.name, c.checkWriter, c.writtenInThisRunBy])).toEqual([['us-west-2', GENERAL, 'cache-build', 'image-cache-general']]);
+    expect(ordered.map((c) => [c.check.region, c.check.name, c.checkWriter, c.writtenInThisRunBy])).toEqual([
+      ['us-west-2', GENERAL, 'cache-build', 'image-cache-general'],
+    ]);
     // With --ignore-missing-stack-dependencies cdktf runs the stacks in parallel: nothing is written "first".
     const parallel = cacheParameterChecks(fleet, ['image-cache-general', 'east-karpenter'], false).checks;
     expect(parallel.map((c) => [c.check.region, c.checkWriter, c.writtenInThisRunBy])).toEqual([['us-east-1', 'image-cache-stack', undefined]]);
@@ -87,14 +102,22 @@ describe('which parameters a Karpenter stack needs, in which region, written by 
   test('each message names the cache, region, parameter and the missing step', () => {
     const fleet = twoRegionFleet(withRollout);
     const [home] = cacheParameterChecks(twoRegionFleet(), ['my-cluster-karpenter'], false).checks;
-    expect(missingParameterMessage(home)).toBe(`my-cluster-karpenter: SSM parameter ${GENERAL} does not exist in us-west-2: cache general has not been built yet (the build writes its snapshot ID there). `
-      + 'Run `npm run cache -- build general` (First deployment, step 3; it needs image-cache-builder-us-west-2, step 2), '
-      + 'or mark the cache `built: false` (imageCaches.general.built) to deploy without it: its pools then pull their images at boot.');
+    expect(missingParameterMessage(home)).toBe(
+      `my-cluster-karpenter: SSM parameter ${GENERAL} does not exist in us-west-2: cache general has not been built yet (the build writes its snapshot ID there). ` +
+        'Run `npm run cache -- build general` (First deployment, step 3; it needs image-cache-builder-us-west-2, step 2), ' +
+        'or mark the cache `built: false` (imageCaches.general.built) to deploy without it: its pools then pull their images at boot.',
+    );
     const [replica] = cacheParameterChecks(twoRegionFleet(), ['east-karpenter'], false).checks;
-    expect(missingParameterMessage(replica)).toMatch(/^east-karpenter: SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id does not exist in us-east-1, where image-cache-general writes the ID of the cache's copy\. Deploy image-cache-general \(First deployment, step 4\), or mark the cache `built: false`/);
-    expect(missingParameterMessage(replica, true)).toContain('the cache has not been built yet either: run `npm run cache -- build general` (First deployment, step 3');
+    expect(missingParameterMessage(replica)).toMatch(
+      /^east-karpenter: SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id does not exist in us-east-1, where image-cache-general writes the ID of the cache's copy\. Deploy image-cache-general \(First deployment, step 4\), or mark the cache `built: false`/,
+    );
+    expect(missingParameterMessage(replica, true)).toContain(
+      'the cache has not been built yet either: run `npm run cache -- build general` (First deployment, step 3',
+    );
     const [perCluster] = cacheParameterChecks(fleet, ['east-karpenter'], false).checks;
-    expect(missingParameterMessage(perCluster)).toContain(`SSM parameter ${GENERAL}/clusters/east does not exist in us-east-1, where, with the fleet's rollout, image-cache-general creates cluster east's own snapshot parameter. Deploy image-cache-general (First deployment, step 4)`);
+    expect(missingParameterMessage(perCluster)).toContain(
+      `SSM parameter ${GENERAL}/clusters/east does not exist in us-east-1, where, with the fleet's rollout, image-cache-general creates cluster east's own snapshot parameter. Deploy image-cache-general (First deployment, step 4)`,
+    );
   });
 });
 
@@ -102,7 +125,10 @@ describe('stack names and declared dependencies on the command line', () => {
   const plan = fleetStacks(twoRegionFleet());
 
   test('names and cdktf-style patterns select stacks in dependency order; an unknown one is reported', () => {
-    expect(selectStacks(['east-karpenter', 'image-cache-general', 'east-cluster'], plan)).toEqual({ selected: ['east-cluster', 'image-cache-general', 'east-karpenter'], unknown: [] });
+    expect(selectStacks(['east-karpenter', 'image-cache-general', 'east-cluster'], plan)).toEqual({
+      selected: ['east-cluster', 'image-cache-general', 'east-karpenter'],
+      unknown: [],
+    });
     expect(selectStacks(['*-karpenter'], plan).selected).toEqual(['my-cluster-karpenter', 'east-karpenter']);
     expect(selectStacks(['*'], plan).selected).toHaveLength(plan.length);
     expect(selectStacks(['nope', 'my-cluster-?luster'], plan)).toEqual({ selected: ['my-cluster-cluster'], unknown: ['nope'] });
@@ -121,7 +147,8 @@ function fakeSsm(present: Record<string, string[]>) {
     send: async (command: GetParameterCommand) => {
       const name = command.input.Name!;
       calls.push([region, name]);
-      if (Object.hasOwn(present, region) && present[region].includes(name)) return { Parameter: { Name: name, Value: 'snap-0123456789abcdef0' }, $metadata: {} };
+      if (Object.hasOwn(present, region) && present[region].includes(name))
+        return { Parameter: { Name: name, Value: 'snap-0123456789abcdef0' }, $metadata: {} };
       throw Object.assign(new Error(`Parameter ${name} not found.`), { name: 'ParameterNotFound' });
     },
   });
@@ -131,10 +158,24 @@ function fakeSsm(present: Record<string, string[]>) {
 async function deploy(argv: string[], present: Record<string, string[]>, fleetChange?: (f: any) => void, runnerCode = 0) {
   const { ssm, calls } = fakeSsm(present);
   const runs: { args: string[]; env: NodeJS.ProcessEnv; stdoutToStderr: boolean }[] = [];
-  const runCdktf: CdktfRunner = async (args, options) => { runs.push({ args, ...options }); return runnerCode; };
+  const runCdktf: CdktfRunner = async (args, options) => {
+    runs.push({ args, ...options });
+    return runnerCode;
+  };
   let stdout = '';
   let stderr = '';
-  const code = await withFleetFile(twoRegionFleetSpec(fleetChange), () => main(argv, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, ssm, runCdktf }));
+  const code = await withFleetFile(twoRegionFleetSpec(fleetChange), () =>
+    main(argv, {
+      out: (t) => {
+        stdout += t;
+      },
+      err: (t) => {
+        stderr += t;
+      },
+      ssm,
+      runCdktf,
+    }),
+  );
   return { code, stdout, stderr, calls, runs };
 }
 
@@ -146,13 +187,20 @@ describe('deploy: the preflight before cdktf', () => {
     expect(r.stderr).toContain(`my-cluster-karpenter: SSM parameter ${GENERAL} does not exist in us-west-2: cache general has not been built yet`);
     expect(r.stderr).toContain('Run `npm run cache -- build general` (First deployment, step 3');
     expect(r.stderr).toContain('nothing was deployed: 1 cache parameter(s) missing (checked before Terraform ran)');
-    expect(r.calls).toEqual(expect.arrayContaining([['us-west-2', GENERAL], ['us-west-2', GPU]]));
+    expect(r.calls).toEqual(
+      expect.arrayContaining([
+        ['us-west-2', GENERAL],
+        ['us-west-2', GPU],
+      ]),
+    );
   });
 
   test('a replica region without the copy: exit 1 naming image-cache-<cache> (step 4), and step 3 when the home parameter is missing too', async () => {
     const built = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL] });
     expect(built.code).toBe(1);
-    expect(built.stderr).toContain(`east-karpenter: SSM parameter ${GENERAL} does not exist in us-east-1, where image-cache-general writes the ID of the cache's copy. Deploy image-cache-general (First deployment, step 4)`);
+    expect(built.stderr).toContain(
+      `east-karpenter: SSM parameter ${GENERAL} does not exist in us-east-1, where image-cache-general writes the ID of the cache's copy. Deploy image-cache-general (First deployment, step 4)`,
+    );
     expect(built.stderr).not.toContain('step 3;');
     const notBuilt = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], {});
     expect(notBuilt.stderr).toContain('the cache has not been built yet either: run `npm run cache -- build general` (First deployment, step 3');
@@ -160,20 +208,34 @@ describe('deploy: the preflight before cdktf', () => {
   });
 
   test('with a rollout, a missing cluster parameter names image-cache-<cache>', async () => {
-    const r = await deploy(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL, GPU, `${GPU}/clusters/my-cluster`] }, withRollout);
+    const r = await deploy(
+      ['my-cluster-karpenter', '--ignore-missing-stack-dependencies'],
+      { 'us-west-2': [GENERAL, GPU, `${GPU}/clusters/my-cluster`] },
+      withRollout,
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`SSM parameter ${GENERAL}/clusters/my-cluster does not exist in us-west-2, where, with the fleet's rollout, image-cache-general creates cluster my-cluster's own snapshot parameter`);
+    expect(r.stderr).toContain(
+      `SSM parameter ${GENERAL}/clusters/my-cluster does not exist in us-west-2, where, with the fleet's rollout, image-cache-general creates cluster my-cluster's own snapshot parameter`,
+    );
   });
 
   test('every parameter present: runs cdktf deploy with the stacks, --auto-approve and CHECKPOINT_DISABLE=1, and returns its exit code', async () => {
     const r = await deploy(['my-cluster-karpenter', '--auto-approve', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL, GPU] }, undefined, 3);
     expect(r.code).toBe(3);
-    expect(r.runs).toEqual([{ args: ['deploy', 'my-cluster-karpenter', '--auto-approve', '--ignore-missing-stack-dependencies'], env: expect.objectContaining({ CHECKPOINT_DISABLE: '1' }), stdoutToStderr: false }]);
+    expect(r.runs).toEqual([
+      {
+        args: ['deploy', 'my-cluster-karpenter', '--auto-approve', '--ignore-missing-stack-dependencies'],
+        env: expect.objectContaining({ CHECKPOINT_DISABLE: '1' }),
+        stdoutToStderr: false,
+      },
+    ]);
     expect(r.stdout).toContain(`ok   my-cluster-karpenter: ${GENERAL} exists in us-west-2`);
   });
 
   test('a built: false cache is not looked up, and the stack deploys', async () => {
-    const r = await deploy(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL] }, (f) => { f.imageCaches.gpu.built = false; });
+    const r = await deploy(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL] }, (f) => {
+      f.imageCaches.gpu.built = false;
+    });
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([['us-west-2', GENERAL]]);
     expect(r.runs).toHaveLength(1);
@@ -199,10 +261,25 @@ describe('deploy: the preflight before cdktf', () => {
   });
 
   test('an SSM error other than "not found" fails (exit 1 through the process) instead of passing', async () => {
-    const ssm = () => ({ send: async () => { throw Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }); } });
+    const ssm = () => ({
+      send: async () => {
+        throw Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+      },
+    });
     let ran = false;
-    await expect(withFleetFile(twoRegionFleetSpec(), () => main(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { out: () => undefined, err: () => undefined, ssm, runCdktf: async () => { ran = true; return 0; } })))
-      .rejects.toThrow(`could not read SSM parameter ${GENERAL} in us-west-2 to check it (AccessDeniedException: User is not authorized); nothing was deployed`);
+    await expect(
+      withFleetFile(twoRegionFleetSpec(), () =>
+        main(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], {
+          out: () => undefined,
+          err: () => undefined,
+          ssm,
+          runCdktf: async () => {
+            ran = true;
+            return 0;
+          },
+        }),
+      ),
+    ).rejects.toThrow(`could not read SSM parameter ${GENERAL} in us-west-2 to check it (AccessDeniedException: User is not authorized); nothing was deployed`);
     expect(ran).toBe(false);
   });
 });
@@ -215,21 +292,44 @@ describe('deploy: command line', () => {
     expect(r.stdout).toContain('dry run: would run CHECKPOINT_DISABLE=1 cdktf deploy my-cluster-karpenter --auto-approve --ignore-missing-stack-dependencies');
   });
 
-  test('--json: one JSON document on stdout (dry run, refusal and run), cdktf\'s output sent to stderr', async () => {
+  test("--json: one JSON document on stdout (dry run, refusal and run), cdktf's output sent to stderr", async () => {
     const dry = await deploy(['my-cluster-karpenter', '--dry-run', '--json', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL, GPU] });
-    expect(JSON.parse(dry.stdout)).toMatchObject({ ok: true, ran: false, stacks: ['my-cluster-karpenter'], checks: [{ cache: 'general', region: 'us-west-2', parameter: GENERAL, exists: true }, { cache: 'gpu', exists: true }], command: ['cdktf', 'deploy', 'my-cluster-karpenter', '--ignore-missing-stack-dependencies'] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      ok: true,
+      ran: false,
+      stacks: ['my-cluster-karpenter'],
+      checks: [
+        { cache: 'general', region: 'us-west-2', parameter: GENERAL, exists: true },
+        { cache: 'gpu', exists: true },
+      ],
+      command: ['cdktf', 'deploy', 'my-cluster-karpenter', '--ignore-missing-stack-dependencies'],
+    });
     const refused = await deploy(['east-karpenter', '--json', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL] });
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, ran: false, checks: [{ cache: 'general', region: 'us-east-1', writtenBy: 'image-cache-stack', exists: false, message: expect.stringContaining('Deploy image-cache-general (First deployment, step 4)') }] });
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      ok: false,
+      ran: false,
+      checks: [
+        {
+          cache: 'general',
+          region: 'us-east-1',
+          writtenBy: 'image-cache-stack',
+          exists: false,
+          message: expect.stringContaining('Deploy image-cache-general (First deployment, step 4)'),
+        },
+      ],
+    });
     const ran = await deploy(['my-cluster-karpenter', '--json', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL, GPU] });
     expect(JSON.parse(ran.stdout)).toMatchObject({ ok: true, ran: true, exitCode: 0 });
     expect(ran.runs[0].stdoutToStderr).toBe(true);
   });
 
-  test('an unknown stack: exit 2 listing the fleet\'s stacks, nothing checked or run', async () => {
+  test("an unknown stack: exit 2 listing the fleet's stacks, nothing checked or run", async () => {
     const r = await deploy(['my-cluster-karpentr'], {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('unknown stack(s): my-cluster-karpentr\nthe fleet\'s stacks: my-cluster-cluster, my-cluster-karpenter, east-cluster, east-karpenter, image-cache-builder-us-west-2, image-cache-general\n');
+    expect(r.stderr).toBe(
+      "unknown stack(s): my-cluster-karpentr\nthe fleet's stacks: my-cluster-cluster, my-cluster-karpenter, east-cluster, east-karpenter, image-cache-builder-us-west-2, image-cache-general\n",
+    );
     expect([r.calls, r.runs]).toEqual([[], []]);
   });
 
@@ -246,7 +346,14 @@ describe('deploy: command line', () => {
     const capture = async (argv: string[]) => {
       let stdout = '';
       let stderr = '';
-      const code = await cliMain(argv, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+      const code = await cliMain(argv, {
+        out: (t) => {
+          stdout += t;
+        },
+        err: (t) => {
+          stderr += t;
+        },
+      });
       return { code, stdout, stderr };
     };
     const saved = process.env.FLEET_FILE;
@@ -257,14 +364,18 @@ describe('deploy: command line', () => {
       expect(help.stdout).toMatch(/^usage: bottlerocket-fleet deploy <stack\.\.\.> \[--auto-approve\] \[--dry-run\] \[--json\]/);
       expect(help.stdout).toContain('cdktf deploy');
       expect((await capture(['--help'])).stdout).toContain('  deploy ');
-      for (const [argv, problem] of [[['deploy'], /missing argument: the stack\(s\) to deploy/], [['deploy', 'x', '--parallelism', '2'], /Unknown option '--parallelism'/]] as const) {
+      for (const [argv, problem] of [
+        [['deploy'], /missing argument: the stack\(s\) to deploy/],
+        [['deploy', 'x', '--parallelism', '2'], /Unknown option '--parallelism'/],
+      ] as const) {
         const r = await capture([...argv]);
         expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
         expect(r.stderr).toMatch(problem);
         expect(r.stderr).toMatch(/\n\nusage: bottlerocket-fleet deploy/);
       }
     } finally {
-      if (saved === undefined) delete process.env.FLEET_FILE; else process.env.FLEET_FILE = saved;
+      if (saved === undefined) delete process.env.FLEET_FILE;
+      else process.env.FLEET_FILE = saved;
     }
   });
 });

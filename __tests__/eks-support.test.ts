@@ -23,7 +23,12 @@ describe('EKS support windows', () => {
       }
       const std = new Date(w!.endOfStandardSupport);
       const ext = new Date(w!.endOfExtendedSupport);
-      expect([v, ext.getUTCFullYear() - std.getUTCFullYear(), ext.getUTCMonth() - std.getUTCMonth(), ext.getUTCDate() - std.getUTCDate()]).toEqual([v, 1, 0, 0]);
+      expect([v, ext.getUTCFullYear() - std.getUTCFullYear(), ext.getUTCMonth() - std.getUTCMonth(), ext.getUTCDate() - std.getUTCDate()]).toEqual([
+        v,
+        1,
+        0,
+        0,
+      ]);
     }
   });
 
@@ -43,13 +48,16 @@ describe('the version checks at synth', () => {
     expect(fleet.warnings).toEqual([]);
   });
 
-  test('the guide\'s 1.31 example warns in extended support, with both dates and a version to move to', () => {
+  test("the guide's 1.31 example warns in extended support, with both dates and a version to move to", () => {
     const fleet = loadFleet(GUIDE_FLEET, { today: '2026-11-25' });
-    expect(fleet.warnings).toEqual([{
-      path: 'clusters.my-cluster.kubernetesVersion',
-      message: 'Kubernetes 1.31 left EKS standard support on 2025-11-26: extended support costs extra per cluster hour and ends on 2026-11-26, when EKS upgrades the control plane by itself',
-      fix: 'upgrade to 1.35 (EKS standard support until 2027-03-27), control plane first, then the nodes',
-    }]);
+    expect(fleet.warnings).toEqual([
+      {
+        path: 'clusters.my-cluster.kubernetesVersion',
+        message:
+          'Kubernetes 1.31 left EKS standard support on 2025-11-26: extended support costs extra per cluster hour and ends on 2026-11-26, when EKS upgrades the control plane by itself',
+        fix: 'upgrade to 1.35 (EKS standard support until 2027-03-27), control plane first, then the nodes',
+      },
+    ]);
   });
 
   test('a version past its extended support is refused with the date, before any stack exists', () => {
@@ -60,29 +68,43 @@ describe('the version checks at synth', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(FleetValidationError);
-    expect((error as FleetValidationError).problems).toEqual([{
-      path: 'clusters.my-cluster.kubernetesVersion',
-      message: 'Kubernetes 1.31 reached the end of EKS extended support on 2026-11-26: EKS upgrades such clusters to the next version by itself',
-      fix: 'use 1.35 (EKS standard support until 2027-03-27); upgrade an existing cluster one minor version at a time, control plane first',
-    }]);
+    expect((error as FleetValidationError).problems).toEqual([
+      {
+        path: 'clusters.my-cluster.kubernetesVersion',
+        message: 'Kubernetes 1.31 reached the end of EKS extended support on 2026-11-26: EKS upgrades such clusters to the next version by itself',
+        fix: 'use 1.35 (EKS standard support until 2027-03-27); upgrade an existing cluster one minor version at a time, control plane first',
+      },
+    ]);
   });
 
   test('the last 30 days of standard support get a notice; earlier, nothing', () => {
     const f = validFleet();
     f.clusters['my-cluster'].kubernetesVersion = '1.34';
     expect(fleetFrom(f, { today: '2026-11-01' }).warnings).toEqual([]);
-    expect(fleetFrom(f, { today: '2026-11-25' }).warnings).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/1\.34 leaves EKS standard support on 2026-12-02 \(in 7 day\(s\)\)/) })]);
+    expect(fleetFrom(f, { today: '2026-11-25' }).warnings).toEqual([
+      expect.objectContaining({
+        path: 'clusters.my-cluster.kubernetesVersion',
+        message: expect.stringMatching(/1\.34 leaves EKS standard support on 2026-12-02 \(in 7 day\(s\)\)/),
+      }),
+    ]);
   });
 
   test('the guide example differs from fleet.yaml only in its version, certificate path and comments', () => {
     // Why terraform-validate need not synthesize it again: the stacks differ only in version strings.
-    const strip = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const strip = (file: string) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n');
     expect(strip(GUIDE_FLEET).replace('"1.31"', '"1.35"').replace('../../certs/', 'certs/')).toBe(strip(DEFAULT_FLEET));
   });
 
   test('BOTTLEROCKET_FLEET_TODAY pins the date; a malformed one is refused; otherwise today (UTC)', () => {
     expect(todayFromEnvironment({ BOTTLEROCKET_FLEET_TODAY: '2027-01-02' })).toBe('2027-01-02');
-    expect(() => todayFromEnvironment({ BOTTLEROCKET_FLEET_TODAY: 'tomorrow' })).toThrow(/BOTTLEROCKET_FLEET_TODAY must be a date like 2026-11-25, not "tomorrow"/);
+    expect(() => todayFromEnvironment({ BOTTLEROCKET_FLEET_TODAY: 'tomorrow' })).toThrow(
+      /BOTTLEROCKET_FLEET_TODAY must be a date like 2026-11-25, not "tomorrow"/,
+    );
     expect(todayFromEnvironment({}, new Date('2026-11-25T23:59:00Z'))).toBe('2026-11-25');
   });
 });

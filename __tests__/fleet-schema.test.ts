@@ -12,9 +12,12 @@ describe('fleet.schema.json (editor schema)', () => {
 
   const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(fs.readFileSync(FLEET_SCHEMA_FILE, 'utf8')));
 
-  test.each([DEFAULT_FLEET, MULTI_REGION_FLEET, path.join(PROJECT_ROOT, 'examples', 'staged-rollout', 'fleet.yaml')])('accepts the example fleet %s', (file) => {
-    expect(validate(parse(fs.readFileSync(file, 'utf8')))).toBe(true);
-  });
+  test.each([DEFAULT_FLEET, MULTI_REGION_FLEET, path.join(PROJECT_ROOT, 'examples', 'staged-rollout', 'fleet.yaml')])(
+    'accepts the example fleet %s',
+    (file) => {
+      expect(validate(parse(fs.readFileSync(file, 'utf8')))).toBe(true);
+    },
+  );
 
   test('rejects a typo, as the loader does', () => {
     const fleet = parse(fs.readFileSync(DEFAULT_FLEET, 'utf8'));

@@ -48,7 +48,9 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
   test('desired size outside [min, max]', () => {
     const f = validFleet();
     f.clusters['my-cluster'].systemNodeGroup.desiredSize = 9;
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.systemNodeGroup.desiredSize', message: '9 is outside [minSize, maxSize] = [2, 4]' })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'clusters.my-cluster.systemNodeGroup.desiredSize', message: '9 is outside [minSize, maxSize] = [2, 4]' }),
+    ]);
   });
 
   test('an unknown key (typo) is named, with a suggestion', () => {
@@ -56,10 +58,12 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     f.clusters['my-cluster'].systemNodeGroup.instanceType = ['m6i.xlarge'];
     f.clusters['my-cluster'].regoin = 'us-west-2';
     const problems = problemsOf(f);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.objectContaining({ path: 'clusters.my-cluster.systemNodeGroup.instanceType', message: 'unknown key', fix: 'did you mean "instanceTypes"?' }),
-      expect.objectContaining({ path: 'clusters.my-cluster.regoin', message: 'unknown key', fix: 'did you mean "region"?' }),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'clusters.my-cluster.systemNodeGroup.instanceType', message: 'unknown key', fix: 'did you mean "instanceTypes"?' }),
+        expect.objectContaining({ path: 'clusters.my-cluster.regoin', message: 'unknown key', fix: 'did you mean "region"?' }),
+      ]),
+    );
   });
 
   test('a bad region', () => {
@@ -73,7 +77,10 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
   test('an unsupported Kubernetes version, and an unquoted one', () => {
     const f = validFleet();
     f.clusters['my-cluster'].kubernetesVersion = '1.22';
-    expect(problemsOf(f)[0]).toMatchObject({ path: 'clusters.my-cluster.kubernetesVersion', message: expect.stringMatching(/"1.22" is not supported \(supported: 1.31, .*, 1.36\)/) });
+    expect(problemsOf(f)[0]).toMatchObject({
+      path: 'clusters.my-cluster.kubernetesVersion',
+      message: expect.stringMatching(/"1.22" is not supported \(supported: 1.31, .*, 1.36\)/),
+    });
     // Past the end of EKS extended support, and no longer built by Bottlerocket.
     for (const gone of ['1.29', '1.30']) {
       f.clusters['my-cluster'].kubernetesVersion = gone;
@@ -95,13 +102,17 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     const f = validFleet();
     f.clusters.other = { ...f.clusters['my-cluster'], region: 'us-east-1', vpc: { cidr: '10.0.128.0/17' }, karpenter: undefined };
     const problems = problemsOf(f);
-    expect(problems).toEqual([expect.objectContaining({ path: 'clusters.other.vpc.cidr', message: '10.0.128.0/17 overlaps 10.0.0.0/16 of cluster my-cluster' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ path: 'clusters.other.vpc.cidr', message: '10.0.128.0/17 overlaps 10.0.0.0/16 of cluster my-cluster' }),
+    ]);
   });
 
   test('a missing certificate file', () => {
     const f = validFleet();
     f.clusters['my-cluster'].trustedCertificates = ['certs/nope.pem'];
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.trustedCertificates[0]', message: expect.stringMatching(/certs\/nope.pem not found/) })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'clusters.my-cluster.trustedCertificates[0]', message: expect.stringMatching(/certs\/nope.pem not found/) }),
+    ]);
   });
 
   test('a certificate file that is not PEM, or whose PEM is not a certificate', () => {
@@ -117,11 +128,22 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
   test('a pool referring to an unknown image cache', () => {
     const f = validFleet();
     f.clusters['my-cluster'].karpenter.nodePools.default.imageCache = 'genral';
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache', message: 'unknown image cache "genral"', fix: 'did you mean "general"?' })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({
+        path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache',
+        message: 'unknown image cache "genral"',
+        fix: 'did you mean "general"?',
+      }),
+    ]);
   });
 
   test('duplicate names (a cluster defined twice) are reported with their line', () => {
-    const text = ['clusters:', '  a-cluster: {region: us-west-2, kubernetesVersion: "1.31", vpc: {cidr: 10.0.0.0/16}}', '  a-cluster: {region: us-east-1, kubernetesVersion: "1.31", vpc: {cidr: 10.1.0.0/16}}', ''].join('\n');
+    const text = [
+      'clusters:',
+      '  a-cluster: {region: us-west-2, kubernetesVersion: "1.31", vpc: {cidr: 10.0.0.0/16}}',
+      '  a-cluster: {region: us-east-1, kubernetesVersion: "1.31", vpc: {cidr: 10.1.0.0/16}}',
+      '',
+    ].join('\n');
     const [p] = problemsOfText(text);
     expect(p.message).toMatch(/line 3.*unique/i);
     expect(p.fix).toMatch(/each name may appear once/);
@@ -140,8 +162,11 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     expect(problemsOf(f).length).toBe(3);
     f.clusters['my-cluster'].systemNodeGroup.minSize = 9;
     expect(at(problemsOf(f)).sort()).toEqual([
-      'clusters.my-cluster.kubernetesVersion', 'clusters.my-cluster.region',
-      'clusters.my-cluster.systemNodeGroup.desiredSize', 'clusters.my-cluster.systemNodeGroup.minSize', 'clusters.my-cluster.vpc.cidr',
+      'clusters.my-cluster.kubernetesVersion',
+      'clusters.my-cluster.region',
+      'clusters.my-cluster.systemNodeGroup.desiredSize',
+      'clusters.my-cluster.systemNodeGroup.minSize',
+      'clusters.my-cluster.vpc.cidr',
     ]);
   });
 
@@ -151,8 +176,10 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     f.clusters['my-cluster'].karpenter.nodePools.default.imageCache = 'nope';
     f.clusters.other = { ...f.clusters['my-cluster'], vpc: { cidr: '10.0.0.0/20' }, karpenter: undefined, trustedCertificates: [] };
     expect(at(problemsOf(f)).sort()).toEqual([
-      'clusters.my-cluster.karpenter.nodePools.default.imageCache', 'clusters.my-cluster.trustedCertificates[0]',
-      'clusters.my-cluster.trustedCertificates[1]', 'clusters.other.vpc.cidr',
+      'clusters.my-cluster.karpenter.nodePools.default.imageCache',
+      'clusters.my-cluster.trustedCertificates[0]',
+      'clusters.my-cluster.trustedCertificates[1]',
+      'clusters.other.vpc.cidr',
     ]);
   });
 
@@ -175,7 +202,12 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     f.imageCaches.general.replicaRegions = [];
     f.clusters['my-cluster'].region = 'eu-west-1';
     f.imageCaches.gpu.replicaRegions = ['eu-west-1'];
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache', fix: 'add eu-west-1 to imageCaches.general.replicaRegions' })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({
+        path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache',
+        fix: 'add eu-west-1 to imageCaches.general.replicaRegions',
+      }),
+    ]);
   });
 
   test('Bottlerocket settings that EKS sets itself, or that do not exist, are rejected by key', () => {

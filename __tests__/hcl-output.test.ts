@@ -22,7 +22,10 @@ function terraformParses(hcl: string): { ok: boolean; stderr: string } {
   return { ok: r.status === 0, stderr: r.stderr };
 }
 
-describe.each([['default fleet', DEFAULT_FLEET], ['multi-region example', MULTI_REGION_FLEET]])('HCL output of the %s', (_, file) => {
+describe.each([
+  ['default fleet', DEFAULT_FLEET],
+  ['multi-region example', MULTI_REGION_FLEET],
+])('HCL output of the %s', (_, file) => {
   const stacks = hclStacks(file);
 
   test.each(Object.keys(stacks))('%s is valid HCL', (name) => {
@@ -39,7 +42,10 @@ describe.each([['default fleet', DEFAULT_FLEET], ['multi-region example', MULTI_
 
 test('literal strings are quoted for HCL with template sequences escaped; references are left alone', () => {
   expect(quoteHclLiterals({ a: '[x]\ny = "z"', b: ['1'], c: 'cost ${x} %{y}', d: 2 })).toEqual({
-    a: '"[x]\\ny = \\"z\\""', b: ['"1"'], c: 'cost ${x} %{y}', d: 2,
+    a: '"[x]\\ny = \\"z\\""',
+    b: ['"1"'],
+    c: 'cost ${x} %{y}',
+    d: 2,
   });
   expect(quoteHclLiterals('100%{')).toBe('"100%%{"');
 });

@@ -5,21 +5,36 @@ import { evaluate, grantedActions, PolicyDocument, PolicyStatement, wildcardMatc
 
 const policy = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
 const INSTANCE = 'arn:aws:ec2:us-west-2:123456789012:instance/i-1';
-const tagged = { Effect: 'Allow', Action: 'ec2:TerminateInstances', Resource: 'arn:aws:ec2:us-west-2:123456789012:instance/*', Condition: { StringLike: { 'aws:ResourceTag/team': '*' } } } as const;
+const tagged = {
+  Effect: 'Allow',
+  Action: 'ec2:TerminateInstances',
+  Resource: 'arn:aws:ec2:us-west-2:123456789012:instance/*',
+  Condition: { StringLike: { 'aws:ResourceTag/team': '*' } },
+} as const;
 
 describe('IAM policy evaluation, as far as the CI policy needs it', () => {
   test('nothing is allowed unless a statement allows it (implicit deny)', () => {
     expect(evaluate(policy(), { action: 'ec2:RunInstances', resource: '*', context: {} }).allowed).toBe(false);
-    expect(evaluate(policy({ Effect: 'Allow', Action: 'ec2:StopInstances', Resource: '*' }), { action: 'ec2:RunInstances', resource: '*', context: {} }).allowed).toBe(false);
+    expect(
+      evaluate(policy({ Effect: 'Allow', Action: 'ec2:StopInstances', Resource: '*' }), { action: 'ec2:RunInstances', resource: '*', context: {} }).allowed,
+    ).toBe(false);
   });
 
   test('an explicit Deny wins over any Allow', () => {
-    const d = evaluate(policy({ Sid: 'A', Effect: 'Allow', Action: '*', Resource: '*' }, { Sid: 'D', Effect: 'Deny', Action: 'ec2:*', Resource: INSTANCE }), { action: 'ec2:TerminateInstances', resource: INSTANCE, context: {} });
+    const d = evaluate(policy({ Sid: 'A', Effect: 'Allow', Action: '*', Resource: '*' }, { Sid: 'D', Effect: 'Deny', Action: 'ec2:*', Resource: INSTANCE }), {
+      action: 'ec2:TerminateInstances',
+      resource: INSTANCE,
+      context: {},
+    });
     expect(d).toEqual({ allowed: false, allowedBy: ['A'], deniedBy: ['D'] });
   });
 
   test('actions match case-insensitively with wildcards; resources case-sensitively, * spanning / and :', () => {
-    const p = policy({ Effect: 'Allow', Action: ['ec2:Describe*', 'SSM:getparameter'], Resource: 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/*' });
+    const p = policy({
+      Effect: 'Allow',
+      Action: ['ec2:Describe*', 'SSM:getparameter'],
+      Resource: 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/*',
+    });
     const param = 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/image-cache/general/snapshot-id';
     expect(evaluate(p, { action: 'ssm:GetParameter', resource: param, context: {} }).allowed).toBe(true);
     expect(evaluate(p, { action: 'ec2:DescribeSnapshots', resource: param, context: {} }).allowed).toBe(true);
@@ -38,14 +53,24 @@ describe('IAM policy evaluation, as far as the CI policy needs it', () => {
   });
 
   test('condition key names are case-insensitive; StringEquals values are exact, any listed value may match', () => {
-    const p = policy({ Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*', Condition: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateSnapshot'] } } });
+    const p = policy({
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: '*',
+      Condition: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateSnapshot'] } },
+    });
     expect(evaluate(p, { action: 'ec2:CreateTags', resource: '*', context: { 'EC2:createaction': 'CreateSnapshot' } }).allowed).toBe(true);
     expect(evaluate(p, { action: 'ec2:CreateTags', resource: '*', context: { 'ec2:CreateAction': 'runinstances' } }).allowed).toBe(false);
     expect(evaluate(p, { action: 'ec2:CreateTags', resource: '*', context: { 'ec2:CreateAction': 'CreateVolume' } }).allowed).toBe(false);
   });
 
   test('every condition block and every key in it must match (AND)', () => {
-    const p = policy({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, StringLike: { 'aws:RequestTag/a': 'x*', 'aws:RequestTag/b': '*' } } });
+    const p = policy({
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: '*',
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' }, StringLike: { 'aws:RequestTag/a': 'x*', 'aws:RequestTag/b': '*' } },
+    });
     const ok = { 'iam:PassedToService': 'ec2.amazonaws.com', 'aws:RequestTag/a': 'xy', 'aws:RequestTag/b': 'z' };
     expect(evaluate(p, { action: 'iam:PassRole', resource: '*', context: ok }).allowed).toBe(true);
     expect(evaluate(p, { action: 'iam:PassRole', resource: '*', context: { ...ok, 'iam:PassedToService': 'lambda.amazonaws.com' } }).allowed).toBe(false);
@@ -54,15 +79,27 @@ describe('IAM policy evaluation, as far as the CI policy needs it', () => {
 
   test('what it does not model throws instead of being ignored', () => {
     const req = { action: 'ec2:RunInstances', resource: '*', context: {} };
-    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestTag/a': 'x' } } }), req)).toThrow(/condition operator StringNotEquals is not supported/);
-    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': '*' } } }), req)).toThrow(/ForAnyValue:StringLike is not supported/);
-    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringLikeIfExists: { 'aws:RequestTag/a': '*' } } }), req)).toThrow(/StringLikeIfExists is not supported/);
-    expect(() => evaluate(policy({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } as unknown as PolicyStatement), req)).toThrow(/NotAction is not supported/);
-    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:iam::${aws:userid}:role/x' }), req)).toThrow(/policy variable or an unresolved Terraform reference/);
+    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestTag/a': 'x' } } }), req)).toThrow(
+      /condition operator StringNotEquals is not supported/,
+    );
+    expect(() =>
+      evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': '*' } } }), req),
+    ).toThrow(/ForAnyValue:StringLike is not supported/);
+    expect(() =>
+      evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringLikeIfExists: { 'aws:RequestTag/a': '*' } } }), req),
+    ).toThrow(/StringLikeIfExists is not supported/);
+    expect(() => evaluate(policy({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } as unknown as PolicyStatement), req)).toThrow(
+      /NotAction is not supported/,
+    );
+    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:iam::${aws:userid}:role/x' }), req)).toThrow(
+      /policy variable or an unresolved Terraform reference/,
+    );
     expect(() => evaluate(policy({ Effect: 'Maybe' as 'Allow', Action: '*', Resource: '*' }), req)).toThrow(/neither Allow nor Deny/);
   });
 
   test('grantedActions lists the actions of Allow statements', () => {
-    expect(grantedActions(policy({ Effect: 'Allow', Action: ['b:Y', 'a:X'], Resource: '*' }, { Effect: 'Deny', Action: 'c:Z', Resource: '*' }, tagged))).toEqual(['a:X', 'b:Y', 'ec2:TerminateInstances']);
+    expect(
+      grantedActions(policy({ Effect: 'Allow', Action: ['b:Y', 'a:X'], Resource: '*' }, { Effect: 'Deny', Action: 'c:Z', Resource: '*' }, tagged)),
+    ).toEqual(['a:X', 'b:Y', 'ec2:TerminateInstances']);
   });
 });

@@ -10,7 +10,10 @@ describe('image-cache-<cache>: regional replication', () => {
   });
 
   test('one provider for the home region and an aliased provider per replica region', () => {
-    expect(stack.provider.aws.map((p: any) => [p.alias, p.region])).toEqual([[undefined, 'us-west-2'], ['us_east_1', 'us-east-1']]);
+    expect(stack.provider.aws.map((p: any) => [p.alias, p.region])).toEqual([
+      [undefined, 'us-west-2'],
+      ['us_east_1', 'us-east-1'],
+    ]);
   });
 
   test('reads the snapshot ID and its history from SSM in the home region', () => {
@@ -18,18 +21,35 @@ describe('image-cache-<cache>: regional replication', () => {
       ['/bottlerocket-fleet/image-cache/general/snapshot-id', undefined],
       ['/bottlerocket-fleet/image-cache/general/snapshot-id-history', undefined],
     ]);
-    expect(stack.locals.generations).toBe('${[for i, id in distinct(concat([data.aws_ssm_parameter.current.insecure_value], jsondecode(data.aws_ssm_parameter.history.insecure_value))) : id if i < 2]}');
+    expect(stack.locals.generations).toBe(
+      '${[for i, id in distinct(concat([data.aws_ssm_parameter.current.insecure_value], jsondecode(data.aws_ssm_parameter.history.insecure_value))) : id if i < 2]}',
+    );
   });
 
   test('one encrypted copy set and one parameter per replica region, at the same path, pointing at the current copy', () => {
     const copies = Object.entries<any>(stack.resource.aws_ebs_snapshot_copy);
     expect(copies).toHaveLength(1);
     const [copyId, copy] = copies[0];
-    expect(copy).toMatchObject({ provider: 'aws.us_east_1', source_region: 'us-west-2', source_snapshot_id: '${each.value}', encrypted: true, for_each: '${toset(local.generations)}' });
-    expect(copy.tags).toMatchObject({ 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:source-snapshot': '${each.value}', 'bottlerocket-fleet:source-region': 'us-west-2' });
+    expect(copy).toMatchObject({
+      provider: 'aws.us_east_1',
+      source_region: 'us-west-2',
+      source_snapshot_id: '${each.value}',
+      encrypted: true,
+      for_each: '${toset(local.generations)}',
+    });
+    expect(copy.tags).toMatchObject({
+      'bottlerocket-fleet:cache': 'general',
+      'bottlerocket-fleet:source-snapshot': '${each.value}',
+      'bottlerocket-fleet:source-region': 'us-west-2',
+    });
     const params = Object.values<any>(stack.resource.aws_ssm_parameter);
     expect(params).toHaveLength(1);
-    expect(params[0]).toMatchObject({ provider: 'aws.us_east_1', name: '/bottlerocket-fleet/image-cache/general/snapshot-id', type: 'String', value: `\${aws_ebs_snapshot_copy.${copyId}[data.aws_ssm_parameter.current.insecure_value].id}` });
+    expect(params[0]).toMatchObject({
+      provider: 'aws.us_east_1',
+      name: '/bottlerocket-fleet/image-cache/general/snapshot-id',
+      type: 'String',
+      value: `\${aws_ebs_snapshot_copy.${copyId}[data.aws_ssm_parameter.current.insecure_value].id}`,
+    });
   });
 
   test('no snapshot ID is hard-coded anywhere', () => {
@@ -38,12 +58,26 @@ describe('image-cache-<cache>: regional replication', () => {
 
   test('retention, per-region KMS keys and Fast Snapshot Restore come from the fleet file', () => {
     const f = validFleet();
-    Object.assign(f.imageCaches.general, { replicaRegions: ['us-east-1', 'eu-west-1'], retainGenerations: 3, kmsKeyIds: { 'eu-west-1': 'alias/cache' }, fastSnapshotRestoreAzs: { 'us-east-1': ['us-east-1a', 'us-east-1b'], 'us-west-2': ['us-west-2a'] } });
+    Object.assign(f.imageCaches.general, {
+      replicaRegions: ['us-east-1', 'eu-west-1'],
+      retainGenerations: 3,
+      kmsKeyIds: { 'eu-west-1': 'alias/cache' },
+      fastSnapshotRestoreAzs: { 'us-east-1': ['us-east-1a', 'us-east-1b'], 'us-west-2': ['us-west-2a'] },
+    });
     const s = synthFleet(fleetFrom(f))['image-cache-general'];
     expect(s.locals.generations).toMatch(/if i < 3\]\}$/);
-    expect(Object.values<any>(s.resource.aws_ebs_snapshot_copy).map((c) => [c.provider, c.kms_key_id]).sort()).toEqual([['aws.eu_west_1', 'alias/cache'], ['aws.us_east_1', undefined]]);
+    expect(
+      Object.values<any>(s.resource.aws_ebs_snapshot_copy)
+        .map((c) => [c.provider, c.kms_key_id])
+        .sort(),
+    ).toEqual([
+      ['aws.eu_west_1', 'alias/cache'],
+      ['aws.us_east_1', undefined],
+    ]);
     expect(Object.values<any>(s.resource.aws_ebs_fast_snapshot_restore).map((r) => [r.provider, r.availability_zone])).toEqual([
-      [undefined, 'us-west-2a'], ['aws.us_east_1', 'us-east-1a'], ['aws.us_east_1', 'us-east-1b'],
+      [undefined, 'us-west-2a'],
+      ['aws.us_east_1', 'us-east-1a'],
+      ['aws.us_east_1', 'us-east-1b'],
     ]);
   });
 
@@ -64,11 +98,19 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
   });
 
   test('one builder stack per home region in use', () => {
-    expect(Object.keys(synthFleetFile(MULTI_REGION_FLEET)).filter((n) => n.startsWith('image-cache-builder-')).sort()).toEqual(['image-cache-builder-eu-west-1', 'image-cache-builder-us-east-1']);
+    expect(
+      Object.keys(synthFleetFile(MULTI_REGION_FLEET))
+        .filter((n) => n.startsWith('image-cache-builder-'))
+        .sort(),
+    ).toEqual(['image-cache-builder-eu-west-1', 'image-cache-builder-us-east-1']);
   });
 
   test('the instance role has SSM managed instance core and ECR read-only, nothing else', () => {
-    expect(Object.values<any>(stack.resource.aws_iam_role_policy_attachment).map((a) => a.policy_arn.split('/').pop()).sort()).toEqual(['AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']);
+    expect(
+      Object.values<any>(stack.resource.aws_iam_role_policy_attachment)
+        .map((a) => a.policy_arn.split('/').pop())
+        .sort(),
+    ).toEqual(['AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']);
     expect(stack.resource.aws_iam_role_policy).toBeUndefined();
     expect(JSON.parse(Object.values<any>(stack.resource.aws_iam_role)[0].assume_role_policy).Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
@@ -80,9 +122,11 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
   });
 
   test('SSM parameters tell the builder what to launch with', () => {
-    expect(Object.values<any>(stack.resource.aws_ssm_parameter).map((p) => p.name).sort()).toEqual([
-      '/bottlerocket-fleet/builder/instance-profile', '/bottlerocket-fleet/builder/security-group-id', '/bottlerocket-fleet/builder/subnet-ids',
-    ]);
+    expect(
+      Object.values<any>(stack.resource.aws_ssm_parameter)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['/bottlerocket-fleet/builder/instance-profile', '/bottlerocket-fleet/builder/security-group-id', '/bottlerocket-fleet/builder/subnet-ids']);
   });
 
   test('the CI policy launches and terminates only tagged instances and writes only the cache parameters', () => {
@@ -91,16 +135,25 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
     expect(sid('LaunchTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:RequestTag/bottlerocket-fleet:cache', values: ['*'] }]);
     expect(sid('ManageTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:ResourceTag/bottlerocket-fleet:cache', values: ['*'] }]);
     expect(sid('WriteCacheParameters').resources.map((r: string) => r.split(':parameter').pop())).toEqual([
-      '/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/general/snapshot-id-history',
-      '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id-history',
+      '/bottlerocket-fleet/image-cache/general/snapshot-id',
+      '/bottlerocket-fleet/image-cache/general/snapshot-id-history',
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id-history',
     ]);
     // A failed first build deletes the parameter it wrote (issue 14); the history is never deleted.
     expect(sid('UndoFirstParameterWrite').actions).toEqual(['ssm:DeleteParameter']);
     expect(sid('UndoFirstParameterWrite').resources.map((r: string) => r.split(':parameter').pop())).toEqual([
-      '/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
+      '/bottlerocket-fleet/image-cache/general/snapshot-id',
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
     ]);
     // cache list reads the parameter in each replica region, and nothing else there.
-    expect(sid('ReadReplicaParameters')).toMatchObject({ actions: ['ssm:GetParameter'], resources: [expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/general\/snapshot-id$/), expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/gpu\/snapshot-id$/)] });
+    expect(sid('ReadReplicaParameters')).toMatchObject({
+      actions: ['ssm:GetParameter'],
+      resources: [
+        expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/general\/snapshot-id$/),
+        expect.stringMatching(/:ssm:us-east-1:.*:parameter\/bottlerocket-fleet\/image-cache\/gpu\/snapshot-id$/),
+      ],
+    });
     expect(Object.values<any>(stack.resource.aws_iam_policy)[0].policy).toMatch(/^\$\{data\.aws_iam_policy_document\./);
     expect(sid('PassBuilderRole').resources[0]).toMatch(/^\$\{aws_iam_role\./);
   });
@@ -110,10 +163,15 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
     // The default fleet has public images only: no ECR rights at all.
     expect(statementsOf(stack).filter((x: any) => x.sid.startsWith('Ecr'))).toEqual([]);
     const f = validFleet();
-    f.imageCaches.general.images.push('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1', '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:' + 'a'.repeat(64));
+    f.imageCaches.general.images.push(
+      '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1',
+      '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:' + 'a'.repeat(64),
+    );
     const statements = statementsOf(synthFleet(fleetFrom(f))['image-cache-builder-us-west-2']);
     const sid = (s: string) => statements.find((x: any) => x.sid === s);
     expect(sid('EcrToken').actions).toEqual(['ecr:GetAuthorizationToken']);
-    expect(sid('EcrPullCacheImages').resources).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:ecr:eu-west-1:111122223333:repository\/team\/app$/)]);
+    expect(sid('EcrPullCacheImages').resources).toEqual([
+      expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:ecr:eu-west-1:111122223333:repository\/team\/app$/),
+    ]);
   });
 });

@@ -38,14 +38,31 @@ describe('image references', () => {
     const cache = fleetFrom(f).imageCaches.find((c) => c.name === 'general')!;
     const aws = new FakeAws({});
     let clock = 0;
-    const result = await buildCache({ ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr, log: () => undefined, now: () => clock, sleep: async (ms: number) => { clock += ms; } }, cache);
-    expect(aws.snapshots.get(result.snapshotId)!.tags).toContainEqual({ Key: 'bottlerocket-fleet:image-0', Value: 'docker.io/library/nginx:1.27@sha256:0123abcd' });
+    const result = await buildCache(
+      {
+        ec2: aws.ec2,
+        ssm: aws.ssm,
+        ecr: aws.ecr,
+        log: () => undefined,
+        now: () => clock,
+        sleep: async (ms: number) => {
+          clock += ms;
+        },
+      },
+      cache,
+    );
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toContainEqual({
+      Key: 'bottlerocket-fleet:image-0',
+      Value: 'docker.io/library/nginx:1.27@sha256:0123abcd',
+    });
   });
 
   test('an invalid reference is a problem with its path, before anything is built', () => {
     const f = validFleet();
     f.imageCaches.general.images = ['Nginx:1.27'];
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'imageCaches.general.images[0]', message: expect.stringContaining('not a valid image reference') })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'imageCaches.general.images[0]', message: expect.stringContaining('not a valid image reference') }),
+    ]);
   });
 });
 
@@ -53,12 +70,16 @@ describe('SOCI and image caches', () => {
   test('a cache for the soci snapshotter is refused, saying why', () => {
     const f = validFleet();
     f.imageCaches.general.snapshotter = 'soci';
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'imageCaches.general.snapshotter', message: expect.stringContaining('wipes /var/lib/containerd') })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'imageCaches.general.snapshotter', message: expect.stringContaining('wipes /var/lib/containerd') }),
+    ]);
   });
 
   test('a pool whose nodes run soci cannot use an overlayfs cache: the cache would be wiped at boot', () => {
     const f = validFleet();
     f.clusters['my-cluster'].karpenter.nodePools.default.settings = { 'container-runtime': { snapshotter: 'soci' } };
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache', message: expect.stringContaining('soci snapshotter') })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.imageCache', message: expect.stringContaining('soci snapshotter') }),
+    ]);
   });
 });

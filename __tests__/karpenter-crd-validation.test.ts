@@ -12,15 +12,26 @@ const fixture = (name: string) => parse(fs.readFileSync(path.join(__dirname, 'fi
 
 function allManifests(file: string) {
   const fleet = loadFleet(file);
-  return fleet.clusters.flatMap((cluster) => (cluster.karpenter?.nodePools ?? []).flatMap((pool) =>
-    poolManifests({ cluster, nodeRoleName: `KarpenterNodeRole-${cluster.name}`, tags: { team: 'platform' } }, pool, pool.imageCache ? PLACEHOLDER_SNAPSHOT_ID : undefined)));
+  return fleet.clusters.flatMap((cluster) =>
+    (cluster.karpenter?.nodePools ?? []).flatMap((pool) =>
+      poolManifests(
+        { cluster, nodeRoleName: `KarpenterNodeRole-${cluster.name}`, tags: { team: 'platform' } },
+        pool,
+        pool.imageCache ? PLACEHOLDER_SNAPSHOT_ID : undefined,
+      ),
+    ),
+  );
 }
 
 describe('manifests are validated against the Karpenter v1.14.1 CRDs (OpenAPI schema and CEL rules)', () => {
-  test.each([['default fleet', DEFAULT_FLEET], ['multi-region example', MULTI_REGION_FLEET]])('every manifest of the %s passes', (_, file) => {
+  test.each([
+    ['default fleet', DEFAULT_FLEET],
+    ['multi-region example', MULTI_REGION_FLEET],
+  ])('every manifest of the %s passes', (_, file) => {
     const manifests = allManifests(file);
     expect(manifests.length).toBeGreaterThan(0);
-    for (const m of manifests) expect({ name: `${m.kind}/${m.metadata.name}`, errors: validateAgainstCrd(m).errors }).toEqual({ name: `${m.kind}/${m.metadata.name}`, errors: [] });
+    for (const m of manifests)
+      expect({ name: `${m.kind}/${m.metadata.name}`, errors: validateAgainstCrd(m).errors }).toEqual({ name: `${m.kind}/${m.metadata.name}`, errors: [] });
   });
 
   test('rules that cannot be evaluated are listed, not silently passed: only the NodePool transition rules', () => {
@@ -45,19 +56,27 @@ describe('manifests are validated against the Karpenter v1.14.1 CRDs (OpenAPI sc
     const [nodeClass] = allManifests(DEFAULT_FLEET) as any[];
     const twoTerms = structuredClone(nodeClass);
     twoTerms.spec.amiSelectorTerms.push({ tags: { team: 'x' } });
-    expect(validateAgainstCrd(twoTerms).errors).toEqual(["EC2NodeClass/default spec.amiSelectorTerms: 'alias' is mutually exclusive, cannot be set with a combination of other amiSelectorTerms"]);
+    expect(validateAgainstCrd(twoTerms).errors).toEqual([
+      "EC2NodeClass/default spec.amiSelectorTerms: 'alias' is mutually exclusive, cannot be set with a combination of other amiSelectorTerms",
+    ]);
     const rateWithoutSnapshot = structuredClone(nodeClass);
     delete rateWithoutSnapshot.spec.blockDeviceMappings[1].ebs.snapshotID;
     rateWithoutSnapshot.spec.blockDeviceMappings[1].ebs.volumeInitializationRate = 200;
-    expect(validateAgainstCrd(rateWithoutSnapshot).errors).toEqual([expect.stringMatching(/^EC2NodeClass\/default spec\.blockDeviceMappings\[1\]\.ebs: .*snapshotID/)]);
+    expect(validateAgainstCrd(rateWithoutSnapshot).errors).toEqual([
+      expect.stringMatching(/^EC2NodeClass\/default spec\.blockDeviceMappings\[1\]\.ebs: .*snapshotID/),
+    ]);
   });
 
   test('schema rules report the field: a bad volume size and an unknown kind', () => {
     const [nodeClass] = allManifests(DEFAULT_FLEET) as any[];
     const bad = structuredClone(nodeClass);
     bad.spec.blockDeviceMappings[0].ebs.volumeSize = '20GB';
-    expect(validateAgainstCrd(bad).errors).toEqual([expect.stringMatching(/^EC2NodeClass\/default spec\.blockDeviceMappings\[0\]\.ebs\.volumeSize: must match pattern/)]);
-    expect(validateAgainstCrd({ apiVersion: 'karpenter.sh/v1beta1', kind: 'NodePool', metadata: { name: 'old' } }).errors[0]).toMatch(/karpenter.sh\/v1beta1 NodePool is not served/);
+    expect(validateAgainstCrd(bad).errors).toEqual([
+      expect.stringMatching(/^EC2NodeClass\/default spec\.blockDeviceMappings\[0\]\.ebs\.volumeSize: must match pattern/),
+    ]);
+    expect(validateAgainstCrd({ apiVersion: 'karpenter.sh/v1beta1', kind: 'NodePool', metadata: { name: 'old' } }).errors[0]).toMatch(
+      /karpenter.sh\/v1beta1 NodePool is not served/,
+    );
   });
 
   test('an invalid manifest fails synthesis with the CRD message and the fleet path', () => {
@@ -65,7 +84,9 @@ describe('manifests are validated against the Karpenter v1.14.1 CRDs (OpenAPI sc
     f.clusters['my-cluster'].karpenter.nodePools.default.labels = { 'karpenter.sh/nodepool': 'x' };
     const app = buildApp(fleetFrom(f), { outdir: tempDir('invalid-') });
     const stack = app.node.findChild('my-cluster-karpenter') as TerraformStack;
-    expect(() => Testing.synth(stack, true)).toThrow(/clusters\.my-cluster\.karpenter\.nodePools\.default: rejected by the Karpenter CRD: NodePool\/default spec\.template\.metadata\.labels: .*karpenter\.sh\/nodepool/);
+    expect(() => Testing.synth(stack, true)).toThrow(
+      /clusters\.my-cluster\.karpenter\.nodePools\.default: rejected by the Karpenter CRD: NodePool\/default spec\.template\.metadata\.labels: .*karpenter\.sh\/nodepool/,
+    );
   });
 });
 
@@ -77,62 +98,92 @@ describe('pool problems the fleet loader rejects with a clear message', () => {
   };
 
   test('a pool whose cache has another architecture', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.arch = ['arm64']; })).toEqual([
-      ['clusters.my-cluster.karpenter.nodePools.default.arch', '[arm64] does not match cache general, which is built for x86_64 (amd64)'],
-    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.arch = ['arm64'];
+      }),
+    ).toEqual([['clusters.my-cluster.karpenter.nodePools.default.arch', '[arm64] does not match cache general, which is built for x86_64 (amd64)']]);
   });
 
   test('a GPU pool on a CPU cache, and a CPU pool on a GPU cache', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.gpu = true; })).toEqual([
-      ['clusters.my-cluster.karpenter.nodePools.default.imageCache', 'a GPU pool cannot use the CPU cache general'],
-    ]);
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.gpu.gpu = false; })).toEqual([
-      ['clusters.my-cluster.karpenter.nodePools.gpu.imageCache', 'a CPU pool cannot use the GPU cache gpu'],
-    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.gpu = true;
+      }),
+    ).toEqual([['clusters.my-cluster.karpenter.nodePools.default.imageCache', 'a GPU pool cannot use the CPU cache general']]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.gpu.gpu = false;
+      }),
+    ).toEqual([['clusters.my-cluster.karpenter.nodePools.gpu.imageCache', 'a CPU pool cannot use the GPU cache gpu']]);
   });
 
   test('a data volume smaller than the cache', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.dataVolumeGiB = 50; })).toEqual([
-      ['clusters.my-cluster.karpenter.nodePools.default.dataVolumeGiB', '50 GiB is smaller than the snapshot of cache general (100 GiB)'],
-    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.dataVolumeGiB = 50;
+      }),
+    ).toEqual([['clusters.my-cluster.karpenter.nodePools.default.dataVolumeGiB', '50 GiB is smaller than the snapshot of cache general (100 GiB)']]);
   });
 
   test('an unknown cache name', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.gpu.imageCache = 'cuda'; })).toEqual([
-      ['clusters.my-cluster.karpenter.nodePools.gpu.imageCache', 'unknown image cache "cuda"'],
-    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.gpu.imageCache = 'cuda';
+      }),
+    ).toEqual([['clusters.my-cluster.karpenter.nodePools.gpu.imageCache', 'unknown image cache "cuda"']]);
   });
 
   test('a nodes budget that is neither a count nor a percentage', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.disruptionBudgets = [{ nodes: 'ten' }, { nodes: '150%' }]; })).toEqual([
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.disruptionBudgets = [{ nodes: 'ten' }, { nodes: '150%' }];
+      }),
+    ).toEqual([
       ['clusters.my-cluster.karpenter.nodePools.default.disruptionBudgets[0].nodes', 'must be a node count such as "5" or a percentage such as "10%"'],
       ['clusters.my-cluster.karpenter.nodePools.default.disruptionBudgets[1].nodes', 'must be a node count such as "5" or a percentage such as "10%"'],
     ]);
   });
 
   test('an interval that is not a duration', () => {
-    expect(pools((f) => {
-      f.clusters['my-cluster'].karpenter.nodePools.default.expireAfter = '30 days';
-      f.clusters['my-cluster'].karpenter.nodePools.default.consolidation = { after: '1 minute' };
-    }).map(([p]) => p)).toEqual([
-      'clusters.my-cluster.karpenter.nodePools.default.expireAfter',
-      'clusters.my-cluster.karpenter.nodePools.default.consolidation.after',
-    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.expireAfter = '30 days';
+        f.clusters['my-cluster'].karpenter.nodePools.default.consolidation = { after: '1 minute' };
+      }).map(([p]) => p),
+    ).toEqual(['clusters.my-cluster.karpenter.nodePools.default.expireAfter', 'clusters.my-cluster.karpenter.nodePools.default.consolidation.after']);
   });
 
   test('an initialization rate on a pool without a cache, or out of range', () => {
-    expect(pools((f) => {
-      delete f.clusters['my-cluster'].karpenter.nodePools.default.imageCache;
-      f.clusters['my-cluster'].karpenter.nodePools.default.dataVolume = { initializationRateMiBps: 200 };
-    })).toEqual([['clusters.my-cluster.karpenter.nodePools.default.dataVolume.initializationRateMiBps', 'applies only to a volume restored from a snapshot, and this pool has no imageCache']]);
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.dataVolume = { initializationRateMiBps: 500 }; }).map(([p]) => p))
-      .toEqual(['clusters.my-cluster.karpenter.nodePools.default.dataVolume.initializationRateMiBps']);
+    expect(
+      pools((f) => {
+        delete f.clusters['my-cluster'].karpenter.nodePools.default.imageCache;
+        f.clusters['my-cluster'].karpenter.nodePools.default.dataVolume = { initializationRateMiBps: 200 };
+      }),
+    ).toEqual([
+      [
+        'clusters.my-cluster.karpenter.nodePools.default.dataVolume.initializationRateMiBps',
+        'applies only to a volume restored from a snapshot, and this pool has no imageCache',
+      ],
+    ]);
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.dataVolume = { initializationRateMiBps: 500 };
+      }).map(([p]) => p),
+    ).toEqual(['clusters.my-cluster.karpenter.nodePools.default.dataVolume.initializationRateMiBps']);
   });
 
   test('Bottlerocket keys Karpenter overwrites or drops are rejected in pool settings', () => {
-    expect(pools((f) => { f.clusters['my-cluster'].karpenter.nodePools.default.settings = { kubernetes: { 'cluster-dns-ip': '10.100.0.10', 'node-ip': '1.2.3.4' } }; })).toEqual([
+    expect(
+      pools((f) => {
+        f.clusters['my-cluster'].karpenter.nodePools.default.settings = { kubernetes: { 'cluster-dns-ip': '10.100.0.10', 'node-ip': '1.2.3.4' } };
+      }),
+    ).toEqual([
       ['clusters.my-cluster.karpenter.nodePools.default.settings.kubernetes.cluster-dns-ip', 'is set by Karpenter itself'],
-      ['clusters.my-cluster.karpenter.nodePools.default.settings.kubernetes.node-ip', 'is dropped by Karpenter, which rebuilds settings.kubernetes from its own model'],
+      [
+        'clusters.my-cluster.karpenter.nodePools.default.settings.kubernetes.node-ip',
+        'is dropped by Karpenter, which rebuilds settings.kubernetes from its own model',
+      ],
     ]);
   });
 });

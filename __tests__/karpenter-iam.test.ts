@@ -37,7 +37,12 @@ describe('Karpenter controller IAM', () => {
   });
 
   test('iam:ListInstanceProfiles (the EC2NodeClass finalizer) is allowed, unscoped as in the reference policy', () => {
-    expect(statements).toContainEqual({ sid: 'AllowUnscopedInstanceProfileListAction', effect: 'Allow', actions: ['iam:ListInstanceProfiles'], resources: ['*'] });
+    expect(statements).toContainEqual({
+      sid: 'AllowUnscopedInstanceProfileListAction',
+      effect: 'Allow',
+      actions: ['iam:ListInstanceProfiles'],
+      resources: ['*'],
+    });
   });
 
   test('nothing beyond the gap is added: the extra statements grant exactly the missing actions', () => {

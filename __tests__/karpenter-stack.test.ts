@@ -4,10 +4,12 @@ import { DEFAULT_FLEET, MULTI_REGION_FLEET, fleetFrom, synthFleet, synthFleetFil
 import { checkModuleInputs, eksModuleContract } from '../modules/contracts/terraform-interface';
 
 function manifests(stack: any): Record<string, any> {
-  return Object.fromEntries(Object.values<any>(stack.resource.kubectl_manifest).map((m) => {
-    const body = parse(m.yaml_body);
-    return [`${body.kind}/${body.metadata.name}`, { ...m, body }];
-  }));
+  return Object.fromEntries(
+    Object.values<any>(stack.resource.kubectl_manifest).map((m) => {
+      const body = parse(m.yaml_body);
+      return [`${body.kind}/${body.metadata.name}`, { ...m, body }];
+    }),
+  );
 }
 
 describe('my-cluster-karpenter (the guide example)', () => {
@@ -31,7 +33,9 @@ describe('my-cluster-karpenter (the guide example)', () => {
     expect(cpuData.ebs.snapshotID).toMatch(/^\$\{data\.aws_ssm_parameter\.[\w-]+\.insecure_value\}$/);
     expect(JSON.stringify(stack)).not.toMatch(/aws_ssm_parameter\.[\w-]+\.value\b/);
     expect(JSON.stringify(stack)).not.toMatch(/snap-[0-9a-f]/);
-    const params = Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name).sort();
+    const params = Object.values<any>(stack.data.aws_ssm_parameter)
+      .map((p) => p.name)
+      .sort();
     expect(params).toEqual(['/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id']);
   });
 
@@ -56,7 +60,8 @@ describe('my-cluster-karpenter (the guide example)', () => {
   });
 
   test('a generation floor only where the pool sets one: the GPU pool keeps g4dn and p3, the CPU pool keeps Gt 4', () => {
-    const generation = (pool: string) => m[`NodePool/${pool}`].body.spec.template.spec.requirements.find((r: { key: string }) => r.key === 'karpenter.k8s.aws/instance-generation');
+    const generation = (pool: string) =>
+      m[`NodePool/${pool}`].body.spec.template.spec.requirements.find((r: { key: string }) => r.key === 'karpenter.k8s.aws/instance-generation');
     expect(generation('gpu')).toBeUndefined();
     expect(generation('default')).toEqual({ key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: ['4'] });
   });
@@ -101,7 +106,9 @@ describe('my-cluster-karpenter (the guide example)', () => {
 
   test('manifests are applied after the Karpenter CRD and controller releases', () => {
     for (const manifest of Object.values<any>(m)) {
-      expect(manifest.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\.charts_crd/), expect.stringMatching(/^helm_release\.charts_controller/)]));
+      expect(manifest.depends_on).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^helm_release\.charts_crd/), expect.stringMatching(/^helm_release\.charts_controller/)]),
+      );
     }
   });
 
@@ -123,12 +130,23 @@ describe('my-cluster-karpenter (the guide example)', () => {
   test('the karpenter module: v1 permissions, Pod Identity, KarpenterNodeRole-<cluster>, inputs match the v20 contract', () => {
     const { source, version, '//': _meta, ...inputs } = stack.module.karpenter;
     expect({ source, version }).toEqual({ source: 'terraform-aws-modules/eks/aws//modules/karpenter', version: '~> 20.0' });
-    expect(inputs).toMatchObject({ cluster_name: 'my-cluster', enable_v1_permissions: true, enable_pod_identity: true, create_pod_identity_association: true, node_iam_role_name: 'KarpenterNodeRole-my-cluster', node_iam_role_use_name_prefix: false });
+    expect(inputs).toMatchObject({
+      cluster_name: 'my-cluster',
+      enable_v1_permissions: true,
+      enable_pod_identity: true,
+      create_pod_identity_association: true,
+      node_iam_role_name: 'KarpenterNodeRole-my-cluster',
+      node_iam_role_use_name_prefix: false,
+    });
     expect(checkModuleInputs(inputs, eksModuleContract().submodules.karpenter.variables, 'karpenter')).toEqual([]);
   });
 
   test('providers are configured from the cluster data sources, with no secrets in the output', () => {
-    expect(stack.provider.kubectl[0]).toMatchObject({ host: expect.stringMatching(/^\$\{data\.aws_eks_cluster\./), token: expect.stringMatching(/^\$\{data\.aws_eks_cluster_auth\./), load_config_file: false });
+    expect(stack.provider.kubectl[0]).toMatchObject({
+      host: expect.stringMatching(/^\$\{data\.aws_eks_cluster\./),
+      token: expect.stringMatching(/^\$\{data\.aws_eks_cluster_auth\./),
+      load_config_file: false,
+    });
     expect(stack.provider.helm[0].kubernetes.token).toMatch(/^\$\{data\.aws_eks_cluster_auth\./);
     expect(stack.terraform.required_providers.kubectl).toEqual({ source: 'alekc/kubectl', version: '~> 2.1' });
   });
@@ -161,7 +179,10 @@ describe('image caches on first deploy and per-pool volume options', () => {
     const f = validFleet();
     f.clusters['my-cluster'].karpenter.nodePools.default.kmsKeyId = 'arn:aws:kms:us-west-2:111122223333:key/abc';
     const cls = manifests(synthFleet(fleetFrom(f))['my-cluster-karpenter'])['EC2NodeClass/default'].body.spec;
-    expect(cls.blockDeviceMappings.map((b: any) => b.ebs.kmsKeyID)).toEqual(['arn:aws:kms:us-west-2:111122223333:key/abc', 'arn:aws:kms:us-west-2:111122223333:key/abc']);
+    expect(cls.blockDeviceMappings.map((b: any) => b.ebs.kmsKeyID)).toEqual([
+      'arn:aws:kms:us-west-2:111122223333:key/abc',
+      'arn:aws:kms:us-west-2:111122223333:key/abc',
+    ]);
   });
 
   test('the ARM64 example pool asks for arm64 nodes and a pinned Bottlerocket release where configured', () => {

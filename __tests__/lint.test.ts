@@ -5,13 +5,20 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
-interface Linted { path: string; ignored: boolean; findings: { ruleId: string | null; line: number; message: string }[] }
+interface Linted {
+  path: string;
+  ignored: boolean;
+  findings: { ruleId: string | null; line: number; message: string }[];
+}
 
 const SAVE = 'export async function save(): Promise<void> {}\n';
 const SNIPPETS = {
   unawaited: { path: 'modules/lint-probe/unawaited.ts', text: `${SAVE}export function run(): void {\n  save();\n}\n` },
   awaited: { path: 'modules/lint-probe/awaited.ts', text: `${SAVE}export async function run(): Promise<void> {\n  await save();\n}\n` },
-  asyncCallback: { path: 'cli/lint-probe/callback.ts', text: `${SAVE}export function onEach(items: string[]): void {\n  items.forEach(async () => { await save(); });\n}\n` },
+  asyncCallback: {
+    path: 'cli/lint-probe/callback.ts',
+    text: `${SAVE}export function onEach(items: string[]): void {\n  items.forEach(async () => { await save(); });\n}\n`,
+  },
   anyFlow: { path: 'modules/lint-probe/any.ts', text: 'export function parse(text: string): { name: string } {\n  return JSON.parse(text);\n}\n' },
   generated: { path: '.gen/providers/lint-probe.ts', text: `${SAVE}export function run(): void {\n  save();\n}\n` },
 };

@@ -19,19 +19,38 @@ const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--heal
 /** The real process, as a user runs it (tsx start-up costs seconds: only where the process itself matters). */
 function runProcess(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/bottlerocket-fleet.js', 'migrate', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ['bin/bottlerocket-fleet.js', 'migrate', ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 /** A virtual clock: sleeping advances it at once (yielding to the event loop so the fake server answers). */
 let virtualNow = Date.now();
-const clock = { now: () => virtualNow, sleep: async (ms: number) => { virtualNow += ms; await new Promise((r) => setImmediate(r)); } };
+const clock = {
+  now: () => virtualNow,
+  sleep: async (ms: number) => {
+    virtualNow += ms;
+    await new Promise((r) => setImmediate(r));
+  },
+};
 
 async function runCli(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { ...clock, api: (context) => kubeApiFromKubeconfig(context, kubeconfig), out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  const code = await main(args, {
+    ...clock,
+    api: (context) => kubeApiFromKubeconfig(context, kubeconfig),
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
 
@@ -43,7 +62,15 @@ function cluster(): FakeKube {
   k.addNode('br-1', 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)');
   k.addDeploymentPods('web', ['al2-a', 'al2-b', 'al2-c']);
   k.pdbs.push({ matchLabels: { app: 'web' }, minAvailable: 2 });
-  k.addPod({ namespace: 'kube-system', name: 'aws-node-x', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {}, owner: { kind: 'DaemonSet', name: 'aws-node' } });
+  k.addPod({
+    namespace: 'kube-system',
+    name: 'aws-node-x',
+    nodeName: 'al2-a',
+    phase: 'Running',
+    createdAt: clock.now(),
+    labels: {},
+    owner: { kind: 'DaemonSet', name: 'aws-node' },
+  });
   return k;
 }
 
@@ -76,7 +103,11 @@ describe('drain in batches against a fake API server', () => {
     expect(k.calls.filter((c) => c.startsWith('DELETE'))).toEqual([]); // pods are evicted, never deleted
     expect(k.calls.filter((c) => c.endsWith('/eviction'))).toHaveLength(3);
     expect(k.pods.get('kube-system/aws-node-x')).toBeDefined();
-    expect([...k.pods.values()].filter((p) => p.labels.app === 'web').map((p) => [p.phase, p.nodeName])).toEqual([['Running', 'br-1'], ['Running', 'br-1'], ['Running', 'br-1']]);
+    expect([...k.pods.values()].filter((p) => p.labels.app === 'web').map((p) => [p.phase, p.nodeName])).toEqual([
+      ['Running', 'br-1'],
+      ['Running', 'br-1'],
+      ['Running', 'br-1'],
+    ]);
   }, 30_000);
 
   test('an eviction answered 429 by the budget is retried until the replacement is up', async () => {
@@ -86,7 +117,11 @@ describe('drain in batches against a fake API server', () => {
     expect(r.code).toBe(0);
     const evictions = k.calls.filter((c) => c.endsWith('/eviction'));
     expect(evictions.length).toBeGreaterThan(3); // retries after 429
-    expect([...k.nodes.values()].filter((n) => n.annotations['bottlerocket-fleet/drain'] === 'drained').map((n) => n.name)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+    expect([...k.nodes.values()].filter((n) => n.annotations['bottlerocket-fleet/drain'] === 'drained').map((n) => n.name)).toEqual([
+      'al2-a',
+      'al2-b',
+      'al2-c',
+    ]);
   }, 30_000);
 
   test('a failing health check stops the run and says why; a re-run continues where it stopped', async () => {
@@ -137,7 +172,9 @@ describe('drain in batches against a fake API server', () => {
     expect(dry.stdout).toContain('would stop before cordoning al2-b: unmanaged pod(s) default/debug-shell');
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toContain('stopped: unmanaged pod(s) default/debug-shell: no controller recreates them once evicted; move them, or re-run with --force');
+    expect(stopped.stderr).toContain(
+      'stopped: unmanaged pod(s) default/debug-shell: no controller recreates them once evicted; move them, or re-run with --force',
+    );
     expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('drained');
     expect(k.nodes.get('al2-b')).toMatchObject({ annotations: {} }); // not even cordoned
     expect(k.nodes.get('al2-b')!.unschedulable).toBeUndefined();
@@ -151,7 +188,9 @@ describe('drain in batches against a fake API server', () => {
 
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
-    expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe('deleted DaemonSet kube-system/nvidia-device-plugin-daemonset\n');
+    expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(
+      'deleted DaemonSet kube-system/nvidia-device-plugin-daemonset\n',
+    );
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toMatch(/does not exist/);
   }, 30_000);
 
@@ -169,7 +208,12 @@ function watchDrainedMarks(k: FakeKube): Map<string, string[]> {
   k.routes.push((req) => {
     const m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(req.url.pathname);
     if (req.method === 'PATCH' && m && JSON.parse(req.body).metadata?.annotations?.['bottlerocket-fleet/drain'] === 'drained') {
-      seen.set(m[1], [...k.pods.values()].filter((p) => p.nodeName === m[1] && p.owner?.kind !== 'DaemonSet').map((p) => `${p.name}${p.deletionTimestamp === undefined ? '' : ' (terminating)'}`));
+      seen.set(
+        m[1],
+        [...k.pods.values()]
+          .filter((p) => p.nodeName === m[1] && p.owner?.kind !== 'DaemonSet')
+          .map((p) => `${p.name}${p.deletionTimestamp === undefined ? '' : ' (terminating)'}`),
+      );
     }
     return false;
   });
@@ -214,7 +258,9 @@ describe('evicted pods are gone before a node counts as drained', () => {
     k.addStatefulSetPods('db', ['al2-b'], { terminatingForMs: 60_000 });
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--pod-timeout', '2s']);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toMatch(/^stopped: evicted pod\(s\) still terminating: default\/db-0 \([\d.]+s, limit 2\.0s\); the batch's nodes stay cordoned and are not marked drained.*--pod-timeout/);
+    expect(stopped.stderr).toMatch(
+      /^stopped: evicted pod\(s\) still terminating: default\/db-0 \([\d.]+s, limit 2\.0s\); the batch's nodes stay cordoned and are not marked drained.*--pod-timeout/,
+    );
     expect(k.nodes.get('al2-b')).toMatchObject({ unschedulable: true, annotations: { 'bottlerocket-fleet/drain': 'cordoned' } });
     expect(drainedNodes(k)).toEqual(['al2-a']);
 
@@ -254,7 +300,9 @@ describe('pods with emptyDir data', () => {
 
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toContain('stopped: pod(s) with emptyDir volumes default/web-1 (cache): their data is deleted with the pod; copy what must survive elsewhere, then re-run with --delete-emptydir-data');
+    expect(stopped.stderr).toContain(
+      'stopped: pod(s) with emptyDir volumes default/web-1 (cache): their data is deleted with the pod; copy what must survive elsewhere, then re-run with --delete-emptydir-data',
+    );
     expect(drainedNodes(k)).toEqual(['al2-a']);
     expect(k.nodes.get('al2-b')).toMatchObject({ annotations: {} }); // not even cordoned
     expect(k.nodes.get('al2-b')!.unschedulable).toBeUndefined();
@@ -273,7 +321,15 @@ describe('pods with emptyDir data', () => {
   }, 30_000);
 
   test('an unmanaged pod with emptyDir data needs both flags, and the stop names both', async () => {
-    k.addPod({ namespace: 'default', name: 'notebook', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {}, emptyDirs: [{ name: 'work' }] });
+    k.addPod({
+      namespace: 'default',
+      name: 'notebook',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      emptyDirs: [{ name: 'work' }],
+    });
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--force', ...FAST]);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain('--delete-emptydir-data');
@@ -304,16 +360,20 @@ describe('API faults', () => {
     ['a 429 that is not a PodDisruptionBudget refusal', { method: 'POST', path: EVICT_WEB_0, answer: 429 as const }],
     ['a dropped connection on a cordon', { method: 'PATCH', path: /\/nodes\/al2-a$/, answer: 'drop' as const }],
     ['a dropped connection on an eviction', { method: 'POST', path: EVICT_WEB_0, answer: 'drop' as const }],
-  ])('%s is retried with backoff and the drain finishes', async (_name, fault) => {
-    k.faults.push({ ...fault, times: 2 });
-    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(k.faultsFired).toHaveLength(2);
-    expect(r.stdout).toMatch(/retrying in 1\.0s\n[^]*retrying in 2\.0s\n/);
-    if (fault.answer === 429) expect(r.stdout).toContain('HTTP 429 injected 429 (API server throttling, not a PodDisruptionBudget); retrying in 1.0s');
-    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
-  }, 30_000);
+  ])(
+    '%s is retried with backoff and the drain finishes',
+    async (_name, fault) => {
+      k.faults.push({ ...fault, times: 2 });
+      const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(k.faultsFired).toHaveLength(2);
+      expect(r.stdout).toMatch(/retrying in 1\.0s\n[^]*retrying in 2\.0s\n/);
+      if (fault.answer === 429) expect(r.stdout).toContain('HTTP 429 injected 429 (API server throttling, not a PodDisruptionBudget); retrying in 1.0s');
+      expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+    },
+    30_000,
+  );
 
   test('a 404 on an eviction (the pod vanished since the list) counts as evicted', async () => {
     k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'vanish' });
@@ -336,7 +396,9 @@ describe('API faults', () => {
     k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity }); // web-1 is on al2-b
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toMatch(/^stopped: the API call "evict pod default\/web-1: HTTP 503 injected 503 \(still failing after 1\d\d\.\ds of retries\)" failed; nodes of the current batch stay cordoned and are not marked drained; re-run/);
+    expect(stopped.stderr).toMatch(
+      /^stopped: the API call "evict pod default\/web-1: HTTP 503 injected 503 \(still failing after 1\d\d\.\ds of retries\)" failed; nodes of the current batch stay cordoned and are not marked drained; re-run/,
+    );
     expect(k.faultsFired.length).toBeGreaterThan(5);
     expect(drainedNodes(k)).toEqual(['al2-a']);
     expect(k.nodes.get('al2-b')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
@@ -351,7 +413,9 @@ describe('API faults', () => {
     k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 403 });
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toBe('stopped: the API call "evict pod default/web-0: HTTP 403 injected 403" failed (not a fault worth retrying); nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed\n');
+    expect(stopped.stderr).toBe(
+      'stopped: the API call "evict pod default/web-0: HTTP 403 injected 403" failed (not a fault worth retrying); nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed\n',
+    );
     expect(k.faultsFired).toHaveLength(1);
     expect(drainedNodes(k)).toEqual([]);
     expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
@@ -363,7 +427,13 @@ describe('API faults', () => {
 });
 
 describe('batching', () => {
-  const node = (name: string, osImage = 'Amazon Linux 2', annotations: Record<string, string> = {}) => ({ name, osImage, annotations, labels: {}, unschedulable: false });
+  const node = (name: string, osImage = 'Amazon Linux 2', annotations: Record<string, string> = {}) => ({
+    name,
+    osImage,
+    annotations,
+    labels: {},
+    unschedulable: false,
+  });
 
   test('old nodes are those whose OS image is not Bottlerocket, unless a selector chose them', () => {
     const nodes = [node('b'), node('a'), node('br', 'Bottlerocket OS 1.50.0')];
@@ -379,7 +449,11 @@ describe('batching', () => {
   });
 
   test('drained nodes are not planned again', () => {
-    expect(planBatches([node('a', 'x', { 'bottlerocket-fleet/drain': 'drained' }), node('b'), node('c', 'x', { 'bottlerocket-fleet/drain': 'cordoned' })], 1).map((b) => b.map((n) => n.name))).toEqual([['b'], ['c']]);
+    expect(
+      planBatches([node('a', 'x', { 'bottlerocket-fleet/drain': 'drained' }), node('b'), node('c', 'x', { 'bottlerocket-fleet/drain': 'cordoned' })], 1).map(
+        (b) => b.map((n) => n.name),
+      ),
+    ).toEqual([['b'], ['c']]);
   });
 
   test('durations', () => {

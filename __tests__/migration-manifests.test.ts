@@ -13,14 +13,16 @@ function withLimits(f: any) {
 
 function addonManifests(f: any): Record<string, any> {
   const stack = synthFleet(fleetFrom(f))['my-cluster-karpenter'];
-  return Object.fromEntries(Object.values<any>(stack.resource.kubectl_manifest).map((m) => {
-    const body = parse(m.yaml_body);
-    return [`${body.kind}-${body.metadata.name}`, { ...m, body }];
-  }));
+  return Object.fromEntries(
+    Object.values<any>(stack.resource.kubectl_manifest).map((m) => {
+      const body = parse(m.yaml_body);
+      return [`${body.kind}-${body.metadata.name}`, { ...m, body }];
+    }),
+  );
 }
 
 describe('headroom during the migration', () => {
-  test('headroomPercent of the CPU pools\' limits, as pause pods of one vCPU with the same memory ratio', () => {
+  test("headroomPercent of the CPU pools' limits, as pause pods of one vCPU with the same memory ratio", () => {
     const f = withLimits(validFleet());
     f.clusters['my-cluster'].migration = { headroomPercent: 30 };
     expect(headroomSize(fleetFrom(f).clusters[0])).toEqual({ replicas: 30, podCpu: 1, podMemoryMiB: 4096 });
@@ -59,7 +61,9 @@ describe('headroom during the migration', () => {
   test('headroom without a basis, or without Karpenter, is rejected', () => {
     const f = validFleet();
     f.clusters['my-cluster'].migration = { headroomPercent: 30 };
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.migration.headroomPercent', fix: expect.stringMatching(/legacyCapacity/) })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'clusters.my-cluster.migration.headroomPercent', fix: expect.stringMatching(/legacyCapacity/) }),
+    ]);
     delete f.clusters['my-cluster'].karpenter;
     expect(problemsOf(f).map((p) => p.path)).toEqual(['clusters.my-cluster.migration']);
   });
@@ -88,7 +92,9 @@ describe('the legacy NVIDIA device plugin', () => {
     f.clusters['my-cluster'].gpu = { legacyDevicePlugin: 'keep-off-bottlerocket' };
     const stacks = synthFleet(fleetFrom(f));
     expect(stacks['my-cluster-cluster'].module.eks.eks_managed_node_groups.system.labels['bottlerocket-fleet/os']).toBe('bottlerocket');
-    const pools = Object.values<any>(stacks['my-cluster-karpenter'].resource.kubectl_manifest).map((m) => parse(m.yaml_body)).filter((b) => b.kind === 'NodePool');
+    const pools = Object.values<any>(stacks['my-cluster-karpenter'].resource.kubectl_manifest)
+      .map((m) => parse(m.yaml_body))
+      .filter((b) => b.kind === 'NodePool');
     expect(pools.map((p) => p.spec.template.metadata.labels['bottlerocket-fleet/os'])).toEqual(['bottlerocket', 'bottlerocket']);
   });
 
@@ -114,8 +120,15 @@ describe('cgroup v2 by default', () => {
     f.clusters['my-cluster'].karpenter.nodePools.default.cgroupVersion = 'v1';
     f.clusters['my-cluster'].kubernetesVersion = '1.33'; // cgroup v1 ends with 1.35 (next test)
     const fleet = fleetFrom(f);
-    expect(fleet.warnings.filter((w) => w.path !== 'clusters.my-cluster.kubernetesVersion')).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion', message: expect.stringMatching(/pool "default" opts in to cgroup v1/) })]);
-    const nodeClass = Object.values<any>(synthFleet(fleet)['my-cluster-karpenter'].resource.kubectl_manifest).map((m) => parse(m.yaml_body)).find((b) => b.kind === 'EC2NodeClass' && b.metadata.name === 'default');
+    expect(fleet.warnings.filter((w) => w.path !== 'clusters.my-cluster.kubernetesVersion')).toEqual([
+      expect.objectContaining({
+        path: 'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion',
+        message: expect.stringMatching(/pool "default" opts in to cgroup v1/),
+      }),
+    ]);
+    const nodeClass = Object.values<any>(synthFleet(fleet)['my-cluster-karpenter'].resource.kubectl_manifest)
+      .map((m) => parse(m.yaml_body))
+      .find((b) => b.kind === 'EC2NodeClass' && b.metadata.name === 'default');
     expect(nodeClass.spec.userData).toContain('"systemd.unified_cgroup_hierarchy" = [ "0" ]');
     expect(nodeClass.spec.userData).toContain('reboot-to-reconcile = true');
   });
@@ -124,10 +137,15 @@ describe('cgroup v2 by default', () => {
     const f = validFleet();
     f.clusters['my-cluster'].karpenter.nodePools.default.cgroupVersion = 'v1';
     f.clusters['my-cluster'].kubernetesVersion = '1.35';
-    expect(() => fleetFrom(f)).toThrow(/clusters\.my-cluster\.karpenter\.nodePools\.default\.cgroupVersion: cgroup v1 is impossible with Kubernetes 1\.35.*failCgroupV1[\s\S]*move the workloads to cgroup v2/);
+    expect(() => fleetFrom(f)).toThrow(
+      /clusters\.my-cluster\.karpenter\.nodePools\.default\.cgroupVersion: cgroup v1 is impossible with Kubernetes 1\.35.*failCgroupV1[\s\S]*move the workloads to cgroup v2/,
+    );
     f.clusters['my-cluster'].kubernetesVersion = '1.34';
     // 1.34 also leaves EKS standard support within 30 days of the pinned test date (2026-12-02).
-    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.kubernetesVersion', 'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion']);
+    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual([
+      'clusters.my-cluster.kubernetesVersion',
+      'clusters.my-cluster.karpenter.nodePools.default.cgroupVersion',
+    ]);
   });
 
   test('v2 pools carry no cgroup settings, and the v1 settings pass the Karpenter settings rules', () => {

@@ -6,7 +6,10 @@ import { EksCluster } from '../modules/eks/eks-cluster';
 const contract = eksModuleContract();
 
 describe('module calls match the eks module v20.37.2 interface (contracts/)', () => {
-  test.each([['default fleet', DEFAULT_FLEET], ['multi-region example', MULTI_REGION_FLEET]])('every input of every eks module block in the %s is a variable with the right shape', (_, file) => {
+  test.each([
+    ['default fleet', DEFAULT_FLEET],
+    ['multi-region example', MULTI_REGION_FLEET],
+  ])('every input of every eks module block in the %s is a variable with the right shape', (_, file) => {
     const stacks = synthFleetFile(file);
     const eksBlocks = Object.values(stacks).flatMap((s: any) => Object.values(s.module ?? {}).filter((m: any) => m.source === 'terraform-aws-modules/eks/aws'));
     expect(eksBlocks.length).toBeGreaterThan(0);
@@ -18,7 +21,9 @@ describe('module calls match the eks module v20.37.2 interface (contracts/)', ()
   });
 
   test('a misspelled or renamed input is reported', () => {
-    expect(checkModuleInputs({ cluster_nmae: 'x', cluster_version: '1.31' }, contract.variables, 'eks')).toEqual(['eks: input "cluster_nmae" is not a variable of the module']);
+    expect(checkModuleInputs({ cluster_nmae: 'x', cluster_version: '1.31' }, contract.variables, 'eks')).toEqual([
+      'eks: input "cluster_nmae" is not a variable of the module',
+    ]);
     // v21 renamed cluster_name to name: using the v21 spelling against v20 fails.
     expect(checkModuleInputs({ name: 'x' }, contract.variables, 'eks')).toEqual(['eks: input "name" is not a variable of the module']);
   });
@@ -31,7 +36,9 @@ describe('module calls match the eks module v20.37.2 interface (contracts/)', ()
 
   test('a value of the wrong shape is reported', () => {
     expect(checkModuleInputs({ subnet_ids: 'subnet-1' }, contract.variables, 'eks')).toEqual(['eks.subnet_ids: expected list, got "subnet-1"']);
-    expect(checkModuleInputs({ cluster_endpoint_public_access: 'yes' }, contract.variables, 'eks')).toEqual(['eks.cluster_endpoint_public_access: expected bool, got "yes"']);
+    expect(checkModuleInputs({ cluster_endpoint_public_access: 'yes' }, contract.variables, 'eks')).toEqual([
+      'eks.cluster_endpoint_public_access: expected bool, got "yes"',
+    ]);
     expect(checkNodeGroupInputs({ system: { ami_typ: 'BOTTLEROCKET_x86_64', min_size: 'two' } }, contract)).toEqual([
       'eks_managed_node_groups.system.ami_typ: "ami_typ" is not read by the eks module\'s node_groups.tf',
       'eks_managed_node_groups.system.min_size: expected number, got "two"',
@@ -41,8 +48,26 @@ describe('module calls match the eks module v20.37.2 interface (contracts/)', ()
   test('the check runs at synth time: a bad input fails synthesis', () => {
     const s = new TerraformStack(Testing.stubVersion(Testing.app()), 's');
     new EksCluster(s, 'eks', {
-      clusterName: 'c', clusterVersion: '1.31', vpcId: 'vpc-1', subnetIds: ['a'], endpointPublicAccess: false, nodeSecurityGroupTags: {},
-      managedNodeGroups: { system: { amiType: 'BOTTLEROCKET_x86_64', instanceTypes: ['m6i.large'], minSize: 'two' as any, maxSize: 2, desiredSize: 1, labels: {}, taints: {}, bootstrapExtraArgs: '', blockDevices: [], metadataHopLimit: 2 } },
+      clusterName: 'c',
+      clusterVersion: '1.31',
+      vpcId: 'vpc-1',
+      subnetIds: ['a'],
+      endpointPublicAccess: false,
+      nodeSecurityGroupTags: {},
+      managedNodeGroups: {
+        system: {
+          amiType: 'BOTTLEROCKET_x86_64',
+          instanceTypes: ['m6i.large'],
+          minSize: 'two' as any,
+          maxSize: 2,
+          desiredSize: 1,
+          labels: {},
+          taints: {},
+          bootstrapExtraArgs: '',
+          blockDevices: [],
+          metadataHopLimit: 2,
+        },
+      },
     });
     expect(() => Testing.synth(s, true)).toThrow(/eks_managed_node_groups.system.min_size: expected number/);
   });

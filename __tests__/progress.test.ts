@@ -9,16 +9,35 @@ function harness(isTTY: boolean, columns = 200) {
   let tick: (() => void) | undefined;
   let stopped = 0;
   const progress = createProgress({
-    write: (t) => { lines.push(t); },
-    terminal: { isTTY, columns, write: (t: string) => { screen.push(t); } },
+    write: (t) => {
+      lines.push(t);
+    },
+    terminal: {
+      isTTY,
+      columns,
+      write: (t: string) => {
+        screen.push(t);
+      },
+    },
     now: () => now,
-    every: (fn) => { tick = fn; return () => { tick = undefined; stopped += 1; }; },
+    every: (fn) => {
+      tick = fn;
+      return () => {
+        tick = undefined;
+        stopped += 1;
+      };
+    },
   });
   return {
-    progress, lines, screen,
+    progress,
+    lines,
+    screen,
     /** What the terminal shows on its last line after the writes so far. */
     lastScreen: () => screen.join('').split('\r\x1b[2K').pop(),
-    advance: (ms: number) => { now += ms; tick?.(); },
+    advance: (ms: number) => {
+      now += ms;
+      tick?.();
+    },
     ticking: () => tick !== undefined,
     stopped: () => stopped,
   };
@@ -39,7 +58,11 @@ describe('not on a terminal (a pipe, CI, a log file)', () => {
 
   test('no terminal given at all behaves the same', () => {
     const lines: string[] = [];
-    const p = createProgress({ write: (t) => { lines.push(t); } });
+    const p = createProgress({
+      write: (t) => {
+        lines.push(t);
+      },
+    });
     p.step('x');
     p.line('a');
     p.done();

@@ -4,7 +4,10 @@ import { moduleProviderConstraints, satisfiesTerraformConstraint, terraformConst
 const constraints = moduleProviderConstraints().modules;
 
 describe('provider versions satisfy every module a stack calls', () => {
-  test.each([['default fleet', DEFAULT_FLEET], ['multi-region example', MULTI_REGION_FLEET]])('%s: each pinned provider version fits every module constraint', (_, file) => {
+  test.each([
+    ['default fleet', DEFAULT_FLEET],
+    ['multi-region example', MULTI_REGION_FLEET],
+  ])('%s: each pinned provider version fits every module constraint', (_, file) => {
     const stacks = synthFleetFile(file);
     for (const [name, stack] of Object.entries<any>(stacks)) {
       const pinned: Record<string, string> = Object.fromEntries(Object.entries<any>(stack.terraform.required_providers ?? {}).map(([p, v]) => [p, v.version]));
@@ -13,8 +16,13 @@ describe('provider versions satisfy every module a stack calls', () => {
         expect({ stack: name, module: block.source, listed: Boolean(moduleConstraints) }).toEqual({ stack: name, module: block.source, listed: true });
         for (const [provider, constraint] of Object.entries(moduleConstraints.required_providers)) {
           if (!(provider in pinned)) continue; // the module brings its own (e.g. tls, time), resolved by terraform init
-          expect({ stack: name, provider, version: pinned[provider], constraint, ok: satisfiesTerraformConstraint(pinned[provider], constraint) })
-            .toEqual({ stack: name, provider, version: pinned[provider], constraint, ok: true });
+          expect({ stack: name, provider, version: pinned[provider], constraint, ok: satisfiesTerraformConstraint(pinned[provider], constraint) }).toEqual({
+            stack: name,
+            provider,
+            version: pinned[provider],
+            constraint,
+            ok: true,
+          });
         }
       }
     }

@@ -12,7 +12,13 @@ describe('rollout validation', () => {
     delete f.rollout.stages[0].soak;
     delete f.rollout.healthTimeout;
     const fleet = fleetFrom(f);
-    expect(fleet.rollout).toEqual({ stages: [{ name: 'canary', clusters: ['ml-train'], soak: '30m' }, { name: 'production', clusters: ['payments-prod'], soak: '2h' }], healthTimeout: '20m' });
+    expect(fleet.rollout).toEqual({
+      stages: [
+        { name: 'canary', clusters: ['ml-train'], soak: '30m' },
+        { name: 'production', clusters: ['payments-prod'], soak: '2h' },
+      ],
+      healthTimeout: '20m',
+    });
   });
 
   test('an unknown cluster is named with a did-you-mean', () => {
@@ -25,7 +31,13 @@ describe('rollout validation', () => {
   test('a cluster with a cached pool that is in no stage is a problem', () => {
     const f = rolloutFleet();
     f.rollout.stages = [f.rollout.stages[0]];
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'rollout.stages', message: expect.stringMatching(/cluster payments-prod uses image cache\(s\) general but is in no stage/), fix: 'add payments-prod to the clusters of one stage' })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({
+        path: 'rollout.stages',
+        message: expect.stringMatching(/cluster payments-prod uses image cache\(s\) general but is in no stage/),
+        fix: 'add payments-prod to the clusters of one stage',
+      }),
+    ]);
   });
 
   test('a cluster in two stages is a problem at its second mention', () => {
@@ -60,12 +72,17 @@ describe('rollout validation', () => {
     const f = rolloutFleet();
     f.clusters.tools = { ...JSON.parse(JSON.stringify(f.clusters['payments-prod'])), vpc: { cidr: '10.2.0.0/16' }, karpenter: { nodePools: { plain: {} } } };
     f.rollout.stages[1].clusters.push('tools');
-    expect(fleetFrom(f).warnings).toContainEqual(expect.objectContaining({ path: 'rollout.stages[1].clusters[1]', message: expect.stringMatching(/no pool with an imageCache/) }));
+    expect(fleetFrom(f).warnings).toContainEqual(
+      expect.objectContaining({ path: 'rollout.stages[1].clusters[1]', message: expect.stringMatching(/no pool with an imageCache/) }),
+    );
   });
 });
 
 describe('Drifted disruption budget', () => {
-  const budgets = (f: any, cluster: string, pool: string) => fleetFrom(f).clusters.find((c) => c.name === cluster)!.karpenter!.nodePools.find((p) => p.name === pool)!.disruptionBudgets;
+  const budgets = (f: any, cluster: string, pool: string) =>
+    fleetFrom(f)
+      .clusters.find((c) => c.name === cluster)!
+      .karpenter!.nodePools.find((p) => p.name === pool)!.disruptionBudgets;
 
   test('with a rollout, a cached pool replaces one drifted node at a time by default', () => {
     expect(budgets(rolloutFleet(), 'ml-train', 'default')).toEqual([{ nodes: '10%' }, { nodes: '1', reasons: ['Drifted'] }]);
@@ -79,7 +96,10 @@ describe('Drifted disruption budget', () => {
 
   test('a pool with its own Drifted budget keeps only its own', () => {
     const f = rolloutFleet();
-    f.clusters['ml-train'].karpenter.nodePools.batch.disruptionBudgets = [{ nodes: '5%' }, { nodes: '2', reasons: ['Drifted'], schedule: '0 22 * * *', duration: '6h' }];
+    f.clusters['ml-train'].karpenter.nodePools.batch.disruptionBudgets = [
+      { nodes: '5%' },
+      { nodes: '2', reasons: ['Drifted'], schedule: '0 22 * * *', duration: '6h' },
+    ];
     expect(budgets(f, 'ml-train', 'batch')).toEqual([{ nodes: '5%' }, { nodes: '2', reasons: ['Drifted'], schedule: '0 22 * * *', duration: '6h' }]);
   });
 
@@ -99,7 +119,10 @@ describe('stacks of a fleet with a rollout', () => {
   const stacks = synthFleet(fleet);
 
   test('each Karpenter stack reads its own cluster parameter in its region', () => {
-    for (const [cluster, region] of [['ml-train', 'us-west-2'], ['payments-prod', 'us-east-1']]) {
+    for (const [cluster, region] of [
+      ['ml-train', 'us-west-2'],
+      ['payments-prod', 'us-east-1'],
+    ]) {
       const stack = stacks[`${cluster}-karpenter`];
       expect(stack.provider.aws[0].region).toBe(region);
       expect(Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name)).toEqual([`${P}/clusters/${cluster}`]);
@@ -111,8 +134,19 @@ describe('stacks of a fleet with a rollout', () => {
     const params = Object.values<any>(stack.resource.aws_ssm_parameter).filter((p) => p.name.includes('/clusters/'));
     const copyId = Object.keys(stack.resource.aws_ebs_snapshot_copy)[0];
     expect(params).toEqual([
-      expect.objectContaining({ name: `${P}/clusters/ml-train`, type: 'String', value: '${data.aws_ssm_parameter.current.insecure_value}', lifecycle: { ignore_changes: ['value'] } }),
-      expect.objectContaining({ name: `${P}/clusters/payments-prod`, provider: 'aws.us_east_1', type: 'String', value: `\${aws_ebs_snapshot_copy.${copyId}[data.aws_ssm_parameter.current.insecure_value].id}`, lifecycle: { ignore_changes: ['value'] } }),
+      expect.objectContaining({
+        name: `${P}/clusters/ml-train`,
+        type: 'String',
+        value: '${data.aws_ssm_parameter.current.insecure_value}',
+        lifecycle: { ignore_changes: ['value'] },
+      }),
+      expect.objectContaining({
+        name: `${P}/clusters/payments-prod`,
+        provider: 'aws.us_east_1',
+        type: 'String',
+        value: `\${aws_ebs_snapshot_copy.${copyId}[data.aws_ssm_parameter.current.insecure_value].id}`,
+        lifecycle: { ignore_changes: ['value'] },
+      }),
     ]);
     expect(params[0].provider).toBeUndefined();
     for (const p of params) expect(p.overwrite).toBeUndefined(); // never resets a value the rollout owns
@@ -123,16 +157,21 @@ describe('stacks of a fleet with a rollout', () => {
     f.imageCaches.general.replicaRegions = [];
     f.clusters['payments-prod'].region = 'us-west-2';
     const s = synthFleet(fleetFrom(f))['image-cache-general'];
-    expect(Object.values<any>(s.resource.aws_ssm_parameter).map((p) => [p.name, p.provider])).toEqual([[`${P}/clusters/ml-train`, undefined], [`${P}/clusters/payments-prod`, undefined]]);
+    expect(Object.values<any>(s.resource.aws_ssm_parameter).map((p) => [p.name, p.provider])).toEqual([
+      [`${P}/clusters/ml-train`, undefined],
+      [`${P}/clusters/payments-prod`, undefined],
+    ]);
     expect(s.resource.aws_ebs_snapshot_copy).toBeUndefined();
   });
 
   test('NodePools carry the Drifted budget (validated against the Karpenter CRD at synth)', () => {
-    const pool = Object.values<any>(stacks['ml-train-karpenter'].resource.kubectl_manifest).map((m) => m.yaml_body).find((y: string) => y.includes('kind: NodePool') && y.includes('name: default'));
+    const pool = Object.values<any>(stacks['ml-train-karpenter'].resource.kubectl_manifest)
+      .map((m) => m.yaml_body)
+      .find((y: string) => y.includes('kind: NodePool') && y.includes('name: default'));
     expect(pool).toContain('budgets:\n      - nodes: 10%\n      - nodes: "1"\n        reasons:\n          - Drifted');
   });
 
-  test('the EC2NodeClass Terraform applies is byte-identical to the rollout\'s rendering once its references resolve', () => {
+  test("the EC2NodeClass Terraform applies is byte-identical to the rollout's rendering once its references resolve", () => {
     const stack = stacks['ml-train-karpenter'];
     const cluster = fleet.clusters.find((c) => c.name === 'ml-train')!;
     for (const pool of cluster.karpenter!.nodePools) {
@@ -149,7 +188,10 @@ describe('stacks of a fleet with a rollout', () => {
 describe('a fleet without a rollout', () => {
   test('Karpenter stacks read the cache-wide parameter and no cluster parameter exists', () => {
     const stacks = synthFleet(fleetFrom(validFleet()));
-    expect(Object.values<any>(stacks['my-cluster-karpenter'].data.aws_ssm_parameter).map((p) => p.name)).toEqual([P, '/bottlerocket-fleet/image-cache/gpu/snapshot-id']);
+    expect(Object.values<any>(stacks['my-cluster-karpenter'].data.aws_ssm_parameter).map((p) => p.name)).toEqual([
+      P,
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
+    ]);
     expect(JSON.stringify(stacks)).not.toContain('/clusters/');
   });
 });

@@ -18,15 +18,26 @@ test('cache list shows the Bottlerocket version of the current generation in eve
   const region = (params: Record<string, string>, snapshots: any[]) => {
     const ec2 = new EC2Client({ region: 'us-west-2' });
     const ssm = new SSMClient({ region: 'us-west-2' });
-    mockClient(ssm).on(GetParameterCommand).callsFake((i) => {
-      if (!(i.Name! in params)) throw Object.assign(new Error('nf'), { name: 'ParameterNotFound' });
-      return { Parameter: { Value: params[i.Name!] } };
-    });
-    mockClient(ec2).on(DescribeSnapshotsCommand).callsFake((i) => ({ Snapshots: i.SnapshotIds ? snapshots.filter((s) => i.SnapshotIds.includes(s.SnapshotId)) : snapshots }));
+    mockClient(ssm)
+      .on(GetParameterCommand)
+      .callsFake((i) => {
+        if (!(i.Name! in params)) throw Object.assign(new Error('nf'), { name: 'ParameterNotFound' });
+        return { Parameter: { Value: params[i.Name!] } };
+      });
+    mockClient(ec2)
+      .on(DescribeSnapshotsCommand)
+      .callsFake((i) => ({ Snapshots: i.SnapshotIds ? snapshots.filter((s) => i.SnapshotIds.includes(s.SnapshotId)) : snapshots }));
     return { ec2, ssm };
   };
-  const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, [{ SnapshotId: 'snap-new', Tags: [{ Key: 'bottlerocket-fleet:bottlerocket-version', Value: '1.50.0' }] }]);
-  const replica = region({ [P]: 'snap-copy-new' }, [{ SnapshotId: 'snap-copy-new', StartTime: new Date(), Tags: [{ Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-new' }] }]);
+  const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, [
+    { SnapshotId: 'snap-new', Tags: [{ Key: 'bottlerocket-fleet:bottlerocket-version', Value: '1.50.0' }] },
+  ]);
+  const replica = region({ [P]: 'snap-copy-new' }, [
+    { SnapshotId: 'snap-copy-new', StartTime: new Date(), Tags: [{ Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-new' }] },
+  ]);
   const rows = await listCaches(general, (r) => (r === 'us-west-2' ? home : replica));
-  expect(rows.map((r) => [r.region, r.current, r.bottlerocketVersion])).toEqual([['us-west-2', 'snap-new', '1.50.0'], ['us-east-1', 'snap-copy-new', '1.50.0']]);
+  expect(rows.map((r) => [r.region, r.current, r.bottlerocketVersion])).toEqual([
+    ['us-west-2', 'snap-new', '1.50.0'],
+    ['us-east-1', 'snap-copy-new', '1.50.0'],
+  ]);
 });

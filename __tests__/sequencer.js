@@ -5,7 +5,10 @@
 const Sequencer = require('@jest/test-sequencer').default;
 
 const FIRST = [/real-tools\/pipeline/, /real-tools\//, /rollout-(scenarios|cli)/, /migrate-drain/];
-const rank = (p) => { const i = FIRST.findIndex((r) => r.test(p)); return i < 0 ? FIRST.length : i; };
+const rank = (p) => {
+  const i = FIRST.findIndex((r) => r.test(p));
+  return i < 0 ? FIRST.length : i;
+};
 
 class SlowFirst extends Sequencer {
   sort(tests) {

@@ -48,7 +48,11 @@ test('with a rollout, a cache without replicas still has a stack (the cluster pa
   const f = validFleet();
   f.rollout = { stages: [{ name: 'all', clusters: ['my-cluster'] }] };
   const fleet = fleetFrom(f);
-  expect(fleetStacks(fleet).find((s) => s.name === 'my-cluster-karpenter')!.dependsOn).toEqual(['my-cluster-cluster', 'image-cache-general', 'image-cache-gpu']);
+  expect(fleetStacks(fleet).find((s) => s.name === 'my-cluster-karpenter')!.dependsOn).toEqual([
+    'my-cluster-cluster',
+    'image-cache-general',
+    'image-cache-gpu',
+  ]);
 });
 
 // With declared dependencies, `cdktf deploy <cluster>-karpenter` alone is refused by cdktf; the example

@@ -25,16 +25,19 @@ function runApp(fleetFile: string, env: NodeJS.ProcessEnv = {}) {
 test('a bad fleet file fails with every problem and its fix, and writes no stack', () => {
   const dir = tempDir('bad-fleet-');
   const file = path.join(dir, 'fleet.yaml');
-  fs.writeFileSync(file, [
-    'clusters:',
-    '  my-cluster:',
-    '    region: us-west-2',
-    '    kubernetesVersion: "1.31"',
-    '    vpc: {cidr: 10.0.0.0/16}',
-    '    systemNodeGroup: {minSize: 5, maxSize: 4, desiredSize: 4}',
-    '    trustedCertificates: [missing.pem]',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      'clusters:',
+      '  my-cluster:',
+      '    region: us-west-2',
+      '    kubernetesVersion: "1.31"',
+      '    vpc: {cidr: 10.0.0.0/16}',
+      '    systemNodeGroup: {minSize: 5, maxSize: 4, desiredSize: 4}',
+      '    trustedCertificates: [missing.pem]',
+      '',
+    ].join('\n'),
+  );
   const r = runApp(file);
   expect(r.status).toBe(1);
   expect(r.stderr).toContain('clusters.my-cluster.systemNodeGroup.minSize: must not exceed maxSize (4)');

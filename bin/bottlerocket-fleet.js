@@ -5,7 +5,12 @@
  * ES-modules-only @kubernetes/client-node, so no TypeScript or ESM loader hooks are needed at run time.
  */
 'use strict';
-require('../scripts/bundled').runBundled('cli/main.ts', 'cli', module).then((cli) => cli.run(), (e) => {
-  process.stderr.write(`bottlerocket-fleet: could not build the command line (${e.message}); run npm ci in the project first\n`);
-  process.exit(1);
-});
+require('../scripts/bundled')
+  .runBundled('cli/main.ts', 'cli', module)
+  .then(
+    (cli) => cli.run(),
+    (e) => {
+      process.stderr.write(`bottlerocket-fleet: could not build the command line (${e.message}); run npm ci in the project first\n`);
+      process.exit(1);
+    },
+  );

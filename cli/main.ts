@@ -12,7 +12,7 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
   deploy: { summary: 'cdktf deploy, after checking the image-cache parameters the Karpenter stacks read', load: () => import('./deploy/main') },
   cache: { summary: 'build, list and garbage-collect image-cache snapshots', load: () => import('./cache/main') },
   rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
-  migrate: { summary: 'drain a cluster\'s old nodes onto Bottlerocket; remove the NVIDIA device plugin', load: () => import('./migrate/main') },
+  migrate: { summary: "drain a cluster's old nodes onto Bottlerocket; remove the NVIDIA device plugin", load: () => import('./migrate/main') },
   'debug-node': { summary: 'open a root shell on a Bottlerocket node (kubectl debug)', load: () => import('./debug-node/main') },
 };
 
@@ -20,7 +20,9 @@ export const USAGE = `usage: ${BIN} <command> [options]
        ${BIN} <command> --help
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+  .join('\n')}
 
 From a clone, \`npm run <command> -- [options]\` is the same (e.g. npm run cache -- build general --dry-run).
 The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result as JSON on stdout.
@@ -30,12 +32,21 @@ Exit codes: 0 done, 1 failed, 2 usage (command line or fleet file).
 /** Runs a command; returns the exit code (0 done, 1 failed, 2 usage). */
 export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === '--help' || name === '-h') { io.out(USAGE); return 0; }
+  if (name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return 0;
+  }
   // `help <command>` is `<command> --help`.
   if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
-  if (argv.length === 0) { io.err(`missing command\n\n${USAGE}`); return 2; }
+  if (argv.length === 0) {
+    io.err(`missing command\n\n${USAGE}`);
+    return 2;
+  }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) { io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`); return 2; }
+  if (!command) {
+    io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`);
+    return 2;
+  }
   return (await command.load()).main(rest, io);
 }
 

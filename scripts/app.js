@@ -4,7 +4,9 @@
  * main.ts runs as one bundle with a V8 code cache, rebuilt when a source changed (scripts/bundled.js).
  */
 'use strict';
-require('./bundled').runBundled('main.ts', 'app', module).catch((e) => {
-  process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
-});
+require('./bundled')
+  .runBundled('main.ts', 'app', module)
+  .catch((e) => {
+    process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
+    process.exit(1);
+  });

@@ -36,7 +36,14 @@ export function generatedFleet(n: number): unknown {
       karpenter: { nodePools: { default: { imageCache: 'general' }, gpu: { imageCache: 'gpu', gpu: true } } },
     };
   }
-  const cache = (variant: string, size: number) => ({ variant, arch: 'x86_64', homeRegion: regions[0], replicaRegions: regions.slice(1), dataVolumeGiB: size, images: ['public.ecr.aws/docker/library/nginx:1.27'] });
+  const cache = (variant: string, size: number) => ({
+    variant,
+    arch: 'x86_64',
+    homeRegion: regions[0],
+    replicaRegions: regions.slice(1),
+    dataVolumeGiB: size,
+    images: ['public.ecr.aws/docker/library/nginx:1.27'],
+  });
   return { tags: { team: 'platform' }, imageCaches: { general: cache('cpu', 100), gpu: cache('gpu', 200) }, clusters };
 }
 
@@ -47,7 +54,8 @@ function time(command: string, env: NodeJS.ProcessEnv = {}): number {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
   const t0 = performance.now();
   const r = spawnSync('sh', ['-c', command], {
-    cwd: ROOT, encoding: 'utf8',
+    cwd: ROOT,
+    encoding: 'utf8',
     env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null', ...env },
   });
   const ms = performance.now() - t0;
@@ -77,11 +85,14 @@ function main(): void {
   const withTests = !process.argv.includes('--no-tests');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const floorScript = path.join(tmp, 'floor.js');
-  fs.writeFileSync(floorScript, `const { App, TerraformStack } = require(${JSON.stringify(require.resolve('cdktf', { paths: [ROOT] }))});
+  fs.writeFileSync(
+    floorScript,
+    `const { App, TerraformStack } = require(${JSON.stringify(require.resolve('cdktf', { paths: [ROOT] }))});
 const app = new App();
 new TerraformStack(app, 'empty');
 app.synth();
-`);
+`,
+  );
   const generated = path.join(tmp, 'fleet-20.yaml');
   fs.writeFileSync(generated, stringify(generatedFleet(20)));
   const example = path.join(ROOT, 'fleet.yaml');
@@ -97,7 +108,12 @@ app.synth();
   const synthVsFloor = paired(() => time('npm run -s synth >/dev/null', { FLEET_FILE: example }), floor);
   goal('`npm run synth`, whole process', `${synthVsFloor.a.toFixed(0)} ms = ${synthVsFloor.ratio.toFixed(2)}× floor`, '≤ 3× floor', synthVsFloor.ratio <= 3);
   const bigVsExample = paired(app(generated), app(example));
-  goal('app command, generated 20-cluster fleet (43 stacks)', `${bigVsExample.a.toFixed(0)} ms = ${bigVsExample.ratio.toFixed(2)}× example fleet`, '≤ 2.5× example fleet', bigVsExample.ratio <= 2.5);
+  goal(
+    'app command, generated 20-cluster fleet (43 stacks)',
+    `${bigVsExample.a.toFixed(0)} ms = ${bigVsExample.ratio.toFixed(2)}× example fleet`,
+    '≤ 2.5× example fleet',
+    bigVsExample.ratio <= 2.5,
+  );
   if (withTests) {
     const unit = time('npm run -s test:unit >/dev/null 2>&1');
     goal('`npm run test:unit`, whole', `${(unit / 1000).toFixed(0)} s`, '≤ 30 s', unit <= 30_000);
@@ -107,7 +123,9 @@ app.synth();
   fs.rmSync(tmp, { recursive: true, force: true });
 
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  process.stdout.write(`${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; medians of ${RUNS} paired runs\n\n`);
+  process.stdout.write(
+    `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; medians of ${RUNS} paired runs\n\n`,
+  );
   process.stdout.write('| what | measured | goal | |\n|---|---|---|---|\n');
   for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
   if (rows.some((r) => r[3] === 'NOT MET')) process.exitCode = 1;

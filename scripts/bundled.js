@@ -73,8 +73,16 @@ async function build(entry, p) {
   fs.mkdirSync(p.dir, { recursive: true });
   const tmp = `${p.bundle}.${process.pid}.tmp`;
   const result = await esbuild.build({
-    absWorkingDir: ROOT, entryPoints: [entry], bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    outfile: tmp, metafile: true, logLevel: 'warning', plugins: [lazyCreationStacks],
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: tmp,
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [lazyCreationStacks],
   });
   const inputs = {};
   for (const file of [...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), INSTALLED, 'scripts/bundled.js']) {

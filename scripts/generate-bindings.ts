@@ -41,6 +41,9 @@ if (require.main === module) {
   const outdir = path.resolve(process.argv[2] ?? path.join(ROOT, '.gen'));
   generateBindings(outdir).then(
     () => process.stdout.write(`generated provider bindings in ${path.relative(process.cwd(), outdir) || '.'}\n`),
-    (e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); },
+    (e) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(1);
+    },
   );
 }

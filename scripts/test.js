@@ -8,15 +8,20 @@ const { spawn } = require('child_process');
 const path = require('path');
 
 const bin = (name) => path.join(__dirname, '..', 'node_modules', '.bin', name);
-const run = (command, args, label) => new Promise((resolve) => {
-  const child = spawn(command, args, { stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
-  let output = '';
-  if (label) {
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
-  }
-  child.on('close', (code) => resolve({ code: code ?? 1, output }));
-});
+const run = (command, args, label) =>
+  new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: label ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (label) {
+      child.stdout.on('data', (d) => {
+        output += d;
+      });
+      child.stderr.on('data', (d) => {
+        output += d;
+      });
+    }
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
 
 (async () => {
   // tsc's output is held back and printed after jest's, so the two never interleave.

@@ -29,14 +29,23 @@ export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
         stack = new ClusterStack(app, name, { ...common, cluster: fleet.clusters.find((c) => c.name === subject)! });
         break;
       case 'karpenter':
-        stack = new KarpenterStack(app, name, { ...common, cluster: fleet.clusters.find((c) => c.name === subject)!, imageCaches: fleet.imageCaches, perClusterSnapshotParameters: fleet.rollout !== undefined });
+        stack = new KarpenterStack(app, name, {
+          ...common,
+          cluster: fleet.clusters.find((c) => c.name === subject)!,
+          imageCaches: fleet.imageCaches,
+          perClusterSnapshotParameters: fleet.rollout !== undefined,
+        });
         break;
       case 'image-cache-builder':
         stack = new ImageCacheBuilderStack(app, name, { ...common, region: subject, caches: fleet.imageCaches.filter((c) => c.homeRegion === subject) });
         break;
       case 'image-cache':
         // With a rollout it also holds the per-cluster snapshot parameters (see modules/fleet/stacks.ts).
-        stack = new ImageCacheStack(app, name, { ...common, cache: fleet.imageCaches.find((c) => c.name === subject)!, rolloutClusters: rolloutClustersOf(fleet, subject) });
+        stack = new ImageCacheStack(app, name, {
+          ...common,
+          cache: fleet.imageCaches.find((c) => c.name === subject)!,
+          rolloutClusters: rolloutClustersOf(fleet, subject),
+        });
         break;
     }
     built.set(name, stack);

@@ -23,9 +23,10 @@ export class ClusterStack extends FleetStack {
     super(scope, id, { ...props, tags: { ...props.tags, ...cluster.tags, 'bottlerocket-fleet:cluster': cluster.name } });
     this.awsProvider(cluster.region);
 
-    const vpc = 'cidr' in cluster.vpc
-      ? new ClusterVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc })
-      : new ExistingVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc });
+    const vpc =
+      'cidr' in cluster.vpc
+        ? new ClusterVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc })
+        : new ExistingVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc });
 
     this.eks = new EksCluster(this, 'eks', {
       clusterName: cluster.name,

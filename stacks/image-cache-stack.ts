@@ -37,8 +37,14 @@ export class ImageCacheStack extends FleetStack {
     const newest = `[for i, id in distinct(concat([${current}], jsondecode(${history}))) : id if i < ${cache.retainGenerations}]`;
     // With a rollout, the generations held-back clusters still run stay too (see held-generations.ts).
     const clusterRegions = [...new Set((props.rolloutClusters ?? []).map((c) => c.region))];
-    const held = clusterRegions.length === 0 ? undefined
-      : new HeldGenerations(this, 'held', { parameterPath: cache.parameterPath, homeRegion: cache.homeRegion, regions: clusterRegions.map((region) => ({ region, provider: providers.get(region) })) });
+    const held =
+      clusterRegions.length === 0
+        ? undefined
+        : new HeldGenerations(this, 'held', {
+            parameterPath: cache.parameterPath,
+            homeRegion: cache.homeRegion,
+            regions: clusterRegions.map((region) => ({ region, provider: providers.get(region) })),
+          });
     const generations = new TerraformLocal(this, 'generations', `\${${held ? `distinct(concat(${newest}, ${held.expression}))` : newest}}`);
 
     for (const az of cache.fastSnapshotRestoreAzs[cache.homeRegion] ?? []) {
@@ -46,17 +52,20 @@ export class ImageCacheStack extends FleetStack {
     }
     const replicas = new Map<string, SnapshotReplica>();
     for (const region of cache.replicaRegions) {
-      replicas.set(region, new SnapshotReplica(this, `replica-${region}`, {
-        cacheName: cache.name,
-        homeRegion: cache.homeRegion,
+      replicas.set(
         region,
-        provider: providers.get(region)!,
-        parameterPath: cache.parameterPath,
-        generations,
-        currentSnapshotExpression: current,
-        kmsKeyId: cache.kmsKeyIds[region],
-        fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[region],
-      }));
+        new SnapshotReplica(this, `replica-${region}`, {
+          cacheName: cache.name,
+          homeRegion: cache.homeRegion,
+          region,
+          provider: providers.get(region)!,
+          parameterPath: cache.parameterPath,
+          generations,
+          currentSnapshotExpression: current,
+          kmsKeyId: cache.kmsKeyIds[region],
+          fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[region],
+        }),
+      );
     }
     for (const cluster of props.rolloutClusters ?? []) {
       const replica = replicas.get(cluster.region);

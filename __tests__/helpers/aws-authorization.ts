@@ -46,8 +46,13 @@ export function authorizationRequests(api: string, input: any, region: string, w
   const instance = (id: string) => req(api, ec2(`instance/${id}`), tagContext('aws:ResourceTag', world.tagsOf(region, id)));
   const specTags = (type: string) => (input.TagSpecifications ?? []).filter((s: any) => s.ResourceType === type).flatMap((s: any) => s.Tags ?? []);
   /** Tag on create: ec2:CreateTags on each created resource, with ec2:CreateAction naming the call (list_amazonec2, CreateTags). */
-  const tagOnCreate = (createAction: string) => (input.TagSpecifications ?? []).map((s: any) =>
-    req('ec2:CreateTags', ec2(`${s.ResourceType}/${NEW}`, s.ResourceType !== 'snapshot'), { 'ec2:CreateAction': createAction, ...tagContext('aws:RequestTag', s.Tags) }));
+  const tagOnCreate = (createAction: string) =>
+    (input.TagSpecifications ?? []).map((s: any) =>
+      req('ec2:CreateTags', ec2(`${s.ResourceType}/${NEW}`, s.ResourceType !== 'snapshot'), {
+        'ec2:CreateAction': createAction,
+        ...tagContext('aws:RequestTag', s.Tags),
+      }),
+    );
 
   switch (api) {
     case 'ec2:DescribeInstances':
@@ -68,7 +73,11 @@ export function authorizationRequests(api: string, input: any, region: string, w
         ...ni.flatMap((n: any) => (n.Groups ?? []).map((g: string) => req(api, ec2(`security-group/${g}`)))),
         ...tagOnCreate('RunInstances'),
         ...(input.IamInstanceProfile
-          ? [req('iam:PassRole', `arn:${p}:iam::${account}:role/${world.roleOfInstanceProfile(input.IamInstanceProfile.Name)}`, { 'iam:PassedToService': 'ec2.amazonaws.com' })]
+          ? [
+              req('iam:PassRole', `arn:${p}:iam::${account}:role/${world.roleOfInstanceProfile(input.IamInstanceProfile.Name)}`, {
+                'iam:PassedToService': 'ec2.amazonaws.com',
+              }),
+            ]
           : []),
       ];
     }
@@ -100,7 +109,9 @@ export function authorizationRequests(api: string, input: any, region: string, w
       ];
     }
     default:
-      throw new Error(`${api}: no authorization model in __tests__/helpers/aws-authorization.ts; add one (resources and context from the Service Authorization Reference)`);
+      throw new Error(
+        `${api}: no authorization model in __tests__/helpers/aws-authorization.ts; add one (resources and context from the Service Authorization Reference)`,
+      );
   }
 }
 
@@ -127,7 +138,12 @@ const recorded = new WeakSet<object>();
  * computed before the call runs (a deleted snapshot's tags are still there); a call it cannot model goes
  * to `sink.errors` too. Returns the client.
  */
-export function recordCalls<C extends { send: (...args: any[]) => any }>(client: C, region: string, world: AwsWorld, sink: { calls: RecordedCall[]; errors: Error[] }): C {
+export function recordCalls<C extends { send: (...args: any[]) => any }>(
+  client: C,
+  region: string,
+  world: AwsWorld,
+  sink: { calls: RecordedCall[]; errors: Error[] },
+): C {
   if (recorded.has(client)) return client;
   const service = SERVICE[client.constructor.name];
   if (!service) throw new Error(`recordCalls: unknown client ${client.constructor.name}`);

@@ -55,7 +55,12 @@ export async function recordCacheCommands(fleet: Fleet, roleOfInstanceProfile: (
     const sink = { calls, errors: modelErrors };
     const clients = (region: string) => {
       const aws = regionFake(region);
-      return { aws, ec2: recordCalls(aws.ec2, region, world, sink), ssm: recordCalls(aws.ssm, region, world, sink), ecr: (r: string) => recordCalls(aws.ecr(r), r, world, sink) };
+      return {
+        aws,
+        ec2: recordCalls(aws.ec2, region, world, sink),
+        ssm: recordCalls(aws.ssm, region, world, sink),
+        ecr: (r: string) => recordCalls(aws.ecr(r), r, world, sink),
+      };
     };
     return { clients, calls };
   };
@@ -72,20 +77,42 @@ export async function recordCacheCommands(fleet: Fleet, roleOfInstanceProfile: (
     if (o.interrupt) faults.onSendCommand = () => controller.abort(new Error('interrupted'));
     Object.assign(home.aws.faults, faults); // the home region's fake fails as the scenario says
     let clock = NOW;
-    const error = await buildCache({
-      ec2: home.ec2, ssm: home.ssm, ecr: home.ecr, log: () => undefined, signal: controller.signal,
-      now: () => clock, sleep: async (ms, s) => { s?.throwIfAborted(); clock += ms; },
-    }, cache).then(() => undefined, (e: Error) => e);
+    const error = await buildCache(
+      {
+        ec2: home.ec2,
+        ssm: home.ssm,
+        ecr: home.ecr,
+        log: () => undefined,
+        signal: controller.signal,
+        now: () => clock,
+        sleep: async (ms, s) => {
+          s?.throwIfAborted();
+          clock += ms;
+        },
+      },
+      cache,
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     // A scenario that ends otherwise than planned would record the calls of another path.
-    if (Boolean(error) !== Boolean(o.fails)) throw new Error(`scenario "${scenario}" of cache ${cache.name}: ${error ? `failed: ${error.message}` : 'succeeded, but should fail'}`);
+    if (Boolean(error) !== Boolean(o.fails))
+      throw new Error(`scenario "${scenario}" of cache ${cache.name}: ${error ? `failed: ${error.message}` : 'succeeded, but should fail'}`);
     runs.push({ scenario: `cache build ${cache.name}: ${scenario}`, calls });
   };
 
   for (const cache of fleet.imageCaches) await build('succeeds, replacing a previous snapshot', cache);
   const [first] = fleet.imageCaches;
   const history = historyParameterPath(first.parameterPath);
-  await build('first-ever build, the history write fails (the parameter is deleted again)', first, { previous: false, faults: { putParameterFails: history }, fails: true });
-  await build('the history write fails (the previous snapshot ID is put back, the new snapshot deleted)', first, { faults: { putParameterFails: history }, fails: true });
+  await build('first-ever build, the history write fails (the parameter is deleted again)', first, {
+    previous: false,
+    faults: { putParameterFails: history },
+    fails: true,
+  });
+  await build('the history write fails (the previous snapshot ID is put back, the new snapshot deleted)', first, {
+    faults: { putParameterFails: history },
+    fails: true,
+  });
   await build('the snapshot ends in error (it is deleted)', first, { faults: { snapshotError: true }, fails: true });
   await build('a pull fails (the instance is terminated)', first, { faults: { pullFails: first.images[0] }, fails: true });
   await build('interrupted mid-run', first, { interrupt: true, fails: true });

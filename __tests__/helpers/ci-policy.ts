@@ -11,13 +11,15 @@ const STATEMENT_KEYS = new Set(['sid', 'effect', 'actions', 'resources', 'condit
 export function ciPolicyOf(stack: any, partition = 'aws'): PolicyDocument {
   const [id, ...more] = Object.keys(stack.data?.aws_iam_policy_document ?? {}).filter((k) => k.includes('ci-policy-document'));
   if (!id || more.length > 0) throw new Error('expected exactly one ci-policy-document in the stack');
-  const resolve = (s: string) => s.replace(/\$\{([^}]+)\}/g, (_, ref: string) => {
-    const [kind, type, name, attr] = ref.split('.');
-    if (kind === 'data' && type === 'aws_partition' && attr === 'partition') return partition;
-    if (kind === 'data' && type === 'aws_caller_identity' && attr === 'account_id') return ACCOUNT;
-    if (kind === 'aws_iam_role' && name === 'arn' && stack.resource.aws_iam_role?.[type]) return `arn:${partition}:iam::${ACCOUNT}:role/${stack.resource.aws_iam_role[type].name}`;
-    throw new Error(`ci policy: cannot resolve \${${ref}}`);
-  });
+  const resolve = (s: string) =>
+    s.replace(/\$\{([^}]+)\}/g, (_, ref: string) => {
+      const [kind, type, name, attr] = ref.split('.');
+      if (kind === 'data' && type === 'aws_partition' && attr === 'partition') return partition;
+      if (kind === 'data' && type === 'aws_caller_identity' && attr === 'account_id') return ACCOUNT;
+      if (kind === 'aws_iam_role' && name === 'arn' && stack.resource.aws_iam_role?.[type])
+        return `arn:${partition}:iam::${ACCOUNT}:role/${stack.resource.aws_iam_role[type].name}`;
+      throw new Error(`ci policy: cannot resolve \${${ref}}`);
+    });
   const statements: PolicyStatement[] = stack.data.aws_iam_policy_document[id].statement.map((s: any) => {
     for (const key of Object.keys(s)) if (!STATEMENT_KEYS.has(key)) throw new Error(`ci policy statement ${s.sid}: ${key} is not modelled`);
     const condition: Record<string, Record<string, string[]>> = {};

@@ -22,13 +22,39 @@ type FlagKind = 'bool' | 'string' | 'slice' | 'int' | 'duration';
 // Partial: a lookup by a flag name the user typed may find nothing.
 export type FlagSpec = Partial<Record<string, FlagKind>>;
 
-export const GLOBAL_FLAGS: FlagSpec = { debug: 'bool', address: 'string', a: 'string', timeout: 'duration', 'connect-timeout': 'duration', namespace: 'string', n: 'string' };
+export const GLOBAL_FLAGS: FlagSpec = {
+  debug: 'bool',
+  address: 'string',
+  a: 'string',
+  timeout: 'duration',
+  'connect-timeout': 'duration',
+  namespace: 'string',
+  n: 'string',
+};
 export const LIST_FLAGS: FlagSpec = { quiet: 'bool', q: 'bool' };
 export const PULL_FLAGS: FlagSpec = {
-  'skip-verify': 'bool', k: 'bool', 'plain-http': 'bool', user: 'string', u: 'string', refresh: 'string', 'hosts-dir': 'string',
-  tlscacert: 'string', tlscert: 'string', tlskey: 'string', 'http-dump': 'bool', 'http-trace': 'bool',
-  snapshotter: 'string', label: 'slice', platform: 'slice', 'all-platforms': 'bool', 'all-metadata': 'bool', 'skip-metadata': 'bool',
-  'print-chainid': 'bool', 'max-concurrent-downloads': 'int', local: 'bool', 'sync-fs': 'bool',
+  'skip-verify': 'bool',
+  k: 'bool',
+  'plain-http': 'bool',
+  user: 'string',
+  u: 'string',
+  refresh: 'string',
+  'hosts-dir': 'string',
+  tlscacert: 'string',
+  tlscert: 'string',
+  tlskey: 'string',
+  'http-dump': 'bool',
+  'http-trace': 'bool',
+  snapshotter: 'string',
+  label: 'slice',
+  platform: 'slice',
+  'all-platforms': 'bool',
+  'all-metadata': 'bool',
+  'skip-metadata': 'bool',
+  'print-chainid': 'bool',
+  'max-concurrent-downloads': 'int',
+  local: 'bool',
+  'sync-fs': 'bool',
 };
 const ALIASES: Record<string, string> = { a: 'address', n: 'namespace', q: 'quiet', k: 'skip-verify', u: 'user' };
 
@@ -38,7 +64,10 @@ export function parseFlags(args: string[], spec: FlagSpec): { flags: Partial<Rec
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
-    if (a === '--') { i++; break; }
+    if (a === '--') {
+      i++;
+      break;
+    }
     if (!a.startsWith('-') || a === '-') break;
     const body = a.replace(/^--?/, '');
     const eq = body.indexOf('=');
@@ -52,8 +81,10 @@ export function parseFlags(args: string[], spec: FlagSpec): { flags: Partial<Rec
     else if (i + 1 < args.length) value = args[++i];
     else return { flags, positionals: [], error: `flag needs an argument: -${name}` };
     if (kind === 'int' && !/^-?\d+$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
-    if (kind === 'duration' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(value)) return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
-    if (kind === 'bool' && !/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(value)) return { flags, positionals: [], error: `invalid boolean value "${value}" for -${name}: parse error` };
+    if (kind === 'duration' && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(value))
+      return { flags, positionals: [], error: `invalid value "${value}" for flag -${name}: parse error` };
+    if (kind === 'bool' && !/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(value))
+      return { flags, positionals: [], error: `invalid boolean value "${value}" for -${name}: parse error` };
     const canonical = ALIASES[name] ?? name;
     (flags[canonical] ??= []).push(value);
   }
@@ -61,7 +92,11 @@ export function parseFlags(args: string[], spec: FlagSpec): { flags: Partial<Rec
 }
 
 /** What a filter looks at: an image's name, target digest and labels. */
-export interface FilterableImage { readonly name: string; readonly digest: string; readonly labels: Record<string, string> }
+export interface FilterableImage {
+  readonly name: string;
+  readonly digest: string;
+  readonly labels: Record<string, string>;
+}
 export type Filter = (img: FilterableImage) => boolean;
 
 /**
@@ -164,7 +199,10 @@ export function ctrInvocations(line: string): string[][] {
       let depth = 1;
       let j = i + 2;
       for (; j < line.length && depth > 0; j++) {
-        if (line.startsWith('$(', j)) { depth++; j++; } else if (line[j] === ')') depth--;
+        if (line.startsWith('$(', j)) {
+          depth++;
+          j++;
+        } else if (line[j] === ')') depth--;
       }
       found.push(...ctrInvocations(line.slice(i + 2, j - 1)));
       outer += 'SUBST';
@@ -185,9 +223,21 @@ function splitCommands(line: string): string[] {
   let quote: string | undefined;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
-    if (quote) { if (c === quote) quote = undefined; cur += c; continue; }
-    if (c === "'" || c === '"') { quote = c; cur += c; continue; }
-    if (c === '|' || c === ';' || c === '&') { out.push(cur); cur = ''; continue; }
+    if (quote) {
+      if (c === quote) quote = undefined;
+      cur += c;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      cur += c;
+      continue;
+    }
+    if (c === '|' || c === ';' || c === '&') {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   out.push(cur);
@@ -206,9 +256,20 @@ function shellWords(command: string): string[] {
       else cur = (cur ?? '') + c;
       continue;
     }
-    if (c === "'" || c === '"') { quote = c; cur = cur ?? ''; continue; }
-    if (/\s/.test(c)) { if (cur !== undefined) words.push(cur); cur = undefined; continue; }
-    if (c === '\\' && i + 1 < command.length) { cur = (cur ?? '') + command[++i]; continue; }
+    if (c === "'" || c === '"') {
+      quote = c;
+      cur = cur ?? '';
+      continue;
+    }
+    if (/\s/.test(c)) {
+      if (cur !== undefined) words.push(cur);
+      cur = undefined;
+      continue;
+    }
+    if (c === '\\' && i + 1 < command.length) {
+      cur = (cur ?? '') + command[++i];
+      continue;
+    }
     cur = (cur ?? '') + c;
   }
   if (cur !== undefined) words.push(cur);

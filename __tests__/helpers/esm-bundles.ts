@@ -22,7 +22,12 @@ export function bundleClientNode(): string {
   const esbuild = require('esbuild') as typeof import('esbuild');
   esbuild.buildSync({
     entryPoints: [path.join(root, 'dist', 'index.js')],
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    logLevel: 'error',
   });
   fs.writeFileSync(stamp, version);
   return out;

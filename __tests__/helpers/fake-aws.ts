@@ -5,12 +5,24 @@
  */
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  CreateSnapshotCommand, DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client,
-  RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+  CreateSnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
-  GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 
@@ -77,11 +89,13 @@ export class FakeAws {
   readonly ecr = (region: string): ECRClient => {
     if (!this.ecrClients.has(region)) {
       const client = new ECRClient({ region, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-      mockClient(client).on(GetAuthorizationTokenCommand).callsFake(() => {
-        this.calls.push('ecr:GetAuthorizationToken');
-        this.ecrTokenRegions.push(region);
-        return { authorizationData: [{ authorizationToken: Buffer.from(`AWS:secret-${region}`).toString('base64') }] };
-      });
+      mockClient(client)
+        .on(GetAuthorizationTokenCommand)
+        .callsFake(() => {
+          this.calls.push('ecr:GetAuthorizationToken');
+          this.ecrTokenRegions.push(region);
+          return { authorizationData: [{ authorizationToken: Buffer.from(`AWS:secret-${region}`).toString('base64') }] };
+        });
       this.ecrClients.set(region, client);
     }
     return this.ecrClients.get(region)!;
@@ -102,7 +116,13 @@ export class FakeAws {
       const existing = [...this.instances.entries()].find(([, i]) => i.clientToken === input.ClientToken);
       if (existing) return { Instances: [{ InstanceId: existing[0] }] };
       const instanceId = id('i');
-      this.instances.set(instanceId, { state: 'running', tags: input.TagSpecifications?.[0]?.Tags ?? [], clientToken: input.ClientToken, input, launchTime: new Date() });
+      this.instances.set(instanceId, {
+        state: 'running',
+        tags: input.TagSpecifications?.[0]?.Tags ?? [],
+        clientToken: input.ClientToken,
+        input,
+        launchTime: new Date(),
+      });
       return { Instances: [{ InstanceId: instanceId }] };
     });
     ec2.on(DescribeInstancesCommand).callsFake((input) => {
@@ -111,18 +131,50 @@ export class FakeAws {
       const missing = ids.filter((i) => !this.instances.has(i));
       if (missing.length > 0) throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
       const found = ids.map((i) => [i, this.instances.get(i)!] as const).filter(([, i]) => matchesFilters(i, input.Filters));
-      return { Reservations: found.length === 0 ? [] : [{ Instances: found.map(([instanceId, i]) => ({
-        InstanceId: instanceId, State: { Name: i.state }, Tags: i.tags, LaunchTime: i.launchTime, MetadataOptions: i.input?.MetadataOptions,
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: `vol-os-${instanceId}` } }, { DeviceName: '/dev/xvdb', Ebs: { VolumeId: `vol-data-${instanceId}` } }],
-      })) }] };
+      return {
+        Reservations:
+          found.length === 0
+            ? []
+            : [
+                {
+                  Instances: found.map(([instanceId, i]) => ({
+                    InstanceId: instanceId,
+                    State: { Name: i.state },
+                    Tags: i.tags,
+                    LaunchTime: i.launchTime,
+                    MetadataOptions: i.input?.MetadataOptions,
+                    BlockDeviceMappings: [
+                      { DeviceName: '/dev/xvda', Ebs: { VolumeId: `vol-os-${instanceId}` } },
+                      { DeviceName: '/dev/xvdb', Ebs: { VolumeId: `vol-data-${instanceId}` } },
+                    ],
+                  })),
+                },
+              ],
+      };
     });
-    ec2.on(StopInstancesCommand).callsFake((input) => { track('ec2:StopInstances'); this.instances.get(input.InstanceIds![0])!.state = 'stopped'; return {}; });
-    ec2.on(TerminateInstancesCommand).callsFake((input) => { track('ec2:TerminateInstances'); for (const i of input.InstanceIds!) this.instances.get(i)!.state = 'terminated'; return {}; });
+    ec2.on(StopInstancesCommand).callsFake((input) => {
+      track('ec2:StopInstances');
+      this.instances.get(input.InstanceIds![0])!.state = 'stopped';
+      return {};
+    });
+    ec2.on(TerminateInstancesCommand).callsFake((input) => {
+      track('ec2:TerminateInstances');
+      for (const i of input.InstanceIds!) this.instances.get(i)!.state = 'terminated';
+      return {};
+    });
     ec2.on(CreateSnapshotCommand).callsFake((input) => {
       track('ec2:CreateSnapshot');
       const snapshotId = id('snap');
       const owner = /^vol-(?:os|data)-(.+)$/.exec(input.VolumeId ?? '')?.[1];
-      this.snapshots.set(snapshotId, { state: 'pending', polls: 0, tags: input.TagSpecifications?.[0]?.Tags ?? [], ownerId: ACCOUNT, volumeId: input.VolumeId, instanceState: owner ? this.instances.get(owner)?.state : undefined, startTime: new Date() });
+      this.snapshots.set(snapshotId, {
+        state: 'pending',
+        polls: 0,
+        tags: input.TagSpecifications?.[0]?.Tags ?? [],
+        ownerId: ACCOUNT,
+        volumeId: input.VolumeId,
+        instanceState: owner ? this.instances.get(owner)?.state : undefined,
+        startTime: new Date(),
+      });
       return { SnapshotId: snapshotId };
     });
     ec2.on(DescribeSnapshotsCommand).callsFake((input) => {
@@ -133,10 +185,17 @@ export class FakeAws {
         if (++s.polls >= 2 && s.state === 'pending') s.state = this.faults.snapshotError ? 'error' : 'completed';
         return { Snapshots: [{ SnapshotId: input.SnapshotIds[0], State: s.state, Tags: s.tags, OwnerId: s.ownerId }] };
       }
-      return { Snapshots: [...this.snapshots.entries()].filter(([, s]) => ownedBy(s.ownerId, input.OwnerIds) && matchesFilters(s, input.Filters))
-        .map(([SnapshotId, s]) => ({ SnapshotId, State: s.state, Tags: s.tags, OwnerId: s.ownerId, StartTime: s.startTime })) };
+      return {
+        Snapshots: [...this.snapshots.entries()]
+          .filter(([, s]) => ownedBy(s.ownerId, input.OwnerIds) && matchesFilters(s, input.Filters))
+          .map(([SnapshotId, s]) => ({ SnapshotId, State: s.state, Tags: s.tags, OwnerId: s.ownerId, StartTime: s.startTime })),
+      };
     });
-    ec2.on(DeleteSnapshotCommand).callsFake((input) => { track('ec2:DeleteSnapshot'); this.snapshots.delete(input.SnapshotId); return {}; });
+    ec2.on(DeleteSnapshotCommand).callsFake((input) => {
+      track('ec2:DeleteSnapshot');
+      this.snapshots.delete(input.SnapshotId);
+      return {};
+    });
 
     ssm.on(GetParameterCommand).callsFake((input) => {
       track('ssm:GetParameter');
@@ -145,7 +204,10 @@ export class FakeAws {
     });
     ssm.on(GetParametersCommand).callsFake((input) => {
       track('ssm:GetParameters');
-      return { Parameters: input.Names!.filter((n: string) => this.params.has(n)).map((n: string) => ({ Name: n, Value: this.params.get(n) })), InvalidParameters: input.Names!.filter((n: string) => !this.params.has(n)) };
+      return {
+        Parameters: input.Names!.filter((n: string) => this.params.has(n)).map((n: string) => ({ Name: n, Value: this.params.get(n) })),
+        InvalidParameters: input.Names!.filter((n: string) => !this.params.has(n)),
+      };
     });
     ssm.on(PutParameterCommand).callsFake((input) => {
       track('ssm:PutParameter');
@@ -153,7 +215,11 @@ export class FakeAws {
       this.params.set(input.Name, input.Value);
       return { Version: 1 };
     });
-    ssm.on(DeleteParameterCommand).callsFake((input) => { track('ssm:DeleteParameter'); this.params.delete(input.Name); return {}; });
+    ssm.on(DeleteParameterCommand).callsFake((input) => {
+      track('ssm:DeleteParameter');
+      this.params.delete(input.Name);
+      return {};
+    });
     ssm.on(DescribeInstanceInformationCommand).callsFake(() => {
       track('ssm:DescribeInstanceInformation');
       return { InstanceInformationList: this.faults.neverOnline ? [] : [{ PingStatus: 'Online' }] };
@@ -164,7 +230,10 @@ export class FakeAws {
       const commands = input.Parameters!.commands!;
       const text = commands.join('\n');
       const failing = this.faults.pullFails && text.includes(this.faults.pullFails);
-      const pulled = [...this.commands.values()].filter((c) => c.status === 'Success').map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1]).filter((i) => i && i !== this.faults.vanish);
+      const pulled = [...this.commands.values()]
+        .filter((c) => c.status === 'Success')
+        .map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1])
+        .filter((i) => i && i !== this.faults.vanish);
       const commandId = id('cmd');
       this.commands.set(commandId, {
         status: failing ? 'Failed' : 'Success',
@@ -190,14 +259,25 @@ export class FakeAws {
   /** An instance some earlier run (or another tool) left behind. */
   addInstance(o: { tags?: Record<string, string>; state?: string; launchTime: Date }): string {
     const instanceId = `i-seed${String(++this.n).padStart(8, '0')}`;
-    this.instances.set(instanceId, { state: o.state ?? 'running', tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })), input: {}, launchTime: o.launchTime });
+    this.instances.set(instanceId, {
+      state: o.state ?? 'running',
+      tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      input: {},
+      launchTime: o.launchTime,
+    });
     return instanceId;
   }
 
   /** A completed snapshot (ownerId: another account's, e.g. a public one, when given). */
   addSnapshot(o: { tags?: Record<string, string>; ownerId?: string } = {}): string {
     const snapshotId = `snap-seed${String(++this.n).padStart(8, '0')}`;
-    this.snapshots.set(snapshotId, { state: 'completed', polls: 0, tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })), ownerId: o.ownerId ?? ACCOUNT, startTime: new Date() });
+    this.snapshots.set(snapshotId, {
+      state: 'completed',
+      polls: 0,
+      tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      ownerId: o.ownerId ?? ACCOUNT,
+      startTime: new Date(),
+    });
     return snapshotId;
   }
 }

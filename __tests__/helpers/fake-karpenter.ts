@@ -16,9 +16,28 @@ import type { FakeKube, FakeRequest } from './fake-kube';
 const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
 const NODE_CLASSES = /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses\/([^/]+)$/;
 
-export interface SimNodeClass { spec: unknown; annotations: Record<string, string>; managers: Set<string>; generation: number }
-export interface SimNodeClaim { name: string; pool: string; hash: string; nodeName: string; createdAt: number }
-export interface SimPod { namespace: string; name: string; nodeName: string; phase: 'Running' | 'Pending'; createdAt: number; waiting: string[]; owner: string }
+export interface SimNodeClass {
+  spec: unknown;
+  annotations: Record<string, string>;
+  managers: Set<string>;
+  generation: number;
+}
+export interface SimNodeClaim {
+  name: string;
+  pool: string;
+  hash: string;
+  nodeName: string;
+  createdAt: number;
+}
+export interface SimPod {
+  namespace: string;
+  name: string;
+  nodeName: string;
+  phase: 'Running' | 'Pending';
+  createdAt: number;
+  waiting: string[];
+  owner: string;
+}
 
 export class FakeKarpenter {
   nodeClasses = new Map<string, SimNodeClass>();
@@ -35,7 +54,10 @@ export class FakeKarpenter {
   onStep?: (k: FakeKarpenter) => void;
   private n = 0;
 
-  constructor(readonly kube: FakeKube, readonly now: () => number) {
+  constructor(
+    readonly kube: FakeKube,
+    readonly now: () => number,
+  ) {
     kube.routes.push((req) => this.route(req));
   }
 
@@ -67,7 +89,8 @@ export class FakeKarpenter {
   }
 
   snapshotOf(pool: string): string | undefined {
-    const devices = (this.nodeClasses.get(pool)?.spec as { blockDeviceMappings?: { deviceName: string; ebs: { snapshotID?: string } }[] } | undefined)?.blockDeviceMappings;
+    const devices = (this.nodeClasses.get(pool)?.spec as { blockDeviceMappings?: { deviceName: string; ebs: { snapshotID?: string } }[] } | undefined)
+      ?.blockDeviceMappings;
     return devices?.find((d) => d.deviceName === '/dev/xvdb')?.ebs.snapshotID;
   }
 
@@ -86,7 +109,15 @@ export class FakeKarpenter {
     this.nodeClaims.set(claim.name, claim);
     this.nodes.set(claim.nodeName, initial || !this.faults.newNodesNotReady);
     const fail = !initial && this.faults.failPulls;
-    this.pods.set(`default/app-${pool}-${id}`, { namespace: 'default', name: `app-${pool}-${id}`, nodeName: claim.nodeName, phase: fail ? 'Pending' : 'Running', createdAt: this.now(), waiting: fail ? ['ErrImagePull'] : [], owner: `app-${pool}` });
+    this.pods.set(`default/app-${pool}-${id}`, {
+      namespace: 'default',
+      name: `app-${pool}-${id}`,
+      nodeName: claim.nodeName,
+      phase: fail ? 'Pending' : 'Running',
+      createdAt: this.now(),
+      waiting: fail ? ['ErrImagePull'] : [],
+      owner: `app-${pool}`,
+    });
     return claim;
   }
 
@@ -100,46 +131,115 @@ export class FakeKarpenter {
   private route(req: FakeRequest): boolean {
     const { method, url } = req;
     let m: RegExpExecArray | null;
-    if (method !== 'GET') this.writes.push({ method, path: url.pathname, fieldManager: url.searchParams.get('fieldManager') ?? undefined, force: url.searchParams.get('force') ?? undefined, contentType: req.headers['content-type'], body: req.body ? JSON.parse(req.body) : undefined });
+    if (method !== 'GET')
+      this.writes.push({
+        method,
+        path: url.pathname,
+        fieldManager: url.searchParams.get('fieldManager') ?? undefined,
+        force: url.searchParams.get('force') ?? undefined,
+        contentType: req.headers['content-type'],
+        body: req.body ? JSON.parse(req.body) : undefined,
+      });
     if ((m = NODE_CLASSES.exec(url.pathname))) {
       const name = decodeURIComponent(m[1]);
       if (method === 'GET') {
         const cls = this.nodeClasses.get(name);
-        if (!cls) { req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }); return true; }
+        if (!cls) {
+          req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+          return true;
+        }
         req.send(200, this.nodeClassJson(name, cls));
         return true;
       }
       if (method === 'PATCH') return this.patchNodeClass(name, req);
     }
     if (method === 'GET' && url.pathname === '/apis/karpenter.sh/v1/nodeclaims') {
-      req.send(200, { apiVersion: 'karpenter.sh/v1', kind: 'NodeClaimList', metadata: {}, items: [...this.nodeClaims.values()].map((c) => ({
-        apiVersion: 'karpenter.sh/v1', kind: 'NodeClaim',
-        metadata: { name: c.name, creationTimestamp: new Date(c.createdAt).toISOString(), labels: { 'karpenter.sh/nodepool': c.pool }, annotations: { [HASH]: c.hash } },
-        status: { nodeName: c.nodeName },
-      })) });
+      req.send(200, {
+        apiVersion: 'karpenter.sh/v1',
+        kind: 'NodeClaimList',
+        metadata: {},
+        items: [...this.nodeClaims.values()].map((c) => ({
+          apiVersion: 'karpenter.sh/v1',
+          kind: 'NodeClaim',
+          metadata: {
+            name: c.name,
+            creationTimestamp: new Date(c.createdAt).toISOString(),
+            labels: { 'karpenter.sh/nodepool': c.pool },
+            annotations: { [HASH]: c.hash },
+          },
+          status: { nodeName: c.nodeName },
+        })),
+      });
       return true;
     }
     if (method === 'GET' && url.pathname === '/api/v1/nodes') {
-      req.send(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [...this.nodes].map(([name, ready]) => ({ kind: 'Node', apiVersion: 'v1', metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } })) });
+      req.send(200, {
+        kind: 'NodeList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [...this.nodes].map(([name, ready]) => ({
+          kind: 'Node',
+          apiVersion: 'v1',
+          metadata: { name },
+          status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+        })),
+      });
       return true;
     }
     if (method === 'GET' && url.pathname === '/api/v1/pods') {
-      req.send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [...this.pods.values()].map((p) => ({
-        kind: 'Pod', apiVersion: 'v1',
-        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: new Date(p.createdAt).toISOString(), ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.owner}-rs`, uid: p.owner, controller: true }] },
-        spec: { nodeName: p.nodeName, containers: [] },
-        status: { phase: p.phase, containerStatuses: [{ name: 'app', image: 'app', imageID: '', ready: p.waiting.length === 0, restartCount: 0, state: p.waiting.length ? { waiting: { reason: p.waiting[0] } } : { running: {} } }] },
-      })) });
+      req.send(200, {
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [...this.pods.values()].map((p) => ({
+          kind: 'Pod',
+          apiVersion: 'v1',
+          metadata: {
+            name: p.name,
+            namespace: p.namespace,
+            creationTimestamp: new Date(p.createdAt).toISOString(),
+            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.owner}-rs`, uid: p.owner, controller: true }],
+          },
+          spec: { nodeName: p.nodeName, containers: [] },
+          status: {
+            phase: p.phase,
+            containerStatuses: [
+              {
+                name: 'app',
+                image: 'app',
+                imageID: '',
+                ready: p.waiting.length === 0,
+                restartCount: 0,
+                state: p.waiting.length ? { waiting: { reason: p.waiting[0] } } : { running: {} },
+              },
+            ],
+          },
+        })),
+      });
       return true;
     }
     if (method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/(app-[^/]+)-rs$/.exec(url.pathname))) {
-      req.send(200, { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { name: `${m[2]}-rs`, namespace: m[1], ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: m[2], uid: m[2], controller: true }] } });
+      req.send(200, {
+        kind: 'ReplicaSet',
+        apiVersion: 'apps/v1',
+        metadata: {
+          name: `${m[2]}-rs`,
+          namespace: m[1],
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: m[2], uid: m[2], controller: true }],
+        },
+      });
       return true;
     }
     if (method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/app-([^/]+)$/.exec(url.pathname)) && this.budgets.has(m[2])) {
       const pool = m[2];
       const desired = [...this.nodeClaims.values()].filter((c) => c.pool === pool).length;
-      req.send(200, { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: `app-${pool}`, namespace: m[1] }, spec: { replicas: desired, selector: { matchLabels: { app: pool } }, template: {} }, status: { availableReplicas: this.available(pool) } });
+      req.send(200, {
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
+        metadata: { name: `app-${pool}`, namespace: m[1] },
+        spec: { replicas: desired, selector: { matchLabels: { app: pool } }, template: {} },
+        status: { availableReplicas: this.available(pool) },
+      });
       return true;
     }
     return false;
@@ -152,20 +252,44 @@ export class FakeKarpenter {
     const manager = req.url.searchParams.get('fieldManager');
     let cls = this.nodeClasses.get(name);
     if (contentType.startsWith('application/apply-patch')) {
-      if (!manager) { req.send(422, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', message: 'fieldManager is required for apply requests', code: 422 }); return true; }
-      // Fields owned by another applier would conflict (HTTP 409) unless forced: the kubectl provider applies as "kubectl".
-      if (cls && ![...cls.managers].includes(manager) && req.url.searchParams.get('force') !== 'true') {
-        req.send(409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', message: `Apply failed with conflicts: conflict with "kubectl": .spec`, code: 409 });
+      if (!manager) {
+        req.send(422, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'Invalid',
+          message: 'fieldManager is required for apply requests',
+          code: 422,
+        });
         return true;
       }
-      if (!cls) { cls = { spec: undefined, annotations: {}, managers: new Set(), generation: 0 }; this.nodeClasses.set(name, cls); }
+      // Fields owned by another applier would conflict (HTTP 409) unless forced: the kubectl provider applies as "kubectl".
+      if (cls && ![...cls.managers].includes(manager) && req.url.searchParams.get('force') !== 'true') {
+        req.send(409, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'Conflict',
+          message: `Apply failed with conflicts: conflict with "kubectl": .spec`,
+          code: 409,
+        });
+        return true;
+      }
+      if (!cls) {
+        cls = { spec: undefined, annotations: {}, managers: new Set(), generation: 0 };
+        this.nodeClasses.set(name, cls);
+      }
       if (JSON.stringify(cls.spec) !== JSON.stringify(body.spec)) cls.generation++;
       cls.spec = body.spec;
       cls.managers.add(manager);
     } else if (contentType.startsWith('application/merge-patch')) {
-      if (!cls) { req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }); return true; }
+      if (!cls) {
+        req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+        return true;
+      }
       for (const [k, v] of Object.entries<string | null>(body.metadata?.annotations ?? {})) {
-        if (v === null) delete cls.annotations[k]; else cls.annotations[k] = v;
+        if (v === null) delete cls.annotations[k];
+        else cls.annotations[k] = v;
       }
       if (manager) cls.managers.add(manager);
     } else {
@@ -178,8 +302,14 @@ export class FakeKarpenter {
 
   private nodeClassJson(name: string, cls: SimNodeClass) {
     return {
-      apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass',
-      metadata: { name, generation: cls.generation, annotations: cls.annotations, managedFields: [...cls.managers].map((manager) => ({ manager, operation: manager === 'kubectl' ? 'Apply' : 'Update' })) },
+      apiVersion: 'karpenter.k8s.aws/v1',
+      kind: 'EC2NodeClass',
+      metadata: {
+        name,
+        generation: cls.generation,
+        annotations: cls.annotations,
+        managedFields: [...cls.managers].map((manager) => ({ manager, operation: manager === 'kubectl' ? 'Apply' : 'Update' })),
+      },
       spec: cls.spec,
     };
   }

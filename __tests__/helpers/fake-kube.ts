@@ -46,7 +46,13 @@ export interface FakeFault {
   times?: number;
 }
 
-export interface FakeNode { name: string; osImage: string; unschedulable?: boolean; annotations: Record<string, string>; labels: Record<string, string> }
+export interface FakeNode {
+  name: string;
+  osImage: string;
+  unschedulable?: boolean;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+}
 
 /** A request as plug-in routes see it; `send` answers with a status code and a JSON body. */
 export interface FakeRequest {
@@ -88,12 +94,33 @@ export class FakeKube {
   addDeploymentPods(deployment: string, nodes: string[], broken = false): void {
     this.deployments.set(deployment, { replicas: nodes.length, broken });
     this.replicaSets.set(`${deployment}-rs`, deployment);
-    nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${deployment}-${i}`, nodeName: node, phase: 'Running', createdAt: this.now(), labels: { app: deployment }, owner: { kind: 'ReplicaSet', name: `${deployment}-rs` } }));
+    nodes.forEach((node, i) =>
+      this.addPod({
+        namespace: 'default',
+        name: `${deployment}-${i}`,
+        nodeName: node,
+        phase: 'Running',
+        createdAt: this.now(),
+        labels: { app: deployment },
+        owner: { kind: 'ReplicaSet', name: `${deployment}-rs` },
+      }),
+    );
   }
 
   addStatefulSetPods(name: string, nodes: string[], extra: Partial<FakePod> = {}): void {
     this.statefulSets.set(name, nodes.length);
-    nodes.forEach((node, i) => this.addPod({ namespace: 'default', name: `${name}-${i}`, nodeName: node, phase: 'Running', createdAt: this.now(), labels: { app: name }, owner: { kind: 'StatefulSet', name }, ...extra }));
+    nodes.forEach((node, i) =>
+      this.addPod({
+        namespace: 'default',
+        name: `${name}-${i}`,
+        nodeName: node,
+        phase: 'Running',
+        createdAt: this.now(),
+        labels: { app: name },
+        owner: { kind: 'StatefulSet', name },
+        ...extra,
+      }),
+    );
   }
 
   addPod(p: FakePod): void {
@@ -114,12 +141,24 @@ export class FakeKube {
   /** A kubeconfig file pointing at this server. */
   writeKubeconfig(dir: string, server: string): string {
     const file = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config', 'current-context: fake',
-      'clusters:', `- name: fake`, `  cluster: {server: "${server}", insecure-skip-tls-verify: true}`,
-      'users:', '- name: fake', '  user: {token: fake-token}',
-      'contexts:', '- name: fake', '  context: {cluster: fake, user: fake}', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: fake',
+        'clusters:',
+        `- name: fake`,
+        `  cluster: {server: "${server}", insecure-skip-tls-verify: true}`,
+        'users:',
+        '- name: fake',
+        '  user: {token: fake-token}',
+        'contexts:',
+        '- name: fake',
+        '  context: {cluster: fake, user: fake}',
+        '',
+      ].join('\n'),
+    );
     return file;
   }
 
@@ -140,7 +179,16 @@ export class FakeKube {
     const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
     if (deployment) {
       const broken = this.deployments.get(deployment)?.broken;
-      this.addPod({ ...pod, uid: undefined, name: `${deployment}-r${++this.counter}`, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: broken ? undefined : this.now() + this.replaceAfterMs, terminatingForMs: undefined });
+      this.addPod({
+        ...pod,
+        uid: undefined,
+        name: `${deployment}-r${++this.counter}`,
+        nodeName: undefined,
+        phase: 'Pending',
+        createdAt: this.now(),
+        runningAt: broken ? undefined : this.now() + this.replaceAfterMs,
+        terminatingForMs: undefined,
+      });
     }
     if (pod.terminatingForMs) pod.deletionTimestamp = this.now();
     else this.gone(pod);
@@ -150,22 +198,38 @@ export class FakeKube {
   private gone(pod: FakePod): void {
     this.pods.delete(`${pod.namespace}/${pod.name}`);
     if (pod.owner?.kind === 'StatefulSet') {
-      this.addPod({ ...pod, uid: undefined, nodeName: undefined, phase: 'Pending', createdAt: this.now(), runningAt: this.now() + this.replaceAfterMs, deletionTimestamp: undefined, terminatingForMs: undefined });
+      this.addPod({
+        ...pod,
+        uid: undefined,
+        nodeName: undefined,
+        phase: 'Pending',
+        createdAt: this.now(),
+        runningAt: this.now() + this.replaceAfterMs,
+        deletionTimestamp: undefined,
+        terminatingForMs: undefined,
+      });
     }
   }
 
   private running(labels: Record<string, string>): FakePod[] {
-    return [...this.pods.values()].filter((p) => p.phase === 'Running' && p.deletionTimestamp === undefined && Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+    return [...this.pods.values()].filter(
+      (p) => p.phase === 'Running' && p.deletionTimestamp === undefined && Object.entries(labels).every(([k, v]) => p.labels[k] === v),
+    );
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       this.tick();
       const url = new URL(req.url!, 'http://x');
       this.calls.push(`${req.method} ${url.pathname}`);
-      const send = (code: number, obj: unknown) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
+      const send = (code: number, obj: unknown) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(obj));
+      };
       const notFound = () => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
       const fault = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.method || f.method === req.method) && f.path.test(url.pathname));
       if (fault) {
@@ -186,7 +250,14 @@ export class FakeKube {
       let m: RegExpExecArray | null;
       if (req.method === 'GET' && url.pathname === '/api/v1/nodes') {
         const sel = url.searchParams.get('labelSelector');
-        const nodes = [...this.nodes.values()].filter((n) => !sel || sel.split(',').every((kv) => { const [k, v] = kv.split('='); return n.labels[k] === v; }));
+        const nodes = [...this.nodes.values()].filter(
+          (n) =>
+            !sel ||
+            sel.split(',').every((kv) => {
+              const [k, v] = kv.split('=');
+              return n.labels[k] === v;
+            }),
+        );
         return send(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: nodes.map((n) => this.nodeJson(n)) });
       }
       if (req.method === 'PATCH' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
@@ -199,7 +270,9 @@ export class FakeKube {
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/pods') {
         const [field, value] = (url.searchParams.get('fieldSelector') ?? '=').split('=');
-        const pods = [...this.pods.values()].filter((p) => (field === 'spec.nodeName' ? p.nodeName === value : field === 'status.phase' ? p.phase === value : true));
+        const pods = [...this.pods.values()].filter((p) =>
+          field === 'spec.nodeName' ? p.nodeName === value : field === 'status.phase' ? p.phase === value : true,
+        );
         return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods.map((p) => this.podJson(p)) });
       }
       if (req.method === 'GET' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url.pathname))) {
@@ -211,27 +284,55 @@ export class FakeKube {
         if (!pod) return notFound();
         // A pod already shutting down is deleted without a budget check (canIgnorePDB in kubernetes/kubernetes
         // pkg/registry/core/pod/storage/eviction.go); its shutdown goes on as before.
-        if (pod.deletionTimestamp !== undefined) return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
-        const blocking = this.pdbs.find((b) => Object.entries(b.matchLabels).every(([k, v]) => pod.labels[k] === v) && this.running(b.matchLabels).length - 1 < b.minAvailable);
+        if (pod.deletionTimestamp !== undefined)
+          return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
+        const blocking = this.pdbs.find(
+          (b) => Object.entries(b.matchLabels).every(([k, v]) => pod.labels[k] === v) && this.running(b.matchLabels).length - 1 < b.minAvailable,
+        );
         // The real refusal carries the DisruptionBudget cause (checkAndDecrement, same file); throttling does not.
-        if (blocking) return send(429, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', message: 'Cannot evict pod as it would violate the pod\'s disruption budget.', details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget needs more healthy pods' }] }, code: 429 });
+        if (blocking)
+          return send(429, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'TooManyRequests',
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget needs more healthy pods' }] },
+            code: 429,
+          });
         this.evict(pod);
         return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/.exec(url.pathname))) {
         const d = this.replicaSets.get(m[2]);
         if (!d) return notFound();
-        return send(200, { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1], ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d, uid: d, controller: true }] } });
+        return send(200, {
+          kind: 'ReplicaSet',
+          apiVersion: 'apps/v1',
+          metadata: { name: m[2], namespace: m[1], ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d, uid: d, controller: true }] },
+        });
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname))) {
         const d = this.deployments.get(m[2]);
         if (!d) return notFound();
-        return send(200, { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1] }, spec: { replicas: d.replicas, selector: { matchLabels: { app: m[2] } }, template: {} }, status: { availableReplicas: this.running({ app: m[2] }).length } });
+        return send(200, {
+          kind: 'Deployment',
+          apiVersion: 'apps/v1',
+          metadata: { name: m[2], namespace: m[1] },
+          spec: { replicas: d.replicas, selector: { matchLabels: { app: m[2] } }, template: {} },
+          status: { availableReplicas: this.running({ app: m[2] }).length },
+        });
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/statefulsets\/([^/]+)$/.exec(url.pathname))) {
         const replicas = this.statefulSets.get(m[2]);
         if (replicas === undefined) return notFound();
-        return send(200, { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1] }, spec: { replicas, selector: { matchLabels: { app: m[2] } }, serviceName: m[2], template: {} }, status: { replicas, availableReplicas: this.running({ app: m[2] }).length } });
+        return send(200, {
+          kind: 'StatefulSet',
+          apiVersion: 'apps/v1',
+          metadata: { name: m[2], namespace: m[1] },
+          spec: { replicas, selector: { matchLabels: { app: m[2] } }, serviceName: m[2], template: {} },
+          status: { replicas, availableReplicas: this.running({ app: m[2] }).length },
+        });
       }
       if (req.method === 'DELETE' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {
         if (!this.daemonSets.delete(`${m[1]}/${m[2]}`)) return notFound();
@@ -242,18 +343,33 @@ export class FakeKube {
   }
 
   private nodeJson(n: FakeNode) {
-    return { kind: 'Node', apiVersion: 'v1', metadata: { name: n.name, annotations: n.annotations, labels: n.labels }, spec: { unschedulable: n.unschedulable }, status: { nodeInfo: { osImage: n.osImage } } };
+    return {
+      kind: 'Node',
+      apiVersion: 'v1',
+      metadata: { name: n.name, annotations: n.annotations, labels: n.labels },
+      spec: { unschedulable: n.unschedulable },
+      status: { nodeInfo: { osImage: n.osImage } },
+    };
   }
 
   private podJson(p: FakePod) {
     return {
-      kind: 'Pod', apiVersion: 'v1',
+      kind: 'Pod',
+      apiVersion: 'v1',
       metadata: {
-        name: p.name, namespace: p.namespace, uid: p.uid, labels: p.labels, creationTimestamp: new Date(p.createdAt).toISOString(),
-        ...(p.deletionTimestamp === undefined ? {} : { deletionTimestamp: new Date(p.deletionTimestamp).toISOString(), deletionGracePeriodSeconds: p.gracePeriodSeconds ?? 30 }),
-        ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [] },
+        name: p.name,
+        namespace: p.namespace,
+        uid: p.uid,
+        labels: p.labels,
+        creationTimestamp: new Date(p.createdAt).toISOString(),
+        ...(p.deletionTimestamp === undefined
+          ? {}
+          : { deletionTimestamp: new Date(p.deletionTimestamp).toISOString(), deletionGracePeriodSeconds: p.gracePeriodSeconds ?? 30 }),
+        ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [],
+      },
       spec: {
-        nodeName: p.nodeName, containers: [],
+        nodeName: p.nodeName,
+        containers: [],
         ...(p.gracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: p.gracePeriodSeconds }),
         volumes: (p.emptyDirs ?? []).map((v) => ({ name: v.name, emptyDir: v.medium ? { medium: v.medium } : {} })),
       },

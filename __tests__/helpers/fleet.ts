@@ -16,7 +16,14 @@ export const MULTI_REGION_FLEET = path.join(PROJECT_ROOT, 'examples', 'multi-reg
 export function validFleet(): any {
   return {
     imageCaches: {
-      general: { variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', replicaRegions: ['us-east-1'], dataVolumeGiB: 100, images: ['public.ecr.aws/docker/library/nginx:1.27'] },
+      general: {
+        variant: 'cpu',
+        arch: 'x86_64',
+        homeRegion: 'us-west-2',
+        replicaRegions: ['us-east-1'],
+        dataVolumeGiB: 100,
+        images: ['public.ecr.aws/docker/library/nginx:1.27'],
+      },
       gpu: { variant: 'gpu', arch: 'x86_64', homeRegion: 'us-west-2', dataVolumeGiB: 200, images: ['nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04'] },
     },
     clusters: {

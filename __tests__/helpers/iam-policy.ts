@@ -46,7 +46,10 @@ const OPERATORS: Record<string, (pattern: string, value: string) => boolean> = {
 
 /** IAM wildcard matching: `*` any run of characters (`/` and `:` included), `?` exactly one. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const re = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  const re = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${re}$`, ignoreCase ? 'is' : 's').test(value);
 }
 
@@ -56,10 +59,12 @@ function checkSupported(s: PolicyStatement, name: string): void {
   for (const key of Object.keys(s)) if (!SUPPORTED_KEYS.has(key)) throw new Error(`statement ${name}: ${key} is not supported by this evaluator`);
   const effect: string = s.Effect; // policies arrive as JSON: the type is a claim this checks
   if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`statement ${name}: Effect ${effect} is neither Allow nor Deny`);
-  for (const r of list(s.Resource)) if (r.includes('${')) throw new Error(`statement ${name}: resource ${r} has a policy variable or an unresolved Terraform reference`);
+  for (const r of list(s.Resource))
+    if (r.includes('${')) throw new Error(`statement ${name}: resource ${r} has a policy variable or an unresolved Terraform reference`);
   for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
     if (!Object.hasOwn(OPERATORS, operator)) throw new Error(`statement ${name}: condition operator ${operator} is not supported by this evaluator`);
-    for (const values of Object.values(keys)) for (const v of list(values)) if (v.includes('${')) throw new Error(`statement ${name}: condition value ${v} has a policy variable`);
+    for (const values of Object.values(keys))
+      for (const v of list(values)) if (v.includes('${')) throw new Error(`statement ${name}: condition value ${v} has a policy variable`);
   }
 }
 
@@ -68,10 +73,12 @@ function conditionsMatch(s: PolicyStatement, context: Readonly<Record<string, st
   const ctx = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
   // Every operator block and every key must match (AND); any of a key's values may (OR). A key missing
   // from the request context never matches a String operator.
-  return Object.entries(s.Condition ?? {}).every(([operator, keys]) => Object.entries(keys).every(([key, values]) => {
-    const value = ctx.get(key.toLowerCase());
-    return value !== undefined && list(values).some((pattern) => OPERATORS[operator](pattern, value));
-  }));
+  return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+    Object.entries(keys).every(([key, values]) => {
+      const value = ctx.get(key.toLowerCase());
+      return value !== undefined && list(values).some((pattern) => OPERATORS[operator](pattern, value));
+    }),
+  );
 }
 
 export function evaluate(policy: PolicyDocument, request: AuthorizationRequest): Decision {
@@ -80,9 +87,10 @@ export function evaluate(policy: PolicyDocument, request: AuthorizationRequest):
   policy.Statement.forEach((s, i) => {
     const name = s.Sid ?? `#${i}`;
     checkSupported(s, name);
-    const matches = list(s.Action).some((a) => wildcardMatch(a, request.action, true))
-      && list(s.Resource).some((r) => wildcardMatch(r, request.resource, false))
-      && conditionsMatch(s, request.context);
+    const matches =
+      list(s.Action).some((a) => wildcardMatch(a, request.action, true)) &&
+      list(s.Resource).some((r) => wildcardMatch(r, request.resource, false)) &&
+      conditionsMatch(s, request.context);
     if (matches) (s.Effect === 'Deny' ? deniedBy : allowedBy).push(name);
   });
   return { allowed: deniedBy.length === 0 && allowedBy.length > 0, allowedBy, deniedBy };

@@ -66,11 +66,19 @@ export function detectRealTools(): RealTools {
     mirror = hasAwsProvider(process.env.TF_PROVIDER_MIRROR) ? process.env.TF_PROVIDER_MIRROR : undefined;
     if (!mirror) missing.push(`TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`);
   } else {
-    const found = spawnSync('find', ['/', '-maxdepth', '4', '-type', 'd', '-name', 'registry.terraform.io', '-not', '-path', '/proc/*'], { encoding: 'utf8', timeout: 20_000 });
+    const found = spawnSync('find', ['/', '-maxdepth', '4', '-type', 'd', '-name', 'registry.terraform.io', '-not', '-path', '/proc/*'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     mirror = ((found.stdout as string | null) ?? '') // null when find could not be spawned
-      .split('\n').filter(Boolean).map((p) => path.dirname(p)).find(hasAwsProvider);
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => path.dirname(p))
+      .find(hasAwsProvider);
     if (!mirror) {
-      missing.push(`no provider filesystem mirror with hashicorp/aws ${AWS_PROVIDER_VERSION} (create one with "terraform providers mirror <dir>" on a machine with internet and set TF_PROVIDER_MIRROR=<dir>)`);
+      missing.push(
+        `no provider filesystem mirror with hashicorp/aws ${AWS_PROVIDER_VERSION} (create one with "terraform providers mirror <dir>" on a machine with internet and set TF_PROVIDER_MIRROR=<dir>)`,
+      );
     }
   }
   const moto = which('moto_server');
@@ -113,16 +121,19 @@ export function terraformEnv(workDir: string, extra: NodeJS.ProcessEnv = {}): No
   const cache = PLUGIN_CACHE_DIR;
   fs.mkdirSync(cache, { recursive: true });
   const config = path.join(workDir, 'terraform-cli.tfrc');
-  fs.writeFileSync(config, [
-    'provider_installation {',
-    '  filesystem_mirror {',
-    `    path    = ${JSON.stringify(tools.mirror)}`,
-    '    include = ["registry.terraform.io/hashicorp/aws"]',
-    '  }',
-    '}',
-    `plugin_cache_dir = ${JSON.stringify(cache)}`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      'provider_installation {',
+      '  filesystem_mirror {',
+      `    path    = ${JSON.stringify(tools.mirror)}`,
+      '    include = ["registry.terraform.io/hashicorp/aws"]',
+      '  }',
+      '}',
+      `plugin_cache_dir = ${JSON.stringify(cache)}`,
+      '',
+    ].join('\n'),
+  );
   return { ...process.env, TF_CLI_CONFIG_FILE: config, TF_PLUGIN_CACHE_DIR: cache, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...extra };
 }
 
@@ -160,9 +171,17 @@ export async function freePort(): Promise<number> {
 
 /** The one AMI the emulator starts with (see startMoto). */
 export const EMULATOR_AMI = {
-  ami_id: 'ami-0b0771e40c7e0a1b2', name: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2-943d9a41', description: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2',
-  owner_id: '651937483462', public: true, architecture: 'x86_64', virtualization_type: 'hvm', hypervisor: 'xen',
-  root_device_type: 'ebs', root_device_name: '/dev/xvda', state: 'available',
+  ami_id: 'ami-0b0771e40c7e0a1b2',
+  name: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2-943d9a41',
+  description: 'bottlerocket-aws-k8s-1.31-x86_64-v1.26.2',
+  owner_id: '651937483462',
+  public: true,
+  architecture: 'x86_64',
+  virtualization_type: 'hvm',
+  hypervisor: 'xen',
+  root_device_type: 'ebs',
+  root_device_name: '/dev/xvda',
+  state: 'available',
 };
 
 /**
@@ -181,7 +200,9 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
     env: { ...process.env, MOTO_AMIS_PATH: amis, ...env },
   });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-4000);
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -189,7 +210,9 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
     try {
       const r = await fetch(`${endpoint}/moto-api/`);
       if (r.ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`moto_server did not answer on ${endpoint} within 30s: ${stderr}`);
@@ -199,12 +222,13 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
   return {
     endpoint,
     port,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
   };
 }
 
@@ -222,7 +246,11 @@ export function recordRealToolRun(kind: 'validated' | 'applied', stack: string):
 /** "Terraform validated N stacks and applied M against the AWS emulator", from the report file. */
 export function realToolsSummary(): string {
   let lines: string[] = [];
-  try { lines = fs.readFileSync(realToolsReportFile(), 'utf8').split('\n').filter(Boolean); } catch { /* nothing ran */ }
+  try {
+    lines = fs.readFileSync(realToolsReportFile(), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    /* nothing ran */
+  }
   const count = (kind: string) => lines.filter((l) => l.startsWith(`${kind} `)).length;
   return `real tools: Terraform validated ${count('validated')} stack(s) and applied ${count('applied')} against the AWS emulator`;
 }

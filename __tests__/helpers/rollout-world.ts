@@ -23,7 +23,12 @@ import { rolloutKube } from '../../cli/rollout/kube-client';
 export const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-export interface Generations { homeOld: string; homeNew: string; copyOld: string; copyNew?: string }
+export interface Generations {
+  homeOld: string;
+  homeNew: string;
+  copyOld: string;
+  copyNew?: string;
+}
 
 export class RolloutWorld {
   clock = Date.parse('2026-11-25T12:00:00Z');
@@ -38,11 +43,19 @@ export class RolloutWorld {
 
   constructor(readonly endpoint: string) {}
 
-  ssm(region: string): SSMClient { return new SSMClient({ region, endpoint: this.endpoint, credentials: CREDENTIALS }); }
-  ec2(region: string): EC2Client { return new EC2Client({ region, endpoint: this.endpoint, credentials: CREDENTIALS }); }
+  ssm(region: string): SSMClient {
+    return new SSMClient({ region, endpoint: this.endpoint, credentials: CREDENTIALS });
+  }
+  ec2(region: string): EC2Client {
+    return new EC2Client({ region, endpoint: this.endpoint, credentials: CREDENTIALS });
+  }
 
   async param(region: string, name: string): Promise<string | undefined> {
-    try { return (await this.ssm(region).send(new GetParameterCommand({ Name: name }))).Parameter?.Value; } catch { return undefined; }
+    try {
+      return (await this.ssm(region).send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
@@ -51,17 +64,49 @@ export class RolloutWorld {
     const replica = this.ec2('us-east-1');
     const snap = async (build: string) => {
       const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
-      return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:build-id', Value: build }] }] }))).SnapshotId!;
+      return (
+        await home.send(
+          new CreateSnapshotCommand({
+            VolumeId: vol.VolumeId,
+            TagSpecifications: [
+              {
+                ResourceType: 'snapshot',
+                Tags: [
+                  { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+                  { Key: 'bottlerocket-fleet:build-id', Value: build },
+                ],
+              },
+            ],
+          }),
+        )
+      ).SnapshotId!;
     };
-    const copy = async (source: string) => (await replica.send(new CopySnapshotCommand({ SourceRegion: 'us-west-2', SourceSnapshotId: source, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [
-      { Key: 'bottlerocket-fleet:cache', Value: 'general' }, { Key: 'bottlerocket-fleet:source-snapshot', Value: source }, { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
-    ] }] }))).SnapshotId!;
+    const copy = async (source: string) =>
+      (
+        await replica.send(
+          new CopySnapshotCommand({
+            SourceRegion: 'us-west-2',
+            SourceSnapshotId: source,
+            TagSpecifications: [
+              {
+                ResourceType: 'snapshot',
+                Tags: [
+                  { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+                  { Key: 'bottlerocket-fleet:source-snapshot', Value: source },
+                  { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
+                ],
+              },
+            ],
+          }),
+        )
+      ).SnapshotId!;
     const homeOld = await snap('general-1');
     const homeNew = await snap('general-2');
     const copyOld = await copy(homeOld);
     const copyNew = o.missingNewCopy ? undefined : await copy(homeNew);
     this.gen = { homeOld, homeNew, copyOld, copyNew };
-    const put = (region: string, name: string, value: string) => this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    const put = (region: string, name: string, value: string) =>
+      this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
     await put('us-west-2', P, homeNew); // the builder's latest
     await put('us-east-1', P, copyNew ?? copyOld);
     await put('us-west-2', `${P}/clusters/ml-train`, homeOld); // created by the replication stack, then owned by the rollout
@@ -88,12 +133,23 @@ export class RolloutWorld {
       contexts.push(cluster.name + '\n' + server);
     }
     this.kubeconfig = path.join(this.dir, 'kubeconfig');
-    fs.writeFileSync(this.kubeconfig, stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'ml-train',
-      clusters: contexts.map((c) => { const [name, server] = c.split('\n'); return { name, cluster: { server, 'insecure-skip-tls-verify': true } }; }),
-      users: [{ name: 'fake', user: { token: 'fake-token' } }],
-      contexts: contexts.map((c) => { const [name] = c.split('\n'); return { name, context: { cluster: name, user: 'fake' } }; }),
-    }));
+    fs.writeFileSync(
+      this.kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'ml-train',
+        clusters: contexts.map((c) => {
+          const [name, server] = c.split('\n');
+          return { name, cluster: { server, 'insecure-skip-tls-verify': true } };
+        }),
+        users: [{ name: 'fake', user: { token: 'fake-token' } }],
+        contexts: contexts.map((c) => {
+          const [name] = c.split('\n');
+          return { name, context: { cluster: name, user: 'fake' } };
+        }),
+      }),
+    );
   }
 
   /** Environment for the engine in this process or the CLI as a child process. */
@@ -118,7 +174,9 @@ export class RolloutWorld {
     };
   }
 
-  karpenter(cluster: string): FakeKarpenter { return this.clusters.get(cluster)!.karpenter; }
+  karpenter(cluster: string): FakeKarpenter {
+    return this.clusters.get(cluster)!.karpenter;
+  }
 
   async stop(): Promise<void> {
     for (const { kube } of this.clusters.values()) await kube.stop();
@@ -136,6 +194,9 @@ export function useRolloutWorld(): { readonly moto: Moto; readonly w: RolloutWor
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
     await ctx.w.setUp();
   }, 60_000);
-  afterAll(async () => { await ctx.w?.stop(); await ctx.moto?.stop(); });
+  afterAll(async () => {
+    await ctx.w?.stop();
+    await ctx.moto?.stop();
+  });
   return ctx as { readonly moto: Moto; readonly w: RolloutWorld }; // set by the time a test reads them
 }

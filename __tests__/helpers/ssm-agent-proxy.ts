@@ -63,7 +63,12 @@ export interface Invocation {
   polls: number;
 }
 
-interface StoredImage { name: string; digest: string; labels: Record<string, string>; platforms: string[] }
+interface StoredImage {
+  name: string;
+  digest: string;
+  labels: Record<string, string>;
+  platforms: string[];
+}
 
 export class SsmAgentProxy extends EventEmitter {
   /** Every call, in order: "ec2:RunInstances", "ssm:SendCommand", ... */
@@ -74,7 +79,12 @@ export class SsmAgentProxy extends EventEmitter {
   readonly unpullable: Set<string>;
   readonly vanish: Set<string>;
 
-  private constructor(private readonly server: http.Server, readonly endpoint: string, private readonly upstream: string, private readonly options: AgentOptions) {
+  private constructor(
+    private readonly server: http.Server,
+    readonly endpoint: string,
+    private readonly upstream: string,
+    private readonly options: AgentOptions,
+  ) {
     super();
     this.unpullable = options.unpullable ?? new Set();
     this.vanish = options.vanish ?? new Set();
@@ -93,7 +103,9 @@ export class SsmAgentProxy extends EventEmitter {
     return proxy;
   }
 
-  set fault(f: AgentOptions['fault']) { this.options.fault = f; }
+  set fault(f: AgentOptions['fault']) {
+    this.options.fault = f;
+  }
 
   stop(): Promise<void> {
     for (const c of this.clients.values()) c.destroy();
@@ -111,8 +123,17 @@ export class SsmAgentProxy extends EventEmitter {
     const seen = this.calls.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.off('call', on); reject(new Error('ssm-agent-proxy: the awaited call never came')); }, timeoutMs);
-      const on = (c: ProxiedCall) => { if (match(c)) { clearTimeout(timer); this.off('call', on); resolve(c); } };
+      const timer = setTimeout(() => {
+        this.off('call', on);
+        reject(new Error('ssm-agent-proxy: the awaited call never came'));
+      }, timeoutMs);
+      const on = (c: ProxiedCall) => {
+        if (match(c)) {
+          clearTimeout(timer);
+          this.off('call', on);
+          resolve(c);
+        }
+      };
       this.on('call', on);
     });
   }
@@ -126,7 +147,12 @@ export class SsmAgentProxy extends EventEmitter {
     const target = String(req.headers['x-amz-target'] ?? '');
     let call: ProxiedCall | undefined;
     if (target) {
-      call = { service: scope?.[2] ?? target.split('.')[0], action: target.split('.').pop()!, region, input: body.length ? JSON.parse(body.toString('utf8')) : {} };
+      call = {
+        service: scope?.[2] ?? target.split('.')[0],
+        action: target.split('.').pop()!,
+        region,
+        input: body.length ? JSON.parse(body.toString('utf8')) : {},
+      };
     } else if (req.method === 'POST' && String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) {
       const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
       if (form.Action) call = { service: scope?.[2] ?? 'unknown', action: form.Action, region, input: form };
@@ -135,13 +161,25 @@ export class SsmAgentProxy extends EventEmitter {
       this.calls.push(call);
       this.emit('call', call);
       const fault = this.options.fault?.(call);
-      if (fault) return target ? sendJsonError(res, fault.status ?? 400, fault.code, fault.message ?? fault.code) : sendXmlError(res, fault.status ?? 400, fault.code, fault.message ?? fault.code);
+      if (fault)
+        return target
+          ? sendJsonError(res, fault.status ?? 400, fault.code, fault.message ?? fault.code)
+          : sendXmlError(res, fault.status ?? 400, fault.code, fault.message ?? fault.code);
       if (target === 'AmazonSSM.DescribeInstanceInformation') return this.describeInstanceInformation(call, res);
       if (target === 'AmazonSSM.SendCommand') return this.sendCommand(call, res);
       if (target === 'AmazonSSM.GetCommandInvocation') return this.getCommandInvocation(call, res);
       const pub = target === 'AmazonSSM.GetParameter' ? this.options.publicParameters?.[call.input.Name] : undefined;
       if (pub !== undefined) {
-        return sendJson(res, { Parameter: { Name: call.input.Name, Type: 'String', Value: pub, Version: 1, DataType: call.input.Name.endsWith('/image_id') ? 'aws:ec2:image' : 'text', ARN: `arn:aws:ssm:${call.region}::parameter${call.input.Name}` } });
+        return sendJson(res, {
+          Parameter: {
+            Name: call.input.Name,
+            Type: 'String',
+            Value: pub,
+            Version: 1,
+            DataType: call.input.Name.endsWith('/image_id') ? 'aws:ec2:image' : 'text',
+            ARN: `arn:aws:ssm:${call.region}::parameter${call.input.Name}`,
+          },
+        });
       }
     }
     await this.forward(req, body, res);
@@ -164,43 +202,80 @@ export class SsmAgentProxy extends EventEmitter {
   private readonly clients = new Map<string, EC2Client>();
 
   private ec2(region: string): EC2Client {
-    if (!this.clients.has(region)) this.clients.set(region, new EC2Client({ region, endpoint: this.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }));
+    if (!this.clients.has(region))
+      this.clients.set(region, new EC2Client({ region, endpoint: this.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }));
     return this.clients.get(region)!;
   }
 
   /** Instance IDs among `ids` (all instances when undefined) that are running in moto. */
   private async running(region: string, ids?: string[]): Promise<string[]> {
-    const r = await this.ec2(region).send(new DescribeInstancesCommand({ ...(ids ? { InstanceIds: ids } : {}), Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }))
-      .catch((e) => { if ((e as Error).name === 'InvalidInstanceID.NotFound') return { Reservations: [] }; throw e; });
+    const r = await this.ec2(region)
+      .send(new DescribeInstancesCommand({ ...(ids ? { InstanceIds: ids } : {}), Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }))
+      .catch((e) => {
+        if ((e as Error).name === 'InvalidInstanceID.NotFound') return { Reservations: [] };
+        throw e;
+      });
     return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.InstanceId!);
   }
 
   private async describeInstanceInformation(call: ProxiedCall, res: http.ServerResponse) {
-    const filters: { Key?: string; key?: string; Values?: string[]; valueSet?: string[] }[] = [...(call.input.Filters ?? []), ...(call.input.InstanceInformationFilterList ?? [])];
+    const filters: { Key?: string; key?: string; Values?: string[]; valueSet?: string[] }[] = [
+      ...(call.input.Filters ?? []),
+      ...(call.input.InstanceInformationFilterList ?? []),
+    ];
     const wanted = filters.filter((f) => (f.Key ?? f.key) === 'InstanceIds').flatMap((f) => f.Values ?? f.valueSet ?? []);
     // DescribeInstances with an unknown ID fails as a whole: ask one by one.
     const ids = wanted.length > 0 ? (await Promise.all(wanted.map((id) => this.running(call.region, [id])))).flat() : await this.running(call.region);
     sendJson(res, {
       InstanceInformationList: ids.map((id) => ({
-        InstanceId: id, PingStatus: 'Online', LastPingDateTime: Date.now() / 1000, AgentVersion: '3.3.1142.0', IsLatestVersion: true,
-        PlatformType: 'Linux', PlatformName: 'Bottlerocket', ResourceType: 'EC2Instance',
+        InstanceId: id,
+        PingStatus: 'Online',
+        LastPingDateTime: Date.now() / 1000,
+        AgentVersion: '3.3.1142.0',
+        IsLatestVersion: true,
+        PlatformType: 'Linux',
+        PlatformName: 'Bottlerocket',
+        ResourceType: 'EC2Instance',
       })),
     });
   }
 
   private async sendCommand(call: ProxiedCall, res: http.ServerResponse) {
     const { DocumentName, InstanceIds = [], Parameters = {}, Comment = '' } = call.input;
-    if (DocumentName !== 'AWS-RunShellScript') return sendJsonError(res, 400, 'InvalidDocument', `ssm-agent-proxy plays only AWS-RunShellScript, not ${DocumentName}`);
+    if (DocumentName !== 'AWS-RunShellScript')
+      return sendJsonError(res, 400, 'InvalidDocument', `ssm-agent-proxy plays only AWS-RunShellScript, not ${DocumentName}`);
     const running = await this.running(call.region, InstanceIds);
     const missing = (InstanceIds as string[]).filter((id) => !running.includes(id));
-    if (missing.length > 0 || InstanceIds.length === 0) return sendJsonError(res, 400, 'InvalidInstanceId', `Instances [${missing.join(',')}] not in a valid state for account 123456789012`);
+    if (missing.length > 0 || InstanceIds.length === 0)
+      return sendJsonError(res, 400, 'InvalidInstanceId', `Instances [${missing.join(',')}] not in a valid state for account 123456789012`);
     const commands: string[] = Parameters.commands ?? [];
     const commandId = randomUUID();
     for (const instanceId of InstanceIds as string[]) {
       const r = this.runScript(instanceId, commands);
-      this.invocations.set(`${commandId}/${instanceId}`, { commandId, instanceId, comment: Comment, commands, status: r.code === 0 ? 'Success' : 'Failed', exitCode: r.code, stdout: r.stdout, stderr: r.stderr, polls: 0 });
+      this.invocations.set(`${commandId}/${instanceId}`, {
+        commandId,
+        instanceId,
+        comment: Comment,
+        commands,
+        status: r.code === 0 ? 'Success' : 'Failed',
+        exitCode: r.code,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        polls: 0,
+      });
     }
-    sendJson(res, { Command: { CommandId: commandId, DocumentName, Comment, InstanceIds, Parameters, Status: 'Pending', RequestedDateTime: Date.now() / 1000, TargetCount: InstanceIds.length } });
+    sendJson(res, {
+      Command: {
+        CommandId: commandId,
+        DocumentName,
+        Comment,
+        InstanceIds,
+        Parameters,
+        Status: 'Pending',
+        RequestedDateTime: Date.now() / 1000,
+        TargetCount: InstanceIds.length,
+      },
+    });
   }
 
   private getCommandInvocation(call: ProxiedCall, res: http.ServerResponse) {
@@ -212,9 +287,16 @@ export class SsmAgentProxy extends EventEmitter {
     }
     const done = inv.polls++ >= 2;
     sendJson(res, {
-      CommandId: inv.commandId, InstanceId: inv.instanceId, Comment: inv.comment, DocumentName: 'AWS-RunShellScript', PluginName: 'aws:runShellScript',
-      Status: done ? inv.status : 'InProgress', StatusDetails: done ? inv.status : 'InProgress', ResponseCode: done ? inv.exitCode : -1,
-      StandardOutputContent: done ? inv.stdout : '', StandardErrorContent: done ? inv.stderr : '',
+      CommandId: inv.commandId,
+      InstanceId: inv.instanceId,
+      Comment: inv.comment,
+      DocumentName: 'AWS-RunShellScript',
+      PluginName: 'aws:runShellScript',
+      Status: done ? inv.status : 'InProgress',
+      StatusDetails: done ? inv.status : 'InProgress',
+      ResponseCode: done ? inv.exitCode : -1,
+      StandardOutputContent: done ? inv.stdout : '',
+      StandardErrorContent: done ? inv.stderr : '',
     });
   }
 
@@ -232,7 +314,8 @@ export class SsmAgentProxy extends EventEmitter {
     const [cmd, ...args] = argv;
     if (cmd === 'apiclient') {
       // apiclient exec <container> <command...>: runs the command in that host container.
-      if (args[0] !== 'exec' || args.length < 3) return fail(`apiclient: ssm-agent-proxy models only "apiclient exec <container> <command...>", got: ${argv.join(' ')}`, 2);
+      if (args[0] !== 'exec' || args.length < 3)
+        return fail(`apiclient: ssm-agent-proxy models only "apiclient exec <container> <command...>", got: ${argv.join(' ')}`, 2);
       return this.command(store, args.slice(2), stdin);
     }
     if (cmd === 'sheltie') return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin);
@@ -262,7 +345,11 @@ export class SsmAgentProxy extends EventEmitter {
 //   nginx:1.27 (ErrHostnameRequired / an invalid-port URL error), unlike kubelet's docker.io normalisation.
 // ---------------------------------------------------------------------------------------------------
 
-interface Result { code: number; stdout: string; stderr: string }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 const ok = (stdout = ''): Result => ({ code: 0, stdout, stderr: '' });
 const fail = (stderr: string, code = 1): Result => ({ code, stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n` });
 
@@ -282,7 +369,11 @@ function runCtr(store: Map<string, StoredImage>, args: string[], unpullable: Set
   if (sub === 'ls' || sub === 'list') return ctrImagesList(store, rest);
   if (sub === 'pull') return ctrImagesPull(store, rest, unpullable);
   if (sub === undefined) return ok('NAME:\n   ctr images - Manage images\n');
-  if (['check', 'export', 'import', 'mount', 'unmount', 'push', 'prune', 'delete', 'del', 'remove', 'rm', 'tag', 'label', 'convert', 'usage', 'inspect'].includes(sub)) {
+  if (
+    ['check', 'export', 'import', 'mount', 'unmount', 'push', 'prune', 'delete', 'del', 'remove', 'rm', 'tag', 'label', 'convert', 'usage', 'inspect'].includes(
+      sub,
+    )
+  ) {
     return fail(`ssm-agent-proxy: ctr images ${sub} is not modelled`, 2);
   }
   return fail(`No help topic for '${sub}'`, 3);
@@ -299,10 +390,20 @@ function ctrImagesList(store: Map<string, StoredImage>, args: string[]): Result 
   }
   const images = [...store.values()].filter((img) => filters.length === 0 || filters.some((f) => f(img))).sort((a, b) => a.name.localeCompare(b.name));
   if (p.flags.quiet?.at(-1) === 'true') return ok(images.map((i) => `${i.name}\n`).join(''));
-  const rows = [['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'], ...images.map((i) => [
-    i.name, 'application/vnd.oci.image.index.v1+json', i.digest, '67.7 MiB', i.platforms.join(','),
-    Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).sort().join(',') || '-',
-  ])];
+  const rows = [
+    ['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'],
+    ...images.map((i) => [
+      i.name,
+      'application/vnd.oci.image.index.v1+json',
+      i.digest,
+      '67.7 MiB',
+      i.platforms.join(','),
+      Object.entries(i.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',') || '-',
+    ]),
+  ];
   // text/tabwriter with minwidth 1, padding 1, padchar ' ' (images.go).
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)) + 1);
   return ok(rows.map((r) => `${r.map((cell, c) => cell.padEnd(widths[c])).join('')}\n`).join(''));
@@ -321,24 +422,36 @@ function ctrImagesPull(store: Map<string, StoredImage>, args: string[], unpullab
   const platforms = p.flags.platform ?? [];
   if (platforms.length > 0 && p.flags['all-platforms']?.at(-1) === 'true') return fail('ctr: cannot specify both --platform and --all-platforms');
   for (const pl of platforms) {
-    if (!/^(linux|windows|darwin)(\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/v\d)?)?$/.test(pl)) return fail(`ctr: "${pl}": unknown operating system or architecture: invalid argument`);
+    if (!/^(linux|windows|darwin)(\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/v\d)?)?$/.test(pl))
+      return fail(`ctr: "${pl}": unknown operating system or architecture: invalid argument`);
   }
   const first = ref.split('/')[0];
   if (!ref.includes('/')) {
     // "nginx:1.27" parses as host "nginx" with port "1.27"; "nginx" has no path at all.
-    return fail(ref.includes(':')
-      ? `ctr: failed to resolve reference "${ref}": parse "dummy://${ref}": invalid port "${ref.slice(ref.indexOf(':'))}" after host`
-      : `ctr: failed to resolve reference "${ref}": hostname required`);
+    return fail(
+      ref.includes(':')
+        ? `ctr: failed to resolve reference "${ref}": parse "dummy://${ref}": invalid port "${ref.slice(ref.indexOf(':'))}" after host`
+        : `ctr: failed to resolve reference "${ref}": hostname required`,
+    );
   }
   if (!first.includes('.') && !first.includes(':') && first !== 'localhost') {
-    return fail(`ctr: failed to resolve reference "${ref}": failed to do request: Head "https://${first}/v2/${ref.slice(first.length + 1).replace(/[:@].*$/, '')}/manifests/latest": dial tcp: lookup ${first}: no such host`);
+    return fail(
+      `ctr: failed to resolve reference "${ref}": failed to do request: Head "https://${first}/v2/${ref.slice(first.length + 1).replace(/[:@].*$/, '')}/manifests/latest": dial tcp: lookup ${first}: no such host`,
+    );
   }
   if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(first) && !p.flags.user) {
-    return fail(`ctr: failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`);
+    return fail(
+      `ctr: failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`,
+    );
   }
   if (unpullable.has(ref)) return fail(`ctr: failed to resolve reference "${ref}": ${ref}: not found`);
   const digest = `sha256:${createHash('sha256').update(ref).digest('hex')}`;
-  const labels = Object.fromEntries((p.flags.label ?? []).map((l) => { const i = l.indexOf('='); return i < 0 ? [l, 'true'] : [l.slice(0, i), l.slice(i + 1)]; }));
+  const labels = Object.fromEntries(
+    (p.flags.label ?? []).map((l) => {
+      const i = l.indexOf('=');
+      return i < 0 ? [l, 'true'] : [l.slice(0, i), l.slice(i + 1)];
+    }),
+  );
   store.set(ref, { name: ref, digest, labels, platforms: platforms.length > 0 ? platforms : ['linux/amd64'] });
   return ok(`${ref}: resolved\nindex-${digest}: done\nelapsed: 2.1 s\ttotal: 67.7 M\t(32.2 MiB/s)\ndone: 2.1s\t\n`);
 }
@@ -353,20 +466,25 @@ function runUtility(argv: string[], stdin: string): Result {
   const lines = stdin.split('\n');
   if (stdin.endsWith('\n')) lines.pop();
   switch (cmd) {
-    case 'true': return ok();
-    case 'false': return { code: 1, stdout: '', stderr: '' };
+    case 'true':
+      return ok();
+    case 'false':
+      return { code: 1, stdout: '', stderr: '' };
     case 'echo': {
       const n = args[0] === '-n';
       return ok(`${(n ? args.slice(1) : args).join(' ')}${n ? '' : '\n'}`);
     }
-    case 'cat': return args.length === 0 ? ok(stdin) : fail(`cat: ${args[0]}: No such file or directory`);
-    case 'head': case 'tail': {
+    case 'cat':
+      return args.length === 0 ? ok(stdin) : fail(`cat: ${args[0]}: No such file or directory`);
+    case 'head':
+    case 'tail': {
       const m = /^-n?(\d+)$/.exec(args[0] ?? '') ?? (args[0] === '-n' ? [args[1], args[1]] : null);
       const n = m ? Number(m[1]) : 10;
       const pick = cmd === 'head' ? lines.slice(0, n) : lines.slice(-n);
       return ok(pick.map((l) => `${l}\n`).join(''));
     }
-    case 'wc': return args[0] === '-l' ? ok(`${lines.length}\n`) : fail('wc: only -l is modelled', 2);
+    case 'wc':
+      return args[0] === '-l' ? ok(`${lines.length}\n`) : fail('wc: only -l is modelled', 2);
     case 'grep': {
       const opts = new Set<string>();
       const rest = [...args];
@@ -388,12 +506,21 @@ function runUtility(argv: string[], stdin: string): Result {
       // Only programs of the form [NR==N] {print $K[, $L...]}.
       const m = /^\s*(?:NR\s*==\s*(\d+)\s*)?\{\s*print\s+((?:\$\d+\s*,?\s*)+)\}\s*$/.exec(args[0] ?? '');
       if (!m || args.length > 1) return fail(`awk: ssm-agent-proxy models only '[NR==N] {print $K}', got: ${args.join(' ')}`, 2);
-      const cols = m[2].split(/[\s,]+/).filter(Boolean).map((c) => Number(c.slice(1)));
-      const out = lines.map((l, i) => ({ l, nr: i + 1 })).filter(({ nr }) => !m[1] || nr === Number(m[1]))
-        .map(({ l }) => { const f = l.trim().split(/\s+/); return cols.map((c) => (c === 0 ? l : f[c - 1] ?? '')).join(' '); });
+      const cols = m[2]
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((c) => Number(c.slice(1)));
+      const out = lines
+        .map((l, i) => ({ l, nr: i + 1 }))
+        .filter(({ nr }) => !m[1] || nr === Number(m[1]))
+        .map(({ l }) => {
+          const f = l.trim().split(/\s+/);
+          return cols.map((c) => (c === 0 ? l : (f[c - 1] ?? ''))).join(' ');
+        });
       return ok(out.map((l) => `${l}\n`).join(''));
     }
-    default: return { code: 127, stdout: '', stderr: `sh: line 1: ${cmd}: command not found\n` };
+    default:
+      return { code: 127, stdout: '', stderr: `sh: line 1: ${cmd}: command not found\n` };
   }
 }
 
@@ -406,10 +533,21 @@ function runUtility(argv: string[], stdin: string): Result {
 // ---------------------------------------------------------------------------------------------------
 
 type Part = { lit: string } | { sub: string } | { variable: string };
-interface Word { parts: Part[] }
-interface SimpleCommand { words: Word[]; redirects: string[] }
-interface Pipeline { commands: SimpleCommand[]; negate: boolean }
-interface AndOr { pipelines: Pipeline[]; ops: ('&&' | '||')[] }
+interface Word {
+  parts: Part[];
+}
+interface SimpleCommand {
+  words: Word[];
+  redirects: string[];
+}
+interface Pipeline {
+  commands: SimpleCommand[];
+  negate: boolean;
+}
+interface AndOr {
+  pipelines: Pipeline[];
+  ops: ('&&' | '||')[];
+}
 
 export class MiniShell {
   private errexit = false;
@@ -482,8 +620,30 @@ export class MiniShell {
       }
       if (argv[0] === 'test' || argv[0] === '[') {
         const t = argv[0] === '[' ? (argv.at(-1) === ']' ? argv.slice(1, -1) : undefined) : argv.slice(1);
-        const result = t === undefined ? 2 : t.length === 2 && t[0] === '-n' ? (t[1] ? 0 : 1) : t.length === 2 && t[0] === '-z' ? (t[1] ? 1 : 0)
-          : t.length === 3 && t[1] === '=' ? (t[0] === t[2] ? 0 : 1) : t.length === 3 && t[1] === '!=' ? (t[0] !== t[2] ? 0 : 1) : t.length === 1 ? (t[0] ? 0 : 1) : 2;
+        const result =
+          t === undefined
+            ? 2
+            : t.length === 2 && t[0] === '-n'
+              ? t[1]
+                ? 0
+                : 1
+              : t.length === 2 && t[0] === '-z'
+                ? t[1]
+                  ? 1
+                  : 0
+                : t.length === 3 && t[1] === '='
+                  ? t[0] === t[2]
+                    ? 0
+                    : 1
+                  : t.length === 3 && t[1] === '!='
+                    ? t[0] !== t[2]
+                      ? 0
+                      : 1
+                    : t.length === 1
+                      ? t[0]
+                        ? 0
+                        : 1
+                      : 2;
         if (result === 2) stderr += `sh: test: ssm-agent-proxy models only -n, -z, = and !=: ${argv.join(' ')}\n`;
         codes.push(result);
         stdin = '';
@@ -527,7 +687,10 @@ export class MiniShell {
         const on = a[0] === '-';
         if (a.includes('e')) this.errexit = on;
         if (a.includes('u')) this.nounset = on;
-        if (a.includes('o') && args[i + 1] === 'pipefail') { this.pipefail = on; i++; }
+        if (a.includes('o') && args[i + 1] === 'pipefail') {
+          this.pipefail = on;
+          i++;
+        }
       }
     }
   }
@@ -584,9 +747,12 @@ function parseScript(script: string): AndOr[] {
   for (const t of tokens) {
     if ('op' in t) {
       if (t.op === '\n' || t.op === ';') endList();
-      else if (t.op === '|') { if (!endCommand()) throw new Error('unexpected |'); }
-      else if (t.op === '&&' || t.op === '||') { if (!endPipeline()) throw new Error(`unexpected ${t.op}`); list.ops.push(t.op); }
-      else if (t.op === '!') pipeline.negate = !pipeline.negate;
+      else if (t.op === '|') {
+        if (!endCommand()) throw new Error('unexpected |');
+      } else if (t.op === '&&' || t.op === '||') {
+        if (!endPipeline()) throw new Error(`unexpected ${t.op}`);
+        list.ops.push(t.op);
+      } else if (t.op === '!') pipeline.negate = !pipeline.negate;
       else command.redirects.push(t.op);
     } else command.words.push(t);
   }
@@ -611,16 +777,26 @@ function tokenize(s: string): Token[] {
     if (last && 'lit' in last) last.lit += c;
     else word.parts.push({ lit: c });
   };
-  const flush = () => { if (word) out.push(word); word = undefined; };
+  const flush = () => {
+    if (word) out.push(word);
+    word = undefined;
+  };
   /** From the index after "$(" to the matching ")", honouring quotes and nesting. */
   const substitution = (start: number): [string, number] => {
     let depth = 1;
     let j = start;
     while (j < s.length) {
       const c = s[j];
-      if (c === "'") { j = s.indexOf("'", j + 1); if (j < 0) throw new Error('unterminated quote'); }
-      else if (c === '"') { j++; while (j < s.length && s[j] !== '"') { if (s[j] === '\\') j++; j++; } }
-      else if (c === '(') depth++;
+      if (c === "'") {
+        j = s.indexOf("'", j + 1);
+        if (j < 0) throw new Error('unterminated quote');
+      } else if (c === '"') {
+        j++;
+        while (j < s.length && s[j] !== '"') {
+          if (s[j] === '\\') j++;
+          j++;
+        }
+      } else if (c === '(') depth++;
       else if (c === ')' && --depth === 0) return [s.slice(start, j), j + 1];
       j++;
     }
@@ -629,14 +805,38 @@ function tokenize(s: string): Token[] {
   while (i < s.length) {
     const c = s[i];
     const rest = s.slice(i);
-    if (c === ' ' || c === '\t') { flush(); i++; continue; }
-    if (c === '#' && !word) { while (i < s.length && s[i] !== '\n') i++; continue; }
-    if (c === '\\' && s[i + 1] === '\n') { i += 2; continue; }
+    if (c === ' ' || c === '\t') {
+      flush();
+      i++;
+      continue;
+    }
+    if (c === '#' && !word) {
+      while (i < s.length && s[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '\\' && s[i + 1] === '\n') {
+      i += 2;
+      continue;
+    }
     const redirect = /^(2>&1|1?>&2|[12]?>\/dev\/null)/.exec(rest);
-    if (redirect && !word) { flush(); out.push({ op: redirect[1] }); i += redirect[1].length; continue; }
+    if (redirect && !word) {
+      flush();
+      out.push({ op: redirect[1] });
+      i += redirect[1].length;
+      continue;
+    }
     const op = /^(&&|\|\||[|;\n])/.exec(rest);
-    if (op) { flush(); out.push({ op: op[1] }); i += op[1].length; continue; }
-    if (c === '!' && !word && /^!\s/.test(rest)) { out.push({ op: '!' }); i += 1; continue; }
+    if (op) {
+      flush();
+      out.push({ op: op[1] });
+      i += op[1].length;
+      continue;
+    }
+    if (c === '!' && !word && /^!\s/.test(rest)) {
+      out.push({ op: '!' });
+      i += 1;
+      continue;
+    }
     if (/^[<>&()]/.test(c)) throw new Error(`"${c}" is not modelled by the ssm-agent-proxy shell`);
     if (c === "'") {
       const end = s.indexOf("'", i + 1);
@@ -650,20 +850,47 @@ function tokenize(s: string): Token[] {
       word ??= { parts: [] };
       i++;
       while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && '"\\$`'.includes(s[i + 1])) { lit(s[i + 1]); i += 2; }
-        else if (s.startsWith('$(', i)) { const [sub, next] = substitution(i + 2); word.parts.push({ sub }); i = next; }
-        else if (variableAt(s, i)) { const [name, next] = variableAt(s, i)!; word.parts.push({ variable: name }); i = next; }
-        else if (s[i] === '$' || s[i] === '`') throw new Error('only $(...), $name and ${name} expansions are modelled');
-        else { lit(s[i]); i++; }
+        if (s[i] === '\\' && '"\\$`'.includes(s[i + 1])) {
+          lit(s[i + 1]);
+          i += 2;
+        } else if (s.startsWith('$(', i)) {
+          const [sub, next] = substitution(i + 2);
+          word.parts.push({ sub });
+          i = next;
+        } else if (variableAt(s, i)) {
+          const [name, next] = variableAt(s, i)!;
+          word.parts.push({ variable: name });
+          i = next;
+        } else if (s[i] === '$' || s[i] === '`') throw new Error('only $(...), $name and ${name} expansions are modelled');
+        else {
+          lit(s[i]);
+          i++;
+        }
       }
       if (i >= s.length) throw new Error('unterminated quote');
       i++;
       continue;
     }
-    if (s.startsWith('$(', i)) { word ??= { parts: [] }; const [sub, next] = substitution(i + 2); word.parts.push({ sub }); i = next; continue; }
-    if (variableAt(s, i)) { word ??= { parts: [] }; const [name, next] = variableAt(s, i)!; word.parts.push({ variable: name }); i = next; continue; }
+    if (s.startsWith('$(', i)) {
+      word ??= { parts: [] };
+      const [sub, next] = substitution(i + 2);
+      word.parts.push({ sub });
+      i = next;
+      continue;
+    }
+    if (variableAt(s, i)) {
+      word ??= { parts: [] };
+      const [name, next] = variableAt(s, i)!;
+      word.parts.push({ variable: name });
+      i = next;
+      continue;
+    }
     if (c === '$' || c === '`') throw new Error('only $(...), $name and ${name} expansions are modelled');
-    if (c === '\\') { lit(s[i + 1] ?? ''); i += 2; continue; }
+    if (c === '\\') {
+      lit(s[i + 1] ?? '');
+      i += 2;
+      continue;
+    }
     lit(c);
     i++;
   }
@@ -679,7 +906,12 @@ function sendJson(res: http.ServerResponse, body: unknown) {
 
 function sendJsonError(res: http.ServerResponse, status: number, code: string, message: string) {
   const text = JSON.stringify({ __type: code, message });
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-errortype': code, 'x-amzn-requestid': randomUUID() });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-errortype': code,
+    'x-amzn-requestid': randomUUID(),
+  });
   res.end(text);
 }
 

@@ -83,15 +83,25 @@ export function moduleInterfaces(): Record<string, ModuleInterface> {
   const vpcSource = 'terraform-aws-modules/vpc/aws';
   return {
     [eksSource]: {
-      source: eksSource, version: eks.version, variables: eks.variables, outputs: eks.outputs,
-      requiredProviders: constraints[eksSource].required_providers, nodeGroupKeys: eks.node_group_keys,
+      source: eksSource,
+      version: eks.version,
+      variables: eks.variables,
+      outputs: eks.outputs,
+      requiredProviders: constraints[eksSource].required_providers,
+      nodeGroupKeys: eks.node_group_keys,
     },
     [karpenter.source]: {
-      source: karpenter.source, version: eks.version, variables: karpenter.variables, outputs: karpenter.outputs,
+      source: karpenter.source,
+      version: eks.version,
+      variables: karpenter.variables,
+      outputs: karpenter.outputs,
       requiredProviders: constraints[karpenter.source].required_providers,
     },
     [vpcSource]: {
-      source: vpcSource, version: vpc.version, variables: vpc.variables, outputs: vpc.outputs,
+      source: vpcSource,
+      version: vpc.version,
+      variables: vpc.variables,
+      outputs: vpc.outputs,
       requiredProviders: vpc.required_providers,
     },
   };
@@ -103,26 +113,43 @@ export function moduleInterfaces(): Record<string, ModuleInterface> {
 /** A Terraform type constraint in canonical syntax (the interface files may omit commas in object types). */
 export function renderTfType(type: TfType): string {
   switch (type.kind) {
-    case 'any': case 'bool': case 'string': case 'number':
+    case 'any':
+    case 'bool':
+    case 'string':
+    case 'number':
       return type.kind;
-    case 'list': case 'set': case 'map':
+    case 'list':
+    case 'set':
+    case 'map':
       return `${type.kind}(${renderTfType(type.element)})`;
     case 'object':
       return `object({${Object.entries(type.attributes)
-        .map(([k, a]) => `${k} = ${a.optional ? `optional(${renderTfType(a.type)})` : renderTfType(a.type)}`).join(', ')}})`;
+        .map(([k, a]) => `${k} = ${a.optional ? `optional(${renderTfType(a.type)})` : renderTfType(a.type)}`)
+        .join(', ')}})`;
   }
 }
 
 /** A non-null value of a type: the default of a non-nullable variable whose real default the interface does not hold. */
 function zeroValue(type: TfType): unknown {
   switch (type.kind) {
-    case 'bool': return false;
-    case 'number': return 0;
-    case 'string': return '';
-    case 'list': case 'set': return [];
-    case 'map': case 'any': return {};
+    case 'bool':
+      return false;
+    case 'number':
+      return 0;
+    case 'string':
+      return '';
+    case 'list':
+    case 'set':
+      return [];
+    case 'map':
+    case 'any':
+      return {};
     case 'object':
-      return Object.fromEntries(Object.entries(type.attributes).filter(([, a]) => !a.optional).map(([k, a]) => [k, zeroValue(a.type)]));
+      return Object.fromEntries(
+        Object.entries(type.attributes)
+          .filter(([, a]) => !a.optional)
+          .map(([k, a]) => [k, zeroValue(a.type)]),
+      );
   }
 }
 
@@ -144,15 +171,19 @@ export function stubModule(iface: ModuleInterface, offlineProviders: string[] = 
     for (const name of ['eks_managed_node_groups', 'eks_managed_node_group_defaults']) {
       if (!Object.hasOwn(variable, name)) continue;
       const entries = name === 'eks_managed_node_groups' ? `values(var.${name})` : `[var.${name}]`;
-      variable[name].validation = [{
-        condition: `\${var.${name} == null ? true : alltrue([for g in ${entries} : alltrue([for k in keys(g) : contains(${keys}, k)])])}`,
-        error_message: `Every key of an ${name} entry must be one that the eks module's node_groups.tf reads (contracts/terraform-aws-eks-v20-interface.json node_group_keys).`,
-      }];
+      variable[name].validation = [
+        {
+          condition: `\${var.${name} == null ? true : alltrue([for g in ${entries} : alltrue([for k in keys(g) : contains(${keys}, k)])])}`,
+          error_message: `Every key of an ${name} entry must be one that the eks module's node_groups.tf reads (contracts/terraform-aws-eks-v20-interface.json node_group_keys).`,
+        },
+      ];
     }
   }
-  const required = Object.fromEntries(Object.entries(iface.requiredProviders)
-    .filter(([p]) => offlineProviders.includes(p))
-    .map(([p, constraint]) => [p, { source: `hashicorp/${p}`, version: constraint }]));
+  const required = Object.fromEntries(
+    Object.entries(iface.requiredProviders)
+      .filter(([p]) => offlineProviders.includes(p))
+      .map(([p, constraint]) => [p, { source: `hashicorp/${p}`, version: constraint }]),
+  );
   return {
     '//': `Stub of ${iface.source} ${iface.version}, generated from contracts/ for offline terraform validate.`,
     terraform: { required_providers: required },
@@ -165,20 +196,24 @@ export function stubModule(iface: ModuleInterface, offlineProviders: string[] = 
 export function satisfiesTfConstraint(version: string, constraint: string): boolean {
   const v = semver.coerce(version)?.version;
   if (!v) throw new Error(`not a version: ${version}`);
-  return constraint.split(',').map((c) => c.trim()).filter(Boolean).every((c) => {
-    const m = /^(~>|>=|<=|!=|>|<|=)?\s*v?(\d+(?:\.\d+){0,2})(-[\w.]+)?$/.exec(c);
-    if (!m) throw new Error(`unsupported version constraint "${c}"`);
-    const [, op = '=', numbers = '', prerelease = ''] = m; // unmatched groups are undefined
-    const parts = numbers.split('.').map(Number);
-    const full = [...parts, 0, 0].slice(0, 3).join('.') + prerelease;
-    if (op === '~>') {
-      // Only the rightmost given component may increase: ~> 20.0 is >= 20.0.0, < 21.0.0.
-      const upper = parts.length === 1 ? [parts[0] + 1, 0, 0] : parts.length === 2 ? [parts[0] + 1, 0, 0] : [parts[0], parts[1] + 1, 0];
-      return semver.gte(v, full) && semver.lt(v, upper.join('.'));
-    }
-    if (op === '!=') return !semver.eq(v, full);
-    return semver.satisfies(v, `${op === '=' ? '' : op}${full}`);
-  });
+  return constraint
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .every((c) => {
+      const m = /^(~>|>=|<=|!=|>|<|=)?\s*v?(\d+(?:\.\d+){0,2})(-[\w.]+)?$/.exec(c);
+      if (!m) throw new Error(`unsupported version constraint "${c}"`);
+      const [, op = '=', numbers = '', prerelease = ''] = m; // unmatched groups are undefined
+      const parts = numbers.split('.').map(Number);
+      const full = [...parts, 0, 0].slice(0, 3).join('.') + prerelease;
+      if (op === '~>') {
+        // Only the rightmost given component may increase: ~> 20.0 is >= 20.0.0, < 21.0.0.
+        const upper = parts.length === 1 ? [parts[0] + 1, 0, 0] : parts.length === 2 ? [parts[0] + 1, 0, 0] : [parts[0], parts[1] + 1, 0];
+        return semver.gte(v, full) && semver.lt(v, upper.join('.'));
+      }
+      if (op === '!=') return !semver.eq(v, full);
+      return semver.satisfies(v, `${op === '=' ? '' : op}${full}`);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -190,7 +225,8 @@ export function mapTemplateSequences(s: string, fn: (expr: string) => string): s
   let i = 0;
   while (i < s.length) {
     const c = s[i];
-    if ((c === '$' || c === '%') && s[i + 1] === c && s[i + 2] === '{') { // "$${" / "%%{" are escapes
+    if ((c === '$' || c === '%') && s[i + 1] === c && s[i + 2] === '{') {
+      // "$${" / "%%{" are escapes
       out += s.slice(i, i + 3);
       i += 3;
       continue;
@@ -279,7 +315,10 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
     if (call.version !== undefined && !satisfiesTfConstraint(iface.version, String(call.version))) {
       throw new Error(`module.${name}: the interface in contracts/ is ${source} ${iface.version}, which does not satisfy the call's version "${call.version}"`);
     }
-    const dir = source.replace(/^terraform-aws-modules\//, '').replace(/\/\/modules\//, '-').replace(/[^A-Za-z0-9_-]+/g, '-');
+    const dir = source
+      .replace(/^terraform-aws-modules\//, '')
+      .replace(/\/\/modules\//, '-')
+      .replace(/[^A-Za-z0-9_-]+/g, '-');
     stubs[dir] = stubModule(iface, [...offline]);
     call.source = `./stubs/${dir}`;
     delete call.version;
@@ -292,7 +331,8 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
   const standIn = (kind: 'resource' | 'data', type: string, name: string, block: Record<string, any>) => {
     const id = kind === 'data' ? `data__${type}__${name}` : `${type}__${name}`;
     if (config.resource?.terraform_data?.[id] || Object.hasOwn(standInBlocks, id)) throw new Error(`stand-in name clash: terraform_data.${id}`);
-    if (block.dynamic !== undefined) throw new Error(`${kind === 'data' ? 'data.' : ''}${type}.${name}: dynamic blocks are not supported by the terraform_data stand-in`);
+    if (block.dynamic !== undefined)
+      throw new Error(`${kind === 'data' ? 'data.' : ''}${type}.${name}: dynamic blocks are not supported by the terraform_data stand-in`);
     const { count, for_each, depends_on, lifecycle, provider: _provider, provisioner: _p, connection: _c, '//': _m, ...attributes } = block;
     const out: Record<string, unknown> = { input: attributes };
     if (count !== undefined) out.count = count;
@@ -331,8 +371,8 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
   const addresses = Object.keys(standIns).sort((a, b) => b.length - a.length);
   if (addresses.length > 0) {
     const re = new RegExp(`(?<![\\w.-])(${addresses.map(escapeRe).join('|')})(?![\\w-])((?:\\[[^\\]]*\\])?)(\\.[A-Za-z_][\\w-]*)?`, 'g');
-    const rewrite = (expr: string) => expr.replace(re, (_all, address: string, index: string, attr?: string) =>
-      `${standIns[address]}${index}${attr ? `.output${attr}` : ''}`);
+    const rewrite = (expr: string) =>
+      expr.replace(re, (_all, address: string, index: string, attr?: string) => `${standIns[address]}${index}${attr ? `.output${attr}` : ''}`);
     const rewriteStrings = (v: unknown) => mapStrings(v, (s) => mapTemplateSequences(s, rewrite));
     for (const key of Object.keys(config)) {
       if (key !== 'terraform') config[key] = rewriteStrings(config[key]);
@@ -387,8 +427,12 @@ export function runTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv
     const child = spawn(terraform, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += String(d); });
-    child.stderr.on('data', (d) => { stderr += String(d); });
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
   });
@@ -414,11 +458,13 @@ export interface ValidateResult {
 }
 
 export function formatDiagnostics(diagnostics: Diagnostic[]): string {
-  return diagnostics.map((d) => {
-    const at = d.range ? ` (${d.range.filename}:${d.range.start.line}${d.snippet?.context ? `, in ${d.snippet.context}` : ''})` : '';
-    const code = d.snippet?.code ? `\n    ${d.snippet.code.trim().slice(0, 300)}` : '';
-    return `${d.severity}: ${d.summary}${at}${d.detail ? `\n    ${d.detail.replace(/\n/g, '\n    ')}` : ''}${code}`;
-  }).join('\n');
+  return diagnostics
+    .map((d) => {
+      const at = d.range ? ` (${d.range.filename}:${d.range.start.line}${d.snippet?.context ? `, in ${d.snippet.context}` : ''})` : '';
+      const code = d.snippet?.code ? `\n    ${d.snippet.code.trim().slice(0, 300)}` : '';
+      return `${d.severity}: ${d.summary}${at}${d.detail ? `\n    ${d.detail.replace(/\n/g, '\n    ')}` : ''}${code}`;
+    })
+    .join('\n');
 }
 
 /** `terraform validate -json` in an initialized directory. */
@@ -512,21 +558,30 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
     dirs.set(id, name);
   }
   const each = async (): Promise<Map<string, StackValidation>> => {
-    const results = await Promise.all(stacks.map(async ({ id }): Promise<[string, StackValidation]> => {
-      const dir = path.join(workDir, 'stacks', dirs.get(id)!);
-      const env = options.env(dir);
-      const init = await initLock(() => cpu(() => terraformInit(dir, env, options.terraform)));
-      if (!init.ok) return [id, { valid: false, errors: [], diagnostics: [], ms: init.ms, report: init.report, dir, mode: 'each' }];
-      const v = await cpu(() => terraformValidate(dir, env, options.terraform));
-      return [id, { ...v, ms: init.ms + v.ms, dir, mode: 'each' }];
-    }));
+    const results = await Promise.all(
+      stacks.map(async ({ id }): Promise<[string, StackValidation]> => {
+        const dir = path.join(workDir, 'stacks', dirs.get(id)!);
+        const env = options.env(dir);
+        const init = await initLock(() => cpu(() => terraformInit(dir, env, options.terraform)));
+        if (!init.ok) return [id, { valid: false, errors: [], diagnostics: [], ms: init.ms, report: init.report, dir, mode: 'each' }];
+        const v = await cpu(() => terraformValidate(dir, env, options.terraform));
+        return [id, { ...v, ms: init.ms + v.ms, dir, mode: 'each' }];
+      }),
+    );
     return new Map(results);
   };
   if (options.each) return each();
 
-  fs.writeFileSync(path.join(workDir, 'main.tf.json'), JSON.stringify({
-    module: Object.fromEntries([...dirs.values()].map((name) => [name, { source: `./stacks/${name}` }])),
-  }, null, 2));
+  fs.writeFileSync(
+    path.join(workDir, 'main.tf.json'),
+    JSON.stringify(
+      {
+        module: Object.fromEntries([...dirs.values()].map((name) => [name, { source: `./stacks/${name}` }])),
+      },
+      null,
+      2,
+    ),
+  );
   const env = options.env(workDir);
   const init = await initLock(() => cpu(() => terraformInit(workDir, env, options.terraform)));
   const batch: ValidateResult = init.ok
@@ -537,7 +592,9 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
     const prefix = `stacks/${name}/`;
     const mine = batch.diagnostics.filter((d) => d.range?.filename.startsWith(prefix));
     // A diagnostic outside every stack's files (init, the root) counts against all of them.
-    const unattributed = batch.diagnostics.filter((d) => d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename.startsWith(`stacks/${n}/`)));
+    const unattributed = batch.diagnostics.filter(
+      (d) => d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename.startsWith(`stacks/${n}/`)),
+    );
     const diagnostics = [...mine, ...unattributed];
     const errors = diagnostics.filter((d) => d.severity === 'error');
     results.set(id, {
@@ -562,8 +619,16 @@ export function limiter(limit: number): <T>(job: () => Promise<T>) => Promise<T>
     active++;
     queue.shift()!();
   };
-  return <T>(job: () => Promise<T>) => new Promise<T>((resolve, reject) => {
-    queue.push(() => { void job().then(resolve, reject).finally(() => { active--; next(); }); });
-    next();
-  });
+  return <T>(job: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        void job()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            next();
+          });
+      });
+      next();
+    });
 }

@@ -20,7 +20,8 @@ export type OfflineStack = ReturnType<typeof writeOfflineStack>;
 export async function prepareForPlanning(stack: Record<string, any>, dir: string, env: NodeJS.ProcessEnv): Promise<OfflineStack> {
   const offline = writeOfflineStack(stack, dir);
   for (const [name, stub] of Object.entries<any>(offline.stubs)) {
-    for (const [output, block] of Object.entries<any>(stub.output ?? {})) block.value = stub.variable?.[output] ? `\${try(coalesce(var.${output}), "stub-${output}")}` : `stub-${output}`;
+    for (const [output, block] of Object.entries<any>(stub.output ?? {}))
+      block.value = stub.variable?.[output] ? `\${try(coalesce(var.${output}), "stub-${output}")}` : `stub-${output}`;
     fs.writeFileSync(path.join(dir, 'stubs', name, 'main.tf.json'), JSON.stringify(stub, null, 2));
   }
   const data = offline.config.resource?.terraform_data ?? {};
@@ -38,11 +39,23 @@ export async function prepareForPlanning(stack: Record<string, any>, dir: string
  */
 export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-json'], dir, env);
-  const messages = plan.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${messages.filter((m) => m['@level'] === 'error').map((m) => `${m['@message']}\n${m.diagnostic?.detail ?? ''}`).join('\n')}${plan.stderr}`);
+  const messages = plan.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  if (plan.code !== 0)
+    throw new Error(
+      `terraform plan failed in ${dir}:\n${messages
+        .filter((m) => m['@level'] === 'error')
+        .map((m) => `${m['@message']}\n${m.diagnostic?.detail ?? ''}`)
+        .join('\n')}${plan.stderr}`,
+    );
   const actions: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
-  return Object.fromEntries(messages.filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read')
-    .map((m) => [m.change.resource.addr as string, actions[m.change.action] ?? m.change.action]));
+  return Object.fromEntries(
+    messages
+      .filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read')
+      .map((m) => [m.change.resource.addr as string, actions[m.change.action] ?? m.change.action]),
+  );
 }
 
 export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -54,10 +67,12 @@ export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<v
 export function nodeClassBodies(dir: string, offline: OfflineStack): Record<string, string> {
   const state = JSON.parse(fs.readFileSync(path.join(dir, 'terraform.tfstate'), 'utf8'));
   const standIns = new Set(Object.values(offline.standIns));
-  return Object.fromEntries((state.resources ?? [])
-    .filter((r: any) => r.mode === 'managed' && r.type === 'terraform_data' && standIns.has(`terraform_data.${r.name}`))
-    .map((r: any) => [`terraform_data.${r.name}`, r.instances?.[0]?.attributes?.input?.value?.yaml_body as string | undefined])
-    .filter(([, yaml]: [string, string | undefined]) => yaml !== undefined && parse(yaml)?.kind === 'EC2NodeClass'));
+  return Object.fromEntries(
+    (state.resources ?? [])
+      .filter((r: any) => r.mode === 'managed' && r.type === 'terraform_data' && standIns.has(`terraform_data.${r.name}`))
+      .map((r: any) => [`terraform_data.${r.name}`, r.instances?.[0]?.attributes?.input?.value?.yaml_body as string | undefined])
+      .filter(([, yaml]: [string, string | undefined]) => yaml !== undefined && parse(yaml)?.kind === 'EC2NodeClass'),
+  );
 }
 
 /** The planned values of a saved plan (`plan -out`), by address: what Terraform would write. */
@@ -65,7 +80,9 @@ export async function plannedValues(dir: string, env: NodeJS.ProcessEnv): Promis
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
   if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
   const json = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
-  return Object.fromEntries((json.resource_changes ?? [])
-    .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
-    .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]));
+  return Object.fromEntries(
+    (json.resource_changes ?? [])
+      .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
+      .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]),
+  );
 }

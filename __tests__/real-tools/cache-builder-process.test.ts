@@ -12,8 +12,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import {
-  CreateSecurityGroupCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, DescribeInstancesCommand,
-  DescribeSnapshotsCommand, DescribeSubnetsCommand, EC2Client, Instance, RunInstancesCommand, Tag,
+  CreateSecurityGroupCommand,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  Instance,
+  RunInstancesCommand,
+  Tag,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, startMoto } from '../helpers/real-tools';
@@ -36,7 +45,12 @@ const CACHES: Record<string, string[]> = {
   interrupted: [NGINX],
 };
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 describeWithRealTools('image-cache builder, cache list and cache gc as processes against the AWS emulator', () => {
   let moto: Moto;
@@ -52,11 +66,20 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
 
   async function snapshot(t: Record<string, string>): Promise<string> {
     const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }));
-    return (await ec2.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId!, ...(Object.keys(t).length ? { TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags(t) }] } : {}) }))).SnapshotId!;
+    return (
+      await ec2.send(
+        new CreateSnapshotCommand({
+          VolumeId: vol.VolumeId!,
+          ...(Object.keys(t).length ? { TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags(t) }] } : {}),
+        }),
+      )
+    ).SnapshotId!;
   }
 
   async function instancesTagged(key: string, value?: string): Promise<Instance[]> {
-    const r = await ec2.send(new DescribeInstancesCommand({ Filters: [value === undefined ? { Name: 'tag-key', Values: [key] } : { Name: `tag:${key}`, Values: [value] }] }));
+    const r = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [value === undefined ? { Name: 'tag-key', Values: [key] } : { Name: `tag:${key}`, Values: [value] }] }),
+    );
     return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
   }
 
@@ -83,8 +106,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => { stdout += String(d); });
-      child.stderr.on('data', (d) => { stderr += String(d); });
+      child.stdout.on('data', (d) => {
+        stdout += String(d);
+      });
+      child.stderr.on('data', (d) => {
+        stderr += String(d);
+      });
       child.on('error', reject);
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       onStart?.(child);
@@ -102,8 +129,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     // one the builder reads, naming an AMI moto knows (RunInstances accepts any of its DescribeImages).
     ami = (await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }))).Images![0].ImageId!;
     proxy = await SsmAgentProxy.start(moto.endpoint, {
-      unpullable: new Set([UNPULLABLE]), vanish: new Set([VANISHING]),
-      publicParameters: { '/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id': ami, '/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_version': '1.26.2' },
+      unpullable: new Set([UNPULLABLE]),
+      vanish: new Set([VANISHING]),
+      publicParameters: {
+        '/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_id': ami,
+        '/aws/service/bottlerocket/aws-k8s-1.31/x86_64/latest/image_version': '1.26.2',
+      },
     });
 
     // What the builder-infrastructure stack would have created: a real subnet, security group and instance profile.
@@ -111,19 +142,34 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'image-cache-builder', Description: 'egress only', VpcId: subnets[0].VpcId }));
     const iam = await fetch(moto.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      },
       body: 'Action=CreateInstanceProfile&InstanceProfileName=bottlerocket-fleet-builder-us-west-2&Version=2010-05-08',
     });
     expect(iam.status).toBe(200);
     for (const [Name, Value] of [
       ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
       ['/bottlerocket-fleet/builder/security-group-id', sg.GroupId!],
-      ['/bottlerocket-fleet/builder/subnet-ids', subnets.slice(0, 2).map((s) => s.SubnetId).join(',')],
-    ]) await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
+      [
+        '/bottlerocket-fleet/builder/subnet-ids',
+        subnets
+          .slice(0, 2)
+          .map((s) => s.SubnetId)
+          .join(','),
+      ],
+    ])
+      await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
 
     fleetFile = path.join(dir, 'fleet.yaml');
     const fleet = validFleet();
-    fleet.imageCaches = Object.fromEntries(Object.entries(CACHES).map(([name, images]) => [name, { variant: 'cpu', arch: 'x86_64', homeRegion: REGION, kubernetesVersion: '1.31', dataVolumeGiB: 50, images }]));
+    fleet.imageCaches = Object.fromEntries(
+      Object.entries(CACHES).map(([name, images]) => [
+        name,
+        { variant: 'cpu', arch: 'x86_64', homeRegion: REGION, kubernetesVersion: '1.31', dataVolumeGiB: 50, images },
+      ]),
+    );
     const cluster = fleet.clusters['my-cluster'];
     cluster.trustedCertificates = cluster.trustedCertificates.map((f: string) => path.join(PROJECT_ROOT, f));
     cluster.karpenter.nodePools = { default: { dataVolumeGiB: 100 } };
@@ -154,7 +200,10 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   let shared: Promise<{ run: Run; summaries: any[] }> | undefined;
   function sharedBuild() {
     shared ??= (async () => {
-      proxy.fault = (c) => (c.action === 'PutParameter' && c.input.Name === history('historyfails') ? { code: 'AccessDeniedException', message: 'not authorized to perform ssm:PutParameter' } : undefined);
+      proxy.fault = (c) =>
+        c.action === 'PutParameter' && c.input.Name === history('historyfails')
+          ? { code: 'AccessDeniedException', message: 'not authorized to perform ssm:PutParameter' }
+          : undefined;
       try {
         const run = await cli(['build', 'success', 'pullfails', 'vanishes', 'historyfails', '--json']);
         try {
@@ -177,7 +226,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     const own = [instance?.InstanceId, `/image-cache/${cache}/`, `"${cache}"`, `${cache}-`].filter(Boolean) as string[];
     const mine = (ids: string[]) => proxy.calls.filter((c) => ids.some((o) => JSON.stringify(c.input).includes(o)));
     // A snapshot is this cache's once its parameter named it (DeleteSnapshot carries nothing else).
-    own.push(...mine(own).filter((c) => c.action === 'PutParameter' && /^snap-/.test(c.input.Value ?? '')).map((c) => c.input.Value as string));
+    own.push(
+      ...mine(own)
+        .filter((c) => c.action === 'PutParameter' && /^snap-/.test(c.input.Value ?? ''))
+        .map((c) => c.input.Value as string),
+    );
     const calls = mine(own);
     return { run, calls, names: calls.map((c) => `${c.service}:${c.action}`), summary };
   }
@@ -197,7 +250,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   }
 
   /** After every build: no builder instance left, the parameter and history as expected, no stray snapshot. */
-  async function expectCleanUp(cache: string, calls: { service: string; action: string; input: any }[], expected: { parameter: string; history: string[]; snapshots: string[] }) {
+  async function expectCleanUp(
+    cache: string,
+    calls: { service: string; action: string; input: any }[],
+    expected: { parameter: string; history: string[]; snapshots: string[] },
+  ) {
     const instances = await instancesTagged('bottlerocket-fleet:cache', cache);
     expect(instances).toHaveLength(1);
     expect(instances.map((i) => i.State?.Name)).toEqual(['terminated']);
@@ -222,7 +279,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   test('one process builds several caches; it exits 1 because some failed', async () => {
     const { run, summaries } = await sharedBuild();
     expect(run.code).toBe(1);
-    expect(summaries.map((x) => [x.cache, x.ok])).toEqual([['success', true], ['pullfails', false], ['vanishes', false], ['historyfails', false]]);
+    expect(summaries.map((x) => [x.cache, x.ok])).toEqual([
+      ['success', true],
+      ['pullfails', false],
+      ['vanishes', false],
+      ['historyfails', false],
+    ]);
   });
 
   test('success: launch (IMDSv2, hop limit 2), pull, verify, stop, snapshot, parameter and history, terminate', async () => {
@@ -242,20 +304,30 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     const create = calls.find((c) => c.action === 'CreateSnapshot')!;
     const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0];
     expect({ volume: s.VolumeId, size: s.VolumeSize }).toEqual({ volume: create.input.VolumeId, size: 50 });
-    const imageTags = (s.Tags ?? []).filter((t) => t.Key!.startsWith('bottlerocket-fleet:image-')).map((t) => t.Value).sort();
-    expect(imageTags).toEqual([expect.stringMatching(/^docker\.io\/library\/busybox:1\.36@sha256:[0-9a-f]{64}$/), expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/)]);
+    const imageTags = (s.Tags ?? [])
+      .filter((t) => t.Key!.startsWith('bottlerocket-fleet:image-'))
+      .map((t) => t.Value)
+      .sort();
+    expect(imageTags).toEqual([
+      expect.stringMatching(/^docker\.io\/library\/busybox:1\.36@sha256:[0-9a-f]{64}$/),
+      expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/),
+    ]);
     // Every Run Command the agent ran succeeded: each ctr call was one containerd 2.x accepts.
     const invocations = [...proxy.invocations.values()].filter((i) => i.instanceId === instance.InstanceId);
     expect(invocations.map((i) => [i.comment.replace(/^\S+: /, ''), i.status, i.stderr])).toEqual([
-      [`pull ${NGINX}`, 'Success', ''], ['pull docker.io/library/busybox:1.36', 'Success', ''], ['verify images', 'Success', ''],
+      [`pull ${NGINX}`, 'Success', ''],
+      ['pull docker.io/library/busybox:1.36', 'Success', ''],
+      ['verify images', 'Success', ''],
     ]);
     expect(names.indexOf('ssm:PutParameter')).toBeGreaterThan(names.lastIndexOf('ec2:DescribeSnapshots'));
   });
 
-  test('a pull fails: the build stops at that image with ctr\'s error, and nothing is left', async () => {
+  test("a pull fails: the build stops at that image with ctr's error, and nothing is left", async () => {
     const { calls, names, summary } = await builtInSharedRun('pullfails');
     expect(summary.ok).toBe(false);
-    expect(summary.error).toMatch(/step "pull image 2\/2: docker.io\/library\/does-not-exist:1" failed: .*ended Failed.*failed to resolve reference "docker.io\/library\/does-not-exist:1"/s);
+    expect(summary.error).toMatch(
+      /step "pull image 2\/2: docker.io\/library\/does-not-exist:1" failed: .*ended Failed.*failed to resolve reference "docker.io\/library\/does-not-exist:1"/s,
+    );
     await expectCleanUp('pullfails', calls, { parameter: previous.pullfails, history: [previous.pullfails], snapshots: [previous.pullfails] });
     expect(names).not.toContain('ec2:CreateSnapshot');
   });
@@ -280,7 +352,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       expect(puts[0]).toMatch(/^snap-/);
       expect(puts[1]).toBe(previous.historyfails);
       expect(names).not.toContain('ssm:DeleteParameter');
-      const instance = await expectCleanUp('historyfails', calls, { parameter: previous.historyfails, history: [previous.historyfails], snapshots: [previous.historyfails] });
+      const instance = await expectCleanUp('historyfails', calls, {
+        parameter: previous.historyfails,
+        history: [previous.historyfails],
+        snapshots: [previous.historyfails],
+      });
       expectStoppedBeforeSnapshot(names, calls, instance.InstanceId!);
       expect(calls.filter((c) => c.action === 'DeleteSnapshot').map((c) => c.input.SnapshotId)).toEqual([puts[0]]);
     }
@@ -288,8 +364,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
 
   test('SIGINT while pulling: the process cleans up and exits 1', async () => {
     const { run, calls, names, summary } = await build('interrupted', (child) => {
-      proxy.waitForCall((c) => c.action === 'SendCommand' && String(c.input.Comment).startsWith('interrupted-') && String(c.input.Comment).includes(': pull '))
-        .then(() => child.kill('SIGINT'), () => child.kill('SIGKILL'));
+      proxy
+        .waitForCall((c) => c.action === 'SendCommand' && String(c.input.Comment).startsWith('interrupted-') && String(c.input.Comment).includes(': pull '))
+        .then(
+          () => child.kill('SIGINT'),
+          () => child.kill('SIGKILL'),
+        );
     });
     expect(run.signal).toBeNull();
     expect(run.code).toBe(1);
@@ -316,17 +396,26 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
         copy: await snapshot({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:source-snapshot': previous.success }),
       };
       const subnet = (await ssm.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/subnet-ids' }))).Parameter!.Value!.split(',')[0];
-      const launch = async (t: Record<string, string>) => (await ec2.send(new RunInstancesCommand({
-        ImageId: ami, InstanceType: 'm6i.large', MinCount: 1, MaxCount: 1, SubnetId: subnet,
-        ...(Object.keys(t).length ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags(t) }] } : {}),
-      }))).Instances![0].InstanceId!;
+      const launch = async (t: Record<string, string>) =>
+        (
+          await ec2.send(
+            new RunInstancesCommand({
+              ImageId: ami,
+              InstanceType: 'm6i.large',
+              MinCount: 1,
+              MaxCount: 1,
+              SubnetId: subnet,
+              ...(Object.keys(t).length ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags(t) }] } : {}),
+            }),
+          )
+        ).Instances![0].InstanceId!;
       crashed = await launch({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:build-id': 'success-crashed', Name: 'image-cache-builder-success' });
       foreignInstances = [await launch({}), await launch({ 'other-tool:build-id': 'x', Name: 'image-cache-builder-success' })];
       // LaunchTime has a 1 s resolution and moto cannot backdate it: "--older-than 0s" makes every builder "old".
       await new Promise((r) => setTimeout(r, 1100));
     });
 
-    test('cache list shows each cache\'s current and previous snapshot', async () => {
+    test("cache list shows each cache's current and previous snapshot", async () => {
       const run = await cli(['list', '--json']);
       expect(run.code).toBe(0);
       const rows = JSON.parse(run.stdout);
@@ -339,11 +428,16 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       expect(JSON.stringify(rows)).not.toMatch(new RegExp(Object.values(foreign).join('|')));
     });
 
-    test('cache gc: the fleet\'s orphan snapshot and crashed builder go; nothing that is not the fleet\'s is listed or touched', async () => {
+    test("cache gc: the fleet's orphan snapshot and crashed builder go; nothing that is not the fleet's is listed or touched", async () => {
       const dry = await cli(['gc', '--older-than', '0s', '--dry-run', '--json']);
       expect(dry.code).toBe(0);
       const planned = JSON.parse(dry.stdout.slice(0, dry.stdout.lastIndexOf(']') + 1)) as { action: string; id: string }[];
-      expect(planned.map((a) => [a.action, a.id]).sort()).toEqual([['delete-snapshot', orphan], ['terminate', crashed]].sort());
+      expect(planned.map((a) => [a.action, a.id]).sort()).toEqual(
+        [
+          ['delete-snapshot', orphan],
+          ['terminate', crashed],
+        ].sort(),
+      );
 
       const from = proxy.calls.length;
       const run = await cli(['gc', '--older-than', '0s', '--json']);
@@ -354,8 +448,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       const left = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots!.map((s) => s.SnapshotId);
       expect(left).not.toContain(orphan);
       expect(left).toEqual(expect.arrayContaining([...Object.values(foreign), ...Object.values(previous)]));
-      const states = Object.fromEntries((await ec2.send(new DescribeInstancesCommand({ InstanceIds: [crashed, ...foreignInstances] }))).Reservations!
-        .flatMap((r) => r.Instances!).map((i) => [i.InstanceId, i.State?.Name]));
+      const states = Object.fromEntries(
+        (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [crashed, ...foreignInstances] })))
+          .Reservations!.flatMap((r) => r.Instances!)
+          .map((i) => [i.InstanceId, i.State?.Name]),
+      );
       expect(states).toEqual({ [crashed]: 'terminated', [foreignInstances[0]]: 'running', [foreignInstances[1]]: 'running' });
     });
   });

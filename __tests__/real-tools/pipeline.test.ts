@@ -27,8 +27,9 @@ const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: PROJECT_ROOT, env, timeout, maxBuffer: 32 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(command, args, { cwd: PROJECT_ROOT, env, timeout, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -45,11 +46,24 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     work = tempDir('pipeline-');
     // A cache built in us-west-2 and copied to us-east-1, where the cluster runs; a short image name (normalised at load).
     fleetFile = path.join(work, 'fleet.yaml');
-    fs.writeFileSync(fleetFile, stringify({
-      backend: { type: 'local', directory: path.join(work, 'state') },
-      imageCaches: { general: { variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', replicaRegions: ['us-east-1'], dataVolumeGiB: 20, images: ['nginx:1.27'] } },
-      clusters: { east: { region: 'us-east-1', kubernetesVersion: '1.33', vpc: { cidr: '10.0.0.0/16' }, endpointPublicAccess: true, karpenter: { nodePools: { default: { imageCache: 'general' } } } } },
-    }));
+    fs.writeFileSync(
+      fleetFile,
+      stringify({
+        backend: { type: 'local', directory: path.join(work, 'state') },
+        imageCaches: {
+          general: { variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', replicaRegions: ['us-east-1'], dataVolumeGiB: 20, images: ['nginx:1.27'] },
+        },
+        clusters: {
+          east: {
+            region: 'us-east-1',
+            kubernetesVersion: '1.33',
+            vpc: { cidr: '10.0.0.0/16' },
+            endpointPublicAccess: true,
+            karpenter: { nodePools: { default: { imageCache: 'general' } } },
+          },
+        },
+      }),
+    );
     const ami = (await client(EC2Client, 'us-west-2').send(new DescribeImagesCommand({}))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
     proxy = await SsmAgentProxy.start(moto.endpoint, {
       publicParameters: {
@@ -71,21 +85,30 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
 
   test('builder stack deployed with cdktf deploy, cache built, replicated, and the Karpenter stack resolves the regional copy', async () => {
     // 1. The README's deploy command, unchanged but for the offline provider lock.
-    const deploy = await run(path.join(PROJECT_ROOT, 'node_modules/.bin/cdktf'),
+    const deploy = await run(
+      path.join(PROJECT_ROOT, 'node_modules/.bin/cdktf'),
       ['deploy', 'image-cache-builder-us-west-2', '--auto-approve', '--skip-provider-lock', '--output', path.join(work, 'cdktf.out')],
-      { ...tfEnv, FLEET_FILE: fleetFile, CI: 'true' }, 180_000);
+      { ...tfEnv, FLEET_FILE: fleetFile, CI: 'true' },
+      180_000,
+    );
     expect({ code: deploy.code, tail: deploy.code === 0 ? '' : `${deploy.stdout.slice(-3000)}\n${deploy.stderr.slice(-3000)}` }).toEqual({ code: 0, tail: '' });
     // The fleet's 1.33 is in EKS extended support: the warning reaches the cdktf user as a warning, not as [ERROR].
     expect(deploy.stdout).toContain('WARNING clusters.east.kubernetesVersion: Kubernetes 1.33 left EKS standard support');
     expect(`${deploy.stdout}\n${deploy.stderr}`.split('\n').filter((l) => l.includes('[ERROR]'))).toEqual([]);
     const ssmWest = client(SSMClient, 'us-west-2');
-    expect((await ssmWest.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/instance-profile' }))).Parameter?.Value).toBe('bottlerocket-fleet-builder-us-west-2');
+    expect((await ssmWest.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/instance-profile' }))).Parameter?.Value).toBe(
+      'bottlerocket-fleet-builder-us-west-2',
+    );
 
     recordRealToolRun('applied', 'image-cache-builder-us-west-2');
     step('deployed the builder stack');
     // 2. The real build process, through the proxy that plays the SSM agent.
-    const build = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'), 'cache', 'build', 'general', '--json'],
-      { ...process.env, ...emulatorEnv(proxy.endpoint), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20' });
+    const build = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'), 'cache', 'build', 'general', '--json'], {
+      ...process.env,
+      ...emulatorEnv(proxy.endpoint),
+      FLEET_FILE: fleetFile,
+      BRF_POLL_INTERVAL_MS: '20',
+    });
     expect({ code: build.code, stderr: build.code === 0 ? '' : build.stderr }).toEqual({ code: 0, stderr: '' });
     const [result] = JSON.parse(build.stdout);
     expect(result).toMatchObject({ ok: true, cache: 'general', snapshotId: expect.stringMatching(/^snap-/) });
@@ -116,14 +139,18 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
       plannedChanges(replication, tfEnv),
       (async () => {
         // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
-        await client(EKSClient, 'us-east-1').send(new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
+        await client(EKSClient, 'us-east-1').send(
+          new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+        );
         const karpenter = path.join(work, 'east-karpenter');
         const offline = await prepareForPlanning(stacks('east-karpenter'), karpenter, tfEnv);
         await applyStack(karpenter, tfEnv);
         recordRealToolRun('applied', 'east-karpenter');
         step('applied the Karpenter stack');
         const nodeClasses = Object.values(nodeClassBodies(karpenter, offline)).map((y) => parseYaml(y));
-        expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([['KarpenterNodeRole-east', [east]]]);
+        expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([
+          ['KarpenterNodeRole-east', [east]],
+        ]);
         // 6b. A second plan of the Karpenter stack: no changes at all.
         expect(await plannedChanges(karpenter, tfEnv)).toEqual({});
       })(),

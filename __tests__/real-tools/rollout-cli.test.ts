@@ -14,21 +14,46 @@ async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ c
   Object.assign(process.env, env);
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  const code = await main(args, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
   return { code, stdout, stderr };
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/bottlerocket-fleet.js', 'rollout', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ['bin/bottlerocket-fleet.js', 'rollout', ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 test('--help documents the stages, the health gate, rollback, resume, dry run, status and exit codes', async () => {
   const r = await runCli(['--help']);
   expect(r.code).toBe(0);
-  for (const text of ['--to <id>', '--dry-run', '--json', 'status <cache>', 'field manager "kubectl"', 'karpenter.k8s.aws/ec2nodeclass-hash', 'ImagePullBackOff', 'healthTimeout', 'soak', 'rolled back', 'resume', 'image-cache-<cache>', 'Exit codes: 0']) {
+  for (const text of [
+    '--to <id>',
+    '--dry-run',
+    '--json',
+    'status <cache>',
+    'field manager "kubectl"',
+    'karpenter.k8s.aws/ec2nodeclass-hash',
+    'ImagePullBackOff',
+    'healthTimeout',
+    'soak',
+    'rolled back',
+    'resume',
+    'image-cache-<cache>',
+    'Exit codes: 0',
+  ]) {
     expect(r.stdout).toContain(text);
   }
 });
@@ -57,10 +82,21 @@ describeWithRealTools('rollout --dry-run against the emulator', () => {
 
   test('--json --dry-run is machine-readable', async () => {
     const r = await runInProcess(['general', '--dry-run', '--json'], world.w.env());
-    expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', source: world.w.gen.homeNew, dryRun: true, stages: [
-      { name: 'canary', clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: world.w.gen.homeOld, to: world.w.gen.homeNew }] },
-      { name: 'production', clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: world.w.gen.copyOld, to: world.w.gen.copyNew }] },
-    ] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      cache: 'general',
+      source: world.w.gen.homeNew,
+      dryRun: true,
+      stages: [
+        {
+          name: 'canary',
+          clusters: [{ cluster: 'ml-train', region: 'us-west-2', pools: ['default', 'batch'], from: world.w.gen.homeOld, to: world.w.gen.homeNew }],
+        },
+        {
+          name: 'production',
+          clusters: [{ cluster: 'payments-prod', region: 'us-east-1', pools: ['default'], from: world.w.gen.copyOld, to: world.w.gen.copyNew }],
+        },
+      ],
+    });
   });
 
   test('status shows the generation each cluster runs and whether its nodes converged', async () => {

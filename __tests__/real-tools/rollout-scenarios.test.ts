@@ -15,7 +15,9 @@ import { regionApi } from '../../cli/rollout/aws';
 describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;
   let w: RolloutWorld;
-  beforeAll(async () => { moto = await startMoto(); }, 60_000);
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());
   beforeEach(() => {
@@ -32,7 +34,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
   };
   const writes = (cluster: string) => w.karpenter(cluster).writes;
 
-  test('two stages succeed: every cluster parameter and node class moves to its region\'s copy, every node is replaced', async () => {
+  test("two stages succeed: every cluster parameter and node class moves to its region's copy, every node is replaced", async () => {
     await w.setUp();
     const outcomes = await run();
     expect(outcomes.map((o) => [o.stage, o.cluster, o.from, o.to, o.outcome])).toEqual([
@@ -41,12 +43,17 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     ]);
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
     expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyNew);
-    for (const [cluster, snap] of [['ml-train', w.gen.homeNew], ['payments-prod', w.gen.copyNew]] as const) {
+    for (const [cluster, snap] of [
+      ['ml-train', w.gen.homeNew],
+      ['payments-prod', w.gen.copyNew],
+    ] as const) {
       const k = w.karpenter(cluster);
       for (const [pool, cls] of k.nodeClasses) {
         expect(k.snapshotOf(pool)).toBe(snap);
         expect(cls.annotations).toMatchObject({ [ANNOTATIONS.target]: w.gen.homeNew, [ANNOTATIONS.state]: 'done' });
-        expect([...k.nodeClaims.values()].filter((c) => c.pool === pool).every((c) => c.hash === cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash'])).toBe(true);
+        expect([...k.nodeClaims.values()].filter((c) => c.pool === pool).every((c) => c.hash === cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash'])).toBe(
+          true,
+        );
       }
       // Node classes are applied exactly as the kubectl provider applies them: server-side, field manager "kubectl", no force.
       const applies = writes(cluster).filter((x) => x.contentType?.startsWith('application/apply-patch'));
@@ -85,7 +92,10 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(RolloutFailed);
     expect(error).toMatchObject({ stage: 'production', cluster: 'payments-prod' });
-    expect(error.completed.map((o: any) => [o.stage, o.cluster, o.outcome])).toEqual([['canary', 'ml-train', 'rolled-out'], ['production', 'payments-prod', 'rolled-back']]);
+    expect(error.completed.map((o: any) => [o.stage, o.cluster, o.outcome])).toEqual([
+      ['canary', 'ml-train', 'rolled-out'],
+      ['production', 'payments-prod', 'rolled-back'],
+    ]);
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
     expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyOld);
   });
@@ -96,7 +106,9 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
     const stranger = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
     const plan = planRollout(w.fleet, 'general');
-    await expect(resolveRollout(w.deps(), plan, stranger)).rejects.toThrow(new RolloutBlocked(`--to ${stranger} is not a build of image cache general (its bottlerocket-fleet:cache tag is missing); nothing was changed`));
+    await expect(resolveRollout(w.deps(), plan, stranger)).rejects.toThrow(
+      new RolloutBlocked(`--to ${stranger} is not a build of image cache general (its bottlerocket-fleet:cache tag is missing); nothing was changed`),
+    );
     // A build of the cache is accepted.
     expect((await resolveRollout(w.deps(), plan, w.gen.homeOld)).source).toBe(w.gen.homeOld);
     expect(writes('ml-train')).toEqual([]);
@@ -145,7 +157,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(RolloutFailed);
     expect(error).toMatchObject({ stage: 'canary', cluster: 'ml-train' });
-    expect(error.reason).toBe("during the soak, for longer than healthTimeout (1200.0s): Deployment default/app-default 2/3 available");
+    expect(error.reason).toBe('during the soak, for longer than healthTimeout (1200.0s): Deployment default/app-default 2/3 available');
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
     expect(writes('payments-prod')).toEqual([]);
   });
@@ -154,7 +166,9 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     await w.setUp();
     const controller = new AbortController();
     let steps = 0;
-    w.karpenter('ml-train').onStep = () => { if (++steps === 2) controller.abort(); };
+    w.karpenter('ml-train').onStep = () => {
+      if (++steps === 2) controller.abort();
+    };
     await expect(run(controller.signal)).rejects.toBeInstanceOf(RolloutInterrupted);
     // Parameter and node classes agree on the new generation; progress says where it stopped.
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeNew);
@@ -168,7 +182,10 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     const outcomes = await run();
     expect(w.log[1]).toMatch(/ml-train \(us-west-2\): resuming; .*clusters\/ml-train: .* -> /);
     // The previous value is still the one before the first run, so a failure now would restore it.
-    expect(outcomes.map((o) => [o.cluster, o.from, o.outcome])).toEqual([['ml-train', w.gen.homeOld, 'rolled-out'], ['payments-prod', w.gen.copyOld, 'rolled-out']]);
+    expect(outcomes.map((o) => [o.cluster, o.from, o.outcome])).toEqual([
+      ['ml-train', w.gen.homeOld, 'rolled-out'],
+      ['payments-prod', w.gen.copyOld, 'rolled-out'],
+    ]);
     // A third run finds everything done and writes nothing.
     const before = writes('ml-train').length + writes('payments-prod').length;
     expect((await run()).map((o) => o.outcome)).toEqual(['already-current', 'already-current']);
@@ -179,7 +196,9 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     await w.setUp(undefined, { missingNewCopy: true });
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(RolloutBlocked);
-    expect(error.message).toMatch(new RegExp(`nothing was changed: us-east-1 has no copy of ${w.gen.homeNew} \\(needed by cluster payments-prod\\)\\. Apply the image-cache-general stack`));
+    expect(error.message).toMatch(
+      new RegExp(`nothing was changed: us-east-1 has no copy of ${w.gen.homeNew} \\(needed by cluster payments-prod\\)\\. Apply the image-cache-general stack`),
+    );
     expect(writes('ml-train')).toEqual([]);
     expect(writes('payments-prod')).toEqual([]);
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);

@@ -32,11 +32,21 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     const home = world.w.ec2('us-west-2');
     const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
     const homeMid = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
-    await world.w.ssm('us-west-2').send(new PutParameterCommand({ Name: `${P}-history`, Value: JSON.stringify([world.w.gen.homeNew, homeMid, world.w.gen.homeOld]), Type: 'String', Overwrite: true }));
+    await world.w.ssm('us-west-2').send(
+      new PutParameterCommand({
+        Name: `${P}-history`,
+        Value: JSON.stringify([world.w.gen.homeNew, homeMid, world.w.gen.homeOld]),
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
     const dir = path.join(tempDir('replication-held-'), 'image-cache-general');
     const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
     await prepareForPlanning(stacks()['image-cache-general'], dir, env);
-    const copies = Object.keys(await plannedChanges(dir, env)).filter((a) => a.startsWith('aws_ebs_snapshot_copy.')).map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1]).sort();
+    const copies = Object.keys(await plannedChanges(dir, env))
+      .filter((a) => a.startsWith('aws_ebs_snapshot_copy.'))
+      .map((a) => /\["(snap-[0-9a-f]+)"\]$/.exec(a)![1])
+      .sort();
     // The newest two, and homeOld: ml-train's parameter names it, payments-prod's names its copy (tagged with it).
     expect(copies).toEqual([world.w.gen.homeNew, homeMid, world.w.gen.homeOld].sort());
   }, 180_000);
@@ -46,8 +56,9 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     const pools = cluster.karpenter!.nodePools;
     const dir = path.join(tempDir('rollout-terraform-'), 'ml-train-karpenter');
     const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
-    await new EKSClient({ region: cluster.region, endpoint: world.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
-      .send(new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }));
+    await new EKSClient({ region: cluster.region, endpoint: world.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+      new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
 
     // The stack as deployed before the rollout: its node classes carry the cluster parameter's snapshot.
     const offline = await prepareForPlanning(stacks()['ml-train-karpenter'], dir, env);
@@ -68,7 +79,9 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     const nodeClassAddresses = Object.keys(nodeClassBodies(dir, offline)).sort();
     expect(Object.keys(changes).sort()).toEqual(nodeClassAddresses);
     expect(Object.values(changes).map((c) => c.actions)).toEqual(nodeClassAddresses.map(() => 'update'));
-    const after = Object.values(changes).map((c) => c.after.input.yaml_body as string).sort();
+    const after = Object.values(changes)
+      .map((c) => c.after.input.yaml_body as string)
+      .sort();
     expect(after).toEqual(rendered(world.w.gen.homeNew));
     const applied = world.w.karpenter('ml-train').writes.filter((x) => x.contentType?.startsWith('application/apply-patch'));
     for (const yaml of after) {

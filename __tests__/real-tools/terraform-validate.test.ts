@@ -13,7 +13,14 @@ import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import {
-  Diagnostic, limiter, mapTemplateSequences, moduleInterfaces, satisfiesTfConstraint, StackValidation, toOfflineConfig, validateStacks,
+  Diagnostic,
+  limiter,
+  mapTemplateSequences,
+  moduleInterfaces,
+  satisfiesTfConstraint,
+  StackValidation,
+  toOfflineConfig,
+  validateStacks,
 } from '../helpers/terraform-offline';
 
 /**
@@ -26,7 +33,8 @@ const SAME_AS_FLEET_YAML = new Set(['migration-guide']);
 /** fleet.yaml and examples/<name>/fleet.yaml, by a short label. */
 function fleetFiles(): [string, string][] {
   const examples = path.join(PROJECT_ROOT, 'examples');
-  const found = fs.readdirSync(examples, { withFileTypes: true })
+  const found = fs
+    .readdirSync(examples, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !SAME_AS_FLEET_YAML.has(d.name) && fs.existsSync(path.join(examples, d.name, 'fleet.yaml')))
     .map((d): [string, string] => [`examples/${d.name}`, path.join(examples, d.name, 'fleet.yaml')]);
   return [['fleet.yaml', DEFAULT_FLEET], ...found.sort()];
@@ -78,11 +86,15 @@ const MUTATIONS = {
   },
   unknownInput: {
     base: /-cluster$/,
-    mutate: (stack) => { stack.module.eks.cluster_versoin = '1.31'; },
+    mutate: (stack) => {
+      stack.module.eks.cluster_versoin = '1.31';
+    },
   },
   unknownOutput: {
     base: /-cluster$/,
-    mutate: (stack) => { stack.output.bad = { value: '${module.eks.no_such_output}' }; },
+    mutate: (stack) => {
+      stack.output.bad = { value: '${module.eks.no_such_output}' };
+    },
   },
   // A manifest of a kubectl_manifest (a terraform_data stand-in here) that names a data source nobody declared.
   manifestReference: {
@@ -109,14 +121,15 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   let mutations: Promise<Map<string, StackValidation>>;
   let stacksSeconds = 0;
 
-  const mutated = (names: (keyof typeof MUTATIONS)[]) => names.map((name) => {
-    const m: Mutation = MUTATIONS[name];
-    const base = cases.find((c) => c.fleet === 'fleet.yaml' && m.base.test(c.name));
-    if (!base) throw new Error(`fleet.yaml has no stack matching ${m.base}`);
-    const stack = structuredClone(base.stack);
-    m.mutate(stack);
-    return { id: name, stack, base: base.id };
-  });
+  const mutated = (names: (keyof typeof MUTATIONS)[]) =>
+    names.map((name) => {
+      const m: Mutation = MUTATIONS[name];
+      const base = cases.find((c) => c.fleet === 'fleet.yaml' && m.base.test(c.name));
+      if (!base) throw new Error(`fleet.yaml has no stack matching ${m.base}`);
+      const stack = structuredClone(base.stack);
+      m.mutate(stack);
+      return { id: name, stack, base: base.id };
+    });
 
   beforeAll(() => {
     // One batch holds every stack of every fleet and the mutations Terraform finds while walking the
@@ -125,12 +138,15 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     // The unknown module argument is found while loading the configuration, where Terraform stops for
     // the whole batch, so it runs on its own.
     const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...options, each })
-      .then((r) => { stacksSeconds = (Date.now() - started) / 1000; return r; });
+    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...options, each }).then((r) => {
+      stacksSeconds = (Date.now() - started) / 1000;
+      return r;
+    });
     stacks = all;
     for (const d of ['load']) fs.mkdirSync(path.join(root, d));
-    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), options)])
-      .then((maps) => new Map(maps.flatMap((m) => [...m])));
+    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), options)]).then(
+      (maps) => new Map(maps.flatMap((m) => [...m])),
+    );
     // Failures are reported by the tests that await these.
     stacks.catch(() => undefined);
     mutations.catch(() => undefined);
@@ -152,10 +168,14 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     expect(cases.length).toBeGreaterThanOrEqual(10);
   });
 
-  test.each(cases.map((c) => [c.id, c] as const))('%s is valid', async (_id, c) => {
-    const r = (await stacks).get(c.id)!;
-    if (!r.valid) throw new Error(`terraform validate rejected ${c.id}:\n${r.report}`);
-  }, 180_000);
+  test.each(cases.map((c) => [c.id, c] as const))(
+    '%s is valid',
+    async (_id, c) => {
+      const r = (await stacks).get(c.id)!;
+      if (!r.valid) throw new Error(`terraform validate rejected ${c.id}:\n${r.report}`);
+    },
+    180_000,
+  );
 
   describe('Terraform itself rejects a broken stack', () => {
     /** The errors of a mutated stack; its unmutated stack must be valid, so every error is the mutation's. */
@@ -170,20 +190,24 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
 
     test('an aws attribute value the provider rejects, and an attribute its schema lacks', async () => {
       const errors = await errorsOf('provider');
-      expect(errors).toEqual(expect.arrayContaining([
-        expect.stringMatching(/expected type to be one of \["String" "StringList" "SecureString"\], got Strng/),
-        expect.stringMatching(/named "maximum_session_duration"/),
-      ]));
+      expect(errors).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/expected type to be one of \["String" "StringList" "SecureString"\], got Strng/),
+          expect.stringMatching(/named "maximum_session_duration"/),
+        ]),
+      );
       expect(errors).toHaveLength(2);
     }, 180_000);
 
     test('a module input of the wrong type, and a node-group key the eks module does not read', async () => {
       const errors = await errorsOf('inputTypes');
-      expect(errors).toEqual(expect.arrayContaining([
-        expect.stringMatching(/Invalid value for input variable \|.*module\.eks\.var\.cluster_version[\s\S]*string required/),
-        expect.stringMatching(/Invalid value for input variable \|.*module\.vpc\.var\.private_subnet_tags[\s\S]*map of string required/),
-        expect.stringMatching(/Invalid value for variable \|.*eks_managed_node_groups entry must be one that the eks module's node_groups\.tf reads/),
-      ]));
+      expect(errors).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/Invalid value for input variable \|.*module\.eks\.var\.cluster_version[\s\S]*string required/),
+          expect.stringMatching(/Invalid value for input variable \|.*module\.vpc\.var\.private_subnet_tags[\s\S]*map of string required/),
+          expect.stringMatching(/Invalid value for variable \|.*eks_managed_node_groups entry must be one that the eks module's node_groups\.tf reads/),
+        ]),
+      );
       expect(errors).toHaveLength(3);
     }, 180_000);
 

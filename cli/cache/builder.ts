@@ -6,13 +6,25 @@
  */
 import { randomBytes } from 'crypto';
 import {
-  CreateSnapshotCommand, DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client,
-  RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand,
+  CreateSnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { _InstanceType } from '@aws-sdk/client-ec2';
 import {
-  DeleteParameterCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand,
-  GetParametersCommand, PutParameterCommand, SendCommandCommand, SSMClient,
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
@@ -54,7 +66,11 @@ export interface BuildResult {
 export const BOTTLEROCKET_VERSION_TAG = 'bottlerocket-fleet:bottlerocket-version';
 
 export class BuildError extends Error {
-  constructor(readonly cache: string, readonly step: string, message: string) {
+  constructor(
+    readonly cache: string,
+    readonly step: string,
+    message: string,
+  ) {
     super(`cache ${cache}: step "${step}" failed: ${message}`);
   }
 }
@@ -66,7 +82,10 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const started = now();
-  const buildId = `${cache.name}-${new Date(started).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const buildId = `${cache.name}-${new Date(started)
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const undo: { what: string; run: () => Promise<unknown> }[] = [];
   let step = 'start';
   const log = (line: string) => deps.log(`[${cache.name}] ${line} (+${Math.round((now() - started) / 1000)}s)`);
@@ -98,51 +117,74 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   };
 
   try {
-    const imageId = await run('read the Bottlerocket AMI', async () =>
-      (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!);
+    const imageId = await run(
+      'read the Bottlerocket AMI',
+      async () => (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!,
+    );
     // Next to image_id; recorded in the snapshot's tags (cache list shows it). Missing (e.g. an emulator): "unknown".
     const bottlerocketVersion = (await getParameter(amiVersionParameterPath(cache))) ?? 'unknown';
     const p = builderParameters();
     const cfg = await run('read the builder configuration', async () => {
       const r = await call(() => deps.ssm.send(new GetParametersCommand({ Names: [p.instanceProfile, p.securityGroupId, p.subnetIds] })));
       const v = Object.fromEntries((r.Parameters ?? []).map((x) => [x.Name!, x.Value!]));
-      if (!v[p.instanceProfile] || !v[p.securityGroupId] || !v[p.subnetIds]) throw new Error(`missing ${r.InvalidParameters?.join(', ')}: deploy the image-cache-builder-${cache.homeRegion} stack first`);
+      if (!v[p.instanceProfile] || !v[p.securityGroupId] || !v[p.subnetIds])
+        throw new Error(`missing ${r.InvalidParameters?.join(', ')}: deploy the image-cache-builder-${cache.homeRegion} stack first`);
       return { profile: v[p.instanceProfile], securityGroup: v[p.securityGroupId], subnet: v[p.subnetIds].split(',')[0] };
     });
 
-    const tags = [{ Key: 'Name', Value: `image-cache-builder-${cache.name}` }, { Key: CACHE_TAG, Value: cache.name }, { Key: 'bottlerocket-fleet:build-id', Value: buildId }];
+    const tags = [
+      { Key: 'Name', Value: `image-cache-builder-${cache.name}` },
+      { Key: CACHE_TAG, Value: cache.name },
+      { Key: 'bottlerocket-fleet:build-id', Value: buildId },
+    ];
     const instanceId = await run('launch the builder instance', async () => {
-      const r = await call(() => deps.ec2.send(new RunInstancesCommand({
-        ClientToken: buildId, // idempotent: a retried launch never starts a second instance
-        ImageId: imageId,
-        // The SDK's union of instance types lags EC2's list; EC2 itself rejects a name it does not know.
-        InstanceType: builderInstanceType(cache) as _InstanceType,
-        MinCount: 1, MaxCount: 1,
-        IamInstanceProfile: { Name: cfg.profile },
-        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: cfg.subnet, Groups: [cfg.securityGroup], AssociatePublicIpAddress: false }],
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
-        UserData: Buffer.from(builderUserData(cache)).toString('base64'),
-        BlockDeviceMappings: [
-          { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 4, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
-          { DeviceName: '/dev/xvdb', Ebs: { VolumeSize: cache.dataVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
-        ],
-        TagSpecifications: [{ ResourceType: 'instance', Tags: tags }, { ResourceType: 'volume', Tags: tags }],
-      })));
+      const r = await call(() =>
+        deps.ec2.send(
+          new RunInstancesCommand({
+            ClientToken: buildId, // idempotent: a retried launch never starts a second instance
+            ImageId: imageId,
+            // The SDK's union of instance types lags EC2's list; EC2 itself rejects a name it does not know.
+            InstanceType: builderInstanceType(cache) as _InstanceType,
+            MinCount: 1,
+            MaxCount: 1,
+            IamInstanceProfile: { Name: cfg.profile },
+            NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: cfg.subnet, Groups: [cfg.securityGroup], AssociatePublicIpAddress: false }],
+            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+            UserData: Buffer.from(builderUserData(cache)).toString('base64'),
+            BlockDeviceMappings: [
+              { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 4, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+              { DeviceName: '/dev/xvdb', Ebs: { VolumeSize: cache.dataVolumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+            ],
+            TagSpecifications: [
+              { ResourceType: 'instance', Tags: tags },
+              { ResourceType: 'volume', Tags: tags },
+            ],
+          }),
+        ),
+      );
       return r.Instances![0].InstanceId!;
     });
     // Always, on success too: the instance is temporary. Cleanup calls ignore the interrupt signal.
     undo.push({ what: `terminate ${instanceId}`, run: () => call(() => deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })), null) });
 
-    await run('wait until the instance is online in SSM', () => poll(`instance ${instanceId} online in SSM`, o.onlineTimeoutMs, async () => {
-      const r = await call(() => deps.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })));
-      return r.InstanceInformationList?.[0]?.PingStatus === 'Online';
-    }));
+    await run('wait until the instance is online in SSM', () =>
+      poll(`instance ${instanceId} online in SSM`, o.onlineTimeoutMs, async () => {
+        const r = await call(() => deps.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })));
+        return r.InstanceInformationList?.[0]?.PingStatus === 'Online';
+      }),
+    );
 
     const runScript = async (what: string, commands: string[]) => {
-      const sent = await call(() => deps.ssm.send(new SendCommandCommand({
-        DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Comment: `${buildId}: ${what}`.slice(0, 100),
-        Parameters: { commands, executionTimeout: [String(Math.ceil(o.pullTimeoutMs / 1000))] },
-      })));
+      const sent = await call(() =>
+        deps.ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [instanceId],
+            Comment: `${buildId}: ${what}`.slice(0, 100),
+            Parameters: { commands, executionTimeout: [String(Math.ceil(o.pullTimeoutMs / 1000))] },
+          }),
+        ),
+      );
       const commandId = sent.Command!.CommandId!;
       let output = '';
       await poll(what, o.pullTimeoutMs, async () => {
@@ -172,7 +214,9 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return Buffer.from(token, 'base64').toString('utf8');
     };
     for (const [i, image] of cache.images.entries()) {
-      const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, async () => runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))));
+      const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, async () =>
+        runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))),
+      );
       images.push({ image, digest: /DIGEST (\S+)/.exec(out)?.[1] });
     }
     await run('verify every image is present', async () => {
@@ -190,35 +234,67 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     const snapshotId = await run('snapshot the data volume', async () => {
       const volumeId = (await describeInstance(instanceId)).BlockDeviceMappings?.find((b) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeId;
       if (!volumeId) throw new Error(`instance ${instanceId} has no /dev/xvdb volume`);
-      const imageTags = images.map((img, i) => ({ Key: `bottlerocket-fleet:image-${i}`, Value: `${img.image}${img.digest ? `@${img.digest}` : ''}`.slice(0, 256) }));
-      const r = await call(() => deps.ec2.send(new CreateSnapshotCommand({
-        VolumeId: volumeId,
-        Description: `bottlerocket-fleet image cache ${cache.name}, build ${buildId}`,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion }, ...imageTags] }],
-      })));
+      const imageTags = images.map((img, i) => ({
+        Key: `bottlerocket-fleet:image-${i}`,
+        Value: `${img.image}${img.digest ? `@${img.digest}` : ''}`.slice(0, 256),
+      }));
+      const r = await call(() =>
+        deps.ec2.send(
+          new CreateSnapshotCommand({
+            VolumeId: volumeId,
+            Description: `bottlerocket-fleet image cache ${cache.name}, build ${buildId}`,
+            TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion }, ...imageTags] }],
+          }),
+        ),
+      );
       return r.SnapshotId!;
     });
     const keepSnapshot = { value: false };
-    undo.push({ what: `delete snapshot ${snapshotId} (build failed)`, run: async () => { if (!keepSnapshot.value) await call(() => deps.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), null); } });
+    undo.push({
+      what: `delete snapshot ${snapshotId} (build failed)`,
+      run: async () => {
+        if (!keepSnapshot.value) await call(() => deps.ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })), null);
+      },
+    });
 
-    await run('wait until the snapshot is completed', () => poll(`snapshot ${snapshotId} completed`, o.snapshotTimeoutMs, async () => {
-      const s = (await call(() => deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })))).Snapshots?.[0];
-      // The SDK's snapshot waiter keeps polling on "error"; a failed snapshot must fail the build.
-      if (s?.State === 'error') throw new Error(`snapshot ${snapshotId} is in error state${s.StateMessage ? `: ${s.StateMessage}` : ''}`);
-      return s?.State === 'completed';
-    }));
+    await run('wait until the snapshot is completed', () =>
+      poll(`snapshot ${snapshotId} completed`, o.snapshotTimeoutMs, async () => {
+        const s = (await call(() => deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })))).Snapshots?.[0];
+        // The SDK's snapshot waiter keeps polling on "error"; a failed snapshot must fail the build.
+        if (s?.State === 'error') throw new Error(`snapshot ${snapshotId} is in error state${s.StateMessage ? `: ${s.StateMessage}` : ''}`);
+        return s?.State === 'completed';
+      }),
+    );
 
     const previousSnapshotId = await run('write the snapshot ID to SSM', async () => {
       const previous = await getParameter(cache.parameterPath);
       const history = JSON.parse((await getParameter(historyParameterPath(cache.parameterPath))) ?? '[]') as string[];
-      await call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: snapshotId, Type: 'String', Overwrite: true, Description: `Image cache ${cache.name}: snapshot of build ${buildId}` })));
+      await call(() =>
+        deps.ssm.send(
+          new PutParameterCommand({
+            Name: cache.parameterPath,
+            Value: snapshotId,
+            Type: 'String',
+            Overwrite: true,
+            Description: `Image cache ${cache.name}: snapshot of build ${buildId}`,
+          }),
+        ),
+      );
       // Until the history is written too, a failure puts the previous value back.
-      const restore = { what: `restore ${cache.parameterPath}`, run: () => (previous
-        ? call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: previous, Type: 'String', Overwrite: true })), null)
-        : call(() => deps.ssm.send(new DeleteParameterCommand({ Name: cache.parameterPath })), null)) };
+      const restore = {
+        what: `restore ${cache.parameterPath}`,
+        run: () =>
+          previous
+            ? call(() => deps.ssm.send(new PutParameterCommand({ Name: cache.parameterPath, Value: previous, Type: 'String', Overwrite: true })), null)
+            : call(() => deps.ssm.send(new DeleteParameterCommand({ Name: cache.parameterPath })), null),
+      };
       undo.push(restore);
       const next = [snapshotId, ...history.filter((id) => id !== snapshotId)].slice(0, o.historyLength);
-      await call(() => deps.ssm.send(new PutParameterCommand({ Name: historyParameterPath(cache.parameterPath), Value: JSON.stringify(next), Type: 'String', Overwrite: true })));
+      await call(() =>
+        deps.ssm.send(
+          new PutParameterCommand({ Name: historyParameterPath(cache.parameterPath), Value: JSON.stringify(next), Type: 'String', Overwrite: true }),
+        ),
+      );
       undo.splice(undo.indexOf(restore), 1);
       keepSnapshot.value = true;
       return previous;
@@ -264,6 +340,13 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     // The reason is what abort() was given: an Error here (abort()'s default is an AbortError DOMException).
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
 }

@@ -30,7 +30,9 @@ const isSubcommand = (s: string | undefined): s is Subcommand => s !== undefined
 /** The usage of one subcommand, or of all of them. */
 export function usage(prog: string, sub?: string): string {
   if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}`;
-  return `usage:\n${Object.values(SUBCOMMANDS).map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`).join('\n')}
+  return `usage:\n${Object.values(SUBCOMMANDS)
+    .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
+    .join('\n')}
 Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 failed, 2 usage.
 `;
 }
@@ -48,8 +50,12 @@ export interface CacheDeps extends CliIo {
 /** Runs the command; returns the exit code (0 done, 1 a build failed, 2 usage). */
 export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promise<number> {
   const prog = programName('cache');
-  const cl = commandLine(argv, { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } },
-    deps, (p) => usage(prog, p[0]));
+  const cl = commandLine(
+    argv,
+    { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } },
+    deps,
+    (p) => usage(prog, p[0]),
+  );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   const [command, ...names] = positionals;
@@ -67,13 +73,20 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
 
   if (command === 'list' || command === 'gc') {
     const inventory = await import('./inventory');
-    const clients = deps.clients ?? await sdkClients();
+    const clients = deps.clients ?? (await sdkClients());
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
-    const out = command === 'list'
-      ? await inventory.listCaches(caches, clients)
-      : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
+    const out =
+      command === 'list'
+        ? await inventory.listCaches(caches, clients)
+        : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
     if (values.json) json(out);
-    else for (const row of out) deps.out(`${Object.values(row).map((v) => v ?? '-').join('\t')}\n`);
+    else
+      for (const row of out)
+        deps.out(
+          `${Object.values(row)
+            .map((v) => v ?? '-')
+            .join('\t')}\n`,
+        );
     // Under --json stdout holds the JSON alone.
     if (command === 'gc' && values['dry-run']) (values.json ? deps.err : deps.out)('dry run: nothing was terminated or deleted\n');
     return 0;
@@ -90,27 +103,42 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   const { buildCache } = await import('./builder');
   const buildClients = deps.buildClients ?? sdkBuildClients;
   const controller = new AbortController();
-  const onInterrupt = () => { deps.err('interrupted: cleaning up...\n'); controller.abort(new Error('interrupted')); };
+  const onInterrupt = () => {
+    deps.err('interrupted: cleaning up...\n');
+    controller.abort(new Error('interrupted'));
+  };
   process.once('SIGINT', onInterrupt);
   const progress = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
   // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
   const pollIntervalMs = deps.buildOptions?.pollIntervalMs ?? (process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined);
   let results;
   try {
-    results = await Promise.allSettled(caches.map(async (cache) => {
-      try {
-        return await buildCache({
-          ...await buildClients(cache), ...deps.buildOptions, log: progress.line, onStep: (step) => progress.step(step, cache.name), signal: controller.signal,
-        }, cache, pollIntervalMs ? { pollIntervalMs } : {});
-      } finally {
-        progress.end(cache.name);
-      }
-    }));
+    results = await Promise.allSettled(
+      caches.map(async (cache) => {
+        try {
+          return await buildCache(
+            {
+              ...(await buildClients(cache)),
+              ...deps.buildOptions,
+              log: progress.line,
+              onStep: (step) => progress.step(step, cache.name),
+              signal: controller.signal,
+            },
+            cache,
+            pollIntervalMs ? { pollIntervalMs } : {},
+          );
+        } finally {
+          progress.end(cache.name);
+        }
+      }),
+    );
   } finally {
     progress.done();
     process.removeListener('SIGINT', onInterrupt);
   }
-  const summary = results.map((r, i) => (r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message }));
+  const summary = results.map((r, i) =>
+    r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message },
+  );
   if (values.json) json(summary);
   else for (const s of summary) deps.out(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
   return summary.every((s) => s.ok) ? 0 : 1;

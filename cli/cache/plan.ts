@@ -83,7 +83,10 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
   return [
     { api: 'ssm:GetParameter', details: `${amiParameterPath(cache)} (region ${cache.homeRegion})` },
     { api: 'ssm:GetParameters', details: `${p.instanceProfile}, ${p.securityGroupId}, ${p.subnetIds}` },
-    { api: 'ec2:RunInstances', details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>` },
+    {
+      api: 'ec2:RunInstances',
+      details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>`,
+    },
     { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
     ...ecrRegions(cache).map((region) => ({ api: 'ecr:GetAuthorizationToken', details: `region ${region}, before each private ECR pull (12-hour token)` })),
     ...cache.images.map((image) => ({ api: 'ssm:SendCommand', details: `AWS-RunShellScript: pull ${image} (${platform(cache)})` })),
@@ -98,8 +101,10 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
 
 /** The dry run as lines (what `cache build --dry-run` prints per cache). */
 export function dryRunLines(cache: ImageCache): string[] {
-  return [`cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
-    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`)];
+  return [
+    `cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
+    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`),
+  ];
 }
 
 /** The dry run as data (--json): per cache, what it is and the calls the build would make. */
@@ -107,7 +112,12 @@ export function dryRunJson(caches: readonly ImageCache[]) {
   return {
     dryRun: true,
     caches: caches.map((c) => ({
-      cache: c.name, variant: c.variant, arch: c.arch, kubernetesVersion: c.kubernetesVersion, homeRegion: c.homeRegion, images: c.images,
+      cache: c.name,
+      variant: c.variant,
+      arch: c.arch,
+      kubernetesVersion: c.kubernetesVersion,
+      homeRegion: c.homeRegion,
+      images: c.images,
       calls: plannedCalls(c),
     })),
   };

@@ -13,10 +13,16 @@ export interface DebugNodeOptions {
 }
 
 export function debugNodeCommand(o: DebugNodeOptions): string[] {
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.node)) throw new Error(`"${o.node}" is not a node name (expected e.g. ip-10-0-1-23.us-west-2.compute.internal)`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.node))
+    throw new Error(`"${o.node}" is not a node name (expected e.g. ip-10-0-1-23.us-west-2.compute.internal)`);
   return [
-    'kubectl', ...(o.context ? ['--context', o.context] : []),
-    'debug', `node/${o.node}`, '-it', '--profile=sysadmin', `--image=${o.image ?? DEFAULT_ADMIN_IMAGE}`,
+    'kubectl',
+    ...(o.context ? ['--context', o.context] : []),
+    'debug',
+    `node/${o.node}`,
+    '-it',
+    '--profile=sysadmin',
+    `--image=${o.image ?? DEFAULT_ADMIN_IMAGE}`,
   ];
 }
 

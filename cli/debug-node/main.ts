@@ -26,11 +26,16 @@ export interface DebugNodeDeps extends CliIo {
 /** Runs the command; returns the exit code (kubectl's, 127 when kubectl cannot run, 2 usage). */
 export function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): number {
   const prog = programName('debug-node');
-  const cl = commandLine(argv, { print: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, image: { type: 'string' }, context: { type: 'string' } },
-    deps, () => usage(prog));
+  const cl = commandLine(
+    argv,
+    { print: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, image: { type: 'string' }, context: { type: 'string' } },
+    deps,
+    () => usage(prog),
+  );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
-  if (positionals.length !== 1) return usageError(deps, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
+  if (positionals.length !== 1)
+    return usageError(deps, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
   let command: string[];
   try {
     command = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context });

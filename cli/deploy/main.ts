@@ -48,12 +48,17 @@ interface CheckResult extends CacheParameterCheck {
 
 export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promise<number> {
   const prog = programName('deploy');
-  const cl = commandLine(argv, {
-    'auto-approve': { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
-  }, deps, () => usage(prog));
+  const cl = commandLine(
+    argv,
+    {
+      'auto-approve': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
+    },
+    deps,
+    () => usage(prog),
+  );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
@@ -78,10 +83,24 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
   const missing = results.filter((r) => !r.exists);
-  const args = ['deploy', ...selected, ...(values['auto-approve'] ? ['--auto-approve'] : []), ...(ignoreDependencies ? ['--ignore-missing-stack-dependencies'] : [])];
+  const args = [
+    'deploy',
+    ...selected,
+    ...(values['auto-approve'] ? ['--auto-approve'] : []),
+    ...(ignoreDependencies ? ['--ignore-missing-stack-dependencies'] : []),
+  ];
   const report = {
     stacks: selected,
-    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, message }) => ({ stack, cache, region: check.region, parameter: check.name, writtenBy: checkWriter, ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}), exists, ...(message ? { message } : {}) })),
+    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, message }) => ({
+      stack,
+      cache,
+      region: check.region,
+      parameter: check.name,
+      writtenBy: checkWriter,
+      ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}),
+      exists,
+      ...(message ? { message } : {}),
+    })),
     skipped,
     command: ['cdktf', ...args],
   };
@@ -90,10 +109,13 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
 
   if (missing.length > 0) {
     if (values.json) json({ ok: false, ...report, ran: false });
-    deps.err(`${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${missing.length} cache parameter(s) missing (checked before Terraform ran)\n`);
+    deps.err(
+      `${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${missing.length} cache parameter(s) missing (checked before Terraform ran)\n`,
+    );
     return 1;
   }
-  for (const r of results) info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
+  for (const r of results)
+    info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
   for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
   if (values['dry-run']) {
     if (values.json) json({ ok: true, ...report, ran: false });
@@ -109,7 +131,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
 /** Looks each parameter up once (several stacks may read the same one), all at once. */
 async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
-  const ssmFor = deps.ssm ?? await sdkSsm();
+  const ssmFor = deps.ssm ?? (await sdkSsm());
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const clients = new Map<string, SsmLike>();
   const lookups = new Map<string, Promise<boolean>>();
@@ -123,12 +145,14 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
     }
     return found;
   };
-  return Promise.all(checks.map(async (c) => {
-    if (await exists(c.check)) return { ...c, exists: true };
-    // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
-    const homeMissing = c.checkWriter === 'image-cache-stack' && !(await exists(c.home));
-    return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
-  }));
+  return Promise.all(
+    checks.map(async (c) => {
+      if (await exists(c.check)) return { ...c, exists: true };
+      // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
+      const homeMissing = c.checkWriter === 'image-cache-stack' && !(await exists(c.home));
+      return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
+    }),
+  );
 }
 
 async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<boolean> {
@@ -137,7 +161,9 @@ async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: Pa
     return true;
   } catch (e) {
     if ((e as Error).name === 'ParameterNotFound') return false;
-    throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, { cause: e });
+    throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, {
+      cause: e,
+    });
   }
 }
 
@@ -158,13 +184,17 @@ export const spawnCdktf: CdktfRunner = async (args, { env, stdoutToStderr }) => 
   try {
     commandArgs = [require.resolve('cdktf-cli/bundle/bin/cdktf'), ...args];
     command = process.execPath;
-  } catch { /* not installed here: the PATH's cdktf */ }
+  } catch {
+    /* not installed here: the PATH's cdktf */
+  }
   const ignore = () => undefined;
   process.on('SIGINT', ignore);
   try {
     return await new Promise<number>((resolve, reject) => {
       const child = spawn(command, commandArgs, { env, stdio: ['inherit', stdoutToStderr ? process.stderr : 'inherit', 'inherit'] });
-      child.on('error', (e) => reject(new Error(`could not run ${command === 'cdktf' ? 'cdktf' : 'cdktf-cli'} (${e.message}); run npm ci in the project first`)));
+      child.on('error', (e) =>
+        reject(new Error(`could not run ${command === 'cdktf' ? 'cdktf' : 'cdktf-cli'} (${e.message}); run npm ci in the project first`)),
+      );
       child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {

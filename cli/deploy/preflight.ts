@@ -59,7 +59,12 @@ export function selectStacks(patterns: readonly string[], plan: readonly Planned
   const chosen = new Set<string>();
   const unknown: string[] = [];
   for (const pattern of patterns) {
-    const re = new RegExp(`^${pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.+()|{}[\]]/g, '\\$&'))).join('')}$`);
+    const re = new RegExp(
+      `^${pattern
+        .split('')
+        .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.+()|{}[\]]/g, '\\$&')))
+        .join('')}$`,
+    );
     const matches = names.filter((n) => re.test(n));
     if (matches.length === 0) unknown.push(pattern);
     for (const m of matches) chosen.add(m);
@@ -90,7 +95,11 @@ export function missingDependencies(selected: readonly string[], plan: readonly 
  * runs the stacks in dependency order (no --ignore-missing-stack-dependencies), so a parameter written
  * by an `image-cache-<cache>` stack of the same run will exist when the Karpenter stack plans.
  */
-export function cacheParameterChecks(fleet: Pick<Fleet, 'clusters' | 'imageCaches' | 'rollout'>, selected: readonly string[], ordered: boolean): { checks: CacheParameterCheck[]; skipped: SkippedCache[] } {
+export function cacheParameterChecks(
+  fleet: Pick<Fleet, 'clusters' | 'imageCaches' | 'rollout'>,
+  selected: readonly string[],
+  ordered: boolean,
+): { checks: CacheParameterCheck[]; skipped: SkippedCache[] } {
   const checks: CacheParameterCheck[] = [];
   const skipped: SkippedCache[] = [];
   for (const cluster of fleet.clusters) {
@@ -108,7 +117,13 @@ export function cacheParameterChecks(fleet: Pick<Fleet, 'clusters' | 'imageCache
       const writerStack = stackName.imageCache(cache.name);
       const credited = readsWriter === 'image-cache-stack' && ordered && selected.includes(writerStack);
       checks.push({
-        stack, cluster: cluster.name, cache: cache.name, home: homeParameter(cache), reads, readsWriter, perCluster: fleet.rollout !== undefined,
+        stack,
+        cluster: cluster.name,
+        cache: cache.name,
+        home: homeParameter(cache),
+        reads,
+        readsWriter,
+        perCluster: fleet.rollout !== undefined,
         ...(credited
           ? { check: homeParameter(cache), checkWriter: 'cache-build' as const, writtenInThisRunBy: writerStack }
           : { check: reads, checkWriter: readsWriter }),
@@ -145,7 +160,12 @@ export function missingParameterMessage(c: CacheParameterCheck, homeMissing = fa
 }
 
 /** Why a run that leaves out a declared dependency is refused, and the two ways on. */
-export function missingDependenciesMessage(missing: readonly { stack: string; missing: readonly string[] }[], selected: readonly string[], plan: readonly PlannedStack[], command: string): string {
+export function missingDependenciesMessage(
+  missing: readonly { stack: string; missing: readonly string[] }[],
+  selected: readonly string[],
+  plan: readonly PlannedStack[],
+  command: string,
+): string {
   const all = dependencyOrder(plan).filter((n) => selected.includes(n) || missing.some((m) => m.missing.includes(n)));
   return [
     ...missing.map((m) => `${m.stack} depends on ${m.missing.join(', ')}, which this run does not deploy.`),

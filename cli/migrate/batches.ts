@@ -20,7 +20,8 @@ export function oldNodes(nodes: readonly NodeInfo[], bySelector: boolean): NodeI
 /** "3" nodes per batch, or "25%" of the old nodes (at least one). */
 export function batchSize(spec: string, total: number): number {
   const m = /^(\d+)(%?)$/.exec(spec);
-  if (!m || Number(m[1]) === 0 || (m[2] && Number(m[1]) > 100)) throw new Error(`--batch-size "${spec}" must be a node count such as 2 or a percentage such as 25%`);
+  if (!m || Number(m[1]) === 0 || (m[2] && Number(m[1]) > 100))
+    throw new Error(`--batch-size "${spec}" must be a node count such as 2 or a percentage such as 25%`);
   return m[2] ? Math.max(1, Math.floor((total * Number(m[1])) / 100)) : Number(m[1]);
 }
 

@@ -42,8 +42,13 @@ export interface DrainOptions {
 
 export class DrainStopped extends Error {}
 
-interface Workload extends OwnerRef { readonly namespace: string }
-interface Evicted { readonly pod: PodInfo; readonly at: number }
+interface Workload extends OwnerRef {
+  readonly namespace: string;
+}
+interface Evicted {
+  readonly pod: PodInfo;
+  readonly at: number;
+}
 
 export async function drain(rawApi: KubeApi, o: DrainOptions): Promise<{ drained: string[] }> {
   const now = o.now ?? Date.now;
@@ -55,13 +60,21 @@ export async function drain(rawApi: KubeApi, o: DrainOptions): Promise<{ drained
   } catch (e) {
     // Whatever the API refused, or kept failing at: the batch in hand stays cordoned and unmarked.
     if (e instanceof KubeApiError) {
-      throw new DrainStopped(`the API call "${e.message}" failed${e.transient ? '' : ' (not a fault worth retrying)'}; nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed`);
+      throw new DrainStopped(
+        `the API call "${e.message}" failed${e.transient ? '' : ' (not a fault worth retrying)'}; nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed`,
+      );
     }
     throw e;
   }
 }
 
-async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>, retry: RetryContext): Promise<{ drained: string[] }> {
+async function drainBatches(
+  api: KubeApi,
+  o: DrainOptions,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+  retry: RetryContext,
+): Promise<{ drained: string[] }> {
   const batches = planBatches(o.nodes, o.batchSize);
   const done = o.nodes.length - batches.flat().length;
   o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);
@@ -88,7 +101,14 @@ async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sl
     o.log(`batch ${i + 1}/${batches.length}: cordoning ${batch.map((n) => n.name).join(', ')}`);
     for (const node of batch) {
       const stamp = new Date(now()).toISOString();
-      await api.patchNode(node.name, { unschedulable: true, annotations: { [DRAIN_ANNOTATION]: 'cordoned', [DRAIN_TIME_ANNOTATION]: stamp, [DRAIN_STARTED_ANNOTATION]: node.annotations[DRAIN_STARTED_ANNOTATION] ?? new Date(started).toISOString() } });
+      await api.patchNode(node.name, {
+        unschedulable: true,
+        annotations: {
+          [DRAIN_ANNOTATION]: 'cordoned',
+          [DRAIN_TIME_ANNOTATION]: stamp,
+          [DRAIN_STARTED_ANNOTATION]: node.annotations[DRAIN_STARTED_ANNOTATION] ?? new Date(started).toISOString(),
+        },
+      });
     }
     const lost = new Map<string, Workload>();
     const evicted: Evicted[] = [];
@@ -102,7 +122,8 @@ async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sl
     }
     await waitGone(api, evicted, o, now, sleep);
     await waitHealthy(api, [...lost.values()], started, o, now, sleep);
-    for (const node of batch) await api.patchNode(node.name, { annotations: { [DRAIN_ANNOTATION]: 'drained', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
+    for (const node of batch)
+      await api.patchNode(node.name, { annotations: { [DRAIN_ANNOTATION]: 'drained', [DRAIN_TIME_ANNOTATION]: new Date(now()).toISOString() } });
     drained.push(...batch.map((n) => n.name));
     o.log(`batch ${i + 1}/${batches.length}: drained, ${evicted.length} evicted pod(s) gone, ${lost.size} workload(s) healthy again`);
   }
@@ -128,7 +149,7 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
   const settled = async () => {
     const current = await api.getPod(pod.namespace, pod.name);
     if (goneOrReplaced(pod, current)) return 'gone' as const;
-    return current?.terminatingSince ? 'evicted' as const : undefined;
+    return current?.terminatingSince ? ('evicted' as const) : undefined;
   };
   for (;;) {
     const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name), retry, settled);
@@ -137,7 +158,9 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
       return;
     }
     if (now() - start > o.evictionTimeoutMs) {
-      throw new DrainStopped(`eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`);
+      throw new DrainStopped(
+        `eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`,
+      );
     }
     await sleep(o.pollIntervalMs);
   }
@@ -162,8 +185,12 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
       shown = names;
     }
     if (remaining.some((e) => now() - e.at > podTimeoutMs(e.pod, o.podTimeoutMs))) {
-      const detail = remaining.map((e) => `${podName(e.pod)} (${formatDuration(now() - e.at)}, limit ${formatDuration(podTimeoutMs(e.pod, o.podTimeoutMs))})`).join(', ');
-      throw new DrainStopped(`evicted pod(s) still terminating: ${detail}; the batch's nodes stay cordoned and are not marked drained. Re-run once they are gone (kubectl get pod), or with a longer --pod-timeout`);
+      const detail = remaining
+        .map((e) => `${podName(e.pod)} (${formatDuration(now() - e.at)}, limit ${formatDuration(podTimeoutMs(e.pod, o.podTimeoutMs))})`)
+        .join(', ');
+      throw new DrainStopped(
+        `evicted pod(s) still terminating: ${detail}; the batch's nodes stay cordoned and are not marked drained. Re-run once they are gone (kubectl get pod), or with a longer --pod-timeout`,
+      );
     }
     await sleep(o.pollIntervalMs);
   }
@@ -178,7 +205,14 @@ async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | undefi
   return { ...pod.owner, namespace: pod.namespace };
 }
 
-async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted: number, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+async function waitHealthy(
+  api: KubeApi,
+  workloads: Workload[],
+  migrationStarted: number,
+  o: DrainOptions,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
   const start = now();
   let named = false;
   for (;;) {
@@ -191,9 +225,13 @@ async function waitHealthy(api: KubeApi, workloads: Workload[], migrationStarted
     const pending = pendingTooLong(allPending, migrationStarted, now(), o.pendingTimeoutMs);
     if (pending.length > 0) {
       const p = pending[0];
-      throw new DrainStopped(`health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`);
+      throw new DrainStopped(
+        `health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`,
+      );
     }
-    const unhealthy = unavailableWorkloads(await Promise.all(workloads.map(async (w) => ({ ...w, ...(await api.workloadStatus(w.kind, w.namespace, w.name)) }))));
+    const unhealthy = unavailableWorkloads(
+      await Promise.all(workloads.map(async (w) => ({ ...w, ...(await api.workloadStatus(w.kind, w.namespace, w.name)) }))),
+    );
     if (unhealthy.length === 0) return;
     if (now() - start > o.healthTimeoutMs) {
       throw new DrainStopped(`health check failed after ${formatDuration(now() - start)}: ${unhealthy.join('; ')}`);

@@ -77,58 +77,67 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
 
   return {
     listNodes: (labelSelector) => call('list nodes', async () => (await core.listNode({ labelSelector })).items.map(toNode)),
-    patchNode: (name, patch) => call(`patch node ${name}`, async () => {
-      const body = { ...(patch.unschedulable === undefined ? {} : { spec: { unschedulable: patch.unschedulable } }), ...(patch.annotations ? { metadata: { annotations: patch.annotations } } : {}) };
-      await core.patchNode({ name, body }, mergePatch);
-    }),
+    patchNode: (name, patch) =>
+      call(`patch node ${name}`, async () => {
+        const body = {
+          ...(patch.unschedulable === undefined ? {} : { spec: { unschedulable: patch.unschedulable } }),
+          ...(patch.annotations ? { metadata: { annotations: patch.annotations } } : {}),
+        };
+        await core.patchNode({ name, body }, mergePatch);
+      }),
     listPods: (fieldSelector) => call(`list pods (${fieldSelector})`, async () => (await core.listPodForAllNamespaces({ fieldSelector })).items.map(toPod)),
-    getPod: (namespace, name) => call(`read pod ${namespace}/${name}`, async () => {
-      try {
-        return toPod(await core.readNamespacedPod({ name, namespace }));
-      } catch (e) {
-        if (status(e) === 404) return undefined;
-        throw e;
-      }
-    }),
-    evictPod: (namespace, name) => call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
-      try {
-        await core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
-        return 'evicted';
-      } catch (e) {
-        if (isBudgetRefusal(e)) return 'blocked';
-        if (status(e) === 404) return 'gone';
-        throw e;
-      }
-    }),
-    replicaSetOwner: (namespace, name) => call(`read ReplicaSet ${namespace}/${name}`, async () => {
-      const rs = await apps.readNamespacedReplicaSet({ name, namespace });
-      const o = rs.metadata?.ownerReferences?.find((r) => r.controller);
-      return o && { kind: o.kind, name: o.name };
-    }),
-    workloadStatus: (kind, namespace, name) => call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus> => {
-      if (kind === 'Deployment') {
-        const d = await apps.readNamespacedDeployment({ name, namespace });
-        return { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
-      }
-      if (kind === 'StatefulSet') {
-        const s = await apps.readNamespacedStatefulSet({ name, namespace });
-        return { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
-      }
-      if (kind === 'DaemonSet') {
-        const d = await apps.readNamespacedDaemonSet({ name, namespace });
-        return { desired: d.status?.desiredNumberScheduled ?? 0, available: d.status?.numberAvailable ?? 0 };
-      }
-      const rs = await apps.readNamespacedReplicaSet({ name, namespace });
-      return { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
-    }),
-    deleteDaemonSet: (namespace, name) => call(`delete DaemonSet ${namespace}/${name}`, async () => {
-      try {
-        await apps.deleteNamespacedDaemonSet({ name, namespace });
-        return true;
-      } catch (e) {
-        if (status(e) === 404) return false;
-        throw e;
-      }
-    }),
+    getPod: (namespace, name) =>
+      call(`read pod ${namespace}/${name}`, async () => {
+        try {
+          return toPod(await core.readNamespacedPod({ name, namespace }));
+        } catch (e) {
+          if (status(e) === 404) return undefined;
+          throw e;
+        }
+      }),
+    evictPod: (namespace, name) =>
+      call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
+        try {
+          await core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
+          return 'evicted';
+        } catch (e) {
+          if (isBudgetRefusal(e)) return 'blocked';
+          if (status(e) === 404) return 'gone';
+          throw e;
+        }
+      }),
+    replicaSetOwner: (namespace, name) =>
+      call(`read ReplicaSet ${namespace}/${name}`, async () => {
+        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
+        const o = rs.metadata?.ownerReferences?.find((r) => r.controller);
+        return o && { kind: o.kind, name: o.name };
+      }),
+    workloadStatus: (kind, namespace, name) =>
+      call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus> => {
+        if (kind === 'Deployment') {
+          const d = await apps.readNamespacedDeployment({ name, namespace });
+          return { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
+        }
+        if (kind === 'StatefulSet') {
+          const s = await apps.readNamespacedStatefulSet({ name, namespace });
+          return { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
+        }
+        if (kind === 'DaemonSet') {
+          const d = await apps.readNamespacedDaemonSet({ name, namespace });
+          return { desired: d.status?.desiredNumberScheduled ?? 0, available: d.status?.numberAvailable ?? 0 };
+        }
+        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
+        return { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
+      }),
+    deleteDaemonSet: (namespace, name) =>
+      call(`delete DaemonSet ${namespace}/${name}`, async () => {
+        try {
+          await apps.deleteNamespacedDaemonSet({ name, namespace });
+          return true;
+        } catch (e) {
+          if (status(e) === 404) return false;
+          throw e;
+        }
+      }),
   };
 }

@@ -7,7 +7,10 @@ export interface NodeInfo {
   readonly labels: Record<string, string>;
 }
 
-export interface OwnerRef { readonly kind: string; readonly name: string }
+export interface OwnerRef {
+  readonly kind: string;
+  readonly name: string;
+}
 
 export interface EmptyDirVolume {
   readonly name: string;
@@ -32,7 +35,10 @@ export interface PodInfo {
   readonly emptyDirs: readonly EmptyDirVolume[];
 }
 
-export interface WorkloadStatus { readonly desired: number; readonly available: number }
+export interface WorkloadStatus {
+  readonly desired: number;
+  readonly available: number;
+}
 
 export type EvictionOutcome = 'evicted' | 'blocked' | 'gone';
 
@@ -41,7 +47,12 @@ export type EvictionOutcome = 'evicted' | 'blocked' | 'gone';
  * is not a PodDisruptionBudget refusal, a dropped or refused connection) are worth retrying; the rest are not.
  */
 export class KubeApiError extends Error {
-  constructor(readonly operation: string, readonly status: number | undefined, readonly detail: string, readonly transient: boolean) {
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    readonly detail: string,
+    readonly transient: boolean,
+  ) {
     super(`${operation}: ${status === undefined ? detail : `HTTP ${status}${detail ? ` ${detail}` : ''}`}`);
   }
 }

@@ -14,7 +14,9 @@ import { createProgress, stepLog } from '../shared/progress';
 import type { Terminal } from '../shared/progress';
 
 const USAGE = {
-  drain: (p: string) => `${p} drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--eviction-timeout 10m]
+  drain: (
+    p: string,
+  ) => `${p} drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--eviction-timeout 10m]
       [--pod-timeout <each pod's grace period + 1m, at most 1h>] [--context <ctx>] [--force] [--delete-emptydir-data] [--dry-run] [--json]
   Cordons and drains the cluster's old (non-Bottlerocket) nodes in batches through the Eviction API,
   waiting for the workloads to be healthy again after each batch. --json: the result on stdout, progress on stderr.
@@ -27,7 +29,9 @@ const USAGE = {
 /** The usage of one subcommand, or of both. */
 export function usage(prog: string, sub?: string): string {
   if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}`;
-  return `usage:\n${Object.values(USAGE).map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`).join('\n')}
+  return `usage:\n${Object.values(USAGE)
+    .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
+    .join('\n')}
 The cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 stopped by a check, 2 usage.
 `;
 }
@@ -50,10 +54,20 @@ export interface MigrateDeps {
 
 /** Runs the command; returns the exit code (0 done, 1 stopped by a check, 2 usage). */
 export async function main(argv: string[], deps: MigrateDeps = {}): Promise<number> {
-  const out = deps.out ?? ((t: string) => { process.stdout.write(t); });
-  const err = deps.err ?? ((t: string) => { process.stderr.write(t); });
+  const out =
+    deps.out ??
+    ((t: string) => {
+      process.stdout.write(t);
+    });
+  const err =
+    deps.err ??
+    ((t: string) => {
+      process.stderr.write(t);
+    });
   const prog = programName('migrate');
-  const cl = commandLine(argv, {
+  const cl = commandLine(
+    argv,
+    {
       cluster: { type: 'string' },
       'batch-size': { type: 'string', default: '1' },
       selector: { type: 'string' },
@@ -68,11 +82,15 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       force: { type: 'boolean', default: false },
       'delete-emptydir-data': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-  }, { out, err }, (p) => usage(prog, p[0]));
+    },
+    { out, err },
+    (p) => usage(prog, p[0]),
+  );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   const [command] = positionals;
-  if (command !== 'drain' && command !== 'remove-device-plugin') return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
+  if (command !== 'drain' && command !== 'remove-device-plugin')
+    return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
   if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);

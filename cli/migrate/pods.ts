@@ -33,12 +33,26 @@ export function blockers(pods: readonly PodInfo[]): Blocker[] {
   const unmanaged = candidates.filter((p) => !p.owner);
   const local = candidates.filter((p) => p.emptyDirs.length > 0);
   return [
-    ...(unmanaged.length === 0 ? [] : [{ flag: '--force' as const, pods: unmanaged, what: `unmanaged pod(s) ${unmanaged.map(podName).join(', ')}: no controller recreates them once evicted`, fix: 'move them, or re-run with --force to evict them anyway' }]),
-    ...(local.length === 0 ? [] : [{
-      flag: '--delete-emptydir-data' as const, pods: local,
-      what: `pod(s) with emptyDir volumes ${local.map((p) => `${podName(p)} (${p.emptyDirs.map((v) => v.medium ? `${v.name}, ${v.medium}` : v.name).join('; ')})`).join(', ')}: their data is deleted with the pod`,
-      fix: 'copy what must survive elsewhere, then re-run with --delete-emptydir-data to evict them',
-    }]),
+    ...(unmanaged.length === 0
+      ? []
+      : [
+          {
+            flag: '--force' as const,
+            pods: unmanaged,
+            what: `unmanaged pod(s) ${unmanaged.map(podName).join(', ')}: no controller recreates them once evicted`,
+            fix: 'move them, or re-run with --force to evict them anyway',
+          },
+        ]),
+    ...(local.length === 0
+      ? []
+      : [
+          {
+            flag: '--delete-emptydir-data' as const,
+            pods: local,
+            what: `pod(s) with emptyDir volumes ${local.map((p) => `${podName(p)} (${p.emptyDirs.map((v) => (v.medium ? `${v.name}, ${v.medium}` : v.name)).join('; ')})`).join(', ')}: their data is deleted with the pod`,
+            fix: 'copy what must survive elsewhere, then re-run with --delete-emptydir-data to evict them',
+          },
+        ]),
   ];
 }
 

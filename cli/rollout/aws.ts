@@ -43,10 +43,15 @@ export function regionApi(region: string): RegionApi {
       await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
     },
     async findCopy(cache, source) {
-      const r = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [
-        { Name: `tag:${SOURCE_SNAPSHOT_TAG}`, Values: [source] },
-        { Name: `tag:${CACHE_TAG}`, Values: [cache] },
-      ] }));
+      const r = await ec2.send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [
+            { Name: `tag:${SOURCE_SNAPSHOT_TAG}`, Values: [source] },
+            { Name: `tag:${CACHE_TAG}`, Values: [cache] },
+          ],
+        }),
+      );
       return (r.Snapshots ?? []).find((s) => s.State === 'completed')?.SnapshotId;
     },
     sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),

@@ -58,16 +58,27 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
     readyNew += up.length;
     total += mine.length;
     if (!rehashed || up.length < mine.length) converged = false;
-    summary.push(`${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and Ready` : 'waiting for Karpenter to hash the new node class'}`);
+    summary.push(
+      `${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and Ready` : 'waiting for Karpenter to hash the new node class'}`,
+    );
     const waiting = fresh.find((c) => !(c.nodeName && ready.has(c.nodeName)));
     notReady ??= waiting && { pool: pool.name, node: waiting.nodeName ?? `of NodeClaim ${waiting.name}` };
     const stuck = fresh.find((c) => !(c.nodeName && ready.has(c.nodeName)) && o.now - c.createdAt.getTime() > o.healthTimeoutMs);
-    if (stuck) return fail(pool.name, `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not Ready ${formatDuration(o.now - stuck.createdAt.getTime())} after launch (limit ${formatDuration(o.healthTimeoutMs)})`);
+    if (stuck)
+      return fail(
+        pool.name,
+        `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not Ready ${formatDuration(o.now - stuck.createdAt.getTime())} after launch (limit ${formatDuration(o.healthTimeoutMs)})`,
+      );
   }
   const failing = failingPods(pods, new Set(newNodes.keys()));
-  if (failing.length > 0) return fail(newNodes.get(failing[0].pod.nodeName!), `pod ${podName(failing[0].pod)} on new node ${failing[0].pod.nodeName} is in ${failing[0].reason}`);
+  if (failing.length > 0)
+    return fail(newNodes.get(failing[0].pod.nodeName!), `pod ${podName(failing[0].pod)} on new node ${failing[0].pod.nodeName} is in ${failing[0].reason}`);
   const pending = pendingTooLong(pods, o.since, o.now, o.healthTimeoutMs);
-  if (pending.length > 0) return fail(undefined, `pod ${podName(pending[0])} has been Pending for ${formatDuration(o.now - pending[0].createdAt.getTime())} (limit ${formatDuration(o.healthTimeoutMs)})`);
+  if (pending.length > 0)
+    return fail(
+      undefined,
+      `pod ${podName(pending[0])} has been Pending for ${formatDuration(o.now - pending[0].createdAt.getTime())} (limit ${formatDuration(o.healthTimeoutMs)})`,
+    );
   const workloads = new Map<string, WorkloadAvailability>();
   for (const p of pods.filter((x) => x.owner && x.nodeName && poolNodes.has(x.nodeName))) {
     const key = `${p.owner!.kind}/${p.namespace}/${p.owner!.name}`;
@@ -75,7 +86,14 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
     const w = await kube.workload(p.owner!.kind, p.namespace, p.owner!.name);
     if (w) workloads.set(key, w);
   }
-  return { notReady, converged, unavailable: unavailableWorkloads([...new Map([...workloads.values()].map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w])).values()]), readyNew, total, summary: summary.join('; ') };
+  return {
+    notReady,
+    converged,
+    unavailable: unavailableWorkloads([...new Map([...workloads.values()].map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w])).values()]),
+    readyNew,
+    total,
+    summary: summary.join('; '),
+  };
 
   function fail(pool: string | undefined, reason: string): Observation {
     return { failure: { pool, reason }, converged: false, unavailable: [], readyNew, total, summary: summary.join('; '), notReady };

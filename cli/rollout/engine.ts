@@ -31,7 +31,12 @@ export class RolloutFailed extends Error {
   /** What this run did per cluster: those moved stay on the new generation (earlier stages, converged clusters of the failing stage); the failing one is rolled back. */
   readonly completed: ClusterOutcome[] = [];
 
-  constructor(readonly stage: string, readonly cluster: string, readonly pool: string | undefined, readonly reason: string) {
+  constructor(
+    readonly stage: string,
+    readonly cluster: string,
+    readonly pool: string | undefined,
+    readonly reason: string,
+  ) {
     super(`stage ${stage}, cluster ${cluster}${pool ? `, pool ${pool}` : ''}: ${reason}; rolled back to the previous snapshot, later stages untouched`);
   }
 }
@@ -57,13 +62,18 @@ export interface ResolvedRollout {
 export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: RolloutPlan, to?: string): Promise<ResolvedRollout> {
   const { cache } = plan;
   const home = deps.aws(cache.homeRegion);
-  const source = to ?? await home.getParameter(cache.parameterPath);
-  if (!source) throw new RolloutBlocked(`${cache.parameterPath} does not exist in ${cache.homeRegion}: build the cache first (npm run cache -- build ${cache.name})`);
-  if (to && !(await home.snapshotExists(to))) throw new RolloutBlocked(`--to ${to}: no completed snapshot with that ID in ${cache.homeRegion} (the cache's home region)`);
+  const source = to ?? (await home.getParameter(cache.parameterPath));
+  if (!source)
+    throw new RolloutBlocked(`${cache.parameterPath} does not exist in ${cache.homeRegion}: build the cache first (npm run cache -- build ${cache.name})`);
+  if (to && !(await home.snapshotExists(to)))
+    throw new RolloutBlocked(`--to ${to}: no completed snapshot with that ID in ${cache.homeRegion} (the cache's home region)`);
   if (to) {
     // Any snapshot would do for home-region clusters otherwise: only a build of this cache may go out.
     const owner = await home.cacheOf(to);
-    if (owner !== cache.name) throw new RolloutBlocked(`--to ${to} is not a build of image cache ${cache.name} (its bottlerocket-fleet:cache tag is ${owner ? `"${owner}"` : 'missing'}); nothing was changed`);
+    if (owner !== cache.name)
+      throw new RolloutBlocked(
+        `--to ${to} is not a build of image cache ${cache.name} (its bottlerocket-fleet:cache tag is ${owner ? `"${owner}"` : 'missing'}); nothing was changed`,
+      );
   }
   const missing: string[] = [];
   const targets: ClusterTarget[] = [];
@@ -75,13 +85,28 @@ export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: Rollo
     if (from === undefined) missing.push(`${step.parameter} does not exist in ${step.region} (cluster ${step.cluster.name})`);
     if (copy) targets.push({ step, from, to: copy });
   }
-  if (missing.length > 0) throw new RolloutBlocked(`nothing was changed: ${missing.join('; ')}. Apply the ${replicationStack(cache)} stack (npm run deploy -- ${replicationStack(cache)}), then re-run`);
+  if (missing.length > 0)
+    throw new RolloutBlocked(
+      `nothing was changed: ${missing.join('; ')}. Apply the ${replicationStack(cache)} stack (npm run deploy -- ${replicationStack(cache)}), then re-run`,
+    );
   return { source, targets };
 }
 
-export interface ClusterOutcome { readonly stage: string; readonly cluster: string; readonly region: string; readonly from?: string; readonly to: string; readonly outcome: 'rolled-out' | 'already-current' | 'rolled-back' }
+export interface ClusterOutcome {
+  readonly stage: string;
+  readonly cluster: string;
+  readonly region: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly outcome: 'rolled-out' | 'already-current' | 'rolled-back';
+}
 
-export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags: Record<string, string>, resolved: ResolvedRollout): Promise<ClusterOutcome[]> {
+export async function runRollout(
+  deps: RolloutDeps,
+  plan: RolloutPlan,
+  fleetTags: Record<string, string>,
+  resolved: ResolvedRollout,
+): Promise<ClusterOutcome[]> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const poll = deps.pollIntervalMs ?? 15_000;
@@ -89,7 +114,11 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
   const { source } = resolved;
   const wait = async () => {
     if (deps.signal?.aborted) throw new RolloutInterrupted('interrupted');
-    try { await sleep(poll, deps.signal); } catch { throw new RolloutInterrupted('interrupted'); }
+    try {
+      await sleep(poll, deps.signal);
+    } catch {
+      throw new RolloutInterrupted('interrupted');
+    }
   };
 
   let rolled: { target: ClusterTarget; previous?: string; since: number }[] = [];
@@ -97,8 +126,19 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
     await runStages();
   } catch (e) {
     if (e instanceof RolloutFailed) {
-      e.completed.push(...outcomes, ...rolled.filter((r) => r.target.step.cluster.name !== e.cluster)
-        .map((r): ClusterOutcome => ({ stage: r.target.step.stage, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' })));
+      e.completed.push(
+        ...outcomes,
+        ...rolled
+          .filter((r) => r.target.step.cluster.name !== e.cluster)
+          .map((r): ClusterOutcome => ({
+            stage: r.target.step.stage,
+            cluster: r.target.step.cluster.name,
+            region: r.target.step.region,
+            from: r.previous,
+            to: r.target.to,
+            outcome: 'rolled-out',
+          })),
+      );
     }
     throw e;
   }
@@ -113,7 +153,8 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
         const { step, to } = target;
         const kube = deps.kube(step.cluster.name);
         const classes = await Promise.all(step.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
-        const mark = (c: typeof classes[number]) => (c?.annotations[ANNOTATIONS.target] === source ? c.annotations[ANNOTATIONS.state] as ProgressState : undefined);
+        const mark = (c: (typeof classes)[number]) =>
+          c?.annotations[ANNOTATIONS.target] === source ? (c.annotations[ANNOTATIONS.state] as ProgressState) : undefined;
         const states = classes.map(mark);
         const name = step.cluster.name;
         if (states.every((s) => s === 'done') && target.from === to) {
@@ -128,12 +169,22 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
           deps.log(`  ${name}: resuming, node classes already converged on ${to}`);
         } else {
           // Not interruptible: progress first (so a crash leaves a record), then parameter, then node classes.
-          deps.log(`  ${name} (${step.region}): ${resumed ? 'resuming' : 'starting'}; ${step.parameter}: ${previous ?? '-'} -> ${to}; pools ${step.pools.map((p) => p.name).join(', ')}`);
+          deps.log(
+            `  ${name} (${step.region}): ${resumed ? 'resuming' : 'starting'}; ${step.parameter}: ${previous ?? '-'} -> ${to}; pools ${step.pools.map((p) => p.name).join(', ')}`,
+          );
           for (const [i, pool] of step.pools.entries()) {
-            await kube.annotateNodeClass(nodeClassName(pool), resumed ? { [ANNOTATIONS.updated]: new Date(now()).toISOString() } : {
-              [ANNOTATIONS.target]: source, [ANNOTATIONS.state]: 'starting', [ANNOTATIONS.previous]: previous ?? '',
-              [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '', [ANNOTATIONS.updated]: new Date(now()).toISOString(),
-            });
+            await kube.annotateNodeClass(
+              nodeClassName(pool),
+              resumed
+                ? { [ANNOTATIONS.updated]: new Date(now()).toISOString() }
+                : {
+                    [ANNOTATIONS.target]: source,
+                    [ANNOTATIONS.state]: 'starting',
+                    [ANNOTATIONS.previous]: previous ?? '',
+                    [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '',
+                    [ANNOTATIONS.updated]: new Date(now()).toISOString(),
+                  },
+            );
           }
           await deps.aws(step.region).putParameter(step.parameter, to);
           for (const pool of step.pools) await kube.applyNodeClass(renderNodeClass(fleetTags, step.cluster, pool, to).manifest);
@@ -160,12 +211,20 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
           await wait();
           for (const r of rolled) {
             const name = r.target.step.cluster.name;
-            const o = await observe(deps.kube(name), { pools: r.target.step.pools, since: r.since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash: false });
+            const o = await observe(deps.kube(name), {
+              pools: r.target.step.pools,
+              since: r.since,
+              now: now(),
+              healthTimeoutMs: plan.healthTimeoutMs,
+              expectNewHash: false,
+            });
             const degraded = o.unavailable.length > 0 ? o.unavailable.join('; ') : !o.converged ? o.summary : undefined;
             if (!degraded) degradedSince.delete(name);
             else if (!degradedSince.has(name)) degradedSince.set(name, now());
             const lasting = degraded !== undefined && now() - degradedSince.get(name)! > plan.healthTimeoutMs;
-            const reason = o.failure?.reason ?? (lasting ? `during the soak, for longer than healthTimeout (${formatDuration(plan.healthTimeoutMs)}): ${degraded}` : undefined);
+            const reason =
+              o.failure?.reason ??
+              (lasting ? `during the soak, for longer than healthTimeout (${formatDuration(plan.healthTimeoutMs)}): ${degraded}` : undefined);
             if (reason) {
               const err = new RolloutFailed(stage.name, name, o.failure?.pool, reason);
               await rollBack(r.target, r.previous, err);
@@ -176,7 +235,14 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
       }
       for (const r of rolled) {
         await setState(deps.kube(r.target.step.cluster.name), r.target.step, 'done', now);
-        outcomes.push({ stage: stage.name, cluster: r.target.step.cluster.name, region: r.target.step.region, from: r.previous, to: r.target.to, outcome: 'rolled-out' });
+        outcomes.push({
+          stage: stage.name,
+          cluster: r.target.step.cluster.name,
+          region: r.target.step.region,
+          from: r.previous,
+          to: r.target.to,
+          outcome: 'rolled-out',
+        });
       }
       deps.log(`stage ${stage.name}: done`);
     }
@@ -198,11 +264,19 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
       }
       if (o.summary !== lastSummary) deps.log(`  ${step.cluster.name}: ${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);
       lastSummary = o.summary;
-      if (o.readyNew > best) { best = o.readyNew; lastProgress = now(); }
+      if (o.readyNew > best) {
+        best = o.readyNew;
+        lastProgress = now();
+      }
       if (now() - lastProgress > plan.healthTimeoutMs) {
         const pool = o.notReady?.pool ?? (step.pools.length === 1 ? step.pools[0].name : undefined);
         const why = o.notReady ? `node ${o.notReady.node} not Ready; ` : '';
-        throw new RolloutFailed(step.stage, step.cluster.name, pool, `no progress for ${formatDuration(now() - lastProgress)} (healthTimeout ${formatDuration(plan.healthTimeoutMs)}): ${why}${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);
+        throw new RolloutFailed(
+          step.stage,
+          step.cluster.name,
+          pool,
+          `no progress for ${formatDuration(now() - lastProgress)} (healthTimeout ${formatDuration(plan.healthTimeoutMs)}): ${why}${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`,
+        );
       }
       await wait();
     }
@@ -221,7 +295,8 @@ export async function runRollout(deps: RolloutDeps, plan: RolloutPlan, fleetTags
 }
 
 async function setState(kube: RolloutKube, step: ClusterStep, state: ProgressState, now: () => number): Promise<void> {
-  for (const pool of step.pools) await kube.annotateNodeClass(nodeClassName(pool), { [ANNOTATIONS.state]: state, [ANNOTATIONS.updated]: new Date(now()).toISOString() });
+  for (const pool of step.pools)
+    await kube.annotateNodeClass(nodeClassName(pool), { [ANNOTATIONS.state]: state, [ANNOTATIONS.updated]: new Date(now()).toISOString() });
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -229,6 +304,13 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     // The reason is what abort() was given: an Error here (abort()'s default is an AbortError DOMException).
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
 }

@@ -11,7 +11,9 @@ export function rolloutKube(context: string): RolloutKube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   if (!kc.getContexts().some((c) => c.name === context)) {
-    throw new Error(`kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context}, or pass --context <cluster>=<context>)`);
+    throw new Error(
+      `kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context}, or pass --context <cluster>=<context>)`,
+    );
   }
   kc.setCurrentContext(context);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -23,14 +25,16 @@ export function rolloutKube(context: string): RolloutKube {
 
   const toPod = (p: k8s.V1Pod): PodInfo => ({
     ...podBasics(p),
-    waitingReasons: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c) => (c.state?.waiting?.reason ? [c.state.waiting.reason] : [])),
+    waitingReasons: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c) =>
+      c.state?.waiting?.reason ? [c.state.waiting.reason] : [],
+    ),
     owner: p.metadata?.ownerReferences?.find((o) => o.controller),
   });
 
   return {
     async getNodeClass(name) {
       try {
-        const o = await custom.getClusterCustomObject({ ...NODE_CLASS, name }) as { metadata: k8s.V1ObjectMeta };
+        const o = (await custom.getClusterCustomObject({ ...NODE_CLASS, name })) as { metadata: k8s.V1ObjectMeta };
         return { name, annotations: o.metadata.annotations ?? {} };
       } catch (e) {
         if (status(e) === 404) return undefined;
@@ -44,7 +48,7 @@ export function rolloutKube(context: string): RolloutKube {
       await custom.patchClusterCustomObject({ ...NODE_CLASS, name, body: { metadata: { annotations } }, fieldManager: PROGRESS_FIELD_MANAGER }, merge);
     },
     async listNodeClaims() {
-      const list = await custom.listClusterCustomObject(NODE_CLAIM) as { items: { metadata: k8s.V1ObjectMeta; status?: { nodeName?: string } }[] };
+      const list = (await custom.listClusterCustomObject(NODE_CLAIM)) as { items: { metadata: k8s.V1ObjectMeta; status?: { nodeName?: string } }[] };
       return list.items.map((c) => ({
         name: c.metadata.name!,
         nodePool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
@@ -54,7 +58,10 @@ export function rolloutKube(context: string): RolloutKube {
       }));
     },
     async listNodes() {
-      return (await core.listNode()).items.map((n) => ({ name: n.metadata!.name!, ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false }));
+      return (await core.listNode()).items.map((n) => ({
+        name: n.metadata!.name!,
+        ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      }));
     },
     async listPods() {
       return (await core.listPodForAllNamespaces()).items.map(toPod);

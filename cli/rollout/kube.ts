@@ -16,7 +16,10 @@ export interface NodeClaimInfo {
   readonly createdAt: Date;
 }
 
-export interface NodeInfo { readonly name: string; readonly ready: boolean }
+export interface NodeInfo {
+  readonly name: string;
+  readonly ready: boolean;
+}
 
 export interface PodInfo extends PodHealth {
   readonly owner?: { readonly kind: string; readonly name: string };
@@ -32,5 +35,9 @@ export interface RolloutKube {
   listNodes(): Promise<NodeInfo[]>;
   listPods(): Promise<PodInfo[]>;
   /** Deployment or StatefulSet availability; a ReplicaSet resolves to its Deployment. Undefined: not a workload we check. */
-  workload(kind: string, namespace: string, name: string): Promise<{ kind: string; namespace: string; name: string; desired: number; available: number } | undefined>;
+  workload(
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<{ kind: string; namespace: string; name: string; desired: number; available: number } | undefined>;
 }

@@ -60,16 +60,25 @@ export type RolloutIo = CliIo;
 /** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
 export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<number> {
   const prog = programName('rollout');
-  const cl = commandLine(argv, {
-    to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-    context: { type: 'string', multiple: true, default: [] }, 'poll-interval': { type: 'string', default: '15s' },
-  }, io, () => usage(prog));
+  const cl = commandLine(
+    argv,
+    {
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      context: { type: 'string', multiple: true, default: [] },
+      'poll-interval': { type: 'string', default: '15s' },
+    },
+    io,
+    () => usage(prog),
+  );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   const isStatus = positionals[0] === 'status';
   const cacheName = isStatus ? positionals[1] : positionals[0];
   if (!cacheName) return usageError(io, 'missing argument: the image cache to roll out', usage(prog));
-  if (positionals.length > (isStatus ? 2 : 1)) return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
+  if (positionals.length > (isStatus ? 2 : 1))
+    return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
   const contexts = new Map<string, string>();
   for (const c of values.context) {
     const [cluster, context] = c.split('=');
@@ -86,7 +95,10 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
 
   const { regionApi } = await import('./aws');
   const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
-  const aws = (region: string) => { if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region)); return awsByRegion.get(region)!; };
+  const aws = (region: string) => {
+    if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region));
+    return awsByRegion.get(region)!;
+  };
   const engine = await import('./engine');
   const report = await import('./report');
 
@@ -94,7 +106,11 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     const { rolloutKube } = await import('./kube-client');
     const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
     if (values.json) out(rows);
-    else for (const r of rows) io.out(`${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`);
+    else
+      for (const r of rows)
+        io.out(
+          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`,
+        );
     return 0;
   }
 
@@ -102,7 +118,10 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   try {
     resolved = await engine.resolveRollout({ aws }, plan, values.to);
   } catch (e) {
-    if (e instanceof engine.RolloutBlocked) { io.err(`blocked: ${e.message}\n`); return 1; }
+    if (e instanceof engine.RolloutBlocked) {
+      io.err(`blocked: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
   if (values['dry-run']) {
@@ -112,12 +131,23 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   }
   const { rolloutKube } = await import('./kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
-  const kube = (c: string) => { if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c)); return kubes.get(c)!; };
+  const kube = (c: string) => {
+    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
+    return kubes.get(c)!;
+  };
   const controller = new AbortController();
-  const onInterrupt = () => { io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n'); controller.abort(new Error('interrupted')); };
+  const onInterrupt = () => {
+    io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n');
+    controller.abort(new Error('interrupted'));
+  };
   process.once('SIGINT', onInterrupt);
   try {
-    const outcomes = await engine.runRollout({ aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) }, plan, fleet.tags, resolved);
+    const outcomes = await engine.runRollout(
+      { aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) },
+      plan,
+      fleet.tags,
+      resolved,
+    );
     progress.done();
     if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
@@ -125,7 +155,17 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   } catch (e) {
     progress.done();
     if (e instanceof engine.RolloutFailed) {
-      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, stage: e.stage, cluster: e.cluster, pool: e.pool, reason: e.reason, clusters: e.completed });
+      if (values.json)
+        out({
+          cache: plan.cache.name,
+          source: resolved.source,
+          ok: false,
+          stage: e.stage,
+          cluster: e.cluster,
+          pool: e.pool,
+          reason: e.reason,
+          clusters: e.completed,
+        });
       io.err(`FAILED: ${e.message}\n`);
       return 1;
     }

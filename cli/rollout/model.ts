@@ -61,7 +61,10 @@ export class RolloutUsageError extends UsageError {}
 export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {
   const cache = fleet.imageCaches.find((c) => c.name === cacheName);
   if (!cache) throw new RolloutUsageError(`unknown image cache "${cacheName}" (known: ${fleet.imageCaches.map((c) => c.name).join(', ') || 'none'})`);
-  if (!fleet.rollout) throw new RolloutUsageError(`${fleet.file} has no rollout section: add rollout.stages (see README "Staged rollout"); without it every cluster follows the latest snapshot on its next apply`);
+  if (!fleet.rollout)
+    throw new RolloutUsageError(
+      `${fleet.file} has no rollout section: add rollout.stages (see README "Staged rollout"); without it every cluster follows the latest snapshot on its next apply`,
+    );
   if (!cache.built) throw new RolloutUsageError(`cache ${cache.name} is marked built: false: build it and remove built: false first`);
   const users = new Set(clustersUsingCache(fleet.clusters, cache.name).map((c) => c.name));
   return {
@@ -72,16 +75,18 @@ export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {
       name: s.name,
       soakMs: parseDuration(s.soak),
       soak: s.soak,
-      clusters: s.clusters.filter((n) => users.has(n)).map((n) => {
-        const cluster = fleet.clusters.find((c) => c.name === n)!;
-        return {
-          stage: s.name,
-          cluster,
-          region: cluster.region,
-          pools: cluster.karpenter!.nodePools.filter((p) => p.imageCache === cache.name),
-          parameter: clusterParameterPath(cache.parameterPath, cluster.name),
-        };
-      }),
+      clusters: s.clusters
+        .filter((n) => users.has(n))
+        .map((n) => {
+          const cluster = fleet.clusters.find((c) => c.name === n)!;
+          return {
+            stage: s.name,
+            cluster,
+            region: cluster.region,
+            pools: cluster.karpenter!.nodePools.filter((p) => p.imageCache === cache.name),
+            parameter: clusterParameterPath(cache.parameterPath, cluster.name),
+          };
+        }),
     })),
   };
 }

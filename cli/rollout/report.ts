@@ -5,14 +5,26 @@ import type { RolloutKube } from './kube';
 import type { ResolvedRollout } from './engine';
 import { ANNOTATIONS, NODE_CLASS_HASH_ANNOTATION, RolloutPlan } from './model';
 
-export interface DryRunCluster { readonly cluster: string; readonly region: string; readonly pools: string[]; readonly from?: string; readonly to: string }
-export interface DryRunStage { readonly name: string; readonly soak: string; readonly clusters: DryRunCluster[] }
+export interface DryRunCluster {
+  readonly cluster: string;
+  readonly region: string;
+  readonly pools: string[];
+  readonly from?: string;
+  readonly to: string;
+}
+export interface DryRunStage {
+  readonly name: string;
+  readonly soak: string;
+  readonly clusters: DryRunCluster[];
+}
 
 export function dryRun(plan: RolloutPlan, resolved: ResolvedRollout): DryRunStage[] {
   return plan.stages.map((s) => ({
     name: s.name,
     soak: s.soak,
-    clusters: resolved.targets.filter((t) => t.step.stage === s.name).map((t) => ({ cluster: t.step.cluster.name, region: t.step.region, pools: t.step.pools.map((p) => p.name), from: t.from, to: t.to })),
+    clusters: resolved.targets
+      .filter((t) => t.step.stage === s.name)
+      .map((t) => ({ cluster: t.step.cluster.name, region: t.step.region, pools: t.step.pools.map((p) => p.name), from: t.from, to: t.to })),
   }));
 }
 
@@ -21,7 +33,11 @@ export function dryRunLines(plan: RolloutPlan, resolved: ResolvedRollout): strin
     `rollout of cache ${plan.cache.name} to ${resolved.source} (home region ${plan.cache.homeRegion}); healthTimeout ${plan.healthTimeout}`,
     ...dryRun(plan, resolved).flatMap((s) => [
       `stage ${s.name} (soak ${s.soak}):`,
-      ...(s.clusters.length === 0 ? ['  (no cluster in this stage uses the cache)'] : s.clusters.map((c) => `  ${c.cluster} (${c.region}) pools ${c.pools.join(', ')}: ${c.from ?? '-'} -> ${c.to}${c.from === c.to ? ' (already current)' : ''}`)),
+      ...(s.clusters.length === 0
+        ? ['  (no cluster in this stage uses the cache)']
+        : s.clusters.map(
+            (c) => `  ${c.cluster} (${c.region}) pools ${c.pools.join(', ')}: ${c.from ?? '-'} -> ${c.to}${c.from === c.to ? ' (already current)' : ''}`,
+          )),
     ]),
     'dry run: nothing was changed',
   ];
@@ -42,7 +58,10 @@ export interface ClusterStatus {
   readonly converged: boolean;
 }
 
-export async function status(plan: RolloutPlan, deps: { aws: (region: string) => RegionApi; kube: (cluster: string) => RolloutKube }): Promise<ClusterStatus[]> {
+export async function status(
+  plan: RolloutPlan,
+  deps: { aws: (region: string) => RegionApi; kube: (cluster: string) => RolloutKube },
+): Promise<ClusterStatus[]> {
   const rows: ClusterStatus[] = [];
   for (const step of plan.stages.flatMap((s) => s.clusters)) {
     const api = deps.aws(step.region);
@@ -61,7 +80,16 @@ export async function status(plan: RolloutPlan, deps: { aws: (region: string) =>
       total += mine.length;
       good += mine.filter((c) => c.hash === cls?.annotations[NODE_CLASS_HASH_ANNOTATION] && c.nodeName && ready.has(c.nodeName)).length;
     }
-    rows.push({ stage: step.stage, cluster: step.cluster.name, region: step.region, snapshot, generation, state, nodes: `${good}/${total}`, converged: good === total });
+    rows.push({
+      stage: step.stage,
+      cluster: step.cluster.name,
+      region: step.region,
+      snapshot,
+      generation,
+      state,
+      nodes: `${good}/${total}`,
+      converged: good === total,
+    });
   }
   return rows;
 }

@@ -19,8 +19,12 @@ export interface CliIo {
 }
 
 export const PROCESS_IO: CliIo = {
-  out: (t) => { process.stdout.write(t); },
-  err: (t) => { process.stderr.write(t); },
+  out: (t) => {
+    process.stdout.write(t);
+  },
+  err: (t) => {
+    process.stderr.write(t);
+  },
   terminal: process.stderr,
 };
 
@@ -86,8 +90,15 @@ export function usageError(io: CliIo, problem: string, usage: string): 2 {
  * stderr (bare for what the user must fix, prefixed "error:" otherwise) and mapped by exitCodeFor.
  */
 export function runAsProcess(main: (argv: string[], io: CliIo) => Promise<number> | number, argv: string[] = process.argv.slice(2)): void {
-  Promise.resolve().then(() => main(argv, PROCESS_IO)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`${e instanceof FleetValidationError || e instanceof UsageError ? '' : 'error: '}${(e as Error).message}\n`);
-    process.exitCode = exitCodeFor(e);
-  });
+  Promise.resolve()
+    .then(() => main(argv, PROCESS_IO))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (e) => {
+        process.stderr.write(`${e instanceof FleetValidationError || e instanceof UsageError ? '' : 'error: '}${(e as Error).message}\n`);
+        process.exitCode = exitCodeFor(e);
+      },
+    );
 }

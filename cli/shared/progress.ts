@@ -45,7 +45,11 @@ export function elapsed(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export interface RunningStep { readonly lane: string; readonly name: string; readonly since: number }
+export interface RunningStep {
+  readonly lane: string;
+  readonly name: string;
+  readonly since: number;
+}
 
 /** The status line: each running step with its elapsed time, then the total; cut to the terminal's width. */
 export function statusLine(steps: readonly RunningStep[], started: number, now: number, columns = 80): string {
@@ -57,7 +61,13 @@ export function statusLine(steps: readonly RunningStep[], started: number, now: 
 
 export function createProgress(o: ProgressOptions): Progress {
   const now = o.now ?? Date.now;
-  const every = o.every ?? ((fn, ms) => { const t = setInterval(fn, ms); t.unref(); return () => clearInterval(t); });
+  const every =
+    o.every ??
+    ((fn, ms) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      return () => clearInterval(t);
+    });
   const terminal = o.terminal?.isTTY ? o.terminal : undefined;
   const started = now();
   const steps = new Map<string, RunningStep>();
@@ -66,7 +76,10 @@ export function createProgress(o: ProgressOptions): Progress {
 
   const draw = () => {
     if (!terminal) return;
-    if (steps.size === 0) { erase(); return; }
+    if (steps.size === 0) {
+      erase();
+      return;
+    }
     terminal.write(`${CLEAR}${statusLine([...steps.values()], started, now(), terminal.columns)}`);
     shown = true;
   };
@@ -77,7 +90,10 @@ export function createProgress(o: ProgressOptions): Progress {
   const tick = () => {
     if (!terminal) return;
     if (steps.size > 0 && !stop) stop = every(draw, 1000);
-    if (steps.size === 0 && stop) { stop(); stop = undefined; }
+    if (steps.size === 0 && stop) {
+      stop();
+      stop = undefined;
+    }
     draw();
   };
 

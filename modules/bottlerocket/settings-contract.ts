@@ -15,9 +15,11 @@ interface SettingsContractFile {
 let definitions: SettingDefinition[] | undefined;
 
 export function settingDefinitions(): SettingDefinition[] {
-  definitions ??= Object.entries(readJsonContract<SettingsContractFile>('bottlerocket-settings.json').settings).map(
-    ([key, d]) => ({ key, type: d.type, format: d.format }),
-  );
+  definitions ??= Object.entries(readJsonContract<SettingsContractFile>('bottlerocket-settings.json').settings).map(([key, d]) => ({
+    key,
+    type: d.type,
+    format: d.format,
+  }));
   return definitions;
 }
 
@@ -42,7 +44,10 @@ const tables = new Map<string, boolean>();
 export function findDefinition(segments: readonly string[]): SettingDefinition | undefined {
   const key = segments.join('\0');
   if (!found.has(key)) {
-    found.set(key, definitionPatterns().find(({ pattern }) => pattern.length === segments.length && pattern.every((p, i) => p === '*' || p === segments[i]))?.definition);
+    found.set(
+      key,
+      definitionPatterns().find(({ pattern }) => pattern.length === segments.length && pattern.every((p, i) => p === '*' || p === segments[i]))?.definition,
+    );
   }
   return found.get(key);
 }

@@ -33,33 +33,47 @@ const OWNED_KEYS: Record<NodeProvisioner, Record<string, string>> = {
     'kubernetes.api-server': 'Karpenter always overwrites it; remove the key',
     'kubernetes.cluster-certificate': 'Karpenter always overwrites it; remove the key (trust extra CAs with trustedCertificates)',
     'kubernetes.cluster-dns-ip': 'Karpenter writes it; remove the key',
-    'kubernetes.max-pods': 'Karpenter always writes it; use the pool\'s maxPods instead',
-    'kubernetes.node-taints': 'Karpenter replaces it with the NodePool taints; use the pool\'s taints instead',
-    'kubernetes.node-labels': 'Karpenter merges its own labels over it; use the pool\'s labels instead',
+    'kubernetes.max-pods': "Karpenter always writes it; use the pool's maxPods instead",
+    'kubernetes.node-taints': "Karpenter replaces it with the NodePool taints; use the pool's taints instead",
+    'kubernetes.node-labels': "Karpenter merges its own labels over it; use the pool's labels instead",
   },
 };
 
 export function validateSettings(settings: BottlerocketSettings, provisioner: NodeProvisioner): SettingsProblem[] {
   const problems: SettingsProblem[] = [];
   const dropped = new Set(provisioner === 'karpenter' ? karpenterDroppedKubernetesKeys() : []);
-  walk(settings, [], (segments, value, definition) => {
-    const key = ['settings', ...segments].join('.');
-    if (!definition) {
-      problems.push({ key, message: 'is not a Bottlerocket setting (contracts/bottlerocket-settings.json)', fix: 'check the spelling against the Bottlerocket settings reference' });
-      return;
-    }
-    const owned = OWNED_KEYS[provisioner][segments.slice(0, 2).join('.')];
-    if (owned) {
-      problems.push({ key, message: `is set by ${provisioner === 'karpenter' ? 'Karpenter' : 'EKS'} itself`, fix: owned });
-      return;
-    }
-    if (segments[0] === 'kubernetes' && dropped.has(segments[1])) {
-      problems.push({ key, message: 'is dropped by Karpenter, which rebuilds settings.kubernetes from its own model', fix: 'remove the key, or set it through the EC2NodeClass spec.kubelet where Karpenter models it' });
-      return;
-    }
-    const typeProblem = checkType(value, definition);
-    if (typeProblem) problems.push({ key, message: typeProblem, fix: `give a value of type ${definition.type}${definition.format ? ` (${definition.format})` : ''}` });
-  }, problems);
+  walk(
+    settings,
+    [],
+    (segments, value, definition) => {
+      const key = ['settings', ...segments].join('.');
+      if (!definition) {
+        problems.push({
+          key,
+          message: 'is not a Bottlerocket setting (contracts/bottlerocket-settings.json)',
+          fix: 'check the spelling against the Bottlerocket settings reference',
+        });
+        return;
+      }
+      const owned = OWNED_KEYS[provisioner][segments.slice(0, 2).join('.')];
+      if (owned) {
+        problems.push({ key, message: `is set by ${provisioner === 'karpenter' ? 'Karpenter' : 'EKS'} itself`, fix: owned });
+        return;
+      }
+      if (segments[0] === 'kubernetes' && dropped.has(segments[1])) {
+        problems.push({
+          key,
+          message: 'is dropped by Karpenter, which rebuilds settings.kubernetes from its own model',
+          fix: 'remove the key, or set it through the EC2NodeClass spec.kubelet where Karpenter models it',
+        });
+        return;
+      }
+      const typeProblem = checkType(value, definition);
+      if (typeProblem)
+        problems.push({ key, message: typeProblem, fix: `give a value of type ${definition.type}${definition.format ? ` (${definition.format})` : ''}` });
+    },
+    problems,
+  );
   return problems;
 }
 
@@ -132,11 +146,16 @@ function matchesType(value: unknown, type: string): boolean {
   const list = /^list\((.*)\)$/.exec(type);
   if (list) return Array.isArray(value) && value.every((v) => matchesType(v, list[1]));
   switch (type) {
-    case 'bool': return typeof value === 'boolean';
-    case 'integer': return Number.isInteger(value);
-    case 'string': return typeof value === 'string';
-    case 'table': return isTable(value);
-    default: return true; // a type the contract spells some other way: accept rather than guess
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'table':
+      return isTable(value);
+    default:
+      return true; // a type the contract spells some other way: accept rather than guess
   }
 }
 
@@ -150,5 +169,9 @@ function isBase64(s: string): boolean {
 
 function sortKeys(v: unknown): unknown {
   if (!isTable(v)) return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys(v[k])]),
+  );
 }

@@ -62,7 +62,11 @@ export interface EksClusterProps {
 }
 
 export class EksCluster extends TypedModule {
-  constructor(scope: Construct, id: string, private readonly props: EksClusterProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: EksClusterProps,
+  ) {
     const contract = eksModuleContract();
     super(scope, id, { ...EKS_MODULE, variables: contract.variables });
     this.node.addValidation({ validate: () => checkNodeGroupInputs(compact(this.nodeGroupInputs()) as Record<string, Record<string, unknown>>, contract) });
@@ -95,43 +99,67 @@ export class EksCluster extends TypedModule {
   }
 
   private nodeGroupInputs(): Record<string, Record<string, unknown>> {
-    return Object.fromEntries(Object.entries(this.props.managedNodeGroups).map(([name, g]) => [name, {
-      ami_type: g.amiType,
-      instance_types: g.instanceTypes,
-      min_size: g.minSize,
-      max_size: g.maxSize,
-      desired_size: g.desiredSize,
-      labels: g.labels,
-      taints: Object.fromEntries(Object.entries(g.taints).map(([k, t]) => [k, { key: t.key, value: t.value, effect: t.effect }])),
-      // v20: for Bottlerocket, user data is exactly bootstrap_extra_args; EKS adds cluster settings itself.
-      enable_bootstrap_user_data: false,
-      bootstrap_extra_args: g.bootstrapExtraArgs,
-      block_device_mappings: Object.fromEntries(g.blockDevices.map((v) => [v.deviceName.replace('/dev/', ''), {
-        device_name: v.deviceName,
-        ebs: {
-          volume_size: v.sizeGiB,
-          volume_type: v.type ?? 'gp3',
-          iops: v.iops,
-          throughput: v.throughputMiBps,
-          encrypted: true,
-          kms_key_id: v.kmsKeyId,
-          delete_on_termination: true,
+    return Object.fromEntries(
+      Object.entries(this.props.managedNodeGroups).map(([name, g]) => [
+        name,
+        {
+          ami_type: g.amiType,
+          instance_types: g.instanceTypes,
+          min_size: g.minSize,
+          max_size: g.maxSize,
+          desired_size: g.desiredSize,
+          labels: g.labels,
+          taints: Object.fromEntries(Object.entries(g.taints).map(([k, t]) => [k, { key: t.key, value: t.value, effect: t.effect }])),
+          // v20: for Bottlerocket, user data is exactly bootstrap_extra_args; EKS adds cluster settings itself.
+          enable_bootstrap_user_data: false,
+          bootstrap_extra_args: g.bootstrapExtraArgs,
+          block_device_mappings: Object.fromEntries(
+            g.blockDevices.map((v) => [
+              v.deviceName.replace('/dev/', ''),
+              {
+                device_name: v.deviceName,
+                ebs: {
+                  volume_size: v.sizeGiB,
+                  volume_type: v.type ?? 'gp3',
+                  iops: v.iops,
+                  throughput: v.throughputMiBps,
+                  encrypted: true,
+                  kms_key_id: v.kmsKeyId,
+                  delete_on_termination: true,
+                },
+              },
+            ]),
+          ),
+          metadata_options: {
+            http_endpoint: 'enabled',
+            http_tokens: 'required',
+            http_put_response_hop_limit: g.metadataHopLimit,
+          },
+          update_config: { max_unavailable_percentage: g.maxUnavailablePercentage ?? 33 },
         },
-      }])),
-      metadata_options: {
-        http_endpoint: 'enabled',
-        http_tokens: 'required',
-        http_put_response_hop_limit: g.metadataHopLimit,
-      },
-      update_config: { max_unavailable_percentage: g.maxUnavailablePercentage ?? 33 },
-    }]));
+      ]),
+    );
   }
 
-  get clusterNameOutput(): string { return this.getString('cluster_name'); }
-  get clusterEndpoint(): string { return this.getString('cluster_endpoint'); }
-  get clusterCertificateAuthorityData(): string { return this.getString('cluster_certificate_authority_data'); }
-  get oidcProviderArn(): string { return this.getString('oidc_provider_arn'); }
-  get nodeSecurityGroupId(): string { return this.getString('node_security_group_id'); }
-  get clusterSecurityGroupId(): string { return this.getString('cluster_security_group_id'); }
-  get nodeGroups(): unknown { return Token.asAny(this.interpolationForOutput('eks_managed_node_groups')); }
+  get clusterNameOutput(): string {
+    return this.getString('cluster_name');
+  }
+  get clusterEndpoint(): string {
+    return this.getString('cluster_endpoint');
+  }
+  get clusterCertificateAuthorityData(): string {
+    return this.getString('cluster_certificate_authority_data');
+  }
+  get oidcProviderArn(): string {
+    return this.getString('oidc_provider_arn');
+  }
+  get nodeSecurityGroupId(): string {
+    return this.getString('node_security_group_id');
+  }
+  get clusterSecurityGroupId(): string {
+    return this.getString('cluster_security_group_id');
+  }
+  get nodeGroups(): unknown {
+    return Token.asAny(this.interpolationForOutput('eks_managed_node_groups'));
+  }
 }

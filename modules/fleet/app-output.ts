@@ -18,12 +18,16 @@ export function runByCdktfCli(env: NodeJS.ProcessEnv): boolean {
   return env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS !== undefined;
 }
 
-export function appOutput(env: NodeJS.ProcessEnv, write = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) }): AppOutput {
+export function appOutput(
+  env: NodeJS.ProcessEnv,
+  write = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) },
+): AppOutput {
   const underCdktf = runByCdktfCli(env);
   return {
     warning: (p) => (underCdktf ? write.out : write.err)(`WARNING ${formatProblem(p)}\n`),
     done: (stacks, outdir) => {
-      if (!underCdktf) write.out(`Generated Terraform code for ${stacks.length} stack(s) in ${path.relative(process.cwd(), outdir) || '.'}: ${stacks.join(', ')}\n`);
+      if (!underCdktf)
+        write.out(`Generated Terraform code for ${stacks.length} stack(s) in ${path.relative(process.cwd(), outdir) || '.'}: ${stacks.join(', ')}\n`);
     },
   };
 }

@@ -58,13 +58,31 @@ export function eksSupportFinding(version: KubernetesVersion, today: string, pat
   if (!w) return {};
   switch (eksSupportPhase(version, today)) {
     case 'ended':
-      return { problem: { path, message: `Kubernetes ${version} reached the end of EKS extended support on ${w.endOfExtendedSupport}: EKS upgrades such clusters to the next version by itself`, fix: `use ${suggestion(today)}; upgrade an existing cluster one minor version at a time, control plane first` } };
+      return {
+        problem: {
+          path,
+          message: `Kubernetes ${version} reached the end of EKS extended support on ${w.endOfExtendedSupport}: EKS upgrades such clusters to the next version by itself`,
+          fix: `use ${suggestion(today)}; upgrade an existing cluster one minor version at a time, control plane first`,
+        },
+      };
     case 'extended':
-      return { warning: { path, message: `Kubernetes ${version} left EKS standard support on ${w.endOfStandardSupport}: extended support costs extra per cluster hour and ends on ${w.endOfExtendedSupport}, when EKS upgrades the control plane by itself`, fix: `upgrade to ${suggestion(today)}, control plane first, then the nodes` } };
+      return {
+        warning: {
+          path,
+          message: `Kubernetes ${version} left EKS standard support on ${w.endOfStandardSupport}: extended support costs extra per cluster hour and ends on ${w.endOfExtendedSupport}, when EKS upgrades the control plane by itself`,
+          fix: `upgrade to ${suggestion(today)}, control plane first, then the nodes`,
+        },
+      };
     case 'standard': {
       const left = daysBetween(today, w.endOfStandardSupport);
       return left <= STANDARD_SUPPORT_NOTICE_DAYS
-        ? { warning: { path, message: `Kubernetes ${version} leaves EKS standard support on ${w.endOfStandardSupport} (in ${left} day(s)); extended support then costs extra per cluster hour`, fix: `plan the upgrade to a newer version before ${w.endOfStandardSupport}` } }
+        ? {
+            warning: {
+              path,
+              message: `Kubernetes ${version} leaves EKS standard support on ${w.endOfStandardSupport} (in ${left} day(s)); extended support then costs extra per cluster hour`,
+              fix: `plan the upgrade to a newer version before ${w.endOfStandardSupport}`,
+            },
+          }
         : {};
     }
     case 'unknown':
@@ -76,7 +94,8 @@ export function eksSupportFinding(version: KubernetesVersion, today: string, pat
 export function todayFromEnvironment(env: NodeJS.ProcessEnv = process.env, now = new Date()): string {
   const pinned = env.BOTTLEROCKET_FLEET_TODAY;
   if (pinned !== undefined) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(pinned) || Number.isNaN(Date.parse(pinned))) throw new Error(`BOTTLEROCKET_FLEET_TODAY must be a date like 2026-11-25, not "${pinned}"`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(pinned) || Number.isNaN(Date.parse(pinned)))
+      throw new Error(`BOTTLEROCKET_FLEET_TODAY must be a date like 2026-11-25, not "${pinned}"`);
     return pinned;
   }
   return now.toISOString().slice(0, 10);

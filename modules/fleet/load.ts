@@ -72,7 +72,9 @@ export function loadFleet(file: string, options: LoadOptions = {}): Fleet {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new FleetValidationError(file, [{ path: '', message: `cannot read the fleet file (${(e as Error).message})`, fix: 'create it, or point FLEET_FILE at an existing file' }]);
+    throw new FleetValidationError(file, [
+      { path: '', message: `cannot read the fleet file (${(e as Error).message})`, fix: 'create it, or point FLEET_FILE at an existing file' },
+    ]);
   }
   return parseFleet(text, file, options);
 }
@@ -82,20 +84,29 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
-    throw new FleetValidationError(file, doc.errors.map((e) => ({
-      path: '',
-      message: `YAML syntax error at line ${lineCounter.linePos(e.pos[0]).line}, column ${lineCounter.linePos(e.pos[0]).col}: ${e.message.split('\n')[0]}`,
-      fix: e.code === 'DUPLICATE_KEY' ? 'each name may appear once: rename or remove the duplicate' : 'fix the YAML syntax at that line',
-    })));
+    throw new FleetValidationError(
+      file,
+      doc.errors.map((e) => ({
+        path: '',
+        message: `YAML syntax error at line ${lineCounter.linePos(e.pos[0]).line}, column ${lineCounter.linePos(e.pos[0]).col}: ${e.message.split('\n')[0]}`,
+        fix: e.code === 'DUPLICATE_KEY' ? 'each name may appear once: rename or remove the duplicate' : 'fix the YAML syntax at that line',
+      })),
+    );
   }
   const raw: unknown = doc.toJS();
   const parsed = fleetSchema.safeParse(raw);
-  if (!parsed.success) throw new FleetValidationError(file, parsed.error.issues.flatMap((i) => schemaProblems(i, raw)));
+  if (!parsed.success)
+    throw new FleetValidationError(
+      file,
+      parsed.error.issues.flatMap((i) => schemaProblems(i, raw)),
+    );
   const spec = parsed.data;
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const today = options.today ?? todayFromEnvironment();
-  const clusters = Object.entries(spec.clusters).map(([name, c]) => resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today));
+  const clusters = Object.entries(spec.clusters).map(([name, c]) =>
+    resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
+  );
   const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
@@ -118,7 +129,11 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((key) => {
       if (known.includes(key)) {
-        return { path: at === '' ? key : `${at}.${key}`, message: 'belongs to the other form of this setting and cannot be combined with the keys beside it', fix: 'use one form only (see fleet.schema.json)' };
+        return {
+          path: at === '' ? key : `${at}.${key}`,
+          message: 'belongs to the other form of this setting and cannot be combined with the keys beside it',
+          fix: 'use one form only (see fleet.schema.json)',
+        };
       }
       const guess = closestKey(key, known);
       return {
@@ -128,8 +143,14 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
       };
     });
   }
-  if (issue.code === 'invalid_union' && (issue.path.at(-1) === 'vpc')) {
-    return [{ path: at, message: 'must be either {cidr, azCount?, singleNatGateway?} for a new VPC or {vpcId, privateSubnetIds} for an existing one', fix: 'use exactly one of the two forms' }];
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'vpc') {
+    return [
+      {
+        path: at,
+        message: 'must be either {cidr, azCount?, singleNatGateway?} for a new VPC or {vpcId, privateSubnetIds} for an existing one',
+        fix: 'use exactly one of the two forms',
+      },
+    ];
   }
   if (issue.code === 'invalid_union') {
     return [{ path: at, message: issue.message, fix: 'see fleet.schema.json for the allowed forms' }];
@@ -185,15 +206,29 @@ function shapeOf(node: ZodNode): Record<string, unknown> | undefined {
 function step(node: ZodNode, key: PropertyKey): ZodNode | undefined {
   const def = unwrap(node)._zod.def;
   switch (def.type) {
-    case 'object': return def.shape[key as string] as ZodNode | undefined;
-    case 'record': return def.valueType as ZodNode;
-    case 'array': return def.element as ZodNode;
-    case 'union': return def.options.map((o) => step(o as ZodNode, key)).find(Boolean);
-    default: return undefined;
+    case 'object':
+      return def.shape[key as string] as ZodNode | undefined;
+    case 'record':
+      return def.valueType as ZodNode;
+    case 'array':
+      return def.element as ZodNode;
+    case 'union':
+      return def.options.map((o) => step(o as ZodNode, key)).find(Boolean);
+    default:
+      return undefined;
   }
 }
 
-function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCaches'], baseDir: string, problems: Problem[], warnings: Problem[], hasRollout: boolean, today: string): Cluster {
+function resolveCluster(
+  name: string,
+  c: ClusterSpec,
+  caches: FleetSpec['imageCaches'],
+  baseDir: string,
+  problems: Problem[],
+  warnings: Problem[],
+  hasRollout: boolean,
+  today: string,
+): Cluster {
   const at = `clusters.${name}`;
   const { systemNodeGroup: g } = c;
   const support = eksSupportFinding(c.kubernetesVersion, today, `${at}.kubernetesVersion`);
@@ -208,14 +243,28 @@ function resolveCluster(name: string, c: ClusterSpec, caches: FleetSpec['imageCa
     if (p.cgroupVersion === 'v1') {
       const field = `${at}.karpenter.nodePools.${poolName}.cgroupVersion`;
       if (compareKubernetesVersions(c.kubernetesVersion, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1) >= 0) {
-        problems.push({ path: field, message: `cgroup v1 is impossible with Kubernetes ${c.kubernetesVersion}: kubelet ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1}+ refuses to start on cgroup v1 (failCgroupV1) and Bottlerocket cannot turn that off`, fix: `move the workloads to cgroup v2 and remove cgroupVersion, or keep the cluster below ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1} until they are` });
+        problems.push({
+          path: field,
+          message: `cgroup v1 is impossible with Kubernetes ${c.kubernetesVersion}: kubelet ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1}+ refuses to start on cgroup v1 (failCgroupV1) and Bottlerocket cannot turn that off`,
+          fix: `move the workloads to cgroup v2 and remove cgroupVersion, or keep the cluster below ${FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1} until they are`,
+        });
       } else {
-        warnings.push({ path: field, message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`, fix: 'move the workloads to cgroup v2 and remove cgroupVersion' });
+        warnings.push({
+          path: field,
+          message: `pool "${poolName}" opts in to cgroup v1: Bottlerocket defaults to v2 (aws-k8s-1.26+), v1 needs a reboot at boot and is headed for removal`,
+          fix: 'move the workloads to cgroup v2 and remove cgroupVersion',
+        });
       }
     }
     // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
     const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
-    return { ...p, name: poolName, disruptionBudgets: poolDisruptionBudgets(p, hasRollout), instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']), dataVolumeGiB: p.dataVolumeGiB ?? cache?.dataVolumeGiB ?? 20 };
+    return {
+      ...p,
+      name: poolName,
+      disruptionBudgets: poolDisruptionBudgets(p, hasRollout),
+      instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']),
+      dataVolumeGiB: p.dataVolumeGiB ?? cache?.dataVolumeGiB ?? 20,
+    };
   });
   return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
 }
@@ -231,9 +280,17 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   const seen = new Map<string, number>();
   return files.flatMap((file, i): TrustedCertificate[] => {
     const full = path.resolve(baseDir, file);
-    const name = path.basename(file).replace(/\.(pem|crt|cer)$/i, '').toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    const name = path
+      .basename(file)
+      .replace(/\.(pem|crt|cer)$/i, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
     if (seen.has(name)) {
-      problems.push({ path: `${at}[${i}]`, message: `certificate name "${name}" is already used by ${at}[${seen.get(name)}]`, fix: 'rename one of the files: the file name becomes settings.pki.<name>' });
+      problems.push({
+        path: `${at}[${i}]`,
+        message: `certificate name "${name}" is already used by ${at}[${seen.get(name)}]`,
+        fix: 'rename one of the files: the file name becomes settings.pki.<name>',
+      });
       return [];
     }
     seen.set(name, i);
@@ -241,13 +298,33 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
     try {
       pem = fs.readFileSync(full, 'utf8');
     } catch {
-      problems.push({ path: `${at}[${i}]`, message: `certificate file ${file} not found (looked at ${full})`, fix: 'paths are relative to the fleet file; check the path' });
+      problems.push({
+        path: `${at}[${i}]`,
+        message: `certificate file ${file} not found (looked at ${full})`,
+        fix: 'paths are relative to the fleet file; check the path',
+      });
       return [];
     }
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    const bad = blocks.length === 0 ? 'holds no PEM certificate block' : blocks.map((b) => { try { new X509Certificate(b); return undefined; } catch (e) { return `has a certificate that does not parse as X.509 (${(e as Error).message})`; } }).find(Boolean);
+    const bad =
+      blocks.length === 0
+        ? 'holds no PEM certificate block'
+        : blocks
+            .map((b) => {
+              try {
+                new X509Certificate(b);
+                return undefined;
+              } catch (e) {
+                return `has a certificate that does not parse as X.509 (${(e as Error).message})`;
+              }
+            })
+            .find(Boolean);
     if (bad) {
-      problems.push({ path: `${at}[${i}]`, message: `${file} ${bad}`, fix: 'give a PEM file with one or more "-----BEGIN CERTIFICATE-----" blocks (not DER, not a private key)' });
+      problems.push({
+        path: `${at}[${i}]`,
+        message: `${file} ${bad}`,
+        fix: 'give a PEM file with one or more "-----BEGIN CERTIFICATE-----" blocks (not DER, not a private key)',
+      });
       return [];
     }
     return [{ name, file, pem: blocks.join('\n') + '\n' }];
@@ -256,18 +333,27 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
 
 function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
   const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
-  const highest = users.map((u) => u.kubernetesVersion).sort(compareKubernetesVersions).at(-1);
+  const highest = users
+    .map((u) => u.kubernetesVersion)
+    .sort(compareKubernetesVersions)
+    .at(-1);
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {
     const n = normaliseImageRef(image);
-    if (n.error) problems.push({ path: `imageCaches.${name}.images[${i}]`, message: n.error, fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27' });
+    if (n.error)
+      problems.push({
+        path: `imageCaches.${name}.images[${i}]`,
+        message: n.error,
+        fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
+      });
     return n.ref ? [n.ref] : [];
   });
   if (c.snapshotter === 'soci') {
     problems.push({
       path: `imageCaches.${name}.snapshotter`,
-      message: 'a cache for SOCI nodes cannot be built reliably: Bottlerocket wipes /var/lib/containerd and /var/lib/soci-snapshotter at boot when the volume\'s recorded snapshotter differs from the node\'s (configure-snapshotter.service), and `ctr images pull` on containerd 2.x unpacks through the transfer service, which Bottlerocket configures for overlayfs only',
-      fix: 'use snapshotter: overlayfs (the default) and keep those pools on overlayfs, or give SOCI pools no imageCache (SOCI\'s parallel pull is their speed-up)',
+      message:
+        "a cache for SOCI nodes cannot be built reliably: Bottlerocket wipes /var/lib/containerd and /var/lib/soci-snapshotter at boot when the volume's recorded snapshotter differs from the node's (configure-snapshotter.service), and `ctr images pull` on containerd 2.x unpacks through the transfer service, which Bottlerocket configures for overlayfs only",
+      fix: "use snapshotter: overlayfs (the default) and keep those pools on overlayfs, or give SOCI pools no imageCache (SOCI's parallel pull is their speed-up)",
     });
   }
   return {
@@ -283,27 +369,48 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
 /** Checks that span several entries: overlaps, references between clusters and caches. */
 function checkFleet(clusters: readonly Cluster[], caches: readonly ImageCache[], problems: Problem[], warnings: Problem[]): void {
   const newVpcs = clusters.flatMap((c) => ('cidr' in c.vpc ? [{ name: c.name, text: c.vpc.cidr, cidr: parseCidr(c.vpc.cidr) }] : []));
-  newVpcs.forEach((a, i) => newVpcs.slice(i + 1).forEach((b) => {
-    if (a.cidr && b.cidr && cidrsOverlap(a.cidr, b.cidr)) {
-      problems.push({ path: `clusters.${b.name}.vpc.cidr`, message: `${b.text} overlaps ${a.text} of cluster ${a.name}`, fix: 'give each cluster its own address range, so the VPCs can be peered or joined by a transit gateway' });
-    }
-  }));
+  newVpcs.forEach((a, i) =>
+    newVpcs.slice(i + 1).forEach((b) => {
+      if (a.cidr && b.cidr && cidrsOverlap(a.cidr, b.cidr)) {
+        problems.push({
+          path: `clusters.${b.name}.vpc.cidr`,
+          message: `${b.text} overlaps ${a.text} of cluster ${a.name}`,
+          fix: 'give each cluster its own address range, so the VPCs can be peered or joined by a transit gateway',
+        });
+      }
+    }),
+  );
   const cacheByName = new Map(caches.map((c) => [c.name, c]));
   const paths = new Map<string, string>();
   for (const cache of caches) {
     const at = `imageCaches.${cache.name}`;
-    if (cache.replicaRegions.includes(cache.homeRegion)) problems.push({ path: `${at}.replicaRegions`, message: `lists the home region ${cache.homeRegion}`, fix: 'remove the home region from replicaRegions' });
-    if (new Set(cache.replicaRegions).size !== cache.replicaRegions.length) problems.push({ path: `${at}.replicaRegions`, message: 'lists a region twice', fix: 'list each region once' });
+    if (cache.replicaRegions.includes(cache.homeRegion))
+      problems.push({ path: `${at}.replicaRegions`, message: `lists the home region ${cache.homeRegion}`, fix: 'remove the home region from replicaRegions' });
+    if (new Set(cache.replicaRegions).size !== cache.replicaRegions.length)
+      problems.push({ path: `${at}.replicaRegions`, message: 'lists a region twice', fix: 'list each region once' });
     for (const r of [...Object.keys(cache.fastSnapshotRestoreAzs), ...Object.keys(cache.kmsKeyIds)]) {
-      if (!cache.regions.includes(r)) problems.push({ path: at, message: `names region ${r}, which holds no copy of the cache`, fix: `add ${r} to replicaRegions or remove it` });
+      if (!cache.regions.includes(r))
+        problems.push({ path: at, message: `names region ${r}, which holds no copy of the cache`, fix: `add ${r} to replicaRegions or remove it` });
     }
     for (const [r, azs] of Object.entries(cache.fastSnapshotRestoreAzs)) {
-      for (const az of azs) if (!az.startsWith(r)) problems.push({ path: `${at}.fastSnapshotRestoreAzs.${r}`, message: `${az} is not in ${r}`, fix: `use availability zones of ${r}` });
+      for (const az of azs)
+        if (!az.startsWith(r))
+          problems.push({ path: `${at}.fastSnapshotRestoreAzs.${r}`, message: `${az} is not in ${r}`, fix: `use availability zones of ${r}` });
     }
     const other = paths.get(cache.parameterPath);
-    if (other) problems.push({ path: `${at}.parameterPath`, message: `${cache.parameterPath} is also used by cache ${other}`, fix: 'give each cache its own parameter path' });
+    if (other)
+      problems.push({
+        path: `${at}.parameterPath`,
+        message: `${cache.parameterPath} is also used by cache ${other}`,
+        fix: 'give each cache its own parameter path',
+      });
     paths.set(cache.parameterPath, cache.name);
-    if (!cache.built) warnings.push({ path: `${at}.built`, message: `cache ${cache.name} is marked not built: its pools get an empty data volume and pull images at boot`, fix: `run "npm run cache -- build ${cache.name}", then remove built: false` });
+    if (!cache.built)
+      warnings.push({
+        path: `${at}.built`,
+        message: `cache ${cache.name} is marked not built: its pools get an empty data volume and pull images at boot`,
+        fix: `run "npm run cache -- build ${cache.name}", then remove built: false`,
+      });
   }
   for (const cluster of clusters) {
     checkMigration(cluster, problems, warnings);
@@ -318,31 +425,62 @@ const KARPENTER_ARCH = { x86_64: 'amd64', arm64: 'arm64' } as const;
 function checkPoolCache(cluster: Cluster, pool: NodePool, cache: ImageCache | undefined, caches: readonly ImageCache[], problems: Problem[]): void {
   const at = `clusters.${cluster.name}.karpenter.nodePools.${pool.name}`;
   if (pool.dataVolume.initializationRateMiBps !== undefined && pool.imageCache === undefined) {
-    problems.push({ path: `${at}.dataVolume.initializationRateMiBps`, message: 'applies only to a volume restored from a snapshot, and this pool has no imageCache', fix: 'add an imageCache or remove initializationRateMiBps' });
+    problems.push({
+      path: `${at}.dataVolume.initializationRateMiBps`,
+      message: 'applies only to a volume restored from a snapshot, and this pool has no imageCache',
+      fix: 'add an imageCache or remove initializationRateMiBps',
+    });
   }
   if (pool.imageCache === undefined) return;
   if (!cache) {
-    const guess = closestKey(pool.imageCache, caches.map((c) => c.name));
-    problems.push({ path: `${at}.imageCache`, message: `unknown image cache "${pool.imageCache}"`, fix: guess ? `did you mean "${guess}"?` : `define it under imageCaches (known: ${caches.map((c) => c.name).join(', ') || 'none'})` });
+    const guess = closestKey(
+      pool.imageCache,
+      caches.map((c) => c.name),
+    );
+    problems.push({
+      path: `${at}.imageCache`,
+      message: `unknown image cache "${pool.imageCache}"`,
+      fix: guess ? `did you mean "${guess}"?` : `define it under imageCaches (known: ${caches.map((c) => c.name).join(', ') || 'none'})`,
+    });
     return;
   }
   const cacheArch = KARPENTER_ARCH[cache.arch];
   if (pool.arch.some((a) => a !== cacheArch)) {
-    problems.push({ path: `${at}.arch`, message: `[${pool.arch.join(', ')}] does not match cache ${cache.name}, which is built for ${cache.arch} (${cacheArch})`, fix: `set arch: [${cacheArch}] or use a cache built for the pool's architecture` });
+    problems.push({
+      path: `${at}.arch`,
+      message: `[${pool.arch.join(', ')}] does not match cache ${cache.name}, which is built for ${cache.arch} (${cacheArch})`,
+      fix: `set arch: [${cacheArch}] or use a cache built for the pool's architecture`,
+    });
   }
   if (pool.gpu !== (cache.variant === 'gpu')) {
-    problems.push({ path: `${at}.imageCache`, message: `a ${pool.gpu ? 'GPU' : 'CPU'} pool cannot use the ${cache.variant.toUpperCase()} cache ${cache.name}`, fix: `use a cache with variant: ${pool.gpu ? 'gpu' : 'cpu'}` });
+    problems.push({
+      path: `${at}.imageCache`,
+      message: `a ${pool.gpu ? 'GPU' : 'CPU'} pool cannot use the ${cache.variant.toUpperCase()} cache ${cache.name}`,
+      fix: `use a cache with variant: ${pool.gpu ? 'gpu' : 'cpu'}`,
+    });
   }
   const snapshotter = nodeSnapshotter(cluster, pool);
   // (A soci cache is refused on its own; one problem is enough.)
   if (cache.snapshotter !== 'soci' && snapshotter !== cache.snapshotter) {
-    problems.push({ path: `${at}.imageCache`, message: `the pool's nodes use the ${snapshotter} snapshotter and cache ${cache.name} is built for ${cache.snapshotter}: Bottlerocket wipes /var/lib/containerd at boot when they differ, so the cached images would be deleted`, fix: `drop settings.container-runtime.snapshotter from the pool and cluster (overlayfs), or remove imageCache from this pool` });
+    problems.push({
+      path: `${at}.imageCache`,
+      message: `the pool's nodes use the ${snapshotter} snapshotter and cache ${cache.name} is built for ${cache.snapshotter}: Bottlerocket wipes /var/lib/containerd at boot when they differ, so the cached images would be deleted`,
+      fix: `drop settings.container-runtime.snapshotter from the pool and cluster (overlayfs), or remove imageCache from this pool`,
+    });
   }
   if (pool.dataVolumeGiB < cache.dataVolumeGiB) {
-    problems.push({ path: `${at}.dataVolumeGiB`, message: `${pool.dataVolumeGiB} GiB is smaller than the snapshot of cache ${cache.name} (${cache.dataVolumeGiB} GiB)`, fix: `set dataVolumeGiB to at least ${cache.dataVolumeGiB}` });
+    problems.push({
+      path: `${at}.dataVolumeGiB`,
+      message: `${pool.dataVolumeGiB} GiB is smaller than the snapshot of cache ${cache.name} (${cache.dataVolumeGiB} GiB)`,
+      fix: `set dataVolumeGiB to at least ${cache.dataVolumeGiB}`,
+    });
   }
   if (!cache.regions.includes(cluster.region)) {
-    problems.push({ path: `${at}.imageCache`, message: `cache ${cache.name} has no copy in ${cluster.region} (it lives in ${cache.regions.join(', ')})`, fix: `add ${cluster.region} to imageCaches.${cache.name}.replicaRegions` });
+    problems.push({
+      path: `${at}.imageCache`,
+      message: `cache ${cache.name} has no copy in ${cluster.region} (it lives in ${cache.regions.join(', ')})`,
+      fix: `add ${cluster.region} to imageCaches.${cache.name}.replicaRegions`,
+    });
   }
 }
 
@@ -355,12 +493,24 @@ function nodeSnapshotter(cluster: Cluster, pool: NodePool): string {
 function checkMigration(cluster: Cluster, problems: Problem[], warnings: Problem[]): void {
   const at = `clusters.${cluster.name}`;
   if (cluster.migration && !cluster.karpenter) {
-    problems.push({ path: `${at}.migration`, message: 'headroom is held on Karpenter nodes, and this cluster has no karpenter', fix: 'add karpenter with at least one pool, or remove migration' });
+    problems.push({
+      path: `${at}.migration`,
+      message: 'headroom is held on Karpenter nodes, and this cluster has no karpenter',
+      fix: 'add karpenter with at least one pool, or remove migration',
+    });
   } else if (cluster.migration && !legacyCapacity(cluster)) {
-    problems.push({ path: `${at}.migration.headroomPercent`, message: 'has nothing to be a percentage of: no legacyCapacity and no CPU pool with cpu and memory limits', fix: 'set migration.legacyCapacity: {cpu, memoryGiB} to the capacity of the AL2 nodes being migrated' });
+    problems.push({
+      path: `${at}.migration.headroomPercent`,
+      message: 'has nothing to be a percentage of: no legacyCapacity and no CPU pool with cpu and memory limits',
+      fix: 'set migration.legacyCapacity: {cpu, memoryGiB} to the capacity of the AL2 nodes being migrated',
+    });
   }
   if (cluster.gpu && !cluster.karpenter?.nodePools.some((p) => p.gpu)) {
-    warnings.push({ path: `${at}.gpu.legacyDevicePlugin`, message: 'is set, but the cluster has no GPU pool: no Bottlerocket GPU node will need the plugin kept off', fix: 'add a pool with gpu: true, or remove gpu' });
+    warnings.push({
+      path: `${at}.gpu.legacyDevicePlugin`,
+      message: 'is set, but the cluster has no GPU pool: no Bottlerocket GPU node will need the plugin kept off',
+      fix: 'add a pool with gpu: true, or remove gpu',
+    });
   }
   if (cluster.gpu && !cluster.karpenter) {
     problems.push({ path: `${at}.gpu`, message: 'is applied by the Karpenter stack, and this cluster has no karpenter', fix: 'add karpenter, or remove gpu' });

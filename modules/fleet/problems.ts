@@ -7,7 +7,10 @@ export interface Problem {
 
 /** Thrown when a fleet file has problems; carries every one of them, not just the first. */
 export class FleetValidationError extends Error {
-  constructor(readonly file: string, readonly problems: readonly Problem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly Problem[],
+  ) {
     super(formatProblems(file, problems));
     this.name = 'FleetValidationError';
   }

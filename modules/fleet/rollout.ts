@@ -8,8 +8,16 @@ import type { Problem } from './problems';
 import { closestKey } from './problems';
 
 /** Minimal shapes (load.ts's Cluster / NodePool satisfy them) so this file does not import load.ts. */
-interface PoolLike { readonly name: string; readonly imageCache?: string; readonly driftBudget?: string; readonly disruptionBudgets: readonly { readonly reasons?: readonly string[] }[] }
-interface ClusterLike { readonly name: string; readonly karpenter?: { readonly nodePools: readonly PoolLike[] } }
+interface PoolLike {
+  readonly name: string;
+  readonly imageCache?: string;
+  readonly driftBudget?: string;
+  readonly disruptionBudgets: readonly { readonly reasons?: readonly string[] }[];
+}
+interface ClusterLike {
+  readonly name: string;
+  readonly karpenter?: { readonly nodePools: readonly PoolLike[] };
+}
 
 export type Rollout = RolloutSpec;
 
@@ -31,7 +39,10 @@ export function clustersUsingCache<C extends ClusterLike>(clusters: readonly C[]
  * or when the fleet has a rollout and the pool uses an image cache (and has no Drifted budget of its own).
  * Without a rollout and without driftBudget the pool is unchanged.
  */
-export function poolDisruptionBudgets<B extends { reasons?: readonly string[] }>(pool: { readonly imageCache?: string; readonly driftBudget?: string; readonly disruptionBudgets: readonly B[] }, hasRollout: boolean): (B | { nodes: string; reasons: ['Drifted'] })[] {
+export function poolDisruptionBudgets<B extends { reasons?: readonly string[] }>(
+  pool: { readonly imageCache?: string; readonly driftBudget?: string; readonly disruptionBudgets: readonly B[] },
+  hasRollout: boolean,
+): (B | { nodes: string; reasons: ['Drifted'] })[] {
   const own = [...pool.disruptionBudgets];
   if (pool.driftBudget !== undefined) return [...own, { nodes: pool.driftBudget, reasons: ['Drifted'] }];
   const hasDriftedBudget = own.some((b) => b.reasons?.includes('Drifted'));
@@ -50,13 +61,22 @@ export function checkRollout(rollout: Rollout, clusters: readonly ClusterLike[],
   rollout.stages.forEach((stage, i) => {
     const at = `rollout.stages[${i}]`;
     const other = stageNames.get(stage.name);
-    if (other !== undefined) problems.push({ path: `${at}.name`, message: `stage name "${stage.name}" is already used by rollout.stages[${other}]`, fix: 'give every stage its own name' });
+    if (other !== undefined)
+      problems.push({
+        path: `${at}.name`,
+        message: `stage name "${stage.name}" is already used by rollout.stages[${other}]`,
+        fix: 'give every stage its own name',
+      });
     else stageNames.set(stage.name, i);
     stage.clusters.forEach((name, j) => {
       const where = `${at}.clusters[${j}]`;
       if (!known.includes(name)) {
         const guess = closestKey(name, known);
-        problems.push({ path: where, message: `unknown cluster "${name}"`, fix: guess ? `did you mean "${guess}"?` : `use a cluster defined under clusters (known: ${known.join(', ')})` });
+        problems.push({
+          path: where,
+          message: `unknown cluster "${name}"`,
+          fix: guess ? `did you mean "${guess}"?` : `use a cluster defined under clusters (known: ${known.join(', ')})`,
+        });
         return;
       }
       const earlier = stageOf.get(name);
@@ -67,7 +87,11 @@ export function checkRollout(rollout: Rollout, clusters: readonly ClusterLike[],
       stageOf.set(name, stage.name);
       const cluster = clusters.find((c) => c.name === name)!;
       if (!cluster.karpenter?.nodePools.some((p) => p.imageCache !== undefined)) {
-        warnings.push({ path: where, message: `cluster ${name} has no pool with an imageCache: the rollout has nothing to do there`, fix: `remove ${name} from the stage, or give one of its pools an imageCache` });
+        warnings.push({
+          path: where,
+          message: `cluster ${name} has no pool with an imageCache: the rollout has nothing to do there`,
+          fix: `remove ${name} from the stage, or give one of its pools an imageCache`,
+        });
       }
     });
   });

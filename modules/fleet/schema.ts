@@ -8,14 +8,15 @@ import { parseCidr } from './cidr';
 import { AWS_REGIONS, DEFAULT_KARPENTER_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 
 /** Names that become Terraform stack names, construct IDs and AWS resource names. */
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,37}[a-z0-9]$/, 'must be 2-39 characters of a-z, 0-9 and "-", starting with a letter');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,37}[a-z0-9]$/, 'must be 2-39 characters of a-z, 0-9 and "-", starting with a letter');
 
-const region = z.enum(AWS_REGIONS, { error: (i) => `"${String(i.input)}" is not an AWS region this project supports (${AWS_REGIONS.slice(0, 4).join(', ')}, ...)` });
+const region = z.enum(AWS_REGIONS, {
+  error: (i) => `"${String(i.input)}" is not an AWS region this project supports (${AWS_REGIONS.slice(0, 4).join(', ')}, ...)`,
+});
 
 const kubernetesVersion = z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
-  error: (i) => `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.31") so it stays a string`,
+  error: (i) =>
+    `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.31") so it stays a string`,
 });
 
 /** Go/Kubernetes duration as Karpenter's CRDs accept them: 30s, 5m, 1h30m, 720h. */
@@ -25,9 +26,9 @@ const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 
 const tags = z.record(z.string().min(1).max(128), z.string().max(256));
 
 /** Bottlerocket settings under `settings.` as a nested object; validated against contracts/bottlerocket-settings.json. */
-const bottlerocketSettings = z.record(z.string(), z.unknown()).describe(
-  'Extra Bottlerocket settings, nested as in TOML without the leading "settings" table, e.g. {kernel: {sysctl: {"vm.max_map_count": "262144"}}}',
-);
+const bottlerocketSettings = z
+  .record(z.string(), z.unknown())
+  .describe('Extra Bottlerocket settings, nested as in TOML without the leading "settings" table, e.g. {kernel: {sysctl: {"vm.max_map_count": "262144"}}}');
 
 const ebsVolumeOptions = {
   iops: z.number().int().min(3000).max(16000).optional().describe('gp3 IOPS; default 3000 (the gp3 baseline)'),
@@ -61,37 +62,66 @@ const imageCache = z.strictObject({
   replicaRegions: z.array(region).default([]).describe('Regions the snapshot is copied to'),
   dataVolumeGiB: z.number().int().min(20).max(16384).describe('Size of the data volume (/dev/xvdb) the images are pulled onto'),
   images: z.array(z.string().min(1)).min(1),
-  kubernetesVersion: kubernetesVersion.optional().describe('Bottlerocket variant to build on; default: the highest version among clusters whose pools use the cache'),
-  parameterPath: z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter path starting with "/"').optional()
+  kubernetesVersion: kubernetesVersion
+    .optional()
+    .describe('Bottlerocket variant to build on; default: the highest version among clusters whose pools use the cache'),
+  parameterPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter path starting with "/"')
+    .optional()
     .describe('SSM parameter holding the snapshot ID; default /bottlerocket-fleet/image-cache/<name>/snapshot-id'),
-  built: z.boolean().default(true).describe('false until the first build has written the SSM parameter: pools then get an empty data volume instead of failing the plan'),
+  built: z
+    .boolean()
+    .default(true)
+    .describe('false until the first build has written the SSM parameter: pools then get an empty data volume instead of failing the plan'),
   retainGenerations: z.number().int().min(1).max(10).default(2).describe('Snapshot generations kept in every region'),
-  fastSnapshotRestoreAzs: z.partialRecord(region, z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an availability zone name such as us-west-2a'))).default({})
+  fastSnapshotRestoreAzs: z
+    .partialRecord(region, z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an availability zone name such as us-west-2a')))
+    .default({})
     .describe('Fast Snapshot Restore per region: {us-east-1: [us-east-1a]}; costs per AZ-hour'),
   kmsKeyIds: z.partialRecord(region, z.string()).default({}).describe('KMS key per region for the snapshot copies; default: the EBS default key'),
-  snapshotter: z.enum(['overlayfs', 'soci']).default('overlayfs').describe('Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")'),
+  snapshotter: z
+    .enum(['overlayfs', 'soci'])
+    .default('overlayfs')
+    .describe(
+      'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")',
+    ),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
 });
 
-const systemNodeGroup = z.strictObject({
-  arch: z.enum(['x86_64', 'arm64']).default('x86_64'),
-  instanceTypes: z.array(z.string().min(1)).min(1).default(['m6i.xlarge']),
-  minSize: z.number().int().min(0).default(2),
-  maxSize: z.number().int().min(1).default(4),
-  desiredSize: z.number().int().min(0).default(2),
-  osVolumeGiB: z.number().int().min(2).max(1024).default(4),
-  dataVolumeGiB: z.number().int().min(20).max(16384).default(50),
-  adminContainer: z.boolean().default(false).describe('Enable the Bottlerocket admin host container (off by default; prefer kubectl debug)'),
-  settings: bottlerocketSettings.optional(),
-}).check((ctx) => {
-  const g = ctx.value;
-  if (g.minSize > g.maxSize) {
-    ctx.issues.push({ code: 'custom', input: g.minSize, path: ['minSize'], message: `must not exceed maxSize (${g.maxSize})`, params: { fix: `lower minSize to at most ${g.maxSize} or raise maxSize` } });
-  }
-  if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
-    ctx.issues.push({ code: 'custom', input: g.desiredSize, path: ['desiredSize'], message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`, params: { fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` } });
-  }
-});
+const systemNodeGroup = z
+  .strictObject({
+    arch: z.enum(['x86_64', 'arm64']).default('x86_64'),
+    instanceTypes: z.array(z.string().min(1)).min(1).default(['m6i.xlarge']),
+    minSize: z.number().int().min(0).default(2),
+    maxSize: z.number().int().min(1).default(4),
+    desiredSize: z.number().int().min(0).default(2),
+    osVolumeGiB: z.number().int().min(2).max(1024).default(4),
+    dataVolumeGiB: z.number().int().min(20).max(16384).default(50),
+    adminContainer: z.boolean().default(false).describe('Enable the Bottlerocket admin host container (off by default; prefer kubectl debug)'),
+    settings: bottlerocketSettings.optional(),
+  })
+  .check((ctx) => {
+    const g = ctx.value;
+    if (g.minSize > g.maxSize) {
+      ctx.issues.push({
+        code: 'custom',
+        input: g.minSize,
+        path: ['minSize'],
+        message: `must not exceed maxSize (${g.maxSize})`,
+        params: { fix: `lower minSize to at most ${g.maxSize} or raise maxSize` },
+      });
+    }
+    if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
+      ctx.issues.push({
+        code: 'custom',
+        input: g.desiredSize,
+        path: ['desiredSize'],
+        message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`,
+        params: { fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` },
+      });
+    }
+  });
 
 const taint = z.strictObject({
   key: z.string().min(1),
@@ -102,36 +132,70 @@ const taint = z.strictObject({
 const disruptionBudget = z.strictObject({
   nodes: z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, 'must be a node count such as "5" or a percentage such as "10%"'),
   schedule: z.string().optional().describe('Cron schedule when the budget is active'),
-  duration: z.string().regex(/^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$/, 'must be a duration in hours and minutes such as 1h or 1h30m').optional(),
+  duration: z
+    .string()
+    .regex(/^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$/, 'must be a duration in hours and minutes such as 1h or 1h30m')
+    .optional(),
   reasons: z.array(z.enum(['Underutilized', 'Empty', 'Drifted'])).optional(),
 });
 
 const nodePool = z.strictObject({
   imageCache: z.string().optional().describe('Image cache whose snapshot becomes the data volume; none: an empty data volume'),
   gpu: z.boolean().default(false).describe('NVIDIA Bottlerocket variant and the taint nvidia.com/gpu:NoSchedule'),
-  arch: z.array(z.enum(['amd64', 'arm64'])).min(1).default(['amd64']),
-  capacityTypes: z.array(z.enum(['on-demand', 'spot', 'reserved'])).min(1).default(['on-demand']),
-  instanceCategories: z.array(z.string().regex(/^[a-z]+$/)).min(1).optional().describe('default: [c, m, r], or [g, p] for GPU pools'),
+  arch: z
+    .array(z.enum(['amd64', 'arm64']))
+    .min(1)
+    .default(['amd64']),
+  capacityTypes: z
+    .array(z.enum(['on-demand', 'spot', 'reserved']))
+    .min(1)
+    .default(['on-demand']),
+  instanceCategories: z
+    .array(z.string().regex(/^[a-z]+$/))
+    .min(1)
+    .optional()
+    .describe('default: [c, m, r], or [g, p] for GPU pools'),
   instanceFamilies: z.array(z.string()).min(1).optional(),
-  instanceGenerationGreaterThan: z.number().int().min(0).optional().describe('Only instance generations above this one; default: no floor (a GPU pool keeps g4dn and p3)'),
+  instanceGenerationGreaterThan: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Only instance generations above this one; default: no floor (a GPU pool keeps g4dn and p3)'),
   maxPods: z.number().int().min(1).max(737).optional(),
   osVolumeGiB: z.number().int().min(2).max(1024).default(4).describe('OS volume /dev/xvda (A/B partitions)'),
   dataVolumeGiB: z.number().int().min(20).max(16384).optional().describe('Data volume /dev/xvdb; default: the cache size, or 20'),
-  dataVolume: z.strictObject({
-    ...ebsVolumeOptions,
-    initializationRateMiBps: z.number().int().min(100).max(300).optional()
-      .describe('volumeInitializationRate: read the snapshot eagerly at this rate (needs an image cache)'),
-  }).default({}),
+  dataVolume: z
+    .strictObject({
+      ...ebsVolumeOptions,
+      initializationRateMiBps: z
+        .number()
+        .int()
+        .min(100)
+        .max(300)
+        .optional()
+        .describe('volumeInitializationRate: read the snapshot eagerly at this rate (needs an image cache)'),
+    })
+    .default({}),
   kmsKeyId: z.string().optional().describe('KMS key for both volumes; default: the EBS default key'),
   expireAfter: z.union([duration, z.literal('Never')]).default('720h'),
-  consolidation: z.strictObject({
-    policy: z.enum(['WhenEmpty', 'WhenEmptyOrUnderutilized']).default('WhenEmptyOrUnderutilized'),
-    after: z.union([duration, z.literal('Never')]).default('1m'),
-  }).default({ policy: 'WhenEmptyOrUnderutilized', after: '1m' }),
+  consolidation: z
+    .strictObject({
+      policy: z.enum(['WhenEmpty', 'WhenEmptyOrUnderutilized']).default('WhenEmptyOrUnderutilized'),
+      after: z.union([duration, z.literal('Never')]).default('1m'),
+    })
+    .default({ policy: 'WhenEmptyOrUnderutilized', after: '1m' }),
   disruptionBudgets: z.array(disruptionBudget).default([{ nodes: '10%' }]),
-  driftBudget: z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, 'must be a node count such as "1" or a percentage such as "20%"').optional()
-    .describe('Nodes replaced at once when the node class drifts (a new image-cache snapshot): a budget with reasons [Drifted]; default "1" with a rollout section, none without'),
-  limits: z.record(z.string(), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'must be a Kubernetes quantity such as "1000" or 1000Gi')).optional(),
+  driftBudget: z
+    .string()
+    .regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, 'must be a node count such as "1" or a percentage such as "20%"')
+    .optional()
+    .describe(
+      'Nodes replaced at once when the node class drifts (a new image-cache snapshot): a budget with reasons [Drifted]; default "1" with a rollout section, none without',
+    ),
+  limits: z
+    .record(z.string(), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'must be a Kubernetes quantity such as "1000" or 1000Gi'))
+    .optional(),
   labels: z.record(z.string(), z.string()).default({}),
   taints: z.array(taint).default([]),
   weight: z.number().int().min(1).max(100).optional(),
@@ -141,8 +205,14 @@ const nodePool = z.strictObject({
 });
 
 const karpenter = z.strictObject({
-  chartVersion: z.string().regex(/^1\.\d+\.\d+$/, 'must be a Karpenter 1.x chart version such as 1.14.1').default(DEFAULT_KARPENTER_VERSION),
-  amiAlias: z.string().regex(/^bottlerocket@(latest|v\d+\.\d+\.\d+)$/, 'must be bottlerocket@latest or bottlerocket@vX.Y.Z').default('bottlerocket@latest'),
+  chartVersion: z
+    .string()
+    .regex(/^1\.\d+\.\d+$/, 'must be a Karpenter 1.x chart version such as 1.14.1')
+    .default(DEFAULT_KARPENTER_VERSION),
+  amiAlias: z
+    .string()
+    .regex(/^bottlerocket@(latest|v\d+\.\d+\.\d+)$/, 'must be bottlerocket@latest or bottlerocket@vX.Y.Z')
+    .default('bottlerocket@latest'),
   namespace: z.string().default('kube-system'),
   replicas: z.number().int().min(1).max(5).default(2),
   nodePools: z.record(name, nodePool).default({}),
@@ -152,9 +222,19 @@ const karpenter = z.strictObject({
 const vpcCidr = z.string().check((ctx) => {
   const cidr = parseCidr(ctx.value);
   if (!cidr) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: `"${ctx.value}" is not an IPv4 network in CIDR form`, params: { fix: 'use a network address and prefix such as 10.0.0.0/16 (no host bits set)' } });
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `"${ctx.value}" is not an IPv4 network in CIDR form`,
+      params: { fix: 'use a network address and prefix such as 10.0.0.0/16 (no host bits set)' },
+    });
   } else if (cidr.prefix < 16 || cidr.prefix > 22) {
-    ctx.issues.push({ code: 'custom', input: ctx.value, message: `prefix /${cidr.prefix} is outside /16../22`, params: { fix: 'AWS allows VPCs of /16 to /28; nodes and pods need room, so use /16 to /22' } });
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `prefix /${cidr.prefix} is outside /16../22`,
+      params: { fix: 'AWS allows VPCs of /16 to /28; nodes and pods need room, so use /16 to /22' },
+    });
   }
 });
 
@@ -181,29 +261,48 @@ const cluster = z.strictObject({
   settings: bottlerocketSettings.optional().describe('Bottlerocket settings for every node of the cluster'),
   tags: tags.default({}),
   karpenter: karpenter.optional(),
-  migration: z.strictObject({
-    headroomPercent: z.number().int().min(1).max(100).describe('Spare Bottlerocket capacity held by placeholder pods during the migration, in percent of legacyCapacity'),
-    legacyCapacity: z.strictObject({
-      cpu: z.number().positive().describe('vCPUs of the Amazon Linux 2 nodes being migrated'),
-      memoryGiB: z.number().positive(),
-    }).optional().describe('Capacity being migrated; default: the cpu/memory limits of the cluster\'s CPU pools'),
-    placeholderPodCpu: z.number().positive().max(64).default(1).describe('vCPUs requested by each placeholder pod'),
-  }).optional(),
-  gpu: z.strictObject({
-    legacyDevicePlugin: z.enum(['keep-off-bottlerocket', 'remove']),
-    daemonSetName: z.string().default('nvidia-device-plugin-daemonset'),
-    namespace: z.string().default('kube-system'),
-  }).optional(),
+  migration: z
+    .strictObject({
+      headroomPercent: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .describe('Spare Bottlerocket capacity held by placeholder pods during the migration, in percent of legacyCapacity'),
+      legacyCapacity: z
+        .strictObject({
+          cpu: z.number().positive().describe('vCPUs of the Amazon Linux 2 nodes being migrated'),
+          memoryGiB: z.number().positive(),
+        })
+        .optional()
+        .describe("Capacity being migrated; default: the cpu/memory limits of the cluster's CPU pools"),
+      placeholderPodCpu: z.number().positive().max(64).default(1).describe('vCPUs requested by each placeholder pod'),
+    })
+    .optional(),
+  gpu: z
+    .strictObject({
+      legacyDevicePlugin: z.enum(['keep-off-bottlerocket', 'remove']),
+      daemonSetName: z.string().default('nvidia-device-plugin-daemonset'),
+      namespace: z.string().default('kube-system'),
+    })
+    .optional(),
 });
 
 /** Staged rollout of new image-cache generations (`npm run rollout`); see README "Staged rollout". */
 const rollout = z.strictObject({
-  stages: z.array(z.strictObject({
-    name: name.describe('Stage name, e.g. canary or production'),
-    clusters: z.array(z.string()).min(1).describe('Clusters rolled out in this stage (each cluster with a cached pool in exactly one stage)'),
-    soak: duration.default('30m').describe('How long health must hold after the stage converged before the next stage starts'),
-  })).min(1).describe('Stages in order; a failed stage is rolled back and later stages are never touched'),
-  healthTimeout: duration.default('20m').describe('Per cluster: how long replacement nodes may take to become Ready and their pods healthy, and how long the rollout may go without progress'),
+  stages: z
+    .array(
+      z.strictObject({
+        name: name.describe('Stage name, e.g. canary or production'),
+        clusters: z.array(z.string()).min(1).describe('Clusters rolled out in this stage (each cluster with a cached pool in exactly one stage)'),
+        soak: duration.default('30m').describe('How long health must hold after the stage converged before the next stage starts'),
+      }),
+    )
+    .min(1)
+    .describe('Stages in order; a failed stage is rolled back and later stages are never touched'),
+  healthTimeout: duration
+    .default('20m')
+    .describe('Per cluster: how long replacement nodes may take to become Ready and their pods healthy, and how long the rollout may go without progress'),
 });
 
 export const fleetSchema = z.strictObject({
@@ -212,7 +311,9 @@ export const fleetSchema = z.strictObject({
   tags: tags.default({}),
   imageCaches: z.record(name, imageCache).default({}),
   clusters: z.record(name, cluster).refine((c) => Object.keys(c).length > 0, 'must name at least one cluster'),
-  rollout: rollout.optional().describe('Staged, health-gated rollout of new image-cache snapshots; without it every cluster follows the latest snapshot on its next apply'),
+  rollout: rollout
+    .optional()
+    .describe('Staged, health-gated rollout of new image-cache snapshots; without it every cluster follows the latest snapshot on its next apply'),
 });
 
 export type FleetInput = z.input<typeof fleetSchema>;

@@ -32,7 +32,10 @@ export class BuilderInfrastructure extends Construct {
 
     const role = new IamRole(this, 'role', {
       name,
-      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
     });
     // SSM agent (Run Command) and ECR read-only, with which host-ctr pulls the admin container from
     // Bottlerocket's own ECR registry: nothing else. Cache images are pulled with the CI caller's token.
@@ -43,12 +46,19 @@ export class BuilderInfrastructure extends Construct {
 
     // The default VPC: builders need only outbound HTTPS (SSM, ECR, registries) and no inbound at all.
     const vpc = new DataAwsVpc(this, 'vpc', { default: true });
-    const subnets = new DataAwsSubnets(this, 'subnets', { filter: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] });
+    const subnets = new DataAwsSubnets(this, 'subnets', {
+      filter: [
+        { name: 'vpc-id', values: [vpc.id] },
+        { name: 'default-for-az', values: ['true'] },
+      ],
+    });
     const sg = new SecurityGroup(this, 'sg', {
       name,
       description: 'Image-cache builder instances: egress only',
       vpcId: vpc.id,
-      egress: [{ description: 'registries, SSM and ECR endpoints', fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'] }],
+      egress: [
+        { description: 'registries, SSM and ECR endpoints', fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'] },
+      ],
     });
 
     const p = builderParameters();

@@ -37,35 +37,109 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
   const awsOwned = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}::${resource}`;
   const anyCacheTag = (key: string) => [{ test: 'StringLike', variable: key, values: ['*'] }];
   return [
-    { sid: 'Read', why: 'Calls without resource types (only "*" grants them): find builder instances and snapshots (build, list, gc), wait for SSM, read Run Command results', actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'], resources: ['*'] },
-    { sid: 'ReadParameters', why: 'The builder configuration, the cache parameters and their history, and the public Bottlerocket AMI parameters', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [arn('ssm', 'parameter/bottlerocket-fleet/*'), awsOwned('ssm', 'parameter/aws/service/bottlerocket/*')] },
+    {
+      sid: 'Read',
+      why: 'Calls without resource types (only "*" grants them): find builder instances and snapshots (build, list, gc), wait for SSM, read Run Command results',
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
+      resources: ['*'],
+    },
+    {
+      sid: 'ReadParameters',
+      why: 'The builder configuration, the cache parameters and their history, and the public Bottlerocket AMI parameters',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+      resources: [arn('ssm', 'parameter/bottlerocket-fleet/*'), awsOwned('ssm', 'parameter/aws/service/bottlerocket/*')],
+    },
     ...replicaParameterGrants(partition, account, props.replicaParameters ?? []),
-    { sid: 'LaunchTagged', why: 'Launch only with the cache tag on the request, so every instance and volume is findable for cleanup', actions: ['ec2:RunInstances'], resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')], condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`) },
-    { sid: 'LaunchWith', why: 'The other resources RunInstances uses: the AMI, the subnet, the new network interface, the security group', actions: ['ec2:RunInstances'], resources: [awsOwned('ec2', 'image/*'), arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'security-group/*')] },
-    { sid: 'TagOnCreate', why: 'Tags on the launch and the snapshot (tag on create needs ec2:CreateTags, for those two calls only)', actions: ['ec2:CreateTags'], resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')], condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances', 'CreateSnapshot'] }] },
-    { sid: 'ManageTagged', why: 'Stop, terminate and run commands on builder instances only (the cache tag)', actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:SendCommand'], resources: [arn('ec2', 'instance/*')], condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`) },
-    { sid: 'RunShellScript', why: 'Run Command with the AWS-RunShellScript document only', actions: ['ssm:SendCommand'], resources: [awsOwned('ssm', 'document/AWS-RunShellScript')] },
+    {
+      sid: 'LaunchTagged',
+      why: 'Launch only with the cache tag on the request, so every instance and volume is findable for cleanup',
+      actions: ['ec2:RunInstances'],
+      resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
+      condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
+    },
+    {
+      sid: 'LaunchWith',
+      why: 'The other resources RunInstances uses: the AMI, the subnet, the new network interface, the security group',
+      actions: ['ec2:RunInstances'],
+      resources: [awsOwned('ec2', 'image/*'), arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'security-group/*')],
+    },
+    {
+      sid: 'TagOnCreate',
+      why: 'Tags on the launch and the snapshot (tag on create needs ec2:CreateTags, for those two calls only)',
+      actions: ['ec2:CreateTags'],
+      resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')],
+      condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances', 'CreateSnapshot'] }],
+    },
+    {
+      sid: 'ManageTagged',
+      why: 'Stop, terminate and run commands on builder instances only (the cache tag)',
+      actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:SendCommand'],
+      resources: [arn('ec2', 'instance/*')],
+      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+    },
+    {
+      sid: 'RunShellScript',
+      why: 'Run Command with the AWS-RunShellScript document only',
+      actions: ['ssm:SendCommand'],
+      resources: [awsOwned('ssm', 'document/AWS-RunShellScript')],
+    },
     { sid: 'Snapshot', why: 'Snapshot the data volume', actions: ['ec2:CreateSnapshot'], resources: [arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')] },
-    { sid: 'DeleteOldSnapshots', why: 'Delete cache snapshots only (the cache tag)', actions: ['ec2:DeleteSnapshot'], resources: [awsOwned('ec2', 'snapshot/*')], condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`) },
-    { sid: 'WriteCacheParameters', why: 'Write the new snapshot ID and the history of the caches built here; put the previous ID back when the build fails after writing it', actions: ['ssm:PutParameter'], resources: props.parameterPaths.flatMap((path) => [arn('ssm', `parameter${path}`), arn('ssm', `parameter${historyParameterPath(path)}`)]) },
+    {
+      sid: 'DeleteOldSnapshots',
+      why: 'Delete cache snapshots only (the cache tag)',
+      actions: ['ec2:DeleteSnapshot'],
+      resources: [awsOwned('ec2', 'snapshot/*')],
+      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+    },
+    {
+      sid: 'WriteCacheParameters',
+      why: 'Write the new snapshot ID and the history of the caches built here; put the previous ID back when the build fails after writing it',
+      actions: ['ssm:PutParameter'],
+      resources: props.parameterPaths.flatMap((path) => [arn('ssm', `parameter${path}`), arn('ssm', `parameter${historyParameterPath(path)}`)]),
+    },
     // Without it, a failed first build left the parameter naming a snapshot its own cleanup then deleted (issue 14).
-    { sid: 'UndoFirstParameterWrite', why: 'A first-ever build that fails after writing its parameter deletes it again (there is no previous ID to put back); never the history', actions: ['ssm:DeleteParameter'], resources: props.parameterPaths.map((path) => arn('ssm', `parameter${path}`)) },
+    {
+      sid: 'UndoFirstParameterWrite',
+      why: 'A first-ever build that fails after writing its parameter deletes it again (there is no previous ID to put back); never the history',
+      actions: ['ssm:DeleteParameter'],
+      resources: props.parameterPaths.map((path) => arn('ssm', `parameter${path}`)),
+    },
     ...ecrPullGrants(partition, props.images ?? []),
-    { sid: 'PassBuilderRole', why: 'Launch the builder with its instance profile, and pass its role to EC2 only', actions: ['iam:PassRole'], resources: [refs.builderRoleArn], condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }] },
+    {
+      sid: 'PassBuilderRole',
+      why: 'Launch the builder with its instance profile, and pass its role to EC2 only',
+      actions: ['iam:PassRole'],
+      resources: [refs.builderRoleArn],
+      condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }],
+    },
   ];
 }
 
 /** ecr:GetAuthorizationToken (account-wide by design) and pull rights on the private repositories named by the images. */
 function ecrPullGrants(partition: string, images: readonly string[]): CiGrant[] {
-  const repositories = [...new Set(images.flatMap((image) => {
-    const r = ecrRepository(image);
-    return r ? [`arn:${partition}:ecr:${r.region}:${r.account}:repository/${r.repository}`] : [];
-  }))].sort();
+  const repositories = [
+    ...new Set(
+      images.flatMap((image) => {
+        const r = ecrRepository(image);
+        return r ? [`arn:${partition}:ecr:${r.region}:${r.account}:repository/${r.repository}`] : [];
+      }),
+    ),
+  ].sort();
   if (repositories.length === 0) return [];
   return [
-    { sid: 'EcrToken', why: 'The registry token the builder passes to the instance for private ECR pulls (no resource types)', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+    {
+      sid: 'EcrToken',
+      why: 'The registry token the builder passes to the instance for private ECR pulls (no resource types)',
+      actions: ['ecr:GetAuthorizationToken'],
+      resources: ['*'],
+    },
     // A pull is manifests (BatchGetImage) and layers (GetDownloadUrlForLayer); BatchCheckLayerAvailability is a push's check.
-    { sid: 'EcrPullCacheImages', why: 'The pull on the instance runs with the CI role\'s token: exactly the caches\' repositories', actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], resources: repositories },
+    {
+      sid: 'EcrPullCacheImages',
+      why: "The pull on the instance runs with the CI role's token: exactly the caches' repositories",
+      actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      resources: repositories,
+    },
   ];
 }
 

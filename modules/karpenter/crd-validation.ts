@@ -42,10 +42,12 @@ let served: Map<string, ServedVersion> | undefined;
 function servedVersions(): Map<string, ServedVersion> {
   if (served) return served;
   const rules = generatedRules as unknown as { version: string; served: Record<string, { apiVersion: string; kind: string; rules: RuleNode }> };
-  if (rules.version !== KARPENTER_CRD_VERSION) throw new Error(`modules/karpenter/generated/ holds the ${rules.version} CRDs, not ${KARPENTER_CRD_VERSION}: run npm run generate:crds`);
+  if (rules.version !== KARPENTER_CRD_VERSION)
+    throw new Error(`modules/karpenter/generated/ holds the ${rules.version} CRDs, not ${KARPENTER_CRD_VERSION}: run npm run generate:crds`);
   served = new Map();
   for (const [key, v] of Object.entries(rules.served)) {
-    if (!Object.hasOwn(generatedValidators.byKind, key)) throw new Error(`modules/karpenter/generated/crd-validators.js lacks ${key}: run npm run generate:crds`);
+    if (!Object.hasOwn(generatedValidators.byKind, key))
+      throw new Error(`modules/karpenter/generated/crd-validators.js lacks ${key}: run npm run generate:crds`);
     served.set(key, { apiVersion: v.apiVersion, kind: v.kind, rules: v.rules, validate: generatedValidators.byKind[key] });
   }
   return served;
@@ -63,12 +65,20 @@ export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationR
   const who = `${manifest.kind}/${name}`;
   celValues = new WeakMap();
   if (!version) {
-    return { errors: [`${who}: ${manifest.apiVersion} ${manifest.kind} is not served by the Karpenter ${KARPENTER_CRD_VERSION} CRDs (served: ${knownKinds().join(', ')})`], skippedRules: [] };
+    return {
+      errors: [
+        `${who}: ${manifest.apiVersion} ${manifest.kind} is not served by the Karpenter ${KARPENTER_CRD_VERSION} CRDs (served: ${knownKinds().join(', ')})`,
+      ],
+      skippedRules: [],
+    };
   }
   const errors: string[] = [];
   if (!version.validate(manifest)) {
     for (const e of version.validate.errors ?? []) {
-      const at = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+      const at = e.instancePath
+        .replace(/^\//, '')
+        .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+        .replace(/\//g, '.');
       const detail = e.keyword === 'additionalProperties' ? `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.message;
       errors.push(`${who} ${at || '(root)'}: ${detail}`);
     }
@@ -85,7 +95,10 @@ function celEnvironment(): Environment {
   env = new Environment({ unlistedVariablesAreDyn: true });
   // Kubernetes' CEL regex library: "abc".find("^[a-z]") returns the first match, or "".
   env.registerFunction({
-    name: 'find', receiverType: 'string', returnType: 'string', params: [{ name: 'regex', type: 'string' }],
+    name: 'find',
+    receiverType: 'string',
+    returnType: 'string',
+    params: [{ name: 'regex', type: 'string' }],
     handler: (s: string, re: string) => new RegExp(re).exec(s)?.[0] ?? '',
   });
   return env;
@@ -115,7 +128,8 @@ function evaluateRules(schema: RuleNode, value: unknown, at: string, who: string
       const reason = (e as Error).message.split('\n')[0];
       // A function or overload the library lacks: list the rule. Anything else failed while evaluating,
       // which the API server also treats as a rejection.
-      if (/no matching overload|unknown function|not (a )?function|unsupported/i.test(reason)) skipped.push(`${who} ${where}: not evaluated (${reason}): ${rule.rule}`);
+      if (/no matching overload|unknown function|not (a )?function|unsupported/i.test(reason))
+        skipped.push(`${who} ${where}: not evaluated (${reason}): ${rule.rule}`);
       else errors.push(`${who} ${where}: ${rule.message ?? 'rule'} (rule evaluation error: ${reason})`);
     }
   }

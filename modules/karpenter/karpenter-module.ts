@@ -37,8 +37,16 @@ export const KARPENTER_CONTROLLER_EXTRA_STATEMENTS = [
 ] as const;
 
 export class KarpenterModule extends TypedModule {
-  constructor(scope: Construct, id: string, private readonly props: KarpenterModuleProps) {
-    super(scope, id, { source: `${EKS_MODULE.source}//modules/karpenter`, version: EKS_MODULE.version, variables: eksModuleContract().submodules.karpenter.variables });
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: KarpenterModuleProps,
+  ) {
+    super(scope, id, {
+      source: `${EKS_MODULE.source}//modules/karpenter`,
+      version: EKS_MODULE.version,
+      variables: eksModuleContract().submodules.karpenter.variables,
+    });
   }
 
   inputs(): Record<string, unknown> {
@@ -61,7 +69,13 @@ export class KarpenterModule extends TypedModule {
     };
   }
 
-  get queueName(): string { return this.getString('queue_name'); }
-  get nodeIamRoleName(): string { return this.getString('node_iam_role_name'); }
-  get serviceAccount(): string { return this.getString('service_account'); }
+  get queueName(): string {
+    return this.getString('queue_name');
+  }
+  get nodeIamRoleName(): string {
+    return this.getString('node_iam_role_name');
+  }
+  get serviceAccount(): string {
+    return this.getString('service_account');
+  }
 }

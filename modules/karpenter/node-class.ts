@@ -26,13 +26,16 @@ export function nodeClassName(pool: NodePool): string {
 export function ec2NodeClass({ cluster, pool, role, snapshotId, tags }: NodeClassInput): KubernetesManifest {
   const discovery = [{ tags: { 'karpenter.sh/discovery': cluster.name } }];
   // Karpenter owns settings.kubernetes (cluster, CA, DNS, taints, max-pods); everything else passes through.
-  const userData = renderSettingsToml(mergeSettings(
-    trustedCertificateSettings(cluster.trustedCertificates),
-    adminContainerSettings(pool.adminContainer),
-    cgroupSettings(pool.cgroupVersion),
-    cluster.settings,
-    pool.settings,
-  ), 'karpenter');
+  const userData = renderSettingsToml(
+    mergeSettings(
+      trustedCertificateSettings(cluster.trustedCertificates),
+      adminContainerSettings(pool.adminContainer),
+      cgroupSettings(pool.cgroupVersion),
+      cluster.settings,
+      pool.settings,
+    ),
+    'karpenter',
+  );
   const ebs = { volumeType: 'gp3', encrypted: true, deleteOnTermination: true, ...(pool.kmsKeyId ? { kmsKeyID: pool.kmsKeyId } : {}) };
   return {
     apiVersion: 'karpenter.k8s.aws/v1',

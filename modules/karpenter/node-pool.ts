@@ -20,7 +20,9 @@ export function nodePool(pool: NodePool): KubernetesManifest {
     { key: 'karpenter.k8s.aws/instance-category', operator: 'In', values: pool.instanceCategories },
     ...(pool.instanceFamilies ? [{ key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: pool.instanceFamilies }] : []),
     // A generation floor only when the pool sets one: an implicit "Gt 4" would exclude g4dn and p3 from GPU pools.
-    ...(pool.instanceGenerationGreaterThan !== undefined ? [{ key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: [String(pool.instanceGenerationGreaterThan)] }] : []),
+    ...(pool.instanceGenerationGreaterThan !== undefined
+      ? [{ key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: [String(pool.instanceGenerationGreaterThan)] }]
+      : []),
     ...(pool.gpu ? [NVIDIA_ONLY] : []),
   ];
   const taints = [...pool.taints, ...(pool.gpu ? [GPU_TAINT] : [])];

@@ -34,7 +34,11 @@ export interface KarpenterNodePoolsProps {
 }
 
 /** Builds a pool's two manifests (pure); the snapshot ID is whatever reference or placeholder is given. */
-export function poolManifests(props: Pick<KarpenterNodePoolsProps, 'cluster' | 'nodeRoleName' | 'tags'>, pool: NodePool, snapshotId: string | undefined): KubernetesManifest[] {
+export function poolManifests(
+  props: Pick<KarpenterNodePoolsProps, 'cluster' | 'nodeRoleName' | 'tags'>,
+  pool: NodePool,
+  snapshotId: string | undefined,
+): KubernetesManifest[] {
   return [ec2NodeClass({ cluster: props.cluster, pool, role: props.nodeRoleName, snapshotId, tags: props.tags }), nodePool(pool)];
 }
 

@@ -34,7 +34,12 @@ export interface RenderedNodeClass {
   readonly yaml: string;
 }
 
-export function renderNodeClass(fleetTags: Readonly<Record<string, string>>, cluster: Cluster, pool: NodePool, snapshotId: string | undefined): RenderedNodeClass {
+export function renderNodeClass(
+  fleetTags: Readonly<Record<string, string>>,
+  cluster: Cluster,
+  pool: NodePool,
+  snapshotId: string | undefined,
+): RenderedNodeClass {
   const manifest = ec2NodeClass({ cluster, pool, role: karpenterNodeRoleName(cluster.name), snapshotId, tags: nodeClassTags(fleetTags, cluster) });
   return { manifest, yaml: manifestYaml(manifest) };
 }

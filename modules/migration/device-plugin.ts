@@ -16,12 +16,24 @@ import type { KubernetesManifest } from '../kubernetes/manifest';
 export function devicePluginPatch(cluster: Cluster): KubernetesManifest[] {
   const gpu = cluster.gpu;
   if (!gpu || gpu.legacyDevicePlugin !== 'keep-off-bottlerocket') return [];
-  return [{
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: gpu.daemonSetName, namespace: gpu.namespace },
-    spec: { template: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
-      { matchExpressions: [{ key: BOTTLEROCKET_NODE_LABEL.key, operator: 'NotIn', values: [BOTTLEROCKET_NODE_LABEL.value] }] },
-    ] } } } } } },
-  }];
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: gpu.daemonSetName, namespace: gpu.namespace },
+      spec: {
+        template: {
+          spec: {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: BOTTLEROCKET_NODE_LABEL.key, operator: 'NotIn', values: [BOTTLEROCKET_NODE_LABEL.value] }] }],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  ];
 }

@@ -59,18 +59,23 @@ export function headroomManifests(cluster: Cluster): KubernetesManifest[] {
             priorityClassName: HEADROOM_NAME,
             terminationGracePeriodSeconds: 0,
             // Only on Bottlerocket nodes, so the capacity Karpenter adds for them is Bottlerocket capacity.
-            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
-              { matchExpressions: [{ key: BOTTLEROCKET_NODE_LABEL.key, operator: 'In', values: [BOTTLEROCKET_NODE_LABEL.value] }] },
-            ] } } },
-            containers: [{
-              name: 'pause',
-              image: PAUSE_IMAGE,
-              resources: { requests: { cpu: String(size.podCpu), memory: `${size.podMemoryMiB}Mi` }, limits: { memory: `${size.podMemoryMiB}Mi` } },
-            }],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: BOTTLEROCKET_NODE_LABEL.key, operator: 'In', values: [BOTTLEROCKET_NODE_LABEL.value] }] }],
+                },
+              },
+            },
+            containers: [
+              {
+                name: 'pause',
+                image: PAUSE_IMAGE,
+                resources: { requests: { cpu: String(size.podCpu), memory: `${size.podMemoryMiB}Mi` }, limits: { memory: `${size.podMemoryMiB}Mi` } },
+              },
+            ],
           },
         },
       },
     },
   ];
 }
-

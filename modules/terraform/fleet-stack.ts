@@ -19,7 +19,11 @@ export interface FleetStackProps {
 export class FleetStack extends TerraformStack {
   readonly tags: Readonly<Record<string, string>>;
 
-  constructor(scope: Construct, readonly stackName: string, props: FleetStackProps) {
+  constructor(
+    scope: Construct,
+    readonly stackName: string,
+    props: FleetStackProps,
+  ) {
     super(scope, stackName);
     this.tags = stackTags(props.tags, stackName);
     configureBackend(this, stackName, props.backend);
