@@ -31,6 +31,7 @@ import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, CACHE_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
+import { abortableSleep } from '../shared/sleep';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
@@ -80,7 +81,7 @@ const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'RequestLimitEx
 export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: BuildOptions = {}): Promise<BuildResult> {
   const o = { onlineTimeoutMs: 600_000, pullTimeoutMs: 7_200_000, snapshotTimeoutMs: 7_200_000, pollIntervalMs: 5_000, historyLength: 10, ...options };
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? abortableSleep;
   const started = now();
   const buildId = `${cache.name}-${new Date(started)
     .toISOString()
@@ -333,20 +334,4 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       throw e;
     }
   }
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The reason is what abort() was given: an Error here (abort()'s default is an AbortError DOMException).
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
 }

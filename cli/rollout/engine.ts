@@ -13,6 +13,7 @@ import type { RolloutKube } from './kube';
 import { ANNOTATIONS, ClusterStep, NODE_CLASS_HASH_ANNOTATION, ProgressState, RolloutPlan, replicationStack } from './model';
 import { observe } from './converge';
 import { formatDuration } from '../shared/duration';
+import { abortableSleep } from '../shared/sleep';
 
 export interface RolloutDeps {
   readonly aws: (region: string) => RegionApi;
@@ -108,7 +109,7 @@ export async function runRollout(
   resolved: ResolvedRollout,
 ): Promise<ClusterOutcome[]> {
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? abortableSleep;
   const poll = deps.pollIntervalMs ?? 15_000;
   const outcomes: ClusterOutcome[] = [];
   const { source } = resolved;
@@ -297,20 +298,4 @@ export async function runRollout(
 async function setState(kube: RolloutKube, step: ClusterStep, state: ProgressState, now: () => number): Promise<void> {
   for (const pool of step.pools)
     await kube.annotateNodeClass(nodeClassName(pool), { [ANNOTATIONS.state]: state, [ANNOTATIONS.updated]: new Date(now()).toISOString() });
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The reason is what abort() was given: an Error here (abort()'s default is an AbortError DOMException).
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
 }
