@@ -29,8 +29,7 @@ function writeAtomic(file, data) {
 }
 
 /** Where the bundle of `name` lives. */
-function paths(name) {
-  const dir = path.join(ROOT, 'dist', name);
+function paths(name, dir = path.join(ROOT, 'dist', name)) {
   return { dir, bundle: path.join(dir, 'main.cjs'), inputs: path.join(dir, 'inputs.json'), codeCache: path.join(dir, 'main.cjs.v8-cache') };
 }
 
@@ -105,7 +104,10 @@ function load(p, parent) {
   const script = new vm.Script(Module.wrap(source), { filename: p.bundle, cachedData, importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER });
   const mod = new Module(p.bundle, parent);
   mod.filename = p.bundle;
-  mod.paths = Module._nodeModulePaths(p.dir);
+  // __dirname and module resolution as if the bundle were in dist/<name>/ of the checkout, wherever it was
+  // written: the code finds contracts/ by walking up from __dirname.
+  const home = path.join(ROOT, 'dist', path.basename(p.dir));
+  mod.paths = Module._nodeModulePaths(home);
   const req = (id) => mod.require(id);
   req.resolve = (request) => Module._resolveFilename(request, mod);
   req.main = require.main;
@@ -121,14 +123,25 @@ function load(p, parent) {
       }
     });
   }
-  script.runInThisContext().call(mod.exports, mod.exports, req, mod, p.bundle, p.dir);
+  script.runInThisContext().call(mod.exports, mod.exports, req, mod, p.bundle, home);
   return mod.exports;
 }
 
 /** Builds the bundle of `entry` (a path relative to the project) if it is stale, runs it, and resolves to its exports. */
 async function runBundled(entry, name, parent = module) {
-  const p = paths(name);
-  if (!upToDate(p)) await build(entry, p);
+  let p = paths(name);
+  if (!upToDate(p)) {
+    try {
+      await build(entry, p);
+    } catch (e) {
+      if (!['EACCES', 'EPERM', 'EROFS'].includes(e.code)) throw e;
+      // A checkout the user cannot write to (a shared or read-only tree): bundle under the temp folder instead,
+      // one folder per checkout.
+      const id = require('crypto').createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
+      p = paths(name, path.join(require('os').tmpdir(), `bottlerocket-fleet-${id}`, name));
+      if (!upToDate(p)) await build(entry, p);
+    }
+  }
   return load(p, parent);
 }
 
