@@ -9,7 +9,10 @@ import { loadFleet } from '../modules/fleet/load';
 import { ciPolicyGrants } from '../modules/image-cache/ci-policy';
 import { recordCacheCommands, CommandRun } from './helpers/cache-commands';
 import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
-import { evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
+import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
+import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
+import { ACCOUNT } from './helpers/fake-aws';
+import { CACHE_TAG } from '../modules/image-cache/parameters';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 
 /** The small valid fleet, with a private ECR image (its pull and registry-token grants) next to a public one. */
@@ -145,5 +148,37 @@ describe('every grant of the CI policy has a reason', () => {
     for (const g of grants) expect({ sid: g.sid, why: g.why.length > 10 }).toEqual({ sid: g.sid, why: true });
     const synthesized = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
     expect(synthesized.Statement.map((s) => s.Sid)).toEqual(grants.map((g) => g.sid));
+  });
+});
+
+describe('the CI policy denies what the builder never does', () => {
+  const policy = () => ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+  const world = (volumeTags: { Key: string; Value: string }[] | undefined): AwsWorld => ({
+    partition: 'aws',
+    account: ACCOUNT,
+    roleOfInstanceProfile: () => 'unused',
+    tagsOf: () => volumeTags,
+  });
+  const cacheTags = [{ Key: CACHE_TAG, Value: 'general' }];
+  const createSnapshot = (volumeTags: typeof cacheTags | undefined, snapshotTags: typeof cacheTags) =>
+    authorizationRequests(
+      'ec2:CreateSnapshot',
+      { VolumeId: 'vol-0abc', TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags }] },
+      'us-west-2',
+      world(volumeTags),
+    );
+  const denied = (p: PolicyDocument, requests: AuthorizationRequest[]) => requests.filter((q) => !evaluate(p, q).allowed).map((q) => q.resource);
+
+  // Regression (review of issue 14): CreateSnapshot was granted on any volume, so the role could snapshot
+  // another team's volume and, with PutParameter, publish it as the cache.
+  test('CreateSnapshot of a volume without the cache tag is denied; of a builder volume with a tagged snapshot, allowed', () => {
+    const p = policy();
+    expect(denied(p, createSnapshot(undefined, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(denied(p, createSnapshot([{ Key: 'team', Value: 'x' }], cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(denied(p, createSnapshot(cacheTags, cacheTags))).toEqual([]);
+  });
+
+  test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {
+    expect(denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
   });
 });

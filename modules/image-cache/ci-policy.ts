@@ -83,7 +83,23 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       actions: ['ssm:SendCommand'],
       resources: [awsOwned('ssm', 'document/AWS-RunShellScript')],
     },
-    { sid: 'Snapshot', why: 'Snapshot the data volume', actions: ['ec2:CreateSnapshot'], resources: [arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')] },
+    // CreateSnapshot authorizes the volume (aws:ResourceTag) and the new snapshot (aws:RequestTag) separately
+    // (Service Authorization Reference, CreateSnapshot): unconditioned, the role could snapshot any volume and
+    // publish it as a cache with PutParameter.
+    {
+      sid: 'SnapshotCacheVolume',
+      why: 'Snapshot only volumes carrying the cache tag (the builder tags its volumes at launch)',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [arn('ec2', 'volume/*')],
+      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+    },
+    {
+      sid: 'SnapshotTagged',
+      why: 'Create only snapshots with the cache tag on the request, so every snapshot is findable for cleanup',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [awsOwned('ec2', 'snapshot/*')],
+      condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
+    },
     {
       sid: 'DeleteOldSnapshots',
       why: 'Delete cache snapshots only (the cache tag)',
