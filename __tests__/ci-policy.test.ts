@@ -182,3 +182,55 @@ describe('the CI policy denies what the builder never does', () => {
     expect(denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
   });
 });
+
+// Review of issue 14: the guard rejected only LaunchTemplate and KeyName; any other parameter passed the
+// model unchecked and would be denied in AWS instead of failing here.
+describe('the RunInstances authorization model refuses parameters it does not model', () => {
+  const world: AwsWorld = { partition: 'aws', account: ACCOUNT, roleOfInstanceProfile: () => 'builder', tagsOf: () => undefined };
+  const launch = (extra: Record<string, unknown> = {}, ebs: Record<string, unknown> = {}, ni: Record<string, unknown> = {}) => ({
+    ImageId: 'ami-0123456789abcdef0',
+    InstanceType: 'm7i.large',
+    MinCount: 1,
+    MaxCount: 1,
+    IamInstanceProfile: { Name: 'p' },
+    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-0a', Groups: ['sg-0123456789abcdef0'], AssociatePublicIpAddress: false, ...ni }],
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvdb', Ebs: { VolumeSize: 50, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true, ...ebs } }],
+    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: CACHE_TAG, Value: 'general' }] }],
+    ...extra,
+  });
+  const model = (input: object) => () => authorizationRequests('ec2:RunInstances', input, 'us-west-2', world);
+
+  test("the builder's own parameters are modelled", () => {
+    expect(model(launch())).not.toThrow();
+  });
+
+  test.each([
+    ['LaunchTemplate', launch({ LaunchTemplate: { LaunchTemplateId: 'lt-1' } })],
+    ['KeyName', launch({ KeyName: 'k' })],
+    ['SubnetId', launch({ SubnetId: 'subnet-0a' })],
+    ['SecurityGroupIds', launch({ SecurityGroupIds: ['sg-1'] })],
+    ['Placement', launch({ Placement: { GroupName: 'g' } })],
+    ['CapacityReservationSpecification', launch({ CapacityReservationSpecification: { CapacityReservationPreference: 'open' } })],
+    ['NetworkInterfaces[0].NetworkInterfaceId', launch({}, {}, { NetworkInterfaceId: 'eni-1' })],
+    ['BlockDeviceMappings[0].Ebs.KmsKeyId', launch({}, { KmsKeyId: 'alias/k' })],
+    [
+      'TagSpecifications[1].ResourceType=spot-instances-request',
+      launch({
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [] },
+          { ResourceType: 'spot-instances-request', Tags: [] },
+        ],
+      }),
+    ],
+  ])('%s throws, naming the parameter', (name, input) => {
+    expect(model(input)).toThrow(`ec2:RunInstances with ${name}: not modelled`);
+  });
+
+  test('a mapping restored from a snapshot adds the snapshot resource, which the CI policy does not grant', () => {
+    const requests = model(launch({}, { SnapshotId: 'snap-0abc' }))();
+    const snapshot = requests.filter((q) => q.resource.includes(':snapshot/'));
+    expect(snapshot.map((q) => `${q.action} ${q.resource}`)).toEqual(['ec2:RunInstances arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
+    const policy = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+    expect(evaluate(policy, snapshot[0]).allowed).toBe(false);
+  });
+});
