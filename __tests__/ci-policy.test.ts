@@ -11,7 +11,7 @@ import { recordCacheCommands, CommandRun } from './helpers/cache-commands';
 import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
 import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
 import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
-import { ACCOUNT } from './helpers/fake-aws';
+import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
 import { CACHE_TAG } from '../modules/image-cache/parameters';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 
@@ -143,7 +143,13 @@ describe('every grant of the CI policy has a reason', () => {
         images: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'],
         replicaParameters: [{ region: 'us-east-1', parameterPath: '/p' }],
       },
-      { partition: 'aws', account: '1', builderRoleArn: 'arn:aws:iam::1:role/r' },
+      {
+        partition: 'aws',
+        account: '1',
+        builderRoleArn: 'arn:aws:iam::1:role/r',
+        securityGroupId: 'sg-1',
+        subnetArns: ['arn:aws:ec2:us-west-2:1:subnet/subnet-1'],
+      },
     );
     for (const g of grants) expect({ sid: g.sid, why: g.why.length > 10 }).toEqual({ sid: g.sid, why: true });
     const synthesized = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
@@ -176,6 +182,29 @@ describe('the CI policy denies what the builder never does', () => {
     expect(denied(p, createSnapshot(undefined, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
     expect(denied(p, createSnapshot([{ Key: 'team', Value: 'x' }], cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
     expect(denied(p, createSnapshot(cacheTags, cacheTags))).toEqual([]);
+  });
+
+  // Review of issue 14: LaunchWith allowed any subnet and security group, so the role could start an
+  // instance with the builder role in another network.
+  test("RunInstances outside the builders' subnets or with another security group is denied; the builder's own launch is allowed", () => {
+    const p = policy();
+    const launch = (subnet: string, group: string) =>
+      authorizationRequests(
+        'ec2:RunInstances',
+        {
+          ImageId: 'ami-0123456789abcdef0',
+          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, Groups: [group] }],
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: cacheTags },
+            { ResourceType: 'volume', Tags: cacheTags },
+          ],
+        },
+        'us-west-2',
+        world(undefined),
+      );
+    expect(denied(p, launch(BUILDER_SUBNET_IDS[1], BUILDER_SECURITY_GROUP_ID))).toEqual([]);
+    expect(denied(p, launch('subnet-other', BUILDER_SECURITY_GROUP_ID))).toEqual(['arn:aws:ec2:us-west-2:123456789012:subnet/subnet-other']);
+    expect(denied(p, launch(BUILDER_SUBNET_IDS[0], 'sg-other'))).toEqual(['arn:aws:ec2:us-west-2:123456789012:security-group/sg-other']);
   });
 
   test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {
