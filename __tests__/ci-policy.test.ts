@@ -9,7 +9,10 @@ import { loadFleet } from '../modules/fleet/load';
 import { ciPolicyGrants } from '../modules/image-cache/ci-policy';
 import { recordCacheCommands, CommandRun } from './helpers/cache-commands';
 import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
-import { evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
+import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
+import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
+import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
+import { CACHE_TAG } from '../modules/image-cache/parameters';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 
 /** The small valid fleet, with a private ECR image (its pull and registry-token grants) next to a public one. */
@@ -140,10 +143,123 @@ describe('every grant of the CI policy has a reason', () => {
         images: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'],
         replicaParameters: [{ region: 'us-east-1', parameterPath: '/p' }],
       },
-      { partition: 'aws', account: '1', builderRoleArn: 'arn:aws:iam::1:role/r' },
+      {
+        partition: 'aws',
+        account: '1',
+        builderRoleArn: 'arn:aws:iam::1:role/r',
+        securityGroupId: 'sg-1',
+        subnetArns: ['arn:aws:ec2:us-west-2:1:subnet/subnet-1'],
+      },
     );
     for (const g of grants) expect({ sid: g.sid, why: g.why.length > 10 }).toEqual({ sid: g.sid, why: true });
     const synthesized = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
     expect(synthesized.Statement.map((s) => s.Sid)).toEqual(grants.map((g) => g.sid));
+  });
+});
+
+describe('the CI policy denies what the builder never does', () => {
+  const policy = () => ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+  const world = (volumeTags: { Key: string; Value: string }[] | undefined): AwsWorld => ({
+    partition: 'aws',
+    account: ACCOUNT,
+    roleOfInstanceProfile: () => 'unused',
+    tagsOf: () => volumeTags,
+  });
+  const cacheTags = [{ Key: CACHE_TAG, Value: 'general' }];
+  const createSnapshot = (volumeTags: typeof cacheTags | undefined, snapshotTags: typeof cacheTags) =>
+    authorizationRequests(
+      'ec2:CreateSnapshot',
+      { VolumeId: 'vol-0abc', TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags }] },
+      'us-west-2',
+      world(volumeTags),
+    );
+  const denied = (p: PolicyDocument, requests: AuthorizationRequest[]) => requests.filter((q) => !evaluate(p, q).allowed).map((q) => q.resource);
+
+  // Regression (review of issue 14): CreateSnapshot was granted on any volume, so the role could snapshot
+  // another team's volume and, with PutParameter, publish it as the cache.
+  test('CreateSnapshot of a volume without the cache tag is denied; of a builder volume with a tagged snapshot, allowed', () => {
+    const p = policy();
+    expect(denied(p, createSnapshot(undefined, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(denied(p, createSnapshot([{ Key: 'team', Value: 'x' }], cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(denied(p, createSnapshot(cacheTags, cacheTags))).toEqual([]);
+  });
+
+  // Review of issue 14: LaunchWith allowed any subnet and security group, so the role could start an
+  // instance with the builder role in another network.
+  test("RunInstances outside the builders' subnets or with another security group is denied; the builder's own launch is allowed", () => {
+    const p = policy();
+    const launch = (subnet: string, group: string) =>
+      authorizationRequests(
+        'ec2:RunInstances',
+        {
+          ImageId: 'ami-0123456789abcdef0',
+          NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, Groups: [group] }],
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: cacheTags },
+            { ResourceType: 'volume', Tags: cacheTags },
+          ],
+        },
+        'us-west-2',
+        world(undefined),
+      );
+    expect(denied(p, launch(BUILDER_SUBNET_IDS[1], BUILDER_SECURITY_GROUP_ID))).toEqual([]);
+    expect(denied(p, launch('subnet-other', BUILDER_SECURITY_GROUP_ID))).toEqual(['arn:aws:ec2:us-west-2:123456789012:subnet/subnet-other']);
+    expect(denied(p, launch(BUILDER_SUBNET_IDS[0], 'sg-other'))).toEqual(['arn:aws:ec2:us-west-2:123456789012:security-group/sg-other']);
+  });
+
+  test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {
+    expect(denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
+  });
+});
+
+// Review of issue 14: the guard rejected only LaunchTemplate and KeyName; any other parameter passed the
+// model unchecked and would be denied in AWS instead of failing here.
+describe('the RunInstances authorization model refuses parameters it does not model', () => {
+  const world: AwsWorld = { partition: 'aws', account: ACCOUNT, roleOfInstanceProfile: () => 'builder', tagsOf: () => undefined };
+  const launch = (extra: Record<string, unknown> = {}, ebs: Record<string, unknown> = {}, ni: Record<string, unknown> = {}) => ({
+    ImageId: 'ami-0123456789abcdef0',
+    InstanceType: 'm7i.large',
+    MinCount: 1,
+    MaxCount: 1,
+    IamInstanceProfile: { Name: 'p' },
+    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-0a', Groups: ['sg-0123456789abcdef0'], AssociatePublicIpAddress: false, ...ni }],
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvdb', Ebs: { VolumeSize: 50, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true, ...ebs } }],
+    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: CACHE_TAG, Value: 'general' }] }],
+    ...extra,
+  });
+  const model = (input: object) => () => authorizationRequests('ec2:RunInstances', input, 'us-west-2', world);
+
+  test("the builder's own parameters are modelled", () => {
+    expect(model(launch())).not.toThrow();
+  });
+
+  test.each([
+    ['LaunchTemplate', launch({ LaunchTemplate: { LaunchTemplateId: 'lt-1' } })],
+    ['KeyName', launch({ KeyName: 'k' })],
+    ['SubnetId', launch({ SubnetId: 'subnet-0a' })],
+    ['SecurityGroupIds', launch({ SecurityGroupIds: ['sg-1'] })],
+    ['Placement', launch({ Placement: { GroupName: 'g' } })],
+    ['CapacityReservationSpecification', launch({ CapacityReservationSpecification: { CapacityReservationPreference: 'open' } })],
+    ['NetworkInterfaces[0].NetworkInterfaceId', launch({}, {}, { NetworkInterfaceId: 'eni-1' })],
+    ['BlockDeviceMappings[0].Ebs.KmsKeyId', launch({}, { KmsKeyId: 'alias/k' })],
+    [
+      'TagSpecifications[1].ResourceType=spot-instances-request',
+      launch({
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [] },
+          { ResourceType: 'spot-instances-request', Tags: [] },
+        ],
+      }),
+    ],
+  ])('%s throws, naming the parameter', (name, input) => {
+    expect(model(input)).toThrow(`ec2:RunInstances with ${name}: not modelled`);
+  });
+
+  test('a mapping restored from a snapshot adds the snapshot resource, which the CI policy does not grant', () => {
+    const requests = model(launch({}, { SnapshotId: 'snap-0abc' }))();
+    const snapshot = requests.filter((q) => q.resource.includes(':snapshot/'));
+    expect(snapshot.map((q) => `${q.action} ${q.resource}`)).toEqual(['ec2:RunInstances arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
+    const policy = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+    expect(evaluate(policy, snapshot[0]).allowed).toBe(false);
   });
 });

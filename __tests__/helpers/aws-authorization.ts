@@ -62,10 +62,13 @@ export function authorizationRequests(api: string, input: any, region: string, w
     case 'ecr:GetAuthorizationToken':
       return [req(api, '*')]; // no resource types: only "*" grants them
     case 'ec2:RunInstances': {
-      if (input.LaunchTemplate || input.KeyName) throw new Error('ec2:RunInstances with a launch template or key pair: not modelled');
+      checkRunInstancesModelled(input);
       const ni = input.NetworkInterfaces ?? [];
+      const snapshots = (input.BlockDeviceMappings ?? []).flatMap((b: any) => (b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId as string] : []));
       return [
         req(api, ec2(`image/${input.ImageId}`, false)),
+        // A volume restored from a snapshot: RunInstances lists the snapshot resource type (list_amazonec2).
+        ...snapshots.map((id: string) => req(api, ec2(`snapshot/${id}`, false), tagContext('aws:ResourceTag', world.tagsOf(region, id)))),
         req(api, ec2(`instance/${NEW}`), tagContext('aws:RequestTag', specTags('instance'))),
         req(api, ec2(`volume/${NEW}`), tagContext('aws:RequestTag', specTags('volume'))),
         req(api, ec2(`network-interface/${NEW}`), tagContext('aws:RequestTag', specTags('network-interface'))),
@@ -113,6 +116,59 @@ export function authorizationRequests(api: string, input: any, region: string, w
         `${api}: no authorization model in __tests__/helpers/aws-authorization.ts; add one (resources and context from the Service Authorization Reference)`,
       );
   }
+}
+
+/**
+ * The RunInstances parameters the model above describes, field by field. Any other parameter (a launch
+ * template, a key pair, top-level SubnetId/SecurityGroupIds, an existing network interface, placement,
+ * a capacity reservation, a KMS key...) would bring resources or context keys it does not emit: it throws,
+ * so a change to the builder's launch fails the CI-policy test instead of passing here and being denied in AWS.
+ */
+const RUN_INSTANCES_MODELLED = {
+  top: [
+    'ClientToken',
+    'ImageId',
+    'InstanceType',
+    'MinCount',
+    'MaxCount',
+    'IamInstanceProfile',
+    'NetworkInterfaces',
+    'MetadataOptions',
+    'UserData',
+    'BlockDeviceMappings',
+    'TagSpecifications',
+  ],
+  iamInstanceProfile: ['Name'],
+  networkInterface: ['DeviceIndex', 'SubnetId', 'Groups', 'AssociatePublicIpAddress'],
+  blockDeviceMapping: ['DeviceName', 'Ebs'],
+  ebs: ['VolumeSize', 'VolumeType', 'Encrypted', 'DeleteOnTermination', 'SnapshotId'],
+  tagSpecification: ['ResourceType', 'Tags'],
+  taggedResourceTypes: ['instance', 'volume', 'network-interface'],
+};
+
+function checkRunInstancesModelled(input: any): void {
+  const m = RUN_INSTANCES_MODELLED;
+  const unmodelled = (where: string, o: object | undefined, known: readonly string[]) =>
+    Object.keys(o ?? {})
+      .filter((k) => (o as Record<string, unknown>)[k] !== undefined && !known.includes(k))
+      .map((k) => `${where}${k}`);
+  const found = [
+    ...unmodelled('', input, m.top),
+    ...unmodelled('IamInstanceProfile.', input.IamInstanceProfile, m.iamInstanceProfile),
+    ...(input.NetworkInterfaces ?? []).flatMap((n: object, i: number) => unmodelled(`NetworkInterfaces[${i}].`, n, m.networkInterface)),
+    ...(input.BlockDeviceMappings ?? []).flatMap((b: any, i: number) => [
+      ...unmodelled(`BlockDeviceMappings[${i}].`, b, m.blockDeviceMapping),
+      ...unmodelled(`BlockDeviceMappings[${i}].Ebs.`, b.Ebs, m.ebs),
+    ]),
+    ...(input.TagSpecifications ?? []).flatMap((t: any, i: number) => [
+      ...unmodelled(`TagSpecifications[${i}].`, t, m.tagSpecification),
+      ...(m.taggedResourceTypes.includes(t.ResourceType) ? [] : [`TagSpecifications[${i}].ResourceType=${t.ResourceType}`]),
+    ]),
+  ];
+  if (found.length > 0)
+    throw new Error(
+      `ec2:RunInstances with ${found.join(', ')}: not modelled in __tests__/helpers/aws-authorization.ts; add the resources and context keys it brings (Service Authorization Reference, RunInstances)`,
+    );
 }
 
 /**

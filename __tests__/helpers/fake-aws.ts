@@ -30,6 +30,9 @@ const awsError = (name: string, message = name) => Object.assign(new Error(messa
 
 type Tags = { Key?: string; Value?: string }[];
 export const ACCOUNT = '123456789012';
+/** What the fake's builder parameters hold: the security group and subnets of the image-cache-builder stack. */
+export const BUILDER_SECURITY_GROUP_ID = 'sg-0123456789abcdef0';
+export const BUILDER_SUBNET_IDS = ['subnet-0a', 'subnet-0b'];
 
 /**
  * EC2's Filters, as DescribeInstances and DescribeSnapshots apply them: every filter must match (AND), any
@@ -76,8 +79,8 @@ export class FakeAws {
   params = new Map<string, string>([
     ['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id', 'ami-0123456789abcdef0'],
     ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
-    ['/bottlerocket-fleet/builder/security-group-id', 'sg-0123456789abcdef0'],
-    ['/bottlerocket-fleet/builder/subnet-ids', 'subnet-0a,subnet-0b'],
+    ['/bottlerocket-fleet/builder/security-group-id', BUILDER_SECURITY_GROUP_ID],
+    ['/bottlerocket-fleet/builder/subnet-ids', BUILDER_SUBNET_IDS.join(',')],
   ]);
   /** Regions whose ECR clients were asked for an authorization token. */
   ecrTokenRegions: string[] = [];

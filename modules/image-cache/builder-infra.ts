@@ -67,7 +67,9 @@ export class BuilderInfrastructure extends Construct {
     new SsmParameter(this, 'subnet-ids', { name: p.subnetIds, type: 'StringList', value: Fn.join(',', subnets.ids) });
 
     // The reasons (why) stay in the code: Terraform's policy document has no place for them.
-    const statements = ciPolicyGrants(props, { partition, account, builderRoleArn: role.arn }).map(({ why: _why, ...statement }) => statement);
+    const subnetArns = Fn.formatlist(`arn:${partition}:ec2:${props.region}:${account}:subnet/%s`, [subnets.ids]) as string[];
+    const refs = { partition, account, builderRoleArn: role.arn, securityGroupId: sg.id, subnetArns };
+    const statements = ciPolicyGrants(props, refs).map(({ why: _why, ...statement }) => statement);
     const document = new DataAwsIamPolicyDocument(this, 'ci-policy-document', { statement: statements });
     new IamPolicy(this, 'ci-policy', {
       name: `${name}-ci`,

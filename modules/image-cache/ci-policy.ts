@@ -23,6 +23,10 @@ export interface CiPolicyReferences {
   readonly partition: string;
   readonly account: string;
   readonly builderRoleArn: string;
+  /** The builders' security group (its ID): the only one RunInstances may attach. */
+  readonly securityGroupId: string;
+  /** ARNs of the builders' subnets (a Terraform list): the only ones RunInstances may launch into. */
+  readonly subnetArns: string[];
 }
 
 /** One statement of the policy and the reason it is there. */
@@ -57,11 +61,19 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
       condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
     },
+    // The subnets and the security group are the ones the builder parameters name (builder-infra.ts): with any
+    // subnet or group, the role could launch an instance with the builder role into another network.
     {
       sid: 'LaunchWith',
-      why: 'The other resources RunInstances uses: the AMI, the subnet, the new network interface, the security group',
+      why: "The other resources RunInstances uses: the AMI, the new network interface, the builders' security group",
       actions: ['ec2:RunInstances'],
-      resources: [awsOwned('ec2', 'image/*'), arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), arn('ec2', 'security-group/*')],
+      resources: [awsOwned('ec2', 'image/*'), arn('ec2', 'network-interface/*'), arn('ec2', `security-group/${refs.securityGroupId}`)],
+    },
+    {
+      sid: 'LaunchInBuilderSubnets',
+      why: "Launch only into the builders' subnets (a statement of its own: they are one Terraform list)",
+      actions: ['ec2:RunInstances'],
+      resources: refs.subnetArns,
     },
     {
       sid: 'TagOnCreate',
@@ -83,7 +95,23 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       actions: ['ssm:SendCommand'],
       resources: [awsOwned('ssm', 'document/AWS-RunShellScript')],
     },
-    { sid: 'Snapshot', why: 'Snapshot the data volume', actions: ['ec2:CreateSnapshot'], resources: [arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')] },
+    // CreateSnapshot authorizes the volume (aws:ResourceTag) and the new snapshot (aws:RequestTag) separately
+    // (Service Authorization Reference, CreateSnapshot): unconditioned, the role could snapshot any volume and
+    // publish it as a cache with PutParameter.
+    {
+      sid: 'SnapshotCacheVolume',
+      why: 'Snapshot only volumes carrying the cache tag (the builder tags its volumes at launch)',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [arn('ec2', 'volume/*')],
+      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+    },
+    {
+      sid: 'SnapshotTagged',
+      why: 'Create only snapshots with the cache tag on the request, so every snapshot is findable for cleanup',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [awsOwned('ec2', 'snapshot/*')],
+      condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
+    },
     {
       sid: 'DeleteOldSnapshots',
       why: 'Delete cache snapshots only (the cache tag)',
