@@ -340,6 +340,56 @@ describe('pods with emptyDir data', () => {
   }, 30_000);
 });
 
+// Only workloads whose availability the drain can read are waited for; any other owner is named, not
+// looked up as if it were a ReplicaSet (a 404 there used to stop the run after the pod was evicted).
+describe('which owners are health-checked', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+
+  test('a Job, a ReplicaSet of an Argo Rollout and a deleted ReplicaSet are named and not checked; the drain finishes', async () => {
+    k.addPod({
+      namespace: 'default',
+      name: 'nightly-x',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'Job', name: 'nightly' },
+    });
+    k.addReplicaSetPods('canary-5d9f', ['al2-b'], { kind: 'Rollout', name: 'canary' });
+    k.addPod({
+      namespace: 'default',
+      name: 'old-rs-x',
+      nodeName: 'al2-c',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'ReplicaSet', name: 'old-rs' },
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('not health-checked: Job/nightly (owner of default/nightly-x)');
+    expect(r.stdout).toContain('not health-checked: Rollout/canary (owner of default/canary-5d9f-0)');
+    expect(r.stdout).toContain('not health-checked: ReplicaSet/old-rs (no longer exists) (owner of default/old-rs-x)');
+    expect(k.calls.filter((c) => /\/(replicasets|deployments|statefulsets)\/(nightly|canary)$/.test(c))).toEqual([]);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a ReplicaSet no controller owns is health-checked itself', async () => {
+    k.addReplicaSetPods('solo', ['al2-b']);
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('batch 2/3: drained, 2 evicted pod(s) gone, 2 workload(s) healthy again');
+    expect(k.calls).toContain('GET /apis/apps/v1/namespaces/default/replicasets/solo');
+  }, 30_000);
+});
+
 describe('API faults', () => {
   let k: FakeKube;
   let kubeconfig: string;

@@ -70,6 +70,11 @@ export class FakeKube {
   pods = new Map<string, FakePod>();
   /** ReplicaSet name -> Deployment name (namespace "default"). */
   replicaSets = new Map<string, string>();
+  /**
+   * ReplicaSets no Deployment owns (namespace "default"): with no owner, or owned by another controller
+   * (an Argo Rollout). Their pods carry the label app=<ReplicaSet name>.
+   */
+  otherReplicaSets = new Map<string, { replicas: number; owner?: { kind: string; name: string } }>();
   deployments = new Map<string, { replicas: number; broken?: boolean }>();
   daemonSets = new Set<string>();
   /** StatefulSet name -> replicas (namespace "default"). */
@@ -103,6 +108,22 @@ export class FakeKube {
         createdAt: this.now(),
         labels: { app: deployment },
         owner: { kind: 'ReplicaSet', name: `${deployment}-rs` },
+      }),
+    );
+  }
+
+  /** Pods of a ReplicaSet no Deployment owns (`owner`: its controller, e.g. an Argo Rollout). */
+  addReplicaSetPods(name: string, nodes: string[], owner?: { kind: string; name: string }): void {
+    this.otherReplicaSets.set(name, { replicas: nodes.length, owner });
+    nodes.forEach((node, i) =>
+      this.addPod({
+        namespace: 'default',
+        name: `${name}-${i}`,
+        nodeName: node,
+        phase: 'Running',
+        createdAt: this.now(),
+        labels: { app: name },
+        owner: { kind: 'ReplicaSet', name },
       }),
     );
   }
@@ -176,13 +197,14 @@ export class FakeKube {
 
   /** The eviction's effect: the pod shuts down (or is gone at once); a Deployment's ReplicaSet replaces it right away. */
   private evict(pod: FakePod): void {
-    const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
-    if (deployment) {
-      const broken = this.deployments.get(deployment)?.broken;
+    const rs = pod.owner?.kind === 'ReplicaSet' ? pod.owner.name : undefined;
+    const deployment = rs === undefined ? undefined : this.replicaSets.get(rs);
+    if (deployment || (rs !== undefined && this.otherReplicaSets.has(rs))) {
+      const broken = deployment !== undefined && this.deployments.get(deployment)?.broken;
       this.addPod({
         ...pod,
         uid: undefined,
-        name: `${deployment}-r${++this.counter}`,
+        name: `${deployment ?? rs}-r${++this.counter}`,
         nodeName: undefined,
         phase: 'Pending',
         createdAt: this.now(),
@@ -305,6 +327,19 @@ export class FakeKube {
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/.exec(url.pathname))) {
         const d = this.replicaSets.get(m[2]);
+        const other = this.otherReplicaSets.get(m[2]);
+        if (other)
+          return send(200, {
+            kind: 'ReplicaSet',
+            apiVersion: 'apps/v1',
+            metadata: {
+              name: m[2],
+              namespace: m[1],
+              ownerReferences: other.owner ? [{ apiVersion: 'argoproj.io/v1alpha1', ...other.owner, uid: other.owner.name, controller: true }] : [],
+            },
+            spec: { replicas: other.replicas, selector: { matchLabels: { app: m[2] } } },
+            status: { replicas: other.replicas, availableReplicas: this.running({ app: m[2] }).length },
+          });
         if (!d) return notFound();
         return send(200, {
           kind: 'ReplicaSet',

@@ -6,7 +6,7 @@
  * that lost pods fully available again before the nodes count as drained and the next batch starts.
  * Progress is kept on the nodes as annotations; the first failed check stops the run, and a re-run resumes.
  */
-import { KubeApiError, type KubeApi, type NodeInfo, type OwnerRef, type PodInfo } from './kube';
+import { KubeApiError, type KubeApi, type NodeInfo, type PodInfo, type TrackedKind } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
 import { blockers, evictable, goneOrReplaced, podTimeoutMs } from './pods';
 import { retryingApi, withRetry, type RetryContext, type RetryPolicy } from './retry';
@@ -42,8 +42,10 @@ export interface DrainOptions {
 
 export class DrainStopped extends Error {}
 
-interface Workload extends OwnerRef {
+interface Workload {
+  readonly kind: TrackedKind;
   readonly namespace: string;
+  readonly name: string;
 }
 interface Evicted {
   readonly pod: PodInfo;
@@ -117,7 +119,8 @@ async function drainBatches(
         await evict(api, pod, o, now, sleep, retry);
         evicted.push({ pod, at: now() });
         const w = await workloadOf(api, pod);
-        if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
+        if (typeof w === 'string') o.log(`  not health-checked: ${w} (owner of ${podName(pod)})`);
+        else if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
       }
     }
     await waitGone(api, evicted, o, now, sleep);
@@ -196,13 +199,22 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
   }
 }
 
-async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | undefined> {
+/**
+ * The workload whose health the batch waits for after evicting `pod`: its Deployment (through the
+ * ReplicaSet), its StatefulSet, or a ReplicaSet no controller owns. Any other owner (a Job, a ReplicaSet
+ * of an Argo Rollout or another custom resource) has no status the drain can read the same way: it comes
+ * back as "Kind/name" to be logged, not checked. An owner that no longer exists (404) is not tracked.
+ */
+async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | string | undefined> {
   if (!pod.owner) return undefined;
-  if (pod.owner.kind === 'ReplicaSet') {
-    const owner = await api.replicaSetOwner(pod.namespace, pod.owner.name);
-    return { ...(owner ?? pod.owner), namespace: pod.namespace };
-  }
-  return { ...pod.owner, namespace: pod.namespace };
+  const { namespace } = pod;
+  if (pod.owner.kind === 'StatefulSet') return { kind: 'StatefulSet', namespace, name: pod.owner.name };
+  if (pod.owner.kind !== 'ReplicaSet') return `${pod.owner.kind}/${pod.owner.name}`;
+  const rs = await api.replicaSetOwner(namespace, pod.owner.name);
+  if (!rs) return `ReplicaSet/${pod.owner.name} (no longer exists)`;
+  if (!rs.owner) return { kind: 'ReplicaSet', namespace, name: pod.owner.name };
+  if (rs.owner.kind === 'Deployment') return { kind: 'Deployment', namespace, name: rs.owner.name };
+  return `${rs.owner.kind}/${rs.owner.name}`;
 }
 
 async function waitHealthy(
@@ -215,6 +227,7 @@ async function waitHealthy(
 ): Promise<void> {
   const start = now();
   let named = false;
+  const gone = new Set<Workload>();
   for (;;) {
     const allPending = await api.listPods('status.phase=Pending');
     const before = allPending.filter((p) => p.createdAt.getTime() < migrationStarted);
@@ -229,9 +242,13 @@ async function waitHealthy(
         `health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`,
       );
     }
-    const unhealthy = unavailableWorkloads(
-      await Promise.all(workloads.map(async (w) => ({ ...w, ...(await api.workloadStatus(w.kind, w.namespace, w.name)) }))),
-    );
+    const statuses = await Promise.all(workloads.map(async (w) => ({ w, status: await api.workloadStatus(w.kind, w.namespace, w.name) })));
+    // Deleted since its pod was evicted: nothing is left to become available again.
+    for (const { w } of statuses.filter((s) => !s.status)) {
+      if (!gone.has(w)) o.log(`  not health-checked: ${w.kind}/${w.name} in ${w.namespace} no longer exists`);
+      gone.add(w);
+    }
+    const unhealthy = unavailableWorkloads(statuses.flatMap(({ w, status }) => (status ? [{ ...w, ...status }] : [])));
     if (unhealthy.length === 0) return;
     if (now() - start > o.healthTimeoutMs) {
       throw new DrainStopped(`health check failed after ${formatDuration(now() - start)}: ${unhealthy.join('; ')}`);

@@ -49,6 +49,15 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const status = (e: unknown) => (e as { code?: number }).code;
+  /** The object, or undefined when the API answers 404. */
+  const orNotFound = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (e) {
+      if (status(e) === 404) return undefined;
+      throw e;
+    }
+  };
   /** Runs one call; every failure leaves as a classified KubeApiError naming the operation. */
   const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -108,26 +117,23 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
       }),
     replicaSetOwner: (namespace, name) =>
       call(`read ReplicaSet ${namespace}/${name}`, async () => {
-        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
+        const rs = await orNotFound(() => apps.readNamespacedReplicaSet({ name, namespace }));
+        if (!rs) return undefined;
         const o = rs.metadata?.ownerReferences?.find((r) => r.controller);
-        return o && { kind: o.kind, name: o.name };
+        return { owner: o && { kind: o.kind, name: o.name } };
       }),
     workloadStatus: (kind, namespace, name) =>
-      call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus> => {
+      call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus | undefined> => {
         if (kind === 'Deployment') {
-          const d = await apps.readNamespacedDeployment({ name, namespace });
-          return { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
+          const d = await orNotFound(() => apps.readNamespacedDeployment({ name, namespace }));
+          return d && { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
         }
         if (kind === 'StatefulSet') {
-          const s = await apps.readNamespacedStatefulSet({ name, namespace });
-          return { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
+          const s = await orNotFound(() => apps.readNamespacedStatefulSet({ name, namespace }));
+          return s && { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
         }
-        if (kind === 'DaemonSet') {
-          const d = await apps.readNamespacedDaemonSet({ name, namespace });
-          return { desired: d.status?.desiredNumberScheduled ?? 0, available: d.status?.numberAvailable ?? 0 };
-        }
-        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
-        return { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
+        const rs = await orNotFound(() => apps.readNamespacedReplicaSet({ name, namespace }));
+        return rs && { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
       }),
     deleteDaemonSet: (namespace, name) =>
       call(`delete DaemonSet ${namespace}/${name}`, async () => {

@@ -35,6 +35,9 @@ export interface PodInfo {
   readonly emptyDirs: readonly EmptyDirVolume[];
 }
 
+/** The workload kinds whose health the drain checks after a batch (see drain.ts workloadOf). */
+export type TrackedKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
+
 export interface WorkloadStatus {
   readonly desired: number;
   readonly available: number;
@@ -69,8 +72,9 @@ export interface KubeApi {
    * 'gone' is a 404 (the pod vanished since it was listed). Any other failure throws a KubeApiError.
    */
   evictPod(namespace: string, name: string): Promise<EvictionOutcome>;
-  /** The controller owning a ReplicaSet (its Deployment), or undefined. */
-  replicaSetOwner(namespace: string, name: string): Promise<OwnerRef | undefined>;
-  workloadStatus(kind: string, namespace: string, name: string): Promise<WorkloadStatus>;
+  /** The controller owning a ReplicaSet (`owner` left out when none); undefined when the ReplicaSet does not exist (404). */
+  replicaSetOwner(namespace: string, name: string): Promise<{ owner?: OwnerRef } | undefined>;
+  /** Desired and available replicas; undefined when the workload does not exist (404: deleted meanwhile). */
+  workloadStatus(kind: TrackedKind, namespace: string, name: string): Promise<WorkloadStatus | undefined>;
   deleteDaemonSet(namespace: string, name: string): Promise<boolean>;
 }
