@@ -442,6 +442,50 @@ describe('API faults', () => {
     expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(1);
   }, 30_000);
 
+  /** Someone else deletes db-0 and its StatefulSet recreates it at once on br-1 (a new UID); its budget then allows an eviction. */
+  function replaceDb0(): string {
+    const old = k.pods.get('default/db-0')!;
+    k.pods.delete('default/db-0');
+    k.addPod({ ...old, uid: undefined, nodeName: 'br-1', createdAt: clock.now() });
+    k.pdbs = k.pdbs.filter((b) => b.matchLabels.app !== 'db');
+    return k.pods.get('default/db-0')!.uid!;
+  }
+  /** db-0 on al2-b behind a budget that refuses its eviction; `when` says on which request after the first refusal it is replaced. */
+  function dbReplacedAfterRefusal(when: (method: string, path: string, evictions: number) => boolean): { uid?: string } {
+    k.addStatefulSetPods('db', ['al2-b']);
+    k.pdbs.push({ matchLabels: { app: 'db' }, minAvailable: 1 });
+    const replacement: { uid?: string } = {};
+    let evictions = 0;
+    k.routes.push((req) => {
+      const isEviction = req.method === 'POST' && req.url.pathname.endsWith('/pods/db-0/eviction');
+      if (evictions > 0 && replacement.uid === undefined && when(req.method, req.url.pathname, evictions + (isEviction ? 1 : 0)))
+        replacement.uid = replaceDb0();
+      if (isEviction) evictions++;
+      return false;
+    });
+    return replacement;
+  }
+
+  test('a retry after a budget refusal does not evict the replacement that took the name meanwhile', async () => {
+    const replacement = dbReplacedAfterRefusal(() => true); // on the very next request
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/db-0 (already gone)');
+    expect(k.pods.get('default/db-0')!.uid).toBe(replacement.uid);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(1);
+  }, 30_000);
+
+  test('an eviction sent as the name changes hands is refused by its UID precondition (409) and counts as gone', async () => {
+    const replacement = dbReplacedAfterRefusal((method, _path, evictions) => method === 'POST' && evictions === 2); // just before the retry lands
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/db-0 (already gone)');
+    expect(k.pods.get('default/db-0')!.uid).toBe(replacement.uid);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(2);
+  }, 30_000);
+
   test('a fault that outlasts the retries stops the run with nothing more marked drained; a re-run finishes', async () => {
     k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity }); // web-1 is on al2-b
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);

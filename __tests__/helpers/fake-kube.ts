@@ -304,10 +304,25 @@ export class FakeKube {
       if (req.method === 'POST' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname))) {
         const pod = this.pods.get(`${m[1]}/${m[2]}`);
         if (!pod) return notFound();
+        // The delete behind the eviction honours deleteOptions.preconditions.uid: another pod under the name
+        // answers 409 Conflict (the budget check comes first, as in eviction.go, so a refusal is still a 429).
+        const wantedUid = (JSON.parse(body || '{}') as { deleteOptions?: { preconditions?: { uid?: string } } }).deleteOptions?.preconditions?.uid;
+        const conflict = () =>
+          send(409, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Conflict',
+            message: `Operation cannot be fulfilled on Pod "${pod.name}": Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${pod.uid}`,
+            code: 409,
+          });
+        const uidMismatch = wantedUid !== undefined && wantedUid !== pod.uid;
         // A pod already shutting down is deleted without a budget check (canIgnorePDB in kubernetes/kubernetes
         // pkg/registry/core/pod/storage/eviction.go); its shutdown goes on as before.
-        if (pod.deletionTimestamp !== undefined)
+        if (pod.deletionTimestamp !== undefined) {
+          if (uidMismatch) return conflict();
           return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
+        }
         const blocking = this.pdbs.find(
           (b) => Object.entries(b.matchLabels).every(([k, v]) => pod.labels[k] === v) && this.running(b.matchLabels).length - 1 < b.minAvailable,
         );
@@ -322,6 +337,7 @@ export class FakeKube {
             details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget needs more healthy pods' }] },
             code: 429,
           });
+        if (uidMismatch) return conflict();
         this.evict(pod);
         return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
       }

@@ -154,18 +154,25 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
     if (goneOrReplaced(pod, current)) return 'gone' as const;
     return current?.terminatingSince ? ('evicted' as const) : undefined;
   };
+  const done = (how: 'evicted' | 'gone') => o.log(`  evicted ${podName(pod)}${how === 'gone' ? ' (already gone)' : ''}`);
   for (;;) {
-    const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name), retry, settled);
-    if (outcome !== 'blocked') {
-      o.log(`  evicted ${podName(pod)}${outcome === 'gone' ? ' (already gone)' : ''}`);
-      return;
-    }
+    const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name, pod.uid), retry, settled);
+    if (outcome === 'evicted' || outcome === 'gone') return done(outcome);
+    // 409: the UID precondition failed. Gone or replaced is what a read shows; the same pod still there is a
+    // conflict inside the API server, tried again like a refusal.
+    if (outcome === 'conflict' && goneOrReplaced(pod, await api.getPod(pod.namespace, pod.name))) return done('gone');
     if (now() - start > o.evictionTimeoutMs) {
       throw new DrainStopped(
-        `eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`,
+        outcome === 'blocked'
+          ? `eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`
+          : `eviction of ${podName(pod)} kept answering 409 Conflict for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); re-run`,
       );
     }
     await sleep(o.pollIntervalMs);
+    // Between the refusal and the retry, the pod may have been deleted by someone else and its name taken by
+    // a replacement: that one must not be evicted in its place.
+    const already = await settled();
+    if (already) return done(already);
   }
 }
 

@@ -104,14 +104,18 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
           throw e;
         }
       }),
-    evictPod: (namespace, name) =>
+    evictPod: (namespace, name, uid) =>
       call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
         try {
-          await core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
+          // The UID precondition makes the API server refuse (409 Conflict) to evict another pod that took the
+          // name meanwhile (a StatefulSet's replacement): eviction.go hands these deleteOptions to the pod's delete.
+          const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } };
+          await core.createNamespacedPodEviction({ name, namespace, body });
           return 'evicted';
         } catch (e) {
           if (isBudgetRefusal(e)) return 'blocked';
           if (status(e) === 404) return 'gone';
+          if (status(e) === 409) return 'conflict';
           throw e;
         }
       }),

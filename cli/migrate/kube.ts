@@ -43,7 +43,7 @@ export interface WorkloadStatus {
   readonly available: number;
 }
 
-export type EvictionOutcome = 'evicted' | 'blocked' | 'gone';
+export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict';
 
 /**
  * A failed API call, classified once by the client: `transient` faults (HTTP 500/502/503/504, a 429 that
@@ -69,9 +69,10 @@ export interface KubeApi {
   getPod(namespace: string, name: string): Promise<PodInfo | undefined>;
   /**
    * Eviction API: 'blocked' is a 429 whose status names a PodDisruptionBudget (cause "DisruptionBudget");
-   * 'gone' is a 404 (the pod vanished since it was listed). Any other failure throws a KubeApiError.
+   * 'gone' is a 404 (the pod vanished since it was listed); 'conflict' is a 409, which the UID precondition
+   * sent with `uid` answers when the name now belongs to another pod. Any other failure throws a KubeApiError.
    */
-  evictPod(namespace: string, name: string): Promise<EvictionOutcome>;
+  evictPod(namespace: string, name: string, uid: string): Promise<EvictionOutcome>;
   /** The controller owning a ReplicaSet (`owner` left out when none); undefined when the ReplicaSet does not exist (404). */
   replicaSetOwner(namespace: string, name: string): Promise<{ owner?: OwnerRef } | undefined>;
   /** Desired and available replicas; undefined when the workload does not exist (404: deleted meanwhile). */
