@@ -503,6 +503,40 @@ describe('API faults', () => {
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
   }, 30_000);
 
+  // kubectl drain's evictPods (kubernetes/kubectl pkg/drain/drain.go) on a 403 with the NamespaceTerminating cause.
+  test('a 403 NamespaceTerminating on a pod not yet terminating is retried within --eviction-timeout', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'namespace-terminating', times: 2 });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('default/web-0: its namespace is being deleted (403 NamespaceTerminating); retrying in 100ms');
+    expect(k.calls.filter((c) => c.endsWith('/pods/web-0/eviction'))).toHaveLength(3);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a 403 NamespaceTerminating on a pod already terminating goes on to wait for its deletion', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { deletionTimestamp: clock.now(), terminatingForMs: 1000 }); // deleted with its namespace
+    const uid = k.pods.get('default/db-0')!.uid;
+    k.faults.push({ method: 'POST', path: /\/pods\/db-0\/eviction$/, answer: 'namespace-terminating', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/db-0');
+    expect(k.faultsFired).toHaveLength(1);
+    expect(k.pods.get('default/db-0')!.uid).not.toBe(uid);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a 403 NamespaceTerminating that outlasts --eviction-timeout stops the run, naming the pod', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'namespace-terminating', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^stopped: eviction of default\/web-0 refused while its namespace is being deleted \(403 NamespaceTerminating\) for 5\.\ds \(limit 5\.0s\)/,
+    );
+    expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
+  }, 30_000);
+
   test('any other failure (403) stops the run at once, cleanly; a re-run finishes', async () => {
     k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 403 });
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);

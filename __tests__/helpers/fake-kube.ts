@@ -37,12 +37,13 @@ export interface FakePod {
  * with `answer` instead: an HTTP status (a 429 here is throttling, without the DisruptionBudget cause),
  * 'drop' (the connection is closed without an answer), or, for an eviction, 'vanish' (someone else
  * evicted the pod a moment earlier: it goes, and this request gets 404) or 'lost' (the eviction happens,
- * then the connection is closed before the answer).
+ * then the connection is closed before the answer), 'namespace-terminating' (403 with the status cause
+ * NamespaceTerminating: the namespace is being deleted).
  */
 export interface FakeFault {
   method?: string;
   path: RegExp;
-  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost';
+  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost' | 'namespace-terminating';
   times?: number;
 }
 
@@ -264,6 +265,16 @@ export class FakeKube {
           if (pod) this.evict(pod);
           return fault.answer === 'lost' ? void req.socket.destroy() : notFound();
         }
+        if (fault.answer === 'namespace-terminating')
+          return send(403, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Forbidden',
+            message: `unable to create new content in namespace ${url.pathname.split('/')[4]} because it is being terminated`,
+            details: { causes: [{ type: 'NamespaceTerminating', message: 'namespace is being terminated' }] },
+            code: 403,
+          });
         const reason = { 403: 'Forbidden', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.answer];
         return send(fault.answer, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `injected ${fault.answer}`, code: fault.answer });
       }

@@ -161,11 +161,22 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
     // 409: the UID precondition failed. Gone or replaced is what a read shows; the same pod still there is a
     // conflict inside the API server, tried again like a refusal.
     if (outcome === 'conflict' && goneOrReplaced(pod, await api.getPod(pod.namespace, pod.name))) return done('gone');
+    // kubectl's evictPods: in a namespace being deleted, a pod already shutting down is waited for (waitGone);
+    // one that is not yet is tried again until the namespace deletion reaches it.
+    if (outcome === 'namespace-terminating') {
+      const current = await api.getPod(pod.namespace, pod.name);
+      if (goneOrReplaced(pod, current)) return done('gone');
+      if (current?.terminatingSince) return done('evicted');
+      o.log(`  ${podName(pod)}: its namespace is being deleted (403 NamespaceTerminating); retrying in ${formatDuration(o.pollIntervalMs)}`);
+    }
     if (now() - start > o.evictionTimeoutMs) {
+      const why = {
+        blocked: 'blocked by a PodDisruptionBudget',
+        conflict: 'answered 409 Conflict',
+        'namespace-terminating': 'refused while its namespace is being deleted (403 NamespaceTerminating)',
+      }[outcome];
       throw new DrainStopped(
-        outcome === 'blocked'
-          ? `eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`
-          : `eviction of ${podName(pod)} kept answering 409 Conflict for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); re-run`,
+        `eviction of ${podName(pod)} ${why} for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); ${outcome === 'blocked' ? "check the budget and the workload's health" : 'check the pod (kubectl get pod)'}, then re-run`,
       );
     }
     await sleep(o.pollIntervalMs);

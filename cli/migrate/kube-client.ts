@@ -28,6 +28,15 @@ export function isBudgetRefusal(e: unknown): boolean {
   return (e as { code?: unknown }).code === 429 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'DisruptionBudget'));
 }
 
+/**
+ * A 403 with the status cause "NamespaceTerminating" (core/v1 NamespaceTerminatingCause): the pod's namespace
+ * is being deleted. kubectl drain (kubernetes/kubectl pkg/drain/drain.go evictPods) waits for such a pod if it
+ * is already terminating and retries its eviction otherwise; any other 403 stays final.
+ */
+export function isNamespaceTerminating(e: unknown): boolean {
+  return (e as { code?: unknown }).code === 403 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'NamespaceTerminating'));
+}
+
 /** Any failure of a client-node call as a KubeApiError that says whether a retry may help. */
 export function classify(operation: string, e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
@@ -116,6 +125,7 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
           if (isBudgetRefusal(e)) return 'blocked';
           if (status(e) === 404) return 'gone';
           if (status(e) === 409) return 'conflict';
+          if (isNamespaceTerminating(e)) return 'namespace-terminating';
           throw e;
         }
       }),

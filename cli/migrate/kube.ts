@@ -43,7 +43,8 @@ export interface WorkloadStatus {
   readonly available: number;
 }
 
-export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict';
+/** 'namespace-terminating': a 403 whose status names the cause NamespaceTerminating (the namespace is being deleted). */
+export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict' | 'namespace-terminating';
 
 /**
  * A failed API call, classified once by the client: `transient` faults (HTTP 500/502/503/504, a 429 that
