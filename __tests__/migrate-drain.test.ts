@@ -186,6 +186,23 @@ describe('drain in batches against a fake API server', () => {
     expect(k.pods.get('default/debug-shell')).toBeUndefined();
   }, 30_000);
 
+  test('an unmanaged pod scheduled between the check and the cordon stops the batch after the cordon, before any eviction', async () => {
+    k.routes.push((req) => {
+      if (req.method === 'PATCH' && req.url.pathname === '/api/v1/nodes/al2-a' && JSON.parse(req.body).spec?.unschedulable === true)
+        k.addPod({ namespace: 'default', name: 'late-shell', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {} });
+      return false;
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'stopped: after cordoning al2-a: unmanaged pod(s) default/late-shell: no controller recreates them once evicted; move them, or re-run with --force',
+    );
+    expect(r.stderr).toContain('The nodes stay cordoned and are not marked drained.');
+    expect(k.nodes.get('al2-a')).toMatchObject({ unschedulable: true, annotations: { 'bottlerocket-fleet/drain': 'cordoned' } });
+    expect(k.pods.get('default/late-shell')).toBeDefined();
+    expect(k.calls.filter((c) => c.endsWith('/eviction'))).toEqual([]);
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(

@@ -112,16 +112,22 @@ async function drainBatches(
         },
       });
     }
+    // Pods scheduled between that check and the cordon are checked the same way before anything is evicted.
+    const pods = await podsOn(api, batch);
+    const late = check(pods, o).stop;
+    if (late.length > 0) {
+      throw new DrainStopped(
+        `after cordoning ${batch.map((n) => n.name).join(', ')}: ${late.map((b) => `${b.what}; ${b.fix}`).join('\n  ')}\n  The nodes stay cordoned and are not marked drained.`,
+      );
+    }
     const lost = new Map<string, Workload>();
     const evicted: Evicted[] = [];
-    for (const node of batch) {
-      for (const pod of (await api.listPods(`spec.nodeName=${node.name}`)).filter(evictable)) {
-        await evict(api, pod, o, now, sleep, retry);
-        evicted.push({ pod, at: now() });
-        const w = await workloadOf(api, pod);
-        if (typeof w === 'string') o.log(`  not health-checked: ${w} (owner of ${podName(pod)})`);
-        else if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
-      }
+    for (const pod of pods.filter(evictable)) {
+      await evict(api, pod, o, now, sleep, retry);
+      evicted.push({ pod, at: now() });
+      const w = await workloadOf(api, pod);
+      if (typeof w === 'string') o.log(`  not health-checked: ${w} (owner of ${podName(pod)})`);
+      else if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
     }
     await waitGone(api, evicted, o, now, sleep);
     await waitHealthy(api, [...lost.values()], started, o, now, sleep);
