@@ -203,6 +203,25 @@ describe('drain in batches against a fake API server', () => {
     expect(k.calls.filter((c) => c.endsWith('/eviction'))).toEqual([]);
   }, 30_000);
 
+  // kubectl's unreplicatedFilter looks at the controller reference only (kubernetes/kubectl pkg/drain/filters.go).
+  test('a pod whose only owner reference is not a controller counts as unmanaged', async () => {
+    k.addPod({
+      namespace: 'default',
+      name: 'tagged-shell',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'ConfigMap', name: 'session' },
+      ownerNotController: true,
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stopped: unmanaged pod(s) default/tagged-shell: no controller recreates them once evicted');
+    expect(k.pods.get('default/tagged-shell')).toBeDefined();
+    expect(k.nodes.get('al2-a')).toMatchObject({ annotations: {} });
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(

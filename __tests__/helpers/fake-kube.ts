@@ -20,6 +20,8 @@ export interface FakePod {
   createdAt: number;
   labels: Record<string, string>;
   owner?: { kind: string; name: string };
+  /** The owner reference is not marked controller: true (an owner that manages nothing). */
+  ownerNotController?: boolean;
   runningAt?: number;
   /** Assigned by addPod when left out. */
   uid?: string;
@@ -427,7 +429,9 @@ export class FakeKube {
         ...(p.deletionTimestamp === undefined
           ? {}
           : { deletionTimestamp: new Date(p.deletionTimestamp).toISOString(), deletionGracePeriodSeconds: p.gracePeriodSeconds ?? 30 }),
-        ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [],
+        ownerReferences: p.owner
+          ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, ...(p.ownerNotController ? {} : { controller: true }) }]
+          : [],
       },
       spec: {
         nodeName: p.nodeName,

@@ -49,6 +49,12 @@ export function classify(operation: string, e: unknown): KubeApiError {
   return new KubeApiError(operation, undefined, message, typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
 }
 
+/** The owner reference marked controller: true, if any. */
+function controllerOf(refs: readonly k8s.V1OwnerReference[] | undefined): { kind: string; name: string } | undefined {
+  const c = refs?.find((o) => o.controller === true);
+  return c && { kind: c.kind, name: c.name };
+}
+
 export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
   const kc = new k8s.KubeConfig();
   if (kubeconfigFile) kc.loadFromFile(kubeconfigFile);
@@ -86,7 +92,9 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const toPod = (p: k8s.V1Pod): PodInfo => ({
     ...podBasics(p),
     uid: p.metadata?.uid ?? '',
-    owner: p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0],
+    // The controller reference only (metav1.GetControllerOf, as kubectl's unreplicatedFilter in
+    // kubernetes/kubectl pkg/drain/filters.go): an owner that is not a controller recreates nothing.
+    owner: controllerOf(p.metadata?.ownerReferences),
     mirror: Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']),
     terminatingSince: p.metadata?.deletionTimestamp ? new Date(p.metadata.deletionTimestamp) : undefined,
     gracePeriodSeconds: p.spec?.terminationGracePeriodSeconds ?? 30,
