@@ -222,6 +222,31 @@ describe('drain in batches against a fake API server', () => {
     expect(k.nodes.get('al2-a')).toMatchObject({ annotations: {} });
   }, 30_000);
 
+  // mirrorPodFilter in kubernetes/kubectl pkg/drain/filters.go tests the annotation key's presence, not its value.
+  test('a mirror pod is left alone whatever its annotation value, even empty', async () => {
+    k.addPod({
+      namespace: 'kube-system',
+      name: 'static-proxy-al2-a',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      annotations: { 'kubernetes.io/config.mirror': '' },
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(k.calls).not.toContain('POST /api/v1/namespaces/kube-system/pods/static-proxy-al2-a/eviction');
+    expect(k.pods.get('kube-system/static-proxy-al2-a')).toBeDefined();
+  }, 30_000);
+
+  test('--pod-timeout 0s is refused as a usage error naming the flag, before any API call', async () => {
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--pod-timeout', '0s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^--pod-timeout 0s: must be more than 0/);
+    expect(k.calls).toEqual([]);
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(

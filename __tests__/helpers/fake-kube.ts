@@ -20,6 +20,7 @@ export interface FakePod {
   createdAt: number;
   labels: Record<string, string>;
   owner?: { kind: string; name: string };
+  annotations?: Record<string, string>;
   /** The owner reference is not marked controller: true (an owner that manages nothing). */
   ownerNotController?: boolean;
   runningAt?: number;
@@ -425,6 +426,7 @@ export class FakeKube {
         namespace: p.namespace,
         uid: p.uid,
         labels: p.labels,
+        ...(p.annotations ? { annotations: p.annotations } : {}),
         creationTimestamp: new Date(p.createdAt).toISOString(),
         ...(p.deletionTimestamp === undefined
           ? {}

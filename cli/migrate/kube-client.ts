@@ -95,7 +95,8 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
     // The controller reference only (metav1.GetControllerOf, as kubectl's unreplicatedFilter in
     // kubernetes/kubectl pkg/drain/filters.go): an owner that is not a controller recreates nothing.
     owner: controllerOf(p.metadata?.ownerReferences),
-    mirror: Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']),
+    // The key's presence, whatever its value (mirrorPodFilter in kubernetes/kubectl pkg/drain/filters.go).
+    mirror: p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
     terminatingSince: p.metadata?.deletionTimestamp ? new Date(p.metadata.deletionTimestamp) : undefined,
     gracePeriodSeconds: p.spec?.terminationGracePeriodSeconds ?? 30,
     emptyDirs: (p.spec?.volumes ?? []).filter((v) => v.emptyDir).map((v) => ({ name: v.name, medium: v.emptyDir!.medium ?? '' })),

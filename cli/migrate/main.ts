@@ -92,6 +92,13 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   if (command !== 'drain' && command !== 'remove-device-plugin')
     return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
   if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
+  // 0 would stop the drain on the first evicted pod that is not gone at once, however healthy its shutdown.
+  if (command === 'drain' && values['pod-timeout'] !== undefined && parseDuration(values['pod-timeout']) === 0)
+    return usageError(
+      { out, err },
+      `--pod-timeout ${values['pod-timeout']}: must be more than 0 (leave it out for each pod's grace period + 1m)`,
+      usage(prog, command),
+    );
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
   if (!cluster) {
