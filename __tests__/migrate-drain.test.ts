@@ -598,6 +598,16 @@ describe('API faults', () => {
     expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
   }, 30_000);
 
+  test('the 500 for a pod with more than one PodDisruptionBudget is not retried: the run stops at once, naming it', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'multiple-pdbs', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'stopped: the API call "evict pod default/web-0: HTTP 500 This pod has more than one PodDisruptionBudget, which the eviction subresource does not support." failed (not a fault worth retrying); nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed\n',
+    );
+    expect(k.faultsFired).toHaveLength(1);
+  }, 30_000);
+
   test('any other failure (403) stops the run at once, cleanly; a re-run finishes', async () => {
     k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 403 });
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);

@@ -41,12 +41,13 @@ export interface FakePod {
  * 'drop' (the connection is closed without an answer), or, for an eviction, 'vanish' (someone else
  * evicted the pod a moment earlier: it goes, and this request gets 404) or 'lost' (the eviction happens,
  * then the connection is closed before the answer), 'namespace-terminating' (403 with the status cause
- * NamespaceTerminating: the namespace is being deleted).
+ * NamespaceTerminating: the namespace is being deleted) or 'multiple-pdbs' (the Eviction API's 500 for a pod
+ * that more than one PodDisruptionBudget selects).
  */
 export interface FakeFault {
   method?: string;
   path: RegExp;
-  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost' | 'namespace-terminating';
+  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost' | 'namespace-terminating' | 'multiple-pdbs';
   times?: number;
 }
 
@@ -268,6 +269,14 @@ export class FakeKube {
           if (pod) this.evict(pod);
           return fault.answer === 'lost' ? void req.socket.destroy() : notFound();
         }
+        if (fault.answer === 'multiple-pdbs')
+          return send(500, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+            code: 500,
+          });
         if (fault.answer === 'namespace-terminating')
           return send(403, {
             kind: 'Status',

@@ -37,13 +37,23 @@ export function isNamespaceTerminating(e: unknown): boolean {
   return (e as { code?: unknown }).code === 403 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'NamespaceTerminating'));
 }
 
+/**
+ * The Eviction API's 500 "This pod has more than one PodDisruptionBudget, which the eviction subresource does
+ * not support." (kubernetes/kubernetes pkg/registry/core/pod/storage/eviction.go): it lasts until someone
+ * removes a budget, so retrying only delays the stop.
+ */
+function isMultipleBudgets(code: number, detail: string): boolean {
+  return code === 500 && detail.includes('more than one PodDisruptionBudget');
+}
+
 /** Any failure of a client-node call as a KubeApiError that says whether a retry may help. */
 export function classify(operation: string, e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'number') {
     const s = statusBody(e);
-    return new KubeApiError(operation, code, s?.message ?? s?.reason ?? '', TRANSIENT_STATUSES.has(code));
+    const detail = s?.message ?? s?.reason ?? '';
+    return new KubeApiError(operation, code, detail, TRANSIENT_STATUSES.has(code) && !isMultipleBudgets(code, detail));
   }
   const message = e instanceof Error ? e.message : String(e);
   return new KubeApiError(operation, undefined, message, typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
