@@ -11,7 +11,7 @@ import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
 import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
-import { podTimeoutMs } from '../cli/migrate/pods';
+import { podTimeoutMs, skipWaitForDelete } from '../cli/migrate/pods';
 import { backoffDelay } from '../cli/migrate/retry';
 
 const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
@@ -332,6 +332,38 @@ describe('evicted pods are gone before a node counts as drained', () => {
     expect(resumed.stdout).toContain('still terminating: default/db-0');
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
   }, 30_000);
+
+  // kubectl drain --skip-wait-for-delete-timeout: skipDeletedFilter / shouldSkipPod (kubernetes/kubectl
+  // pkg/drain/filters.go) before eviction, and the same test in waitForDelete (pkg/drain/drain.go).
+  test('--skip-wait-for-delete-timeout: a pod terminating for longer is not evicted and does not hold its node', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { deletionTimestamp: clock.now() - 600_000, terminatingForMs: 86_400_000 }); // node lost, shutdown never confirmed
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--skip-wait-for-delete-timeout', '5m']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/skipping default\/db-0: terminating for 600\.\ds, longer than --skip-wait-for-delete-timeout 300\.0s/);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toEqual([]);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('--skip-wait-for-delete-timeout: an evicted pod still terminating past it stops being waited for', async () => {
+    Object.assign(k.pods.get('default/web-0')!, { terminatingForMs: 86_400_000 }); // on al2-a
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--skip-wait-for-delete-timeout', '2s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/web-0');
+    expect(r.stdout).toMatch(/skipping default\/web-0: terminating for 2\.\ds, longer than --skip-wait-for-delete-timeout 2\.0s/);
+    expect(k.pods.get('default/web-0')!.deletionTimestamp).toBeDefined();
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('--skip-wait-for-delete-timeout left out or 0 skips nothing (kubectl: 0 is off); only terminating pods past it are skipped', () => {
+    const since = new Date(0);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000)).toBe(false);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000, 0)).toBe(false);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000, 300_000)).toBe(true);
+    expect(skipWaitForDelete({ terminatingSince: since }, 200_000, 300_000)).toBe(false);
+    expect(skipWaitForDelete({}, 600_000, 300_000)).toBe(false);
+  });
 
   test('without --pod-timeout each pod may take its own grace period plus a minute, at most an hour', () => {
     expect(podTimeoutMs({ gracePeriodSeconds: 30 })).toBe(90_000);

@@ -8,7 +8,7 @@
  */
 import { KubeApiError, type KubeApi, type NodeInfo, type PodInfo, type TrackedKind } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
-import { blockers, evictable, goneOrReplaced, podTimeoutMs } from './pods';
+import { blockers, evictable, goneOrReplaced, podTimeoutMs, skipWaitForDelete } from './pods';
 import { retryingApi, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { formatDuration } from '../shared/duration';
 import { pendingTooLong, podName, unavailableWorkloads } from '../shared/health';
@@ -32,6 +32,12 @@ export interface DrainOptions {
    * @default each pod's terminationGracePeriodSeconds + 1m, at most 1h (see pods.ts podTimeoutMs)
    */
   readonly podTimeoutMs?: number;
+  /**
+   * Pods terminating for longer than this are neither evicted nor waited for (kubectl drain's
+   * --skip-wait-for-delete-timeout): for a node that no longer confirms deletions.
+   * @default none: every evicted pod is waited for
+   */
+  readonly skipWaitForDeleteTimeoutMs?: number;
   readonly pollIntervalMs: number;
   readonly log: (line: string) => void;
   readonly now?: () => number;
@@ -123,6 +129,10 @@ async function drainBatches(
     const lost = new Map<string, Workload>();
     const evicted: Evicted[] = [];
     for (const pod of pods.filter(evictable)) {
+      if (skipWaitForDelete(pod, now(), o.skipWaitForDeleteTimeoutMs)) {
+        o.log(`  ${skipMessage(pod, now(), o)}`);
+        continue;
+      }
       await evict(api, pod, o, now, sleep, retry);
       evicted.push({ pod, at: now() });
       const w = await workloadOf(api, pod);
@@ -203,7 +213,12 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
   let shown = '';
   for (;;) {
     const still: Evicted[] = [];
-    for (const e of remaining) if (!goneOrReplaced(e.pod, await api.getPod(e.pod.namespace, e.pod.name))) still.push(e);
+    for (const e of remaining) {
+      const current = await api.getPod(e.pod.namespace, e.pod.name);
+      if (current && !goneOrReplaced(e.pod, current) && skipWaitForDelete(current, now(), o.skipWaitForDeleteTimeoutMs))
+        o.log(`  ${skipMessage(current, now(), o)}`);
+      else if (!goneOrReplaced(e.pod, current)) still.push(e);
+    }
     remaining = still;
     if (remaining.length === 0) return;
     const names = remaining.map((e) => podName(e.pod)).join(', ');
@@ -229,6 +244,11 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
  * of an Argo Rollout or another custom resource) has no status the drain can read the same way: it comes
  * back as "Kind/name" to be logged, not checked. An owner that no longer exists (404) is not tracked.
  */
+function skipMessage(pod: PodInfo, now: number, o: DrainOptions): string {
+  const since = pod.terminatingSince ? now - pod.terminatingSince.getTime() : 0;
+  return `skipping ${podName(pod)}: terminating for ${formatDuration(since)}, longer than --skip-wait-for-delete-timeout ${formatDuration(o.skipWaitForDeleteTimeoutMs ?? 0)}`;
+}
+
 async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | string | undefined> {
   if (!pod.owner) return undefined;
   const { namespace } = pod;
