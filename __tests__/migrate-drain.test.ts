@@ -11,7 +11,7 @@ import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
 import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
-import { podTimeoutMs } from '../cli/migrate/pods';
+import { podTimeoutMs, skipWaitForDelete } from '../cli/migrate/pods';
 import { backoffDelay } from '../cli/migrate/retry';
 
 const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
@@ -186,6 +186,67 @@ describe('drain in batches against a fake API server', () => {
     expect(k.pods.get('default/debug-shell')).toBeUndefined();
   }, 30_000);
 
+  test('an unmanaged pod scheduled between the check and the cordon stops the batch after the cordon, before any eviction', async () => {
+    k.routes.push((req) => {
+      if (req.method === 'PATCH' && req.url.pathname === '/api/v1/nodes/al2-a' && JSON.parse(req.body).spec?.unschedulable === true)
+        k.addPod({ namespace: 'default', name: 'late-shell', nodeName: 'al2-a', phase: 'Running', createdAt: clock.now(), labels: {} });
+      return false;
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'stopped: after cordoning al2-a: unmanaged pod(s) default/late-shell: no controller recreates them once evicted; move them, or re-run with --force',
+    );
+    expect(r.stderr).toContain('The nodes stay cordoned and are not marked drained.');
+    expect(k.nodes.get('al2-a')).toMatchObject({ unschedulable: true, annotations: { 'bottlerocket-fleet/drain': 'cordoned' } });
+    expect(k.pods.get('default/late-shell')).toBeDefined();
+    expect(k.calls.filter((c) => c.endsWith('/eviction'))).toEqual([]);
+  }, 30_000);
+
+  // kubectl's unreplicatedFilter looks at the controller reference only (kubernetes/kubectl pkg/drain/filters.go).
+  test('a pod whose only owner reference is not a controller counts as unmanaged', async () => {
+    k.addPod({
+      namespace: 'default',
+      name: 'tagged-shell',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'ConfigMap', name: 'session' },
+      ownerNotController: true,
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stopped: unmanaged pod(s) default/tagged-shell: no controller recreates them once evicted');
+    expect(k.pods.get('default/tagged-shell')).toBeDefined();
+    expect(k.nodes.get('al2-a')).toMatchObject({ annotations: {} });
+  }, 30_000);
+
+  // mirrorPodFilter in kubernetes/kubectl pkg/drain/filters.go tests the annotation key's presence, not its value.
+  test('a mirror pod is left alone whatever its annotation value, even empty', async () => {
+    k.addPod({
+      namespace: 'kube-system',
+      name: 'static-proxy-al2-a',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      annotations: { 'kubernetes.io/config.mirror': '' },
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(k.calls).not.toContain('POST /api/v1/namespaces/kube-system/pods/static-proxy-al2-a/eviction');
+    expect(k.pods.get('kube-system/static-proxy-al2-a')).toBeDefined();
+  }, 30_000);
+
+  test('--pod-timeout 0s is refused as a usage error naming the flag, before any API call', async () => {
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--pod-timeout', '0s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^--pod-timeout 0s: must be more than 0/);
+    expect(k.calls).toEqual([]);
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(
@@ -272,6 +333,38 @@ describe('evicted pods are gone before a node counts as drained', () => {
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
   }, 30_000);
 
+  // kubectl drain --skip-wait-for-delete-timeout: skipDeletedFilter / shouldSkipPod (kubernetes/kubectl
+  // pkg/drain/filters.go) before eviction, and the same test in waitForDelete (pkg/drain/drain.go).
+  test('--skip-wait-for-delete-timeout: a pod terminating for longer is not evicted and does not hold its node', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { deletionTimestamp: clock.now() - 600_000, terminatingForMs: 86_400_000 }); // node lost, shutdown never confirmed
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--skip-wait-for-delete-timeout', '5m']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/skipping default\/db-0: terminating for 600\.\ds, longer than --skip-wait-for-delete-timeout 300\.0s/);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toEqual([]);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('--skip-wait-for-delete-timeout: an evicted pod still terminating past it stops being waited for', async () => {
+    Object.assign(k.pods.get('default/web-0')!, { terminatingForMs: 86_400_000 }); // on al2-a
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--skip-wait-for-delete-timeout', '2s']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/web-0');
+    expect(r.stdout).toMatch(/skipping default\/web-0: terminating for 2\.\ds, longer than --skip-wait-for-delete-timeout 2\.0s/);
+    expect(k.pods.get('default/web-0')!.deletionTimestamp).toBeDefined();
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('--skip-wait-for-delete-timeout left out or 0 skips nothing (kubectl: 0 is off); only terminating pods past it are skipped', () => {
+    const since = new Date(0);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000)).toBe(false);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000, 0)).toBe(false);
+    expect(skipWaitForDelete({ terminatingSince: since }, 600_000, 300_000)).toBe(true);
+    expect(skipWaitForDelete({ terminatingSince: since }, 200_000, 300_000)).toBe(false);
+    expect(skipWaitForDelete({}, 600_000, 300_000)).toBe(false);
+  });
+
   test('without --pod-timeout each pod may take its own grace period plus a minute, at most an hour', () => {
     expect(podTimeoutMs({ gracePeriodSeconds: 30 })).toBe(90_000);
     expect(podTimeoutMs({ gracePeriodSeconds: 600 })).toBe(660_000);
@@ -340,6 +433,56 @@ describe('pods with emptyDir data', () => {
   }, 30_000);
 });
 
+// Only workloads whose availability the drain can read are waited for; any other owner is named, not
+// looked up as if it were a ReplicaSet (a 404 there used to stop the run after the pod was evicted).
+describe('which owners are health-checked', () => {
+  let k: FakeKube;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    k = cluster();
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+  });
+  afterEach(() => k.stop());
+
+  test('a Job, a ReplicaSet of an Argo Rollout and a deleted ReplicaSet are named and not checked; the drain finishes', async () => {
+    k.addPod({
+      namespace: 'default',
+      name: 'nightly-x',
+      nodeName: 'al2-a',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'Job', name: 'nightly' },
+    });
+    k.addReplicaSetPods('canary-5d9f', ['al2-b'], { kind: 'Rollout', name: 'canary' });
+    k.addPod({
+      namespace: 'default',
+      name: 'old-rs-x',
+      nodeName: 'al2-c',
+      phase: 'Running',
+      createdAt: clock.now(),
+      labels: {},
+      owner: { kind: 'ReplicaSet', name: 'old-rs' },
+    });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('not health-checked: Job/nightly (owner of default/nightly-x)');
+    expect(r.stdout).toContain('not health-checked: Rollout/canary (owner of default/canary-5d9f-0)');
+    expect(r.stdout).toContain('not health-checked: ReplicaSet/old-rs (no longer exists) (owner of default/old-rs-x)');
+    expect(k.calls.filter((c) => /\/(replicasets|deployments|statefulsets)\/(nightly|canary)$/.test(c))).toEqual([]);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a ReplicaSet no controller owns is health-checked itself', async () => {
+    k.addReplicaSetPods('solo', ['al2-b']);
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('batch 2/3: drained, 2 evicted pod(s) gone, 2 workload(s) healthy again');
+    expect(k.calls).toContain('GET /apis/apps/v1/namespaces/default/replicasets/solo');
+  }, 30_000);
+});
+
 describe('API faults', () => {
   let k: FakeKube;
   let kubeconfig: string;
@@ -392,6 +535,50 @@ describe('API faults', () => {
     expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(1);
   }, 30_000);
 
+  /** Someone else deletes db-0 and its StatefulSet recreates it at once on br-1 (a new UID); its budget then allows an eviction. */
+  function replaceDb0(): string {
+    const old = k.pods.get('default/db-0')!;
+    k.pods.delete('default/db-0');
+    k.addPod({ ...old, uid: undefined, nodeName: 'br-1', createdAt: clock.now() });
+    k.pdbs = k.pdbs.filter((b) => b.matchLabels.app !== 'db');
+    return k.pods.get('default/db-0')!.uid!;
+  }
+  /** db-0 on al2-b behind a budget that refuses its eviction; `when` says on which request after the first refusal it is replaced. */
+  function dbReplacedAfterRefusal(when: (method: string, path: string, evictions: number) => boolean): { uid?: string } {
+    k.addStatefulSetPods('db', ['al2-b']);
+    k.pdbs.push({ matchLabels: { app: 'db' }, minAvailable: 1 });
+    const replacement: { uid?: string } = {};
+    let evictions = 0;
+    k.routes.push((req) => {
+      const isEviction = req.method === 'POST' && req.url.pathname.endsWith('/pods/db-0/eviction');
+      if (evictions > 0 && replacement.uid === undefined && when(req.method, req.url.pathname, evictions + (isEviction ? 1 : 0)))
+        replacement.uid = replaceDb0();
+      if (isEviction) evictions++;
+      return false;
+    });
+    return replacement;
+  }
+
+  test('a retry after a budget refusal does not evict the replacement that took the name meanwhile', async () => {
+    const replacement = dbReplacedAfterRefusal(() => true); // on the very next request
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/db-0 (already gone)');
+    expect(k.pods.get('default/db-0')!.uid).toBe(replacement.uid);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(1);
+  }, 30_000);
+
+  test('an eviction sent as the name changes hands is refused by its UID precondition (409) and counts as gone', async () => {
+    const replacement = dbReplacedAfterRefusal((method, _path, evictions) => method === 'POST' && evictions === 2); // just before the retry lands
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('evicted default/db-0 (already gone)');
+    expect(k.pods.get('default/db-0')!.uid).toBe(replacement.uid);
+    expect(k.calls.filter((c) => c.endsWith('/pods/db-0/eviction'))).toHaveLength(2);
+  }, 30_000);
+
   test('a fault that outlasts the retries stops the run with nothing more marked drained; a re-run finishes', async () => {
     k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity }); // web-1 is on al2-b
     const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
@@ -407,6 +594,50 @@ describe('API faults', () => {
     const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(resumed.code).toBe(0);
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  // kubectl drain's evictPods (kubernetes/kubectl pkg/drain/drain.go) on a 403 with the NamespaceTerminating cause.
+  test('a 403 NamespaceTerminating on a pod not yet terminating is retried within --eviction-timeout', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'namespace-terminating', times: 2 });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('default/web-0: its namespace is being deleted (403 NamespaceTerminating); retrying in 100ms');
+    expect(k.calls.filter((c) => c.endsWith('/pods/web-0/eviction'))).toHaveLength(3);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a 403 NamespaceTerminating on a pod already terminating goes on to wait for its deletion', async () => {
+    k.addStatefulSetPods('db', ['al2-b'], { deletionTimestamp: clock.now(), terminatingForMs: 1000 }); // deleted with its namespace
+    const uid = k.pods.get('default/db-0')!.uid;
+    k.faults.push({ method: 'POST', path: /\/pods\/db-0\/eviction$/, answer: 'namespace-terminating', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('still terminating: default/db-0');
+    expect(k.faultsFired).toHaveLength(1);
+    expect(k.pods.get('default/db-0')!.uid).not.toBe(uid);
+    expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('a 403 NamespaceTerminating that outlasts --eviction-timeout stops the run, naming the pod', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'namespace-terminating', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^stopped: eviction of default\/web-0 refused while its namespace is being deleted \(403 NamespaceTerminating\) for 5\.\ds \(limit 5\.0s\)/,
+    );
+    expect(k.nodes.get('al2-a')!.annotations['bottlerocket-fleet/drain']).toBe('cordoned');
+  }, 30_000);
+
+  test('the 500 for a pod with more than one PodDisruptionBudget is not retried: the run stops at once, naming it', async () => {
+    k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'multiple-pdbs', times: Infinity });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'stopped: the API call "evict pod default/web-0: HTTP 500 This pod has more than one PodDisruptionBudget, which the eviction subresource does not support." failed (not a fault worth retrying); nodes of the current batch stay cordoned and are not marked drained; re-run to resume once the cause is fixed\n',
+    );
+    expect(k.faultsFired).toHaveLength(1);
   }, 30_000);
 
   test('any other failure (403) stops the run at once, cleanly; a re-run finishes', async () => {

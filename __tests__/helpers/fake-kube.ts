@@ -20,6 +20,9 @@ export interface FakePod {
   createdAt: number;
   labels: Record<string, string>;
   owner?: { kind: string; name: string };
+  annotations?: Record<string, string>;
+  /** The owner reference is not marked controller: true (an owner that manages nothing). */
+  ownerNotController?: boolean;
   runningAt?: number;
   /** Assigned by addPod when left out. */
   uid?: string;
@@ -37,12 +40,14 @@ export interface FakePod {
  * with `answer` instead: an HTTP status (a 429 here is throttling, without the DisruptionBudget cause),
  * 'drop' (the connection is closed without an answer), or, for an eviction, 'vanish' (someone else
  * evicted the pod a moment earlier: it goes, and this request gets 404) or 'lost' (the eviction happens,
- * then the connection is closed before the answer).
+ * then the connection is closed before the answer), 'namespace-terminating' (403 with the status cause
+ * NamespaceTerminating: the namespace is being deleted) or 'multiple-pdbs' (the Eviction API's 500 for a pod
+ * that more than one PodDisruptionBudget selects).
  */
 export interface FakeFault {
   method?: string;
   path: RegExp;
-  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost';
+  answer: 403 | 429 | 500 | 503 | 'drop' | 'vanish' | 'lost' | 'namespace-terminating' | 'multiple-pdbs';
   times?: number;
 }
 
@@ -70,6 +75,11 @@ export class FakeKube {
   pods = new Map<string, FakePod>();
   /** ReplicaSet name -> Deployment name (namespace "default"). */
   replicaSets = new Map<string, string>();
+  /**
+   * ReplicaSets no Deployment owns (namespace "default"): with no owner, or owned by another controller
+   * (an Argo Rollout). Their pods carry the label app=<ReplicaSet name>.
+   */
+  otherReplicaSets = new Map<string, { replicas: number; owner?: { kind: string; name: string } }>();
   deployments = new Map<string, { replicas: number; broken?: boolean }>();
   daemonSets = new Set<string>();
   /** StatefulSet name -> replicas (namespace "default"). */
@@ -103,6 +113,22 @@ export class FakeKube {
         createdAt: this.now(),
         labels: { app: deployment },
         owner: { kind: 'ReplicaSet', name: `${deployment}-rs` },
+      }),
+    );
+  }
+
+  /** Pods of a ReplicaSet no Deployment owns (`owner`: its controller, e.g. an Argo Rollout). */
+  addReplicaSetPods(name: string, nodes: string[], owner?: { kind: string; name: string }): void {
+    this.otherReplicaSets.set(name, { replicas: nodes.length, owner });
+    nodes.forEach((node, i) =>
+      this.addPod({
+        namespace: 'default',
+        name: `${name}-${i}`,
+        nodeName: node,
+        phase: 'Running',
+        createdAt: this.now(),
+        labels: { app: name },
+        owner: { kind: 'ReplicaSet', name },
       }),
     );
   }
@@ -176,13 +202,14 @@ export class FakeKube {
 
   /** The eviction's effect: the pod shuts down (or is gone at once); a Deployment's ReplicaSet replaces it right away. */
   private evict(pod: FakePod): void {
-    const deployment = pod.owner?.kind === 'ReplicaSet' ? this.replicaSets.get(pod.owner.name) : undefined;
-    if (deployment) {
-      const broken = this.deployments.get(deployment)?.broken;
+    const rs = pod.owner?.kind === 'ReplicaSet' ? pod.owner.name : undefined;
+    const deployment = rs === undefined ? undefined : this.replicaSets.get(rs);
+    if (deployment || (rs !== undefined && this.otherReplicaSets.has(rs))) {
+      const broken = deployment !== undefined && this.deployments.get(deployment)?.broken;
       this.addPod({
         ...pod,
         uid: undefined,
-        name: `${deployment}-r${++this.counter}`,
+        name: `${deployment ?? rs}-r${++this.counter}`,
         nodeName: undefined,
         phase: 'Pending',
         createdAt: this.now(),
@@ -242,6 +269,24 @@ export class FakeKube {
           if (pod) this.evict(pod);
           return fault.answer === 'lost' ? void req.socket.destroy() : notFound();
         }
+        if (fault.answer === 'multiple-pdbs')
+          return send(500, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+            code: 500,
+          });
+        if (fault.answer === 'namespace-terminating')
+          return send(403, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Forbidden',
+            message: `unable to create new content in namespace ${url.pathname.split('/')[4]} because it is being terminated`,
+            details: { causes: [{ type: 'NamespaceTerminating', message: 'namespace is being terminated' }] },
+            code: 403,
+          });
         const reason = { 403: 'Forbidden', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.answer];
         return send(fault.answer, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message: `injected ${fault.answer}`, code: fault.answer });
       }
@@ -282,10 +327,25 @@ export class FakeKube {
       if (req.method === 'POST' && (m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname))) {
         const pod = this.pods.get(`${m[1]}/${m[2]}`);
         if (!pod) return notFound();
+        // The delete behind the eviction honours deleteOptions.preconditions.uid: another pod under the name
+        // answers 409 Conflict (the budget check comes first, as in eviction.go, so a refusal is still a 429).
+        const wantedUid = (JSON.parse(body || '{}') as { deleteOptions?: { preconditions?: { uid?: string } } }).deleteOptions?.preconditions?.uid;
+        const conflict = () =>
+          send(409, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Conflict',
+            message: `Operation cannot be fulfilled on Pod "${pod.name}": Precondition failed: UID in precondition: ${wantedUid}, UID in object meta: ${pod.uid}`,
+            code: 409,
+          });
+        const uidMismatch = wantedUid !== undefined && wantedUid !== pod.uid;
         // A pod already shutting down is deleted without a budget check (canIgnorePDB in kubernetes/kubernetes
         // pkg/registry/core/pod/storage/eviction.go); its shutdown goes on as before.
-        if (pod.deletionTimestamp !== undefined)
+        if (pod.deletionTimestamp !== undefined) {
+          if (uidMismatch) return conflict();
           return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
+        }
         const blocking = this.pdbs.find(
           (b) => Object.entries(b.matchLabels).every(([k, v]) => pod.labels[k] === v) && this.running(b.matchLabels).length - 1 < b.minAvailable,
         );
@@ -300,11 +360,25 @@ export class FakeKube {
             details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget needs more healthy pods' }] },
             code: 429,
           });
+        if (uidMismatch) return conflict();
         this.evict(pod);
         return send(201, { kind: 'Eviction', apiVersion: 'policy/v1', metadata: { name: pod.name, namespace: pod.namespace } });
       }
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/.exec(url.pathname))) {
         const d = this.replicaSets.get(m[2]);
+        const other = this.otherReplicaSets.get(m[2]);
+        if (other)
+          return send(200, {
+            kind: 'ReplicaSet',
+            apiVersion: 'apps/v1',
+            metadata: {
+              name: m[2],
+              namespace: m[1],
+              ownerReferences: other.owner ? [{ apiVersion: 'argoproj.io/v1alpha1', ...other.owner, uid: other.owner.name, controller: true }] : [],
+            },
+            spec: { replicas: other.replicas, selector: { matchLabels: { app: m[2] } } },
+            status: { replicas: other.replicas, availableReplicas: this.running({ app: m[2] }).length },
+          });
         if (!d) return notFound();
         return send(200, {
           kind: 'ReplicaSet',
@@ -361,11 +435,14 @@ export class FakeKube {
         namespace: p.namespace,
         uid: p.uid,
         labels: p.labels,
+        ...(p.annotations ? { annotations: p.annotations } : {}),
         creationTimestamp: new Date(p.createdAt).toISOString(),
         ...(p.deletionTimestamp === undefined
           ? {}
           : { deletionTimestamp: new Date(p.deletionTimestamp).toISOString(), deletionGracePeriodSeconds: p.gracePeriodSeconds ?? 30 }),
-        ownerReferences: p.owner ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, controller: true }] : [],
+        ownerReferences: p.owner
+          ? [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: p.owner.name, ...(p.ownerNotController ? {} : { controller: true }) }]
+          : [],
       },
       spec: {
         nodeName: p.nodeName,

@@ -6,9 +6,9 @@
  * that lost pods fully available again before the nodes count as drained and the next batch starts.
  * Progress is kept on the nodes as annotations; the first failed check stops the run, and a re-run resumes.
  */
-import { KubeApiError, type KubeApi, type NodeInfo, type OwnerRef, type PodInfo } from './kube';
+import { KubeApiError, type KubeApi, type NodeInfo, type PodInfo, type TrackedKind } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
-import { blockers, evictable, goneOrReplaced, podTimeoutMs } from './pods';
+import { blockers, evictable, goneOrReplaced, podTimeoutMs, skipWaitForDelete } from './pods';
 import { retryingApi, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { formatDuration } from '../shared/duration';
 import { pendingTooLong, podName, unavailableWorkloads } from '../shared/health';
@@ -32,6 +32,12 @@ export interface DrainOptions {
    * @default each pod's terminationGracePeriodSeconds + 1m, at most 1h (see pods.ts podTimeoutMs)
    */
   readonly podTimeoutMs?: number;
+  /**
+   * Pods terminating for longer than this are neither evicted nor waited for (kubectl drain's
+   * --skip-wait-for-delete-timeout): for a node that no longer confirms deletions.
+   * @default none: every evicted pod is waited for
+   */
+  readonly skipWaitForDeleteTimeoutMs?: number;
   readonly pollIntervalMs: number;
   readonly log: (line: string) => void;
   readonly now?: () => number;
@@ -42,8 +48,10 @@ export interface DrainOptions {
 
 export class DrainStopped extends Error {}
 
-interface Workload extends OwnerRef {
+interface Workload {
+  readonly kind: TrackedKind;
   readonly namespace: string;
+  readonly name: string;
 }
 interface Evicted {
   readonly pod: PodInfo;
@@ -110,15 +118,26 @@ async function drainBatches(
         },
       });
     }
+    // Pods scheduled between that check and the cordon are checked the same way before anything is evicted.
+    const pods = await podsOn(api, batch);
+    const late = check(pods, o).stop;
+    if (late.length > 0) {
+      throw new DrainStopped(
+        `after cordoning ${batch.map((n) => n.name).join(', ')}: ${late.map((b) => `${b.what}; ${b.fix}`).join('\n  ')}\n  The nodes stay cordoned and are not marked drained.`,
+      );
+    }
     const lost = new Map<string, Workload>();
     const evicted: Evicted[] = [];
-    for (const node of batch) {
-      for (const pod of (await api.listPods(`spec.nodeName=${node.name}`)).filter(evictable)) {
-        await evict(api, pod, o, now, sleep, retry);
-        evicted.push({ pod, at: now() });
-        const w = await workloadOf(api, pod);
-        if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
+    for (const pod of pods.filter(evictable)) {
+      if (skipWaitForDelete(pod, now(), o.skipWaitForDeleteTimeoutMs)) {
+        o.log(`  ${skipMessage(pod, now(), o)}`);
+        continue;
       }
+      await evict(api, pod, o, now, sleep, retry);
+      evicted.push({ pod, at: now() });
+      const w = await workloadOf(api, pod);
+      if (typeof w === 'string') o.log(`  not health-checked: ${w} (owner of ${podName(pod)})`);
+      else if (w) lost.set(`${w.kind}/${w.namespace}/${w.name}`, w);
     }
     await waitGone(api, evicted, o, now, sleep);
     await waitHealthy(api, [...lost.values()], started, o, now, sleep);
@@ -151,18 +170,36 @@ async function evict(api: KubeApi, pod: PodInfo, o: DrainOptions, now: () => num
     if (goneOrReplaced(pod, current)) return 'gone' as const;
     return current?.terminatingSince ? ('evicted' as const) : undefined;
   };
+  const done = (how: 'evicted' | 'gone') => o.log(`  evicted ${podName(pod)}${how === 'gone' ? ' (already gone)' : ''}`);
   for (;;) {
-    const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name), retry, settled);
-    if (outcome !== 'blocked') {
-      o.log(`  evicted ${podName(pod)}${outcome === 'gone' ? ' (already gone)' : ''}`);
-      return;
+    const outcome = await withRetry(() => api.evictPod(pod.namespace, pod.name, pod.uid), retry, settled);
+    if (outcome === 'evicted' || outcome === 'gone') return done(outcome);
+    // 409: the UID precondition failed. Gone or replaced is what a read shows; the same pod still there is a
+    // conflict inside the API server, tried again like a refusal.
+    if (outcome === 'conflict' && goneOrReplaced(pod, await api.getPod(pod.namespace, pod.name))) return done('gone');
+    // kubectl's evictPods: in a namespace being deleted, a pod already shutting down is waited for (waitGone);
+    // one that is not yet is tried again until the namespace deletion reaches it.
+    if (outcome === 'namespace-terminating') {
+      const current = await api.getPod(pod.namespace, pod.name);
+      if (goneOrReplaced(pod, current)) return done('gone');
+      if (current?.terminatingSince) return done('evicted');
+      o.log(`  ${podName(pod)}: its namespace is being deleted (403 NamespaceTerminating); retrying in ${formatDuration(o.pollIntervalMs)}`);
     }
     if (now() - start > o.evictionTimeoutMs) {
+      const why = {
+        blocked: 'blocked by a PodDisruptionBudget',
+        conflict: 'answered 409 Conflict',
+        'namespace-terminating': 'refused while its namespace is being deleted (403 NamespaceTerminating)',
+      }[outcome];
       throw new DrainStopped(
-        `eviction of ${podName(pod)} blocked by a PodDisruptionBudget for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); check the budget and the workload's health, then re-run`,
+        `eviction of ${podName(pod)} ${why} for ${formatDuration(now() - start)} (limit ${formatDuration(o.evictionTimeoutMs)}); ${outcome === 'blocked' ? "check the budget and the workload's health" : 'check the pod (kubectl get pod)'}, then re-run`,
       );
     }
     await sleep(o.pollIntervalMs);
+    // Between the refusal and the retry, the pod may have been deleted by someone else and its name taken by
+    // a replacement: that one must not be evicted in its place.
+    const already = await settled();
+    if (already) return done(already);
   }
 }
 
@@ -176,7 +213,12 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
   let shown = '';
   for (;;) {
     const still: Evicted[] = [];
-    for (const e of remaining) if (!goneOrReplaced(e.pod, await api.getPod(e.pod.namespace, e.pod.name))) still.push(e);
+    for (const e of remaining) {
+      const current = await api.getPod(e.pod.namespace, e.pod.name);
+      if (current && !goneOrReplaced(e.pod, current) && skipWaitForDelete(current, now(), o.skipWaitForDeleteTimeoutMs))
+        o.log(`  ${skipMessage(current, now(), o)}`);
+      else if (!goneOrReplaced(e.pod, current)) still.push(e);
+    }
     remaining = still;
     if (remaining.length === 0) return;
     const names = remaining.map((e) => podName(e.pod)).join(', ');
@@ -196,13 +238,27 @@ async function waitGone(api: KubeApi, evicted: readonly Evicted[], o: DrainOptio
   }
 }
 
-async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | undefined> {
+/**
+ * The workload whose health the batch waits for after evicting `pod`: its Deployment (through the
+ * ReplicaSet), its StatefulSet, or a ReplicaSet no controller owns. Any other owner (a Job, a ReplicaSet
+ * of an Argo Rollout or another custom resource) has no status the drain can read the same way: it comes
+ * back as "Kind/name" to be logged, not checked. An owner that no longer exists (404) is not tracked.
+ */
+function skipMessage(pod: PodInfo, now: number, o: DrainOptions): string {
+  const since = pod.terminatingSince ? now - pod.terminatingSince.getTime() : 0;
+  return `skipping ${podName(pod)}: terminating for ${formatDuration(since)}, longer than --skip-wait-for-delete-timeout ${formatDuration(o.skipWaitForDeleteTimeoutMs ?? 0)}`;
+}
+
+async function workloadOf(api: KubeApi, pod: PodInfo): Promise<Workload | string | undefined> {
   if (!pod.owner) return undefined;
-  if (pod.owner.kind === 'ReplicaSet') {
-    const owner = await api.replicaSetOwner(pod.namespace, pod.owner.name);
-    return { ...(owner ?? pod.owner), namespace: pod.namespace };
-  }
-  return { ...pod.owner, namespace: pod.namespace };
+  const { namespace } = pod;
+  if (pod.owner.kind === 'StatefulSet') return { kind: 'StatefulSet', namespace, name: pod.owner.name };
+  if (pod.owner.kind !== 'ReplicaSet') return `${pod.owner.kind}/${pod.owner.name}`;
+  const rs = await api.replicaSetOwner(namespace, pod.owner.name);
+  if (!rs) return `ReplicaSet/${pod.owner.name} (no longer exists)`;
+  if (!rs.owner) return { kind: 'ReplicaSet', namespace, name: pod.owner.name };
+  if (rs.owner.kind === 'Deployment') return { kind: 'Deployment', namespace, name: rs.owner.name };
+  return `${rs.owner.kind}/${rs.owner.name}`;
 }
 
 async function waitHealthy(
@@ -215,6 +271,7 @@ async function waitHealthy(
 ): Promise<void> {
   const start = now();
   let named = false;
+  const gone = new Set<Workload>();
   for (;;) {
     const allPending = await api.listPods('status.phase=Pending');
     const before = allPending.filter((p) => p.createdAt.getTime() < migrationStarted);
@@ -229,9 +286,13 @@ async function waitHealthy(
         `health check failed: pod ${podName(p)} has been Pending for ${formatDuration(now() - p.createdAt.getTime())} (limit ${formatDuration(o.pendingTimeoutMs)}); the Bottlerocket capacity may be missing (check Karpenter and the NodePools), then re-run`,
       );
     }
-    const unhealthy = unavailableWorkloads(
-      await Promise.all(workloads.map(async (w) => ({ ...w, ...(await api.workloadStatus(w.kind, w.namespace, w.name)) }))),
-    );
+    const statuses = await Promise.all(workloads.map(async (w) => ({ w, status: await api.workloadStatus(w.kind, w.namespace, w.name) })));
+    // Deleted since its pod was evicted: nothing is left to become available again.
+    for (const { w } of statuses.filter((s) => !s.status)) {
+      if (!gone.has(w)) o.log(`  not health-checked: ${w.kind}/${w.name} in ${w.namespace} no longer exists`);
+      gone.add(w);
+    }
+    const unhealthy = unavailableWorkloads(statuses.flatMap(({ w, status }) => (status ? [{ ...w, ...status }] : [])));
     if (unhealthy.length === 0) return;
     if (now() - start > o.healthTimeoutMs) {
       throw new DrainStopped(`health check failed after ${formatDuration(now() - start)}: ${unhealthy.join('; ')}`);

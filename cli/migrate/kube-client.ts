@@ -28,16 +28,41 @@ export function isBudgetRefusal(e: unknown): boolean {
   return (e as { code?: unknown }).code === 429 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'DisruptionBudget'));
 }
 
+/**
+ * A 403 with the status cause "NamespaceTerminating" (core/v1 NamespaceTerminatingCause): the pod's namespace
+ * is being deleted. kubectl drain (kubernetes/kubectl pkg/drain/drain.go evictPods) waits for such a pod if it
+ * is already terminating and retries its eviction otherwise; any other 403 stays final.
+ */
+export function isNamespaceTerminating(e: unknown): boolean {
+  return (e as { code?: unknown }).code === 403 && Boolean(statusBody(e)?.details?.causes?.some((c) => c.type === 'NamespaceTerminating'));
+}
+
+/**
+ * The Eviction API's 500 "This pod has more than one PodDisruptionBudget, which the eviction subresource does
+ * not support." (kubernetes/kubernetes pkg/registry/core/pod/storage/eviction.go): it lasts until someone
+ * removes a budget, so retrying only delays the stop.
+ */
+function isMultipleBudgets(code: number, detail: string): boolean {
+  return code === 500 && detail.includes('more than one PodDisruptionBudget');
+}
+
 /** Any failure of a client-node call as a KubeApiError that says whether a retry may help. */
 export function classify(operation: string, e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'number') {
     const s = statusBody(e);
-    return new KubeApiError(operation, code, s?.message ?? s?.reason ?? '', TRANSIENT_STATUSES.has(code));
+    const detail = s?.message ?? s?.reason ?? '';
+    return new KubeApiError(operation, code, detail, TRANSIENT_STATUSES.has(code) && !isMultipleBudgets(code, detail));
   }
   const message = e instanceof Error ? e.message : String(e);
   return new KubeApiError(operation, undefined, message, typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
+}
+
+/** The owner reference marked controller: true, if any. */
+function controllerOf(refs: readonly k8s.V1OwnerReference[] | undefined): { kind: string; name: string } | undefined {
+  const c = refs?.find((o) => o.controller === true);
+  return c && { kind: c.kind, name: c.name };
 }
 
 export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
@@ -49,6 +74,15 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const status = (e: unknown) => (e as { code?: number }).code;
+  /** The object, or undefined when the API answers 404. */
+  const orNotFound = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (e) {
+      if (status(e) === 404) return undefined;
+      throw e;
+    }
+  };
   /** Runs one call; every failure leaves as a classified KubeApiError naming the operation. */
   const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -68,8 +102,11 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const toPod = (p: k8s.V1Pod): PodInfo => ({
     ...podBasics(p),
     uid: p.metadata?.uid ?? '',
-    owner: p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0],
-    mirror: Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']),
+    // The controller reference only (metav1.GetControllerOf, as kubectl's unreplicatedFilter in
+    // kubernetes/kubectl pkg/drain/filters.go): an owner that is not a controller recreates nothing.
+    owner: controllerOf(p.metadata?.ownerReferences),
+    // The key's presence, whatever its value (mirrorPodFilter in kubernetes/kubectl pkg/drain/filters.go).
+    mirror: p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
     terminatingSince: p.metadata?.deletionTimestamp ? new Date(p.metadata.deletionTimestamp) : undefined,
     gracePeriodSeconds: p.spec?.terminationGracePeriodSeconds ?? 30,
     emptyDirs: (p.spec?.volumes ?? []).filter((v) => v.emptyDir).map((v) => ({ name: v.name, medium: v.emptyDir!.medium ?? '' })),
@@ -95,39 +132,41 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
           throw e;
         }
       }),
-    evictPod: (namespace, name) =>
+    evictPod: (namespace, name, uid) =>
       call(`evict pod ${namespace}/${name}`, async (): Promise<EvictionOutcome> => {
         try {
-          await core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } });
+          // The UID precondition makes the API server refuse (409 Conflict) to evict another pod that took the
+          // name meanwhile (a StatefulSet's replacement): eviction.go hands these deleteOptions to the pod's delete.
+          const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } };
+          await core.createNamespacedPodEviction({ name, namespace, body });
           return 'evicted';
         } catch (e) {
           if (isBudgetRefusal(e)) return 'blocked';
           if (status(e) === 404) return 'gone';
+          if (status(e) === 409) return 'conflict';
+          if (isNamespaceTerminating(e)) return 'namespace-terminating';
           throw e;
         }
       }),
     replicaSetOwner: (namespace, name) =>
       call(`read ReplicaSet ${namespace}/${name}`, async () => {
-        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
+        const rs = await orNotFound(() => apps.readNamespacedReplicaSet({ name, namespace }));
+        if (!rs) return undefined;
         const o = rs.metadata?.ownerReferences?.find((r) => r.controller);
-        return o && { kind: o.kind, name: o.name };
+        return { owner: o && { kind: o.kind, name: o.name } };
       }),
     workloadStatus: (kind, namespace, name) =>
-      call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus> => {
+      call(`read ${kind} ${namespace}/${name}`, async (): Promise<WorkloadStatus | undefined> => {
         if (kind === 'Deployment') {
-          const d = await apps.readNamespacedDeployment({ name, namespace });
-          return { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
+          const d = await orNotFound(() => apps.readNamespacedDeployment({ name, namespace }));
+          return d && { desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
         }
         if (kind === 'StatefulSet') {
-          const s = await apps.readNamespacedStatefulSet({ name, namespace });
-          return { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
+          const s = await orNotFound(() => apps.readNamespacedStatefulSet({ name, namespace }));
+          return s && { desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
         }
-        if (kind === 'DaemonSet') {
-          const d = await apps.readNamespacedDaemonSet({ name, namespace });
-          return { desired: d.status?.desiredNumberScheduled ?? 0, available: d.status?.numberAvailable ?? 0 };
-        }
-        const rs = await apps.readNamespacedReplicaSet({ name, namespace });
-        return { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
+        const rs = await orNotFound(() => apps.readNamespacedReplicaSet({ name, namespace }));
+        return rs && { desired: rs.spec?.replicas ?? 1, available: rs.status?.availableReplicas ?? 0 };
       }),
     deleteDaemonSet: (namespace, name) =>
       call(`delete DaemonSet ${namespace}/${name}`, async () => {

@@ -35,12 +35,16 @@ export interface PodInfo {
   readonly emptyDirs: readonly EmptyDirVolume[];
 }
 
+/** The workload kinds whose health the drain checks after a batch (see drain.ts workloadOf). */
+export type TrackedKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
+
 export interface WorkloadStatus {
   readonly desired: number;
   readonly available: number;
 }
 
-export type EvictionOutcome = 'evicted' | 'blocked' | 'gone';
+/** 'namespace-terminating': a 403 whose status names the cause NamespaceTerminating (the namespace is being deleted). */
+export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict' | 'namespace-terminating';
 
 /**
  * A failed API call, classified once by the client: `transient` faults (HTTP 500/502/503/504, a 429 that
@@ -66,11 +70,13 @@ export interface KubeApi {
   getPod(namespace: string, name: string): Promise<PodInfo | undefined>;
   /**
    * Eviction API: 'blocked' is a 429 whose status names a PodDisruptionBudget (cause "DisruptionBudget");
-   * 'gone' is a 404 (the pod vanished since it was listed). Any other failure throws a KubeApiError.
+   * 'gone' is a 404 (the pod vanished since it was listed); 'conflict' is a 409, which the UID precondition
+   * sent with `uid` answers when the name now belongs to another pod. Any other failure throws a KubeApiError.
    */
-  evictPod(namespace: string, name: string): Promise<EvictionOutcome>;
-  /** The controller owning a ReplicaSet (its Deployment), or undefined. */
-  replicaSetOwner(namespace: string, name: string): Promise<OwnerRef | undefined>;
-  workloadStatus(kind: string, namespace: string, name: string): Promise<WorkloadStatus>;
+  evictPod(namespace: string, name: string, uid: string): Promise<EvictionOutcome>;
+  /** The controller owning a ReplicaSet (`owner` left out when none); undefined when the ReplicaSet does not exist (404). */
+  replicaSetOwner(namespace: string, name: string): Promise<{ owner?: OwnerRef } | undefined>;
+  /** Desired and available replicas; undefined when the workload does not exist (404: deleted meanwhile). */
+  workloadStatus(kind: TrackedKind, namespace: string, name: string): Promise<WorkloadStatus | undefined>;
   deleteDaemonSet(namespace: string, name: string): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 /**
  * bottlerocket-fleet migrate (npm run migrate --) drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m]
- *                          [--health-timeout 15m] [--eviction-timeout 10m] [--pod-timeout <duration>] [--context <ctx>]
+ *                          [--health-timeout 15m] [--eviction-timeout 10m] [--pod-timeout <duration>]
+ *                          [--skip-wait-for-delete-timeout <duration>] [--context <ctx>]
  *                          [--force] [--delete-emptydir-data] [--dry-run] [--json]
  * bottlerocket-fleet migrate remove-device-plugin --cluster <name> [--context <ctx>] [--dry-run] [--json]
  * Uses the user's kubeconfig; the cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml).
@@ -17,7 +18,8 @@ const USAGE = {
   drain: (
     p: string,
   ) => `${p} drain --cluster <name> [--batch-size N|N%] [--selector <labels>] [--pending-timeout 5m] [--health-timeout 15m] [--eviction-timeout 10m]
-      [--pod-timeout <each pod's grace period + 1m, at most 1h>] [--context <ctx>] [--force] [--delete-emptydir-data] [--dry-run] [--json]
+      [--pod-timeout <each pod's grace period + 1m, at most 1h>] [--skip-wait-for-delete-timeout <duration>] [--context <ctx>]
+      [--force] [--delete-emptydir-data] [--dry-run] [--json]
   Cordons and drains the cluster's old (non-Bottlerocket) nodes in batches through the Eviction API,
   waiting for the workloads to be healthy again after each batch. --json: the result on stdout, progress on stderr.
 `,
@@ -76,6 +78,8 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       'eviction-timeout': { type: 'string', default: '10m' },
       // No default: each evicted pod gets its own terminationGracePeriodSeconds + 1m, at most 1h (pods.ts).
       'pod-timeout': { type: 'string' },
+      // No default: every evicted pod is waited for (kubectl's default 0).
+      'skip-wait-for-delete-timeout': { type: 'string' },
       'poll-interval': { type: 'string', default: '5s' },
       context: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -92,6 +96,13 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   if (command !== 'drain' && command !== 'remove-device-plugin')
     return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
   if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
+  // 0 would stop the drain on the first evicted pod that is not gone at once, however healthy its shutdown.
+  if (command === 'drain' && values['pod-timeout'] !== undefined && parseDuration(values['pod-timeout']) === 0)
+    return usageError(
+      { out, err },
+      `--pod-timeout ${values['pod-timeout']}: must be more than 0 (leave it out for each pod's grace period + 1m)`,
+      usage(prog, command),
+    );
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
   if (!cluster) {
@@ -132,6 +143,7 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       healthTimeoutMs: parseDuration(values['health-timeout']),
       evictionTimeoutMs: parseDuration(values['eviction-timeout']),
       podTimeoutMs: values['pod-timeout'] === undefined ? undefined : parseDuration(values['pod-timeout']),
+      skipWaitForDeleteTimeoutMs: values['skip-wait-for-delete-timeout'] === undefined ? undefined : parseDuration(values['skip-wait-for-delete-timeout']),
       pollIntervalMs: parseDuration(values['poll-interval']),
       log: stepLog(progress),
       now: deps.now,

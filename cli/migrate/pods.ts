@@ -73,3 +73,12 @@ export function podTimeoutMs(pod: Pick<PodInfo, 'gracePeriodSeconds'>, explicitM
 export function goneOrReplaced(evicted: Pick<PodInfo, 'uid'>, current: Pick<PodInfo, 'uid'> | undefined): boolean {
   return current === undefined || current.uid !== evicted.uid;
 }
+
+/**
+ * `--skip-wait-for-delete-timeout` (kubectl's shouldSkipPod, kubernetes/kubectl pkg/drain/filters.go): a pod
+ * whose deletionTimestamp is older than the limit is neither evicted nor waited for (a node gone NotReady
+ * never confirms the deletion). No limit, or 0, skips nothing, as in kubectl.
+ */
+export function skipWaitForDelete(pod: Pick<PodInfo, 'terminatingSince'>, now: number, limitMs?: number): boolean {
+  return Boolean(limitMs) && pod.terminatingSince !== undefined && now - pod.terminatingSince.getTime() > limitMs!;
+}

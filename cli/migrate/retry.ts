@@ -66,7 +66,7 @@ export function retryingApi(api: KubeApi, ctx: RetryContext): KubeApi {
     patchNode: (name, patch) => withRetry(() => api.patchNode(name, patch), ctx),
     listPods: (selector) => withRetry(() => api.listPods(selector), ctx),
     getPod: (namespace, name) => withRetry(() => api.getPod(namespace, name), ctx),
-    evictPod: (namespace, name) => api.evictPod(namespace, name),
+    evictPod: (namespace, name, uid) => api.evictPod(namespace, name, uid),
     replicaSetOwner: (namespace, name) => withRetry(() => api.replicaSetOwner(namespace, name), ctx),
     workloadStatus: (kind, namespace, name) => withRetry(() => api.workloadStatus(kind, namespace, name), ctx),
     deleteDaemonSet: (namespace, name) => withRetry(() => api.deleteDaemonSet(namespace, name), ctx),
