@@ -9,26 +9,9 @@ import { execFile } from 'child_process';
 import { main, USAGE } from '../cli/main';
 import { programName } from '../cli/shared/command-line';
 import { PROJECT_ROOT } from './helpers/fleet';
+import { captureMain } from './helpers/capture';
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  let stdout = '';
-  let stderr = '';
-  try {
-    const code = await main(argv, {
-      out: (t) => {
-        stdout += t;
-      },
-      err: (t) => {
-        stderr += t;
-      },
-    });
-    return { code, stdout, stderr };
-  } finally {
-    process.env = saved;
-  }
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => captureMain(main, argv, env);
 
 describe('--help answers on stdout with exit 0, for the command line and every (sub)command', () => {
   test.each([

@@ -12,6 +12,7 @@ import { fleetStacks } from '../modules/fleet/stacks';
 import { cacheParameterChecks, missingDependencies, missingParameterMessage, selectStacks } from '../cli/deploy/preflight';
 import { CdktfRunner, main } from '../cli/deploy/main';
 import { main as cliMain } from '../cli/main';
+import { captureMain } from './helpers/capture';
 
 const GENERAL = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const GPU = '/bottlerocket-fleet/image-cache/gpu/snapshot-id';
@@ -343,22 +344,8 @@ describe('deploy: command line', () => {
   });
 
   test('--help on stdout (exit 0) without reading the fleet; no stack or a bad option: usage on stderr, exit 2', async () => {
-    const capture = async (argv: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await cliMain(argv, {
-        out: (t) => {
-          stdout += t;
-        },
-        err: (t) => {
-          stderr += t;
-        },
-      });
-      return { code, stdout, stderr };
-    };
-    const saved = process.env.FLEET_FILE;
-    process.env.FLEET_FILE = '/nonexistent/fleet.yaml';
-    try {
+    const capture = (argv: string[]) => captureMain(cliMain, argv, { FLEET_FILE: '/nonexistent/fleet.yaml' });
+    {
       const help = await capture(['deploy', '--help']);
       expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
       expect(help.stdout).toMatch(/^usage: bottlerocket-fleet deploy <stack\.\.\.> \[--auto-approve\] \[--dry-run\] \[--json\]/);
@@ -373,9 +360,6 @@ describe('deploy: command line', () => {
         expect(r.stderr).toMatch(problem);
         expect(r.stderr).toMatch(/\n\nusage: bottlerocket-fleet deploy/);
       }
-    } finally {
-      if (saved === undefined) delete process.env.FLEET_FILE;
-      else process.env.FLEET_FILE = saved;
     }
   });
 });

@@ -8,22 +8,10 @@ import { PROJECT_ROOT } from '../helpers/fleet';
 import { describeWithRealTools } from '../helpers/real-tools';
 import { P, useRolloutWorld } from '../helpers/rollout-world';
 import { main } from '../../cli/rollout/main';
+import { captureMain } from '../helpers/capture';
 
 /** main() in this process, with the environment the process would get (fleet file, kubeconfig, emulator). */
-async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  Object.assign(process.env, env);
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const runInProcess = (args: string[], env: NodeJS.ProcessEnv) => captureMain(main, args, env);
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
