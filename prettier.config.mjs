@@ -3,6 +3,9 @@
 // further 20 columns saves only ~500 more (~2,800 is the floor: one-line blocks Prettier always expands).
 /** @type {import('prettier').Config} */
 export default {
+  // The oxc parser (Rust) for TypeScript and JavaScript: the same printer, so the same output, parsed several times
+  // faster than with the default typescript parser (the format check is part of CI's lint step).
+  plugins: ['@prettier/plugin-oxc'],
   printWidth: 160,
   singleQuote: true,
   trailingComma: 'all',
