@@ -4,6 +4,7 @@
  * usage on stderr and exits 2. All in-process through main(argv, io), except one process test of the
  * bin shim (a process costs seconds of CPU to start on a loaded machine).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { main, USAGE } from '../cli/main';
@@ -150,3 +151,12 @@ test('bin/bottlerocket-fleet.js runs with node alone: cache build --dry-run --js
     caches: [{ cache: 'general', calls: expect.arrayContaining([{ api: 'ec2:RunInstances', details: expect.stringMatching(/IMDSv2 required/) }]) }],
   });
 }, 60_000);
+
+// Regression: run from V8's code cache (every run after the first), a script loses its dynamic-import callback on
+// Node 20, so an `import()` left in the bundle failed with "A dynamic import callback was not specified" (seen on
+// `deploy`, which imported child_process). The bundles turn every import() into require() (scripts/bundled.js).
+test('the command-line bundle the bin runs has no import() left in it', () => {
+  const bundle = fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'cli', 'main.cjs'), 'utf8');
+  const code = bundle.split('\n').filter((line) => !/^\s*(\/\/|\*)/.test(line));
+  expect(code.filter((line) => /(^|[^\w.$])import\(/.test(line))).toEqual([]);
+});

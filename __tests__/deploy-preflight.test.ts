@@ -233,6 +233,20 @@ describe('deploy: the preflight before cdktf', () => {
     expect(r.stdout).toContain(`ok   my-cluster-karpenter: ${GENERAL} exists in us-west-2`);
   });
 
+  test('options after a lone -- go to cdktf deploy as they are, and are not parsed as our own', async () => {
+    const r = await deploy(
+      ['image-cache-builder-us-west-2', '--auto-approve', '--', '--skip-provider-lock', '--output', '/tmp/out', '--json'],
+      {},
+      undefined,
+      0,
+    );
+    expect(r.code).toBe(0);
+    expect(r.runs.map((run) => run.args)).toEqual([
+      ['deploy', 'image-cache-builder-us-west-2', '--auto-approve', '--skip-provider-lock', '--output', '/tmp/out', '--json'],
+    ]);
+    expect(r.runs[0].stdoutToStderr).toBe(false); // the --json after -- is cdktf's, not ours
+  });
+
   test('a built: false cache is not looked up, and the stack deploys', async () => {
     const r = await deploy(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL] }, (f) => {
       f.imageCaches.gpu.built = false;

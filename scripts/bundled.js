@@ -82,6 +82,9 @@ async function build(entry, p) {
     metafile: true,
     logLevel: 'warning',
     plugins: [lazyCreationStacks],
+    // import() of what stays outside the bundle (Node's built-ins) becomes require(): a script run from V8's code
+    // cache loses its dynamic-import callback on Node 20, and `import('child_process')` then fails.
+    supported: { 'dynamic-import': false },
   });
   const inputs = {};
   for (const file of [...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), INSTALLED, 'scripts/bundled.js']) {
@@ -101,7 +104,7 @@ function load(p, parent) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(source), { filename: p.bundle, cachedData, importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const script = new vm.Script(Module.wrap(source), { filename: p.bundle, cachedData });
   const mod = new Module(p.bundle, parent);
   mod.filename = p.bundle;
   // __dirname and module resolution as if the bundle were in dist/<name>/ of the checkout, wherever it was

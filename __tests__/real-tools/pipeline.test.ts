@@ -1,7 +1,8 @@
 /**
  * The image-cache pipeline as one scenario, against the AWS emulator with the real hashicorp/aws 5.100.0
  * provider and the real CLIs — the README's deploy order:
- *   1. `cdktf deploy image-cache-builder-us-west-2 --auto-approve` (the README's deploy command);
+ *   1. `npm run deploy -- image-cache-builder-us-west-2 --auto-approve` (the README's deploy command: the bin's
+ *      deploy, which runs `cdktf deploy`);
  *   2. `npm run cache -- build general` as a process (the SSM agent played by the loopback proxy);
  *   3. the replication stack applied with Terraform;
  *   4. every replica region's parameter names a snapshot that exists in that region;
@@ -84,10 +85,20 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
   const step = (name: string) => process.stdout.write(`pipeline: ${name} at +${Math.round((Date.now() - started) / 1000)}s\n`);
 
   test('builder stack deployed with cdktf deploy, cache built, replicated, and the Karpenter stack resolves the regional copy', async () => {
-    // 1. The README's deploy command, unchanged but for the offline provider lock.
+    // 1. The README's deploy command (what `npm run deploy --` runs), unchanged but for the cdktf options after
+    //    `--`: the offline provider lock and the output folder.
     const deploy = await run(
-      path.join(PROJECT_ROOT, 'node_modules/.bin/cdktf'),
-      ['deploy', 'image-cache-builder-us-west-2', '--auto-approve', '--skip-provider-lock', '--output', path.join(work, 'cdktf.out')],
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin/bottlerocket-fleet.js'),
+        'deploy',
+        'image-cache-builder-us-west-2',
+        '--auto-approve',
+        '--',
+        '--skip-provider-lock',
+        '--output',
+        path.join(work, 'cdktf.out'),
+      ],
       { ...tfEnv, FLEET_FILE: fleetFile, CI: 'true' },
       180_000,
     );

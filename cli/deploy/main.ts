@@ -20,7 +20,8 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --json           the checks and the result as JSON on stdout (cdktf's own output goes to stderr)
   --ignore-missing-stack-dependencies
                    deploy stacks without the stacks they depend on (already deployed); passed to cdktf
-  For other cdktf options use \`cdktf deploy\` directly (no check).
+  -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
+                   --output <dir>)
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
   parameter is missing or cdktf failed, 2 usage (unknown stack, a dependency left out).
 `;
@@ -48,8 +49,11 @@ interface CheckResult extends CacheParameterCheck {
 
 export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promise<number> {
   const prog = programName('deploy');
+  // Everything after a lone `--` is cdktf's (npm run deploy -- <stack> -- --skip-provider-lock).
+  const cut = argv.indexOf('--');
+  const cdktfOptions = cut < 0 ? [] : argv.slice(cut + 1);
   const cl = commandLine(
-    argv,
+    cut < 0 ? argv : argv.slice(0, cut),
     {
       'auto-approve': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
@@ -88,6 +92,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     ...selected,
     ...(values['auto-approve'] ? ['--auto-approve'] : []),
     ...(ignoreDependencies ? ['--ignore-missing-stack-dependencies'] : []),
+    ...cdktfOptions,
   ];
   const report = {
     stacks: selected,
