@@ -163,20 +163,7 @@ async function deploy(argv: string[], present: Record<string, string[]>, fleetCh
     runs.push({ args, ...options });
     return runnerCode;
   };
-  let stdout = '';
-  let stderr = '';
-  const code = await withFleetFile(twoRegionFleetSpec(fleetChange), () =>
-    main(argv, {
-      out: (t) => {
-        stdout += t;
-      },
-      err: (t) => {
-        stderr += t;
-      },
-      ssm,
-      runCdktf,
-    }),
-  );
+  const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () => captureMain(main, argv, {}, { ssm, runCdktf }));
   return { code, stdout, stderr, calls, runs };
 }
 

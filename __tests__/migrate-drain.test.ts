@@ -7,6 +7,7 @@
 import { execFile } from 'child_process';
 import { FakeKube } from './helpers/fake-kube';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
+import { Captured, captureMain } from './helpers/capture';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
@@ -38,20 +39,8 @@ const clock = {
   },
 };
 
-async function runCli(kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    ...clock,
-    api: (context) => kubeApiFromKubeconfig(context, kubeconfig),
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
+function runCli(kubeconfig: string, args: string[]): Promise<Captured> {
+  return captureMain(main, args, {}, { ...clock, api: (context?: string) => kubeApiFromKubeconfig(context, kubeconfig) });
 }
 
 /** Three AL2 nodes and one Bottlerocket node; web (3 pods, PDB minAvailable 2), a DaemonSet pod on al2-a. */

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'child_process';
+
 /** Runs a command's main() in this process and collects what it writes, as the process would show it. */
 export interface Captured {
   readonly code: number;
@@ -25,4 +27,20 @@ export async function captureMain<D extends Io>(
   } finally {
     process.env = saved;
   }
+}
+
+/** What a child process wrote, once it has exited (its exit code, or the signal that ended it). */
+export function collectOutput(child: ChildProcess): Promise<Captured & { readonly signal: NodeJS.Signals | null; readonly exitCode: number | null }> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.once('error', reject);
+    child.once('close', (exitCode, signal) => resolve({ code: exitCode ?? 1, exitCode, signal, stdout, stderr }));
+  });
 }

@@ -32,6 +32,7 @@ import * as path from 'path';
 import * as semver from 'semver';
 import { readJsonContract } from '../../modules/contracts';
 import { parseTfType, TfType } from '../../modules/contracts/terraform-interface';
+import { collectOutput } from './capture';
 
 /** Providers the tests can install offline (the filesystem mirror holds hashicorp/aws only). */
 export const OFFLINE_PROVIDERS = ['aws'];
@@ -423,19 +424,8 @@ export interface TerraformRun {
 
 export function runTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv, terraform = 'terraform'): Promise<TerraformRun> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(terraform, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  const child = spawn(terraform, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collectOutput(child).then(({ exitCode, stdout, stderr }) => ({ code: exitCode, stdout, stderr, ms: Date.now() - started }));
 }
 
 export interface Diagnostic {

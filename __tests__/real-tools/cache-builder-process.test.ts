@@ -28,6 +28,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { describeWithRealTools, emulatorEnv, Moto, startMoto } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { PROJECT_ROOT, tempDir, validFleet } from '../helpers/fleet';
+import { collectOutput } from '../helpers/capture';
 
 const REGION = 'us-west-2';
 const NGINX = 'public.ecr.aws/docker/library/nginx:1.27';
@@ -98,24 +99,14 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   }
 
   function cli(args: string[], onStart?: (child: ChildProcess) => void): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['bin/bottlerocket-fleet.js', 'cache', ...args], {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, ...emulatorEnv(proxy.endpoint, REGION), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20', NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += String(d);
-      });
-      child.stderr.on('data', (d) => {
-        stderr += String(d);
-      });
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-      onStart?.(child);
+    const child = spawn(process.execPath, ['bin/bottlerocket-fleet.js', 'cache', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...emulatorEnv(proxy.endpoint, REGION), FLEET_FILE: fleetFile, BRF_POLL_INTERVAL_MS: '20', NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const done = collectOutput(child).then(({ exitCode, signal, stdout, stderr }) => ({ code: exitCode, signal, stdout, stderr }));
+    onStart?.(child);
+    return done;
   }
 
   beforeAll(async () => {
