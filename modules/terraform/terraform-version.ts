@@ -5,9 +5,10 @@
  * check in the same call gets the same output (or the same failure), so cdktf's own validation still decides and
  * still words the error. Outside it nothing changes.
  */
-// A plain require: cdktf calls `child_process_1.execSync(...)` through the module object at call time
-// (cdktf 0.21.0 lib/validations/validate-binary-version.js), so the wrapper has to sit on that same object.
-import childProcess = require('child_process');
+// The default import is Node's module object itself (a namespace import would be a read-only copy): cdktf calls
+// `child_process_1.execSync(...)` through that object at call time (cdktf 0.21.0
+// lib/validations/validate-binary-version.js), so the wrapper has to sit on it.
+import childProcess from 'child_process';
 import { terraformBinaryName } from 'cdktf/lib/util';
 
 type ExecSync = typeof childProcess.execSync;
