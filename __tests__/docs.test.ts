@@ -55,6 +55,15 @@ describe('links in README.md and docs/', () => {
   });
 });
 
+describe('every page of docs/ says first what it is for', () => {
+  test.each(FILES.filter((f) => f.includes(`${path.sep}docs${path.sep}`)).map((f) => [path.relative(PROJECT_ROOT, f), f]))('%s', (_name, file) => {
+    const tokens = md.parse(read(file), {});
+    // A title, then a paragraph: not a heading, a list, a table or a code block.
+    expect(tokens[0]).toEqual(expect.objectContaining({ type: 'heading_open', tag: 'h1' }));
+    expect(tokens[3]?.type).toBe('paragraph_open');
+  });
+});
+
 describe('every command line the docs show exists in its --help', () => {
   const helpOf = async (argv: string[]): Promise<{ code: number; text: string }> => {
     const r = await captureMain(main, [...argv, '--help'], { FLEET_FILE: '/nonexistent/fleet.yaml' });
