@@ -16,6 +16,7 @@ import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -27,7 +28,7 @@ export interface TrustedCertificate {
 export interface ImageCache extends ImageCacheSpec {
   readonly name: string;
   readonly parameterPath: string;
-  /** Bottlerocket variant version to build on (explicit, or the highest among clusters using the cache). */
+  /** Bottlerocket variant version to build on (explicit, or the lowest among clusters using the cache: see cache-kernel.ts). */
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
   /** Every region that holds a copy: the home region first, then the replicas. */
   readonly regions: readonly string[];
@@ -332,11 +333,12 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
 }
 
 function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
-  const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
-  const highest = users
-    .map((u) => u.kubernetesVersion)
-    .sort(compareKubernetesVersions)
-    .at(-1);
+  const users = clusters
+    .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
+    .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
+  // The lowest: every newer kernel line mounts what an older one formats, not the other way round.
+  const kubernetesVersion = c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
+  problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, users));
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {
     const n = normaliseImageRef(image);
@@ -361,7 +363,7 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     images,
     name,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
-    kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
+    kubernetesVersion,
     regions: [c.homeRegion, ...c.replicaRegions],
   };
 }
