@@ -42,7 +42,7 @@ export interface CacheDeps extends CliIo {
   /** EC2 and SSM in a region, for list and gc. @default SDK clients */
   readonly clients?: ClientsFor;
   /** The AWS clients of one cache's build. @default SDK clients in its home region, adaptive retries */
-  readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>>;
+  readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
 }
@@ -151,12 +151,17 @@ async function sdkClients(): Promise<ClientsFor> {
   return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
 }
 
-async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>> {
+async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
   const { EC2Client } = await import('@aws-sdk/client-ec2');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
   const { ECRClient } = await import('@aws-sdk/client-ecr');
   const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-  return { ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr: (region: string) => new ECRClient({ ...clientConfig, region }) };
+  return {
+    ec2: new EC2Client(clientConfig),
+    ssm: new SSMClient(clientConfig),
+    ssmIn: (region: string) => new SSMClient({ ...clientConfig, region }),
+    ecr: (region: string) => new ECRClient({ ...clientConfig, region }),
+  };
 }
 
 if (require.main === module) runAsProcess(main);

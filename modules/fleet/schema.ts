@@ -87,6 +87,13 @@ const imageCache = z.strictObject({
       'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")',
     ),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
+  maxFillPercent: z
+    .number()
+    .int()
+    .min(1)
+    .max(95)
+    .default(70)
+    .describe('A build fails when the pulled images fill more of dataVolumeGiB than this: cached images are pinned, so image GC cannot free them on the nodes'),
 });
 
 const systemNodeGroup = z
