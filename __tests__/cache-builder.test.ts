@@ -1,6 +1,8 @@
 import { createHash } from 'crypto';
 import { buildCache, BuildError } from '../cli/cache/builder';
 import { decodeManifest, encodeManifest, readManifest } from '../cli/cache/manifest';
+import { listCaches } from '../cli/cache/inventory';
+import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../modules/image-cache/parameters';
 import { main } from '../cli/cache/main';
 import { amiParameterPath, dryRunLines, ecrRegions, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
@@ -328,6 +330,19 @@ describe('a clean volume with room to run, and digests without the tag limit (is
       const m = await readManifest(region.ssm, general, result.buildId, String(parts));
       expect(m.images.map((i) => i.image)).toEqual(images);
       expect(m.images.every((i) => i.digest === 'sha256:0123abcd')).toBe(true);
+    }
+  });
+
+  test('cache list reads the manifest and shows the kernel release and the fill, for the copies too', async () => {
+    const { aws, replica, deps } = setup();
+    const images = Array.from({ length: 60 }, (_, i) => `public.ecr.aws/docker/library/app-${i}:1.${i}`);
+    const result = await buildCache(deps, { ...general, images });
+    replica.params.set(PARAM, replica.addSnapshot({ tags: { [CACHE_TAG]: 'general', [SOURCE_SNAPSHOT_TAG]: result.snapshotId } }));
+    const rows = await listCaches([general], (r) => (r === 'us-west-2' ? aws : replica));
+    for (const row of rows) {
+      expect(row).toMatchObject({ kernelRelease: '6.1.170', fill: '4%' }); // 60 x 70 MB of 100 GiB
+      expect(row.images).toHaveLength(60);
+      expect(row.images![59]).toEqual({ image: images[59], digest: 'sha256:0123abcd' });
     }
   });
 

@@ -34,6 +34,7 @@ import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builder
 import { abortableSleep } from '../shared/sleep';
 import { checkCleanCommands, cleanCommands, fillPercent, inspectCommands, parseVolumeFacts, stopKubeletCommands, VolumeFacts } from './volume';
 import { deleteManifest, manifestPutInputs, MANIFEST_PARTS_TAG } from './manifest';
+import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
@@ -70,15 +71,7 @@ export interface BuildResult {
   readonly seconds: number;
 }
 
-/** Snapshot tag with the Bottlerocket release the cache was built on (AMI image_version). */
-export const BOTTLEROCKET_VERSION_TAG = 'bottlerocket-fleet:bottlerocket-version';
-/** Snapshot tags: the builder's kernel release (`uname -r`), and the data volume's used and total bytes after the pulls. */
-export const KERNEL_RELEASE_TAG = 'bottlerocket-fleet:kernel-release';
-export const USED_BYTES_TAG = 'bottlerocket-fleet:data-used-bytes';
-export const SIZE_BYTES_TAG = 'bottlerocket-fleet:data-size-bytes';
-export const IMAGE_COUNT_TAG = 'bottlerocket-fleet:image-count';
-/** EC2's limit of tags per resource; the snapshot's tags must stay within it whatever the number of images. */
-export const EC2_TAG_LIMIT = 50;
+export { BOTTLEROCKET_VERSION_TAG } from './tags';
 
 export class BuildError extends Error {
   constructor(
@@ -157,7 +150,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     const tags = [
       { Key: 'Name', Value: `image-cache-builder-${cache.name}` },
       { Key: CACHE_TAG, Value: cache.name },
-      { Key: 'bottlerocket-fleet:build-id', Value: buildId },
+      { Key: BUILD_ID_TAG, Value: buildId },
     ];
     const instanceId = await run('launch the builder instance', async () => {
       const r = await call(() =>

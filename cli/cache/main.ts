@@ -17,7 +17,8 @@ const SUBCOMMANDS = {
   --json      the result as JSON on stdout (progress lines go to stderr)
 `,
   list: (p: string) => `${p} list [<cache...>] [--json]
-  Per cache and region: the current and previous snapshot.
+  Per cache and region: the current and previous snapshot, and what the builder recorded for the current
+  generation: Bottlerocket release, kernel release, data-volume fill, images (--json: each with its digest).
 `,
   gc: (p: string) => `${p} gc [<cache...>] [--older-than 6h] [--dry-run] [--json]
   Terminates builder instances older than --older-than (left by a crash) and deletes home-region
@@ -84,7 +85,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
       for (const row of out)
         deps.out(
           `${Object.values(row)
-            .map((v) => v ?? '-')
+            .map((v) => (Array.isArray(v) ? `${v.length} image(s)` : (v ?? '-')))
             .join('\t')}\n`,
         );
     // Under --json stdout holds the JSON alone.
