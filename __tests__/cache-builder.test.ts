@@ -365,7 +365,7 @@ describe('a clean volume with room to run, and digests without the tag limit (is
     const text = dryRunLines(general).join('\n');
     expect(text).toContain('$ apiclient exec admin nsenter -t 1 -a systemctl stop kubelet.service');
     expect(text).toContain('$ apiclient exec admin nsenter -t 1 -a find /local/host-containers/control/ssm -mindepth 1 -delete');
-    expect(text).toContain("images[ ]pull");
+    expect(text).toContain('images[ ]pull');
     expect(text).toContain('fail above 70% full');
   });
 });

@@ -3,7 +3,13 @@
  * and the load-time refusals that name the clusters and the fix.
  */
 import { kernelLineOf, mkfsFeatures, unmountableFeatures } from '../modules/image-cache/kernel-lines';
-import { fleetFrom, problemsOf, validFleet } from './helpers/fleet';
+import { DEFAULT_FLEET, fleetFrom, problemsOf, validFleet } from './helpers/fleet';
+import { SsmAgentProxy } from './helpers/ssm-agent-proxy';
+import { checkCleanCommands, cleanCommands, inspectCommands, parseVolumeFacts, stopKubeletCommands } from '../cli/cache/volume';
+import { pullCommands } from '../cli/cache/plan';
+import { loadFleet } from '../modules/fleet/load';
+
+const general = loadFleet(DEFAULT_FLEET).imageCaches.find((c) => c.name === 'general')!;
 
 /** validFleet with a second cluster on `version` whose pool also uses the general cache. */
 function twoClusters(first: string, second: string) {
@@ -53,12 +59,68 @@ describe('the version a shared cache builds on', () => {
     expect(p).toBeDefined();
     expect(p!.message).toContain('cluster other (Kubernetes 1.32, kernel 6.1) cannot mount: rmapbt, nrext64, exchange, parent');
     expect(p!.message).not.toContain('my-cluster');
-    expect(p!.fix).toBe('set kubernetesVersion to 1.32 (the lowest among the cache\'s clusters) or remove it, or give other a cache of their own');
+    expect(p!.fix).toBe("set kubernetesVersion to 1.32 (the lowest among the cache's clusters) or remove it, or give other a cache of their own");
   });
 
   test('an explicit version on the same kernel line as every user is accepted (1.33 for 1.33 and 1.35)', () => {
     const f = twoClusters('1.35', '1.33');
     f.imageCaches.general.kubernetesVersion = '1.35';
     expect(fleetFrom(f, TODAY).imageCaches.find((c) => c.name === 'general')!.kubernetesVersion).toBe('1.35');
+  });
+});
+
+describe("the builder's scripts against the model of a Bottlerocket host (helpers/bottlerocket-host.ts)", () => {
+  let proxy: SsmAgentProxy;
+  beforeAll(async () => {
+    proxy = await SsmAgentProxy.start('http://127.0.0.1:9', { host: { kernelRelease: '6.12.58', dataVolumeBytes: 20 * 2 ** 30 } });
+  });
+  afterAll(() => proxy.stop());
+  const ok = (r: { code: number; stderr: string }) => expect(r).toMatchObject({ code: 0, stderr: '' });
+
+  test('kubelet is stopped before the first pull, and the scripts read the kernel release and the fill', () => {
+    const i = 'i-model1';
+    ok(proxy.runScript(i, stopKubeletCommands()));
+    ok(proxy.runScript(i, pullCommands('public.ecr.aws/docker/library/nginx:1.27', general)));
+    expect(proxy.hosts.get(i)!.events).toEqual(['systemctl stop kubelet.service', 'ctr pull public.ecr.aws/docker/library/nginx:1.27']);
+    const inspect = proxy.runScript(i, inspectCommands());
+    ok(inspect);
+    expect(parseVolumeFacts(inspect.stdout)).toEqual({
+      kernelRelease: '6.12.58',
+      usedBytes: 100_000_000 + Math.round(67.7 * 2 ** 20),
+      sizeBytes: 20 * 2 ** 30,
+    });
+  });
+
+  test('the final check fails while the builder state is there (the pull with its password is in the SSM state), and passes after the clean', () => {
+    const i = 'i-model2';
+    ok(proxy.runScript(i, stopKubeletCommands()));
+    ok(proxy.runScript(i, pullCommands('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1', general, 'AWS:s3cret')));
+    const host = proxy.hosts.get(i)!;
+    expect([...host.files.values()].some((c) => c?.includes('AWS:s3cret'))).toBe(true);
+    expect(proxy.runScript(i, checkCleanCommands()).code).not.toBe(0);
+    ok(proxy.runScript(i, cleanCommands()));
+    const check = proxy.runScript(i, checkCleanCommands());
+    ok(check);
+    expect(check.stdout).toBe('CLEAN\n');
+    expect([...host.files.values()].some((c) => c?.includes('AWS:s3cret'))).toBe(false);
+    expect(host.files.has('/var/lib/systemd/random-seed')).toBe(false);
+    expect([...host.files.keys()].filter((p) => p.startsWith('/local/host-containers/admin/') || p.startsWith('/var/log/journal/'))).toEqual([]);
+    // What is left of the agent's state is the check's own script, which carries no credential.
+    expect([...host.files.entries()].filter(([p, c]) => p.startsWith('/local/host-containers/control/ssm/') && c !== null).map(([, c]) => c)).toEqual([
+      checkCleanCommands().join('\n'),
+    ]);
+  });
+
+  test('a clean that leaves the journal on /var would be caught by the check', () => {
+    const i = 'i-model3';
+    ok(proxy.runScript(i, pullCommands('public.ecr.aws/docker/library/nginx:1.27', general)));
+    // The clean without `journalctl --relinquish-var`: the next Run Command is journaled again.
+    ok(
+      proxy.runScript(
+        i,
+        cleanCommands().filter((c) => !c.includes('relinquish')),
+      ),
+    );
+    expect(proxy.runScript(i, checkCleanCommands()).code).not.toBe(0);
   });
 });

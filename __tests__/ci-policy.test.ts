@@ -110,7 +110,9 @@ describe("the recorded calls are the CLI's calls", () => {
     const firstEver = runs.find((r) => r.scenario.includes('first-ever build'))!;
     const deleted = firstEver.calls.filter((c) => c.api === 'ssm:DeleteParameter').flatMap((c) => c.requests.map((q) => q.resource));
     // The parameter itself, and the build's manifest parts (in every region with a copy).
-    expect(deleted.filter((r) => !r.includes('-manifests/'))).toEqual(['arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/image-cache/general/snapshot-id']);
+    expect(deleted.filter((r) => !r.includes('-manifests/'))).toEqual([
+      'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/image-cache/general/snapshot-id',
+    ]);
   });
 
   // The single list of what each command calls, on which ARN, with which context: reviewable in the snapshot file.

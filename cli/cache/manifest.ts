@@ -86,7 +86,8 @@ export async function deleteManifest(ssm: SSMClient, names: readonly string[]): 
  */
 export async function readManifest(ssm: SSMClient, cache: { name: string; parameterPath: string }, buildId: string, partsTag: string): Promise<Manifest> {
   const parts = Number(partsTag);
-  if (!Number.isInteger(parts) || parts < 1 || parts > MAX_PARTS) throw new Error(`tag ${MANIFEST_PARTS_TAG} is "${partsTag}", not a part count of 1 to ${MAX_PARTS}`);
+  if (!Number.isInteger(parts) || parts < 1 || parts > MAX_PARTS)
+    throw new Error(`tag ${MANIFEST_PARTS_TAG} is "${partsTag}", not a part count of 1 to ${MAX_PARTS}`);
   if (!new RegExp(`^${cache.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{14}-[0-9a-f]{6}$`).test(buildId))
     throw new Error(`build ID "${buildId}" is not one of cache ${cache.name}'s`);
   const names = manifestPartNames(cache.parameterPath, buildId, parts);

@@ -92,7 +92,11 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
       details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>`,
     },
     { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
-    { api: 'ssm:SendCommand', details: 'AWS-RunShellScript: stop kubelet before the first pull (its state and image GC stay off the volume)', commands: stopKubeletCommands() },
+    {
+      api: 'ssm:SendCommand',
+      details: 'AWS-RunShellScript: stop kubelet before the first pull (its state and image GC stay off the volume)',
+      commands: stopKubeletCommands(),
+    },
     ...ecrRegions(cache).map((region) => ({ api: 'ecr:GetAuthorizationToken', details: `region ${region}, before each private ECR pull (12-hour token)` })),
     ...cache.images.map((image) => ({ api: 'ssm:SendCommand', details: `AWS-RunShellScript: pull ${image} (${platform(cache)})` })),
     { api: 'ssm:SendCommand', details: 'AWS-RunShellScript: verify every image is present' },
@@ -101,7 +105,11 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
       details: `AWS-RunShellScript: read the kernel release and the data volume use; fail above ${cache.maxFillPercent}% full`,
       commands: inspectCommands(),
     },
-    { api: 'ssm:SendCommand', details: "AWS-RunShellScript: remove the builder's state (SSM agent, admin container, random seed, journal)", commands: cleanCommands() },
+    {
+      api: 'ssm:SendCommand',
+      details: "AWS-RunShellScript: remove the builder's state (SSM agent, admin container, random seed, journal)",
+      commands: cleanCommands(),
+    },
     { api: 'ssm:SendCommand', details: "AWS-RunShellScript: check that the builder's state is gone", commands: checkCleanCommands() },
     { api: 'ec2:StopInstances', details: 'and wait until stopped' },
     {

@@ -44,11 +44,7 @@ export function stopKubeletCommands(): string[] {
 
 /** After the verify step: the kernel release and the data volume's used and total bytes. */
 export function inspectCommands(): string[] {
-  return [
-    'set -euo pipefail',
-    `echo "KERNEL $(${ON_HOST} uname -r)"`,
-    `echo "DF $(${ON_HOST} df -B1 --output=used,size /local | awk 'NR==2 {print $1, $2}')"`,
-  ];
+  return ['set -euo pipefail', `echo "KERNEL $(${ON_HOST} uname -r)"`, `echo "DF $(${ON_HOST} df -B1 --output=used,size /local | awk 'NR==2 {print $1, $2}')"`];
 }
 
 export interface VolumeFacts {

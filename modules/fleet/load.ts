@@ -337,7 +337,8 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
     .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
   // The lowest: every newer kernel line mounts what an older one formats, not the other way round.
-  const kubernetesVersion = c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
+  const kubernetesVersion =
+    c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
   problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, users));
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {

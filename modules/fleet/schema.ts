@@ -64,7 +64,9 @@ const imageCache = z.strictObject({
   images: z.array(z.string().min(1)).min(1),
   kubernetesVersion: kubernetesVersion
     .optional()
-    .describe('Bottlerocket variant to build on; default: the lowest version among clusters whose pools use the cache (every newer kernel line mounts what an older one formats; a version some user cannot mount is refused)'),
+    .describe(
+      'Bottlerocket variant to build on; default: the lowest version among clusters whose pools use the cache (every newer kernel line mounts what an older one formats; a version some user cannot mount is refused)',
+    ),
   parameterPath: z
     .string()
     .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter path starting with "/"')
