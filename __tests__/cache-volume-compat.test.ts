@@ -8,6 +8,10 @@ import { SsmAgentProxy } from './helpers/ssm-agent-proxy';
 import { checkCleanCommands, cleanCommands, inspectCommands, parseVolumeFacts, stopKubeletCommands } from '../cli/cache/volume';
 import { pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
+import type { RegionApi } from '../cli/rollout/aws';
+import { resolveRollout, RolloutBlocked } from '../cli/rollout/engine';
+import { planRollout } from '../cli/rollout/model';
+import { rolloutFleet } from './helpers/rollout-fixtures';
 
 const general = loadFleet(DEFAULT_FLEET).imageCaches.find((c) => c.name === 'general')!;
 
@@ -122,5 +126,41 @@ describe("the builder's scripts against the model of a Bottlerocket host (helper
       ),
     );
     expect(proxy.runScript(i, checkCleanCommands()).code).not.toBe(0);
+  });
+});
+
+describe('rollout: pools against the real size of both generations a cluster may launch with (issue 20)', () => {
+  /** A RegionApi where every snapshot exists, is this cache's, and is `size(id)` GiB; copies are "<source>-copy". */
+  function world(size: (id: string) => number): (region: string) => RegionApi {
+    return (region) => ({
+      getParameter: async (name) => (name.includes('/clusters/') ? (region === 'us-west-2' ? 'snap-old' : 'snap-old-copy') : 'snap-new'),
+      putParameter: async () => undefined,
+      findCopy: async (_cache, source) => `${source}-copy`,
+      snapshotExists: async () => true,
+      sourceOf: async (id) => id.replace(/-copy$/, ''),
+      cacheOf: async () => 'general',
+      snapshotSizeGiB: async (id) => size(id),
+    });
+  }
+  const plan = () => planRollout(fleetFrom(rolloutFleet(), TODAY), 'general');
+
+  test('a target generation larger than a pool blocks the rollout before anything changes, naming the pool and the generation', async () => {
+    const err = await resolveRollout({ aws: world((id) => (id.startsWith('snap-new') ? 150 : 100)) }, plan()).catch((e) => e);
+    expect(err).toBeInstanceOf(RolloutBlocked);
+    expect(err.message).toMatch(/^nothing was changed: /);
+    expect(err.message).toContain(
+      "clusters.payments-prod.karpenter.nodePools.default.dataVolumeGiB: 100 GiB is smaller than the rollout's target generation snap-new of cache general, snapshot snap-new-copy in us-east-1 (150 GiB)",
+    );
+    expect(err.message).toContain('clusters.ml-train.karpenter.nodePools.batch.dataVolumeGiB');
+  });
+
+  test('so does a rollback generation larger than a pool', async () => {
+    const err = await resolveRollout({ aws: world((id) => (id.startsWith('snap-old') ? 200 : 100)) }, plan()).catch((e) => e);
+    expect(err).toBeInstanceOf(RolloutBlocked);
+    expect(err.message).toContain('than the generation a rollback returns to of cache general, snapshot snap-old-copy in us-east-1 (200 GiB)');
+  });
+
+  test('generations that fit resolve', async () => {
+    await expect(resolveRollout({ aws: world(() => 100) }, plan())).resolves.toMatchObject({ source: 'snap-new' });
   });
 });

@@ -9,6 +9,7 @@
 import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
+import type { SnapshotSizes } from '../shared/generation-size';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -40,10 +41,14 @@ export interface DeployDeps extends CliIo {
   readonly ssm?: (region: string) => SsmLike;
   /** @default cdktf-cli's bin under node, stdio inherited */
   readonly runCdktf?: CdktfRunner;
+  /** DescribeSnapshots VolumeSize. @default SDK v3 EC2Client per region */
+  readonly snapshotSizes?: SnapshotSizes;
 }
 
 interface CheckResult extends CacheParameterCheck {
   readonly exists: boolean;
+  /** The snapshot ID the checked parameter holds. */
+  readonly value?: string;
   readonly message?: string;
 }
 
@@ -119,6 +124,13 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     );
     return 1;
   }
+  // The real size of the generation each node class will name, against its pools (cli/shared/generation-size.ts).
+  const tooSmall = await tooSmallPools(fleet, results, deps);
+  if (tooSmall.length > 0) {
+    if (values.json) json({ ok: false, ...report, tooSmall, ran: false });
+    deps.err(`${tooSmall.join('\n')}\nnothing was deployed: ${tooSmall.length} pool(s) smaller than the snapshot they would launch from\n`);
+    return 1;
+  }
   for (const r of results)
     info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
   for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
@@ -139,33 +151,55 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
   const ssmFor = deps.ssm ?? (await sdkSsm());
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const clients = new Map<string, SsmLike>();
-  const lookups = new Map<string, Promise<boolean>>();
-  const exists = (p: ParameterLocation): Promise<boolean> => {
+  const lookups = new Map<string, Promise<string | undefined>>();
+  const valueOf = (p: ParameterLocation): Promise<string | undefined> => {
     const key = `${p.region}\u0000${p.name}`;
     let found = lookups.get(key);
     if (!found) {
       if (!clients.has(p.region)) clients.set(p.region, ssmFor(p.region));
-      found = parameterExists(clients.get(p.region)!, new GetParameterCommand({ Name: p.name }), p);
+      found = parameterValue(clients.get(p.region)!, new GetParameterCommand({ Name: p.name }), p);
       lookups.set(key, found);
     }
     return found;
   };
   return Promise.all(
     checks.map(async (c) => {
-      if (await exists(c.check)) return { ...c, exists: true };
+      const value = await valueOf(c.check);
+      if (value !== undefined) return { ...c, exists: true, value };
       // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
-      const homeMissing = c.checkWriter === 'image-cache-stack' && !(await exists(c.home));
+      const homeMissing = c.checkWriter === 'image-cache-stack' && (await valueOf(c.home)) === undefined;
       return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
     }),
   );
 }
 
-async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<boolean> {
+/** Each pool against the real size of the snapshot its node class will name; the refusals, one per pool. */
+async function tooSmallPools(fleet: import('../../modules/fleet/load').Fleet, results: CheckResult[], deps: DeployDeps): Promise<string[]> {
+  const named = results.filter((r) => r.value);
+  if (named.length === 0) return [];
+  const { poolsTooSmall, sdkSnapshotSizes } = await import('../shared/generation-size');
+  const sizes = deps.snapshotSizes ?? (await sdkSnapshotSizes());
+  const seen = new Set<string>();
+  const refusals: string[] = [];
+  for (const r of named) {
+    const key = `${r.cluster}\u0000${r.cache}\u0000${r.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const sizeGiB = await sizes.sizeGiB(r.check.region, r.value!);
+    const cluster = fleet.clusters.find((c) => c.name === r.cluster);
+    if (sizeGiB === undefined || !cluster) continue; // a snapshot that is gone fails the plan anyway, with its own error
+    refusals.push(
+      ...poolsTooSmall(cluster, { cache: r.cache, snapshot: r.value!, region: r.check.region, sizeGiB, role: 'the generation its node classes will name' }),
+    );
+  }
+  return refusals;
+}
+
+async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<string | undefined> {
   try {
-    await ssm.send(command);
-    return true;
+    return (await ssm.send(command)).Parameter?.Value ?? '';
   } catch (e) {
-    if ((e as Error).name === 'ParameterNotFound') return false;
+    if ((e as Error).name === 'ParameterNotFound') return undefined;
     throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, {
       cause: e,
     });

@@ -15,6 +15,8 @@ export interface RegionApi {
   sourceOf(id: string): Promise<string | undefined>;
   /** The image cache a snapshot belongs to (its bottlerocket-fleet:cache tag), or undefined. */
   cacheOf(id: string): Promise<string | undefined>;
+  /** A snapshot's size in GiB (DescribeSnapshots VolumeSize), or undefined when it does not exist. */
+  snapshotSizeGiB(id: string): Promise<number | undefined>;
 }
 
 export function regionApi(region: string): RegionApi {
@@ -56,6 +58,14 @@ export function regionApi(region: string): RegionApi {
     },
     sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),
     cacheOf: (id) => tagOf(id, CACHE_TAG),
+    async snapshotSizeGiB(id) {
+      try {
+        return (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.find((s) => s.SnapshotId === id)?.VolumeSize;
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
     async snapshotExists(id) {
       try {
         const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));

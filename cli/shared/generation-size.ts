@@ -1,0 +1,53 @@
+/**
+ * A pool's data volume must be at least as large as the snapshot it is restored from: EC2 refuses a volume
+ * smaller than its snapshot, so every launch of that pool fails. The fleet loader compares the pool with the
+ * cache's configured dataVolumeGiB; this compares it with the real size (DescribeSnapshots VolumeSize) of
+ * each generation a cluster may launch with, which differs once dataVolumeGiB is lowered while a larger
+ * generation is still referenced. Used by `deploy` (what the node classes will read) and `rollout` (the
+ * generation rolled out, and the one a rollback returns to).
+ */
+import type { Cluster } from '../../modules/fleet/load';
+
+export interface GenerationInRegion {
+  readonly cache: string;
+  /** The snapshot the cluster's node classes would name, in the cluster's region. */
+  readonly snapshot: string;
+  readonly region: string;
+  /** Its size, GiB (DescribeSnapshots VolumeSize). */
+  readonly sizeGiB: number;
+  /** What the generation is to this cluster, e.g. "the current generation" or "the rollout's target". */
+  readonly role: string;
+}
+
+/** One refusal per pool of `cluster` on the cache whose dataVolumeGiB is below the generation's size. */
+export function poolsTooSmall(cluster: Cluster, g: GenerationInRegion): string[] {
+  return (cluster.karpenter?.nodePools ?? [])
+    .filter((p) => p.imageCache === g.cache && p.dataVolumeGiB < g.sizeGiB)
+    .map(
+      (p) =>
+        `clusters.${cluster.name}.karpenter.nodePools.${p.name}.dataVolumeGiB: ${p.dataVolumeGiB} GiB is smaller than ${g.role} of cache ${g.cache}, snapshot ${g.snapshot} in ${g.region} (${g.sizeGiB} GiB): EC2 refuses a volume smaller than its snapshot, so every launch of the pool would fail. Set dataVolumeGiB to at least ${g.sizeGiB}, or move the cluster to a smaller generation first`,
+    );
+}
+
+/** DescribeSnapshots' VolumeSize of one snapshot, through any EC2 client. */
+export interface SnapshotSizes {
+  sizeGiB(region: string, snapshotId: string): Promise<number | undefined>;
+}
+
+/** The SDK implementation (loaded when used). */
+export async function sdkSnapshotSizes(): Promise<SnapshotSizes> {
+  const { DescribeSnapshotsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
+  const clients = new Map<string, InstanceType<typeof EC2Client>>();
+  return {
+    async sizeGiB(region, snapshotId) {
+      if (!clients.has(region)) clients.set(region, new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' }));
+      try {
+        const r = await clients.get(region)!.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+        return r.Snapshots?.find((s) => s.SnapshotId === snapshotId)?.VolumeSize;
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
+  };
+}
