@@ -6,7 +6,7 @@ import { kernelLineOf, mkfsFeatures, unmountableFeatures } from '../modules/imag
 import { DEFAULT_FLEET, fleetFrom, problemsOf, validFleet } from './helpers/fleet';
 import { SsmAgentProxy } from './helpers/ssm-agent-proxy';
 import { checkCleanCommands, cleanCommands, inspectCommands, parseVolumeFacts, stopKubeletCommands } from '../cli/cache/volume';
-import { pullCommands } from '../cli/cache/plan';
+import { amiParameterPath, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
 import type { RegionApi } from '../cli/rollout/aws';
 import { resolveRollout, RolloutBlocked } from '../cli/rollout/engine';
@@ -140,8 +140,10 @@ describe('rollout: pools against the real size of both generations a cluster may
       sourceOf: async (id) => id.replace(/-copy$/, ''),
       cacheOf: async () => 'general',
       snapshotSizeGiB: async (id) => size(id),
+      bottlerocketVersionOf: async () => builtOn,
     });
   }
+  const builtOn: string | undefined = '1.50.0';
   const plan = () => planRollout(fleetFrom(rolloutFleet(), TODAY), 'general');
 
   test('a target generation larger than a pool blocks the rollout before anything changes, naming the pool and the generation', async () => {
@@ -162,5 +164,70 @@ describe('rollout: pools against the real size of both generations a cluster may
 
   test('generations that fit resolve', async () => {
     await expect(resolveRollout({ aws: world(() => 100) }, plan())).resolves.toMatchObject({ source: 'snap-new' });
+  });
+});
+
+describe('the Bottlerocket release a cache builds on (issue 20)', () => {
+  /** twoClusters with the given amiAlias per cluster. */
+  function pinned(first: string, second: string, cache?: string) {
+    const f = twoClusters('1.35', '1.35');
+    f.clusters['my-cluster'].karpenter.amiAlias = first;
+    f.clusters.other.karpenter.amiAlias = second;
+    if (cache) f.imageCaches.general.bottlerocketVersion = cache;
+    return fleetFrom(f, TODAY);
+  }
+  const general = (f: ReturnType<typeof fleetFrom>) => f.imageCaches.find((c) => c.name === 'general')!;
+
+  test("defaults to the release its clusters' amiAlias pins, and builds from that versioned public parameter", () => {
+    const f = pinned('bottlerocket@v1.50.0', 'bottlerocket@v1.50.0');
+    expect(general(f).bottlerocketVersion).toBe('1.50.0');
+    expect(amiParameterPath(general(f))).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.50.0/image_id');
+    expect(f.warnings.filter((w) => w.path === 'imageCaches.general')).toEqual([]);
+  });
+  test('clusters pinning different releases: a warning naming each pin; the cache builds on the oldest', () => {
+    const f = pinned('bottlerocket@v1.51.0', 'bottlerocket@v1.50.0');
+    expect(general(f).bottlerocketVersion).toBe('1.50.0');
+    const w = f.warnings.find((x) => x.path === 'imageCaches.general')!;
+    expect(w.message).toContain('pin different Bottlerocket releases (my-cluster: bottlerocket@v1.51.0, other: bottlerocket@v1.50.0)');
+  });
+  test('a cluster on @latest against a pinned cache: a warning naming it and the fix', () => {
+    const f = pinned('bottlerocket@latest', 'bottlerocket@latest', '1.50.0');
+    const w = f.warnings.find((x) => x.path === 'imageCaches.general')!;
+    expect(w.message).toContain('built on Bottlerocket 1.50.0, and my-cluster, other use bottlerocket@latest');
+    expect(w.fix).toContain('pin karpenter.amiAlias to bottlerocket@v1.50.0');
+  });
+  test('all on @latest: the builder reads latest, no warning', () => {
+    const f = pinned('bottlerocket@latest', 'bottlerocket@latest');
+    expect(general(f).bottlerocketVersion).toBeUndefined();
+    expect(amiParameterPath(general(f))).toContain('/x86_64/latest/image_id');
+    expect(f.warnings.filter((w) => w.path === 'imageCaches.general')).toEqual([]);
+  });
+  test('an invalid release is refused with its path', () => {
+    const f = validFleet();
+    f.imageCaches.general.bottlerocketVersion = 'v1.50';
+    expect(problemsOf(f).map((p) => p.path)).toContain('imageCaches.general.bottlerocketVersion');
+  });
+
+  test('rollout refuses a generation built on a newer release than a cluster pins, unless --allow-version-skew', async () => {
+    const f = rolloutFleet();
+    f.clusters['payments-prod'].karpenter.amiAlias = 'bottlerocket@v1.50.0';
+    const plan = planRollout(fleetFrom(f, TODAY), 'general');
+    const aws = (region: string): RegionApi => ({
+      getParameter: async (name) => (name.includes('/clusters/') ? (region === 'us-west-2' ? 'snap-old' : 'snap-old-copy') : 'snap-new'),
+      putParameter: async () => undefined,
+      findCopy: async (_c, source) => `${source}-copy`,
+      snapshotExists: async () => true,
+      sourceOf: async (id) => id.replace(/-copy$/, ''),
+      cacheOf: async () => 'general',
+      snapshotSizeGiB: async () => 100,
+      bottlerocketVersionOf: async () => '1.51.0',
+    });
+    const err = await resolveRollout({ aws }, plan).catch((e) => e);
+    expect(err).toBeInstanceOf(RolloutBlocked);
+    expect(err.message).toContain(
+      "clusters.payments-prod.karpenter.amiAlias: pins bottlerocket@v1.50.0, and the rollout's target generation snap-new of cache general, snapshot snap-new-copy in us-east-1, was built on the newer Bottlerocket 1.51.0",
+    );
+    expect(err.message).not.toContain('ml-train'); // on @latest
+    await expect(resolveRollout({ aws }, plan, undefined, { allowVersionSkew: true })).resolves.toMatchObject({ source: 'snap-new' });
   });
 });

@@ -10,6 +10,7 @@
  * location is derived from the cache and the build ID, never read from a tag.
  */
 import { gunzipSync, gzipSync } from 'zlib';
+import { z } from 'zod';
 import { DeleteParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { manifestParameterBase } from '../../modules/image-cache/parameters';
@@ -41,20 +42,29 @@ export function encodeManifest(m: Manifest): string[] {
   return parts;
 }
 
+/** What a manifest must look like to be trusted (it comes from SSM, like any pointer). */
+const manifestSchema = z.strictObject({
+  version: z.literal(1),
+  cache: z.string(),
+  buildId: z.string(),
+  images: z.array(
+    z.strictObject({
+      image: z.string().min(1),
+      digest: z
+        .string()
+        .regex(/^sha256:[0-9a-f]+$/)
+        .optional(),
+    }),
+  ),
+});
+
 /** Decodes and checks the parts against the cache and build they must describe (a pointer is checked before trusted). */
 export function decodeManifest(parts: readonly string[], expect: { cache: string; buildId: string }): Manifest {
   const json = gunzipSync(Buffer.from(parts.join(''), 'base64'), { maxOutputLength: MAX_JSON_BYTES }).toString('utf8');
-  const m = JSON.parse(json) as Manifest;
-  const digest = /^sha256:[0-9a-f]{64}$|^sha256:[0-9a-f]+$/;
-  if (
-    m?.version !== 1 ||
-    m.cache !== expect.cache ||
-    m.buildId !== expect.buildId ||
-    !Array.isArray(m.images) ||
-    !m.images.every((i) => typeof i?.image === 'string' && (i.digest === undefined || digest.test(i.digest)))
-  )
+  const m = manifestSchema.safeParse(JSON.parse(json));
+  if (!m.success || m.data.cache !== expect.cache || m.data.buildId !== expect.buildId)
     throw new Error(`the manifest does not describe build ${expect.buildId} of cache ${expect.cache}`);
-  return m;
+  return m.data;
 }
 
 /** Parameter names of a build's parts. */

@@ -6,9 +6,9 @@ import { ecrRepository } from '../../modules/image-cache/ecr';
 import { manifestParameterBase } from '../../modules/image-cache/parameters';
 import { checkCleanCommands, cleanCommands, inspectCommands, stopKubeletCommands } from './volume';
 
-/** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/latest/image_id */
+/** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/<release|latest>/image_id (the cache's bottlerocketVersion) */
 export function amiParameterPath(cache: ImageCache): string {
-  return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/latest/image_id`;
+  return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/${cache.bottlerocketVersion ?? 'latest'}/image_id`;
 }
 
 /** The Bottlerocket release of that AMI (e.g. 1.50.0), recorded on the snapshot so `cache list` can show it. */

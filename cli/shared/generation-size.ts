@@ -7,6 +7,7 @@
  * generation rolled out, and the one a rollback returns to).
  */
 import type { Cluster } from '../../modules/fleet/load';
+import { compareReleases, pinnedRelease } from '../../modules/fleet/cache-release';
 
 export interface GenerationInRegion {
   readonly cache: string;
@@ -29,21 +30,36 @@ export function poolsTooSmall(cluster: Cluster, g: GenerationInRegion): string[]
     );
 }
 
-/** DescribeSnapshots' VolumeSize of one snapshot, through any EC2 client. */
-export interface SnapshotSizes {
-  sizeGiB(region: string, snapshotId: string): Promise<number | undefined>;
+/**
+ * A cluster pinned to a Bottlerocket release (karpenter.amiAlias bottlerocket@vX.Y.Z) must not launch from a
+ * generation built on a newer one: nodes older than their cache is the direction Bottlerocket tests least.
+ * `builtOn` is the generation's bottlerocket-fleet:bottlerocket-version tag ("unknown" or absent: not compared).
+ */
+export function releaseSkew(cluster: Cluster, g: Omit<GenerationInRegion, 'sizeGiB'> & { readonly builtOn?: string }): string[] {
+  const alias = cluster.karpenter?.amiAlias ?? 'bottlerocket@latest';
+  const pin = pinnedRelease(alias);
+  if (!pin || !g.builtOn || !/^\d+\.\d+\.\d+$/.test(g.builtOn) || compareReleases(g.builtOn, pin) <= 0) return [];
+  return [
+    `clusters.${cluster.name}.karpenter.amiAlias: pins ${alias}, and ${g.role} of cache ${g.cache}, snapshot ${g.snapshot} in ${g.region}, was built on the newer Bottlerocket ${g.builtOn}: its nodes would run a cache from a newer release than theirs. Rebuild the cache on ${pin} (imageCaches.${g.cache}.bottlerocketVersion), pin the cluster to bottlerocket@v${g.builtOn}, or pass --allow-version-skew`,
+  ];
+}
+
+/** What EC2 says about one snapshot: its size and its tags (DescribeSnapshots). */
+export interface SnapshotFacts {
+  describe(region: string, snapshotId: string): Promise<{ readonly sizeGiB?: number; readonly tags: Readonly<Record<string, string>> } | undefined>;
 }
 
 /** The SDK implementation (loaded when used). */
-export async function sdkSnapshotSizes(): Promise<SnapshotSizes> {
+export async function sdkSnapshotFacts(): Promise<SnapshotFacts> {
   const { DescribeSnapshotsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
   const clients = new Map<string, InstanceType<typeof EC2Client>>();
   return {
-    async sizeGiB(region, snapshotId) {
+    async describe(region, snapshotId) {
       if (!clients.has(region)) clients.set(region, new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' }));
       try {
         const r = await clients.get(region)!.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
-        return r.Snapshots?.find((s) => s.SnapshotId === snapshotId)?.VolumeSize;
+        const snap = r.Snapshots?.find((x) => x.SnapshotId === snapshotId);
+        return snap && { sizeGiB: snap.VolumeSize, tags: Object.fromEntries((snap.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
       } catch (e) {
         if (/NotFound/.test((e as Error).name)) return undefined;
         throw e;

@@ -17,6 +17,7 @@ import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
+import { resolveCacheRelease } from './cache-release';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -108,7 +109,7 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const clusters = Object.entries(spec.clusters).map(([name, c]) =>
     resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
   );
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems, warnings));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
@@ -332,7 +333,7 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   });
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
+function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
   const users = clusters
     .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
     .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
@@ -340,6 +341,12 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
   const kubernetesVersion =
     c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
   problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, users));
+  const release = resolveCacheRelease(
+    name,
+    c.bottlerocketVersion,
+    clusters.filter((cl) => users.some((u) => u.cluster === cl.name)).map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
+  );
+  warnings.push(...release.warnings);
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {
     const n = normaliseImageRef(image);
@@ -365,6 +372,7 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     name,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion,
+    ...(release.release ? { bottlerocketVersion: release.release } : {}),
     regions: [c.homeRegion, ...c.replicaRegions],
   };
 }

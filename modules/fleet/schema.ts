@@ -89,6 +89,13 @@ const imageCache = z.strictObject({
       'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")',
     ),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
+  bottlerocketVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'must be a Bottlerocket release such as 1.50.0')
+    .optional()
+    .describe(
+      "Bottlerocket release to build on (the versioned public AMI parameter); default: the release the clusters' karpenter.amiAlias pins (the oldest when they differ), else latest",
+    ),
   maxFillPercent: z
     .number()
     .int()

@@ -11,8 +11,8 @@
 import { readJsonContract } from '../contracts/index';
 
 interface KernelLinesContract {
-  readonly variants: Record<string, { kernel: string; nvidiaKernel: string; commit: string; nvidiaCommit: string }>;
-  readonly kernelLines: Record<string, { mkfsDefaultConf: string; features: Record<string, number> }>;
+  readonly variants: Partial<Record<string, { kernel: string; nvidiaKernel: string; commit: string; nvidiaCommit: string }>>;
+  readonly kernelLines: Partial<Record<string, { mkfsDefaultConf: string; features: Record<string, number> }>>;
 }
 
 const kernelLines = () => readJsonContract<KernelLinesContract>('bottlerocket-kernel-lines.json');
