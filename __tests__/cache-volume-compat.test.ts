@@ -6,7 +6,7 @@ import { kernelLineOf, mkfsFeatures, unmountableFeatures } from '../modules/imag
 import { DEFAULT_FLEET, fleetFrom, problemsOf, validFleet } from './helpers/fleet';
 import { SsmAgentProxy } from './helpers/ssm-agent-proxy';
 import { checkCleanCommands, cleanCommands, inspectCommands, parseVolumeFacts, stopKubeletCommands } from '../cli/cache/volume';
-import { amiParameterPath, pullCommands } from '../cli/cache/plan';
+import { amiParameterPath, builderUserData, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
 import type { RegionApi } from '../cli/rollout/aws';
 import { resolveRollout, RolloutBlocked } from '../cli/rollout/engine';
@@ -229,5 +229,50 @@ describe('the Bottlerocket release a cache builds on (issue 20)', () => {
     );
     expect(err.message).not.toContain('ml-train'); // on @latest
     await expect(resolveRollout({ aws }, plan, undefined, { allowVersionSkew: true })).resolves.toMatchObject({ source: 'snap-new' });
+  });
+});
+
+describe("the builder pulls with its pools' pull settings (issue 20)", () => {
+  const PULL = {
+    network: { 'https-proxy': 'http://proxy.corp:3128', 'no-proxy': ['169.254.169.254', '.internal'] },
+    'container-registry': { mirrors: [{ registry: 'docker.io', endpoint: ['https://mirror.corp'] }] },
+  };
+  const userData = (f: any) => builderUserData(fleetFrom(f, TODAY).imageCaches.find((c) => c.name === 'general')!);
+
+  test("the builder's user data carries the clusters' trusted CAs, registry mirrors and proxy", () => {
+    const f = twoClusters('1.35', '1.35');
+    for (const c of Object.values<any>(f.clusters)) c.settings = PULL;
+    const toml = userData(f);
+    expect(toml).toContain('[settings.pki.corp-ca]');
+    expect(toml).toContain('https-proxy = "http://proxy.corp:3128"');
+    expect(toml).toContain('endpoint = [ "https://mirror.corp" ]');
+    expect(toml).toContain('[settings.host-containers.admin]');
+  });
+
+  test('clusters whose pools pull differently are refused, naming each pool and the setting', () => {
+    const f = twoClusters('1.35', '1.35');
+    f.clusters['my-cluster'].settings = PULL;
+    const p = problemsOf(f).filter((x) => x.path === 'imageCaches.general');
+    expect(p.map((x) => x.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          'its pools pull with different settings.network.https-proxy (clusters.my-cluster.karpenter.nodePools.default: "http://proxy.corp:3128"; clusters.other.karpenter.nodePools.default: not set)',
+        ),
+        expect.stringContaining('different settings.container-registry'),
+      ]),
+    );
+    expect(p.find((x) => x.message.includes('https-proxy'))!.fix).toContain('give those pools the same settings.network.https-proxy');
+  });
+
+  test('image verifiers: the same on every pool go to the builder; on some pools only, the cache is refused with the reason', () => {
+    const verifiers = { 'image-verifier-plugins': { enabled: true, notation: { trustpolicy: Buffer.from('{}').toString('base64') } } };
+    const both = twoClusters('1.35', '1.35');
+    for (const c of Object.values<any>(both.clusters)) c.karpenter.nodePools.default.settings = verifiers;
+    expect(userData(both)).toContain('[settings.image-verifier-plugins]');
+    const one = twoClusters('1.35', '1.35');
+    one.clusters.other.karpenter.nodePools.default.settings = verifiers;
+    const p = problemsOf(one).find((x) => x.message.includes('settings.image-verifier-plugins'))!;
+    expect(p.path).toBe('imageCaches.general');
+    expect(p.message).toContain('the cached images would be verified for some pools and not for others (containerd runs verifiers only on pull)');
   });
 });

@@ -1,7 +1,7 @@
 /** What a cache build will do, as pure data: the AMI parameter, the pull commands, the planned API calls. */
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
-import { renderSettingsToml } from '../../modules/bottlerocket/settings';
+import { mergeSettings, renderSettingsToml } from '../../modules/bottlerocket/settings';
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { manifestParameterBase } from '../../modules/image-cache/parameters';
 import { checkCleanCommands, cleanCommands, inspectCommands, stopKubeletCommands } from './volume';
@@ -25,12 +25,14 @@ export function platform(cache: ImageCache): string {
 }
 
 /**
- * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`).
+ * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`), and the
+ * settings the cache's pools pull with (trusted CAs, registry mirrors and credentials, proxy, image
+ * verifiers: modules/image-cache/pull-settings.ts), so a pull that works on the nodes works on the builder.
  * The snapshotter stays Bottlerocket's default, overlayfs, the only one caches are built for (the loader
  * refuses soci): a node whose snapshotter differs from the one recorded on the volume wipes /var/lib/containerd.
  */
-export function builderUserData(_cache: ImageCache): string {
-  return renderSettingsToml({ 'host-containers': { admin: { enabled: true } } }, 'eks-managed-node-group');
+export function builderUserData(cache: ImageCache): string {
+  return renderSettingsToml(mergeSettings(cache.pullSettings, { 'host-containers': { admin: { enabled: true } } }), 'eks-managed-node-group');
 }
 
 /** Regions whose ECR authorization token a build needs: one per region of the cache's private ECR images. */

@@ -18,6 +18,7 @@ import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
 import { resolveCacheRelease } from './cache-release';
+import { cachePullSettings } from '../image-cache/pull-settings';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -31,6 +32,8 @@ export interface ImageCache extends ImageCacheSpec {
   readonly parameterPath: string;
   /** Bottlerocket variant version to build on (explicit, or the lowest among clusters using the cache: see cache-kernel.ts). */
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
+  /** Settings the builder pulls with, shared by every pool of the cache: CAs, registry mirrors and credentials, proxy, image verifiers. */
+  readonly pullSettings: BottlerocketSettings;
   /** Every region that holds a copy: the home region first, then the replicas. */
   readonly regions: readonly string[];
 }
@@ -347,6 +350,21 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     clusters.filter((cl) => users.some((u) => u.cluster === cl.name)).map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
   );
   warnings.push(...release.warnings);
+  // What the builder must pull with: the settings its pools share (modules/image-cache/pull-settings.ts).
+  const pull = cachePullSettings(
+    name,
+    clusters.flatMap((cl) =>
+      (cl.karpenter?.nodePools ?? [])
+        .filter((p) => p.imageCache === name)
+        .map((p) => ({
+          at: `clusters.${cl.name}.karpenter.nodePools.${p.name}`,
+          trustedCertificates: cl.trustedCertificates,
+          clusterSettings: cl.settings,
+          poolSettings: p.settings,
+        })),
+    ),
+  );
+  problems.push(...pull.problems);
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {
     const n = normaliseImageRef(image);
@@ -373,6 +391,7 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion,
     ...(release.release ? { bottlerocketVersion: release.release } : {}),
+    pullSettings: pull.settings,
     regions: [c.homeRegion, ...c.replicaRegions],
   };
 }
