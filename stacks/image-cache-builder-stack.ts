@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { ImageCache } from '../modules/fleet/load';
 import { BuilderInfrastructure } from '../modules/image-cache/builder-infra';
+import { builderInstanceType } from '../modules/image-cache/builder-launch';
 
 export interface ImageCacheBuilderStackProps extends FleetStackProps {
   readonly region: string;
@@ -19,6 +20,7 @@ export class ImageCacheBuilderStack extends FleetStack {
       parameterPaths: props.caches.map((c) => c.parameterPath),
       images: props.caches.flatMap((c) => c.images),
       replicaParameters: props.caches.flatMap((c) => c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath }))),
+      instanceTypes: props.caches.map(builderInstanceType),
     });
   }
 }

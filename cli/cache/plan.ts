@@ -3,6 +3,7 @@ import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
 import { renderSettingsToml } from '../../modules/bottlerocket/settings';
 import { ecrRepository } from '../../modules/image-cache/ecr';
+import { builderInstanceType } from '../../modules/image-cache/builder-launch';
 
 /** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/latest/image_id */
 export function amiParameterPath(cache: ImageCache): string {
@@ -14,9 +15,7 @@ export function amiVersionParameterPath(cache: ImageCache): string {
   return amiParameterPath(cache).replace(/\/image_id$/, '/image_version');
 }
 
-export function builderInstanceType(cache: ImageCache): string {
-  return cache.instanceType ?? (cache.arch === 'arm64' ? 'm7g.large' : 'm6i.large');
-}
+export { builderInstanceType };
 
 export function platform(cache: ImageCache): string {
   return cache.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
