@@ -55,7 +55,7 @@ function runCli(kubeconfig: string, args: string[], eks: DescribeCluster = eksOf
   return captureMain(main, args, {}, {
     ...clock,
     api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
-    verifyCluster: (cluster, context) => verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
+    verifyCluster: (cluster: { name: string; region: string }, context: string) => verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
   });
 }
 
