@@ -112,6 +112,8 @@ export function authorizationRequests(api: string, input: any, region: string, w
         ...registryPulls(input.Parameters?.commands ?? [], p),
       ];
     }
+    case 'eks:DescribeCluster':
+      return [req(api, `arn:${p}:eks:${region}:${account}:cluster/${input.name}`)]; // list_amazoneks.html: resource type cluster
     default:
       throw new Error(
         `${api}: no authorization model in __tests__/helpers/aws-authorization.ts; add one (resources and context from the Service Authorization Reference)`,
@@ -199,7 +201,7 @@ function registryPulls(commands: readonly string[], partition: string): Authoriz
   });
 }
 
-const SERVICE: Record<string, string> = { EC2Client: 'ec2', SSMClient: 'ssm', ECRClient: 'ecr' };
+const SERVICE: Record<string, string> = { EC2Client: 'ec2', SSMClient: 'ssm', ECRClient: 'ecr', EKSClient: 'eks' };
 const recorded = new WeakSet<object>();
 
 /**

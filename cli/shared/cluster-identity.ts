@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import { X509Certificate } from 'crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { EKSClient } from '@aws-sdk/client-eks';
 
 /** The API server a cluster is reached at and the CA its serving certificate chains to. */
 export interface ClusterIdentity {
@@ -38,14 +39,14 @@ export class ClusterIdentityMismatch extends Error {
 }
 
 /** EKS DescribeCluster through the SDK (loaded on first use: usage errors need not pay for it). */
-export const describeEksCluster: DescribeCluster = async (name, region) => {
-  const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
-  const r = await new EKSClient({ region, maxAttempts: 8, retryMode: 'adaptive' }).send(new DescribeClusterCommand({ name }));
+export async function describeEksCluster(name: string, region: string, client?: EKSClient): Promise<ClusterIdentity> {
+  const eks = await import('@aws-sdk/client-eks');
+  const r = await (client ?? new eks.EKSClient({ region, maxAttempts: 8, retryMode: 'adaptive' })).send(new eks.DescribeClusterCommand({ name }));
   const endpoint = r.cluster?.endpoint;
   const caData = r.cluster?.certificateAuthority?.data;
   if (!endpoint || !caData) throw new Error(`EKS DescribeCluster ${name} in ${region}: no endpoint or certificate authority yet (is the cluster ACTIVE?)`);
   return { endpoint, caData };
-};
+}
 
 /** scheme://host:port with the scheme's default port made explicit and no trailing slash: how TLS sees the server. */
 export function normalizeServer(url: string): string | undefined {
