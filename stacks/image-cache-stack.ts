@@ -14,7 +14,6 @@ import { address, SnapshotReplica } from '../modules/image-cache/replication';
 import { CACHE_TAG, historyParameterPath } from '../modules/image-cache/parameters';
 import { ClusterSnapshotParameter } from '../modules/image-cache/cluster-parameters';
 import { HeldGenerations } from '../modules/image-cache/held-generations';
-import { RolloutPolicy } from '../modules/image-cache/rollout-policy';
 
 export interface ImageCacheStackProps extends FleetStackProps {
   readonly cache: ImageCache;
@@ -68,7 +67,6 @@ export class ImageCacheStack extends FleetStack {
         }),
       );
     }
-    if ((props.rolloutClusters ?? []).length > 0) new RolloutPolicy(this, 'rollout-policy', { cache, clusters: props.rolloutClusters! });
     for (const cluster of props.rolloutClusters ?? []) {
       const replica = replicas.get(cluster.region);
       new ClusterSnapshotParameter(this, `cluster-${cluster.name}`, {

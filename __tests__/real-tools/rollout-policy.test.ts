@@ -49,7 +49,7 @@ describeWithRealTools('the rollout policy', () => {
     await resolveRollout({ ...deps, aws: api }, plan, w.gen.homeOld); // --to: the snapshot's existence and cache tag
   }, 120_000);
 
-  const policy = () => ciPolicyOf(synthFleet(world.w.fleet)['image-cache-general'], 'aws', 'rollout-policy-document');
+  const policy = () => ciPolicyOf(synthFleet(world.w.fleet)['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document');
   const requests = () => sink.calls.flatMap((c) => c.requests.map((q) => ({ call: c, q })));
 
   test('the recording modelled every call', () => {

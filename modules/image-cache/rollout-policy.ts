@@ -3,7 +3,7 @@
  * parameters and snapshots, write only the per-cluster parameters (<parameterPath>/clusters/*), and describe the
  * rollout's EKS clusters (the identity check before any write). Kubernetes writes (the EC2NodeClasses) are the
  * cluster's own authorization: an EKS access entry for the role. Pure grants plus the construct that ships them
- * as `bottlerocket-fleet-rollout-<cache>` in the cache's `image-cache-<cache>` stack. The rollout-policy test
+ * as `bottlerocket-fleet-rollout-<cache>` in the cache's home-region `image-cache-builder-<region>` stack. The rollout-policy test
  * (__tests__/real-tools/rollout-policy.test.ts) evaluates it against the calls a rollout records.
  */
 import { Construct } from 'constructs';
@@ -57,19 +57,31 @@ export function rolloutPolicyGrants(props: RolloutPolicyProps, refs: { readonly 
   ];
 }
 
-/** The IAM policy `bottlerocket-fleet-rollout-<cache>`, to attach to the rollout's role. */
-export class RolloutPolicy extends Construct {
-  constructor(scope: Construct, id: string, props: RolloutPolicyProps) {
+/** An IAM policy from grants (their reasons stay in the code), with the account and partition as references. */
+export class GrantsPolicy extends Construct {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly name: string; readonly description: string; readonly document: string; readonly grants: (refs: { partition: string; account: string }) => CiGrant[] },
+  ) {
     super(scope, id);
     const partition = new DataAwsPartition(this, 'partition').partition;
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
-    const document = new DataAwsIamPolicyDocument(this, 'rollout-policy-document', {
-      statement: rolloutPolicyGrants(props, { partition, account }).map(({ why: _why, ...statement }) => statement),
+    const document = new DataAwsIamPolicyDocument(this, props.document, {
+      statement: props.grants({ partition, account }).map(({ why: _why, ...statement }) => statement),
     });
-    new IamPolicy(this, 'policy', {
+    new IamPolicy(this, 'policy', { name: props.name, description: props.description, policy: document.json });
+  }
+}
+
+/** The IAM policy `bottlerocket-fleet-rollout-<cache>`, to attach to the rollout's role. */
+export class RolloutPolicy extends GrantsPolicy {
+  constructor(scope: Construct, id: string, props: RolloutPolicyProps) {
+    super(scope, id, {
       name: `bottlerocket-fleet-rollout-${props.cache.name}`,
       description: `Lets a role run npm run rollout ${props.cache.name} (with an EKS access entry for the node classes)`,
-      policy: document.json,
+      document: 'rollout-policy-document',
+      grants: (refs) => rolloutPolicyGrants(props, refs),
     });
   }
 }
