@@ -75,7 +75,11 @@ describe.each([
   test('has no statement that allows none of the calls', () => {
     for (const { policy, runs } of regions) {
       const used = new Set(requestsOf(runs).flatMap(({ request }) => evaluate(policy, request).allowedBy));
-      expect(policy.Statement.filter((s) => s.Effect === 'Allow').map((s) => s.Sid).filter((sid) => !used.has(sid!))).toEqual([]);
+      expect(
+        policy.Statement.filter((s) => s.Effect === 'Allow')
+          .map((s) => s.Sid)
+          .filter((sid) => !used.has(sid!)),
+      ).toEqual([]);
     }
   });
 });
@@ -215,7 +219,7 @@ describe('the CI policy denies what the builder never does', () => {
     ['another instance type', { InstanceType: 'p5.48xlarge' }, 'DenyOtherInstanceTypes'],
     ['IMDSv1 allowed', { MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }, 'DenyImdsV1'],
     ['no metadata options at all (the account default may allow IMDSv1)', { MetadataOptions: undefined }, 'DenyImdsV1'],
-    ['a hop limit above the builder\'s', { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 3 } }, 'DenyHigherHopLimit'],
+    ["a hop limit above the builder's", { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 3 } }, 'DenyHigherHopLimit'],
   ])('RunInstances with %s is denied on the instance', (_name, change, sid) => {
     const p = policy();
     const requests = authorizationRequests(

@@ -218,10 +218,15 @@ describe('migrate', () => {
     const k = api();
     const { ClusterIdentityMismatch } = await import('../cli/shared/cluster-identity');
     const verifyCluster = async () => {
-      throw new ClusterIdentityMismatch('my-cluster', 'my-cluster', 'its server is https://a, but EKS reports the cluster\'s endpoint as https://b');
+      throw new ClusterIdentityMismatch('my-cluster', 'my-cluster', "its server is https://a, but EKS reports the cluster's endpoint as https://b");
     };
     expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--json'], { ...refused, api: () => k, verifyCluster })).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ cluster: 'my-cluster', context: 'my-cluster', ok: false, refused: expect.stringContaining('https://b') });
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      cluster: 'my-cluster',
+      context: 'my-cluster',
+      ok: false,
+      refused: expect.stringContaining('https://b'),
+    });
     expect(k.deleted).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ function kubeconfig(cluster: Record<string, unknown>, context = 'prod'): KubeCon
 }
 
 const eks = async () => ({ endpoint: ENDPOINT, caData: CA });
-const verify = (kc: KubeConfig, describe = eks, context = 'prod') => verifyClusterIdentity({ cluster: 'prod', region: 'us-west-2', context, kubeconfig: kc, describe });
+const verify = (kc: KubeConfig, describe = eks, context = 'prod') =>
+  verifyClusterIdentity({ cluster: 'prod', region: 'us-west-2', context, kubeconfig: kc, describe });
 
 describe('verifyClusterIdentity', () => {
   test('a context with the endpoint and CA EKS reports passes (trailing slash and explicit :443 are the same server)', async () => {
@@ -70,7 +71,9 @@ describe('verifyClusterIdentity', () => {
   });
 
   test('a context the kubeconfig lacks, or a cluster EKS does not know, is refused', async () => {
-    await expect(verify(kubeconfig({}), eks, 'staging')).rejects.toThrow('kubeconfig context "staging" is not cluster prod: kubeconfig has no context "staging"');
+    await expect(verify(kubeconfig({}), eks, 'staging')).rejects.toThrow(
+      'kubeconfig context "staging" is not cluster prod: kubeconfig has no context "staging"',
+    );
     const notFound = async () => {
       throw Object.assign(new Error('No cluster found for name: prod.'), { name: 'ResourceNotFoundException' });
     };

@@ -8,7 +8,8 @@ import { PROJECT_ROOT } from './helpers/fleet';
 const text = fs.readFileSync(path.join(PROJECT_ROOT, '.github/workflows/image-cache.yml'), 'utf8');
 const workflow = parse(text) as { jobs: Record<string, { environment?: string; steps: { uses?: string; run?: string; with?: Record<string, string> }[] }> };
 const jobs = Object.entries(workflow.jobs);
-const roleOf = (steps: (typeof jobs)[number][1]['steps']) => steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))?.with?.['role-to-assume'];
+const roleOf = (steps: (typeof jobs)[number][1]['steps']) =>
+  steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))?.with?.['role-to-assume'];
 
 test('every action is pinned by a full commit SHA, with the tag it was read from beside it', () => {
   const uses = text.split('\n').filter((l) => /^\s*- uses: /.test(l));

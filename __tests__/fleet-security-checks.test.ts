@@ -54,7 +54,9 @@ describe('image-cache parameter paths', () => {
     const problems = problemsOf(f).filter((p) => p.path === 'imageCaches.gpu.parameterPath');
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0].message).toMatch(message);
-    expect(problems[0].fix).toBe('use a path of its own under /bottlerocket-fleet/image-cache/, such as /bottlerocket-fleet/image-cache/gpu/snapshot-id (the default)');
+    expect(problems[0].fix).toBe(
+      'use a path of its own under /bottlerocket-fleet/image-cache/, such as /bottlerocket-fleet/image-cache/gpu/snapshot-id (the default)',
+    );
   });
 
   test.each([
@@ -160,14 +162,21 @@ describe('trusted certificates', () => {
     })();
     expect(e).toBeInstanceOf(FleetValidationError);
     expect((e as FleetValidationError).problems).toContainEqual(
-      expect.objectContaining({ path: 'clusters.my-cluster.trustedCertificates[0]', message: expect.stringContaining(`a link to ${fs.realpathSync(outside)}`) }),
+      expect.objectContaining({
+        path: 'clusters.my-cluster.trustedCertificates[0]',
+        message: expect.stringContaining(`a link to ${fs.realpathSync(outside)}`),
+      }),
     );
   });
 
   test('a valid CA keeps its subject, SHA-256 fingerprint and expiry for the synth to print', () => {
     const cluster = fleetFrom(certs(['certs/corp-ca.pem'])).clusters[0];
     expect(cluster.trustedCertificates[0].certificates).toEqual([
-      { subject: 'CN=Example Corp Root CA, O=Example Corp', fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/), validTo: expect.stringContaining('2036') },
+      {
+        subject: 'CN=Example Corp Root CA, O=Example Corp',
+        fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+        validTo: expect.stringContaining('2036'),
+      },
     ]);
   });
 });

@@ -81,7 +81,13 @@ describe('IAM policy evaluation, as far as the CI policy needs it', () => {
   test('StringNotEquals matches when the value differs from every listed one, or the key is missing; a Deny it matches wins', () => {
     const p = policy(
       { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' },
-      { Sid: 'DenyTypes', Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*', Condition: { StringNotEquals: { 'ec2:InstanceType': ['m6i.large', 'm7g.large'] } } },
+      {
+        Sid: 'DenyTypes',
+        Effect: 'Deny',
+        Action: 'ec2:RunInstances',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'ec2:InstanceType': ['m6i.large', 'm7g.large'] } },
+      },
     );
     const launch = (context: Record<string, string>) => evaluate(p, { action: 'ec2:RunInstances', resource: '*', context });
     expect(launch({ 'ec2:InstanceType': 'm7g.large' })).toMatchObject({ allowed: true, deniedBy: [] });
@@ -94,12 +100,14 @@ describe('IAM policy evaluation, as far as the CI policy needs it', () => {
       { Effect: 'Allow', Action: '*', Resource: '*' },
       { Effect: 'Deny', Action: '*', Resource: '*', Condition: { NumericGreaterThan: { 'ec2:MetadataHttpPutResponseHopLimit': '2' } } },
     );
-    const hop = (v?: string) => evaluate(deny, { action: 'ec2:RunInstances', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } });
+    const hop = (v?: string) =>
+      evaluate(deny, { action: 'ec2:RunInstances', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } });
     expect(hop('2').allowed).toBe(true);
     expect(hop('10').allowed).toBe(false); // 10 > 2 as numbers (as strings it would sort before "2")
     expect(hop().allowed).toBe(true);
     const allow = policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThanEquals: { 'ec2:MetadataHttpPutResponseHopLimit': '2' } } });
-    const ask = (v?: string) => evaluate(allow, { action: 'x', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } }).allowed;
+    const ask = (v?: string) =>
+      evaluate(allow, { action: 'x', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } }).allowed;
     expect([ask('1'), ask('2'), ask('3'), ask('x'), ask()]).toEqual([true, true, false, false, false]);
   });
 

@@ -9,7 +9,10 @@ const hopLimits = (f: any) => {
   return {
     system: systemNodeGroupProps(cluster).metadataHopLimit,
     pools: Object.fromEntries(
-      cluster.karpenter!.nodePools.map((pool) => [pool.name, (ec2NodeClass({ cluster, pool, role: 'r', tags: {} }).spec as any).metadataOptions.httpPutResponseHopLimit]),
+      cluster.karpenter!.nodePools.map((pool) => [
+        pool.name,
+        (ec2NodeClass({ cluster, pool, role: 'r', tags: {} }).spec as any).metadataOptions.httpPutResponseHopLimit,
+      ]),
     ),
   };
 };

@@ -52,11 +52,17 @@ const eksOf = (kubeconfig: string): DescribeCluster => {
 function runCli(kubeconfig: string, args: string[], eks: DescribeCluster = eksOf(kubeconfig)): Promise<Captured> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return captureMain(main, args, {}, {
-    ...clock,
-    api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
-    verifyCluster: (cluster: { name: string; region: string }, context: string) => verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
-  });
+  return captureMain(
+    main,
+    args,
+    {},
+    {
+      ...clock,
+      api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
+      verifyCluster: (cluster: { name: string; region: string }, context: string) =>
+        verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
+    },
+  );
 }
 
 /** Three AL2 nodes and one Bottlerocket node; web (3 pods, PDB minAvailable 2), a DaemonSet pod on al2-a. */
@@ -269,7 +275,9 @@ describe('drain in batches against a fake API server', () => {
     ]) {
       const r = await runCli(kubeconfig, args, staging);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^refused: kubeconfig context "my-cluster" is not cluster my-cluster: its server is https:\/\/127\.0\.0\.1:\d+, but EKS reports/);
+      expect(r.stderr).toMatch(
+        /^refused: kubeconfig context "my-cluster" is not cluster my-cluster: its server is https:\/\/127\.0\.0\.1:\d+, but EKS reports/,
+      );
       expect(r.stderr).toContain('https://ABC.gr7.us-west-2.eks.amazonaws.com');
     }
     expect(k.calls.filter((c) => !c.startsWith('GET '))).toEqual([]);

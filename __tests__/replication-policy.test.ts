@@ -40,7 +40,11 @@ describe.each(fleets)('the replication policy, %s', (_name, load) => {
 describe('the replication policy denies what the stack never does', () => {
   const fleet = loadFleet(MULTI_REGION_FLEET);
   const cache = fleet.imageCaches.find((c) => c.replicaRegions.length > 0)!;
-  const policy = ciPolicyOf(synthFleet(fleet)[`image-cache-builder-${cache.homeRegion}`], 'aws', `replication-policy-${cache.name}_replication-policy-document`);
+  const policy = ciPolicyOf(
+    synthFleet(fleet)[`image-cache-builder-${cache.homeRegion}`],
+    'aws',
+    `replication-policy-${cache.name}_replication-policy-document`,
+  );
   const replica = cache.replicaRegions[0];
   const ask = (action: string, resource: string, context: Record<string, string> = {}) => evaluate(policy, { action, resource, context }).allowed;
 

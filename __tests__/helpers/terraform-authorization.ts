@@ -51,9 +51,14 @@ export function terraformRequests(stack: any, partition = 'aws'): AuthorizationR
       } else if (type === 'aws_ssm_parameter') {
         const arn = ssm(region, r.name);
         out.push(
-          ...['ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:GetParameter', 'ssm:ListTagsForResource', 'ssm:RemoveTagsFromResource', 'ssm:DeleteParameter'].map(
-            (a) => req(a, arn),
-          ),
+          ...[
+            'ssm:PutParameter',
+            'ssm:AddTagsToResource',
+            'ssm:GetParameter',
+            'ssm:ListTagsForResource',
+            'ssm:RemoveTagsFromResource',
+            'ssm:DeleteParameter',
+          ].map((a) => req(a, arn)),
           req('ssm:DescribeParameters', '*'),
         );
       } else if (type === 'aws_ebs_fast_snapshot_restore') {

@@ -102,7 +102,9 @@ describeWithRealTools('rollout refuses a context EKS cannot vouch for', () => {
   test('with no such EKS cluster (the emulator has none), nothing is written and the command exits 1 naming cluster and context', async () => {
     const r = await runInProcess(['general', '--json'], world.w.env());
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^refused: kubeconfig context "ml-train" is not cluster ml-train: EKS DescribeCluster ml-train in us-west-2 failed \(ResourceNotFoundException/m);
+    expect(r.stderr).toMatch(
+      /^refused: kubeconfig context "ml-train" is not cluster ml-train: EKS DescribeCluster ml-train in us-west-2 failed \(ResourceNotFoundException/m,
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', ok: false, cluster: 'ml-train', clusters: [] });
     for (const c of ['ml-train', 'payments-prod']) expect(world.w.karpenter(c).writes).toEqual([]);
     expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeOld);

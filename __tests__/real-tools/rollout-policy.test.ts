@@ -40,9 +40,11 @@ describeWithRealTools('the rollout policy', () => {
     // The identity check before the first write (main), per cluster: the emulator has no such cluster, which
     // does not matter here; the call is recorded before it is sent.
     for (const c of w.fleet.clusters)
-      await describeEksCluster(c.name, c.region, recordCalls(new EKSClient({ region: c.region, endpoint: w.endpoint, credentials }), c.region, aws, sink)).catch(
-        () => undefined,
-      );
+      await describeEksCluster(
+        c.name,
+        c.region,
+        recordCalls(new EKSClient({ region: c.region, endpoint: w.endpoint, credentials }), c.region, aws, sink),
+      ).catch(() => undefined);
     const resolved = await resolveRollout({ ...deps, aws: api }, plan);
     await runRollout({ ...deps, aws: api }, plan, w.fleet.tags, resolved);
     await status(plan, { aws: api, kube: deps.kube });
@@ -54,12 +56,7 @@ describeWithRealTools('the rollout policy', () => {
 
   test('the recording modelled every call', () => {
     expect(sink.errors).toEqual([]);
-    expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual([
-      'ec2:DescribeSnapshots',
-      'eks:DescribeCluster',
-      'ssm:GetParameter',
-      'ssm:PutParameter',
-    ]);
+    expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual(['ec2:DescribeSnapshots', 'eks:DescribeCluster', 'ssm:GetParameter', 'ssm:PutParameter']);
   });
 
   test('allows every call of a rollout, its status and --to', () => {

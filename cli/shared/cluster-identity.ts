@@ -118,7 +118,11 @@ export async function verifyClusterIdentity(o: {
   try {
     expected = await (o.describe ?? describeEksCluster)(o.cluster, o.region);
   } catch (e) {
-    throw new ClusterIdentityMismatch(o.cluster, o.context, `EKS DescribeCluster ${o.cluster} in ${o.region} failed (${(e as Error).name}: ${(e as Error).message})`);
+    throw new ClusterIdentityMismatch(
+      o.cluster,
+      o.context,
+      `EKS DescribeCluster ${o.cluster} in ${o.region} failed (${(e as Error).name}: ${(e as Error).message})`,
+    );
   }
   const reason = identityMismatch(target, expected);
   if (reason) throw new ClusterIdentityMismatch(o.cluster, o.context, reason);

@@ -44,9 +44,9 @@ const OWNED_KEYS: Record<NodeProvisioner, Record<string, string>> = {
  * (readable by anyone who may get it in the cluster) and in Terraform state. Refused, with the alternative.
  */
 const PLAIN_TEXT_SECRET = 'would be stored in plain text in user data, in the EC2NodeClass and in Terraform state';
-const CREDENTIAL_SETTINGS: Record<string, { readonly fields?: readonly string[]; readonly fix: string }> = {
+const CREDENTIAL_SETTINGS: Partial<Record<string, { readonly fields?: readonly string[]; readonly fix: string }>> = {
   'aws.credentials': {
-    fix: "remove it: nodes get AWS credentials from their instance role (the node role), pods from EKS Pod Identity or IRSA",
+    fix: 'remove it: nodes get AWS credentials from their instance role (the node role), pods from EKS Pod Identity or IRSA',
   },
   'container-registry.credentials': {
     fields: ['password', 'auth', 'identitytoken'],

@@ -45,7 +45,11 @@ export function loadCertificates(files: readonly string[], baseDir: string, at: 
       real = fs.realpathSync(full);
       pem = fs.readFileSync(real, 'utf8');
     } catch {
-      problems.push({ path: where, message: `certificate file ${file} not found (looked at ${full})`, fix: 'paths are relative to the fleet file; check the path' });
+      problems.push({
+        path: where,
+        message: `certificate file ${file} not found (looked at ${full})`,
+        fix: 'paths are relative to the fleet file; check the path',
+      });
       return [];
     }
     const inside = path.relative(fs.realpathSync(baseDir), real);

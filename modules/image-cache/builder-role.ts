@@ -51,7 +51,7 @@ export function builderInstanceRoleGrants(partition: string, region: string): Ci
     // What AmazonEC2ContainerRegistryPullOnly grants (BatchGetImage, GetDownloadUrlForLayer), but on two repositories.
     {
       sid: 'HostContainerPull',
-      why: 'Pull the control container (the SSM agent) and the admin container (where the pulls run) from Bottlerocket\'s registry in this region',
+      why: "Pull the control container (the SSM agent) and the admin container (where the pulls run) from Bottlerocket's registry in this region",
       actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
       resources: ['bottlerocket-control', 'bottlerocket-admin'].map((r) => `arn:${partition}:ecr:${region}:*:repository/${r}`),
     },

@@ -99,7 +99,14 @@ export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { r
     grants.push({
       sid: 'ReplicationWriteParameters',
       why: "The copy's ID at the same path in each replica region; with a rollout, each cluster's parameter (created once)",
-      actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource', 'ssm:ListTagsForResource'],
+      actions: [
+        'ssm:PutParameter',
+        'ssm:GetParameter',
+        'ssm:DeleteParameter',
+        'ssm:AddTagsToResource',
+        'ssm:RemoveTagsFromResource',
+        'ssm:ListTagsForResource',
+      ],
       resources: parameters,
     });
   if (clusterRegions.length > 0)

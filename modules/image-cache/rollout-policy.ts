@@ -62,7 +62,12 @@ export class GrantsPolicy extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { readonly name: string; readonly description: string; readonly document: string; readonly grants: (refs: { partition: string; account: string }) => CiGrant[] },
+    props: {
+      readonly name: string;
+      readonly description: string;
+      readonly document: string;
+      readonly grants: (refs: { partition: string; account: string }) => CiGrant[];
+    },
   ) {
     super(scope, id);
     const partition = new DataAwsPartition(this, 'partition').partition;
