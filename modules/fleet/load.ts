@@ -15,7 +15,7 @@ import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bott
 import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
-import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { checkPoolBudgets, checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -258,6 +258,7 @@ function resolveCluster(
     }
     // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
     const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
+    checkPoolBudgets(`${at}.karpenter.nodePools.${poolName}`, p, problems, warnings);
     return {
       ...p,
       name: poolName,
