@@ -124,17 +124,19 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     }
     throw e;
   }
-  if (values['dry-run']) {
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages: report.dryRun(plan, resolved) });
-    else io.out(`${report.dryRunLines(plan, resolved).join('\n')}\n`);
-    return 0;
-  }
   const { rolloutKube } = await import('./kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => {
     if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
     return kubes.get(c)!;
   };
+  if (values['dry-run']) {
+    // Reads only: each pool's drift concurrency as Karpenter computes it now, from the cluster's NodePools and nodes.
+    const stages = await report.withDrift(report.dryRun(plan, resolved), kube, Date.now());
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages });
+    else io.out(`${report.dryRunLines(plan, resolved, stages).join('\n')}\n`);
+    return 0;
+  }
   const controller = new AbortController();
   const onInterrupt = () => {
     io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n');
@@ -164,9 +166,21 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
           cluster: e.cluster,
           pool: e.pool,
           reason: e.reason,
+          leftovers: e.leftovers,
           clusters: e.completed,
         });
-      io.err(`FAILED: ${e.message}\n`);
+      io.err(`FAILED: ${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}\n`);
+      return 1;
+    }
+    if (e instanceof engine.RolloutHeld) {
+      if (values.json)
+        out({ cache: plan.cache.name, source: resolved.source, ok: false, blocked: true, stage: e.stage, cluster: e.cluster, holds: e.holds, clusters: e.completed });
+      io.err(`blocked: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof engine.RolloutApplyFailed || e instanceof engine.RolloutBlocked) {
+      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, reason: e.message });
+      io.err(`${e instanceof engine.RolloutBlocked ? 'blocked' : 'FAILED'}: ${e.message}\n`);
       return 1;
     }
     if (e instanceof engine.RolloutInterrupted) {
