@@ -42,7 +42,12 @@ describe('Budget.IsActive and GetAllowedDisruptions (nodepool.go)', () => {
   });
 
   test('a budget Karpenter cannot parse makes the pool fail closed, even one for another reason', () => {
-    const r = allowedDisruptions([{ nodes: '5' }, { nodes: '1', reasons: ['Empty'], schedule: '0 0 * * * *', duration: '1h' }], at('2026-11-25T12:00:00Z'), 9, 'Drifted');
+    const r = allowedDisruptions(
+      [{ nodes: '5' }, { nodes: '1', reasons: ['Empty'], schedule: '0 0 * * * *', duration: '1h' }],
+      at('2026-11-25T12:00:00Z'),
+      9,
+      'Drifted',
+    );
     expect(r.allowed).toBe(0);
     expect(r.error).toMatch(/budget 1 .*five fields/);
   });

@@ -183,9 +183,16 @@ export class FakeKarpenter {
       Array.isArray(v)
         ? v.map(canonical)
         : v && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]))
+          ? Object.fromEntries(
+              Object.entries(v as Record<string, unknown>)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, x]) => [k, canonical(x)]),
+            )
           : v;
-    return createHash('sha256').update(JSON.stringify(canonical(cls.spec))).digest('hex').slice(0, 16);
+    return createHash('sha256')
+      .update(JSON.stringify(canonical(cls.spec)))
+      .digest('hex')
+      .slice(0, 16);
   }
 
   /**
@@ -304,7 +311,9 @@ export class FakeKarpenter {
   private termination(): void {
     for (const c of [...this.nodeClaims.values()]) {
       if (c.deletionRequestedAt === undefined || this.time - c.deletionRequestedAt < DRAIN_MS) continue;
-      const target = [...this.nodeClaims.values()].find((r) => r.pool === c.pool && r !== c && r.initialized && r.deletionRequestedAt === undefined && !this.hasPods(r));
+      const target = [...this.nodeClaims.values()].find(
+        (r) => r.pool === c.pool && r !== c && r.initialized && r.deletionRequestedAt === undefined && !this.hasPods(r),
+      );
       for (const [key, p] of this.pods)
         if (p.nodeName === c.nodeName) {
           this.pods.delete(key);
@@ -354,9 +363,7 @@ export class FakeKarpenter {
         if (uninitialized || !this.classReady(c.pool)) continue;
       }
       c.disrupting = true;
-      const replacement = pods
-        ? this.launch(c.pool, this.time, this.faults.launch ?? (this.faults.newNodesNotReady ? 'notReady' : 'none'))
-        : undefined;
+      const replacement = pods ? this.launch(c.pool, this.time, this.faults.launch ?? (this.faults.newNodesNotReady ? 'notReady' : 'none')) : undefined;
       this.commands.push({ candidate: c.name, replacement: replacement?.name, createdAt: this.time });
       return;
     }
@@ -437,7 +444,13 @@ export class FakeKarpenter {
       return true;
     }
     if (method === 'GET' && url.pathname === '/apis/karpenter.sh/v1/nodeclaims') {
-      const cond = (type: string, status: string, reason = type) => ({ type, status, reason, message: '', lastTransitionTime: new Date(this.time).toISOString() });
+      const cond = (type: string, status: string, reason = type) => ({
+        type,
+        status,
+        reason,
+        message: '',
+        lastTransitionTime: new Date(this.time).toISOString(),
+      });
       list(
         'NodeClaimList',
         'karpenter.sh/v1',
@@ -458,7 +471,11 @@ export class FakeKarpenter {
               cond('Registered', c.registeredAt !== undefined ? 'True' : 'Unknown'),
               c.initialized
                 ? cond('Initialized', 'True')
-                : cond('Initialized', 'Unknown', c.registeredAt === undefined ? 'NotRegistered' : c.fault === 'resourceNotRegistered' ? 'ResourceNotRegistered' : 'NodeNotReady'),
+                : cond(
+                    'Initialized',
+                    'Unknown',
+                    c.registeredAt === undefined ? 'NotRegistered' : c.fault === 'resourceNotRegistered' ? 'ResourceNotRegistered' : 'NodeNotReady',
+                  ),
               ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', 'NodeClassDrift')] : []),
               ...(c.disrupting ? [cond('DisruptionReason', 'True', 'Drifted')] : []),
             ],
@@ -560,7 +577,8 @@ export class FakeKarpenter {
     const contentType = String(req.headers['content-type'] ?? '');
     const manager = req.url.searchParams.get('fieldManager');
     let cls = this.nodeClasses.get(name);
-    const status = (code: number, reason: string, message: string) => req.send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
+    const status = (code: number, reason: string, message: string) =>
+      req.send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
     if (contentType.startsWith('application/apply-patch')) {
       if (!manager) {
         status(422, 'Invalid', 'fieldManager is required for apply requests');

@@ -58,7 +58,13 @@ export function conflictStatus(conflicts: readonly SsaConflict[]): object {
     conflicts.length === 1
       ? `Apply failed with 1 conflict: conflict with "${conflicts[0].manager}": ${conflicts[0].field}`
       : `Apply failed with ${conflicts.length} conflicts: ${[...new Set(conflicts.map((c) => c.manager))]
-          .map((m) => `conflicts with "${m}":\n${conflicts.filter((c) => c.manager === m).map((c) => `- ${c.field}`).join('\n')}`)
+          .map(
+            (m) =>
+              `conflicts with "${m}":\n${conflicts
+                .filter((c) => c.manager === m)
+                .map((c) => `- ${c.field}`)
+                .join('\n')}`,
+          )
           .join('\n')}`;
   return {
     kind: 'Status',

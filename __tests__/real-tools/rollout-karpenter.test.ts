@@ -85,7 +85,11 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     const error = await run().catch((e) => e);
     await expectBlockedNotRolledBack(error);
     expect(error.message).toContain(`pool default: NodePool default's drift budget of 1 (nodes 10%) is used up by NotReady node(s) ${old.name}`);
-    expect(k().claimsOf('default').every((c) => c.hash !== k().nodeClasses.get('default')!.annotations[HASH])).toBe(true); // none replaced
+    expect(
+      k()
+        .claimsOf('default')
+        .every((c) => c.hash !== k().nodeClasses.get('default')!.annotations[HASH]),
+    ).toBe(true); // none replaced
   });
 
   test('an EC2NodeClass that is not Ready is named as the hold, not rolled back', async () => {
@@ -129,7 +133,9 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     w.clusters.get('ml-train')!.kube.faults.push({ method: 'DELETE', path: /\/nodeclaims\//, answer: 503, times: 1000 });
     const first = await run().catch((e) => e);
     expect(first).toBeInstanceOf(RolloutFailed);
-    const stranded = k().claimsOf('default').filter((c) => !c.initialized);
+    const stranded = k()
+      .claimsOf('default')
+      .filter((c) => !c.initialized);
     expect(stranded.length).toBeGreaterThan(0);
     expect(first.leftovers.join('\n')).toContain(`NodeClaim ${stranded[0].name} (node ${stranded[0].nodeName}) of the failed generation never initialized`);
 
@@ -152,7 +158,9 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     }
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(RolloutBlocked);
-    expect(error.message).toContain('cluster ml-train: nothing was changed: EC2NodeClass default has hash version v4; EC2NodeClass batch has hash version v4, not v5');
+    expect(error.message).toContain(
+      'cluster ml-train: nothing was changed: EC2NodeClass default has hash version v4; EC2NodeClass batch has hash version v4, not v5',
+    );
     expect(await param()).toBe(w.gen.homeOld);
     expect(applies()).toEqual([]);
   });
@@ -173,7 +181,9 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     await w.setUp(f);
     const before = JSON.parse(JSON.stringify(k().nodeClasses.get('default')!.spec));
     const hashBefore = k().nodeClasses.get('default')!.annotations[HASH];
-    const original = k().claimsOf('default').map((c) => c.name);
+    const original = k()
+      .claimsOf('default')
+      .map((c) => c.name);
     f.clusters['ml-train'].karpenter.nodePools.default.osVolumeGiB = 8; // edited, not applied
     w.fleet = fleetFrom(f);
     k().faults.failPulls = true;
@@ -191,7 +201,11 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     expect(k().nodeClasses.get('default')!.spec).toEqual(before);
     expect(k().nodeClasses.get('default')!.annotations[HASH]).toBe(hashBefore);
     expect(original.filter((n) => k().nodeClaims.has(n)).length).toBeGreaterThanOrEqual(2);
-    expect(k().claimsOf('default').every((c) => c.hash === hashBefore && c.driftedSince === undefined)).toBe(true);
+    expect(
+      k()
+        .claimsOf('default')
+        .every((c) => c.hash === hashBefore && c.driftedSince === undefined),
+    ).toBe(true);
   });
 
   test('an apply conflict on the second node class restores the parameter and the first class, and names manager and field', async () => {

@@ -98,7 +98,17 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
       );
     }
     if (o.holds) {
-      const view: PoolView = { pool: pool.name, nodeClass: cls, budgets: await kube.nodePoolBudgets(pool.name), claims: mine, old, nodes, pods, pdbs, now: o.now };
+      const view: PoolView = {
+        pool: pool.name,
+        nodeClass: cls,
+        budgets: await kube.nodePoolBudgets(pool.name),
+        claims: mine,
+        old,
+        nodes,
+        pods,
+        pdbs,
+        now: o.now,
+      };
       const freshNames = new Set(fresh.map((c) => c.name));
       holds.push(...findHolds(view).filter((h) => !(h.claim && freshNames.has(h.claim)))); // a replacement initializing is the health gate's
       // AWS pkg/controllers/nodeclass/hash/controller.go: a hash-version migration rewrites a not-yet-drifted claim's hash in place.

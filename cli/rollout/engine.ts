@@ -243,7 +243,11 @@ export async function runRollout(
       deps.log(`  ${name}: resuming, node classes already converged on ${to}`);
     } else {
       checkHashVersions(step, classes); // pre-write: throws RolloutBlocked, nothing changed
-      if (!resumed) await removeLeftovers(target, classes.map((c) => c?.annotations[ANNOTATIONS.failedHash]));
+      if (!resumed)
+        await removeLeftovers(
+          target,
+          classes.map((c) => c?.annotations[ANNOTATIONS.failedHash]),
+        );
       const desired = step.pools.map((pool, i) => desiredNodeClass(fleetTags, step.cluster, pool, to, classes[i]?.spec));
       for (const [i, d] of desired.entries())
         if (d.heldBack.length > 0)
@@ -265,7 +269,7 @@ export async function runRollout(
                 [ANNOTATIONS.reason]: null,
                 [ANNOTATIONS.previous]: previous ?? '',
                 [ANNOTATIONS.previousHash]: classes[i]?.annotations[NODE_CLASS_HASH_ANNOTATION] ?? '',
-                [ANNOTATIONS.previousSpec]: classes[i]?.spec === undefined ? null : JSON.stringify(classes[i]!.spec),
+                [ANNOTATIONS.previousSpec]: classes[i]?.spec === undefined ? null : JSON.stringify(classes[i].spec),
                 [ANNOTATIONS.appliedAt]: null,
                 [ANNOTATIONS.updated]: new Date(now()).toISOString(),
               },
@@ -457,14 +461,14 @@ export async function runRollout(
     // The pools drift back to the restored spec: wait while that makes progress.
     let lastProgress = now();
     let best = Infinity;
-    let behind: string[] = [];
     for (;;) {
       const [claims, nodes] = [await kube.listNodeClaims(), new Map((await kube.listNodes()).map((n) => [n.name, n]))];
-      behind = [];
+      const behind: string[] = [];
       for (const [i, pool] of step.pools.entries()) {
         const hash = (await kube.getNodeClass(nodeClassName(pool)))?.annotations[NODE_CLASS_HASH_ANNOTATION];
         for (const c of claims.filter((x) => x.nodePool === pool.name))
-          if (c.hash !== hash || !isInitialized(c, nodes)) behind.push(`${c.name}${c.nodeName ? ` (node ${c.nodeName})` : ''}${c.hash === failedHashes[i] ? ' on the failed generation' : ''}`);
+          if (c.hash !== hash || !isInitialized(c, nodes))
+            behind.push(`${c.name}${c.nodeName ? ` (node ${c.nodeName})` : ''}${c.hash === failedHashes[i] ? ' on the failed generation' : ''}`);
       }
       if (behind.length === 0) {
         deps.log(`  ${name}: rolled back: every node of ${step.pools.map((p) => p.name).join(', ')} is on the restored node class`);

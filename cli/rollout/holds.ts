@@ -59,7 +59,7 @@ export function driftBudgetNow(v: Pick<PoolView, 'budgets' | 'claims' | 'nodes' 
 
 /** pod.IsDoNotDisruptActive (utils/pod/scheduling.go): "true", or a Go duration not yet elapsed since the pod started. */
 function doNotDisruptActive(p: PodInfo, now: number): boolean {
-  const v = p.annotations[DO_NOT_DISRUPT];
+  const v = p.annotations[DO_NOT_DISRUPT] as string | undefined;
   if (v === undefined) return false;
   if (v === 'true') return true;
   let ms: number;
@@ -179,4 +179,5 @@ export function findHolds(v: PoolView): Hold[] {
   return holds;
 }
 
-export const formatHold = (h: Hold): string => `pool ${h.pool}: ${h.claim && !h.by.includes(h.claim) && h.node && !h.by.includes(h.node) ? `node ${h.node}: ` : ''}${h.by}`;
+export const formatHold = (h: Hold): string =>
+  `pool ${h.pool}: ${h.claim && !h.by.includes(h.claim) && h.node && !h.by.includes(h.node) ? `node ${h.node}: ` : ''}${h.by}`;

@@ -20,7 +20,7 @@ function applyConflict(name: string, e: unknown): ApplyConflictError | undefined
   let status: { message?: string; details?: { causes?: { type?: string; reason?: string; message?: string; field?: string }[] } } = {};
   try {
     const body = (e as { body?: unknown }).body;
-    status = typeof body === 'string' ? JSON.parse(body) : (body as typeof status);
+    status = (typeof body === 'string' ? JSON.parse(body) : body) as typeof status;
   } catch {
     /* not JSON: keep the message only */
   }
@@ -81,10 +81,7 @@ export function rolloutKube(context: string): RolloutKube {
     },
     async applyNodeClass(manifest) {
       try {
-        await custom.patchClusterCustomObject(
-          { ...NODE_CLASS, name: manifest.metadata.name, body: manifest, fieldManager: FIELD_MANAGER, force: false },
-          ssa,
-        );
+        await custom.patchClusterCustomObject({ ...NODE_CLASS, name: manifest.metadata.name, body: manifest, fieldManager: FIELD_MANAGER, force: false }, ssa);
       } catch (e) {
         throw applyConflict(manifest.metadata.name, e) ?? e;
       }

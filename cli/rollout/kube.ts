@@ -30,7 +30,7 @@ export interface NodeClaimInfo {
   readonly nodeName?: string;
   readonly createdAt: Date;
   /** Conditions by type (Launched, Registered, Initialized, Drifted, ...). */
-  readonly conditions: Readonly<Record<string, Condition>>;
+  readonly conditions: Readonly<Partial<Record<string, Condition>>>;
   readonly deleting: boolean;
   /** spec.terminationGracePeriod set: drift then ignores pods that block eviction (disruption/types.go NewCandidate). */
   readonly terminationGracePeriod?: string;

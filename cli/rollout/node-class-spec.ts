@@ -13,7 +13,7 @@ interface Device {
   deviceName?: string;
   ebs?: { snapshotID?: string };
 }
-const devicesOf = (spec: unknown): Device[] => ((spec as { blockDeviceMappings?: Device[] } | undefined)?.blockDeviceMappings ?? []) as Device[];
+const devicesOf = (spec: unknown): Device[] => (spec as { blockDeviceMappings?: Device[] } | undefined)?.blockDeviceMappings ?? [];
 
 /** Paths where `want` has a value that `have` lacks or differs in (fields only `have` has are defaults the API server added). */
 export function specDifferences(want: unknown, have: unknown, at = '.spec'): string[] {

@@ -17,9 +17,11 @@ export const UNLIMITED = 2147483647;
 
 /** A budget duration as the NodePool CRD accepts it (hours and minutes, e.g. 1h30m), in ms. */
 export function budgetDurationMs(text: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:0s)?$/.exec(text);
-  if (!m || (m[1] === undefined && m[2] === undefined)) throw new Error(`budget duration "${text}" is not hours and minutes (e.g. 1h30m)`);
-  return (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60_000;
+  // Optional groups that did not match are undefined (the regexp type says string).
+  const m: (string | undefined)[] | null = /^(?:(\d+)h)?(?:(\d+)m)?(?:0s)?$/.exec(text);
+  const [hours, minutes] = [m?.[1], m?.[2]];
+  if (hours === undefined && minutes === undefined) throw new Error(`budget duration "${text}" is not hours and minutes (e.g. 1h30m)`);
+  return (Number(hours ?? 0) * 60 + Number(minutes ?? 0)) * 60_000;
 }
 
 /**
@@ -115,7 +117,11 @@ export function poolBudget(budgets: readonly BudgetLike[], nodes: readonly Budge
 }
 
 export function describeBudget(b: BudgetLike): string {
-  return [`nodes ${b.nodes}`, b.reasons ? `reasons [${b.reasons.join(', ')}]` : undefined, b.schedule ? `schedule "${b.schedule}" for ${b.duration}` : undefined]
+  return [
+    `nodes ${b.nodes}`,
+    b.reasons ? `reasons [${b.reasons.join(', ')}]` : undefined,
+    b.schedule ? `schedule "${b.schedule}" for ${b.duration}` : undefined,
+  ]
     .filter(Boolean)
     .join(', ');
 }
