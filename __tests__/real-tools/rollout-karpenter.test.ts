@@ -165,6 +165,29 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     expect(applies()).toEqual([]);
   });
 
+  test('old NodeClaims rehashed in place by a migration during the rollout are not converged: blocked, naming them', async () => {
+    await w.setUp();
+    // Karpenter is downgraded/upgraded under the rollout: right after the apply, class and claims are on v4 again,
+    // so the hash controller migrates and rewrites the old claims to the new hash (nodeclass/hash/controller.go).
+    let done = false;
+    k().onStep = (s) => {
+      if (done || !w.log.some((l) => l.includes('starting;'))) return;
+      done = true;
+      for (const pool of ['default', 'batch']) {
+        s.nodeClasses.get(pool)!.annotations['karpenter.k8s.aws/ec2nodeclass-hash-version'] = 'v4';
+        for (const c of s.claimsOf(pool)) c.hashVersion = 'v4';
+      }
+    };
+    const old = k()
+      .claimsOf('default')
+      .map((c) => c.name);
+    const error = await run().catch((e) => e);
+    expect(await param()).toBe(w.gen.homeNew); // not converged, not rolled back
+    expect(error).toBeInstanceOf(RolloutHeld);
+    expect(error.message).toContain(`NodeClaim ${old[0]} carries the new hash but was launched before the apply: Karpenter rehashed it in place`);
+    expect(error.message).toContain(`kubectl delete nodeclaim ${old[0]}`);
+  });
+
   test('a Ready node that is not initialized (extended resource never registered) does not count', async () => {
     await w.setUp();
     k().faults.launch = 'resourceNotRegistered';
