@@ -14,6 +14,9 @@ import { rolloutKube } from '../../cli/rollout/kube-client';
 
 const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
 
+// Virtual time, but thousands of loopback API calls per scenario: on a loaded 2-core machine that can exceed jest's 60 s default.
+jest.setTimeout(240_000);
+
 describeWithRealTools('the rollout against Karpenter as it really behaves', () => {
   let moto: Moto;
   let w: RolloutWorld;

@@ -12,6 +12,9 @@ import { status } from '../../cli/rollout/report';
 import { rolloutKube } from '../../cli/rollout/kube-client';
 import { regionApi } from '../../cli/rollout/aws';
 
+// Virtual time, but thousands of loopback API calls per scenario: on a loaded 2-core machine that can exceed jest's 60 s default.
+jest.setTimeout(240_000);
+
 describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;
   let w: RolloutWorld;

@@ -349,8 +349,10 @@ export async function runRollout(
     let lastProgress = now();
     let lastSummary = '';
     let lastHolds = '';
+    let quiet = false;
     for (;;) {
-      const o = await observe(kube, { pools: step.pools, since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash, appliedAt, holds: true });
+      // What holds the old nodes is worked out only once a poll brought no progress (it costs the PDB and NodePool reads).
+      const o = await observe(kube, { pools: step.pools, since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash, appliedAt, holds: quiet });
       if (o.failure) throw new RolloutFailed(step.stage, step.cluster.name, o.failure.pool, o.failure.reason);
       if (o.converged && o.unavailable.length === 0) {
         deps.log(`  ${step.cluster.name}: converged (${o.summary})`);
@@ -361,7 +363,8 @@ export async function runRollout(
       const holds = o.holds.map(formatHold).join('; ');
       if (holds && holds !== lastHolds) deps.log(`  ${step.cluster.name}: waiting on Karpenter: ${holds}`);
       lastHolds = holds;
-      if (o.readyNew > best[0] || o.oldLeft < best[1]) {
+      quiet = !(o.readyNew > best[0] || o.oldLeft < best[1]);
+      if (!quiet) {
         best = [Math.max(best[0], o.readyNew), Math.min(best[1], o.oldLeft)];
         lastProgress = now();
       }

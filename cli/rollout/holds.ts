@@ -156,7 +156,7 @@ export function findHolds(v: PoolView): Hold[] {
       continue;
     }
     for (const p of pods.filter((x) => active(x) && !doNotDisruptActive(x, v.now) && x.owner?.kind !== 'Node')) {
-      const matching = v.pdbs.filter((b) => b.namespace === p.namespace && selectorMatches(b.selector, p.labels));
+      const matching = v.pdbs.filter((b) => b.namespace === p.namespace && b.selector !== undefined && selectorMatches(b.selector, p.labels));
       if (matching.length > 1) {
         holds.push({
           ...at,

@@ -137,7 +137,7 @@ export function rolloutKube(context: string): RolloutKube {
       return (await policy.listPodDisruptionBudgetForAllNamespaces()).items.map((p) => ({
         namespace: p.metadata!.namespace!,
         name: p.metadata!.name!,
-        selector: p.spec?.selector ?? {},
+        selector: p.spec?.selector,
         disruptionsAllowed: p.status?.disruptionsAllowed ?? 0,
         alwaysAllowUnhealthy: p.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow',
       }));

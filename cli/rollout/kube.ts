@@ -61,7 +61,8 @@ export interface LabelSelector {
 export interface PdbInfo {
   readonly namespace: string;
   readonly name: string;
-  readonly selector: LabelSelector;
+  /** Undefined: no selector, which selects no pod (policy/v1). */
+  readonly selector?: LabelSelector;
   readonly disruptionsAllowed: number;
   /** spec.unhealthyPodEvictionPolicy AlwaysAllow: unready pods never block (utils/pdb/pdb.go). */
   readonly alwaysAllowUnhealthy: boolean;

@@ -4,7 +4,7 @@ import type { RegionApi } from './aws';
 import type { RolloutKube } from './kube';
 import type { ResolvedRollout } from './engine';
 import { ANNOTATIONS, NODE_CLASS_HASH_ANNOTATION, RolloutPlan } from './model';
-import { describeBudget, formatAllowed } from '../../modules/karpenter/disruption-budget';
+import { describeBudget, UNLIMITED } from '../../modules/karpenter/disruption-budget';
 import { driftBudgetNow } from './holds';
 import { isInitialized } from './converge';
 
@@ -45,7 +45,7 @@ export async function driftConcurrency(kube: RolloutKube, pools: readonly string
   for (const pool of pools) {
     const budgets = (await kube.nodePoolBudgets(pool)) ?? [];
     const b = driftBudgetNow({ budgets, claims: claims.filter((c) => c.nodePool === pool), nodes, now });
-    const n = (x: number) => (formatAllowed(x) === 'unlimited' ? 'unlimited' : x);
+    const n = (x: number) => (x >= UNLIMITED ? ('unlimited' as const) : x);
     out.push({
       pool,
       nodes: b.numNodes,
