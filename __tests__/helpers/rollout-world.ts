@@ -63,7 +63,8 @@ export class RolloutWorld {
     const home = this.ec2('us-west-2');
     const replica = this.ec2('us-east-1');
     const snap = async (build: string) => {
-      const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
+      // Encrypted, tagged and named by the history: what the provenance checks accept (see genuineSnapshot).
+      const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100, Encrypted: true }));
       return (
         await home.send(
           new CreateSnapshotCommand({
@@ -81,7 +82,7 @@ export class RolloutWorld {
         )
       ).SnapshotId!;
     };
-    const copy = async (source: string) =>
+    const copy = async (source: string, build: string) =>
       (
         await replica.send(
           new CopySnapshotCommand({
@@ -94,6 +95,7 @@ export class RolloutWorld {
                   { Key: 'bottlerocket-fleet:cache', Value: 'general' },
                   { Key: 'bottlerocket-fleet:source-snapshot', Value: source },
                   { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
+                  { Key: 'bottlerocket-fleet:build-id', Value: build },
                 ],
               },
             ],
@@ -102,12 +104,13 @@ export class RolloutWorld {
       ).SnapshotId!;
     const homeOld = await snap('general-1');
     const homeNew = await snap('general-2');
-    const copyOld = await copy(homeOld);
-    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew);
+    const copyOld = await copy(homeOld, 'general-1');
+    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew, 'general-2');
     this.gen = { homeOld, homeNew, copyOld, copyNew };
     const put = (region: string, name: string, value: string) =>
       this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
     await put('us-west-2', P, homeNew); // the builder's latest
+    await put('us-west-2', `${P}-history`, JSON.stringify([homeNew, homeOld]));
     await put('us-east-1', P, copyNew ?? copyOld);
     await put('us-west-2', `${P}/clusters/ml-train`, homeOld); // created by the replication stack, then owned by the rollout
     await put('us-east-1', `${P}/clusters/payments-prod`, copyOld);
