@@ -52,6 +52,28 @@ describe('image-cache-<cache>: regional replication', () => {
     });
   });
 
+  test('every generation is looked up and checked before it is copied, and each copy carries its source build ID', () => {
+    const lookups = Object.entries<any>(stack.data.aws_ebs_snapshot);
+    expect(lookups).toHaveLength(1);
+    const [lookupId, lookup] = lookups[0];
+    expect(lookup).toMatchObject({ for_each: '${toset(local.generations)}', snapshot_ids: ['${each.value}'] });
+    expect(lookup.owners).toBeUndefined();
+    expect(lookup.lifecycle.postcondition.map((c: any) => c.condition)).toEqual([
+      '${self.owner_id == data.aws_caller_identity.account.account_id}',
+      '${self.state == "completed"}',
+      '${self.encrypted}',
+      '${lookup(self.tags, "bottlerocket-fleet:cache", "") == "general"}',
+      '${lookup(self.tags, "bottlerocket-fleet:build-id", "") != ""}',
+      '${contains(jsondecode(data.aws_ssm_parameter.history.insecure_value), self.id)}',
+    ]);
+    // The message names the pointer the generation came from: the parameter, its history or a cluster parameter.
+    expect(lookup.lifecycle.postcondition[0].error_message).toMatch(
+      /^\$\{each\.value == data\.aws_ssm_parameter\.current\.insecure_value \? "SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id in us-west-2" : /,
+    );
+    const [copy] = Object.values<any>(stack.resource.aws_ebs_snapshot_copy);
+    expect(copy.tags['bottlerocket-fleet:build-id']).toBe(`\${lookup(data.aws_ebs_snapshot.${lookupId}[each.value].tags, "bottlerocket-fleet:build-id", "")}`);
+  });
+
   test('no snapshot ID is hard-coded anywhere', () => {
     for (const s of Object.values(stacks)) expect(JSON.stringify(s)).not.toMatch(/snap-[0-9a-f]/);
   });

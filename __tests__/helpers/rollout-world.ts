@@ -58,30 +58,24 @@ export class RolloutWorld {
     }
   }
 
+  /**
+   * A snapshot as the builder makes it in the home region: encrypted, tagged with the cache and a build ID.
+   * (Put it in the history too, or the provenance checks refuse it.)
+   */
+  async build(build: string): Promise<string> {
+    const home = this.ec2('us-west-2');
+    const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100, Encrypted: true }));
+    const tags = [
+      { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+      { Key: 'bottlerocket-fleet:build-id', Value: build },
+    ];
+    return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }))).SnapshotId!;
+  }
+
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
   async setUp(fleetObject: any = rolloutFleet(), o: { missingNewCopy?: boolean; nodesPerPool?: number } = {}): Promise<void> {
-    const home = this.ec2('us-west-2');
     const replica = this.ec2('us-east-1');
-    const snap = async (build: string) => {
-      // Encrypted, tagged and named by the history: what the provenance checks accept (see genuineSnapshot).
-      const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100, Encrypted: true }));
-      return (
-        await home.send(
-          new CreateSnapshotCommand({
-            VolumeId: vol.VolumeId,
-            TagSpecifications: [
-              {
-                ResourceType: 'snapshot',
-                Tags: [
-                  { Key: 'bottlerocket-fleet:cache', Value: 'general' },
-                  { Key: 'bottlerocket-fleet:build-id', Value: build },
-                ],
-              },
-            ],
-          }),
-        )
-      ).SnapshotId!;
-    };
+    const snap = (build: string) => this.build(build);
     const copy = async (source: string, build: string) =>
       (
         await replica.send(

@@ -72,7 +72,8 @@ const RULES: readonly Rule[] = [
           ? `has no ${CACHE_TAG} tag (a build of cache ${e.cache} carries ${CACHE_TAG}=${e.cache})`
           : `is tagged ${CACHE_TAG}=${s.tags[CACHE_TAG]}, not ${e.cache}`,
     hcl: (e) => `\${${tag(CACHE_TAG)} == "${e.cache}"}`,
-    hclMessage: (e) => `is tagged ${CACHE_TAG}="\${${tag(CACHE_TAG)}}", not "${e.cache}"`,
+    // No literal double quotes in HCL messages: `cdktf synth --hcl` does not escape them.
+    hclMessage: (e) => `is tagged ${CACHE_TAG}=\${${tag(CACHE_TAG)}}, not ${e.cache}`,
   },
   {
     name: 'build-id',
@@ -92,7 +93,7 @@ const RULES: readonly Rule[] = [
     hcl: (e) => `\${contains(${e.history}, ${e.copy ? tag(SOURCE_SNAPSHOT_TAG) : 'self.id'})}`,
     hclMessage: (e) =>
       e.copy
-        ? `is a copy of "\${${tag(SOURCE_SNAPSHOT_TAG)}}" (its ${SOURCE_SNAPSHOT_TAG} tag), which is not a build ${e.historyParameter} names`
+        ? `is a copy of \${${tag(SOURCE_SNAPSHOT_TAG)}} (its ${SOURCE_SNAPSHOT_TAG} tag), which is not a build ${e.historyParameter} names`
         : `is not a build ${e.historyParameter} names`,
   },
 ];
