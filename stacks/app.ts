@@ -37,7 +37,13 @@ export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
         });
         break;
       case 'image-cache-builder':
-        stack = new ImageCacheBuilderStack(app, name, { ...common, region: subject, caches: fleet.imageCaches.filter((c) => c.homeRegion === subject) });
+        stack = new ImageCacheBuilderStack(app, name, {
+          ...common,
+          region: subject,
+          fleetId: fleet.id,
+          caches: fleet.imageCaches.filter((c) => c.homeRegion === subject),
+          rolloutClusters: (cache) => rolloutClustersOf(fleet, cache),
+        });
         break;
       case 'image-cache':
         // With a rollout it also holds the per-cluster snapshot parameters (see modules/fleet/stacks.ts).

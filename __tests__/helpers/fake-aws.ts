@@ -54,10 +54,20 @@ function ownedBy(ownerId: string, owners?: string[]): boolean {
   return !owners || owners.length === 0 || owners.some((o) => (o === 'self' ? ACCOUNT : o) === ownerId);
 }
 
+/** What `ctr images ls` reports after a pull: a reference pinned by digest gets that digest (unless the registry lies). */
+function digestServed(commands: string, faults: Faults): string {
+  const image = /images pull .* '([^']+)'$/m.exec(commands)?.[1] ?? '';
+  const pinned = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  if (pinned && image === faults.wrongDigest) return `sha256:${'e'.repeat(64)}`;
+  return pinned ?? 'sha256:0123abcd';
+}
+
 export interface Faults {
   neverOnline?: boolean;
   /** An image whose pull fails. */
   pullFails?: string;
+  /** An image pinned by digest whose registry serves other content (another digest). */
+  wrongDigest?: string;
   snapshotError?: boolean;
   /** An image whose pull succeeds but that is missing when the images are verified. */
   vanish?: string;
@@ -240,7 +250,7 @@ export class FakeAws {
       const commandId = id('cmd');
       this.commands.set(commandId, {
         status: failing ? 'Failed' : 'Success',
-        stdout: text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : 'DIGEST sha256:0123abcd',
+        stdout: text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : `DIGEST ${digestServed(text, this.faults)}`,
         stderr: failing ? `ctr: failed to resolve reference "${this.faults.pullFails}": not found` : '',
         polls: 0,
         commands,

@@ -41,6 +41,8 @@ Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 d
 export interface CacheDeps extends CliIo {
   /** EC2 and SSM in a region, for list and gc. @default SDK clients */
   readonly clients?: ClientsFor;
+  /** This account's ID, for the provenance checks of `list`. @default sts:GetCallerIdentity */
+  readonly accountId?: () => Promise<string>;
   /** The AWS clients of one cache's build. @default SDK clients in its home region, adaptive retries */
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
@@ -75,10 +77,15 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     const inventory = await import('./inventory');
     const clients = deps.clients ?? (await sdkClients());
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
+    const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
     const out =
       command === 'list'
-        ? await inventory.listCaches(caches, clients)
-        : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
+        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId()))
+        : await inventory.collectGarbage(caches, clients, {
+            olderThanMs: parseDuration(values['older-than']),
+            dryRun: values['dry-run'],
+            clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
+          });
     if (values.json) json(out);
     else
       for (const row of out)
@@ -149,6 +156,12 @@ async function sdkClients(): Promise<ClientsFor> {
   const { EC2Client } = await import('@aws-sdk/client-ec2');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
   return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+}
+
+async function sdkAccountId(): Promise<() => Promise<string>> {
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  let account: Promise<string> | undefined;
+  return () => (account ??= new STSClient({}).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
 }
 
 async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>> {

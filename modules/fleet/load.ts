@@ -16,6 +16,8 @@ import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { fleetId } from './fleet-id';
+import { FLEET_TAG } from '../image-cache/parameters';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -26,6 +28,8 @@ export interface TrustedCertificate {
 
 export interface ImageCache extends ImageCacheSpec {
   readonly name: string;
+  /** The fleet's ID: the builder tags its instances and snapshots with it (bottlerocket-fleet:fleet). */
+  readonly fleetId: string;
   readonly parameterPath: string;
   /** Bottlerocket variant version to build on (explicit, or the highest among clusters using the cache). */
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
@@ -48,6 +52,9 @@ export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karp
 export interface Fleet {
   readonly file: string;
   readonly backend: FleetSpec['backend'];
+  /** Tagged bottlerocket-fleet:fleet on everything the fleet creates (fleet-id.ts). */
+  readonly id: string;
+  /** The fleet file's tags and the fleet tag: the default tags of every stack and node class. */
   readonly tags: Record<string, string>;
   readonly imageCaches: readonly ImageCache[];
   readonly clusters: readonly Cluster[];
@@ -107,11 +114,13 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const clusters = Object.entries(spec.clusters).map(([name, c]) =>
     resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
   );
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
+  const id = fleetId(spec);
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, id, clusters, problems));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
-  return { file, backend: spec.backend, tags: spec.tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
+  const tags = { ...spec.tags, [FLEET_TAG]: id };
+  return { file, backend: spec.backend, id, tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
 }
 
 /** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
@@ -331,7 +340,7 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   });
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
+function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
   const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
   const highest = users
     .map((u) => u.kubernetesVersion)
@@ -345,6 +354,12 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
         path: `imageCaches.${name}.images[${i}]`,
         message: n.error,
         fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
+      });
+    if (n.ref && c.requireDigests && !n.ref.includes('@sha256:'))
+      problems.push({
+        path: `imageCaches.${name}.images[${i}]`,
+        message: `"${image}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
+        fix: `pin it by digest: ${n.ref.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
       });
     return n.ref ? [n.ref] : [];
   });
@@ -360,6 +375,7 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     ...c,
     images,
     name,
+    fleetId: id,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
     regions: [c.homeRegion, ...c.replicaRegions],
