@@ -1,3 +1,4 @@
+import { loadFleet } from '../modules/fleet/load';
 import { DEFAULT_FLEET, MULTI_REGION_FLEET, fleetFrom, synthFleet, synthFleetFile, validFleet } from './helpers/fleet';
 
 describe('image-cache-<cache>: regional replication', () => {
@@ -154,8 +155,19 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
   test('the CI policy launches and terminates only tagged instances and writes only the cache parameters', () => {
     const statements = Object.values<any>(stack.data.aws_iam_policy_document)[0].statement;
     const sid = (s: string) => statements.find((x: any) => x.sid === s);
-    expect(sid('LaunchTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:RequestTag/bottlerocket-fleet:cache', values: ['*'] }]);
-    expect(sid('ManageTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:ResourceTag/bottlerocket-fleet:cache', values: ['*'] }]);
+    // Exact values (issue 21): the caches built here and this fleet's ID, never any value of the tag key.
+    const fleetId = loadFleet(DEFAULT_FLEET).id;
+    for (const [statement, kind] of [
+      ['LaunchTagged', 'RequestTag'],
+      ['ManageTagged', 'ResourceTag'],
+      ['SnapshotCacheVolume', 'ResourceTag'],
+      ['SnapshotTagged', 'RequestTag'],
+      ['DeleteOldSnapshots', 'ResourceTag'],
+    ])
+      expect(sid(statement).condition).toEqual([
+        { test: 'StringEquals', variable: `aws:${kind}/bottlerocket-fleet:cache`, values: ['general', 'gpu'] },
+        { test: 'StringEquals', variable: `aws:${kind}/bottlerocket-fleet:fleet`, values: [fleetId] },
+      ]);
     expect(sid('WriteCacheParameters').resources.map((r: string) => r.split(':parameter').pop())).toEqual([
       '/bottlerocket-fleet/image-cache/general/snapshot-id',
       '/bottlerocket-fleet/image-cache/general/snapshot-id-history',

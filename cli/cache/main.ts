@@ -17,11 +17,13 @@ const SUBCOMMANDS = {
   --json      the result as JSON on stdout (progress lines go to stderr)
 `,
   list: (p: string) => `${p} list [<cache...>] [--json]
-  Per cache and region: the current and previous snapshot.
+  Per cache and region: the current and previous snapshot; the current one's owner, build ID, whether
+  the history names it, and what fails if it is not a trusted build (docs/security-model.md).
 `,
   gc: (p: string) => `${p} gc [<cache...>] [--older-than 6h] [--dry-run] [--json]
-  Terminates builder instances older than --older-than (left by a crash) and deletes home-region
-  snapshots that neither the parameter nor its history references. --dry-run only lists them.
+  Terminates this fleet's builder instances older than --older-than (left by a crash) and deletes its
+  home-region snapshots that no parameter, history or cluster parameter names and no running build
+  is writing. --dry-run only lists them.
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -80,7 +82,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
     const out =
       command === 'list'
-        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId()))
+        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)))
         : await inventory.collectGarbage(caches, clients, {
             olderThanMs: parseDuration(values['older-than']),
             dryRun: values['dry-run'],
@@ -158,10 +160,10 @@ async function sdkClients(): Promise<ClientsFor> {
   return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
 }
 
-async function sdkAccountId(): Promise<() => Promise<string>> {
+async function sdkAccountId(region: string | undefined): Promise<() => Promise<string>> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   let account: Promise<string> | undefined;
-  return () => (account ??= new STSClient({}).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
+  return () => (account ??= new STSClient({ region }).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
 }
 
 async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>> {
