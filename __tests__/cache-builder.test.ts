@@ -60,9 +60,7 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
         { Key: 'bottlerocket-fleet:fleet', Value: general.fleetId },
       ]),
     );
-    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
-      expect.arrayContaining([{ Key: 'bottlerocket-fleet:fleet', Value: general.fleetId }]),
-    );
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:fleet', Value: general.fleetId }]));
     expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
       expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]),
     );

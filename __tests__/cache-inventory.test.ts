@@ -40,10 +40,18 @@ const built = (id: string, tags: Record<string, string>, more: object = {}) => (
 test('cache list shows the current and previous snapshot in every region, with owner, build ID and whether the history names it', async () => {
   const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, [built('snap-new', { 'bottlerocket-fleet:build-id': 'general-2' })]);
   const replica = region({ [P]: 'snap-copy-new' }, [
-    built('snap-copy-old', { 'bottlerocket-fleet:build-id': 'general-1', 'bottlerocket-fleet:source-snapshot': 'snap-old' }, { StartTime: new Date(NOW - 86_400_000) }),
+    built(
+      'snap-copy-old',
+      { 'bottlerocket-fleet:build-id': 'general-1', 'bottlerocket-fleet:source-snapshot': 'snap-old' },
+      { StartTime: new Date(NOW - 86_400_000) },
+    ),
     built('snap-copy-new', { 'bottlerocket-fleet:build-id': 'general-2', 'bottlerocket-fleet:source-snapshot': 'snap-new' }, { StartTime: new Date(NOW) }),
   ]);
-  const rows = await listCaches(general, (r) => (r === 'us-west-2' ? home : replica), async () => ACCOUNT);
+  const rows = await listCaches(
+    general,
+    (r) => (r === 'us-west-2' ? home : replica),
+    async () => ACCOUNT,
+  );
   expect(rows).toEqual([
     { cache: 'general', region: 'us-west-2', current: 'snap-new', previous: 'snap-old', owner: ACCOUNT, buildId: 'general-2', inHistory: true },
     { cache: 'general', region: 'us-east-1', current: 'snap-copy-new', previous: 'snap-copy-old', owner: ACCOUNT, buildId: 'general-2', inHistory: true },
@@ -52,11 +60,13 @@ test('cache list shows the current and previous snapshot in every region, with o
 
 // Issue 21: a parameter anyone with ssm:PutParameter can move is shown with what is wrong with it.
 test('cache list flags a current snapshot that fails the provenance checks', async () => {
-  const home = region({ [P]: 'snap-public', [`${P}-history`]: '["snap-new"]' }, [
-    built('snap-public', {}, { OwnerId: '210987654321', Encrypted: false }),
-  ]);
+  const home = region({ [P]: 'snap-public', [`${P}-history`]: '["snap-new"]' }, [built('snap-public', {}, { OwnerId: '210987654321', Encrypted: false })]);
   const replica = region({ [P]: 'snap-gone' }, []);
-  const rows = await listCaches(general, (r) => (r === 'us-west-2' ? home : replica), async () => ACCOUNT);
+  const rows = await listCaches(
+    general,
+    (r) => (r === 'us-west-2' ? home : replica),
+    async () => ACCOUNT,
+  );
   expect(rows.map((r) => [r.region, r.owner, r.inHistory, r.untrusted])).toEqual([
     [
       'us-west-2',
@@ -138,7 +148,12 @@ describe("cache gc only ever touches the fleet's own resources", () => {
 
   test("dry run lists only the fleet's orphan snapshot and crashed builder", async () => {
     const { aws, fleet } = account();
-    const actions = await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: true, now: NOW, clusterParameters });
+    const actions = await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), {
+      olderThanMs: 6 * 3_600_000,
+      dryRun: true,
+      now: NOW,
+      clusterParameters,
+    });
     expect(actions.map((a) => [a.action, a.id])).toEqual([
       ['terminate', fleet.crashed],
       ['delete-snapshot', fleet.orphan],

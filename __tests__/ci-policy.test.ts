@@ -227,9 +227,21 @@ describe('the CI policy denies what the builder never does', () => {
   // Issue 21: the conditions matched the tag key with any value, so another fleet's builders and snapshots
   // (or a node tagged bottlerocket-fleet:cache) were the CI role's too.
   test.each([
-    ['another fleet', [{ Key: CACHE_TAG, Value: 'general' }, { Key: FLEET_TAG, Value: 'fleet-other' }]],
+    [
+      'another fleet',
+      [
+        { Key: CACHE_TAG, Value: 'general' },
+        { Key: FLEET_TAG, Value: 'fleet-other' },
+      ],
+    ],
     ['no fleet tag', [{ Key: CACHE_TAG, Value: 'general' }]],
-    ['a cache not built in this region', [{ Key: CACHE_TAG, Value: 'other' }, { Key: FLEET_TAG, Value: fleetId }]],
+    [
+      'a cache not built in this region',
+      [
+        { Key: CACHE_TAG, Value: 'other' },
+        { Key: FLEET_TAG, Value: fleetId },
+      ],
+    ],
   ])('tag conditions match exact values: a volume or snapshot of %s is denied', (_name, tags) => {
     const p = policy();
     expect(denied(p, createSnapshot(tags, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);

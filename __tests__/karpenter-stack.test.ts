@@ -59,7 +59,9 @@ describe('my-cluster-karpenter (the guide example)', () => {
       expect.stringMatching(/^\$\{contains\(jsondecode\(data\.aws_ssm_parameter\.[\w-]+history-general[\w-]*\.insecure_value\), self\.id\)\}$/),
     ]);
     for (const c of lookup.lifecycle.postcondition)
-      expect(c.error_message).toMatch(/^SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id in us-west-2 names snapshot \$\{self\.id\}, which /);
+      expect(c.error_message).toMatch(
+        /^SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id in us-west-2 names snapshot \$\{self\.id\}, which /,
+      );
   });
 
   test('each node class lists the OS volume and the snapshot-backed data volume, gp3 and encrypted', () => {

@@ -250,7 +250,8 @@ export class FakeAws {
       const commandId = id('cmd');
       this.commands.set(commandId, {
         status: failing ? 'Failed' : 'Success',
-        stdout: text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : `DIGEST ${digestServed(text, this.faults)}`,
+        stdout:
+          text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : `DIGEST ${digestServed(text, this.faults)}`,
         stderr: failing ? `ctr: failed to resolve reference "${this.faults.pullFails}": not found` : '',
         polls: 0,
         commands,

@@ -110,11 +110,15 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
       for (const c of cases) {
         const viaTo = await resolveRollout(deps, plan, bad[c].id).catch((e: Error) => e);
         expect(viaTo).toBeInstanceOf(RolloutBlocked);
-        expect((viaTo as Error).message).toMatch(new RegExp(`^--to ${bad[c].id} names snapshot ${bad[c].id}, which ${bad[c].reason.source}.*; nothing was changed$`));
+        expect((viaTo as Error).message).toMatch(
+          new RegExp(`^--to ${bad[c].id} names snapshot ${bad[c].id}, which ${bad[c].reason.source}.*; nothing was changed$`),
+        );
         await put('us-west-2', P, bad[c].id);
         const viaParameter = await resolveRollout(deps, plan).catch((e: Error) => e);
         expect(viaParameter).toBeInstanceOf(RolloutBlocked);
-        expect((viaParameter as Error).message).toMatch(new RegExp(`^SSM parameter ${escape(P)} in us-west-2 names snapshot ${bad[c].id}, which ${bad[c].reason.source}`));
+        expect((viaParameter as Error).message).toMatch(
+          new RegExp(`^SSM parameter ${escape(P)} in us-west-2 names snapshot ${bad[c].id}, which ${bad[c].reason.source}`),
+        );
       }
     } finally {
       await put('us-west-2', P, world.w.gen.homeNew);
@@ -135,7 +139,9 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
     const error = await runRollout(deps, plan, world.w.fleet.tags, await resolveRollout(deps, plan)).catch((e: Error) => e);
     expect(error).toBeInstanceOf(RolloutBlocked);
     expect((error as Error).message).toMatch(
-      new RegExp(`^annotation ${ANNOTATIONS.previous} on EC2NodeClass \\S+ \\(cluster ml-train\\) names snapshot ${bad.foreign.id}, which ${bad.foreign.reason.source}`),
+      new RegExp(
+        `^annotation ${ANNOTATIONS.previous} on EC2NodeClass \\S+ \\(cluster ml-train\\) names snapshot ${bad.foreign.id}, which ${bad.foreign.reason.source}`,
+      ),
     );
     expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeOld);
     expect(k.writes).toEqual([]);

@@ -153,7 +153,12 @@ export async function collectGarbage(
         if (tag(SOURCE_SNAPSHOT_TAG) !== undefined || referenced.has(s.SnapshotId!)) continue;
         const build = tag(BUILD_ID_TAG);
         if (s.State === 'pending' || (build !== undefined && inProgress.has(build))) continue; // a build still running writes it next
-        actions.push({ region, action: 'delete-snapshot', id: s.SnapshotId!, reason: `cache ${cache.name}: named by no parameter, its history or a cluster parameter` });
+        actions.push({
+          region,
+          action: 'delete-snapshot',
+          id: s.SnapshotId!,
+          reason: `cache ${cache.name}: named by no parameter, its history or a cluster parameter`,
+        });
       }
     }
     if (!o.dryRun) {

@@ -97,7 +97,8 @@ export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: Rollo
     if (copy) targets.push({ step, from, to: copy });
     // The copy is what the cluster's nodes will boot from; `from` is what a rollback writes back.
     if (copy && copy !== source) distrusted.push(...(await untrusted(deps, provenance, step.region, `the copy of ${source} in ${step.region}`, copy)));
-    if (from) distrusted.push(...(await untrusted(deps, provenance, step.region, `SSM parameter ${step.parameter} in ${step.region} (the rollback target)`, from)));
+    if (from)
+      distrusted.push(...(await untrusted(deps, provenance, step.region, `SSM parameter ${step.parameter} in ${step.region} (the rollback target)`, from)));
   }
   if (distrusted.length > 0) throw new RolloutBlocked(`nothing was changed: ${distrusted.join('; ')}`);
   if (missing.length > 0)

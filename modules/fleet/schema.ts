@@ -335,7 +335,7 @@ export const fleetSchema = z.strictObject({
     .regex(FLEET_ID_PATTERN, 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit')
     .optional()
     .describe(
-      'Tagged bottlerocket-fleet:fleet on every resource the fleet creates; the CI policy and cache gc act only on this fleet\'s. Default: derived from the backend (set it before changing the backend)',
+      "Tagged bottlerocket-fleet:fleet on every resource the fleet creates; the CI policy and cache gc act only on this fleet's. Default: derived from the backend (set it before changing the backend)",
     ),
   backend: backend.default({ type: 'local' }),
   tags: tags.default({}),

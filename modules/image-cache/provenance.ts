@@ -68,7 +68,7 @@ const RULES: readonly Rule[] = [
     check: (s, e) =>
       s.tags[CACHE_TAG] === e.cache
         ? undefined
-        : s.tags[CACHE_TAG] === undefined
+        : !(CACHE_TAG in s.tags)
           ? `has no ${CACHE_TAG} tag (a build of cache ${e.cache} carries ${CACHE_TAG}=${e.cache})`
           : `is tagged ${CACHE_TAG}=${s.tags[CACHE_TAG]}, not ${e.cache}`,
     hcl: (e) => `\${${tag(CACHE_TAG)} == "${e.cache}"}`,

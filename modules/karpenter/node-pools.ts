@@ -135,4 +135,3 @@ export class KarpenterNodePools extends Construct {
     return this.perClusterOf ? clusterParameterPath(cache.parameterPath, this.perClusterOf) : cache.parameterPath;
   }
 }
-
