@@ -76,7 +76,7 @@ export class KarpenterNodePools extends Construct {
     const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
-      // A cache not built yet has no parameter: its pools boot with an empty data volume (see README).
+      // A cache not built yet has no parameter: its pools boot with an empty data volume (see docs/cluster-and-karpenter-stacks.md).
       const snapshotId = cache?.built ? this.trustedSnapshot(cache).snapshotId : undefined;
       for (const manifest of poolManifests(props, pool, snapshotId)) {
         new Manifest(this, `${manifest.kind}-${pool.name}`, {
