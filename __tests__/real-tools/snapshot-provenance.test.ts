@@ -83,6 +83,49 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
     }
   }, 300_000);
 
+  test('the Karpenter stack of a replica-region cluster: a copy of a build the history does not name fails the plan; the genuine copy plans', async () => {
+    await new EKSClient({ region: 'us-east-1', endpoint: world.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+      new CreateClusterCommand({ name: 'payments-prod', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
+    // Self-owned, encrypted, tagged like a copy: only its source (a snapshot no history names) gives it away.
+    const replica = world.w.ec2('us-east-1');
+    const vol = await replica.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 100, Encrypted: true }));
+    const forged = (
+      await replica.send(
+        new CreateSnapshotCommand({
+          VolumeId: vol.VolumeId,
+          TagSpecifications: [
+            {
+              ResourceType: 'snapshot',
+              Tags: [
+                { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+                { Key: 'bottlerocket-fleet:build-id', Value: 'general-9' },
+                { Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-0000000000000dead' },
+              ],
+            },
+          ],
+        }),
+      )
+    ).SnapshotId!;
+    const dir = path.join(tempDir('provenance-karpenter-replica-'), 'payments-prod-karpenter');
+    const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint, 'us-east-1'));
+    await prepareForPlanning(stacks['payments-prod-karpenter'], dir, env);
+    const parameter = `${P}/clusters/payments-prod`;
+    try {
+      await put('us-east-1', parameter, forged);
+      const error = await plannedChanges(dir, env).catch((e: Error) => e);
+      expect((error as Error).message.replace(/\s+/g, ' ')).toMatch(
+        new RegExp(
+          `SSM parameter ${escape(parameter)} in us-east-1 names snapshot ${forged}, which is a copy of snap-0000000000000dead \\(its bottlerocket-fleet:source-snapshot tag\\), which is not a build ${escape(`${P}-history`)} \\(us-west-2\\) names`,
+        ),
+      );
+      await put('us-east-1', parameter, world.w.gen.copyOld);
+      expect(Object.keys(await plannedChanges(dir, env)).length).toBeGreaterThan(0);
+    } finally {
+      await put('us-east-1', parameter, world.w.gen.copyOld);
+    }
+  }, 300_000);
+
   test('the replication stack: each bad cache parameter fails the plan naming the parameter and the snapshot; a genuine build plans', async () => {
     const dir = path.join(tempDir('provenance-replication-'), 'image-cache-general');
     const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
