@@ -148,7 +148,7 @@ const GPU_SNAPSHOT = 'snap-0123456789abcdef1';
 const snapshotOf = (parameter: string) => (parameter.includes('/gpu/') ? GPU_SNAPSHOT : SNAPSHOT);
 const ACCOUNT = '123456789012';
 /** What every parameter names: a genuine build (home region), or its copy (other regions), unless a test changes it. */
-function fakeSnapshots(change: (s: SnapshotRecord, region: string) => SnapshotRecord = (s) => s) {
+function fakeProvenance(change: (s: SnapshotRecord, region: string) => SnapshotRecord = (s) => s) {
   return (region: string) => async (id: string) =>
     change(
       {
@@ -173,14 +173,27 @@ function fakeSsm(present: Record<string, string[]>) {
     send: async (command: GetParameterCommand) => {
       const name = command.input.Name!;
       calls.push([region, name]);
-      // A cache's history exists where its parameter does, naming the snapshot every parameter holds.
-      const base = name.replace(/-history$/, '');
-      if (Object.hasOwn(present, region) && present[region].includes(base))
-        return { Parameter: { Name: name, Value: base === name ? snapshotOf(name) : JSON.stringify([snapshotOf(name)]) }, $metadata: {} };
+      // A cache's history always exists, naming the snapshot its parameters hold (the provenance check reads it).
+      if (name.endsWith('-history')) return { Parameter: { Name: name, Value: JSON.stringify([snapshotOf(name)]) }, $metadata: {} };
+      if (Object.hasOwn(present, region) && present[region].includes(name)) return { Parameter: { Name: name, Value: snapshotOf(name) }, $metadata: {} };
       throw Object.assign(new Error(`Parameter ${name} not found.`), { name: 'ParameterNotFound' });
     },
   });
   return { ssm, calls };
+}
+
+/** Every snapshot the parameters name is `sizeGiB` large (DescribeSnapshots VolumeSize) and built on `release`; records the lookups. */
+function fakeSnapshots(sizeGiB = 100, release = '1.50.0') {
+  const looked: [string, string][] = [];
+  return {
+    looked,
+    snapshots: {
+      describe: async (region: string, id: string) => {
+        looked.push([region, id]);
+        return { sizeGiB, tags: { 'bottlerocket-fleet:bottlerocket-version': release } };
+      },
+    },
+  };
 }
 
 async function deploy(
@@ -188,18 +201,21 @@ async function deploy(
   present: Record<string, string[]>,
   fleetChange?: (f: any) => void,
   runnerCode = 0,
-  snapshots: DeployDeps['snapshots'] = fakeSnapshots(),
+  snapshotGiB = 100,
+  release = '1.50.0',
+  provenanceLookup: DeployDeps['provenanceLookup'] = fakeProvenance(),
 ) {
   const { ssm, calls } = fakeSsm(present);
+  const { snapshots, looked } = fakeSnapshots(snapshotGiB, release);
   const runs: { args: string[]; env: NodeJS.ProcessEnv; stdoutToStderr: boolean }[] = [];
   const runCdktf: CdktfRunner = async (args, options) => {
     runs.push({ args, ...options });
     return runnerCode;
   };
   const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () =>
-    captureMain(main, argv, {}, { ssm, runCdktf, snapshots, accountId: async () => ACCOUNT }),
+    captureMain(main, argv, {}, { ssm, runCdktf, snapshots, provenanceLookup, accountId: async () => ACCOUNT }),
   );
-  return { code, stdout, stderr, calls, runs };
+  return { code, stdout, stderr, calls, runs, looked };
 }
 
 describe('deploy: the preflight before cdktf', () => {
@@ -269,8 +285,16 @@ describe('deploy: the preflight before cdktf', () => {
       /which is tagged bottlerocket-fleet:cache=gpu, not general/,
     ],
   ])('a parameter naming a snapshot of %s: exit 1 naming the parameter and the snapshot, cdktf never runs', async (_name, change, reason) => {
-    const snapshots = fakeSnapshots((s, region) => (s.id === SNAPSHOT && region === 'us-west-2' ? change(s) : s));
-    const r = await deploy(['my-cluster-karpenter', '--ignore-missing-stack-dependencies'], { 'us-west-2': [GENERAL, GPU] }, undefined, 0, snapshots);
+    const provenance = fakeProvenance((s, region) => (s.id === SNAPSHOT && region === 'us-west-2' ? change(s) : s));
+    const r = await deploy(
+      ['my-cluster-karpenter', '--ignore-missing-stack-dependencies'],
+      { 'us-west-2': [GENERAL, GPU] },
+      undefined,
+      0,
+      100,
+      '1.50.0',
+      provenance,
+    );
     expect(r.code).toBe(1);
     expect(r.runs).toEqual([]);
     expect(r.stderr).toMatch(new RegExp(`my-cluster-karpenter: SSM parameter ${GENERAL} in us-west-2 names snapshot ${SNAPSHOT}, ${reason.source}`));
@@ -423,5 +447,50 @@ describe('deploy: command line', () => {
         expect(r.stderr).toMatch(/\n\nusage: bottlerocket-fleet deploy/);
       }
     }
+  });
+});
+
+describe('deploy: pools against the real size of the generation they launch from (issue 20)', () => {
+  test('a pool smaller than the snapshot its node class will name: exit 1 naming the pool, the generation and the size, cdktf never runs', async () => {
+    // general was built at 150 GiB; dataVolumeGiB was lowered to 100 since, but that generation is still current.
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 150);
+    expect(r.code).toBe(1);
+    expect(r.runs).toEqual([]);
+    expect(r.looked).toEqual([['us-east-1', 'snap-0123456789abcdef0']]);
+    expect(r.stderr).toContain(
+      'clusters.east.karpenter.nodePools.default.dataVolumeGiB: 100 GiB is smaller than the generation its node classes will name of cache general, snapshot snap-0123456789abcdef0 in us-east-1 (150 GiB)',
+    );
+    expect(r.stderr).toContain('Set dataVolumeGiB to at least 150');
+    expect(r.stderr).toContain('nothing was deployed: 1 pool(s) or cluster(s) cannot launch from the generation they would name');
+  });
+
+  test('pools as large as the snapshot deploy', async () => {
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 100);
+    expect(r.code).toBe(0);
+    expect(r.runs).toHaveLength(1);
+  });
+});
+
+describe('deploy: a cluster pinned to a Bottlerocket release against the release its generation was built on (issue 20)', () => {
+  const pin = (f: any) => {
+    f.clusters.east.karpenter.amiAlias = 'bottlerocket@v1.50.0';
+  };
+  test('a generation built on a newer release than the cluster pins: exit 1 naming the pin, the generation and the fix', async () => {
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.51.0');
+    expect(r.code).toBe(1);
+    expect(r.runs).toEqual([]);
+    expect(r.stderr).toContain(
+      'clusters.east.karpenter.amiAlias: pins bottlerocket@v1.50.0, and the generation its node classes will name of cache general, snapshot snap-0123456789abcdef0 in us-east-1, was built on the newer Bottlerocket 1.51.0',
+    );
+    expect(r.stderr).toContain(
+      'Rebuild the cache on 1.50.0 (imageCaches.general.bottlerocketVersion), pin the cluster to bottlerocket@v1.51.0, or pass --allow-version-skew',
+    );
+  });
+  test('--allow-version-skew deploys it; the same or an older release, or an unpinned cluster, deploy without it', async () => {
+    expect(
+      (await deploy(['east-karpenter', '--ignore-missing-stack-dependencies', '--allow-version-skew'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.51.0')).code,
+    ).toBe(0);
+    expect((await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.50.0')).code).toBe(0);
+    expect((await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 100, '1.51.0')).code).toBe(0);
   });
 });

@@ -7,8 +7,11 @@
 import { DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ImageCache } from '../../modules/fleet/load';
-import { BUILD_ID_TAG, CACHE_TAG, clusterParameterPath, FLEET_TAG, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import { CACHE_TAG, clusterParameterPath, FLEET_TAG, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { checkSnapshot, describeSnapshotLookup, parseHistory, SnapshotLookup } from '../shared/snapshot-provenance';
+import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
+import { fillPercent } from './volume';
+import { ManifestImage, MANIFEST_PARTS_TAG, readManifest } from './manifest';
 
 export interface RegionClients {
   ec2: EC2Client;
@@ -32,6 +35,14 @@ export type CacheRegionState = {
   current: string | undefined;
   previous: string | undefined;
   bottlerocketVersion?: string;
+  /** The builder's kernel release (tag bottlerocket-fleet:kernel-release). */
+  kernelRelease?: string;
+  /** How full the data volume was after the pulls, e.g. "41%" (tags data-used-bytes / data-size-bytes). */
+  fill?: string;
+  /** From the build's manifest (manifest.ts): every image and its digest; the table shows the count. */
+  images?: ManifestImage[];
+  /** Why the manifest could not be read, when it could not. */
+  manifestError?: string;
   /** The current snapshot's owner account and build ID, and whether its generation is in the history. */
   owner?: string;
   buildId?: string;
@@ -43,15 +54,33 @@ export type CacheRegionState = {
 /** The snapshots of one region by ID, through the provenance check's lookup (any owner). */
 const lookupIn = (ec2: EC2Client): SnapshotLookup => describeSnapshotLookup((id) => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
 
-/** The Bottlerocket release the builder recorded on a home-region snapshot (tag bottlerocket-fleet:bottlerocket-version). */
-async function bottlerocketVersion(ec2: EC2Client, snapshotId: string | undefined): Promise<string | undefined> {
-  if (!snapshotId) return undefined;
+type GenerationFacts = Pick<CacheRegionState, 'bottlerocketVersion' | 'kernelRelease' | 'fill' | 'images' | 'manifestError'>;
+
+/** What the builder recorded on a home-region snapshot (its tags) and in its manifest. */
+async function generationFacts(ec2: EC2Client, ssm: SSMClient, cache: ImageCache, snapshotId: string | undefined): Promise<GenerationFacts> {
+  if (!snapshotId) return {};
+  let tags: Record<string, string>;
   try {
     const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).Snapshots?.find((x) => x.SnapshotId === snapshotId);
-    return s?.Tags?.find((t) => t.Key === 'bottlerocket-fleet:bottlerocket-version')?.Value;
+    tags = Object.fromEntries((s?.Tags ?? []).map((t) => [t.Key!, t.Value!]));
   } catch {
-    return undefined;
+    return {};
   }
+  const facts: { -readonly [K in keyof GenerationFacts]: GenerationFacts[K] } = {};
+  if (tags[BOTTLEROCKET_VERSION_TAG]) facts.bottlerocketVersion = tags[BOTTLEROCKET_VERSION_TAG];
+  if (tags[KERNEL_RELEASE_TAG]) facts.kernelRelease = tags[KERNEL_RELEASE_TAG];
+  const used = Number(tags[USED_BYTES_TAG]);
+  const size = Number(tags[SIZE_BYTES_TAG]);
+  if (used >= 0 && size > 0) facts.fill = `${fillPercent({ usedBytes: used, sizeBytes: size })}%`;
+  // Builds from before the manifest carry no parts tag: nothing to read.
+  if (tags[MANIFEST_PARTS_TAG]) {
+    try {
+      facts.images = [...(await readManifest(ssm, cache, tags[BUILD_ID_TAG] ?? '', tags[MANIFEST_PARTS_TAG])).images];
+    } catch (e) {
+      facts.manifestError = (e as Error).message;
+    }
+  }
+  return facts;
 }
 
 /** `accountId`: this account (sts:GetCallerIdentity), which the provenance checks compare owners with. */
@@ -76,7 +105,7 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
           .find((id) => id !== current);
         source = snaps.find((s) => s.SnapshotId === current)?.Tags?.find((t) => t.Key === SOURCE_SNAPSHOT_TAG)?.Value;
       }
-      const version = await bottlerocketVersion(clients(cache.homeRegion).ec2, source);
+      const home = clients(cache.homeRegion);
       const trust = current ? await checkSnapshot(lookupIn(ec2), { account: await accountId(), cache, history }, region, current) : undefined;
       const s = trust?.snapshot;
       const generation = region === cache.homeRegion ? s?.id : s?.tags[SOURCE_SNAPSHOT_TAG];
@@ -85,7 +114,7 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
         region,
         current,
         previous,
-        ...(version ? { bottlerocketVersion: version } : {}),
+        ...(await generationFacts(home.ec2, home.ssm, cache, source)),
         ...(s ? { owner: s.ownerId, buildId: s.tags[BUILD_ID_TAG], inHistory: generation !== undefined && history.includes(generation) } : {}),
         ...(trust && trust.problems.length > 0 ? { untrusted: trust.problems.join('; ') } : {}),
       });

@@ -10,6 +10,7 @@ import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/cl
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
+import type { SnapshotFacts } from '../shared/generation-size';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -22,6 +23,9 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --json           the checks and the result as JSON on stdout (cdktf's own output goes to stderr)
   --ignore-missing-stack-dependencies
                    deploy stacks without the stacks they depend on (already deployed); passed to cdktf
+  --allow-version-skew
+                   deploy even when a cluster pinned to a Bottlerocket release (karpenter.amiAlias) would
+                   launch from a cache generation built on a newer release
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
@@ -42,8 +46,10 @@ export interface DeployDeps extends CliIo {
   readonly ssm?: (region: string) => SsmLike;
   /** @default cdktf-cli's bin under node, stdio inherited */
   readonly runCdktf?: CdktfRunner;
+  /** DescribeSnapshots (size and tags of a generation). @default SDK v3 EC2Client per region */
+  readonly snapshots?: SnapshotFacts;
   /** Snapshots by ID in a region, for the provenance check of what each parameter names. @default EC2 DescribeSnapshots */
-  readonly snapshots?: (region: string) => SnapshotLookup;
+  readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
 }
@@ -52,6 +58,8 @@ interface CheckResult extends CacheParameterCheck {
   readonly exists: boolean;
   /** The parameter names a snapshot that fails the provenance checks (the plan would fail on it). */
   readonly untrusted?: boolean;
+  /** The snapshot ID the checked parameter holds. */
+  readonly value?: string;
   readonly message?: string;
 }
 
@@ -67,6 +75,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
+      'allow-version-skew': { type: 'boolean', default: false },
     },
     deps,
     () => usage(prog),
@@ -131,6 +140,14 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     );
     return 1;
   }
+  // The generation each node class will name: its real size against the pools, its release against the
+  // cluster's pin (cli/shared/generation-size.ts).
+  const refused = await generationRefusals(fleet, results, deps, values['allow-version-skew']);
+  if (refused.length > 0) {
+    if (values.json) json({ ok: false, ...report, refused, ran: false });
+    deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
+    return 1;
+  }
   for (const r of results)
     info(
       `ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ' and names a trusted build'}\n`,
@@ -169,7 +186,7 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
     }
     return found;
   };
-  const snapshots = deps.snapshots ?? (await sdkSnapshots());
+  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots());
   let account: Promise<string> | undefined;
   const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(checks[0].home.region))());
   return Promise.all(
@@ -181,15 +198,16 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
         return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
       }
       // A parameter another stack of this run writes first is checked by that stack's plan (its postconditions).
-      if (c.writtenInThisRunBy) return { ...c, exists: true };
+      if (c.writtenInThisRunBy) return { ...c, exists: true, value };
       const history = provenance.parseHistory(await valueOf({ region: c.home.region, name: historyParameterPath(c.home.name) }));
       const cache = { name: c.cache, homeRegion: c.home.region, parameterPath: c.home.name };
       const r = await provenance.checkSnapshot(snapshots(c.reads.region), { account: await accountId(), cache, history }, c.reads.region, value);
-      if (r.problems.length === 0) return { ...c, exists: true };
+      if (r.problems.length === 0) return { ...c, exists: true, value };
       const { untrustedMessage } = await import('../../modules/image-cache/provenance');
       return {
         ...c,
         exists: true,
+        value,
         untrusted: true,
         message: `${c.stack}: ${untrustedMessage(`SSM parameter ${c.reads.name} in ${c.reads.region}`, value, r.problems)}`,
       };
@@ -197,9 +215,44 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
   );
 }
 
+/** Each pool against the real size of the snapshot its node class will name, each cluster's pin against its release. */
+async function generationRefusals(
+  fleet: import('../../modules/fleet/load').Fleet,
+  results: CheckResult[],
+  deps: DeployDeps,
+  allowVersionSkew: boolean,
+): Promise<string[]> {
+  const named = results.filter((r) => r.value);
+  if (named.length === 0) return [];
+  const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');
+  const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
+  const { BOTTLEROCKET_VERSION_TAG } = await import('../cache/tags');
+  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
+  const seen = new Set<string>();
+  const refusals: string[] = [];
+  for (const r of named) {
+    const key = `${r.cluster}\u0000${r.cache}\u0000${r.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const snap = await snapshots.describe(r.check.region, r.value!);
+    const cluster = fleet.clusters.find((c) => c.name === r.cluster);
+    const cache = fleet.imageCaches.find((c) => c.name === r.cache);
+    if (!snap || !cluster || !cache) continue; // a snapshot that is gone fails the plan anyway, with its own error
+    const g = { cache: r.cache, snapshot: r.value!, region: r.check.region, role: 'the generation its node classes will name' };
+    if (snap.sizeGiB !== undefined) refusals.push(...poolsTooSmall(cluster, { ...g, sizeGiB: snap.sizeGiB }));
+    if (!allowVersionSkew) {
+      // A copy carries no release tag: the generation (its source, in the home region) does.
+      const source = snap.tags[SOURCE_SNAPSHOT_TAG];
+      const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
+      refusals.push(...releaseSkew(cluster, { ...g, builtOn: tags?.[BOTTLEROCKET_VERSION_TAG] }));
+    }
+  }
+  return refusals;
+}
+
 async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<string | undefined> {
   try {
-    return (await ssm.send(command)).Parameter?.Value;
+    return (await ssm.send(command)).Parameter?.Value ?? '';
   } catch (e) {
     if ((e as Error).name === 'ParameterNotFound') return undefined;
     throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, {

@@ -5,6 +5,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import type { SnapshotRecord } from '../../modules/image-cache/provenance';
 import { describeSnapshotLookup } from '../shared/snapshot-provenance';
+import { BOTTLEROCKET_VERSION_TAG } from '../cache/tags';
 
 export interface RegionApi {
   /** The parameter's value, or undefined when it does not exist. */
@@ -18,6 +19,10 @@ export interface RegionApi {
   describeSnapshot(id: string): Promise<SnapshotRecord | undefined>;
   /** This account's ID (sts:GetCallerIdentity). */
   accountId(): Promise<string>;
+  /** The Bottlerocket release the builder recorded on a home-region snapshot (bottlerocket-fleet:bottlerocket-version). */
+  bottlerocketVersionOf(id: string): Promise<string | undefined>;
+  /** A snapshot's size in GiB (DescribeSnapshots VolumeSize), or undefined when it does not exist. */
+  snapshotSizeGiB(id: string): Promise<number | undefined>;
 }
 
 export function regionApi(region: string): RegionApi {
@@ -62,5 +67,14 @@ export function regionApi(region: string): RegionApi {
       return (r.Snapshots ?? []).find((s) => s.State === 'completed')?.SnapshotId;
     },
     sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),
+    bottlerocketVersionOf: (id) => tagOf(id, BOTTLEROCKET_VERSION_TAG),
+    async snapshotSizeGiB(id) {
+      try {
+        return (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.find((s) => s.SnapshotId === id)?.VolumeSize;
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
   };
 }
