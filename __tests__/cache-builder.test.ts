@@ -62,8 +62,11 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
       expect.arrayContaining([
         { Key: 'bottlerocket-fleet:cache', Value: 'general' },
         { Key: 'bottlerocket-fleet:build-id', Value: result.buildId },
+        // The fleet ID: the CI policy and gc act only on this fleet's builders and snapshots.
+        { Key: 'bottlerocket-fleet:fleet', Value: general.fleetId },
       ]),
     );
+    expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:fleet', Value: general.fleetId }]));
     expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
       expect.arrayContaining([
         { Key: 'bottlerocket-fleet:kernel-release', Value: '6.1.170' },
@@ -98,6 +101,27 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
       /pull image 1\/1/,
       /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": not found/s,
     );
+  });
+
+  // Issue 21: a tag can be moved; a digest names content. A pull that yields another digest is not the image pinned.
+  test('a pinned image whose pulled digest differs fails the build before any snapshot; a matching one passes', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const f = validFleet();
+    f.imageCaches.general.images = [`public.ecr.aws/docker/library/nginx:1.27@${digest}`];
+    f.imageCaches.general.requireDigests = true;
+    const pinned = fleetFrom(f).imageCaches.find((c) => c.name === 'general')!;
+    const bad = setup({ wrongDigest: pinned.images[0] });
+    const error = await buildCache(bad.deps, pinned, { pollIntervalMs: 1000 }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(BuildError);
+    expect((error as Error).message).toBe(
+      `cache general: step "pull image 1/1: ${pinned.images[0]}" failed: ${pinned.images[0]}: the registry served digest sha256:${'e'.repeat(64)}, not the pinned ${digest}`,
+    );
+    expect(bad.aws.snapshots.size).toBe(0);
+    expect([...bad.aws.instances.values()].map((i) => i.state)).toEqual(['terminated']);
+    expect(bad.aws.params).toEqual(bad.paramsBefore);
+    const good = setup();
+    const result = await buildCache(good.deps, pinned, { pollIntervalMs: 1000 });
+    expect(result.images).toEqual([{ image: pinned.images[0], digest }]);
   });
 
   test('a snapshot in error state fails the build (the SDK waiter would not) and the snapshot is deleted', async () => {
@@ -338,7 +362,11 @@ describe('a clean volume with room to run, and digests without the tag limit (is
     const images = Array.from({ length: 60 }, (_, i) => `public.ecr.aws/docker/library/app-${i}:1.${i}`);
     const result = await buildCache(deps, { ...general, images });
     replica.params.set(PARAM, replica.addSnapshot({ tags: { [CACHE_TAG]: 'general', [SOURCE_SNAPSHOT_TAG]: result.snapshotId } }));
-    const rows = await listCaches([general], (r) => (r === 'us-west-2' ? aws : replica));
+    const rows = await listCaches(
+      [general],
+      (r) => (r === 'us-west-2' ? aws : replica),
+      async () => '123456789012',
+    );
     for (const row of rows) {
       expect(row).toMatchObject({ kernelRelease: '6.1.170', fill: '4%' }); // 60 x 70 MB of 100 GiB
       expect(row.images).toHaveLength(60);

@@ -27,16 +27,54 @@ function region(params: Record<string, string>, snapshots: any[], instances: any
 
 const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 
-test('cache list shows the current and previous snapshot in every region', async () => {
-  const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, []);
+const ACCOUNT = '123456789012';
+const built = (id: string, tags: Record<string, string>, more: object = {}) => ({
+  SnapshotId: id,
+  OwnerId: ACCOUNT,
+  State: 'completed',
+  Encrypted: true,
+  Tags: Object.entries({ 'bottlerocket-fleet:cache': 'general', ...tags }).map(([Key, Value]) => ({ Key, Value })),
+  ...more,
+});
+
+test('cache list shows the current and previous snapshot in every region, with owner, build ID and whether the history names it', async () => {
+  const home = region({ [P]: 'snap-new', [`${P}-history`]: '["snap-new","snap-old"]' }, [built('snap-new', { 'bottlerocket-fleet:build-id': 'general-2' })]);
   const replica = region({ [P]: 'snap-copy-new' }, [
-    { SnapshotId: 'snap-copy-old', StartTime: new Date(NOW - 86_400_000) },
-    { SnapshotId: 'snap-copy-new', StartTime: new Date(NOW) },
+    built(
+      'snap-copy-old',
+      { 'bottlerocket-fleet:build-id': 'general-1', 'bottlerocket-fleet:source-snapshot': 'snap-old' },
+      { StartTime: new Date(NOW - 86_400_000) },
+    ),
+    built('snap-copy-new', { 'bottlerocket-fleet:build-id': 'general-2', 'bottlerocket-fleet:source-snapshot': 'snap-new' }, { StartTime: new Date(NOW) }),
   ]);
-  const rows = await listCaches(general, (r) => (r === 'us-west-2' ? home : replica));
+  const rows = await listCaches(
+    general,
+    (r) => (r === 'us-west-2' ? home : replica),
+    async () => ACCOUNT,
+  );
   expect(rows).toEqual([
-    { cache: 'general', region: 'us-west-2', current: 'snap-new', previous: 'snap-old' },
-    { cache: 'general', region: 'us-east-1', current: 'snap-copy-new', previous: 'snap-copy-old' },
+    { cache: 'general', region: 'us-west-2', current: 'snap-new', previous: 'snap-old', owner: ACCOUNT, buildId: 'general-2', inHistory: true },
+    { cache: 'general', region: 'us-east-1', current: 'snap-copy-new', previous: 'snap-copy-old', owner: ACCOUNT, buildId: 'general-2', inHistory: true },
+  ]);
+});
+
+// Issue 21: a parameter anyone with ssm:PutParameter can move is shown with what is wrong with it.
+test('cache list flags a current snapshot that fails the provenance checks', async () => {
+  const home = region({ [P]: 'snap-public', [`${P}-history`]: '["snap-new"]' }, [built('snap-public', {}, { OwnerId: '210987654321', Encrypted: false })]);
+  const replica = region({ [P]: 'snap-gone' }, []);
+  const rows = await listCaches(
+    general,
+    (r) => (r === 'us-west-2' ? home : replica),
+    async () => ACCOUNT,
+  );
+  expect(rows.map((r) => [r.region, r.owner, r.inHistory, r.untrusted])).toEqual([
+    [
+      'us-west-2',
+      '210987654321',
+      false,
+      'is owned by account 210987654321, not by this account (123456789012); is not encrypted; has no bottlerocket-fleet:build-id tag; is not a build /bottlerocket-fleet/image-cache/general/snapshot-id-history (us-west-2) names',
+    ],
+    ['us-east-1', undefined, undefined, 'does not exist in us-east-1'],
   ]);
 });
 
@@ -70,22 +108,34 @@ test('cache gc terminates old builder instances and deletes unreferenced home sn
 // Against FakeAws, whose DescribeInstances / DescribeSnapshots honour Filters and OwnerIds as EC2 does:
 // gc without its tag filters would list (and delete) what is not the fleet's.
 describe("cache gc only ever touches the fleet's own resources", () => {
+  const clusterParameters = () => [{ region: 'us-west-2', name: `${P}/clusters/my-cluster` }];
   function account() {
     const aws = new FakeAws();
+    const ours = { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:fleet': general[0].fleetId };
     const fleet = {
-      current: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general' } }),
-      orphan: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-1' } }),
-      crashed: aws.addInstance({
-        tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-1' },
-        launchTime: new Date(NOW - 10 * 3_600_000),
-      }),
+      current: aws.addSnapshot({ tags: ours }),
+      orphan: aws.addSnapshot({ tags: { ...ours, 'bottlerocket-fleet:build-id': 'general-1' } }),
+      crashed: aws.addInstance({ tags: { ...ours, 'bottlerocket-fleet:build-id': 'general-1' }, launchTime: new Date(NOW - 10 * 3_600_000) }),
+      // A build running now: its instance is young, its snapshot not in the history yet.
+      building: aws.addInstance({ tags: { ...ours, 'bottlerocket-fleet:build-id': 'general-3' }, launchTime: new Date(NOW - 600_000) }),
+      buildingSnapshot: aws.addSnapshot({ tags: { ...ours, 'bottlerocket-fleet:build-id': 'general-3' } }),
+      // Named by a rollout cluster's parameter only (a cluster held back on an old generation).
+      held: aws.addSnapshot({ tags: { ...ours, 'bottlerocket-fleet:build-id': 'general-0' } }),
     };
+    aws.params.set(`${P}/clusters/my-cluster`, fleet.held);
     aws.params.set(P, fleet.current);
     aws.params.set(`${P}-history`, JSON.stringify([fleet.current]));
     const foreign = {
       untaggedSnapshot: aws.addSnapshot(),
       otherToolSnapshot: aws.addSnapshot({ tags: { 'other-tool:cache': 'general', Name: 'general' } }),
       otherCacheSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'not-in-this-fleet' } }),
+      // Issue 21: a second fleet in the account with a cache of the same name.
+      otherFleetSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:fleet': 'fleet-other' } }),
+      otherFleetInstance: aws.addInstance({
+        tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:fleet': 'fleet-other', 'bottlerocket-fleet:build-id': 'general-9' },
+        launchTime: new Date(NOW - 10 * 3_600_000),
+      }),
+      unfleetedSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general', 'bottlerocket-fleet:build-id': 'general-8' } }),
       publicSnapshot: aws.addSnapshot({ tags: { 'bottlerocket-fleet:cache': 'general' }, ownerId: '210987654321' }),
       untaggedInstance: aws.addInstance({ launchTime: new Date(NOW - 10 * 3_600_000) }),
       otherToolInstance: aws.addInstance({
@@ -98,7 +148,12 @@ describe("cache gc only ever touches the fleet's own resources", () => {
 
   test("dry run lists only the fleet's orphan snapshot and crashed builder", async () => {
     const { aws, fleet } = account();
-    const actions = await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: true, now: NOW });
+    const actions = await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), {
+      olderThanMs: 6 * 3_600_000,
+      dryRun: true,
+      now: NOW,
+      clusterParameters,
+    });
     expect(actions.map((a) => [a.action, a.id])).toEqual([
       ['terminate', fleet.crashed],
       ['delete-snapshot', fleet.orphan],
@@ -107,8 +162,14 @@ describe("cache gc only ever touches the fleet's own resources", () => {
 
   test('gc deletes and terminates exactly those, and nothing else', async () => {
     const { aws, fleet, foreign } = account();
-    await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: false, now: NOW });
+    await collectGarbage(general, () => ({ ec2: aws.ec2, ssm: aws.ssm }), { olderThanMs: 6 * 3_600_000, dryRun: false, now: NOW, clusterParameters });
     expect(aws.snapshots.has(fleet.orphan)).toBe(false);
+    // A build in progress, and a generation only a cluster parameter still names, stay.
+    for (const id of [fleet.buildingSnapshot, fleet.held]) expect(aws.snapshots.has(id)).toBe(true);
+    expect(aws.instances.get(fleet.building)!.state).toBe('running');
+    // Another fleet's (same cache name) and snapshots without the fleet tag are never this fleet's to delete.
+    for (const id of [foreign.otherFleetSnapshot, foreign.unfleetedSnapshot]) expect(aws.snapshots.has(id)).toBe(true);
+    expect(aws.instances.get(foreign.otherFleetInstance)!.state).toBe('running');
     expect(aws.instances.get(fleet.crashed)!.state).toBe('terminated');
     for (const id of [fleet.current, foreign.untaggedSnapshot, foreign.otherToolSnapshot, foreign.otherCacheSnapshot, foreign.publicSnapshot])
       expect(aws.snapshots.has(id)).toBe(true);
@@ -117,11 +178,13 @@ describe("cache gc only ever touches the fleet's own resources", () => {
   });
 
   test('the fakes honour Filters and OwnerIds (an unknown filter is an error, never ignored)', async () => {
-    const { aws, fleet } = account();
+    const { aws, fleet, foreign } = account();
     const tagged = await aws.ec2.send(
       new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:bottlerocket-fleet:cache', Values: ['general'] }] }),
     );
-    expect(tagged.Snapshots!.map((s) => s.SnapshotId).sort()).toEqual([fleet.current, fleet.orphan].sort());
+    expect(tagged.Snapshots!.map((s) => s.SnapshotId).sort()).toEqual(
+      [fleet.current, fleet.orphan, fleet.buildingSnapshot, fleet.held, foreign.otherFleetSnapshot, foreign.unfleetedSnapshot].sort(),
+    );
     const running = await aws.ec2.send(
       new DescribeInstancesCommand({
         Filters: [
@@ -130,7 +193,7 @@ describe("cache gc only ever touches the fleet's own resources", () => {
         ],
       }),
     );
-    expect(running.Reservations!.flatMap((r) => r.Instances!).map((i) => i.InstanceId)).toEqual([fleet.crashed]);
+    expect(running.Reservations!.flatMap((r) => r.Instances!).map((i) => i.InstanceId)).toEqual([fleet.crashed, fleet.building, foreign.otherFleetInstance]);
     await expect(aws.ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'volume-size', Values: ['1'] }] }))).rejects.toThrow(/not modelled/);
   });
 });

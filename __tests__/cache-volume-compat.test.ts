@@ -129,16 +129,38 @@ describe("the builder's scripts against the model of a Bottlerocket host (helper
   });
 });
 
+/** Every snapshot is a genuine build of cache general (a copy: "<source>-copy"), so the provenance checks pass (issue 21). */
+const genuineSnapshots: Pick<RegionApi, 'describeSnapshot' | 'accountId'> = {
+  accountId: async () => '123456789012',
+  describeSnapshot: async (id) => ({
+    id,
+    ownerId: '123456789012',
+    state: 'completed',
+    encrypted: true,
+    tags: {
+      'bottlerocket-fleet:cache': 'general',
+      'bottlerocket-fleet:build-id': 'general-1',
+      ...(id.endsWith('-copy') ? { 'bottlerocket-fleet:source-snapshot': id.replace(/-copy$/, '') } : {}),
+    },
+  }),
+};
+
 describe('rollout: pools against the real size of both generations a cluster may launch with (issue 20)', () => {
   /** A RegionApi where every snapshot exists, is this cache's, and is `size(id)` GiB; copies are "<source>-copy". */
   function world(size: (id: string) => number): (region: string) => RegionApi {
     return (region) => ({
-      getParameter: async (name) => (name.includes('/clusters/') ? (region === 'us-west-2' ? 'snap-old' : 'snap-old-copy') : 'snap-new'),
+      getParameter: async (name) =>
+        name.endsWith('-history')
+          ? '["snap-new","snap-old"]'
+          : name.includes('/clusters/')
+            ? region === 'us-west-2'
+              ? 'snap-old'
+              : 'snap-old-copy'
+            : 'snap-new',
       putParameter: async () => undefined,
       findCopy: async (_cache, source) => `${source}-copy`,
-      snapshotExists: async () => true,
       sourceOf: async (id) => id.replace(/-copy$/, ''),
-      cacheOf: async () => 'general',
+      ...genuineSnapshots,
       snapshotSizeGiB: async (id) => size(id),
       bottlerocketVersionOf: async () => builtOn,
     });
@@ -213,12 +235,18 @@ describe('the Bottlerocket release a cache builds on (issue 20)', () => {
     f.clusters['payments-prod'].karpenter.amiAlias = 'bottlerocket@v1.50.0';
     const plan = planRollout(fleetFrom(f, TODAY), 'general');
     const aws = (region: string): RegionApi => ({
-      getParameter: async (name) => (name.includes('/clusters/') ? (region === 'us-west-2' ? 'snap-old' : 'snap-old-copy') : 'snap-new'),
+      getParameter: async (name) =>
+        name.endsWith('-history')
+          ? '["snap-new","snap-old"]'
+          : name.includes('/clusters/')
+            ? region === 'us-west-2'
+              ? 'snap-old'
+              : 'snap-old-copy'
+            : 'snap-new',
       putParameter: async () => undefined,
       findCopy: async (_c, source) => `${source}-copy`,
-      snapshotExists: async () => true,
       sourceOf: async (id) => id.replace(/-copy$/, ''),
-      cacheOf: async () => 'general',
+      ...genuineSnapshots,
       snapshotSizeGiB: async () => 100,
       bottlerocketVersionOf: async () => '1.51.0',
     });

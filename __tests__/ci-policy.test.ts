@@ -12,8 +12,9 @@ import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
 import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
 import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
 import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
-import { CACHE_TAG } from '../modules/image-cache/parameters';
+import { CACHE_TAG, FLEET_TAG } from '../modules/image-cache/parameters';
 import { builderInstanceType } from '../modules/image-cache/builder-launch';
+import { rolloutFleet } from './helpers/rollout-fixtures';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 
 /** The small valid fleet, with a private ECR image (its pull and registry-token grants) next to a public one. */
@@ -21,6 +22,11 @@ function fleetWithPrivateImage(): Fleet {
   const f = validFleet();
   f.imageCaches.general.images.push('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1');
   return fleetFrom(f);
+}
+
+function withoutCertificates(f: any): any {
+  for (const c of Object.values<any>(f.clusters)) delete c.trustedCertificates;
+  return f;
 }
 
 interface RegionUnderTest {
@@ -47,6 +53,7 @@ const requestsOf = (runs: readonly CommandRun[]) =>
 describe.each([
   ['a fleet with public and private ECR images', fleetWithPrivateImage],
   ['the multi-region example', () => loadFleet(MULTI_REGION_FLEET)],
+  ['a fleet with a rollout (gc reads the cluster parameters)', () => fleetFrom(withoutCertificates(rolloutFleet()))],
 ])('the builder CI policy, %s', (_name, fleet) => {
   let regions: RegionUnderTest[];
   beforeAll(async () => {
@@ -147,6 +154,8 @@ describe('every grant of the CI policy has a reason', () => {
     const grants = ciPolicyGrants(
       {
         region: 'us-west-2',
+        cacheNames: ['general'],
+        fleetId: 'fleet-1',
         parameterPaths: ['/p'],
         images: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'],
         replicaParameters: [{ region: 'us-east-1', parameterPath: '/p' }],
@@ -173,7 +182,11 @@ describe('the CI policy denies what the builder never does', () => {
     roleOfInstanceProfile: () => 'unused',
     tagsOf: () => volumeTags,
   });
-  const cacheTags = [{ Key: CACHE_TAG, Value: 'general' }];
+  const fleetId = fleetWithPrivateImage().id;
+  const cacheTags = [
+    { Key: CACHE_TAG, Value: 'general' },
+    { Key: FLEET_TAG, Value: fleetId },
+  ];
   const createSnapshot = (volumeTags: typeof cacheTags | undefined, snapshotTags: typeof cacheTags) =>
     authorizationRequests(
       'ec2:CreateSnapshot',
@@ -258,6 +271,33 @@ describe('the CI policy denies what the builder never does', () => {
 
   test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {
     expect(denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
+  });
+
+  // Issue 21: the conditions matched the tag key with any value, so another fleet's builders and snapshots
+  // (or a node tagged bottlerocket-fleet:cache) were the CI role's too.
+  test.each([
+    [
+      'another fleet',
+      [
+        { Key: CACHE_TAG, Value: 'general' },
+        { Key: FLEET_TAG, Value: 'fleet-other' },
+      ],
+    ],
+    ['no fleet tag', [{ Key: CACHE_TAG, Value: 'general' }]],
+    [
+      'a cache not built in this region',
+      [
+        { Key: CACHE_TAG, Value: 'other' },
+        { Key: FLEET_TAG, Value: fleetId },
+      ],
+    ],
+  ])('tag conditions match exact values: a volume or snapshot of %s is denied', (_name, tags) => {
+    const p = policy();
+    expect(denied(p, createSnapshot(tags, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(denied(p, createSnapshot(cacheTags, tags))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
+    const deleteOf = authorizationRequests('ec2:DeleteSnapshot', { SnapshotId: 'snap-0abc' }, 'us-west-2', world(tags));
+    expect(denied(p, deleteOf)).toEqual(['arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
+    expect(denied(p, authorizationRequests('ec2:DeleteSnapshot', { SnapshotId: 'snap-0abc' }, 'us-west-2', world(cacheTags)))).toEqual([]);
   });
 });
 

@@ -97,10 +97,11 @@ describe('cache', () => {
 
   test('list --json', async () => {
     const io = capture();
-    expect(await cache(['list', 'general', '--json'], { ...io, clients: regionClients })).toBe(0);
+    expect(await cache(['list', 'general', '--json'], { ...io, clients: regionClients, accountId: async () => '123456789012' })).toBe(0);
+    // No snapshot exists in these regions: each row says so (the provenance check, issue 21).
     expect(JSON.parse(io.stdout)).toEqual([
-      { cache: 'general', region: 'us-west-2', current: 'snap-new', previous: 'snap-old' },
-      { cache: 'general', region: 'us-east-1', current: 'snap-new' },
+      { cache: 'general', region: 'us-west-2', current: 'snap-new', previous: 'snap-old', untrusted: 'does not exist in us-west-2' },
+      { cache: 'general', region: 'us-east-1', current: 'snap-new', untrusted: 'does not exist in us-east-1' },
     ]);
   });
 

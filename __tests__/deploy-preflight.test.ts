@@ -10,7 +10,8 @@ import type { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { fleetFrom, tempDir, validFleet } from './helpers/fleet';
 import { fleetStacks } from '../modules/fleet/stacks';
 import { cacheParameterChecks, missingDependencies, missingParameterMessage, selectStacks } from '../cli/deploy/preflight';
-import { CdktfRunner, main } from '../cli/deploy/main';
+import { CdktfRunner, DeployDeps, main } from '../cli/deploy/main';
+import type { SnapshotRecord } from '../modules/image-cache/provenance';
 import { main as cliMain } from '../cli/main';
 import { captureMain } from './helpers/capture';
 
@@ -141,6 +142,30 @@ describe('stack names and declared dependencies on the command line', () => {
   });
 });
 
+const SNAPSHOT = 'snap-0123456789abcdef0';
+const GPU_SNAPSHOT = 'snap-0123456789abcdef1';
+/** The snapshot a cache's parameters name (the gpu cache's, or general's). */
+const snapshotOf = (parameter: string) => (parameter.includes('/gpu/') ? GPU_SNAPSHOT : SNAPSHOT);
+const ACCOUNT = '123456789012';
+/** What every parameter names: a genuine build (home region), or its copy (other regions), unless a test changes it. */
+function fakeProvenance(change: (s: SnapshotRecord, region: string) => SnapshotRecord = (s) => s) {
+  return (region: string) => async (id: string) =>
+    change(
+      {
+        id,
+        ownerId: ACCOUNT,
+        state: 'completed',
+        encrypted: true,
+        tags: {
+          'bottlerocket-fleet:cache': id === GPU_SNAPSHOT ? 'gpu' : 'general',
+          'bottlerocket-fleet:build-id': 'build-1',
+          ...(region === 'us-west-2' ? {} : { 'bottlerocket-fleet:source-snapshot': id }),
+        },
+      },
+      region,
+    );
+}
+
 /** A fake SSM: the parameters that exist, per region; records every lookup. */
 function fakeSsm(present: Record<string, string[]>) {
   const calls: [string, string][] = [];
@@ -148,8 +173,9 @@ function fakeSsm(present: Record<string, string[]>) {
     send: async (command: GetParameterCommand) => {
       const name = command.input.Name!;
       calls.push([region, name]);
-      if (Object.hasOwn(present, region) && present[region].includes(name))
-        return { Parameter: { Name: name, Value: 'snap-0123456789abcdef0' }, $metadata: {} };
+      // A cache's history always exists, naming the snapshot its parameters hold (the provenance check reads it).
+      if (name.endsWith('-history')) return { Parameter: { Name: name, Value: JSON.stringify([snapshotOf(name)]) }, $metadata: {} };
+      if (Object.hasOwn(present, region) && present[region].includes(name)) return { Parameter: { Name: name, Value: snapshotOf(name) }, $metadata: {} };
       throw Object.assign(new Error(`Parameter ${name} not found.`), { name: 'ParameterNotFound' });
     },
   });
@@ -177,6 +203,7 @@ async function deploy(
   runnerCode = 0,
   snapshotGiB = 100,
   release = '1.50.0',
+  provenanceLookup: DeployDeps['provenanceLookup'] = fakeProvenance(),
 ) {
   const { ssm, calls } = fakeSsm(present);
   const { snapshots, looked } = fakeSnapshots(snapshotGiB, release);
@@ -185,7 +212,9 @@ async function deploy(
     runs.push({ args, ...options });
     return runnerCode;
   };
-  const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () => captureMain(main, argv, {}, { ssm, runCdktf, snapshots }));
+  const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () =>
+    captureMain(main, argv, {}, { ssm, runCdktf, snapshots, provenanceLookup, accountId: async () => ACCOUNT }),
+  );
   return { code, stdout, stderr, calls, runs, looked };
 }
 
@@ -242,6 +271,36 @@ describe('deploy: the preflight before cdktf', () => {
     expect(r.stdout).toContain(`ok   my-cluster-karpenter: ${GENERAL} exists in us-west-2`);
   });
 
+  // Issue 21: the parameter is a pointer anyone with ssm:PutParameter can move; the stack's plan would fail on it.
+  test.each([
+    [
+      'another account',
+      (s: SnapshotRecord) => ({ ...s, ownerId: '210987654321' }),
+      /which is owned by account 210987654321, not by this account \(123456789012\)/,
+    ],
+    ['no cache tag', (s: SnapshotRecord) => ({ ...s, tags: { 'bottlerocket-fleet:build-id': 'x' } }), /which has no bottlerocket-fleet:cache tag/],
+    [
+      'another cache',
+      (s: SnapshotRecord) => ({ ...s, tags: { ...s.tags, 'bottlerocket-fleet:cache': 'gpu' } }),
+      /which is tagged bottlerocket-fleet:cache=gpu, not general/,
+    ],
+  ])('a parameter naming a snapshot of %s: exit 1 naming the parameter and the snapshot, cdktf never runs', async (_name, change, reason) => {
+    const provenance = fakeProvenance((s, region) => (s.id === SNAPSHOT && region === 'us-west-2' ? change(s) : s));
+    const r = await deploy(
+      ['my-cluster-karpenter', '--ignore-missing-stack-dependencies'],
+      { 'us-west-2': [GENERAL, GPU] },
+      undefined,
+      0,
+      100,
+      '1.50.0',
+      provenance,
+    );
+    expect(r.code).toBe(1);
+    expect(r.runs).toEqual([]);
+    expect(r.stderr).toMatch(new RegExp(`my-cluster-karpenter: SSM parameter ${GENERAL} in us-west-2 names snapshot ${SNAPSHOT}, ${reason.source}`));
+    expect(r.stderr).toContain('nothing was deployed: 1 cache parameter(s) naming an untrusted snapshot (checked before Terraform ran)');
+  });
+
   test('options after a lone -- go to cdktf deploy as they are, and are not parsed as our own', async () => {
     const r = await deploy(
       ['image-cache-builder-us-west-2', '--auto-approve', '--', '--skip-provider-lock', '--output', '/tmp/out', '--json'],
@@ -261,7 +320,11 @@ describe('deploy: the preflight before cdktf', () => {
       f.imageCaches.gpu.built = false;
     });
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual([['us-west-2', GENERAL]]);
+    // The parameter, and its history (what the snapshot it names is checked against).
+    expect(r.calls).toEqual([
+      ['us-west-2', GENERAL],
+      ['us-west-2', `${GENERAL}-history`],
+    ]);
     expect(r.runs).toHaveLength(1);
   });
 

@@ -224,3 +224,52 @@ describe('a bad fleet file is rejected with the path and the fix', () => {
     expect(() => loadFleet('/nonexistent/fleet.yaml')).toThrow(/cannot read the fleet file/);
   });
 });
+
+// Issue 21: tags authorize (the CI policy, cache gc), so the ones this project sets are reserved.
+describe('reserved tags, the fleet ID and pinned digests', () => {
+  test.each([
+    ['tags', 'bottlerocket-fleet:cache'],
+    ['clusters.my-cluster.tags', 'bottlerocket-fleet:build-id'],
+    // IAM matches the key of aws:ResourceTag/<key> case-insensitively.
+    ['tags', 'Bottlerocket-Fleet:Fleet'],
+  ])('a tag under bottlerocket-fleet: in %s is refused, naming the key and the fix', (where, key) => {
+    const f = validFleet();
+    const target = where === 'tags' ? (f.tags ??= {}) : (f.clusters['my-cluster'].tags ??= {});
+    target[key] = 'x';
+    const p = problemsOf(f).find((x) => x.path === `${where}.${key}`)!;
+    expect(p.message).toBe(
+      `tag key "${key}" is reserved: bottlerocket-fleet sets the bottlerocket-fleet:* tags itself, and the CI policy and cache gc act on them`,
+    );
+    expect(p.fix).toBe('rename the tag (any key not starting with bottlerocket-fleet:)');
+  });
+
+  test('every stack and node class carries the fleet ID tag; the ID is stable across cluster edits with a remote backend, and can be set', () => {
+    const f = validFleet();
+    f.backend = { type: 's3', bucket: 'state-bucket', region: 'us-west-2', keyPrefix: 'fleets/prod' };
+    const id = fleetFrom(f).id;
+    expect(id).toMatch(/^fleet-[0-9a-f]{12}$/);
+    expect(fleetFrom(f).tags['bottlerocket-fleet:fleet']).toBe(id);
+    expect(fleetFrom(f).imageCaches.map((c) => c.fleetId)).toEqual([id, id]);
+    f.clusters.other = { ...JSON.parse(JSON.stringify(f.clusters['my-cluster'])), vpc: { cidr: '10.9.0.0/16' } };
+    expect(fleetFrom(f).id).toBe(id);
+    f.backend.keyPrefix = 'fleets/staging';
+    expect(fleetFrom(f).id).not.toBe(id);
+    f.fleetId = 'payments-prod';
+    expect(fleetFrom(f).tags['bottlerocket-fleet:fleet']).toBe('payments-prod');
+    f.fleetId = 'Not An ID';
+    expect(at(problemsOf(f))).toEqual(['fleetId']);
+  });
+
+  test('requireDigests refuses an image without @sha256:, naming it and the fix; pinned ones load', () => {
+    const f = validFleet();
+    f.imageCaches.general.requireDigests = true;
+    const [p] = problemsOf(f);
+    expect(p).toEqual({
+      path: 'imageCaches.general.images[0]',
+      message: '"public.ecr.aws/docker/library/nginx:1.27" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)',
+      fix: 'pin it by digest: public.ecr.aws/docker/library/nginx@sha256:<digest> (the tag may stay in front of the digest)',
+    });
+    f.imageCaches.general.images = [`public.ecr.aws/docker/library/nginx:1.27@sha256:${'a'.repeat(64)}`];
+    expect(fleetFrom(f).imageCaches[0].images).toEqual([`public.ecr.aws/docker/library/nginx:1.27@sha256:${'a'.repeat(64)}`]);
+  });
+});

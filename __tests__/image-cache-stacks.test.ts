@@ -1,3 +1,4 @@
+import { loadFleet } from '../modules/fleet/load';
 import { DEFAULT_FLEET, MULTI_REGION_FLEET, fleetFrom, synthFleet, synthFleetFile, validFleet } from './helpers/fleet';
 import { ciPolicyOf } from './helpers/ci-policy';
 import { evaluate, grantedActions } from './helpers/iam-policy';
@@ -52,6 +53,28 @@ describe('image-cache-<cache>: regional replication', () => {
       type: 'String',
       value: `\${aws_ebs_snapshot_copy.${copyId}[data.aws_ssm_parameter.current.insecure_value].id}`,
     });
+  });
+
+  test('every generation is looked up and checked before it is copied, and each copy carries its source build ID', () => {
+    const lookups = Object.entries<any>(stack.data.aws_ebs_snapshot);
+    expect(lookups).toHaveLength(1);
+    const [lookupId, lookup] = lookups[0];
+    expect(lookup).toMatchObject({ for_each: '${toset(local.generations)}', snapshot_ids: ['${each.value}'] });
+    expect(lookup.owners).toBeUndefined();
+    expect(lookup.lifecycle.postcondition.map((c: any) => c.condition)).toEqual([
+      '${self.owner_id == data.aws_caller_identity.account.account_id}',
+      '${self.state == "completed"}',
+      '${self.encrypted}',
+      '${lookup(self.tags, "bottlerocket-fleet:cache", "") == "general"}',
+      '${lookup(self.tags, "bottlerocket-fleet:build-id", "") != ""}',
+      '${contains(jsondecode(data.aws_ssm_parameter.history.insecure_value), self.id)}',
+    ]);
+    // The message names the pointer the generation came from: the parameter, its history or a cluster parameter.
+    expect(lookup.lifecycle.postcondition[0].error_message).toMatch(
+      /^\$\{each\.value == data\.aws_ssm_parameter\.current\.insecure_value \? "SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id in us-west-2" : /,
+    );
+    const [copy] = Object.values<any>(stack.resource.aws_ebs_snapshot_copy);
+    expect(copy.tags['bottlerocket-fleet:build-id']).toBe(`\${lookup(data.aws_ebs_snapshot.${lookupId}[each.value].tags, "bottlerocket-fleet:build-id", "")}`);
   });
 
   test('no snapshot ID is hard-coded anywhere', () => {
@@ -154,8 +177,19 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
   test('the CI policy launches and terminates only tagged instances and writes only the cache parameters', () => {
     const statements = Object.values<any>(stack.data.aws_iam_policy_document)[0].statement;
     const sid = (s: string) => statements.find((x: any) => x.sid === s);
-    expect(sid('LaunchTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:RequestTag/bottlerocket-fleet:cache', values: ['*'] }]);
-    expect(sid('ManageTagged').condition).toEqual([{ test: 'StringLike', variable: 'aws:ResourceTag/bottlerocket-fleet:cache', values: ['*'] }]);
+    // Exact values (issue 21): the caches built here and this fleet's ID, never any value of the tag key.
+    const fleetId = loadFleet(DEFAULT_FLEET).id;
+    for (const [statement, kind] of [
+      ['LaunchTagged', 'RequestTag'],
+      ['ManageTagged', 'ResourceTag'],
+      ['SnapshotCacheVolume', 'ResourceTag'],
+      ['SnapshotTagged', 'RequestTag'],
+      ['DeleteOldSnapshots', 'ResourceTag'],
+    ])
+      expect(sid(statement).condition).toEqual([
+        { test: 'StringEquals', variable: `aws:${kind}/bottlerocket-fleet:cache`, values: ['general', 'gpu'] },
+        { test: 'StringEquals', variable: `aws:${kind}/bottlerocket-fleet:fleet`, values: [fleetId] },
+      ]);
     expect(sid('WriteCacheParameters').resources.map((r: string) => r.split(':parameter').pop())).toEqual([
       '/bottlerocket-fleet/image-cache/general/snapshot-id',
       '/bottlerocket-fleet/image-cache/general/snapshot-id-history',

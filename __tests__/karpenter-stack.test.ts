@@ -26,17 +26,42 @@ describe('my-cluster-karpenter (the guide example)', () => {
     expect(Object.keys(m).sort()).toEqual(['EC2NodeClass/default', 'EC2NodeClass/gpu', 'NodePool/default', 'NodePool/gpu']);
   });
 
-  test('snapshot IDs are data-source references to the cache parameters, never literals', () => {
+  test('snapshot IDs are the checked lookups of what the cache parameters name, never literals', () => {
     const [, cpuData] = cpuClass.blockDeviceMappings;
+    const lookup = /^\$\{data\.aws_ebs_snapshot\.([\w-]+)\.snapshot_id\}$/.exec(cpuData.ebs.snapshotID)![1];
     // insecure_value: `value` is always sensitive in the aws provider, and would make every manifest
     // and output carrying the ID sensitive although the parameter is a plain String.
-    expect(cpuData.ebs.snapshotID).toMatch(/^\$\{data\.aws_ssm_parameter\.[\w-]+\.insecure_value\}$/);
+    expect(stack.data.aws_ebs_snapshot[lookup].snapshot_ids).toEqual([expect.stringMatching(/^\$\{data\.aws_ssm_parameter\.[\w-]+\.insecure_value\}$/)]);
     expect(JSON.stringify(stack)).not.toMatch(/aws_ssm_parameter\.[\w-]+\.value\b/);
     expect(JSON.stringify(stack)).not.toMatch(/snap-[0-9a-f]/);
     const params = Object.values<any>(stack.data.aws_ssm_parameter)
       .map((p) => p.name)
       .sort();
-    expect(params).toEqual(['/bottlerocket-fleet/image-cache/general/snapshot-id', '/bottlerocket-fleet/image-cache/gpu/snapshot-id']);
+    expect(params).toEqual([
+      '/bottlerocket-fleet/image-cache/general/snapshot-id',
+      '/bottlerocket-fleet/image-cache/general/snapshot-id-history',
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id-history',
+    ]);
+  });
+
+  test('the snapshot a cache parameter names is checked before a node class uses it, and a failure names the parameter', () => {
+    const lookup = Object.values<any>(stack.data.aws_ebs_snapshot).find((d) => JSON.stringify(d.snapshot_ids).includes('general_'))!;
+    // No owners filter: it would turn another account's snapshot into the provider's generic "no results".
+    expect(lookup.owners).toBeUndefined();
+    const conditions = lookup.lifecycle.postcondition.map((c: any) => c.condition);
+    expect(conditions).toEqual([
+      expect.stringMatching(/^\$\{self\.owner_id == data\.aws_caller_identity\.[\w-]+\.account_id\}$/),
+      '${self.state == "completed"}',
+      '${self.encrypted}',
+      '${lookup(self.tags, "bottlerocket-fleet:cache", "") == "general"}',
+      '${lookup(self.tags, "bottlerocket-fleet:build-id", "") != ""}',
+      expect.stringMatching(/^\$\{contains\(jsondecode\(data\.aws_ssm_parameter\.[\w-]+history-general[\w-]*\.insecure_value\), self\.id\)\}$/),
+    ]);
+    for (const c of lookup.lifecycle.postcondition)
+      expect(c.error_message).toMatch(
+        /^SSM parameter \/bottlerocket-fleet\/image-cache\/general\/snapshot-id in us-west-2 names snapshot \$\{self\.id\}, which /,
+      );
   });
 
   test('each node class lists the OS volume and the snapshot-backed data volume, gp3 and encrypted', () => {
@@ -162,7 +187,10 @@ describe('image caches on first deploy and per-pool volume options', () => {
     const m = manifests(stack);
     expect(m['EC2NodeClass/gpu'].body.spec.blockDeviceMappings[1].ebs).not.toHaveProperty('snapshotID');
     expect(m['EC2NodeClass/default'].body.spec.blockDeviceMappings[1].ebs).toHaveProperty('snapshotID');
-    expect(Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name)).toEqual(['/bottlerocket-fleet/image-cache/general/snapshot-id']);
+    expect(Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name)).toEqual([
+      '/bottlerocket-fleet/image-cache/general/snapshot-id-history',
+      '/bottlerocket-fleet/image-cache/general/snapshot-id',
+    ]);
   });
 
   test('a pool without an image cache gets a plain data volume', () => {

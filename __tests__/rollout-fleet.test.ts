@@ -125,7 +125,11 @@ describe('stacks of a fleet with a rollout', () => {
     ]) {
       const stack = stacks[`${cluster}-karpenter`];
       expect(stack.provider.aws[0].region).toBe(region);
-      expect(Object.values<any>(stack.data.aws_ssm_parameter).map((p) => p.name)).toEqual([`${P}/clusters/${cluster}`]);
+      // Beside it, the cache's history in the home region: what the snapshot it names is checked against.
+      expect(Object.values<any>(stack.data.aws_ssm_parameter).map((p) => [p.name, p.provider])).toEqual([
+        [`${P}-history`, region === 'us-west-2' ? undefined : 'aws.us_west_2'],
+        [`${P}/clusters/${cluster}`, undefined],
+      ]);
     }
   });
 
@@ -178,7 +182,7 @@ describe('stacks of a fleet with a rollout', () => {
       const key = Object.keys(stack.resource.kubectl_manifest).find((k) => k.startsWith(`pools_EC2NodeClass-${pool.name}_`))!;
       const yaml: string = stack.resource.kubectl_manifest[key].yaml_body;
       const resolved = yaml
-        .replace(/\$\{data\.aws_ssm_parameter\.[\w-]+\.(insecure_value|value)\}/g, 'snap-0feedc0ffee000001')
+        .replace(/\$\{data\.aws_ebs_snapshot\.[\w-]+\.snapshot_id\}/g, 'snap-0feedc0ffee000001')
         .replace('${module.karpenter.node_iam_role_name}', 'KarpenterNodeRole-ml-train');
       expect(resolved).toBe(renderNodeClass(fleet.tags, cluster, pool, 'snap-0feedc0ffee000001').yaml);
     }
@@ -189,6 +193,8 @@ describe('a fleet without a rollout', () => {
   test('Karpenter stacks read the cache-wide parameter and no cluster parameter exists', () => {
     const stacks = synthFleet(fleetFrom(validFleet()));
     expect(Object.values<any>(stacks['my-cluster-karpenter'].data.aws_ssm_parameter).map((p) => p.name)).toEqual([
+      `${P}-history`,
+      '/bottlerocket-fleet/image-cache/gpu/snapshot-id-history',
       P,
       '/bottlerocket-fleet/image-cache/gpu/snapshot-id',
     ]);

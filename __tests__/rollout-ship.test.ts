@@ -35,7 +35,11 @@ test('cache list shows the Bottlerocket version of the current generation in eve
   const replica = region({ [P]: 'snap-copy-new' }, [
     { SnapshotId: 'snap-copy-new', StartTime: new Date(), Tags: [{ Key: 'bottlerocket-fleet:source-snapshot', Value: 'snap-new' }] },
   ]);
-  const rows = await listCaches(general, (r) => (r === 'us-west-2' ? home : replica));
+  const rows = await listCaches(
+    general,
+    (r) => (r === 'us-west-2' ? home : replica),
+    async () => '123456789012',
+  );
   expect(rows.map((r) => [r.region, r.current, r.bottlerocketVersion])).toEqual([
     ['us-west-2', 'snap-new', '1.50.0'],
     ['us-east-1', 'snap-copy-new', '1.50.0'],

@@ -41,6 +41,7 @@ export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
         stack = new ImageCacheBuilderStack(app, name, {
           ...common,
           region: subject,
+          fleetId: fleet.id,
           caches: fleet.imageCaches.filter((c) => c.homeRegion === subject),
           // The other roles' policies live here too: this stack is deployed before the stacks they deploy or roll out.
           rolloutClusters: Object.fromEntries(fleet.imageCaches.map((c) => [c.name, rolloutClustersOf(fleet, c.name)])),

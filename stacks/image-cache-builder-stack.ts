@@ -6,6 +6,7 @@ import { BuilderInfrastructure } from '../modules/image-cache/builder-infra';
 import { builderInstanceType } from '../modules/image-cache/builder-launch';
 import { RolloutPolicy } from '../modules/image-cache/rollout-policy';
 import { ReplicationPolicy } from '../modules/image-cache/replication-policy';
+import { clusterParameterPath } from '../modules/image-cache/parameters';
 
 export interface ImageCacheBuilderStackProps extends FleetStackProps {
   readonly region: string;
@@ -15,6 +16,8 @@ export interface ImageCacheBuilderStackProps extends FleetStackProps {
   readonly rolloutClusters?: Readonly<Record<string, readonly { readonly name: string; readonly region: string }[]>>;
   /** The caches that have an image-cache-<cache> stack; each gets the policy to deploy it. @default none */
   readonly replicated?: readonly string[];
+  /** The fleet's ID (the bottlerocket-fleet:fleet tag the CI policy's conditions match). */
+  readonly fleetId: string;
 }
 
 export class ImageCacheBuilderStack extends FleetStack {
@@ -23,9 +26,18 @@ export class ImageCacheBuilderStack extends FleetStack {
     this.awsProvider(props.region);
     new BuilderInfrastructure(this, 'builder', {
       region: props.region,
+      cacheNames: props.caches.map((c) => c.name),
+      fleetId: props.fleetId,
       parameterPaths: props.caches.map((c) => c.parameterPath),
       images: props.caches.flatMap((c) => c.images),
-      replicaParameters: props.caches.flatMap((c) => c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath }))),
+      replicaParameters: props.caches.flatMap((c) => [
+        ...c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath })),
+        // Home-region cluster parameters are under /bottlerocket-fleet/* already (ReadParameters); `cache gc`
+        // reads the others (generations they still name).
+        ...(props.rolloutClusters?.[c.name] ?? [])
+          .filter((cl) => cl.region !== c.homeRegion)
+          .map((cl) => ({ region: cl.region, parameterPath: clusterParameterPath(c.parameterPath, cl.name) })),
+      ]),
       instanceTypes: props.caches.map(builderInstanceType),
     });
     for (const cache of props.caches) {

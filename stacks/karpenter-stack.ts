@@ -5,6 +5,7 @@
  */
 import { Construct } from 'constructs';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { Cluster, ImageCache } from '../modules/fleet/load';
 import { ClusterAccess } from '../modules/kubernetes/cluster-access';
@@ -50,12 +51,21 @@ export class KarpenterStack extends FleetStack {
       dependsOn: [iam],
     });
 
+    // A cache's history lives in its home region: one aliased provider per other home region, made when used.
+    const homeProviders = new Map<string, AwsProvider>();
+    const awsProviderFor = (region: string) => {
+      if (region === cluster.region) return undefined;
+      if (!homeProviders.has(region)) homeProviders.set(region, this.awsProvider(region, region.replace(/-/g, '_')));
+      return homeProviders.get(region);
+    };
+
     // Node classes and pools need the CRDs, and a controller to act on them.
     new KarpenterNodePools(this, 'pools', {
       cluster,
       imageCaches: props.imageCaches,
       perClusterSnapshotParameters: props.perClusterSnapshotParameters,
       nodeRoleName: iam.nodeIamRoleName,
+      awsProviderFor,
       tags: this.tags,
       provider: access.kubectl,
       dependsOn: [charts.crds, charts.controller],

@@ -4,10 +4,11 @@
  * for it (helpers/aws-authorization.ts). The CI-policy test evaluates the policy against this list.
  */
 import { buildCache } from '../../cli/cache/builder';
-import { collectGarbage, listCaches } from '../../cli/cache/inventory';
+import { collectGarbage, listCaches, rolloutClusterParameters } from '../../cli/cache/inventory';
 import { amiParameterPath, amiVersionParameterPath } from '../../cli/cache/plan';
 import type { Fleet, ImageCache } from '../../modules/fleet/load';
-import { CACHE_TAG, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import { rolloutClustersOf } from '../../modules/fleet/stacks';
+import { CACHE_TAG, FLEET_TAG, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { AwsWorld, recordCalls, RecordedCall } from './aws-authorization';
 import { ACCOUNT, FakeAws, Faults } from './fake-aws';
 
@@ -131,17 +132,20 @@ export async function recordCacheCommands(fleet: Fleet, roleOfInstanceProfile: (
         replica.params.set(cache.parameterPath, replica.addSnapshot({ tags: { [CACHE_TAG]: cache.name, [SOURCE_SNAPSHOT_TAG]: current } }));
       }
     }
-    await listCaches(fleet.imageCaches, clients);
+    await listCaches(fleet.imageCaches, clients, async () => ACCOUNT);
     runs.push({ scenario: 'cache list', calls });
   }
   {
     const { clients, calls } = account();
     for (const cache of fleet.imageCaches) {
       const home = clients(cache.homeRegion).aws;
-      home.addSnapshot({ tags: { [CACHE_TAG]: cache.name, 'bottlerocket-fleet:build-id': `${cache.name}-1` } }); // an orphan
-      home.addInstance({ tags: { [CACHE_TAG]: cache.name, 'bottlerocket-fleet:build-id': `${cache.name}-1` }, launchTime: new Date(NOW - 10 * 3_600_000) });
+      const tags = { [CACHE_TAG]: cache.name, [FLEET_TAG]: cache.fleetId, 'bottlerocket-fleet:build-id': `${cache.name}-1` };
+      home.addSnapshot({ tags }); // an orphan
+      home.addInstance({ tags, launchTime: new Date(NOW - 10 * 3_600_000) });
     }
-    await collectGarbage(fleet.imageCaches, clients, { olderThanMs: 6 * 3_600_000, dryRun: false, now: NOW });
+    // With a rollout, gc reads every cluster's parameter too (the generations held-back clusters still run).
+    const clusterParameters = rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache));
+    await collectGarbage(fleet.imageCaches, clients, { olderThanMs: 6 * 3_600_000, dryRun: false, now: NOW, clusterParameters });
     runs.push({ scenario: 'cache gc', calls });
   }
   if (modelErrors.length > 0) throw modelErrors[0];

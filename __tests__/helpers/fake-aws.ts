@@ -54,10 +54,20 @@ function ownedBy(ownerId: string, owners?: string[]): boolean {
   return !owners || owners.length === 0 || owners.some((o) => (o === 'self' ? ACCOUNT : o) === ownerId);
 }
 
+/** What `ctr images ls` reports after a pull: a reference pinned by digest gets that digest (unless the registry lies). */
+function digestServed(commands: string, faults: Faults): string {
+  const image = /images pull .* '([^']+)'$/m.exec(commands)?.[1] ?? '';
+  const pinned = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  if (pinned && image === faults.wrongDigest) return `sha256:${'e'.repeat(64)}`;
+  return pinned ?? 'sha256:0123abcd';
+}
+
 export interface Faults {
   neverOnline?: boolean;
   /** An image whose pull fails. */
   pullFails?: string;
+  /** An image pinned by digest whose registry serves other content (another digest). */
+  wrongDigest?: string;
   snapshotError?: boolean;
   /** An image whose pull succeeds but that is missing when the images are verified. */
   vanish?: string;
@@ -253,7 +263,7 @@ export class FakeAws {
         if (text.includes('images ls -q\n') || text.endsWith('images ls -q')) return pulled.join('\n');
         if (text.includes('uname -r')) return `KERNEL 6.1.170\nDF ${this.faults.usedBytes ?? pulled.length * 70_000_000} ${xvdbGiB * 2 ** 30}`;
         if (text.includes('images[ ]pull')) return this.faults.stateLeftOver ? '' : 'CLEAN';
-        if (text.includes('images pull')) return failing ? '' : 'DIGEST sha256:0123abcd';
+        if (text.includes('images pull')) return failing ? '' : `DIGEST ${digestServed(text, this.faults)}`;
         return '';
       };
       this.commands.set(commandId, {

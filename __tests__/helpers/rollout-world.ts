@@ -59,30 +59,25 @@ export class RolloutWorld {
     }
   }
 
+  /**
+   * A snapshot as the builder makes it in the home region: encrypted, tagged with the cache and a build ID.
+   * (Put it in the history too, or the provenance checks refuse it.)
+   */
+  async build(build: string): Promise<string> {
+    const home = this.ec2('us-west-2');
+    const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100, Encrypted: true }));
+    const tags = [
+      { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+      { Key: 'bottlerocket-fleet:build-id', Value: build },
+    ];
+    return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }))).SnapshotId!;
+  }
+
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
   async setUp(fleetObject: any = rolloutFleet(), o: { missingNewCopy?: boolean; nodesPerPool?: number } = {}): Promise<void> {
-    const home = this.ec2('us-west-2');
     const replica = this.ec2('us-east-1');
-    const snap = async (build: string) => {
-      const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
-      return (
-        await home.send(
-          new CreateSnapshotCommand({
-            VolumeId: vol.VolumeId,
-            TagSpecifications: [
-              {
-                ResourceType: 'snapshot',
-                Tags: [
-                  { Key: 'bottlerocket-fleet:cache', Value: 'general' },
-                  { Key: 'bottlerocket-fleet:build-id', Value: build },
-                ],
-              },
-            ],
-          }),
-        )
-      ).SnapshotId!;
-    };
-    const copy = async (source: string) =>
+    const snap = (build: string) => this.build(build);
+    const copy = async (source: string, build: string) =>
       (
         await replica.send(
           new CopySnapshotCommand({
@@ -95,6 +90,7 @@ export class RolloutWorld {
                   { Key: 'bottlerocket-fleet:cache', Value: 'general' },
                   { Key: 'bottlerocket-fleet:source-snapshot', Value: source },
                   { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
+                  { Key: 'bottlerocket-fleet:build-id', Value: build },
                 ],
               },
             ],
@@ -103,12 +99,13 @@ export class RolloutWorld {
       ).SnapshotId!;
     const homeOld = await snap('general-1');
     const homeNew = await snap('general-2');
-    const copyOld = await copy(homeOld);
-    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew);
+    const copyOld = await copy(homeOld, 'general-1');
+    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew, 'general-2');
     this.gen = { homeOld, homeNew, copyOld, copyNew };
     const put = (region: string, name: string, value: string) =>
       this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
     await put('us-west-2', P, homeNew); // the builder's latest
+    await put('us-west-2', `${P}-history`, JSON.stringify([homeNew, homeOld]));
     await put('us-east-1', P, copyNew ?? copyOld);
     await put('us-west-2', `${P}/clusters/ml-train`, homeOld); // created by the replication stack, then owned by the rollout
     await put('us-east-1', `${P}/clusters/payments-prod`, copyOld);

@@ -28,6 +28,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { describeWithRealTools, emulatorEnv, Moto, startMoto } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { PROJECT_ROOT, tempDir, validFleet } from '../helpers/fleet';
+import { loadFleet } from '../../modules/fleet/load';
 import { collectOutput } from '../helpers/capture';
 import { readManifest } from '../../cli/cache/manifest';
 
@@ -60,6 +61,8 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   let ec2: EC2Client;
   let ssm: SSMClient;
   let fleetFile: string;
+  /** The fleet file's fleet ID: what the builder tags with, and all gc acts on. */
+  let fleetId: string;
   let ami: string;
   const previous: Record<string, string> = {};
 
@@ -166,6 +169,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     cluster.trustedCertificates = cluster.trustedCertificates.map((f: string) => path.join(PROJECT_ROOT, f));
     cluster.karpenter.nodePools = { default: { dataVolumeGiB: 100 } };
     fs.writeFileSync(fleetFile, stringify(fleet));
+    fleetId = loadFleet(fleetFile).id;
 
     // Each cache already has a build: its snapshot is the parameter's value and the history's only entry.
     for (const cache of Object.keys(CACHES)) {
@@ -401,13 +405,16 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
 
     beforeAll(async () => {
       // The fleet's own leftovers: a snapshot of cache "success" that nothing references, a builder left by a crash.
-      orphan = await snapshot({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:build-id': 'success-crashed' });
+      const ours = { 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:fleet': fleetId };
+      orphan = await snapshot({ ...ours, 'bottlerocket-fleet:build-id': 'success-crashed' });
       // Not the fleet's: untagged, another tool's tags, a cache this fleet does not have, a copy (replication's).
       foreign = {
         untagged: await snapshot({}),
         otherTool: await snapshot({ 'other-tool:cache': 'success', Name: 'image-cache-builder-success' }),
         otherCache: await snapshot({ 'bottlerocket-fleet:cache': 'not-in-this-fleet' }),
         copy: await snapshot({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:source-snapshot': previous.success }),
+        // Issue 21: another fleet in the account with a cache of the same name.
+        otherFleet: await snapshot({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:fleet': 'fleet-other', 'bottlerocket-fleet:build-id': 'x' }),
       };
       const subnet = (await ssm.send(new GetParameterCommand({ Name: '/bottlerocket-fleet/builder/subnet-ids' }))).Parameter!.Value!.split(',')[0];
       const launch = async (t: Record<string, string>) =>
@@ -423,8 +430,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
             }),
           )
         ).Instances![0].InstanceId!;
-      crashed = await launch({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:build-id': 'success-crashed', Name: 'image-cache-builder-success' });
-      foreignInstances = [await launch({}), await launch({ 'other-tool:build-id': 'x', Name: 'image-cache-builder-success' })];
+      crashed = await launch({ ...ours, 'bottlerocket-fleet:build-id': 'success-crashed', Name: 'image-cache-builder-success' });
+      foreignInstances = [
+        await launch({}),
+        await launch({ 'other-tool:build-id': 'x', Name: 'image-cache-builder-success' }),
+        await launch({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:fleet': 'fleet-other', 'bottlerocket-fleet:build-id': 'y' }),
+      ];
       // LaunchTime has a 1 s resolution and moto cannot backdate it: "--older-than 0s" makes every builder "old".
       await new Promise((r) => setTimeout(r, 1100));
     });
@@ -436,6 +447,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       const success = rows.find((r: any) => r.cache === 'success');
       const built = JSON.parse((await parameter(history('success')))!)[0];
       expect(success).toMatchObject({ cache: 'success', region: REGION, current: built, previous: previous.success });
+      // A real build passes every provenance check (issue 21): this account's, its build ID, in the history.
+      expect(success).toMatchObject({ owner: '123456789012', buildId: expect.stringMatching(/^success-\d{14}-[0-9a-f]{6}$/), inHistory: true });
+      expect(success.untrusted).toBeUndefined();
       const pullfails = rows.find((r: any) => r.cache === 'pullfails');
       expect(pullfails).toMatchObject({ cache: 'pullfails', region: REGION, current: previous.pullfails });
       expect(pullfails.previous).toBeUndefined();
@@ -467,7 +481,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
           .Reservations!.flatMap((r) => r.Instances!)
           .map((i) => [i.InstanceId, i.State?.Name]),
       );
-      expect(states).toEqual({ [crashed]: 'terminated', [foreignInstances[0]]: 'running', [foreignInstances[1]]: 'running' });
+      expect(states).toEqual({
+        [crashed]: 'terminated',
+        [foreignInstances[0]]: 'running',
+        [foreignInstances[1]]: 'running',
+        [foreignInstances[2]]: 'running',
+      });
     });
   });
 });

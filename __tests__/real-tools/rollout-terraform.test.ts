@@ -11,7 +11,6 @@
 import * as path from 'path';
 import { parse } from 'yaml';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { P, useRolloutWorld } from '../helpers/rollout-world';
@@ -29,9 +28,7 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
 
   test('replication keeps the copies clusters held back by a rollout still run, beyond retainGenerations', async () => {
     // Two newer builds than the one both clusters run (homeOld): the retention window (2) alone would drop it.
-    const home = world.w.ec2('us-west-2');
-    const vol = await home.send(new CreateVolumeCommand({ AvailabilityZone: 'us-west-2a', Size: 100 }));
-    const homeMid = (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }))).SnapshotId!;
+    const homeMid = await world.w.build('general-mid');
     await world.w.ssm('us-west-2').send(
       new PutParameterCommand({
         Name: `${P}-history`,

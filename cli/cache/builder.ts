@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
-import { builderParameters, CACHE_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
+import { builderParameters, CACHE_TAG, FLEET_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
 import { abortableSleep } from '../shared/sleep';
@@ -152,6 +152,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       { Key: 'Name', Value: `image-cache-builder-${cache.name}` },
       { Key: CACHE_TAG, Value: cache.name },
       { Key: BUILD_ID_TAG, Value: buildId },
+      // The CI policy and gc act only on this fleet's builders and snapshots (exact values, not tag keys).
+      { Key: FLEET_TAG, Value: cache.fleetId },
     ];
     const instanceId = await run('launch the builder instance', async () => {
       const r = await call(() =>
@@ -236,7 +238,11 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, async () =>
         runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))),
       );
-      images.push({ image, digest: /DIGEST (\S+)/.exec(out)?.[1] });
+      const digest = /DIGEST (\S+)/.exec(out)?.[1];
+      // A pinned reference must yield exactly its digest: anything else is not the image the fleet file names.
+      const pinned = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+      if (pinned && digest !== pinned) throw new Error(`${image}: the registry served digest ${digest ?? '(none)'}, not the pinned ${pinned}`);
+      images.push({ image, digest });
     }
     await run('verify every image is present', async () => {
       const listed = (await runScript('verify images', verifyCommands())).split('\n').map((l) => l.trim());

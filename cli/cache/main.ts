@@ -18,11 +18,14 @@ const SUBCOMMANDS = {
 `,
   list: (p: string) => `${p} list [<cache...>] [--json]
   Per cache and region: the current and previous snapshot, and what the builder recorded for the current
-  generation: Bottlerocket release, kernel release, data-volume fill, images (--json: each with its digest).
+  generation: Bottlerocket release, kernel release, data-volume fill, images (--json: each with its digest);
+  the current snapshot's owner, build ID, whether the history names it, and what fails if it is not a
+  trusted build (docs/security-model.md).
 `,
   gc: (p: string) => `${p} gc [<cache...>] [--older-than 6h] [--dry-run] [--json]
-  Terminates builder instances older than --older-than (left by a crash) and deletes home-region
-  snapshots that neither the parameter nor its history references. --dry-run only lists them.
+  Terminates this fleet's builder instances older than --older-than (left by a crash) and deletes its
+  home-region snapshots that no parameter, history or cluster parameter names and no running build
+  is writing. --dry-run only lists them.
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -42,6 +45,8 @@ Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 d
 export interface CacheDeps extends CliIo {
   /** EC2 and SSM in a region, for list and gc. @default SDK clients */
   readonly clients?: ClientsFor;
+  /** This account's ID, for the provenance checks of `list`. @default sts:GetCallerIdentity */
+  readonly accountId?: () => Promise<string>;
   /** The AWS clients of one cache's build. @default SDK clients in its home region, adaptive retries */
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
@@ -76,10 +81,15 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     const inventory = await import('./inventory');
     const clients = deps.clients ?? (await sdkClients());
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
+    const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
     const out =
       command === 'list'
-        ? await inventory.listCaches(caches, clients)
-        : await inventory.collectGarbage(caches, clients, { olderThanMs: parseDuration(values['older-than']), dryRun: values['dry-run'] });
+        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)))
+        : await inventory.collectGarbage(caches, clients, {
+            olderThanMs: parseDuration(values['older-than']),
+            dryRun: values['dry-run'],
+            clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
+          });
     if (values.json) json(out);
     else
       for (const row of out)
@@ -150,6 +160,12 @@ async function sdkClients(): Promise<ClientsFor> {
   const { EC2Client } = await import('@aws-sdk/client-ec2');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
   return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+}
+
+async function sdkAccountId(region: string | undefined): Promise<() => Promise<string>> {
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  let account: Promise<string> | undefined;
+  return () => (account ??= new STSClient({ region }).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
 }
 
 async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {

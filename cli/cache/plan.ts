@@ -90,7 +90,7 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
     { api: 'ssm:GetParameters', details: `${p.instanceProfile}, ${p.securityGroupId}, ${p.subnetIds}` },
     {
       api: 'ec2:RunInstances',
-      details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>`,
+      details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id> bottlerocket-fleet:fleet=${cache.fleetId}`,
     },
     { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
     {

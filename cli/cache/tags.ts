@@ -1,7 +1,7 @@
 /** Tags the builder puts on a cache snapshot (besides the cache tag, modules/image-cache/parameters.ts). */
 
-/** The build that made the snapshot (also on the builder instance and volume). */
-export const BUILD_ID_TAG = 'bottlerocket-fleet:build-id';
+/** The build that made the snapshot (also on the builder instance and volume): one constant for builder and provenance checks. */
+export { BUILD_ID_TAG } from '../../modules/image-cache/parameters';
 /** The Bottlerocket release the cache was built on (AMI image_version). */
 export const BOTTLEROCKET_VERSION_TAG = 'bottlerocket-fleet:bottlerocket-version';
 /** The builder's kernel release (`uname -r`): the kernel line whose mkfs defaults formatted the volume. */

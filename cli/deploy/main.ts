@@ -9,12 +9,14 @@
 import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
+import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
   cache build writes it in the home region, image-cache-<cache> in the other regions and, with a
-  rollout, per cluster), then runs \`cdktf deploy <stack...>\`. Stacks are names or patterns ('*').
+  rollout, per cluster) and names a trusted build (owned by this account, completed, encrypted, the
+  cache's tags, in its history: docs/security-model.md), then runs \`cdktf deploy <stack...>\`. Stacks are names or patterns ('*').
   Other stacks are deployed without a check.
   --auto-approve   passed to cdktf deploy: apply without asking
   --dry-run        check only (reads SSM); print the cdktf command instead of running it
@@ -46,10 +48,16 @@ export interface DeployDeps extends CliIo {
   readonly runCdktf?: CdktfRunner;
   /** DescribeSnapshots (size and tags of a generation). @default SDK v3 EC2Client per region */
   readonly snapshots?: SnapshotFacts;
+  /** Snapshots by ID in a region, for the provenance check of what each parameter names. @default EC2 DescribeSnapshots */
+  readonly provenanceLookup?: (region: string) => SnapshotLookup;
+  /** This account's ID. @default sts:GetCallerIdentity */
+  readonly accountId?: () => Promise<string>;
 }
 
 interface CheckResult extends CacheParameterCheck {
   readonly exists: boolean;
+  /** The parameter names a snapshot that fails the provenance checks (the plan would fail on it). */
+  readonly untrusted?: boolean;
   /** The snapshot ID the checked parameter holds. */
   readonly value?: string;
   readonly message?: string;
@@ -95,7 +103,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
-  const missing = results.filter((r) => !r.exists);
+  const missing = results.filter((r) => !r.exists || r.untrusted);
   const args = [
     'deploy',
     ...selected,
@@ -105,7 +113,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   ];
   const report = {
     stacks: selected,
-    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, message }) => ({
+    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, untrusted, message }) => ({
       stack,
       cache,
       region: check.region,
@@ -113,6 +121,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
       writtenBy: checkWriter,
       ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}),
       exists,
+      ...(untrusted ? { untrusted: true } : {}),
       ...(message ? { message } : {}),
     })),
     skipped,
@@ -124,7 +133,10 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   if (missing.length > 0) {
     if (values.json) json({ ok: false, ...report, ran: false });
     deps.err(
-      `${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${missing.length} cache parameter(s) missing (checked before Terraform ran)\n`,
+      `${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${[
+        ...[missing.filter((m) => !m.exists).length].filter(Boolean).map((n) => `${n} cache parameter(s) missing`),
+        ...[missing.filter((m) => m.untrusted).length].filter(Boolean).map((n) => `${n} cache parameter(s) naming an untrusted snapshot`),
+      ].join(', ')} (checked before Terraform ran)\n`,
     );
     return 1;
   }
@@ -137,7 +149,9 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     return 1;
   }
   for (const r of results)
-    info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
+    info(
+      `ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ' and names a trusted build'}\n`,
+    );
   for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
   if (values['dry-run']) {
     if (values.json) json({ ok: true, ...report, ran: false });
@@ -150,11 +164,16 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   return exitCode;
 }
 
-/** Looks each parameter up once (several stacks may read the same one), all at once. */
+/**
+ * Looks each parameter up once (several stacks may read the same one), all at once; then checks the
+ * snapshot each parameter a stack reads names, as the stack's postconditions will (cli/shared/snapshot-provenance.ts).
+ */
 async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
   const ssmFor = deps.ssm ?? (await sdkSsm());
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const provenance = await import('../shared/snapshot-provenance');
+  const { historyParameterPath } = await import('../../modules/image-cache/parameters');
   const clients = new Map<string, SsmLike>();
   const lookups = new Map<string, Promise<string | undefined>>();
   const valueOf = (p: ParameterLocation): Promise<string | undefined> => {
@@ -167,13 +186,31 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
     }
     return found;
   };
+  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots());
+  let account: Promise<string> | undefined;
+  const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(checks[0].home.region))());
   return Promise.all(
     checks.map(async (c) => {
       const value = await valueOf(c.check);
-      if (value !== undefined) return { ...c, exists: true, value };
-      // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
-      const homeMissing = c.checkWriter === 'image-cache-stack' && (await valueOf(c.home)) === undefined;
-      return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
+      if (value === undefined) {
+        // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
+        const homeMissing = c.checkWriter === 'image-cache-stack' && (await valueOf(c.home)) === undefined;
+        return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
+      }
+      // A parameter another stack of this run writes first is checked by that stack's plan (its postconditions).
+      if (c.writtenInThisRunBy) return { ...c, exists: true, value };
+      const history = provenance.parseHistory(await valueOf({ region: c.home.region, name: historyParameterPath(c.home.name) }));
+      const cache = { name: c.cache, homeRegion: c.home.region, parameterPath: c.home.name };
+      const r = await provenance.checkSnapshot(snapshots(c.reads.region), { account: await accountId(), cache, history }, c.reads.region, value);
+      if (r.problems.length === 0) return { ...c, exists: true, value };
+      const { untrustedMessage } = await import('../../modules/image-cache/provenance');
+      return {
+        ...c,
+        exists: true,
+        value,
+        untrusted: true,
+        message: `${c.stack}: ${untrustedMessage(`SSM parameter ${c.reads.name} in ${c.reads.region}`, value, r.problems)}`,
+      };
     }),
   );
 }
@@ -222,6 +259,22 @@ async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: Par
       cause: e,
     });
   }
+}
+
+async function sdkSnapshots(): Promise<(region: string) => SnapshotLookup> {
+  const { EC2Client, DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
+  const { describeSnapshotLookup } = await import('../shared/snapshot-provenance');
+  return (region) => {
+    const ec2 = new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' });
+    return describeSnapshotLookup((id) => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
+  };
+}
+
+function sdkAccountId(region: string): () => Promise<string> {
+  return async () => {
+    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    return (await new STSClient({ region }).send(new GetCallerIdentityCommand({}))).Account!;
+  };
 }
 
 /** Loaded only when a check runs: --help, usage errors and runs without Karpenter stacks need not pay for the SDK. */

@@ -1,7 +1,10 @@
 /** The few AWS calls a rollout makes in one region, behind an interface (SDK v3 implementation below). */
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import type { SnapshotRecord } from '../../modules/image-cache/provenance';
+import { describeSnapshotLookup } from '../shared/snapshot-provenance';
 import { BOTTLEROCKET_VERSION_TAG } from '../cache/tags';
 
 export interface RegionApi {
@@ -10,12 +13,12 @@ export interface RegionApi {
   putParameter(name: string, value: string): Promise<void>;
   /** The completed copy of `source` made by the replication stack for this cache, or undefined. */
   findCopy(cache: string, source: string): Promise<string | undefined>;
-  /** Whether a completed snapshot with this ID exists here. */
-  snapshotExists(id: string): Promise<boolean>;
   /** The home-region snapshot a copy was made from (its source-snapshot tag), or undefined. */
   sourceOf(id: string): Promise<string | undefined>;
-  /** The image cache a snapshot belongs to (its bottlerocket-fleet:cache tag), or undefined. */
-  cacheOf(id: string): Promise<string | undefined>;
+  /** The snapshot as the provenance checks read it (any owner), or undefined when it does not exist here. */
+  describeSnapshot(id: string): Promise<SnapshotRecord | undefined>;
+  /** This account's ID (sts:GetCallerIdentity). */
+  accountId(): Promise<string>;
   /** The Bottlerocket release the builder recorded on a home-region snapshot (bottlerocket-fleet:bottlerocket-version). */
   bottlerocketVersionOf(id: string): Promise<string | undefined>;
   /** A snapshot's size in GiB (DescribeSnapshots VolumeSize), or undefined when it does not exist. */
@@ -36,7 +39,11 @@ export function regionApi(region: string, clients: { readonly ssm?: SSMClient; r
       throw e;
     }
   };
+  const describeSnapshot = describeSnapshotLookup((id) => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
+  let account: Promise<string> | undefined;
   return {
+    describeSnapshot,
+    accountId: () => (account ??= new STSClient(config).send(new GetCallerIdentityCommand({})).then((r) => r.Account!)),
     async getParameter(name) {
       try {
         return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
@@ -61,22 +68,12 @@ export function regionApi(region: string, clients: { readonly ssm?: SSMClient; r
       return (r.Snapshots ?? []).find((s) => s.State === 'completed')?.SnapshotId;
     },
     sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),
-    cacheOf: (id) => tagOf(id, CACHE_TAG),
     bottlerocketVersionOf: (id) => tagOf(id, BOTTLEROCKET_VERSION_TAG),
     async snapshotSizeGiB(id) {
       try {
         return (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.find((s) => s.SnapshotId === id)?.VolumeSize;
       } catch (e) {
         if (/NotFound/.test((e as Error).name)) return undefined;
-        throw e;
-      }
-    },
-    async snapshotExists(id) {
-      try {
-        const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
-        return (r.Snapshots ?? []).some((s) => s.State === 'completed');
-      } catch (e) {
-        if (/NotFound/.test((e as Error).name)) return false;
         throw e;
       }
     },

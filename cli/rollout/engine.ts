@@ -22,6 +22,9 @@ import { checkHashVersions, RolloutBlocked } from './pre-write';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
 import { poolsTooSmall, releaseSkew } from '../shared/generation-size';
+import { historyParameterPath } from '../../modules/image-cache/parameters';
+import { untrustedMessage } from '../../modules/image-cache/provenance';
+import { checkSnapshot, parseHistory, ProvenanceContext } from '../shared/snapshot-provenance';
 
 export { RolloutBlocked };
 
@@ -104,6 +107,14 @@ export interface ResolvedRollout {
   /** The generation: the home-region snapshot ID. */
   readonly source: string;
   readonly targets: readonly ClusterTarget[];
+  /** What every snapshot the rollout reads is checked against, rollback targets read back on a resumed run too. */
+  readonly provenance: ProvenanceContext;
+}
+
+/** Untrusted pointers, as sentences (empty: all trusted); see cli/shared/snapshot-provenance.ts. */
+async function untrusted(deps: Pick<RolloutDeps, 'aws'>, provenance: ProvenanceContext, region: string, pointer: string, id: string): Promise<string[]> {
+  const r = await checkSnapshot((x) => deps.aws(region).describeSnapshot(x), provenance, region, id);
+  return r.problems.length === 0 ? [] : [untrustedMessage(pointer, id, r.problems)];
 }
 
 /** Reads only: the target, its copy in every cluster's region and every cluster parameter. Throws RolloutBlocked naming everything missing. */
@@ -118,26 +129,30 @@ export async function resolveRollout(
   const source = to ?? (await home.getParameter(cache.parameterPath));
   if (!source)
     throw new RolloutBlocked(`${cache.parameterPath} does not exist in ${cache.homeRegion}: build the cache first (npm run cache -- build ${cache.name})`);
-  if (to && !(await home.snapshotExists(to)))
-    throw new RolloutBlocked(`--to ${to}: no completed snapshot with that ID in ${cache.homeRegion} (the cache's home region)`);
-  if (to) {
-    // Any snapshot would do for home-region clusters otherwise: only a build of this cache may go out.
-    const owner = await home.cacheOf(to);
-    if (owner !== cache.name)
-      throw new RolloutBlocked(
-        `--to ${to} is not a build of image cache ${cache.name} (its bottlerocket-fleet:cache tag is ${owner ? `"${owner}"` : 'missing'}); nothing was changed`,
-      );
-  }
+  const provenance: ProvenanceContext = {
+    account: await home.accountId(),
+    cache,
+    history: parseHistory(await home.getParameter(historyParameterPath(cache.parameterPath))),
+  };
+  // Only a build of this cache may go out: --to and the parameter are pointers anyone with PutParameter can move.
+  const bad = await untrusted(deps, provenance, cache.homeRegion, to ? `--to ${to}` : `SSM parameter ${cache.parameterPath} in ${cache.homeRegion}`, source);
+  if (bad.length > 0) throw new RolloutBlocked(`${bad[0]}; nothing was changed`);
   const missing: string[] = [];
+  const distrusted: string[] = [];
   const targets: ClusterTarget[] = [];
   for (const step of plan.stages.flatMap((s) => s.clusters)) {
     const api = deps.aws(step.region);
-    const copy = step.region === cache.homeRegion ? source : await api.findCopy(cache.name, source);
+    const copy: string | undefined = step.region === cache.homeRegion ? source : await api.findCopy(cache.name, source);
     const from = await api.getParameter(step.parameter);
     if (!copy) missing.push(`${step.region} has no copy of ${source} (needed by cluster ${step.cluster.name})`);
     if (from === undefined) missing.push(`${step.parameter} does not exist in ${step.region} (cluster ${step.cluster.name})`);
     if (copy) targets.push({ step, from, to: copy });
+    // The copy is what the cluster's nodes will boot from; `from` is what a rollback writes back.
+    if (copy && copy !== source) distrusted.push(...(await untrusted(deps, provenance, step.region, `the copy of ${source} in ${step.region}`, copy)));
+    if (from)
+      distrusted.push(...(await untrusted(deps, provenance, step.region, `SSM parameter ${step.parameter} in ${step.region} (the rollback target)`, from)));
   }
+  if (distrusted.length > 0) throw new RolloutBlocked(`nothing was changed: ${distrusted.join('; ')}`);
   if (missing.length > 0)
     throw new RolloutBlocked(
       `nothing was changed: ${missing.join('; ')}. Apply the ${replicationStack(cache)} stack (npm run deploy -- ${replicationStack(cache)}), then re-run`,
@@ -165,7 +180,7 @@ export async function resolveRollout(
     );
   }
   if (tooSmall.length > 0) throw new RolloutBlocked(`nothing was changed: ${tooSmall.join('; ')}`);
-  return { source, targets };
+  return { source, targets, provenance };
 }
 
 export interface ClusterOutcome {
@@ -266,6 +281,12 @@ export async function runRollout(
     }
     const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged' || s === 'blocked');
     const previous = resumed ? classes[0]!.annotations[ANNOTATIONS.previous] || undefined : target.from;
+    // Read back from the cluster: a rollback would write it to SSM, so it must pass the same checks (issue 21).
+    if (resumed && previous) {
+      const pointer = `annotation ${ANNOTATIONS.previous} on EC2NodeClass ${nodeClassName(step.pools[0])} (cluster ${name})`;
+      const bad = await untrusted(deps, resolved.provenance, step.region, pointer, previous);
+      if (bad.length > 0) throw new RolloutBlocked(`${bad[0]}; nothing was changed in cluster ${name}`);
+    }
     const since = now();
     let appliedAt = resumed ? Number(classes[0]!.annotations[ANNOTATIONS.appliedAt] ?? NaN) : NaN;
     if (states.every((s) => s === 'converged') && !Number.isNaN(appliedAt)) {

@@ -15,6 +15,8 @@ import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkPoolBudgets, checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { fleetId } from './fleet-id';
+import { FLEET_TAG } from '../image-cache/parameters';
 import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
 import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
@@ -25,6 +27,8 @@ export type { TrustedCertificate } from './certificates';
 
 export interface ImageCache extends ImageCacheSpec {
   readonly name: string;
+  /** The fleet's ID: the builder tags its instances and snapshots with it (bottlerocket-fleet:fleet). */
+  readonly fleetId: string;
   readonly parameterPath: string;
   /** Bottlerocket variant version to build on (explicit, or the lowest among clusters using the cache: see cache-kernel.ts). */
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
@@ -51,6 +55,9 @@ export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karp
 export interface Fleet {
   readonly file: string;
   readonly backend: FleetSpec['backend'];
+  /** Tagged bottlerocket-fleet:fleet on everything the fleet creates (fleet-id.ts). */
+  readonly id: string;
+  /** The fleet file's tags and the fleet tag: the default tags of every stack and node class. */
   readonly tags: Record<string, string>;
   readonly imageCaches: readonly ImageCache[];
   readonly clusters: readonly Cluster[];
@@ -110,11 +117,13 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const clusters = Object.entries(spec.clusters).map(([name, c]) =>
     resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
   );
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems, warnings));
+  const id = fleetId(spec);
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, id, clusters, problems, warnings));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
-  return { file, backend: spec.backend, tags: spec.tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
+  const tags = { ...spec.tags, [FLEET_TAG]: id };
+  return { file, backend: spec.backend, id, tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
 }
 
 /** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
@@ -282,7 +291,7 @@ function checkSettings(settings: BottlerocketSettings | undefined, provisioner: 
   }
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
+function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
   const users = clusters
     .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
     .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
@@ -320,6 +329,12 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
         message: n.error,
         fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
       });
+    if (n.ref && c.requireDigests && !n.ref.includes('@sha256:'))
+      problems.push({
+        path: `imageCaches.${name}.images[${i}]`,
+        message: `"${image}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
+        fix: `pin it by digest: ${n.ref.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
+      });
     return n.ref ? [n.ref] : [];
   });
   if (c.snapshotter === 'soci') {
@@ -334,6 +349,7 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     ...c,
     images,
     name,
+    fleetId: id,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion,
     ...(release.release ? { bottlerocketVersion: release.release } : {}),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCidr } from './cidr';
+import { RESERVED_TAG_PREFIX } from '../image-cache/parameters';
 import { AWS_REGIONS, DEFAULT_KARPENTER_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 
 /** Names that become Terraform stack names, construct IDs and AWS resource names. */
@@ -23,7 +24,22 @@ const kubernetesVersion = z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
 export const DURATION_PATTERN = /^([0-9]+(s|m|h))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 30s, 5m, 1h30m or 720h');
 
-const tags = z.record(z.string().min(1).max(128), z.string().max(256));
+const tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .check((ctx) => {
+    for (const key of Object.keys(ctx.value)) {
+      // IAM compares the tag key of aws:ResourceTag/<key> case-insensitively: Bottlerocket-Fleet:cache counts too.
+      if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX))
+        ctx.issues.push({
+          code: 'custom',
+          input: key,
+          path: [key],
+          message: `tag key "${key}" is reserved: bottlerocket-fleet sets the ${RESERVED_TAG_PREFIX}* tags itself, and the CI policy and cache gc act on them`,
+          params: { fix: `rename the tag (any key not starting with ${RESERVED_TAG_PREFIX})` },
+        });
+    }
+  })
+  .describe(`Tags on every AWS resource the stack creates; keys under ${RESERVED_TAG_PREFIX} are reserved`);
 
 /** Bottlerocket settings under `settings.` as a nested object; validated against contracts/bottlerocket-settings.json. */
 const bottlerocketSettings = z
@@ -62,6 +78,10 @@ const imageCache = z.strictObject({
   replicaRegions: z.array(region).default([]).describe('Regions the snapshot is copied to'),
   dataVolumeGiB: z.number().int().min(20).max(16384).describe('Size of the data volume (/dev/xvdb) the images are pulled onto'),
   images: z.array(z.string().min(1)).min(1),
+  requireDigests: z
+    .boolean()
+    .default(false)
+    .describe('Refuse image references without @sha256:<digest>; a build fails when a pulled digest differs from a pinned one either way'),
   kubernetesVersion: kubernetesVersion
     .optional()
     .describe(
@@ -348,8 +368,18 @@ const rollout = z.strictObject({
     .describe('Per cluster: how long replacement nodes may take to become Ready and their pods healthy, and how long the rollout may go without progress'),
 });
 
+/** A fleet ID: a tag value, stable for the life of the fleet. */
+export const FLEET_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export const fleetSchema = z.strictObject({
   $schema: z.string().optional(),
+  fleetId: z
+    .string()
+    .regex(FLEET_ID_PATTERN, 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit')
+    .optional()
+    .describe(
+      "Tagged bottlerocket-fleet:fleet on every resource the fleet creates; the CI policy and cache gc act only on this fleet's. Default: derived from the backend (set it before changing the backend)",
+    ),
   backend: backend.default({ type: 'local' }),
   tags: tags.default({}),
   imageCaches: z.record(name, imageCache).default({}),

@@ -5,12 +5,16 @@
  * granted is one they call, and that no grant lacks a reason.
  */
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { CACHE_TAG, historyParameterPath, manifestParametersFolder } from './parameters';
+import { CACHE_TAG, FLEET_TAG, historyParameterPath, manifestParametersFolder } from './parameters';
 import { ecrRepository } from './ecr';
 import { BUILDER_METADATA_OPTIONS, builderInstanceType } from './builder-launch';
 
 export interface CiPolicyProps {
   readonly region: string;
+  /** The caches built here: tag conditions match exactly these values of the cache tag. */
+  readonly cacheNames: readonly string[];
+  /** The fleet's ID: tag conditions match exactly this value of the fleet tag (never another fleet's). */
+  readonly fleetId: string;
   /** SSM parameter paths of the caches built here (the CI role may write only these). */
   readonly parameterPaths: readonly string[];
   /** The images of the caches built here: the CI role may pull exactly their private ECR repositories. */
@@ -45,7 +49,11 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
   const { partition, account } = refs;
   const arn = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}:${account}:${resource}`;
   const awsOwned = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}::${resource}`;
-  const anyCacheTag = (key: string) => [{ test: 'StringLike', variable: key, values: ['*'] }];
+  // Exact values, not tag keys: a cache tag of another fleet (or on a node) grants nothing.
+  const cacheTags = (kind: 'RequestTag' | 'ResourceTag') => [
+    { test: 'StringEquals', variable: `aws:${kind}/${CACHE_TAG}`, values: [...props.cacheNames].sort() },
+    { test: 'StringEquals', variable: `aws:${kind}/${FLEET_TAG}`, values: [props.fleetId] },
+  ];
   return [
     {
       sid: 'Read',
@@ -65,7 +73,7 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       why: 'Launch only with the cache tag on the request, so every instance and volume is findable for cleanup',
       actions: ['ec2:RunInstances'],
       resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*')],
-      condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
+      condition: cacheTags('RequestTag'),
     },
     // The subnets and the security group are the ones the builder parameters name (builder-infra.ts): with any
     // subnet or group, the role could launch an instance with the builder role into another network.
@@ -93,7 +101,7 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       why: 'Stop, terminate and run commands on builder instances only (the cache tag)',
       actions: ['ec2:StopInstances', 'ec2:TerminateInstances', 'ssm:SendCommand'],
       resources: [arn('ec2', 'instance/*')],
-      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+      condition: cacheTags('ResourceTag'),
     },
     {
       sid: 'RunShellScript',
@@ -109,21 +117,21 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       why: 'Snapshot only volumes carrying the cache tag (the builder tags its volumes at launch)',
       actions: ['ec2:CreateSnapshot'],
       resources: [arn('ec2', 'volume/*')],
-      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+      condition: cacheTags('ResourceTag'),
     },
     {
       sid: 'SnapshotTagged',
       why: 'Create only snapshots with the cache tag on the request, so every snapshot is findable for cleanup',
       actions: ['ec2:CreateSnapshot'],
       resources: [awsOwned('ec2', 'snapshot/*')],
-      condition: anyCacheTag(`aws:RequestTag/${CACHE_TAG}`),
+      condition: cacheTags('RequestTag'),
     },
     {
       sid: 'DeleteOldSnapshots',
       why: 'Delete cache snapshots only (the cache tag)',
       actions: ['ec2:DeleteSnapshot'],
       resources: [awsOwned('ec2', 'snapshot/*')],
-      condition: anyCacheTag(`aws:ResourceTag/${CACHE_TAG}`),
+      condition: cacheTags('ResourceTag'),
     },
     {
       sid: 'WriteCacheParameters',

@@ -10,12 +10,17 @@
 import { Construct } from 'constructs';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsSsmParametersByPath } from '@cdktf/provider-aws/lib/data-aws-ssm-parameters-by-path';
-import { DataAwsEbsSnapshot } from '@cdktf/provider-aws/lib/data-aws-ebs-snapshot';
 import { clusterParametersFolder, SOURCE_SNAPSHOT_TAG } from './parameters';
+import { TrustedSnapshot } from './trusted-snapshot';
 
 export interface HeldGenerationsProps {
   readonly parameterPath: string;
   readonly homeRegion: string;
+  readonly cacheName: string;
+  /** HCL expressions: this account's ID, the cache's history (a list); and the history's name for messages. */
+  readonly account: string;
+  readonly history: string;
+  readonly historyParameter: string;
   /** Regions with clusters that follow the rollout, and the provider of each (undefined: the stack's default, the home region). */
   readonly regions: readonly { readonly region: string; readonly provider?: AwsProvider }[];
 }
@@ -32,7 +37,19 @@ export class HeldGenerations extends Construct {
       // `values` is sensitive in the provider (SecureString); these are plain String snapshot IDs.
       const ids = `nonsensitive(data.${params.terraformResourceType}.${params.friendlyUniqueId}.values)`;
       if (region === props.homeRegion) return ids;
-      const copies = new DataAwsEbsSnapshot(this, `cluster-copies-${region}`, { provider, snapshotIds: ['${each.value}'], owners: ['self'] });
+      // Checked like every pointer (no owners filter: see trusted-snapshot.ts). The build ID is the source's,
+      // checked with the generation: copies made before copies carried it must not fail this lookup.
+      const copies = new TrustedSnapshot(this, `cluster-copies-${region}`, {
+        provider,
+        snapshotId: '${each.value}',
+        pointer: `A cluster parameter under ${folder} in ${region}`,
+        cacheName: props.cacheName,
+        account: props.account,
+        history: props.history,
+        historyParameter: props.historyParameter,
+        copy: true,
+        skip: ['build-id'],
+      }).lookup;
       // One lookup per copy a cluster parameter names (a raw for_each: cdktf's iterators take typed lists).
       copies.addOverride('for_each', `\${toset(${ids})}`);
       const ref = `data.${copies.terraformResourceType}.${copies.friendlyUniqueId}`;

@@ -35,6 +35,15 @@ export const CACHE_TAG = 'bottlerocket-fleet:cache';
 /** The tag the replication stack puts on every copy: the home-region snapshot (the generation) it copies. */
 export const SOURCE_SNAPSHOT_TAG = 'bottlerocket-fleet:source-snapshot';
 
+/** The build that made a snapshot (and its builder instance); copies carry their source's. */
+export const BUILD_ID_TAG = 'bottlerocket-fleet:build-id';
+
+/** The fleet a resource belongs to (its fleet ID, modules/fleet/fleet-id.ts): on every resource the fleet creates. */
+export const FLEET_TAG = 'bottlerocket-fleet:fleet';
+
+/** The prefix of every tag this project sets: reserved, a fleet file may not set tags under it. */
+export const RESERVED_TAG_PREFIX = 'bottlerocket-fleet:';
+
 /**
  * Where a build's image -> digest manifest lives, in every region that holds a copy of the cache: parts
  * `<this>/0`, `<this>/1`, ... (cli/cache/manifest.ts says why parts). One folder per build, so a generation

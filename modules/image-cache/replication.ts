@@ -13,7 +13,8 @@ import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { EbsSnapshotCopy } from '@cdktf/provider-aws/lib/ebs-snapshot-copy';
 import { EbsFastSnapshotRestore } from '@cdktf/provider-aws/lib/ebs-fast-snapshot-restore';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from './parameters';
+import { BUILD_ID_TAG, CACHE_TAG, SOURCE_SNAPSHOT_TAG } from './parameters';
+import type { DataAwsEbsSnapshot } from '@cdktf/provider-aws/lib/data-aws-ebs-snapshot';
 
 export interface SnapshotReplicaProps {
   readonly cacheName: string;
@@ -23,6 +24,8 @@ export interface SnapshotReplicaProps {
   readonly parameterPath: string;
   /** Snapshot IDs to keep copies of, newest first (a Terraform list expression). */
   readonly generations: TerraformLocal;
+  /** The checked lookup of every generation (for_each over the same list, keyed by snapshot ID): copies carry its build ID. */
+  readonly sources: DataAwsEbsSnapshot;
   /** The current snapshot ID in the home region, as raw expression text (e.g. data.x.y.insecure_value). */
   readonly currentSnapshotExpression: string;
   /** @default — the account's default EBS key in the region */
@@ -56,6 +59,8 @@ export class SnapshotReplica extends Construct {
         Name: `${props.cacheName}-image-cache`,
         [CACHE_TAG]: props.cacheName,
         [SOURCE_SNAPSHOT_TAG]: sourceSnapshotId,
+        // The build the copy is of: a copy passes the same provenance checks as its source (provenance.ts).
+        [BUILD_ID_TAG]: `\${lookup(data.${props.sources.terraformResourceType}.${props.sources.friendlyUniqueId}[each.value].tags, "${BUILD_ID_TAG}", "")}`,
         'bottlerocket-fleet:source-region': props.homeRegion,
       },
     });

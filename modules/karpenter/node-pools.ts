@@ -6,6 +6,8 @@
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Manifest } from '../../.gen/providers/kubectl/manifest';
 import type { KubectlProvider } from '../../.gen/providers/kubectl/provider';
 import type { Cluster, ImageCache, NodePool } from '../fleet/load';
@@ -13,7 +15,9 @@ import { KubernetesManifest, manifestYaml } from '../kubernetes/manifest';
 import { ec2NodeClass } from './node-class';
 import { nodePool } from './node-pool';
 import { validateAgainstCrd } from './crd-validation';
-import { clusterParameterPath } from '../image-cache/parameters';
+import { clusterParameterPath, historyParameterPath } from '../image-cache/parameters';
+import { TrustedSnapshot } from '../image-cache/trusted-snapshot';
+import { address } from '../image-cache/replication';
 
 /** Stands in for the plan-time snapshot ID while validating (the real value is a data-source reference). */
 export const PLACEHOLDER_SNAPSHOT_ID = 'snap-0123456789abcdef0';
@@ -29,6 +33,11 @@ export interface KarpenterNodePoolsProps {
   readonly nodeRoleName: string;
   readonly tags: Record<string, string>;
   readonly provider: KubectlProvider;
+  /**
+   * The AWS provider of a cache's home region, where its history lives (undefined: the stack's default
+   * provider, the cluster's region). @default the stack's default provider
+   */
+  readonly awsProviderFor?: (region: string) => AwsProvider | undefined;
   /** The Karpenter releases: the CRDs must exist before any manifest is applied. */
   readonly dependsOn: ITerraformDependable[];
 }
@@ -52,20 +61,23 @@ export function validatePool(props: Pick<KarpenterNodePoolsProps, 'cluster' | 'n
 
 export class KarpenterNodePools extends Construct {
   readonly snapshotParameters = new Map<string, DataAwsSsmParameter>();
+  /** Per cache: the snapshot its parameter names, looked up and checked (provenance postconditions). */
+  readonly trustedSnapshots = new Map<string, TrustedSnapshot>();
+  private account?: string;
+  private readonly props: KarpenterNodePoolsProps;
 
   /** With a fleet rollout: the cluster whose own snapshot parameter the node classes read. */
   private readonly perClusterOf?: string;
 
   constructor(scope: Construct, id: string, props: KarpenterNodePoolsProps) {
     super(scope, id);
+    this.props = props;
     this.perClusterOf = props.perClusterSnapshotParameters ? props.cluster.name : undefined;
     const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
       // A cache not built yet has no parameter: its pools boot with an empty data volume (see docs/cluster-and-karpenter-stacks.md).
-      // insecure_value: the parameter is a plain String, and `value` (always sensitive in the aws provider)
-      // would mark every manifest and output carrying the ID sensitive for no reason.
-      const snapshotId = cache?.built ? this.snapshotParameter(cache).insecureValue : undefined;
+      const snapshotId = cache?.built ? this.trustedSnapshot(cache).snapshotId : undefined;
       for (const manifest of poolManifests(props, pool, snapshotId)) {
         new Manifest(this, `${manifest.kind}-${pool.name}`, {
           provider: props.provider,
@@ -79,14 +91,47 @@ export class KarpenterNodePools extends Construct {
     }
   }
 
+  /**
+   * The snapshot a cache's parameter names, checked before any node class uses it: owned by this account,
+   * completed, encrypted, the cache's tags, a build the history names (for a copy: its source).
+   */
+  private trustedSnapshot(cache: ImageCache): TrustedSnapshot {
+    let t = this.trustedSnapshots.get(cache.name);
+    if (!t) {
+      const parameter = this.snapshotParameter(cache);
+      const region = this.props.cluster.region;
+      const history = new DataAwsSsmParameter(this, `history-${cache.name}`, {
+        name: historyParameterPath(cache.parameterPath),
+        provider: this.props.awsProviderFor?.(cache.homeRegion),
+      });
+      this.account ??= address(new DataAwsCallerIdentity(this, 'account'), 'account_id', true);
+      t = new TrustedSnapshot(this, `trusted-${cache.name}`, {
+        // insecure_value: the parameter is a plain String, and `value` (always sensitive in the aws provider)
+        // would mark every manifest and output carrying the ID sensitive for no reason.
+        snapshotId: parameter.insecureValue,
+        pointer: `SSM parameter ${this.parameterName(cache)} in ${region}`,
+        cacheName: cache.name,
+        account: this.account,
+        history: `jsondecode(${address(history, 'insecure_value', true)})`,
+        historyParameter: `${historyParameterPath(cache.parameterPath)} (${cache.homeRegion})`,
+        copy: region !== cache.homeRegion,
+      });
+      this.trustedSnapshots.set(cache.name, t);
+    }
+    return t;
+  }
+
   /** One data source per cache, read in the cluster's region (the provider of this stack). */
   private snapshotParameter(cache: ImageCache): DataAwsSsmParameter {
     let p = this.snapshotParameters.get(cache.name);
     if (!p) {
-      const name = this.perClusterOf ? clusterParameterPath(cache.parameterPath, this.perClusterOf) : cache.parameterPath;
-      p = new DataAwsSsmParameter(this, `snapshot-${cache.name}`, { name });
+      p = new DataAwsSsmParameter(this, `snapshot-${cache.name}`, { name: this.parameterName(cache) });
       this.snapshotParameters.set(cache.name, p);
     }
     return p;
+  }
+
+  private parameterName(cache: ImageCache): string {
+    return this.perClusterOf ? clusterParameterPath(cache.parameterPath, this.perClusterOf) : cache.parameterPath;
   }
 }
