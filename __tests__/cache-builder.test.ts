@@ -59,7 +59,9 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
       ]),
     );
     expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
-      expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]),
+      expect.arrayContaining([
+        { Key: 'bottlerocket-fleet:image-0', Value: expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/) },
+      ]),
     );
     expect(lines.some((l) => /pull image 1\/1: public.ecr.aws\/docker\/library\/nginx:1.27 \(\+\d+s\)/.test(l))).toBe(true);
     expect(aws.calls.indexOf('ssm:PutParameter')).toBeGreaterThan(aws.calls.lastIndexOf('ec2:DescribeSnapshots'));
@@ -85,7 +87,7 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
     await expectFailure(
       { pullFails: 'public.ecr.aws/docker/library/nginx:1.27' },
       /pull image 1\/1/,
-      /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": not found/s,
+      /ended Failed; output:\n.*failed to resolve reference "public.ecr.aws\/docker\/library\/nginx:1.27": .*not found/s,
     );
   });
 
@@ -167,13 +169,18 @@ describe('what a build does, offline', () => {
       'ssm:GetParameters',
       'ec2:RunInstances',
       'ssm:DescribeInstanceInformation',
-      'ssm:SendCommand',
-      'ssm:SendCommand',
+      'ssm:SendCommand', // the pull
+      'ssm:SendCommand', // its other names
+      'ssm:SendCommand', // the lookup of every name
       'ec2:StopInstances',
       'ec2:CreateSnapshot',
       'ssm:PutParameter',
       'ssm:PutParameter',
       'ec2:TerminateInstances',
+      'names', // then per image, per region, every name a pod may use
+      'public.ecr.aws/docker/library/nginx:1.27',
+      'us-west-2',
+      'us-east-1',
     ]);
     // In-process; any AWS client asked for fails the command (the bin's process test, cli-help.test.ts, runs it with no credentials).
     let out = '';
@@ -226,7 +233,7 @@ describe("the builder's safeguards, each seen by a targeted test", () => {
     const { aws, deps, paramsBefore } = setup({ vanish: image });
     const err = await buildCache(deps, general).catch((e) => e);
     expect(err).toBeInstanceOf(BuildError);
-    expect(err.step).toBe('verify every image is present');
+    expect(err.step).toBe('verify every name is on the data volume');
     expect(err.message).toContain(`not on the data volume: ${image}`);
     expect(aws.calls).not.toContain('ec2:CreateSnapshot');
     expect(aws.params).toEqual(paramsBefore);

@@ -19,7 +19,7 @@ describe('image references', () => {
     ['nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04', 'nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04'],
     [`nginx@sha256:${'a'.repeat(64)}`, `docker.io/library/nginx@sha256:${'a'.repeat(64)}`],
   ])('%s is pulled and looked up as %s', (input, expected) => {
-    expect(normaliseImageRef(input)).toEqual({ ref: expected });
+    expect(normaliseImageRef(input).ref).toBe(expected);
   });
 
   test('the loader stores the normalised name, and the dry run shows it', () => {
@@ -53,7 +53,7 @@ describe('image references', () => {
     );
     expect(aws.snapshots.get(result.snapshotId)!.tags).toContainEqual({
       Key: 'bottlerocket-fleet:image-0',
-      Value: 'docker.io/library/nginx:1.27@sha256:0123abcd',
+      Value: expect.stringMatching(/^docker\.io\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/),
     });
   });
 

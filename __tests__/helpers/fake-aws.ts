@@ -25,6 +25,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CtrHost } from './ssm-agent-proxy';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
@@ -61,6 +62,8 @@ export interface Faults {
   snapshotError?: boolean;
   /** An image whose pull succeeds but that is missing when the images are verified. */
   vanish?: string;
+  /** Regional names whose registry serves other content than the home region's (a stale replica). */
+  otherContent?: string[];
   /** A parameter name whose PutParameter fails (AccessDeniedException). */
   putParameterFails?: string;
   /** How many RunInstances calls are throttled before one succeeds. */
@@ -104,7 +107,15 @@ export class FakeAws {
     return this.ecrClients.get(region)!;
   };
 
+  /** The builder instance: shell, apiclient and ctr over containerd's k8s.io image store (one instance at a time). */
+  readonly host: CtrHost;
+
   constructor(readonly faults: Faults = {}) {
+    this.host = new CtrHost({
+      unpullable: new Set(faults.pullFails ? [faults.pullFails] : []),
+      vanish: new Set(faults.vanish ? [faults.vanish] : []),
+      otherContent: new Set(faults.otherContent ?? []),
+    });
     const ec2 = mockClient(this.ec2);
     const ssm = mockClient(this.ssm);
     const id = (prefix: string) => `${prefix}-${String(++this.n).padStart(8, '0')}`;
@@ -231,20 +242,10 @@ export class FakeAws {
       track('ssm:SendCommand');
       this.faults.onSendCommand?.();
       const commands = input.Parameters!.commands!;
-      const text = commands.join('\n');
-      const failing = this.faults.pullFails && text.includes(this.faults.pullFails);
-      const pulled = [...this.commands.values()]
-        .filter((c) => c.status === 'Success')
-        .map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1])
-        .filter((i) => i && i !== this.faults.vanish);
+      // The commands run against the same host model as the SSM agent proxy (ctr as containerd 2.x reads it).
+      const r = this.host.run(commands);
       const commandId = id('cmd');
-      this.commands.set(commandId, {
-        status: failing ? 'Failed' : 'Success',
-        stdout: text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : 'DIGEST sha256:0123abcd',
-        stderr: failing ? `ctr: failed to resolve reference "${this.faults.pullFails}": not found` : '',
-        polls: 0,
-        commands,
-      });
+      this.commands.set(commandId, { status: r.code === 0 ? 'Success' : 'Failed', stdout: r.stdout, stderr: r.stderr, polls: 0, commands });
       return { Command: { CommandId: commandId } };
     });
     ssm.on(GetCommandInvocationCommand).callsFake((input) => {

@@ -307,8 +307,10 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     const invocations = [...proxy.invocations.values()].filter((i) => i.instanceId === instance.InstanceId);
     expect(invocations.map((i) => [i.comment.replace(/^\S+: /, ''), i.status, i.stderr])).toEqual([
       [`pull ${NGINX}`, 'Success', ''],
+      [`names of ${NGINX}`, 'Success', ''],
       ['pull docker.io/library/busybox:1.36', 'Success', ''],
-      ['verify images', 'Success', ''],
+      ['names of docker.io/library/busybox:1.36', 'Success', ''],
+      ['verify names', 'Success', ''],
     ]);
     expect(names.indexOf('ssm:PutParameter')).toBeGreaterThan(names.lastIndexOf('ec2:DescribeSnapshots'));
   });
@@ -326,7 +328,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   test('an image missing at verification fails the build before any snapshot', async () => {
     const { calls, names, summary } = await builtInSharedRun('vanishes');
     expect(summary.ok).toBe(false);
-    expect(summary.error).toMatch(/step "verify every image is present" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/);
+    expect(summary.error).toMatch(/step "verify every name is on the data volume" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/);
     await expectCleanUp('vanishes', calls, { parameter: previous.vanishes, history: [previous.vanishes], snapshots: [previous.vanishes] });
     expect(names).not.toContain('ec2:CreateSnapshot');
   });

@@ -30,7 +30,17 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, CACHE_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
-import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
+import {
+  amiParameterPath,
+  amiVersionParameterPath,
+  builderInstanceType,
+  builderUserData,
+  imageNamesByRegion,
+  pullCommands,
+  recordNamesCommands,
+  verifyCommands,
+  verifyProblems,
+} from './plan';
 import { abortableSleep } from '../shared/sleep';
 
 export interface BuilderDeps {
@@ -59,7 +69,8 @@ export interface BuildResult {
   readonly buildId: string;
   readonly snapshotId: string;
   readonly previousSnapshotId?: string;
-  readonly images: { image: string; digest?: string }[];
+  /** Per image: its digest and every name recorded for it, in every region of the cache. */
+  readonly images: { image: string; digest?: string; names: string[] }[];
   readonly seconds: number;
 }
 
@@ -204,7 +215,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return output;
     };
 
-    const images: { image: string; digest?: string }[] = [];
+    const images: { image: string; digest?: string; names: string[] }[] = [];
     /** "AWS:<password>", fetched right before each pull so a long build never uses an expired (12-hour) token. */
     const ecrCredentials = async (image: string) => {
       const registry = ecrRepository(image);
@@ -218,13 +229,31 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       const out = await run(`pull image ${i + 1}/${cache.images.length}: ${image}`, async () =>
         runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))),
       );
-      images.push({ image, digest: /DIGEST (\S+)/.exec(out)?.[1] });
+      const digest = /DIGEST (\S+)/.exec(out)?.[1];
+      if (!digest) throw new Error(`the pull of ${image} printed no digest; output:\n${out}`);
+      // Every other name a pod may use: regional names (pulled, same content checked) and repository@digest.
+      const regional = imageNamesByRegion(cache, i, digest);
+      const credentials = new Map<string, string | undefined>();
+      for (const r of regional.slice(1)) if (r.ref !== image && !credentials.has(r.ref)) credentials.set(r.ref, await ecrCredentials(r.ref));
+      await run(`record the names of image ${i + 1}/${cache.images.length}`, async () => {
+        try {
+          await runScript(
+            `names of ${image}`,
+            recordNamesCommands(cache, i, digest, (ref) => credentials.get(ref)),
+          );
+        } catch (e) {
+          const differs = [...(e as Error).message.matchAll(/^CONTENT (\S+) (\S*)$/gm)].find((m) => m[2] !== digest);
+          if (differs)
+            throw new Error(`${differs[1]} is ${differs[2] || 'not pullable'}, not ${digest} as ${image}: different content is never cached under its name`);
+          throw e;
+        }
+      });
+      images.push({ image, digest, names: [...new Set(regional.flatMap((r) => r.names))] });
     }
-    await run('verify every image is present', async () => {
-      const listed = (await runScript('verify images', verifyCommands())).split('\n').map((l) => l.trim());
-      // Names are fully qualified at load time, exactly as ctr lists them.
-      const missing = cache.images.filter((img) => !listed.includes(img));
-      if (missing.length > 0) throw new Error(`not on the data volume: ${missing.join(', ')}`);
+    await run('verify every name is on the data volume', async () => {
+      const expected = new Map(images.flatMap((img) => img.names.map((n) => [n, img.digest] as const)));
+      const problems = verifyProblems(await runScript('verify names', verifyCommands([...expected.keys()])), expected);
+      if (problems.length > 0) throw new Error(problems.join('; '));
     });
 
     await run('stop the instance', async () => {

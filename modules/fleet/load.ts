@@ -14,6 +14,7 @@ import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
+import { expandImage, hasPlaceholders } from '../image-cache/image-names';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 
@@ -31,6 +32,8 @@ export interface ImageCache extends ImageCacheSpec {
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
   /** Every region that holds a copy: the home region first, then the replicas. */
   readonly regions: readonly string[];
+  /** The references as written ({region}, {eksRegistry} unexpanded), index for index with `images`. */
+  readonly imageTemplates: readonly string[];
 }
 
 export interface NodePool extends NodePoolSpec {
@@ -107,7 +110,7 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const clusters = Object.entries(spec.clusters).map(([name, c]) =>
     resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
   );
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems, warnings));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
@@ -331,22 +334,49 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   });
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
+function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
   const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
   const highest = users
     .map((u) => u.kubernetesVersion)
     .sort(compareKubernetesVersions)
     .at(-1);
-  // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
-  const images = c.images.flatMap((image, i) => {
-    const n = normaliseImageRef(image);
-    if (n.error)
+  // Normalised as the CRI looks them up (image-ref.ts), in every region that holds a copy (image-names.ts):
+  // ctr does not expand short names, and a name that differs from the pod's by one character is a miss.
+  const regions = [c.homeRegion, ...c.replicaRegions];
+  const imageTemplates: string[] = [];
+  const images = c.images.flatMap((template, i) => {
+    const at = `imageCaches.${name}.images[${i}]`;
+    const refs = [...new Set(regions)].map((region) => {
+      const e = expandImage(template, region);
+      if ('error' in e) return { region, error: e.error };
+      const n = normaliseImageRef(e.image);
+      return n.error ? { region, error: n.error } : { region, ref: n.ref!, latest: n.parsed!.implicitLatest };
+    });
+    const bad = refs.filter((r) => r.error !== undefined);
+    for (const error of new Set(bad.map((r) => r.error)))
       problems.push({
-        path: `imageCaches.${name}.images[${i}]`,
-        message: n.error,
-        fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
+        path: at,
+        message: `${error}${
+          hasPlaceholders(template)
+            ? ` (in ${bad
+                .filter((r) => r.error === error)
+                .map((r) => r.region)
+                .join(', ')})`
+            : ''
+        }`,
+        fix: hasPlaceholders(template)
+          ? 'write it as registry/repository:tag with {region} or a leading {eksRegistry}/, e.g. {eksRegistry}/eks/kube-proxy:v1.35.0-minimal-eksbuild.2, or list the image per region without placeholders'
+          : 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
       });
-    return n.ref ? [n.ref] : [];
+    if (bad.length > 0) return [];
+    if (refs[0].latest)
+      warnings.push({
+        path: at,
+        message: `"${template}" has no tag or digest: the CRI looks it up as ${refs[0].ref}, and Kubernetes gives such images imagePullPolicy Always, so a pod using it pulls from the registry on every start and never uses the cache`,
+        fix: 'name a tag (or a digest), in the cache and in the pods',
+      });
+    imageTemplates.push(template);
+    return [refs[0].ref!];
   });
   if (c.snapshotter === 'soci') {
     problems.push({
@@ -359,10 +389,11 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
   return {
     ...c,
     images,
+    imageTemplates,
     name,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
-    regions: [c.homeRegion, ...c.replicaRegions],
+    regions,
   };
 }
 
