@@ -49,15 +49,24 @@ describe('cache', () => {
     const result = JSON.parse(io.stdout);
     expect(result).toMatchObject({
       dryRun: true,
-      caches: [{ cache: 'general', variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', images: ['public.ecr.aws/docker/library/nginx:1.27'] }],
+      caches: [
+        {
+          cache: 'general',
+          variant: 'cpu',
+          arch: 'x86_64',
+          homeRegion: 'us-west-2',
+          images: [{ image: 'public.ecr.aws/docker/library/nginx:1.27', names: expect.arrayContaining(['public.ecr.aws/docker/library/nginx@<digest>']) }],
+        },
+      ],
     });
     expect(result.caches[0].calls.map((c: { api: string }) => c.api)).toEqual([
       'ssm:GetParameter',
       'ssm:GetParameters',
       'ec2:RunInstances',
       'ssm:DescribeInstanceInformation',
-      'ssm:SendCommand',
-      'ssm:SendCommand',
+      'ssm:SendCommand', // pull
+      'ssm:SendCommand', // the image's other names
+      'ssm:SendCommand', // look every name up
       'ec2:StopInstances',
       'ec2:CreateSnapshot',
       'ssm:PutParameter',

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { FleetStack, FleetStackProps } from '../modules/terraform/fleet-stack';
 import type { ImageCache } from '../modules/fleet/load';
 import { BuilderInfrastructure } from '../modules/image-cache/builder-infra';
+import { pulledImages } from '../modules/image-cache/image-names';
 
 export interface ImageCacheBuilderStackProps extends FleetStackProps {
   readonly region: string;
@@ -17,7 +18,8 @@ export class ImageCacheBuilderStack extends FleetStack {
     new BuilderInfrastructure(this, 'builder', {
       region: props.region,
       parameterPaths: props.caches.map((c) => c.parameterPath),
-      images: props.caches.flatMap((c) => c.images),
+      // Every regional name is pulled (the same-content check): the CI role needs each of their repositories.
+      images: props.caches.flatMap((c) => pulledImages(c)),
       replicaParameters: props.caches.flatMap((c) => c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath }))),
     });
   }

@@ -111,10 +111,17 @@ export class FakeAws {
   readonly host: CtrHost;
 
   constructor(readonly faults: Faults = {}) {
+    // Read at each command: tests set faults after construction too.
     this.host = new CtrHost({
-      unpullable: new Set(faults.pullFails ? [faults.pullFails] : []),
-      vanish: new Set(faults.vanish ? [faults.vanish] : []),
-      otherContent: new Set(faults.otherContent ?? []),
+      get unpullable() {
+        return new Set(faults.pullFails ? [faults.pullFails] : []);
+      },
+      get vanish() {
+        return new Set(faults.vanish ? [faults.vanish] : []);
+      },
+      get otherContent() {
+        return new Set(faults.otherContent ?? []);
+      },
     });
     const ec2 = mockClient(this.ec2);
     const ssm = mockClient(this.ssm);
