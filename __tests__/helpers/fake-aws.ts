@@ -110,7 +110,14 @@ export class FakeAws {
   /** The builder instance: shell, apiclient and ctr over containerd's k8s.io image store (one instance at a time). */
   readonly host: CtrHost;
 
-  constructor(readonly faults: Faults = {}) {
+  /**
+   * `runCommands`: where the Run Commands run instead of the ctr model, e.g. a real containerd
+   * (helpers/containerd.ts).
+   */
+  constructor(
+    readonly faults: Faults = {},
+    private readonly options: { runCommands?: (commands: string[]) => { code: number; stdout: string; stderr: string } } = {},
+  ) {
     // Read at each command: tests set faults after construction too.
     this.host = new CtrHost({
       get unpullable() {
@@ -250,7 +257,7 @@ export class FakeAws {
       this.faults.onSendCommand?.();
       const commands = input.Parameters!.commands!;
       // The commands run against the same host model as the SSM agent proxy (ctr as containerd 2.x reads it).
-      const r = this.host.run(commands);
+      const r = this.options.runCommands ? this.options.runCommands(commands) : this.host.run(commands);
       const commandId = id('cmd');
       this.commands.set(commandId, { status: r.code === 0 ? 'Success' : 'Failed', stdout: r.stdout, stderr: r.stderr, polls: 0, commands });
       return { Command: { CommandId: commandId } };

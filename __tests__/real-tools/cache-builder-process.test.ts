@@ -328,7 +328,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   test('an image missing at verification fails the build before any snapshot', async () => {
     const { calls, names, summary } = await builtInSharedRun('vanishes');
     expect(summary.ok).toBe(false);
-    expect(summary.error).toMatch(/step "verify every name is on the data volume" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/);
+    expect(summary.error).toMatch(
+      /step "verify every name is on the data volume" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/,
+    );
     await expectCleanUp('vanishes', calls, { parameter: previous.vanishes, history: [previous.vanishes], snapshots: [previous.vanishes] });
     expect(names).not.toContain('ec2:CreateSnapshot');
   });

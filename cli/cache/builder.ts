@@ -244,7 +244,9 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
         } catch (e) {
           const differs = [...(e as Error).message.matchAll(/^CONTENT (\S+) (\S*)$/gm)].find((m) => m[2] !== digest);
           if (differs)
-            throw new Error(`${differs[1]} is ${differs[2] || 'not pullable'}, not ${digest} as ${image}: different content is never cached under its name`);
+            throw new Error(`${differs[1]} is ${differs[2] || 'not pullable'}, not ${digest} as ${image}: different content is never cached under its name`, {
+              cause: e,
+            });
           throw e;
         }
       });

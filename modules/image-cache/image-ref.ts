@@ -26,7 +26,7 @@ const IDENTIFIER = /^[a-f0-9]{64}$/;
 /** reference.go RepositoryNameTotalLengthMax. */
 const REPOSITORY_MAX = 255;
 /** go-digest: the algorithms it knows and the length of their lower-case hex encoding (algorithm.go). */
-const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+const DIGEST_HEX_LENGTH: Partial<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 
 export interface ParsedImage {
   /** The name the CRI looks the image up by: repository:tag, or repository@digest when a digest is given. */
@@ -72,13 +72,14 @@ export function parseImageRef(image: string): ParsedImage | { error: string } {
   if (remote.toLowerCase() !== remote) return invalid(`the repository name ${remote} must be lower-case`);
   const m = REFERENCE.exec(`${domain}/${remainder}`);
   if (!m) return invalid('registry/repository[:tag][@digest], lower-case repository');
-  const [, host, path, tag, digest] = m;
+  // Groups 3 and 4 are optional: absent when the reference has no tag or no digest.
+  const [, host, path, tag, digest] = m as unknown as [string, string, string, string | undefined, string | undefined];
   if (path.length > REPOSITORY_MAX) return invalid(`the repository path is longer than ${REPOSITORY_MAX} characters`);
   if (digest !== undefined) {
     const [algorithm, hex] = digest.split(':');
-    if (DIGEST_HEX_LENGTH[algorithm] === undefined) return invalid(`unsupported digest algorithm ${algorithm}`);
-    if (!new RegExp(`^[a-f0-9]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(hex))
-      return invalid(`a ${algorithm} digest is ${DIGEST_HEX_LENGTH[algorithm]} lower-case hex characters`);
+    const length = DIGEST_HEX_LENGTH[algorithm];
+    if (length === undefined) return invalid(`unsupported digest algorithm ${algorithm}`);
+    if (!new RegExp(`^[a-f0-9]{${length}}$`).test(hex)) return invalid(`a ${algorithm} digest is ${length} lower-case hex characters`);
   }
   const repository = `${host}/${path}`;
   const ref = digest ? `${repository}@${digest}` : `${repository}:${tag ?? 'latest'}`;
