@@ -303,6 +303,12 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       expect.stringMatching(/^docker\.io\/library\/busybox:1\.36@sha256:[0-9a-f]{64}$/),
       expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/),
     ]);
+    // The --json result names, per image, every name recorded on the data volume.
+    expect(summary.images).toContainEqual({
+      image: NGINX,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      names: [NGINX, expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx@sha256:[0-9a-f]{64}$/)],
+    });
     // Every Run Command the agent ran succeeded: each ctr call was one containerd 2.x accepts.
     const invocations = [...proxy.invocations.values()].filter((i) => i.instanceId === instance.InstanceId);
     expect(invocations.map((i) => [i.comment.replace(/^\S+: /, ''), i.status, i.stderr])).toEqual([
