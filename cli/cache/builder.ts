@@ -233,9 +233,10 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       if (!digest) throw new Error(`the pull of ${image} printed no digest; output:\n${out}`);
       // Every other name a pod may use: regional names (pulled, same content checked) and repository@digest.
       const regional = imageNamesByRegion(cache, i, digest);
-      const credentials = new Map<string, string | undefined>();
-      for (const r of regional.slice(1)) if (r.ref !== image && !credentials.has(r.ref)) credentials.set(r.ref, await ecrCredentials(r.ref));
       await run(`record the names of image ${i + 1}/${cache.images.length}`, async () => {
+        // A token per regional registry pulled from, fetched right before (as for the first pull).
+        const credentials = new Map<string, string | undefined>();
+        for (const r of regional.slice(1)) if (r.ref !== image && !credentials.has(r.ref)) credentials.set(r.ref, await ecrCredentials(r.ref));
         try {
           await runScript(
             `names of ${image}`,
