@@ -163,10 +163,12 @@ describe('the dry run shows every name per region', () => {
 describe('the build records and verifies every name (fake AWS, ctr as containerd 2.x runs it)', () => {
   function setup(faults: Faults = {}) {
     const aws = new FakeAws(faults);
+    const replica = new FakeAws(); // us-east-1: the build's manifest is written there too
     let clock = 0;
     const deps = {
       ec2: aws.ec2,
       ssm: aws.ssm,
+      ssmIn: () => replica.ssm,
       ecr: aws.ecr,
       log: () => undefined,
       now: () => clock,

@@ -68,6 +68,10 @@ export interface Faults {
   putParameterFails?: string;
   /** How many RunInstances calls are throttled before one succeeds. */
   throttleRunInstances?: number;
+  /** Bytes the data volume holds after the pulls (df on /local). @default 70 MB per image pulled */
+  usedBytes?: number;
+  /** The final check finds builder state left over (its output lacks CLEAN). */
+  stateLeftOver?: boolean;
   /** Called on every SendCommand: lets a test interrupt the build mid-run. */
   onSendCommand?: () => void;
 }
@@ -89,6 +93,9 @@ export class FakeAws {
   ecrTokenRegions: string[] = [];
   private readonly ecrClients = new Map<string, ECRClient>();
   calls: string[] = [];
+  /** Names given to PutParameter and DeleteParameter, in order (attempts included). */
+  paramWrites: string[] = [];
+  paramDeletes: string[] = [];
   private n = 0;
 
   /** BuilderDeps.ecr: one mocked client per region; every token decodes to AWS:secret-<region>. */
@@ -109,6 +116,8 @@ export class FakeAws {
 
   /** The builder instance: shell, apiclient and ctr over containerd's k8s.io image store (one instance at a time). */
   readonly host: CtrHost;
+  /** Image scripts with a pull that succeeded (the data volume's use grows with them). */
+  private pulls = 0;
 
   /**
    * `runCommands`: where the Run Commands run instead of the ctr model, e.g. a real containerd
@@ -239,12 +248,14 @@ export class FakeAws {
     });
     ssm.on(PutParameterCommand).callsFake((input) => {
       track('ssm:PutParameter');
+      this.paramWrites.push(input.Name);
       if (this.faults.putParameterFails === input.Name) throw awsError('AccessDeniedException', `not authorized to perform ssm:PutParameter on ${input.Name}`);
       this.params.set(input.Name, input.Value);
       return { Version: 1 };
     });
     ssm.on(DeleteParameterCommand).callsFake((input) => {
       track('ssm:DeleteParameter');
+      this.paramDeletes.push(input.Name);
       this.params.delete(input.Name);
       return {};
     });
@@ -256,8 +267,26 @@ export class FakeAws {
       track('ssm:SendCommand');
       this.faults.onSendCommand?.();
       const commands = input.Parameters!.commands!;
-      // The commands run against the same host model as the SSM agent proxy (ctr as containerd 2.x reads it).
-      const r = this.options.runCommands ? this.options.runCommands(commands) : this.host.run(commands);
+      const text = commands.join('\n');
+      // Image scripts run against the same ctr model as the SSM agent proxy (ctr as containerd 2.x reads it),
+      // or a real containerd; scripts on the host itself (nsenter: kubelet, kernel, data-volume use, the
+      // builder's state) get fixed answers here, never a real machine's.
+      let r: { code: number; stdout: string; stderr: string };
+      if (text.includes('nsenter -t 1 -a')) {
+        // The data volume's size: the builder's /dev/xvdb (the one instance of the build).
+        const xvdbGiB = [...this.instances.values()].at(-1)?.input.BlockDeviceMappings?.find((b: any) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeSize ?? 20;
+        const stdout = text.includes('uname -r')
+          ? `KERNEL 6.1.170\nDF ${this.faults.usedBytes ?? this.pulls * 70_000_000} ${xvdbGiB * 2 ** 30}`
+          : text.includes('images[ ]pull')
+            ? this.faults.stateLeftOver
+              ? ''
+              : 'CLEAN'
+            : '';
+        r = { code: 0, stdout, stderr: '' };
+      } else {
+        r = this.options.runCommands ? this.options.runCommands(commands) : this.host.run(commands);
+        if (r.code === 0 && text.includes(' images pull ')) this.pulls++;
+      }
       const commandId = id('cmd');
       this.commands.set(commandId, { status: r.code === 0 ? 'Success' : 'Failed', stdout: r.stdout, stderr: r.stderr, polls: 0, commands });
       return { Command: { CommandId: commandId } };

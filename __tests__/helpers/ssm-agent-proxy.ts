@@ -20,6 +20,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Filter, GLOBAL_FLAGS, LIST_FLAGS, parseFilter, parseFlags, PULL_FLAGS, TAG_FLAGS } from './ctr-cli';
+import { BottlerocketHost, HostOptions } from './bottlerocket-host';
 
 export interface ProxiedCall {
   /** From the SigV4 credential scope: ec2, ssm, iam, ... */
@@ -49,6 +50,8 @@ export interface AgentOptions {
    * AccessDenied): GetParameter of these names is answered here, e.g. the Bottlerocket AMI parameter.
    */
   readonly publicParameters?: Record<string, string>;
+  /** The hosts' kernel release and data-volume size (bottlerocket-host.ts). */
+  readonly host?: HostOptions;
   /** Makes a call fail before it reaches moto (or the agent): return the AWS error to answer with. */
   fault?: (call: ProxiedCall) => AwsFault | undefined;
 }
@@ -78,6 +81,8 @@ export class SsmAgentProxy extends EventEmitter {
   readonly invocations = new Map<string, Invocation>();
   /** containerd's k8s.io image store per instance. */
   readonly images = new Map<string, Map<string, StoredImage>>();
+  /** The rest of each instance's host that the scripts touch: builder state on the data volume, units (bottlerocket-host.ts). */
+  readonly hosts = new Map<string, BottlerocketHost>();
   readonly unpullable: Set<string>;
   readonly vanish: Set<string>;
 
@@ -253,7 +258,7 @@ export class SsmAgentProxy extends EventEmitter {
     const commands: string[] = Parameters.commands ?? [];
     const commandId = randomUUID();
     for (const instanceId of InstanceIds as string[]) {
-      const r = this.runScript(instanceId, commands);
+      const r = this.runScript(instanceId, commands, commandId);
       this.invocations.set(`${commandId}/${instanceId}`, {
         commandId,
         instanceId,
@@ -303,16 +308,16 @@ export class SsmAgentProxy extends EventEmitter {
   }
 
   /** AWS-RunShellScript: the commands joined into one script run by sh (bash on the control container). */
-  runScript(instanceId: string, commands: string[]): { code: number; stdout: string; stderr: string } {
-    if (!this.hosts.has(instanceId)) this.hosts.set(instanceId, new CtrHost(this, this.images));
-    return this.hosts.get(instanceId)!.run(commands, instanceId);
+  runScript(instanceId: string, commands: string[], commandId: string = randomUUID()): { code: number; stdout: string; stderr: string } {
+    this.ctrHost ??= new CtrHost(this, this.images, this.hosts, this.options.host);
+    return this.ctrHost.run(commands, instanceId, commandId);
   }
 
   get otherContent(): Set<string> {
     return this.options.otherContent ?? new Set();
   }
 
-  private readonly hosts = new Map<string, CtrHost>();
+  private ctrHost?: CtrHost;
 }
 
 /** What the registries serve, for the host model. */
@@ -323,13 +328,16 @@ export interface RegistryModel {
 }
 
 /**
- * One Bottlerocket host as Run Command sees it: the shell, `apiclient exec admin sheltie`, and ctr against
- * the k8s.io image store. Shared by the SSM agent proxy (one per instance) and the unit tier's fake AWS.
+ * Bottlerocket hosts as Run Command sees them: the shell, `apiclient exec admin sheltie`, nsenter into the
+ * host (bottlerocket-host.ts), and ctr against each instance's k8s.io image store. Shared by the SSM agent
+ * proxy and the unit tier's fake AWS.
  */
 export class CtrHost {
   constructor(
     private readonly registry: RegistryModel,
     private readonly stores = new Map<string, Map<string, StoredImage>>(),
+    readonly hosts = new Map<string, BottlerocketHost>(),
+    private readonly hostOptions?: HostOptions,
   ) {}
 
   /** The k8s.io image store of `instance`: name -> record. */
@@ -338,23 +346,35 @@ export class CtrHost {
     return this.stores.get(instance)!;
   }
 
-  run(commands: string[], instance = 'default'): Result {
+  run(commands: string[], instance = 'default', commandId: string = randomUUID()): Result {
     const store = this.store(instance);
+    if (!this.hosts.has(instance)) this.hosts.set(instance, new BottlerocketHost(instance, this.hostOptions));
+    const host = this.hosts.get(instance)!;
+    host.beforeRunCommand(commandId, commands);
     const script = commands.join('\n');
     // `vanish`: gone once it was pulled and tagged, before a script that only looks (the verification).
     if (!/ images (pull|tag) /.test(script)) for (const ref of this.registry.vanish) store.delete(ref);
-    return new MiniShell((argv, stdin) => this.command(store, argv, stdin)).run(script);
+    return new MiniShell((argv, stdin) => this.command(store, argv, stdin, host)).run(script);
   }
 
-  private command(store: Map<string, StoredImage>, argv: string[], stdin: string): Result {
+  private command(store: Map<string, StoredImage>, argv: string[], stdin: string, host: BottlerocketHost): Result {
     const [cmd, ...args] = argv;
+    if (cmd === 'nsenter') {
+      // nsenter -t 1 -a <command...>: the command in the host's namespaces (how sheltie enters them).
+      if (args[0] !== '-t' || args[1] !== '1' || args[2] !== '-a' || args.length < 4)
+        return fail(`nsenter: ssm-agent-proxy models only "nsenter -t 1 -a <command...>", got: ${argv.join(' ')}`, 2);
+      const imageBytes = store.size * IMAGE_BYTES;
+      return host.run(args.slice(3), imageBytes) ?? runUtility(args.slice(3), stdin);
+    }
+    if (cmd === 'ctr' && args.includes('pull')) host.events.push(`ctr pull ${args.at(-1)}`);
     if (cmd === 'apiclient') {
       // apiclient exec <container> <command...>: runs the command in that host container.
       if (args[0] !== 'exec' || args.length < 3)
         return fail(`apiclient: ssm-agent-proxy models only "apiclient exec <container> <command...>", got: ${argv.join(' ')}`, 2);
-      return this.command(store, args.slice(2), stdin);
+      return this.command(store, args.slice(2), stdin, host);
     }
-    if (cmd === 'sheltie') return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin);
+    if (cmd === 'sheltie')
+      return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin, host);
     if (cmd === 'ctr') return runCtr(store, args, this.registry);
     return runUtility(argv, stdin);
   }
@@ -380,6 +400,9 @@ export class CtrHost {
 // - containerd's reference parser needs a hostname in the reference: ctr never expands short names such as
 //   nginx:1.27 (ErrHostnameRequired / an invalid-port URL error), unlike kubelet's docker.io normalisation.
 // ---------------------------------------------------------------------------------------------------
+
+/** What one image takes on the data volume in the model (the size `ctr images ls` shows). */
+const IMAGE_BYTES = Math.round(67.7 * 2 ** 20);
 
 interface Result {
   code: number;

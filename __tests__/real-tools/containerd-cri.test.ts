@@ -50,11 +50,13 @@ describeWithContainerd('a cache built by the builder, looked up by the real cont
     };
     // The builder end to end: fake EC2/SSM/ECR, every Run Command run on this containerd.
     const aws = new FakeAws({}, { runCommands: (commands) => ctd.runScript(commands) });
+    const replica = new FakeAws(); // us-east-1's SSM: the build's manifest is written there too
     let clock = 0;
     result = await buildCache(
       {
         ec2: aws.ec2,
         ssm: aws.ssm,
+        ssmIn: () => replica.ssm,
         ecr: aws.ecr,
         log: () => undefined,
         now: () => clock,
