@@ -363,7 +363,8 @@ export class CtrHost {
       // nsenter -t 1 -a <command...>: the command in the host's namespaces (how sheltie enters them).
       if (args[0] !== '-t' || args[1] !== '1' || args[2] !== '-a' || args.length < 4)
         return fail(`nsenter: ssm-agent-proxy models only "nsenter -t 1 -a <command...>", got: ${argv.join(' ')}`, 2);
-      const imageBytes = store.size * IMAGE_BYTES;
+      // Content is stored once per digest, whatever the number of names pointing at it.
+      const imageBytes = new Set([...store.values()].map((i) => i.digest)).size * IMAGE_BYTES;
       return host.run(args.slice(3), imageBytes) ?? runUtility(args.slice(3), stdin);
     }
     if (cmd === 'ctr' && args.includes('pull')) host.events.push(`ctr pull ${args.at(-1)}`);
