@@ -50,8 +50,16 @@ async function regionsOf(fleet: Fleet): Promise<RegionUnderTest[]> {
 const requestsOf = (runs: readonly CommandRun[]) =>
   runs.flatMap((r) => r.calls.flatMap((c) => c.requests.map((q) => ({ scenario: r.scenario, call: c, request: q }))));
 
+/** A private ECR image replicated to each region of the cache ({region}): pulled from every region's registry. */
+function fleetWithRegionalImage(): Fleet {
+  const f = validFleet();
+  f.imageCaches.general.images.push('111122223333.dkr.ecr.{region}.amazonaws.com/team/app:1');
+  return fleetFrom(f);
+}
+
 describe.each([
   ['a fleet with public and private ECR images', fleetWithPrivateImage],
+  ['a fleet with a regional private ECR image', fleetWithRegionalImage],
   ['the multi-region example', () => loadFleet(MULTI_REGION_FLEET)],
   ['a fleet with a rollout (gc reads the cluster parameters)', () => fleetFrom(withoutCertificates(rolloutFleet()))],
 ])('the builder CI policy, %s', (_name, fleet) => {

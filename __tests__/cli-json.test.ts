@@ -49,7 +49,15 @@ describe('cache', () => {
     const result = JSON.parse(io.stdout);
     expect(result).toMatchObject({
       dryRun: true,
-      caches: [{ cache: 'general', variant: 'cpu', arch: 'x86_64', homeRegion: 'us-west-2', images: ['public.ecr.aws/docker/library/nginx:1.27'] }],
+      caches: [
+        {
+          cache: 'general',
+          variant: 'cpu',
+          arch: 'x86_64',
+          homeRegion: 'us-west-2',
+          images: [{ image: 'public.ecr.aws/docker/library/nginx:1.27', names: expect.arrayContaining(['public.ecr.aws/docker/library/nginx@<digest>']) }],
+        },
+      ],
     });
     expect(result.caches[0].calls.map((c: { api: string }) => c.api)).toEqual([
       'ssm:GetParameter',
@@ -58,7 +66,8 @@ describe('cache', () => {
       'ssm:DescribeInstanceInformation',
       'ssm:SendCommand', // stop kubelet
       'ssm:SendCommand', // pull
-      'ssm:SendCommand', // verify
+      'ssm:SendCommand', // the image's other names
+      'ssm:SendCommand', // look every name up
       'ssm:SendCommand', // kernel release and fill
       'ssm:SendCommand', // remove the builder state
       'ssm:SendCommand', // check it is gone

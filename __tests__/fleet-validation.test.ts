@@ -270,6 +270,7 @@ describe('reserved tags, the fleet ID and pinned digests', () => {
       fix: 'pin it by digest: public.ecr.aws/docker/library/nginx@sha256:<digest> (the tag may stay in front of the digest)',
     });
     f.imageCaches.general.images = [`public.ecr.aws/docker/library/nginx:1.27@sha256:${'a'.repeat(64)}`];
-    expect(fleetFrom(f).imageCaches[0].images).toEqual([`public.ecr.aws/docker/library/nginx:1.27@sha256:${'a'.repeat(64)}`]);
+    // Normalised as the CRI's ParseDockerRef does: the tag next to a digest is dropped (issue 19).
+    expect(fleetFrom(f).imageCaches[0].images).toEqual([`public.ecr.aws/docker/library/nginx@sha256:${'a'.repeat(64)}`]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Runs once per jest run, before any worker: finds the real tools (Terraform, the provider mirror,
- * moto_server) and hands the result to the workers in BRF_REAL_TOOLS. Elsewhere than CI, missing tools
+ * moto_server; containerd and docker-registry) and hands the result to the workers in BRF_REAL_TOOLS. Elsewhere than CI, missing tools
  * skip the real-tool suites with one visible line; under CI=true those suites fail instead.
  */
 import * as fs from 'fs';
@@ -16,5 +16,9 @@ export default function globalSetup(): void {
   if (tools.missing.length > 0) {
     const how = process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPED';
     process.stdout.write(`\nreal-tool tests ${how}: ${tools.missing.join('; ')}\n`);
+  }
+  if (tools.containerdMissing.length > 0) {
+    const how = process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPED';
+    process.stdout.write(`\nreal-containerd tests ${how}: ${tools.containerdMissing.join('; ')}\n`);
   }
 }

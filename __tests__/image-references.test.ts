@@ -20,7 +20,7 @@ describe('image references', () => {
     ['nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04', 'nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04'],
     [`nginx@sha256:${'a'.repeat(64)}`, `docker.io/library/nginx@sha256:${'a'.repeat(64)}`],
   ])('%s is pulled and looked up as %s', (input, expected) => {
-    expect(normaliseImageRef(input)).toEqual({ ref: expected });
+    expect(normaliseImageRef(input).ref).toBe(expected);
   });
 
   test('the loader stores the normalised name, and the dry run shows it', () => {
@@ -56,7 +56,7 @@ describe('image references', () => {
     // The digests are in the build's manifest (snapshot tags are limited to 50).
     const parts = [...aws.params.entries()].filter(([k]) => k.startsWith(`${cache.parameterPath}-manifests/${result.buildId}/`)).map(([, v]) => v);
     expect(decodeManifest(parts, { cache: 'general', buildId: result.buildId }).images).toEqual([
-      { image: 'docker.io/library/nginx:1.27', digest: 'sha256:0123abcd' },
+      { image: 'docker.io/library/nginx:1.27', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     ]);
   });
 

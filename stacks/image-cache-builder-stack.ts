@@ -7,6 +7,7 @@ import { builderInstanceType } from '../modules/image-cache/builder-launch';
 import { RolloutPolicy } from '../modules/image-cache/rollout-policy';
 import { ReplicationPolicy } from '../modules/image-cache/replication-policy';
 import { clusterParameterPath } from '../modules/image-cache/parameters';
+import { pulledImages } from '../modules/image-cache/image-names';
 
 export interface ImageCacheBuilderStackProps extends FleetStackProps {
   readonly region: string;
@@ -29,7 +30,8 @@ export class ImageCacheBuilderStack extends FleetStack {
       cacheNames: props.caches.map((c) => c.name),
       fleetId: props.fleetId,
       parameterPaths: props.caches.map((c) => c.parameterPath),
-      images: props.caches.flatMap((c) => c.images),
+      // Every regional name is pulled (the same-content check): the CI role needs each of their repositories.
+      images: props.caches.flatMap((c) => pulledImages(c)),
       replicaParameters: props.caches.flatMap((c) => [
         ...c.replicaRegions.map((region) => ({ region, parameterPath: c.parameterPath })),
         // Home-region cluster parameters are under /bottlerocket-fleet/* already (ReadParameters); `cache gc`

@@ -32,6 +32,13 @@ export const GLOBAL_FLAGS: FlagSpec = {
   n: 'string',
 };
 export const LIST_FLAGS: FlagSpec = { quiet: 'bool', q: 'bool' };
+/**
+ * `images tag` (cmd/ctr/commands/images/tag.go, v2.2.2): without --local the tag goes through the transfer
+ * service, whose image store (core/transfer/image/imagestore.go) creates the new name with only its own
+ * configured labels, none here; --local copies the source record, labels included. containerd 1.6's ctr has
+ * only --force (always local): the real-containerd tier strips --local for it.
+ */
+export const TAG_FLAGS: FlagSpec = { force: 'bool', local: 'bool', 'skip-reference-check': 'bool' };
 export const PULL_FLAGS: FlagSpec = {
   'skip-verify': 'bool',
   k: 'bool',
@@ -172,11 +179,12 @@ export function parseCtr(argv: string[]): CtrInvocation {
   if (g.error) throw new Error(`ctr: ${g.error}`);
   const [group, sub, ...after] = g.positionals;
   const command = [['image', 'i'].includes(group) ? 'images' : group, sub === 'ls' ? 'list' : sub];
-  const spec = ({ 'images pull': PULL_FLAGS, 'images list': LIST_FLAGS } as Partial<Record<string, FlagSpec>>)[command.join(' ')];
+  const spec = ({ 'images pull': PULL_FLAGS, 'images list': LIST_FLAGS, 'images tag': TAG_FLAGS } as Partial<Record<string, FlagSpec>>)[command.join(' ')];
   if (!spec) throw new Error(`ctr: no such subcommand in this model: ${command.join(' ')}`);
   const { flags, positionals, error } = parseFlags(after, spec);
   if (error) throw new Error(`ctr ${command.join(' ')}: ${error}`);
   if (command[1] === 'pull' && positionals.length !== 1) throw new Error(`ctr images pull: expected one image reference, got ${JSON.stringify(positionals)}`);
+  if (command[1] === 'tag' && positionals.length < 2) throw new Error('ctr images tag: please provide an image reference to tag to');
   if (command[1] === 'list') {
     for (const text of positionals) {
       const f = parseFilter(text);

@@ -25,6 +25,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CtrHost } from './ssm-agent-proxy';
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
@@ -55,13 +56,6 @@ function ownedBy(ownerId: string, owners?: string[]): boolean {
 }
 
 /** What `ctr images ls` reports after a pull: a reference pinned by digest gets that digest (unless the registry lies). */
-function digestServed(commands: string, faults: Faults): string {
-  const image = /images pull .* '([^']+)'$/m.exec(commands)?.[1] ?? '';
-  const pinned = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
-  if (pinned && image === faults.wrongDigest) return `sha256:${'e'.repeat(64)}`;
-  return pinned ?? 'sha256:0123abcd';
-}
-
 export interface Faults {
   neverOnline?: boolean;
   /** An image whose pull fails. */
@@ -71,6 +65,8 @@ export interface Faults {
   snapshotError?: boolean;
   /** An image whose pull succeeds but that is missing when the images are verified. */
   vanish?: string;
+  /** Regional names whose registry serves other content than the home region's (a stale replica). */
+  otherContent?: string[];
   /** A parameter name whose PutParameter fails (AccessDeniedException). */
   putParameterFails?: string;
   /** How many RunInstances calls are throttled before one succeeds. */
@@ -121,7 +117,31 @@ export class FakeAws {
     return this.ecrClients.get(region)!;
   };
 
-  constructor(readonly faults: Faults = {}) {
+  /** The builder instance: shell, apiclient and ctr over containerd's k8s.io image store (one instance at a time). */
+  readonly host: CtrHost;
+  /** Image scripts with a pull that succeeded (the data volume's use grows with them). */
+  private pulls = 0;
+
+  /**
+   * `runCommands`: where the Run Commands run instead of the ctr model, e.g. a real containerd
+   * (helpers/containerd.ts).
+   */
+  constructor(
+    readonly faults: Faults = {},
+    private readonly options: { runCommands?: (commands: string[]) => { code: number; stdout: string; stderr: string } } = {},
+  ) {
+    // Read at each command: tests set faults after construction too.
+    this.host = new CtrHost({
+      get unpullable() {
+        return new Set(faults.pullFails ? [faults.pullFails] : []);
+      },
+      get vanish() {
+        return new Set(faults.vanish ? [faults.vanish] : []);
+      },
+      get otherContent() {
+        return new Set([...(faults.otherContent ?? []), ...(faults.wrongDigest ? [faults.wrongDigest] : [])]);
+      },
+    });
     const ec2 = mockClient(this.ec2);
     const ssm = mockClient(this.ssm);
     const id = (prefix: string) => `${prefix}-${String(++this.n).padStart(8, '0')}`;
@@ -251,28 +271,27 @@ export class FakeAws {
       this.faults.onSendCommand?.();
       const commands = input.Parameters!.commands!;
       const text = commands.join('\n');
-      const failing = this.faults.pullFails && text.includes(this.faults.pullFails);
-      const pulled = [...this.commands.values()]
-        .filter((c) => c.status === 'Success')
-        .map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1])
-        .filter((i) => i && i !== this.faults.vanish);
+      // Image scripts run against the same ctr model as the SSM agent proxy (ctr as containerd 2.x reads it),
+      // or a real containerd; scripts on the host itself (nsenter: kubelet, kernel, data-volume use, the
+      // builder's state) get fixed answers here, never a real machine's.
+      let r: { code: number; stdout: string; stderr: string };
+      if (text.includes('nsenter -t 1 -a')) {
+        // The data volume's size: the builder's /dev/xvdb (the one instance of the build).
+        const xvdbGiB = [...this.instances.values()].at(-1)?.input.BlockDeviceMappings?.find((b: any) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeSize ?? 20;
+        const stdout = text.includes('uname -r')
+          ? `KERNEL 6.1.170\nDF ${this.faults.usedBytes ?? this.pulls * 70_000_000} ${xvdbGiB * 2 ** 30}`
+          : text.includes('images[ ]pull')
+            ? this.faults.stateLeftOver
+              ? ''
+              : 'CLEAN'
+            : '';
+        r = { code: 0, stdout, stderr: '' };
+      } else {
+        r = this.options.runCommands ? this.options.runCommands(commands) : this.host.run(commands);
+        if (r.code === 0 && text.includes(' images pull ')) this.pulls++;
+      }
       const commandId = id('cmd');
-      // The data volume's size: the builder's /dev/xvdb (the one instance of the build).
-      const xvdbGiB = [...this.instances.values()].at(-1)?.input.BlockDeviceMappings?.find((b: any) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeSize ?? 20;
-      const answer = () => {
-        if (text.includes('images ls -q\n') || text.endsWith('images ls -q')) return pulled.join('\n');
-        if (text.includes('uname -r')) return `KERNEL 6.1.170\nDF ${this.faults.usedBytes ?? pulled.length * 70_000_000} ${xvdbGiB * 2 ** 30}`;
-        if (text.includes('images[ ]pull')) return this.faults.stateLeftOver ? '' : 'CLEAN';
-        if (text.includes('images pull')) return failing ? '' : `DIGEST ${digestServed(text, this.faults)}`;
-        return '';
-      };
-      this.commands.set(commandId, {
-        status: failing ? 'Failed' : 'Success',
-        stdout: answer(),
-        stderr: failing ? `ctr: failed to resolve reference "${this.faults.pullFails}": not found` : '',
-        polls: 0,
-        commands,
-      });
+      this.commands.set(commandId, { status: r.code === 0 ? 'Success' : 'Failed', stdout: r.stdout, stderr: r.stderr, polls: 0, commands });
       return { Command: { CommandId: commandId } };
     });
     ssm.on(GetCommandInvocationCommand).callsFake((input) => {

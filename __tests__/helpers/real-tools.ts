@@ -23,6 +23,10 @@ export interface RealTools {
   readonly moto?: string;
   /** One sentence per missing tool: what is missing and how to get it. */
   readonly missing: string[];
+  /** The real-containerd tier: Debian's containerd (with its ctr) and docker-registry. */
+  readonly containerd?: { readonly containerd: string; readonly ctr: string; readonly registry: string };
+  /** What that tier lacks, one sentence each. */
+  readonly containerdMissing: string[];
 }
 
 function which(command: string): string | undefined {
@@ -83,7 +87,12 @@ export function detectRealTools(): RealTools {
   }
   const moto = which('moto_server');
   if (!moto) missing.push('moto_server is not on the PATH (pip install "moto[server]==5.2.1")');
-  return { terraform, mirror, moto, missing };
+  const [containerd, ctr, registry] = ['containerd', 'ctr', 'docker-registry'].map(which);
+  const containerdMissing = [
+    ...(containerd && ctr ? [] : ['containerd and ctr are not on the PATH (apt-get install containerd)']),
+    ...(registry ? [] : ['docker-registry is not on the PATH (apt-get install docker-registry)']),
+  ];
+  return { terraform, mirror, moto, missing, containerdMissing, ...(containerd && ctr && registry ? { containerd: { containerd, ctr, registry } } : {}) };
 }
 
 /** What global-setup found (detected again if a suite runs without it). */
@@ -109,6 +118,19 @@ export function describeWithRealTools(name: string, fn: () => void): void {
   } else {
     describe.skip(name, fn);
   }
+}
+
+/** `describe` for the real-containerd tier: the same rule as describeWithRealTools, for containerd and docker-registry. */
+export function describeWithContainerd(name: string, fn: () => void): void {
+  const { containerdMissing } = realTools();
+  if (containerdMissing.length === 0) describe(name, fn);
+  else if (process.env.CI === 'true')
+    describe(name, () => {
+      test('containerd and docker-registry are installed', () => {
+        throw new Error(`real-containerd tests need: ${containerdMissing.join('; ')}`);
+      });
+    });
+  else describe.skip(name, fn);
 }
 
 /**

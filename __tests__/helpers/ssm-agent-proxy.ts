@@ -19,7 +19,7 @@ import { EventEmitter } from 'events';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { Filter, GLOBAL_FLAGS, LIST_FLAGS, parseFilter, parseFlags, PULL_FLAGS } from './ctr-cli';
+import { Filter, GLOBAL_FLAGS, LIST_FLAGS, parseFilter, parseFlags, PULL_FLAGS, TAG_FLAGS } from './ctr-cli';
 import { BottlerocketHost, HostOptions } from './bottlerocket-host';
 
 export interface ProxiedCall {
@@ -41,8 +41,10 @@ export interface AwsFault {
 export interface AgentOptions {
   /** References whose pull fails as if the registry had no such image. */
   readonly unpullable?: Set<string>;
-  /** References whose pull succeeds but that are gone from the image store once their Run Command ended. */
+  /** References whose pull succeeds but that are gone from the image store when a later script only looks (the verification). */
   readonly vanish?: Set<string>;
+  /** References whose registry serves other content than the same repository path elsewhere (a stale replica). */
+  readonly otherContent?: Set<string>;
   /**
    * AWS-owned public parameters moto lacks and refuses to store (PutParameter of a name under /aws/ is
    * AccessDenied): GetParameter of these names is answered here, e.g. the Bottlerocket AMI parameter.
@@ -307,15 +309,52 @@ export class SsmAgentProxy extends EventEmitter {
 
   /** AWS-RunShellScript: the commands joined into one script run by sh (bash on the control container). */
   runScript(instanceId: string, commands: string[], commandId: string = randomUUID()): { code: number; stdout: string; stderr: string } {
-    if (!this.images.has(instanceId)) this.images.set(instanceId, new Map());
-    const store = this.images.get(instanceId)!;
-    if (!this.hosts.has(instanceId)) this.hosts.set(instanceId, new BottlerocketHost(instanceId, this.options.host));
-    const host = this.hosts.get(instanceId)!;
+    this.ctrHost ??= new CtrHost(this, this.images, this.hosts, this.options.host);
+    return this.ctrHost.run(commands, instanceId, commandId);
+  }
+
+  get otherContent(): Set<string> {
+    return this.options.otherContent ?? new Set();
+  }
+
+  private ctrHost?: CtrHost;
+}
+
+/** What the registries serve, for the host model. */
+export interface RegistryModel {
+  readonly unpullable: Set<string>;
+  readonly vanish: Set<string>;
+  readonly otherContent: Set<string>;
+}
+
+/**
+ * Bottlerocket hosts as Run Command sees them: the shell, `apiclient exec admin sheltie`, nsenter into the
+ * host (bottlerocket-host.ts), and ctr against each instance's k8s.io image store. Shared by the SSM agent
+ * proxy and the unit tier's fake AWS.
+ */
+export class CtrHost {
+  constructor(
+    private readonly registry: RegistryModel,
+    private readonly stores = new Map<string, Map<string, StoredImage>>(),
+    readonly hosts = new Map<string, BottlerocketHost>(),
+    private readonly hostOptions?: HostOptions,
+  ) {}
+
+  /** The k8s.io image store of `instance`: name -> record. */
+  store(instance = 'default'): Map<string, StoredImage> {
+    if (!this.stores.has(instance)) this.stores.set(instance, new Map());
+    return this.stores.get(instance)!;
+  }
+
+  run(commands: string[], instance = 'default', commandId: string = randomUUID()): Result {
+    const store = this.store(instance);
+    if (!this.hosts.has(instance)) this.hosts.set(instance, new BottlerocketHost(instance, this.hostOptions));
+    const host = this.hosts.get(instance)!;
     host.beforeRunCommand(commandId, commands);
-    const sh = new MiniShell((argv, stdin) => this.command(store, argv, stdin, host));
-    const r = sh.run(commands.join('\n'));
-    for (const ref of this.vanish) store.delete(ref);
-    return r;
+    const script = commands.join('\n');
+    // `vanish`: gone once it was pulled and tagged, before a script that only looks (the verification).
+    if (!/ images (pull|tag) /.test(script)) for (const ref of this.registry.vanish) store.delete(ref);
+    return new MiniShell((argv, stdin) => this.command(store, argv, stdin, host)).run(script);
   }
 
   private command(store: Map<string, StoredImage>, argv: string[], stdin: string, host: BottlerocketHost): Result {
@@ -324,7 +363,8 @@ export class SsmAgentProxy extends EventEmitter {
       // nsenter -t 1 -a <command...>: the command in the host's namespaces (how sheltie enters them).
       if (args[0] !== '-t' || args[1] !== '1' || args[2] !== '-a' || args.length < 4)
         return fail(`nsenter: ssm-agent-proxy models only "nsenter -t 1 -a <command...>", got: ${argv.join(' ')}`, 2);
-      const imageBytes = store.size * IMAGE_BYTES;
+      // Content is stored once per digest, whatever the number of names pointing at it.
+      const imageBytes = new Set([...store.values()].map((i) => i.digest)).size * IMAGE_BYTES;
       return host.run(args.slice(3), imageBytes) ?? runUtility(args.slice(3), stdin);
     }
     if (cmd === 'ctr' && args.includes('pull')) host.events.push(`ctr pull ${args.at(-1)}`);
@@ -336,7 +376,7 @@ export class SsmAgentProxy extends EventEmitter {
     }
     if (cmd === 'sheltie')
       return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin, host);
-    if (cmd === 'ctr') return runCtr(store, args, this.unpullable);
+    if (cmd === 'ctr') return runCtr(store, args, this.registry);
     return runUtility(argv, stdin);
   }
 }
@@ -373,7 +413,7 @@ interface Result {
 const ok = (stdout = ''): Result => ({ code: 0, stdout, stderr: '' });
 const fail = (stderr: string, code = 1): Result => ({ code, stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n` });
 
-function runCtr(store: Map<string, StoredImage>, args: string[], unpullable: Set<string>): Result {
+function runCtr(store: Map<string, StoredImage>, args: string[], registry: RegistryModel): Result {
   const global = parseFlags(args, GLOBAL_FLAGS);
   if (global.error) return fail(`Incorrect Usage: ${global.error}\n\nctr: ${global.error}`);
   const namespace = global.flags.namespace?.at(-1) ?? 'default';
@@ -387,12 +427,11 @@ function runCtr(store: Map<string, StoredImage>, args: string[], unpullable: Set
     return fail(`ssm-agent-proxy: the model holds only the k8s.io namespace, not ${namespace}`, 2);
   }
   if (sub === 'ls' || sub === 'list') return ctrImagesList(store, rest);
-  if (sub === 'pull') return ctrImagesPull(store, rest, unpullable);
+  if (sub === 'pull') return ctrImagesPull(store, rest, registry);
+  if (sub === 'tag') return ctrImagesTag(store, rest);
   if (sub === undefined) return ok('NAME:\n   ctr images - Manage images\n');
   if (
-    ['check', 'export', 'import', 'mount', 'unmount', 'push', 'prune', 'delete', 'del', 'remove', 'rm', 'tag', 'label', 'convert', 'usage', 'inspect'].includes(
-      sub,
-    )
+    ['check', 'export', 'import', 'mount', 'unmount', 'push', 'prune', 'delete', 'del', 'remove', 'rm', 'label', 'convert', 'usage', 'inspect'].includes(sub)
   ) {
     return fail(`ssm-agent-proxy: ctr images ${sub} is not modelled`, 2);
   }
@@ -429,7 +468,7 @@ function ctrImagesList(store: Map<string, StoredImage>, args: string[]): Result 
   return ok(rows.map((r) => `${r.map((cell, c) => cell.padEnd(widths[c])).join('')}\n`).join(''));
 }
 
-function ctrImagesPull(store: Map<string, StoredImage>, args: string[], unpullable: Set<string>): Result {
+function ctrImagesPull(store: Map<string, StoredImage>, args: string[], registry: RegistryModel): Result {
   const p = parseFlags(args, PULL_FLAGS);
   if (p.error) return fail(`Incorrect Usage: ${p.error}\n\nctr: ${p.error}`);
   const ref = p.positionals[0] ?? '';
@@ -464,8 +503,8 @@ function ctrImagesPull(store: Map<string, StoredImage>, args: string[], unpullab
       `ctr: failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`,
     );
   }
-  if (unpullable.has(ref)) return fail(`ctr: failed to resolve reference "${ref}": ${ref}: not found`);
-  const digest = `sha256:${createHash('sha256').update(ref).digest('hex')}`;
+  if (registry.unpullable.has(ref)) return fail(`ctr: failed to resolve reference "${ref}": ${ref}: not found`);
+  const digest = contentDigest(ref, registry.otherContent.has(ref));
   const labels = Object.fromEntries(
     (p.flags.label ?? []).map((l) => {
       const i = l.indexOf('=');
@@ -474,6 +513,41 @@ function ctrImagesPull(store: Map<string, StoredImage>, args: string[], unpullab
   );
   store.set(ref, { name: ref, digest, labels, platforms: platforms.length > 0 ? platforms : ['linux/amd64'] });
   return ok(`${ref}: resolved\nindex-${digest}: done\nelapsed: 2.1 s\ttotal: 67.7 M\t(32.2 MiB/s)\ndone: 2.1s\t\n`);
+}
+
+/**
+ * What a registry serves for a reference: the digest written in it, else one derived from the repository
+ * path and tag without the registry host, so an ECR replica in another region (or an EKS add-on registry of
+ * another account) serves the same content as the original; `other` models a stale replica.
+ */
+export function contentDigest(ref: string, other = false): string {
+  const at = ref.indexOf('@');
+  // A registry serving other content for a pinned reference (the builder must refuse what it reports).
+  if (at >= 0) return other ? `sha256:${'e'.repeat(64)}` : ref.slice(at + 1);
+  const path = ref.slice(ref.indexOf('/') + 1);
+  return `sha256:${createHash('sha256')
+    .update(`${other ? 'other:' : ''}${path}`)
+    .digest('hex')}`;
+}
+
+/** `ctr images tag [--force] [--local] <source> <target>...` as containerd 2.x runs it (tag.go, v2.2.2). */
+function ctrImagesTag(store: Map<string, StoredImage>, args: string[]): Result {
+  const p = parseFlags(args, TAG_FLAGS);
+  if (p.error) return fail(`Incorrect Usage: ${p.error}\n\nctr: ${p.error}`);
+  const [source, ...targets] = p.positionals;
+  if (!source) return fail('ctr: please provide an image reference to tag from');
+  if (targets.length === 0) return fail('ctr: please provide an image reference to tag to');
+  const image = store.get(source);
+  if (!image) return fail(`ctr: image "${source}": not found`);
+  const local = p.flags.local?.at(-1) === 'true';
+  let stdout = '';
+  for (const target of targets) {
+    if (store.has(target) && p.flags.force?.at(-1) !== 'true') return { code: 1, stdout, stderr: `ctr: image "${target}": already exists\n` };
+    // Through the transfer service the new record carries none of the source's labels.
+    store.set(target, { ...image, name: target, labels: local ? { ...image.labels } : {} });
+    stdout += `${target}\n`;
+  }
+  return ok(stdout);
 }
 
 // ---------------------------------------------------------------------------------------------------

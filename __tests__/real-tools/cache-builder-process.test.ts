@@ -317,13 +317,21 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       expect.stringMatching(/^docker\.io\/library\/busybox:1\.36@sha256:[0-9a-f]{64}$/),
       expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/),
     ]);
+    // The --json result names, per image, every name recorded on the data volume.
+    expect(summary.images).toContainEqual({
+      image: NGINX,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      names: [NGINX, expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx@sha256:[0-9a-f]{64}$/)],
+    });
     // Every Run Command the agent ran succeeded: each ctr call was one containerd 2.x accepts.
     const invocations = [...proxy.invocations.values()].filter((i) => i.instanceId === instance.InstanceId);
     expect(invocations.map((i) => [i.comment.replace(/^\S+: /, ''), i.status, i.stderr])).toEqual([
       ['stop kubelet', 'Success', ''],
       [`pull ${NGINX}`, 'Success', ''],
+      [`names of ${NGINX}`, 'Success', ''],
       ['pull docker.io/library/busybox:1.36', 'Success', ''],
-      ['verify images', 'Success', ''],
+      ['names of docker.io/library/busybox:1.36', 'Success', ''],
+      ['verify names', 'Success', ''],
       ['read the kernel release and the data volume use', 'Success', ''],
       ['remove builder state', 'Success', ''],
       ['check builder state is gone', 'Success', ''],
@@ -349,7 +357,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   test('an image missing at verification fails the build before any snapshot', async () => {
     const { calls, names, summary } = await builtInSharedRun('vanishes');
     expect(summary.ok).toBe(false);
-    expect(summary.error).toMatch(/step "verify every image is present" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/);
+    expect(summary.error).toMatch(
+      /step "verify every name is on the data volume" failed: not on the data volume: public.ecr.aws\/docker\/library\/vanishing:1/,
+    );
     await expectCleanUp('vanishes', calls, { parameter: previous.vanishes, history: [previous.vanishes], snapshots: [previous.vanishes] });
     expect(names).not.toContain('ec2:CreateSnapshot');
   });

@@ -31,7 +31,17 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, CACHE_TAG, FLEET_TAG, historyParameterPath } from '../../modules/image-cache/parameters';
 import { ecrRepository } from '../../modules/image-cache/ecr';
-import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
+import {
+  amiParameterPath,
+  amiVersionParameterPath,
+  builderInstanceType,
+  builderUserData,
+  imageNamesByRegion,
+  pullCommands,
+  recordNamesCommands,
+  verifyCommands,
+  verifyProblems,
+} from './plan';
 import { abortableSleep } from '../shared/sleep';
 import { checkCleanCommands, cleanCommands, fillPercent, inspectCommands, parseVolumeFacts, stopKubeletCommands, VolumeFacts } from './volume';
 import { deleteManifest, manifestPutInputs, MANIFEST_PARTS_TAG } from './manifest';
@@ -65,7 +75,8 @@ export interface BuildResult {
   readonly buildId: string;
   readonly snapshotId: string;
   readonly previousSnapshotId?: string;
-  readonly images: { image: string; digest?: string }[];
+  /** Per image: its digest and every name recorded for it, in every region of the cache. */
+  readonly images: { image: string; digest?: string; names: string[] }[];
   /** The builder's `uname -r`, the data volume's use after the pulls, the manifest's part count. */
   readonly volume: VolumeFacts & { readonly fillPercent: number };
   readonly manifestParts: number;
@@ -224,7 +235,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     // Before the first pull (volume.ts says why).
     await run('stop kubelet', () => runScript('stop kubelet', stopKubeletCommands()));
 
-    const images: { image: string; digest?: string }[] = [];
+    const images: { image: string; digest?: string; names: string[] }[] = [];
     /** "AWS:<password>", fetched right before each pull so a long build never uses an expired (12-hour) token. */
     const ecrCredentials = async (image: string) => {
       const registry = ecrRepository(image);
@@ -239,16 +250,36 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
         runScript(`pull ${image}`, pullCommands(image, cache, await ecrCredentials(image))),
       );
       const digest = /DIGEST (\S+)/.exec(out)?.[1];
+      if (!digest) throw new Error(`the pull of ${image} printed no digest; output:\n${out}`);
       // A pinned reference must yield exactly its digest: anything else is not the image the fleet file names.
       const pinned = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
-      if (pinned && digest !== pinned) throw new Error(`${image}: the registry served digest ${digest ?? '(none)'}, not the pinned ${pinned}`);
-      images.push({ image, digest });
+      if (pinned && digest !== pinned) throw new Error(`${image}: the registry served digest ${digest}, not the pinned ${pinned}`);
+      // Every other name a pod may use: regional names (pulled, same content checked) and repository@digest.
+      const regional = imageNamesByRegion(cache, i, digest);
+      await run(`record the names of image ${i + 1}/${cache.images.length}`, async () => {
+        // A token per regional registry pulled from, fetched right before (as for the first pull).
+        const credentials = new Map<string, string | undefined>();
+        for (const r of regional.slice(1)) if (r.ref !== image && !credentials.has(r.ref)) credentials.set(r.ref, await ecrCredentials(r.ref));
+        try {
+          await runScript(
+            `names of ${image}`,
+            recordNamesCommands(cache, i, digest, (ref) => credentials.get(ref)),
+          );
+        } catch (e) {
+          const differs = [...(e as Error).message.matchAll(/^CONTENT (\S+) (\S*)$/gm)].find((m) => m[2] !== digest);
+          if (differs)
+            throw new Error(`${differs[1]} is ${differs[2] || 'not pullable'}, not ${digest} as ${image}: different content is never cached under its name`, {
+              cause: e,
+            });
+          throw e;
+        }
+      });
+      images.push({ image, digest, names: [...new Set(regional.flatMap((r) => r.names))] });
     }
-    await run('verify every image is present', async () => {
-      const listed = (await runScript('verify images', verifyCommands())).split('\n').map((l) => l.trim());
-      // Names are fully qualified at load time, exactly as ctr lists them.
-      const missing = cache.images.filter((img) => !listed.includes(img));
-      if (missing.length > 0) throw new Error(`not on the data volume: ${missing.join(', ')}`);
+    await run('verify every name is on the data volume', async () => {
+      const expected = new Map(images.flatMap((img) => img.names.map((n) => [n, img.digest] as const)));
+      const problems = verifyProblems(await runScript('verify names', verifyCommands([...expected.keys()])), expected);
+      if (problems.length > 0) throw new Error(problems.join('; '));
     });
 
     const volume = await run('read the kernel release and the data volume use', async () => {
@@ -275,7 +306,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       await poll(`instance ${instanceId} stopped`, o.onlineTimeoutMs, async () => (await describeInstance(instanceId)).State?.Name === 'stopped');
     });
 
-    const manifest = { version: 1 as const, cache: cache.name, buildId, images };
+    // image -> digest only: every other name follows from the fleet file (cacheImageNames with these digests).
+    const manifest = { version: 1 as const, cache: cache.name, buildId, images: images.map(({ image, digest }) => ({ image, digest })) };
     const manifestParts = manifestPutInputs(cache.parameterPath, manifest);
     const snapshotId = await run('snapshot the data volume', async () => {
       const volumeId = (await describeInstance(instanceId)).BlockDeviceMappings?.find((b) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeId;

@@ -13,6 +13,7 @@ import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
 import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
+import { expandImage, hasPlaceholders } from '../image-cache/image-names';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkPoolBudgets, checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 import { fleetId } from './fleet-id';
@@ -36,6 +37,8 @@ export interface ImageCache extends ImageCacheSpec {
   readonly pullSettings: BottlerocketSettings;
   /** Every region that holds a copy: the home region first, then the replicas. */
   readonly regions: readonly string[];
+  /** The references as written ({region}, {eksRegistry} unexpanded), index for index with `images`. */
+  readonly imageTemplates: readonly string[];
 }
 
 export interface NodePool extends NodePoolSpec {
@@ -320,22 +323,49 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
     ),
   );
   problems.push(...pull.problems);
-  // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
-  const images = c.images.flatMap((image, i) => {
-    const n = normaliseImageRef(image);
-    if (n.error)
+  // Normalised as the CRI looks them up (image-ref.ts), in every region that holds a copy (image-names.ts):
+  // ctr does not expand short names, and a name that differs from the pod's by one character is a miss.
+  const regions = [c.homeRegion, ...c.replicaRegions];
+  const imageTemplates: string[] = [];
+  const images = c.images.flatMap((template, i) => {
+    const at = `imageCaches.${name}.images[${i}]`;
+    const refs = [...new Set(regions)].map((region) => {
+      const e = expandImage(template, region);
+      if ('error' in e) return { region, error: e.error };
+      const n = normaliseImageRef(e.image);
+      return n.error ? { region, error: n.error } : { region, ref: n.ref!, latest: n.parsed!.implicitLatest };
+    });
+    const bad = refs.filter((r) => r.error !== undefined);
+    for (const error of new Set(bad.map((r) => r.error)))
       problems.push({
-        path: `imageCaches.${name}.images[${i}]`,
-        message: n.error,
-        fix: 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
+        path: at,
+        message: `${error}${
+          hasPlaceholders(template)
+            ? ` (in ${bad
+                .filter((r) => r.error === error)
+                .map((r) => r.region)
+                .join(', ')})`
+            : ''
+        }`,
+        fix: hasPlaceholders(template)
+          ? 'write it as registry/repository:tag with {region} or a leading {eksRegistry}/, e.g. {eksRegistry}/eks/kube-proxy:v1.35.0-minimal-eksbuild.2, or list the image per region without placeholders'
+          : 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
       });
-    if (n.ref && c.requireDigests && !n.ref.includes('@sha256:'))
+    if (bad.length > 0) return [];
+    if (c.requireDigests && !refs[0].ref!.includes('@sha256:'))
       problems.push({
-        path: `imageCaches.${name}.images[${i}]`,
-        message: `"${image}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
-        fix: `pin it by digest: ${n.ref.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
+        path: at,
+        message: `"${template}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
+        fix: `pin it by digest: ${refs[0].ref!.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
       });
-    return n.ref ? [n.ref] : [];
+    if (refs[0].latest)
+      warnings.push({
+        path: at,
+        message: `"${template}" has no tag or digest: the CRI looks it up as ${refs[0].ref}, and Kubernetes gives such images imagePullPolicy Always, so a pod using it pulls from the registry on every start and never uses the cache`,
+        fix: 'name a tag (or a digest), in the cache and in the pods',
+      });
+    imageTemplates.push(template);
+    return [refs[0].ref!];
   });
   if (c.snapshotter === 'soci') {
     problems.push({
@@ -348,13 +378,14 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
   return {
     ...c,
     images,
+    imageTemplates,
     name,
     fleetId: id,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
     kubernetesVersion,
     ...(release.release ? { bottlerocketVersion: release.release } : {}),
     pullSettings: pull.settings,
-    regions: [c.homeRegion, ...c.replicaRegions],
+    regions,
   };
 }
 

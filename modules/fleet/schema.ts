@@ -77,7 +77,12 @@ const imageCache = z.strictObject({
   homeRegion: region.describe('Region where the builder runs and the source snapshot lives'),
   replicaRegions: z.array(region).default([]).describe('Regions the snapshot is copied to'),
   dataVolumeGiB: z.number().int().min(20).max(16384).describe('Size of the data volume (/dev/xvdb) the images are pulled onto'),
-  images: z.array(z.string().min(1)).min(1),
+  images: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe(
+      "Images to cache, each recorded under every name a pod may use: the normalised reference and repository@digest, in every region of the cache. {region} expands to each region, a leading {eksRegistry} to that region's EKS add-on registry, e.g. 111111111111.dkr.ecr.{region}.amazonaws.com/app:1.4 or {eksRegistry}/eks/kube-proxy:v1.35.0-minimal-eksbuild.2",
+    ),
   requireDigests: z
     .boolean()
     .default(false)
