@@ -9,7 +9,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const num = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const COLORS = { hit: '#2e7d32', miss: '#c62828', uncached: '#9e9e9e', node: '#1565c0', pod: '#ef6c00' };
 const LABEL_W = 260;
-const BAR_W = 460;
+const BAR_W = 400;
+const TEXT_W = 240;
+const LEGEND_W = 200;
 const ROW_H = 22;
 
 interface Bar {
@@ -34,10 +36,10 @@ function barChart(id: string, title: string, bars: readonly Bar[], legend: reado
     return `<text x="${LABEL_W - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>${rects.join('')}<text x="${(x + 4).toFixed(1)}" y="${y + 12}">${esc(b.text)}</text>`;
   });
   const legendText = legend
-    .map(([name, color], i) => `<rect x="${LABEL_W + i * 150}" y="6" width="12" height="12" fill="${color}"/><text x="${LABEL_W + 16 + i * 150}" y="16">${esc(name)}</text>`)
+    .map(([name, color], i) => `<rect x="${LABEL_W + i * LEGEND_W}" y="6" width="12" height="12" fill="${color}"/><text x="${LABEL_W + 16 + i * LEGEND_W}" y="16">${esc(name)}</text>`)
     .join('');
   const empty = bars.length === 0 ? `<text x="${LABEL_W}" y="44">nothing measured in the window</text>` : '';
-  return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" data-chart="${id}" role="img" aria-label="${esc(title)}" width="${LABEL_W + BAR_W + 140}" height="${height}" font-family="sans-serif" font-size="12">${legendText}${rows.join('')}${empty}</svg></figure>`;
+  return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" data-chart="${id}" role="img" aria-label="${esc(title)}" width="${LABEL_W + BAR_W + TEXT_W}" height="${height}" font-family="sans-serif" font-size="12">${legendText}${rows.join('')}${empty}</svg></figure>`;
 }
 
 function startupChart(r: CacheReport): string {
@@ -85,7 +87,7 @@ function biggestPullsChart(r: CacheReport): string {
     .slice(0, 10);
   const bars = pulls.map(
     (i): Bar => ({
-      label: `${i.image.length > 38 ? `…${i.image.slice(-37)}` : i.image}`,
+      label: `${i.image.length > 30 ? `…${i.image.slice(-29)}` : i.image} (${i.pool})`,
       segments: [{ value: i.pulledBytes, color: i.status === 'miss' ? COLORS.miss : COLORS.uncached, title: `${i.image} (pool ${i.pool}, ${i.status})` }],
       text: `${gb(i.pulledBytes)}, ${i.pullSeconds.toFixed(0)} s`,
     }),
