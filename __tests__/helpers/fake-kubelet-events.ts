@@ -146,3 +146,52 @@ function podJson(p: FakeReportPod) {
     },
   };
 }
+
+/**
+ * Kubelet's image events for the pods of a simulated Karpenter (fake-karpenter.ts), served as core/v1
+ * Events: each pod, when first seen by sync(), uses its pool's images; an image its node's snapshot holds
+ * is "already present", any other is pulled. Events outlive their pods and nodes, as in a cluster.
+ */
+export class FakeKubelet {
+  readonly events: FakeEvent[] = [];
+  readonly pages: string[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    kube: FakeKube,
+    readonly karpenter: { pods: Map<string, { namespace: string; name: string; nodeName: string; owner: string }>; snapshotOf(pool: string): string | undefined },
+    /** Pool -> the images its pods run. */
+    readonly workload: (pool: string) => string[],
+    /** Snapshot ID -> the images it holds. */
+    readonly held: (snapshot: string | undefined) => string[],
+    readonly now: () => number,
+  ) {
+    kube.routes.unshift((req) => {
+      if (req.method !== 'GET' || req.url.pathname !== '/api/v1/events') return false;
+      pagedList(req, 'EventList', 'v1', this.events.map(eventJson), this.pages);
+      return true;
+    });
+  }
+
+  /** Records the events of every pod not seen before (call after each Karpenter step). */
+  sync(): void {
+    for (const pod of this.karpenter.pods.values()) {
+      if (this.seen.has(pod.name)) continue;
+      this.seen.add(pod.name);
+      const pool = pod.owner.replace(/^app-/, '');
+      const held = this.held(this.karpenter.snapshotOf(pool));
+      for (const image of this.workload(pool))
+        this.events.push({
+          namespace: pod.namespace,
+          pod: pod.name,
+          container: 'app',
+          node: pod.nodeName,
+          reason: 'Pulled',
+          at: this.now(),
+          message: held.includes(image)
+            ? `Container image "${image}" already present on machine and can be accessed by the pod`
+            : `Successfully pulled image "${image}" in 41.5s (41.5s including waiting). Image size: 900000000 bytes.`,
+        });
+    }
+  }
+}

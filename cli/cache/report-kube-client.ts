@@ -57,6 +57,7 @@ export function cacheKube(context: string): CacheKube {
           pool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
           nodeName: c.status?.nodeName,
           createdAt: new Date(c.metadata.creationTimestamp ?? 0),
+          hash: c.metadata.annotations?.['karpenter.k8s.aws/ec2nodeclass-hash'],
           registeredAt: trueAt(c.status?.conditions, 'Registered'),
           initializedAt: trueAt(c.status?.conditions, 'Initialized'),
         }),

@@ -6,6 +6,8 @@ export interface ClaimRecord {
   readonly pool: string;
   readonly nodeName?: string;
   readonly createdAt: Date;
+  /** karpenter.k8s.aws/ec2nodeclass-hash: the class hash it was launched with. */
+  readonly hash?: string;
   /** lastTransitionTime of the Registered / Initialized conditions, when True (Karpenter pkg/apis/v1/nodeclaim_status.go). */
   readonly registeredAt?: Date;
   readonly initializedAt?: Date;

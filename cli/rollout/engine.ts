@@ -12,6 +12,8 @@ import type { RegionApi } from './aws';
 import type { RolloutKube } from './kube';
 import { ANNOTATIONS, ClusterStep, NODE_CLASS_HASH_ANNOTATION, ProgressState, RolloutPlan, replicationStack } from './model';
 import { observe } from './converge';
+import { startCacheGate } from './cache-gate';
+import type { CacheKube } from '../cache/report-kube';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
 
@@ -25,6 +27,8 @@ export interface RolloutDeps {
   readonly signal?: AbortSignal;
   /** @default 15 seconds */
   readonly pollIntervalMs?: number;
+  /** What the cache gate reads (cache-gate.ts). @default none: no cache gate */
+  readonly cacheKube?: (cluster: string) => CacheKube;
 }
 
 /** A cluster failed its health gate and was rolled back. */
@@ -256,11 +260,15 @@ export async function runRollout(
     let best = -1;
     let lastProgress = now();
     let lastSummary = '';
+    // The cache gate (rollout.cacheMisses) reads the nodes about to be replaced now, and judges the new ones once converged.
+    const cacheGate = await startCacheGate(deps, plan, step, since);
     for (;;) {
       const o = await observe(kube, { pools: step.pools, since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash });
       if (o.failure) throw new RolloutFailed(step.stage, step.cluster.name, o.failure.pool, o.failure.reason);
       if (o.converged && o.unavailable.length === 0) {
         deps.log(`  ${step.cluster.name}: converged (${o.summary})`);
+        const cache = await cacheGate.verdict(now());
+        if (cache.failure) throw new RolloutFailed(step.stage, step.cluster.name, cache.failure.pool, cache.failure.reason);
         return;
       }
       if (o.summary !== lastSummary) deps.log(`  ${step.cluster.name}: ${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);

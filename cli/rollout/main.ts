@@ -109,7 +109,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     else
       for (const r of rows)
         io.out(
-          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`,
+          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\tcache hit ratio ${hitRatioText(r)}\n`,
         );
     return 0;
   }
@@ -130,6 +130,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     return 0;
   }
   const { rolloutKube } = await import('./kube-client');
+  const { cacheKube } = await import('../cache/report-kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => {
     if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
@@ -143,7 +144,14 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   process.once('SIGINT', onInterrupt);
   try {
     const outcomes = await engine.runRollout(
-      { aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) },
+      {
+        aws,
+        kube,
+        cacheKube: (c) => cacheKube(contexts.get(c) ?? c),
+        log: stepLog(progress),
+        signal: controller.signal,
+        pollIntervalMs: parseDuration(values['poll-interval']),
+      },
       plan,
       fleet.tags,
       resolved,
@@ -177,6 +185,12 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** "77.8% (measured 2026-11-25T12:30:00.000Z)", or "-" when the rollout never measured the cluster. */
+function hitRatioText(r: { cacheHitRatio?: number | null; cacheMeasured?: string }): string {
+  if (r.cacheMeasured === undefined) return '-';
+  return `${r.cacheHitRatio === null || r.cacheHitRatio === undefined ? '-' : `${Math.round(r.cacheHitRatio * 1000) / 10}%`} (measured ${r.cacheMeasured})`;
 }
 
 if (require.main === module) runAsProcess(main);
