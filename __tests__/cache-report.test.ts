@@ -33,7 +33,12 @@ describe('kubelet image events (pkg/kubelet/images/image_manager.go, 1.31-1.36)'
   });
 
   test('other kubelet messages are not image events', () => {
-    for (const m of ['Pulling image "x:1"', 'Back-off pulling image "x:1"', 'Container started', 'Successfully pulled image "x:1" in soon (now including waiting)'])
+    for (const m of [
+      'Pulling image "x:1"',
+      'Back-off pulling image "x:1"',
+      'Container started',
+      'Successfully pulled image "x:1" in soon (now including waiting)',
+    ])
       expect(parseKubeletImageEvent(m)).toBeUndefined();
   });
 
@@ -63,12 +68,12 @@ describe('names and percentiles', () => {
     expect(aliasOf('222233334444.dkr.ecr.us-east-1.amazonaws.com/ml/trainer:2.1', TRAINER_HOME)).toBeUndefined();
   });
   test('nearest-rank percentiles', () => {
-    expect([percentile([], 50), percentile([7], 90), percentile([4, 5, 6, 80, 90, 160, 300, 620], 50), percentile([4, 5, 6, 80, 90, 160, 300, 620], 90)]).toEqual([
-      null,
-      7,
-      80,
-      620,
-    ]);
+    expect([
+      percentile([], 50),
+      percentile([7], 90),
+      percentile([4, 5, 6, 80, 90, 160, 300, 620], 50),
+      percentile([4, 5, 6, 80, 90, 160, 300, 620], 90),
+    ]).toEqual([null, 7, 80, 620]);
   });
 });
 
@@ -143,7 +148,11 @@ describe('cache report --cluster east', () => {
   test('every list is read to its last page (limit + continue)', async () => {
     w.cluster.pages.length = 0;
     await run(['--json']);
-    expect(w.cluster.pages.filter((p) => p.startsWith('/api/v1/events'))).toEqual(['/api/v1/events offset 0', '/api/v1/events offset 500', '/api/v1/events offset 1000']);
+    expect(w.cluster.pages.filter((p) => p.startsWith('/api/v1/events'))).toEqual([
+      '/api/v1/events offset 0',
+      '/api/v1/events offset 500',
+      '/api/v1/events offset 1000',
+    ]);
   });
 
   test('text: a table per pool, pod start-up side by side, then the suggestions', async () => {
@@ -156,8 +165,10 @@ describe('cache report --cluster east', () => {
     expect(lines.find((l) => l.includes('docker.io/library/redis:7.4') && !l.includes('remove'))).toMatch(/unused\s+0\s+0\s+-\s+-\s+0$/);
     expect(lines.find((l) => l.includes('created -> Initialized') && l.startsWith('  c'))).toMatch(/45\.0\s+60\.0\s+60\.0$/);
     expect(r.stdout).toContain('default/serve-1 container serve (' + MODEL_SERVER + ') on node-batch-c: started 612 s after the image was present');
-    expect(r.stdout).toMatch(/pool\s+cache\s+pods p50\s+pods p90\s+nodes p50\n\s+batch\s+general\s+80\.0\s+620\.0\s+45\.0\n\s+plain\s+-\s+30\.0\s+150\.0\s+200\.0/);
-    expect(r.stdout).toMatch(/suggestions:\n  alias  .*\n  add    ghcr\.io\/acme\/big-model:3 \(pool batch\).*\n  remove docker\.io\/library\/redis:7\.4/);
+    expect(r.stdout).toMatch(
+      /pool\s+cache\s+pods p50\s+pods p90\s+nodes p50\n\s+batch\s+general\s+80\.0\s+620\.0\s+45\.0\n\s+plain\s+-\s+30\.0\s+150\.0\s+200\.0/,
+    );
+    expect(r.stdout).toMatch(/suggestions:\n {2}alias {2}.*\n {2}add {4}ghcr\.io\/acme\/big-model:3 \(pool batch\).*\n {2}remove docker\.io\/library\/redis:7\.4/);
   });
 
   test('--html: one self-contained page with the three charts, nothing fetched', async () => {

@@ -72,7 +72,12 @@ class GateWorld {
       kube.now = this.now;
       const karpenter = new FakeKarpenter(kube, this.now);
       for (const pool of cluster.karpenter!.nodePools)
-        karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, cluster.region === 'us-west-2' ? GEN.homeOld : GEN.copyOld).manifest as any, 3, '1');
+        karpenter.addPool(
+          pool.name,
+          renderNodeClass(this.fleet.tags, cluster, pool, cluster.region === 'us-west-2' ? GEN.homeOld : GEN.copyOld).manifest as any,
+          3,
+          '1',
+        );
       const kubelet = new FakeKubelet(kube, karpenter, () => [NGINX, TRAINER], held, this.now);
       kubelet.sync();
       contexts.push({ name: cluster.name, server: await kube.start() });
@@ -149,7 +154,9 @@ describe('the rollout cache gate (rollout.cacheMisses)', () => {
     // The hit ratio and misses of the new nodes, next to those of the nodes they replaced.
     expect(w.log).toContainEqual(
       expect.stringMatching(
-        new RegExp(`ml-train: pool default: 3 node\\(s\\), cache hit ratio 50%, misses ${TRAINER.replace(/\./g, '\\.')}.*; replaced nodes: 3 node\\(s\\), cache hit ratio 100%, misses none`),
+        new RegExp(
+          `ml-train: pool default: 3 node\\(s\\), cache hit ratio 50%, misses ${TRAINER.replace(/\./g, '\\.')}.*; replaced nodes: 3 node\\(s\\), cache hit ratio 100%, misses none`,
+        ),
       ),
     );
     const rows = await w.status();

@@ -63,7 +63,14 @@ export class CacheReportWorld {
     const c = this.cluster;
     const region = { 'topology.kubernetes.io/region': 'us-east-1' };
     const claim = (name: string, pool: string, created: string, reg: number, init: number) => {
-      c.claims.push({ name, pool, nodeName: `node-${name}`, createdAt: at(created), registeredAt: at(created) + reg * 1000, initializedAt: at(created) + init * 1000 });
+      c.claims.push({
+        name,
+        pool,
+        nodeName: `node-${name}`,
+        createdAt: at(created),
+        registeredAt: at(created) + reg * 1000,
+        initializedAt: at(created) + init * 1000,
+      });
       c.nodes.push({ name: `node-${name}`, labels: { ...region, 'karpenter.sh/nodepool': pool } });
     };
     claim('batch-old', 'batch', '09:00:00', 30, 40); // before the window: not measured
@@ -75,7 +82,15 @@ export class CacheReportWorld {
 
     // Two and a half pages of events no report counts, before the ones it does (a first-page-only reader misses them).
     for (let i = 0; i < 1100; i++)
-      c.events.push({ namespace: 'kube-system', pod: `filler-${i}`, container: 'c', node: 'node-batch-old', reason: 'Started', message: 'Started container c', at: at('09:01:00') });
+      c.events.push({
+        namespace: 'kube-system',
+        pod: `filler-${i}`,
+        container: 'c',
+        node: 'node-batch-old',
+        reason: 'Started',
+        message: 'Started container c',
+        at: at('09:01:00'),
+      });
 
     const pod = (name: string, node: string, scheduled: string, readyAfter: number, containers: { name: string; image: string; startedAfter: number }[]) =>
       c.pods.push({
@@ -93,7 +108,14 @@ export class CacheReportWorld {
     pod('web-1', 'batch-a', '11:10:40', 5, [{ name: 'web', image: NGINX, startedAfter: 2 }]);
     pod('web-2', 'batch-b', '11:20:50', 6, [{ name: 'web', image: NGINX, startedAfter: 3 }]);
     pod('web-3', 'batch-c', '11:31:00', 4, [{ name: 'web', image: NGINX, startedAfter: 2 }]);
-    ev({ pod: 'web-1', container: 'web', node: 'batch-a', reason: 'Pulled', message: `Container image "${NGINX}" already present on machine`, at: at('11:10:41') });
+    ev({
+      pod: 'web-1',
+      container: 'web',
+      node: 'batch-a',
+      reason: 'Pulled',
+      message: `Container image "${NGINX}" already present on machine`,
+      at: at('11:10:41'),
+    });
     ev({
       pod: 'web-2',
       container: 'web',
@@ -141,7 +163,14 @@ export class CacheReportWorld {
 
     // A slow start: the model server was present, its container started 612 s later (a lazily loaded volume).
     pod('serve-1', 'batch-c', '11:31:00', 620, [{ name: 'serve', image: MODEL_SERVER, startedAfter: 613 }]);
-    ev({ pod: 'serve-1', container: 'serve', node: 'batch-c', reason: 'Pulled', message: `Container image "${MODEL_SERVER}" already present on machine`, at: at('11:31:01') });
+    ev({
+      pod: 'serve-1',
+      container: 'serve',
+      node: 'batch-c',
+      reason: 'Pulled',
+      message: `Container image "${MODEL_SERVER}" already present on machine`,
+      at: at('11:31:01'),
+    });
 
     // An uncached large image: pulled twice on the cached pool, once after two failed attempts.
     pod('big-1', 'batch-a', '11:10:40', 160, [{ name: 'model', image: BIG, startedAfter: 155 }]);

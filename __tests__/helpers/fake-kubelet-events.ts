@@ -100,7 +100,13 @@ export class FakeCacheCluster {
       return true;
     }
     if (p === '/api/v1/nodes') {
-      pagedList(req, 'NodeList', 'v1', this.nodes.map((n) => ({ kind: 'Node', apiVersion: 'v1', metadata: { name: n.name, labels: n.labels } })), this.pages);
+      pagedList(
+        req,
+        'NodeList',
+        'v1',
+        this.nodes.map((n) => ({ kind: 'Node', apiVersion: 'v1', metadata: { name: n.name, labels: n.labels } })),
+        this.pages,
+      );
       return true;
     }
     if (p === '/api/v1/pods') {
@@ -121,7 +127,10 @@ function claimJson(c: FakeClaim) {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodeClaim',
     metadata: { name: c.name, creationTimestamp: iso(c.createdAt), labels: { 'karpenter.sh/nodepool': c.pool } },
-    status: { nodeName: c.nodeName, conditions: [...cond('Launched', c.createdAt + 5_000), ...cond('Registered', c.registeredAt), ...cond('Initialized', c.initializedAt)] },
+    status: {
+      nodeName: c.nodeName,
+      conditions: [...cond('Launched', c.createdAt + 5_000), ...cond('Registered', c.registeredAt), ...cond('Initialized', c.initializedAt)],
+    },
   };
 }
 
@@ -159,7 +168,10 @@ export class FakeKubelet {
 
   constructor(
     kube: FakeKube,
-    readonly karpenter: { pods: Map<string, { namespace: string; name: string; nodeName: string; owner: string }>; snapshotOf(pool: string): string | undefined },
+    readonly karpenter: {
+      pods: Map<string, { namespace: string; name: string; nodeName: string; owner: string }>;
+      snapshotOf(pool: string): string | undefined;
+    },
     /** Pool -> the images its pods run. */
     readonly workload: (pool: string) => string[],
     /** Snapshot ID -> the images it holds. */

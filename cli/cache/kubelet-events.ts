@@ -60,7 +60,16 @@ export function parseKubeletImageEvent(message: string): KubeletImageEvent | und
 }
 
 /** Seconds per unit, as [multiplier, divisor] so that 350ms is exactly 0.35. */
-const GO_UNITS: Record<string, [number, number]> = { h: [3600, 1], m: [60, 1], s: [1, 1], ms: [1, 1e3], us: [1, 1e6], 'µs': [1, 1e6], 'μs': [1, 1e6], ns: [1, 1e9] };
+const GO_UNITS: Record<string, [number, number]> = {
+  h: [3600, 1],
+  m: [60, 1],
+  s: [1, 1],
+  ms: [1, 1e3],
+  us: [1, 1e6],
+  µs: [1, 1e6],
+  μs: [1, 1e6],
+  ns: [1, 1e9],
+};
 
 /** Seconds of a Go Duration.String() ("1m4.5s", "350ms", "0s"); undefined if it is not one. */
 export function parseGoDuration(text: string): number | undefined {

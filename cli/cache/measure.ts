@@ -139,7 +139,13 @@ export function measure(input: MeasureInput): CacheReport {
   const poolNames = [...new Set([...input.pools.map((p) => p.name), ...claims.map((c) => c.pool)])];
   const pools = poolNames.map((name) => {
     const spec = input.pools.find((p) => p.name === name) ?? { name };
-    return measurePool(input, spec, claims.filter((c) => c.pool === name), poolOfNode, podByKey);
+    return measurePool(
+      input,
+      spec,
+      claims.filter((c) => c.pool === name),
+      poolOfNode,
+      podByKey,
+    );
   });
   return { cluster: input.cluster, since: new Date(input.since).toISOString(), pools };
 }

@@ -36,7 +36,10 @@ function barChart(id: string, title: string, bars: readonly Bar[], legend: reado
     return `<text x="${LABEL_W - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>${rects.join('')}<text x="${(x + 4).toFixed(1)}" y="${y + 12}">${esc(b.text)}</text>`;
   });
   const legendText = legend
-    .map(([name, color], i) => `<rect x="${LABEL_W + i * LEGEND_W}" y="6" width="12" height="12" fill="${color}"/><text x="${LABEL_W + 16 + i * LEGEND_W}" y="16">${esc(name)}</text>`)
+    .map(
+      ([name, color], i) =>
+        `<rect x="${LABEL_W + i * LEGEND_W}" y="6" width="12" height="12" fill="${color}"/><text x="${LABEL_W + 16 + i * LEGEND_W}" y="16">${esc(name)}</text>`,
+    )
     .join('');
   const empty = bars.length === 0 ? `<text x="${LABEL_W}" y="44">nothing measured in the window</text>` : '';
   return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" data-chart="${id}" role="img" aria-label="${esc(title)}" width="${LABEL_W + BAR_W + TEXT_W}" height="${height}" font-family="sans-serif" font-size="12">${legendText}${rows.join('')}${empty}</svg></figure>`;
@@ -46,9 +49,21 @@ function startupChart(r: CacheReport): string {
   const bars = r.pools.flatMap((p): Bar[] => {
     const name = `${p.pool} (${p.imageCache ?? 'uncached'})`;
     return [
-      { label: `${name} node p50`, segments: [{ value: p.nodes.initializedSeconds.p50 ?? 0, color: COLORS.node, title: 'NodeClaim created -> Initialized, p50' }], text: `${num(p.nodes.initializedSeconds.p50)} s` },
-      { label: `${name} pod p50`, segments: [{ value: p.podStartSeconds.p50 ?? 0, color: COLORS.pod, title: 'pod scheduled -> Ready, p50' }], text: `${num(p.podStartSeconds.p50)} s` },
-      { label: `${name} pod p90`, segments: [{ value: p.podStartSeconds.p90 ?? 0, color: COLORS.pod, title: 'pod scheduled -> Ready, p90' }], text: `${num(p.podStartSeconds.p90)} s` },
+      {
+        label: `${name} node p50`,
+        segments: [{ value: p.nodes.initializedSeconds.p50 ?? 0, color: COLORS.node, title: 'NodeClaim created -> Initialized, p50' }],
+        text: `${num(p.nodes.initializedSeconds.p50)} s`,
+      },
+      {
+        label: `${name} pod p50`,
+        segments: [{ value: p.podStartSeconds.p50 ?? 0, color: COLORS.pod, title: 'pod scheduled -> Ready, p50' }],
+        text: `${num(p.podStartSeconds.p50)} s`,
+      },
+      {
+        label: `${name} pod p90`,
+        segments: [{ value: p.podStartSeconds.p90 ?? 0, color: COLORS.pod, title: 'pod scheduled -> Ready, p90' }],
+        text: `${num(p.podStartSeconds.p90)} s`,
+      },
     ];
   });
   return barChart('startup', 'Start-up per pool (seconds)', bars, [
@@ -85,13 +100,11 @@ function biggestPullsChart(r: CacheReport): string {
     .flatMap((p) => p.images.filter((i) => i.pulls > 0).map((i) => ({ pool: p.pool, ...i })))
     .sort((a, b) => b.pulledBytes - a.pulledBytes)
     .slice(0, 10);
-  const bars = pulls.map(
-    (i): Bar => ({
-      label: `${i.image.length > 30 ? `…${i.image.slice(-29)}` : i.image} (${i.pool})`,
-      segments: [{ value: i.pulledBytes, color: i.status === 'miss' ? COLORS.miss : COLORS.uncached, title: `${i.image} (pool ${i.pool}, ${i.status})` }],
-      text: `${gb(i.pulledBytes)}, ${i.pullSeconds.toFixed(0)} s`,
-    }),
-  );
+  const bars = pulls.map((i): Bar => ({
+    label: `${i.image.length > 30 ? `…${i.image.slice(-29)}` : i.image} (${i.pool})`,
+    segments: [{ value: i.pulledBytes, color: i.status === 'miss' ? COLORS.miss : COLORS.uncached, title: `${i.image} (pool ${i.pool}, ${i.status})` }],
+    text: `${gb(i.pulledBytes)}, ${i.pullSeconds.toFixed(0)} s`,
+  }));
   return barChart('pulls', 'Biggest pulls (bytes pulled on new nodes)', bars, [
     ['miss', COLORS.miss],
     ['uncached', COLORS.uncached],
@@ -115,7 +128,9 @@ function poolSection(p: PoolReport): string {
 }
 
 export function reportHtml(r: CacheReport): string {
-  const suggestions = r.pools.flatMap((p) => p.suggestions.map((s) => `<li><strong>${s.action}</strong> ${esc(s.image)} (pool ${esc(p.pool)}): ${esc(s.reason)}</li>`));
+  const suggestions = r.pools.flatMap((p) =>
+    p.suggestions.map((s) => `<li><strong>${s.action}</strong> ${esc(s.image)} (pool ${esc(p.pool)}): ${esc(s.reason)}</li>`),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -23,7 +23,9 @@ const trueAt = (conditions: readonly Condition[] | undefined, type: string): Dat
 const date = (d: string | Date | undefined): Date | undefined => (d ? new Date(d) : undefined);
 
 /** Reads every page of a list. */
-export async function readAll<T>(page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string; continue?: string } }>): Promise<T[]> {
+export async function readAll<T>(
+  page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string; continue?: string } }>,
+): Promise<T[]> {
   const items: T[] = [];
   let cont: string | undefined;
   do {
@@ -49,19 +51,18 @@ export function cacheKube(context: string): CacheKube {
     async listNodeClaims() {
       type Claim = { metadata: k8s.V1ObjectMeta; status?: { nodeName?: string; conditions?: Condition[] } };
       const claims = await readAll(
-        async (cont) => (await custom.listClusterCustomObject({ ...NODE_CLAIM, limit, _continue: cont })) as { items: Claim[]; metadata?: { continue?: string } },
+        async (cont) =>
+          (await custom.listClusterCustomObject({ ...NODE_CLAIM, limit, _continue: cont })) as { items: Claim[]; metadata?: { continue?: string } },
       );
-      return claims.map(
-        (c): ClaimRecord => ({
-          name: c.metadata.name!,
-          pool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
-          nodeName: c.status?.nodeName,
-          createdAt: new Date(c.metadata.creationTimestamp ?? 0),
-          hash: c.metadata.annotations?.['karpenter.k8s.aws/ec2nodeclass-hash'],
-          registeredAt: trueAt(c.status?.conditions, 'Registered'),
-          initializedAt: trueAt(c.status?.conditions, 'Initialized'),
-        }),
-      );
+      return claims.map((c): ClaimRecord => ({
+        name: c.metadata.name!,
+        pool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
+        nodeName: c.status?.nodeName,
+        createdAt: new Date(c.metadata.creationTimestamp ?? 0),
+        hash: c.metadata.annotations?.['karpenter.k8s.aws/ec2nodeclass-hash'],
+        registeredAt: trueAt(c.status?.conditions, 'Registered'),
+        initializedAt: trueAt(c.status?.conditions, 'Initialized'),
+      }));
     },
     async listNodes() {
       const nodes = await readAll((cont) => core.listNode({ limit, _continue: cont }));
@@ -69,20 +70,18 @@ export function cacheKube(context: string): CacheKube {
     },
     async listPods() {
       const pods = await readAll((cont) => core.listPodForAllNamespaces({ limit, _continue: cont }));
-      return pods.map(
-        (p): PodRecord => ({
-          namespace: p.metadata!.namespace!,
-          name: p.metadata!.name!,
-          nodeName: p.spec?.nodeName,
-          scheduledAt: trueAt(p.status?.conditions, 'PodScheduled'),
-          readyAt: trueAt(p.status?.conditions, 'Ready'),
-          containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map((s) => ({
-            name: s.name,
-            image: s.image,
-            startedAt: date(s.state?.running?.startedAt ?? s.state?.terminated?.startedAt ?? s.lastState?.terminated?.startedAt),
-          })),
-        }),
-      );
+      return pods.map((p): PodRecord => ({
+        namespace: p.metadata!.namespace!,
+        name: p.metadata!.name!,
+        nodeName: p.spec?.nodeName,
+        scheduledAt: trueAt(p.status?.conditions, 'PodScheduled'),
+        readyAt: trueAt(p.status?.conditions, 'Ready'),
+        containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map((s) => ({
+          name: s.name,
+          image: s.image,
+          startedAt: date(s.state?.running?.startedAt ?? s.state?.terminated?.startedAt ?? s.lastState?.terminated?.startedAt),
+        })),
+      }));
     },
     async listEvents() {
       const events = await readAll((cont) => core.listEventForAllNamespaces({ limit, _continue: cont }));
@@ -91,7 +90,8 @@ export function cacheKube(context: string): CacheKube {
         return {
           reason: e.reason ?? '',
           message: e.message ?? '',
-          pod: e.involvedObject.kind === 'Pod' && e.involvedObject.name ? { namespace: e.involvedObject.namespace ?? '', name: e.involvedObject.name } : undefined,
+          pod:
+            e.involvedObject.kind === 'Pod' && e.involvedObject.name ? { namespace: e.involvedObject.namespace ?? '', name: e.involvedObject.name } : undefined,
           fieldPath: e.involvedObject.fieldPath,
           node: e.source?.host || e.reportingInstance || undefined,
           count: Math.max(e.count ?? 1, e.series?.count ?? 0, 1),

@@ -24,7 +24,15 @@ function poolLines(p: PoolReport, slowStartSeconds: number): string[] {
     lines.push(
       ...table([
         ['image', 'status', 'hits', 'pulls', 'pulled', 'pull s', 'failures'],
-        ...p.images.map((i) => [i.image, i.status, String(i.hits), String(i.pulls), i.pulls ? gb(i.pulledBytes) : '-', i.pulls ? i.pullSeconds.toFixed(1) : '-', String(i.failures)]),
+        ...p.images.map((i) => [
+          i.image,
+          i.status,
+          String(i.hits),
+          String(i.pulls),
+          i.pulls ? gb(i.pulledBytes) : '-',
+          i.pulls ? i.pullSeconds.toFixed(1) : '-',
+          String(i.failures),
+        ]),
       ]),
     );
   if (p.slowStarts.length > 0) {

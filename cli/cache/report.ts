@@ -17,7 +17,7 @@ export function poolInputs(fleet: Pick<Fleet, 'imageCaches'>, cluster: Cluster):
       cache: cache && {
         name: cache.name,
         images: cacheNamesFor(cache, cluster.region),
-        fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[cluster.region as keyof typeof cache.fastSnapshotRestoreAzs] ?? [],
+        fastSnapshotRestoreAzs: cache.fastSnapshotRestoreAzs[cluster.region] ?? [],
       },
     };
   });
@@ -35,7 +35,7 @@ export class WrongClusterError extends Error {}
 
 export async function cacheReport(kube: CacheKube, fleet: Pick<Fleet, 'imageCaches'>, cluster: Cluster, o: ReportOptions): Promise<CacheReport> {
   const [claims, nodes, pods, events] = await Promise.all([kube.listNodeClaims(), kube.listNodes(), kube.listPods(), kube.listEvents()]);
-  const elsewhere = nodes.find((n) => n.labels[REGION_LABEL] !== undefined && n.labels[REGION_LABEL] !== cluster.region);
+  const elsewhere = nodes.find((n) => REGION_LABEL in n.labels && n.labels[REGION_LABEL] !== cluster.region);
   if (elsewhere)
     throw new WrongClusterError(
       `the kubeconfig context does not reach cluster ${cluster.name}: node ${elsewhere.name} is in ${elsewhere.labels[REGION_LABEL]}, the fleet file puts ${cluster.name} in ${cluster.region} (pass --context <the cluster's context>)`,

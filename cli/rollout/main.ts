@@ -41,6 +41,9 @@ Per stage, in order, and per cluster of the stage:
   6. health: no pod on a new node in ImagePullBackOff, ErrImagePull or CrashLoopBackOff, none Pending longer
      than healthTimeout, the Deployments and StatefulSets on the pools' nodes available; no progress for
      healthTimeout is a failure too;
+  7. cache: the image cache measured on the new nodes (as \`cache report\` does) next to the nodes they
+     replaced; a cached image pulled from a registry on a new node fails the gate when
+     rollout.cacheMisses is fail (the default), or is printed as a warning when it is warn;
 then the stage soaks: health must hold for the stage's soak.
 
 On a failure the cluster is rolled back (previous parameter value and node classes; its nodes drift back),
@@ -49,7 +52,8 @@ Ctrl-C stops only between writes: parameter and node classes always agree; re-ru
 progress recorded on the node classes. A cluster already done for this generation is skipped.
 
   status <cache>     per cluster: the snapshot its parameter holds, the generation (home-region snapshot)
-                     that is a copy of, the recorded progress, and nodes converged on the current class hash
+                     that is a copy of, the recorded progress, nodes converged on the current class hash, and
+                     the cache hit ratio last measured on its new nodes
 
 Exit codes: 0 done (or dry run), 1 rolled back / blocked / interrupted, 2 usage or fleet file error.
 `;
