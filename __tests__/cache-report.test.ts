@@ -168,7 +168,9 @@ describe('cache report --cluster east', () => {
     expect(r.stdout).toMatch(
       /pool\s+cache\s+pods p50\s+pods p90\s+nodes p50\n\s+batch\s+general\s+80\.0\s+620\.0\s+45\.0\n\s+plain\s+-\s+30\.0\s+150\.0\s+200\.0/,
     );
-    expect(r.stdout).toMatch(/suggestions:\n {2}alias {2}.*\n {2}add {4}ghcr\.io\/acme\/big-model:3 \(pool batch\).*\n {2}remove docker\.io\/library\/redis:7\.4/);
+    expect(r.stdout).toMatch(
+      /suggestions:\n {2}alias {2}.*\n {2}add {4}ghcr\.io\/acme\/big-model:3 \(pool batch\).*\n {2}remove docker\.io\/library\/redis:7\.4/,
+    );
   });
 
   test('--html: one self-contained page with the three charts, nothing fetched', async () => {

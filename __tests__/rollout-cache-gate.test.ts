@@ -116,9 +116,8 @@ class GateWorld {
     };
   }
 
-  async run() {
+  async run(deps: RolloutDeps = this.deps()) {
     const plan = planRollout(this.fleet, 'general');
-    const deps = this.deps();
     return runRollout(deps, plan, this.fleet.tags, await resolveRollout(deps, plan));
   }
 
@@ -176,6 +175,14 @@ describe('the rollout cache gate (rollout.cacheMisses)', () => {
       ['ml-train', 0.5],
       ['payments-prod', 0.5],
     ]);
+  });
+
+  test('events that cannot be read skip the gate with a warning, after the health gate passed', async () => {
+    await w.setUp('fail', [NGINX]);
+    const denied = (c: string) => ({ ...cacheKube(c), listEvents: () => Promise.reject(new Error('list events: HTTP 403 forbidden')) });
+    const outcomes = await w.run({ ...w.deps(), cacheKube: denied });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rolled-out', 'rolled-out']);
+    expect(w.log).toContain('  ml-train: WARNING cache not measured (list events: HTTP 403 forbidden); the cache gate is skipped');
   });
 
   test('a generation that holds every image passes with a hit ratio of 100%', async () => {

@@ -66,10 +66,12 @@ const s = (x: number | null) => (x === null ? '-' : `${x} s`);
 export async function startCacheGate(deps: CacheGateDeps, plan: RolloutPlan, step: ClusterStep, since: number): Promise<CacheGate> {
   if (!deps.cacheKube) return NONE;
   const name = step.cluster.name;
-  const cacheKube = deps.cacheKube(name);
+  const connect = deps.cacheKube;
+  let client: CacheKube | undefined;
   const pools = poolInputs({ imageCaches: [plan.cache] }, step.cluster).filter((p) => step.pools.some((x) => x.name === p.name));
   const read = async () => {
-    const [claims, pods, events] = await Promise.all([cacheKube.listNodeClaims(), cacheKube.listPods(), cacheKube.listEvents()]);
+    client ??= connect(name);
+    const [claims, pods, events] = await Promise.all([client.listNodeClaims(), client.listPods(), client.listEvents()]);
     return { claims, pods, events };
   };
   const measureOf = (data: Awaited<ReturnType<typeof read>>, keep: (c: ClaimRecord) => boolean) =>
