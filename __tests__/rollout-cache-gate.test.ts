@@ -140,7 +140,8 @@ describe('the rollout cache gate (rollout.cacheMisses)', () => {
 
   test('fail (the default): a new generation that lacks an image the old one had fails the canary, naming the image, and is rolled back', async () => {
     await w.setUp('fail', [NGINX]);
-    const err: unknown = await w.run().catch((e: unknown) => e);
+    const measured = new Map<string, unknown>();
+    const err: unknown = await w.run({ ...w.deps(), onCacheMeasured: (c, pools) => void measured.set(c, pools) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RolloutFailed);
     const failed = err as RolloutFailed;
     expect([failed.stage, failed.cluster]).toEqual(['canary', 'ml-train']);
@@ -158,6 +159,12 @@ describe('the rollout cache gate (rollout.cacheMisses)', () => {
         ),
       ),
     );
+    // The same figures for --json: per pool, the new nodes and the nodes they replaced.
+    expect(measured.get('ml-train')).toEqual([
+      expect.objectContaining({ pool: 'default', cacheHitRatio: 0.5, misses: [TRAINER], replaced: expect.objectContaining({ cacheHitRatio: 1, misses: [] }) }),
+      expect.objectContaining({ pool: 'batch', cacheHitRatio: 0.5, misses: [TRAINER] }),
+    ]);
+    expect(measured.has('payments-prod')).toBe(false);
     const rows = await w.status();
     expect(rows.find((r) => r.cluster === 'ml-train')).toMatchObject({ cacheHitRatio: 0.5, cacheMeasured: expect.any(String) });
     expect(rows.find((r) => r.cluster === 'payments-prod')?.cacheMeasured).toBeUndefined();

@@ -48,6 +48,27 @@ export interface CacheGateDeps {
   /** What the gate reads (events included). Absent: the gate measures nothing and never fails. */
   readonly cacheKube?: (cluster: string) => CacheKube;
   readonly log: (line: string) => void;
+  /** Receives each cluster's figures once measured (the command's --json output). */
+  readonly onCacheMeasured?: (cluster: string, pools: readonly CacheFigures[]) => void;
+}
+
+/** A pool's cache figures on the new generation's nodes, next to those of the nodes they replaced. */
+export interface CacheFigures {
+  readonly pool: string;
+  readonly cacheHitRatio: number | null;
+  readonly misses: readonly string[];
+  readonly nodes: PoolReport['nodes'];
+  readonly podStartSeconds: PoolReport['podStartSeconds'];
+  readonly replaced?: Omit<CacheFigures, 'pool' | 'replaced'>;
+}
+
+function figures(p: PoolReport): Omit<CacheFigures, 'pool' | 'replaced'> {
+  return {
+    cacheHitRatio: p.cacheHitRatio,
+    misses: p.images.filter((i) => i.status === 'miss').map((i) => i.image),
+    nodes: p.nodes,
+    podStartSeconds: p.podStartSeconds,
+  };
 }
 
 export interface CacheVerdict {
@@ -124,6 +145,13 @@ export async function startCacheGate(deps: CacheGateDeps, plan: RolloutPlan, ste
         if (plan.cacheMisses === 'fail') failure ??= { pool: p.pool, reason };
         else deps.log(`  ${name}: WARNING (rollout.cacheMisses: warn) ${reason}`);
       }
+      deps.onCacheMeasured?.(
+        name,
+        after.map((p) => {
+          const old = replaced.find((x) => x.pool === p.pool);
+          return { pool: p.pool, ...figures(p), ...(old ? { replaced: figures(old) } : {}) };
+        }),
+      );
       return failure ? { failure } : {};
     },
   };

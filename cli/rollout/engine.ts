@@ -12,7 +12,7 @@ import type { RegionApi } from './aws';
 import type { RolloutKube } from './kube';
 import { ANNOTATIONS, ClusterStep, NODE_CLASS_HASH_ANNOTATION, ProgressState, RolloutPlan, replicationStack } from './model';
 import { observe } from './converge';
-import { startCacheGate } from './cache-gate';
+import { CacheGateDeps, startCacheGate } from './cache-gate';
 import type { CacheKube } from '../cache/report-kube';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
@@ -29,6 +29,8 @@ export interface RolloutDeps {
   readonly pollIntervalMs?: number;
   /** What the cache gate reads (cache-gate.ts). @default none: no cache gate */
   readonly cacheKube?: (cluster: string) => CacheKube;
+  /** Receives the cache gate's figures per cluster. */
+  readonly onCacheMeasured?: CacheGateDeps['onCacheMeasured'];
 }
 
 /** A cluster failed its health gate and was rolled back. */

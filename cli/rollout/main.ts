@@ -146,12 +146,17 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     controller.abort(new Error('interrupted'));
   };
   process.once('SIGINT', onInterrupt);
+  // The cache gate's figures per cluster (docs/measuring-the-cache.md), for --json.
+  const cache: Record<string, unknown> = {};
   try {
     const outcomes = await engine.runRollout(
       {
         aws,
         kube,
         cacheKube: (c) => cacheKube(contexts.get(c) ?? c),
+        onCacheMeasured: (cluster, pools) => {
+          cache[cluster] = pools;
+        },
         log: stepLog(progress),
         signal: controller.signal,
         pollIntervalMs: parseDuration(values['poll-interval']),
@@ -161,7 +166,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       resolved,
     );
     progress.done();
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes, cacheMeasurements: cache });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
     return 0;
   } catch (e) {
@@ -177,6 +182,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
           pool: e.pool,
           reason: e.reason,
           clusters: e.completed,
+          cacheMeasurements: cache,
         });
       io.err(`FAILED: ${e.message}\n`);
       return 1;
