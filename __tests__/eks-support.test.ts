@@ -18,7 +18,7 @@ describe('EKS support windows', () => {
     for (const v of SUPPORTED_KUBERNETES_VERSIONS) {
       const w = EKS_SUPPORT[v];
       if (v === '1.36') {
-        expect(w).toBeUndefined(); // no published EKS dates yet: README "Not verified"
+        expect(w).toBeUndefined(); // no published EKS dates yet: docs/not-verified.md
         continue;
       }
       const std = new Date(w!.endOfStandardSupport);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the speed goals, measured in one run on this machine, as a table to paste into the README.
+ * `npm run bench`: the speed goals, measured in one run on this machine, as a table to paste into docs/benchmarks.md.
  *
  * - floor: Node loading cdktf and synthesizing one empty stack (the least any cdktf app can cost);
  * - the app command of cdktf.json (what `cdktf synth` and `cdktf deploy` run) on the example fleet, as a ratio

@@ -5,7 +5,7 @@
  *
  * Resource types and ARN formats per action follow AWS's Service Authorization Reference:
  * list_amazonec2.html, list_awssystemsmanager.html, list_amazonelasticcontainerregistry.html,
- * list_awsidentityandaccessmanagementiam.html (see README "Not verified" for what was checked there).
+ * list_awsidentityandaccessmanagementiam.html (see docs/not-verified.md for what was checked there).
  * An API call with no model here throws: a new call cannot slip past the policy test unmodelled.
  */
 import { ecrRepository } from '../../modules/image-cache/ecr';

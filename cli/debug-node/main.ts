@@ -1,6 +1,6 @@
 /**
  * bottlerocket-fleet debug-node (npm run debug-node --) <node> [--print] [--json] [--image <ref>] [--context <name>]
- * Opens a root shell on a Bottlerocket node through `kubectl debug` (see README "Node debugging").
+ * Opens a root shell on a Bottlerocket node through `kubectl debug` (see docs/migration.md, "Node debugging without SSH").
  */
 import { spawnSync } from 'child_process';
 import { debugNodeCommand, DEFAULT_ADMIN_IMAGE, shellQuote } from './command';

@@ -2,7 +2,7 @@
  * bottlerocket-fleet rollout (npm run rollout --) <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]...
  * bottlerocket-fleet rollout status <cache> [--json] [--context <cluster>=<context>]...
  * Moves the clusters that use an image cache to a new snapshot generation, stage by stage, as the fleet
- * file's `rollout` section says (FLEET_FILE or ./fleet.yaml). See usage() below and README "Staged rollout".
+ * file's `rollout` section says (FLEET_FILE or ./fleet.yaml). See usage() below and docs/rollout.md.
  */
 import { planRollout, FIELD_MANAGER, ANNOTATIONS } from './model';
 import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';

@@ -65,7 +65,7 @@ export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {
   if (!cache) throw new RolloutUsageError(`unknown image cache "${cacheName}" (known: ${fleet.imageCaches.map((c) => c.name).join(', ') || 'none'})`);
   if (!fleet.rollout)
     throw new RolloutUsageError(
-      `${fleet.file} has no rollout section: add rollout.stages (see README "Staged rollout"); without it every cluster follows the latest snapshot on its next apply`,
+      `${fleet.file} has no rollout section: add rollout.stages (see docs/rollout.md); without it every cluster follows the latest snapshot on its next apply`,
     );
   if (!cache.built) throw new RolloutUsageError(`cache ${cache.name} is marked built: false: build it and remove built: false first`);
   const users = new Set(clustersUsingCache(fleet.clusters, cache.name).map((c) => c.name));

@@ -15,7 +15,7 @@ export interface EksSupportWindow {
   readonly endOfExtendedSupport: string;
 }
 
-/** `undefined`: EKS has published no dates for it in the sources above (listed under "Not verified" in the README). */
+/** `undefined`: EKS has published no dates for it in the sources above (listed in docs/not-verified.md). */
 export const EKS_SUPPORT: Readonly<Record<KubernetesVersion, EksSupportWindow | undefined>> = {
   '1.31': { endOfStandardSupport: '2025-11-26', endOfExtendedSupport: '2026-11-26' },
   '1.32': { endOfStandardSupport: '2026-03-23', endOfExtendedSupport: '2027-03-23' },

@@ -84,7 +84,7 @@ const imageCache = z.strictObject({
     .enum(['overlayfs', 'soci'])
     .default('overlayfs')
     .describe(
-      'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see README "Not verified")',
+      'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see docs/not-verified.md)',
     ),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
 });
@@ -288,7 +288,7 @@ const cluster = z.strictObject({
     .optional(),
 });
 
-/** Staged rollout of new image-cache generations (`npm run rollout`); see README "Staged rollout". */
+/** Staged rollout of new image-cache generations (`npm run rollout`); see docs/rollout.md. */
 const rollout = z.strictObject({
   stages: z
     .array(

@@ -62,7 +62,7 @@ export class KarpenterNodePools extends Construct {
     const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
-      // A cache not built yet has no parameter: its pools boot with an empty data volume (see README).
+      // A cache not built yet has no parameter: its pools boot with an empty data volume (see docs/cluster-and-karpenter-stacks.md).
       // insecure_value: the parameter is a plain String, and `value` (always sensitive in the aws provider)
       // would mark every manifest and output carrying the ID sensitive for no reason.
       const snapshotId = cache?.built ? this.snapshotParameter(cache).insecureValue : undefined;
