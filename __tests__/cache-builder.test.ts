@@ -1,4 +1,8 @@
+import { createHash } from 'crypto';
 import { buildCache, BuildError } from '../cli/cache/builder';
+import { decodeManifest, encodeManifest, readManifest } from '../cli/cache/manifest';
+import { listCaches } from '../cli/cache/inventory';
+import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../modules/image-cache/parameters';
 import { main } from '../cli/cache/main';
 import { amiParameterPath, dryRunLines, ecrRegions, pullCommands } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
@@ -11,6 +15,7 @@ const HISTORY = `${PARAM}-history`;
 
 function setup(faults: Faults = {}, signal?: AbortSignal) {
   const aws = new FakeAws(faults);
+  const replica = new FakeAws(); // us-east-1, which holds a copy: the manifest is written there too
   aws.params.set(PARAM, 'snap-previous0000');
   aws.params.set(HISTORY, JSON.stringify(['snap-previous0000']));
   const lines: string[] = [];
@@ -18,6 +23,7 @@ function setup(faults: Faults = {}, signal?: AbortSignal) {
   const deps = {
     ec2: aws.ec2,
     ssm: aws.ssm,
+    ssmIn: () => replica.ssm,
     ecr: aws.ecr,
     log: (l: string) => lines.push(l),
     now: () => clock,
@@ -27,7 +33,7 @@ function setup(faults: Faults = {}, signal?: AbortSignal) {
     },
     signal,
   };
-  return { aws, deps, lines, paramsBefore: new Map(aws.params) };
+  return { aws, replica, deps, lines, paramsBefore: new Map(aws.params) };
 }
 
 describe('building an image cache against a stateful fake of EC2 and SSM', () => {
@@ -59,7 +65,12 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
       ]),
     );
     expect(aws.snapshots.get(result.snapshotId)!.tags).toEqual(
-      expect.arrayContaining([{ Key: 'bottlerocket-fleet:image-0', Value: 'public.ecr.aws/docker/library/nginx:1.27@sha256:0123abcd' }]),
+      expect.arrayContaining([
+        { Key: 'bottlerocket-fleet:kernel-release', Value: '6.1.170' },
+        { Key: 'bottlerocket-fleet:data-used-bytes', Value: '70000000' },
+        { Key: 'bottlerocket-fleet:data-size-bytes', Value: String(100 * 2 ** 30) },
+        { Key: 'bottlerocket-fleet:manifest-parts', Value: '1' },
+      ]),
     );
     expect(lines.some((l) => /pull image 1\/1: public.ecr.aws\/docker\/library\/nginx:1.27 \(\+\d+s\)/.test(l))).toBe(true);
     expect(aws.calls.indexOf('ssm:PutParameter')).toBeGreaterThan(aws.calls.lastIndexOf('ec2:DescribeSnapshots'));
@@ -121,7 +132,7 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
 
   test('interruption (Ctrl-C) mid-run terminates the instance and changes nothing', async () => {
     const controller = new AbortController();
-    await expectFailure({}, /pull image/, /interrupted/, controller.signal, controller);
+    await expectFailure({}, /stop kubelet/, /interrupted/, controller.signal, controller); // the first Run Command
   });
 
   test('a missing builder configuration names the stack to deploy, before any instance exists', async () => {
@@ -161,16 +172,26 @@ describe('what a build does, offline', () => {
     expect(() => pullCommands(image, general)).toThrow(/private ECR image: pass the registry credentials/);
   });
   test('`npm run cache -- build general --dry-run` prints every planned call and makes none', async () => {
-    expect(dryRunLines(general).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+    const calls = dryRunLines(general)
+      .map((l) => l.trim())
+      .filter((l) => !l.startsWith('$ ')) // the scripts of the Run Commands, below
+      .map((l) => l.split(/\s+/)[0]);
+    expect(calls).toEqual([
       'cache',
       'ssm:GetParameter',
       'ssm:GetParameters',
       'ec2:RunInstances',
       'ssm:DescribeInstanceInformation',
-      'ssm:SendCommand',
-      'ssm:SendCommand',
+      'ssm:SendCommand', // stop kubelet
+      'ssm:SendCommand', // pull
+      'ssm:SendCommand', // verify
+      'ssm:SendCommand', // kernel release and fill
+      'ssm:SendCommand', // remove the builder state
+      'ssm:SendCommand', // check it is gone
       'ec2:StopInstances',
       'ec2:CreateSnapshot',
+      'ssm:PutParameter', // manifest, home region
+      'ssm:PutParameter', // manifest, us-east-1
       'ssm:PutParameter',
       'ssm:PutParameter',
       'ec2:TerminateInstances',
@@ -236,10 +257,119 @@ describe("the builder's safeguards, each seen by a targeted test", () => {
     const { aws, deps, paramsBefore } = setup({ putParameterFails: HISTORY });
     const err = await buildCache(deps, general).catch((e) => e);
     expect(err.step).toBe('write the snapshot ID to SSM');
-    expect(aws.calls.filter((c) => c === 'ssm:PutParameter')).toHaveLength(3); // new value, history (fails), previous value back
-    expect(aws.calls).not.toContain('ssm:DeleteParameter');
+    // Manifest part, new value, history (fails), previous value back; only the manifest is deleted again.
+    expect(aws.paramWrites.filter((n) => !n.includes('-manifests/'))).toEqual([PARAM, HISTORY, PARAM]);
+    expect(aws.paramDeletes.every((n) => n.includes('-manifests/'))).toBe(true);
     expect(aws.params).toEqual(paramsBefore);
     expect(aws.snapshots.size).toBe(0);
     expect(aws.instanceStates()).toEqual(['terminated']);
   });
 });
+
+describe('a clean volume with room to run, and digests without the tag limit (issue 20)', () => {
+  /** The Run Command scripts of the build, in order, each as one text. */
+  const scripts = (aws: FakeAws) => [...aws.commands.values()].map((c) => c.commands.join('\n'));
+
+  test('kubelet is stopped before the first pull', async () => {
+    const { aws, deps } = setup();
+    await buildCache(deps, general);
+    const s = scripts(aws);
+    expect(s[0]).toContain('apiclient exec admin nsenter -t 1 -a systemctl stop kubelet.service');
+    expect(s.findIndex((x) => x.includes('images pull'))).toBe(1);
+  });
+
+  test("after the verify step and before the stop, the builder's state is removed, then a final command checks it is gone", async () => {
+    const { aws, deps } = setup();
+    await buildCache(deps, general);
+    const s = scripts(aws);
+    const verify = s.findIndex((x) => x.endsWith('images ls -q'));
+    const clean = s.findIndex((x) => x.includes('-delete'));
+    expect(clean).toBe(verify + 2); // after reading the kernel release and the fill
+    for (const path of ['/local/host-containers/control/ssm', '/local/host-containers/admin', '/var/log/journal'])
+      expect(s[clean]).toContain(`find ${path} -mindepth 1 -delete`);
+    expect(s[clean]).toContain('rm -f /var/lib/systemd/random-seed');
+    expect(s[clean].indexOf('systemctl stop systemd-random-seed.service')).toBeLessThan(s[clean].indexOf('rm -f /var/lib/systemd/random-seed'));
+    expect(s[clean].indexOf('journalctl --relinquish-var')).toBeLessThan(s[clean].indexOf('find /var/log/journal'));
+    expect(s[clean + 1]).toContain("grep -rls 'images[ ]pull' /local/host-containers/control/ssm");
+    expect(s).toHaveLength(clean + 2); // the check is the last command
+    expect(aws.calls.indexOf('ec2:StopInstances')).toBeGreaterThan(aws.calls.lastIndexOf('ssm:GetCommandInvocation'));
+  });
+
+  test('a final check that finds builder state fails the build before any snapshot', async () => {
+    const { aws, deps, paramsBefore } = setup({ stateLeftOver: true });
+    const err = await buildCache(deps, general).catch((e) => e);
+    expect(err.step).toBe("check that the builder's state is gone");
+    expect(aws.calls).not.toContain('ec2:CreateSnapshot');
+    expect(aws.params).toEqual(paramsBefore);
+    expect(aws.instanceStates()).toEqual(['terminated']);
+  });
+
+  test('a data volume above maxFillPercent (70% by default) fails the build, naming the size that fits', async () => {
+    const { aws, deps, paramsBefore } = setup({ usedBytes: 80 * 2 ** 30 }); // 80 of 100 GiB
+    const err = await buildCache(deps, general).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.step).toBe('read the kernel release and the data volume use');
+    expect(err.message).toContain('80% full after the pulls (80.0 of 100.0 GiB), above imageCaches.general.maxFillPercent (70%)');
+    expect(err.message).toContain('raise imageCaches.general.dataVolumeGiB to at least 115');
+    expect(aws.calls).not.toContain('ec2:CreateSnapshot');
+    expect(aws.params).toEqual(paramsBefore);
+    // The same fill passes a cache that allows 85%.
+    const { deps: deps2 } = setup({ usedBytes: 80 * 2 ** 30 });
+    await expect(buildCache(deps2, { ...general, maxFillPercent: 85 })).resolves.toMatchObject({ volume: { fillPercent: 80 } });
+  });
+
+  test('a 60-image cache builds: its snapshot keeps within 50 tags and its manifest holds every digest, in every region with a copy', async () => {
+    const { aws, replica, deps } = setup();
+    const images = Array.from({ length: 60 }, (_, i) => `public.ecr.aws/docker/library/app-${i}:1.${i}`);
+    const result = await buildCache(deps, { ...general, images });
+    const tags = aws.snapshots.get(result.snapshotId)!.tags;
+    expect(tags.length).toBeLessThanOrEqual(50);
+    expect(tags.some((t) => /^bottlerocket-fleet:image-\d+$/.test(t.Key!))).toBe(false); // no tag per image
+    const parts = Number(tags.find((t) => t.Key === 'bottlerocket-fleet:manifest-parts')!.Value);
+    for (const region of [aws, replica]) {
+      const m = await readManifest(region.ssm, general, result.buildId, String(parts));
+      expect(m.images.map((i) => i.image)).toEqual(images);
+      expect(m.images.every((i) => i.digest === 'sha256:0123abcd')).toBe(true);
+    }
+  });
+
+  test('cache list reads the manifest and shows the kernel release and the fill, for the copies too', async () => {
+    const { aws, replica, deps } = setup();
+    const images = Array.from({ length: 60 }, (_, i) => `public.ecr.aws/docker/library/app-${i}:1.${i}`);
+    const result = await buildCache(deps, { ...general, images });
+    replica.params.set(PARAM, replica.addSnapshot({ tags: { [CACHE_TAG]: 'general', [SOURCE_SNAPSHOT_TAG]: result.snapshotId } }));
+    const rows = await listCaches([general], (r) => (r === 'us-west-2' ? aws : replica));
+    for (const row of rows) {
+      expect(row).toMatchObject({ kernelRelease: '6.1.170', fill: '4%' }); // 60 x 70 MB of 100 GiB
+      expect(row.images).toHaveLength(60);
+      expect(row.images![59]).toEqual({ image: images[59], digest: 'sha256:0123abcd' });
+    }
+  });
+
+  test('a manifest larger than one standard parameter is split into parts of 4096 characters', () => {
+    const images = Array.from({ length: 400 }, (_, i) => ({ image: `registry.example.com/team-${i}/service-${i}:v${i}`, digest: `sha256:${randomHex(i)}` }));
+    const parts = encodeManifest({ version: 1, cache: 'general', buildId: 'general-20261201000000-abcdef', images });
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.length <= 4096)).toBe(true);
+    expect(decodeManifest(parts, { cache: 'general', buildId: 'general-20261201000000-abcdef' }).images).toEqual(images);
+    expect(() => decodeManifest(parts, { cache: 'gpu', buildId: 'general-20261201000000-abcdef' })).toThrow(/does not describe build/);
+  });
+
+  test('a failed build deletes the manifest it wrote, in every region', async () => {
+    const { aws, replica, deps } = setup({ putParameterFails: HISTORY });
+    await buildCache(deps, general).catch((e) => e);
+    for (const region of [aws, replica]) expect([...region.params.keys()].filter((k) => k.includes('-manifests/'))).toEqual([]);
+  });
+
+  test('the dry run shows the scripts: kubelet stopped, state removed, the final check', () => {
+    const text = dryRunLines(general).join('\n');
+    expect(text).toContain('$ apiclient exec admin nsenter -t 1 -a systemctl stop kubelet.service');
+    expect(text).toContain('$ apiclient exec admin nsenter -t 1 -a find /local/host-containers/control/ssm -mindepth 1 -delete');
+    expect(text).toContain('images[ ]pull');
+    expect(text).toContain('fail above 70% full');
+  });
+});
+
+function randomHex(seed: number): string {
+  return createHash('sha256').update(String(seed)).digest('hex');
+}

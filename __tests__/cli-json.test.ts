@@ -56,14 +56,22 @@ describe('cache', () => {
       'ssm:GetParameters',
       'ec2:RunInstances',
       'ssm:DescribeInstanceInformation',
-      'ssm:SendCommand',
-      'ssm:SendCommand',
+      'ssm:SendCommand', // stop kubelet
+      'ssm:SendCommand', // pull
+      'ssm:SendCommand', // verify
+      'ssm:SendCommand', // kernel release and fill
+      'ssm:SendCommand', // remove the builder state
+      'ssm:SendCommand', // check it is gone
       'ec2:StopInstances',
       'ec2:CreateSnapshot',
+      'ssm:PutParameter', // manifest, us-west-2
+      'ssm:PutParameter', // manifest, us-east-1
       'ssm:PutParameter',
       'ssm:PutParameter',
       'ec2:TerminateInstances',
     ]);
+    // The Run Commands' scripts are part of the plan.
+    expect(result.caches[0].calls[4].commands).toEqual(['set -euo pipefail', 'apiclient exec admin nsenter -t 1 -a systemctl stop kubelet.service']);
     expect(io.stderr).toBe('');
   });
 
@@ -112,7 +120,7 @@ describe('cache', () => {
     const io = capture();
     return Object.assign(io, {
       terminal,
-      buildClients: async () => ({ ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr }),
+      buildClients: async () => ({ ec2: aws.ec2, ssm: aws.ssm, ssmIn: () => aws.ssm, ecr: aws.ecr }),
       buildOptions: {
         now: () => clock,
         sleep: async (ms: number) => {

@@ -156,15 +156,37 @@ function fakeSsm(present: Record<string, string[]>) {
   return { ssm, calls };
 }
 
-async function deploy(argv: string[], present: Record<string, string[]>, fleetChange?: (f: any) => void, runnerCode = 0) {
+/** Every snapshot the parameters name is `sizeGiB` large (DescribeSnapshots VolumeSize) and built on `release`; records the lookups. */
+function fakeSnapshots(sizeGiB = 100, release = '1.50.0') {
+  const looked: [string, string][] = [];
+  return {
+    looked,
+    snapshots: {
+      describe: async (region: string, id: string) => {
+        looked.push([region, id]);
+        return { sizeGiB, tags: { 'bottlerocket-fleet:bottlerocket-version': release } };
+      },
+    },
+  };
+}
+
+async function deploy(
+  argv: string[],
+  present: Record<string, string[]>,
+  fleetChange?: (f: any) => void,
+  runnerCode = 0,
+  snapshotGiB = 100,
+  release = '1.50.0',
+) {
   const { ssm, calls } = fakeSsm(present);
+  const { snapshots, looked } = fakeSnapshots(snapshotGiB, release);
   const runs: { args: string[]; env: NodeJS.ProcessEnv; stdoutToStderr: boolean }[] = [];
   const runCdktf: CdktfRunner = async (args, options) => {
     runs.push({ args, ...options });
     return runnerCode;
   };
-  const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () => captureMain(main, argv, {}, { ssm, runCdktf }));
-  return { code, stdout, stderr, calls, runs };
+  const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () => captureMain(main, argv, {}, { ssm, runCdktf, snapshots }));
+  return { code, stdout, stderr, calls, runs, looked };
 }
 
 describe('deploy: the preflight before cdktf', () => {
@@ -362,5 +384,50 @@ describe('deploy: command line', () => {
         expect(r.stderr).toMatch(/\n\nusage: bottlerocket-fleet deploy/);
       }
     }
+  });
+});
+
+describe('deploy: pools against the real size of the generation they launch from (issue 20)', () => {
+  test('a pool smaller than the snapshot its node class will name: exit 1 naming the pool, the generation and the size, cdktf never runs', async () => {
+    // general was built at 150 GiB; dataVolumeGiB was lowered to 100 since, but that generation is still current.
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 150);
+    expect(r.code).toBe(1);
+    expect(r.runs).toEqual([]);
+    expect(r.looked).toEqual([['us-east-1', 'snap-0123456789abcdef0']]);
+    expect(r.stderr).toContain(
+      'clusters.east.karpenter.nodePools.default.dataVolumeGiB: 100 GiB is smaller than the generation its node classes will name of cache general, snapshot snap-0123456789abcdef0 in us-east-1 (150 GiB)',
+    );
+    expect(r.stderr).toContain('Set dataVolumeGiB to at least 150');
+    expect(r.stderr).toContain('nothing was deployed: 1 pool(s) or cluster(s) cannot launch from the generation they would name');
+  });
+
+  test('pools as large as the snapshot deploy', async () => {
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 100);
+    expect(r.code).toBe(0);
+    expect(r.runs).toHaveLength(1);
+  });
+});
+
+describe('deploy: a cluster pinned to a Bottlerocket release against the release its generation was built on (issue 20)', () => {
+  const pin = (f: any) => {
+    f.clusters.east.karpenter.amiAlias = 'bottlerocket@v1.50.0';
+  };
+  test('a generation built on a newer release than the cluster pins: exit 1 naming the pin, the generation and the fix', async () => {
+    const r = await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.51.0');
+    expect(r.code).toBe(1);
+    expect(r.runs).toEqual([]);
+    expect(r.stderr).toContain(
+      'clusters.east.karpenter.amiAlias: pins bottlerocket@v1.50.0, and the generation its node classes will name of cache general, snapshot snap-0123456789abcdef0 in us-east-1, was built on the newer Bottlerocket 1.51.0',
+    );
+    expect(r.stderr).toContain(
+      'Rebuild the cache on 1.50.0 (imageCaches.general.bottlerocketVersion), pin the cluster to bottlerocket@v1.51.0, or pass --allow-version-skew',
+    );
+  });
+  test('--allow-version-skew deploys it; the same or an older release, or an unpinned cluster, deploy without it', async () => {
+    expect(
+      (await deploy(['east-karpenter', '--ignore-missing-stack-dependencies', '--allow-version-skew'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.51.0')).code,
+    ).toBe(0);
+    expect((await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, pin, 0, 100, '1.50.0')).code).toBe(0);
+    expect((await deploy(['east-karpenter', '--ignore-missing-stack-dependencies'], { 'us-east-1': [GENERAL] }, undefined, 0, 100, '1.51.0')).code).toBe(0);
   });
 });

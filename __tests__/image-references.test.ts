@@ -2,6 +2,7 @@
  * Short image names are normalised at load time to the name kubelet looks them up by: ctr does not
  * expand short names (ErrHostnameRequired), so `nginx:1.27` would fail late, on the builder instance.
  */
+import { decodeManifest } from '../cli/cache/manifest';
 import { normaliseImageRef } from '../modules/image-cache/image-ref';
 import { dryRunLines } from '../cli/cache/plan';
 import { buildCache } from '../cli/cache/builder';
@@ -42,6 +43,7 @@ describe('image references', () => {
       {
         ec2: aws.ec2,
         ssm: aws.ssm,
+        ssmIn: () => aws.ssm,
         ecr: aws.ecr,
         log: () => undefined,
         now: () => clock,
@@ -51,10 +53,11 @@ describe('image references', () => {
       },
       cache,
     );
-    expect(aws.snapshots.get(result.snapshotId)!.tags).toContainEqual({
-      Key: 'bottlerocket-fleet:image-0',
-      Value: 'docker.io/library/nginx:1.27@sha256:0123abcd',
-    });
+    // The digests are in the build's manifest (snapshot tags are limited to 50).
+    const parts = [...aws.params.entries()].filter(([k]) => k.startsWith(`${cache.parameterPath}-manifests/${result.buildId}/`)).map(([, v]) => v);
+    expect(decodeManifest(parts, { cache: 'general', buildId: result.buildId }).images).toEqual([
+      { image: 'docker.io/library/nginx:1.27', digest: 'sha256:0123abcd' },
+    ]);
   });
 
   test('an invalid reference is a problem with its path, before anything is built', () => {

@@ -67,6 +67,28 @@ describe('manifests are validated against the Karpenter v1.14.1 CRDs (OpenAPI sc
     ]);
   });
 
+  test('rule outcomes kept across manifests: the same bad value fails again under its own name and path, a fixed one passes', () => {
+    const [nodeClass] = allManifests(DEFAULT_FLEET) as any[];
+    const twoTerms = (name: string) => {
+      const m = structuredClone(nodeClass);
+      m.metadata.name = name;
+      m.spec.amiSelectorTerms.push({ tags: { team: 'x' } });
+      return m;
+    };
+    const message = "spec.amiSelectorTerms: 'alias' is mutually exclusive, cannot be set with a combination of other amiSelectorTerms";
+    expect(validateAgainstCrd(twoTerms('first')).errors).toEqual([`EC2NodeClass/first ${message}`]);
+    expect(validateAgainstCrd(twoTerms('second')).errors).toEqual([`EC2NodeClass/second ${message}`]);
+    expect(validateAgainstCrd(structuredClone(nodeClass)).errors).toEqual([]);
+    // Values that differ get their own outcome: an ebs block without a size or snapshot, then with a size.
+    const ebs = (extra: object) => {
+      const m = structuredClone(nodeClass);
+      m.spec.blockDeviceMappings[0].ebs = { volumeType: 'gp3', ...extra };
+      return validateAgainstCrd(m).errors;
+    };
+    expect(ebs({})).toEqual([expect.stringMatching(/^EC2NodeClass\/default spec\.blockDeviceMappings\[0\]\.ebs: /)]);
+    expect(ebs({ volumeSize: '4Gi' })).toEqual([]);
+  });
+
   test('schema rules report the field: a bad volume size and an unknown kind', () => {
     const [nodeClass] = allManifests(DEFAULT_FLEET) as any[];
     const bad = structuredClone(nodeClass);

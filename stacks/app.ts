@@ -4,6 +4,7 @@
  * and what each depends on is decided in modules/fleet/stacks.ts (shared with `bottlerocket-fleet deploy`).
  */
 import { App, TerraformStack } from 'cdktf';
+import { FleetApp } from '../modules/terraform/fleet-app';
 import type { Fleet } from '../modules/fleet/load';
 import { ClusterStack } from './cluster-stack';
 import { KarpenterStack } from './karpenter-stack';
@@ -17,7 +18,7 @@ export interface BuildAppOptions {
 }
 
 export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
-  const app = new App({ outdir: options.outdir, skipValidation: false });
+  const app = new FleetApp({ outdir: options.outdir, skipValidation: false });
   const common = { backend: fleet.backend, tags: fleet.tags };
   const plan = fleetStacks(fleet);
   const built = new Map<string, TerraformStack>();

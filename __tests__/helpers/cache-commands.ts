@@ -81,6 +81,7 @@ export async function recordCacheCommands(fleet: Fleet, roleOfInstanceProfile: (
       {
         ec2: home.ec2,
         ssm: home.ssm,
+        ssmIn: (region: string) => clients(region).ssm,
         ecr: home.ecr,
         log: () => undefined,
         signal: controller.signal,

@@ -65,6 +65,10 @@ export interface Faults {
   putParameterFails?: string;
   /** How many RunInstances calls are throttled before one succeeds. */
   throttleRunInstances?: number;
+  /** Bytes the data volume holds after the pulls (df on /local). @default 70 MB per image pulled */
+  usedBytes?: number;
+  /** The final check finds builder state left over (its output lacks CLEAN). */
+  stateLeftOver?: boolean;
   /** Called on every SendCommand: lets a test interrupt the build mid-run. */
   onSendCommand?: () => void;
 }
@@ -86,6 +90,9 @@ export class FakeAws {
   ecrTokenRegions: string[] = [];
   private readonly ecrClients = new Map<string, ECRClient>();
   calls: string[] = [];
+  /** Names given to PutParameter and DeleteParameter, in order (attempts included). */
+  paramWrites: string[] = [];
+  paramDeletes: string[] = [];
   private n = 0;
 
   /** BuilderDeps.ecr: one mocked client per region; every token decodes to AWS:secret-<region>. */
@@ -214,12 +221,14 @@ export class FakeAws {
     });
     ssm.on(PutParameterCommand).callsFake((input) => {
       track('ssm:PutParameter');
+      this.paramWrites.push(input.Name);
       if (this.faults.putParameterFails === input.Name) throw awsError('AccessDeniedException', `not authorized to perform ssm:PutParameter on ${input.Name}`);
       this.params.set(input.Name, input.Value);
       return { Version: 1 };
     });
     ssm.on(DeleteParameterCommand).callsFake((input) => {
       track('ssm:DeleteParameter');
+      this.paramDeletes.push(input.Name);
       this.params.delete(input.Name);
       return {};
     });
@@ -238,9 +247,18 @@ export class FakeAws {
         .map((c) => /images pull .* '([^']+)'$/m.exec(c.commands.join('\n'))?.[1])
         .filter((i) => i && i !== this.faults.vanish);
       const commandId = id('cmd');
+      // The data volume's size: the builder's /dev/xvdb (the one instance of the build).
+      const xvdbGiB = [...this.instances.values()].at(-1)?.input.BlockDeviceMappings?.find((b: any) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeSize ?? 20;
+      const answer = () => {
+        if (text.includes('images ls -q\n') || text.endsWith('images ls -q')) return pulled.join('\n');
+        if (text.includes('uname -r')) return `KERNEL 6.1.170\nDF ${this.faults.usedBytes ?? pulled.length * 70_000_000} ${xvdbGiB * 2 ** 30}`;
+        if (text.includes('images[ ]pull')) return this.faults.stateLeftOver ? '' : 'CLEAN';
+        if (text.includes('images pull')) return failing ? '' : 'DIGEST sha256:0123abcd';
+        return '';
+      };
       this.commands.set(commandId, {
         status: failing ? 'Failed' : 'Success',
-        stdout: text.includes('images ls -q\n') || text.endsWith('images ls -q') ? pulled.join('\n') : failing ? '' : 'DIGEST sha256:0123abcd',
+        stdout: answer(),
         stderr: failing ? `ctr: failed to resolve reference "${this.faults.pullFails}": not found` : '',
         polls: 0,
         commands,

@@ -20,6 +20,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Filter, GLOBAL_FLAGS, LIST_FLAGS, parseFilter, parseFlags, PULL_FLAGS } from './ctr-cli';
+import { BottlerocketHost, HostOptions } from './bottlerocket-host';
 
 export interface ProxiedCall {
   /** From the SigV4 credential scope: ec2, ssm, iam, ... */
@@ -47,6 +48,8 @@ export interface AgentOptions {
    * AccessDenied): GetParameter of these names is answered here, e.g. the Bottlerocket AMI parameter.
    */
   readonly publicParameters?: Record<string, string>;
+  /** The hosts' kernel release and data-volume size (bottlerocket-host.ts). */
+  readonly host?: HostOptions;
   /** Makes a call fail before it reaches moto (or the agent): return the AWS error to answer with. */
   fault?: (call: ProxiedCall) => AwsFault | undefined;
 }
@@ -76,6 +79,8 @@ export class SsmAgentProxy extends EventEmitter {
   readonly invocations = new Map<string, Invocation>();
   /** containerd's k8s.io image store per instance. */
   readonly images = new Map<string, Map<string, StoredImage>>();
+  /** The rest of each instance's host that the scripts touch: builder state on the data volume, units (bottlerocket-host.ts). */
+  readonly hosts = new Map<string, BottlerocketHost>();
   readonly unpullable: Set<string>;
   readonly vanish: Set<string>;
 
@@ -251,7 +256,7 @@ export class SsmAgentProxy extends EventEmitter {
     const commands: string[] = Parameters.commands ?? [];
     const commandId = randomUUID();
     for (const instanceId of InstanceIds as string[]) {
-      const r = this.runScript(instanceId, commands);
+      const r = this.runScript(instanceId, commands, commandId);
       this.invocations.set(`${commandId}/${instanceId}`, {
         commandId,
         instanceId,
@@ -301,24 +306,36 @@ export class SsmAgentProxy extends EventEmitter {
   }
 
   /** AWS-RunShellScript: the commands joined into one script run by sh (bash on the control container). */
-  runScript(instanceId: string, commands: string[]): { code: number; stdout: string; stderr: string } {
+  runScript(instanceId: string, commands: string[], commandId: string = randomUUID()): { code: number; stdout: string; stderr: string } {
     if (!this.images.has(instanceId)) this.images.set(instanceId, new Map());
     const store = this.images.get(instanceId)!;
-    const sh = new MiniShell((argv, stdin) => this.command(store, argv, stdin));
+    if (!this.hosts.has(instanceId)) this.hosts.set(instanceId, new BottlerocketHost(instanceId, this.options.host));
+    const host = this.hosts.get(instanceId)!;
+    host.beforeRunCommand(commandId, commands);
+    const sh = new MiniShell((argv, stdin) => this.command(store, argv, stdin, host));
     const r = sh.run(commands.join('\n'));
     for (const ref of this.vanish) store.delete(ref);
     return r;
   }
 
-  private command(store: Map<string, StoredImage>, argv: string[], stdin: string): Result {
+  private command(store: Map<string, StoredImage>, argv: string[], stdin: string, host: BottlerocketHost): Result {
     const [cmd, ...args] = argv;
+    if (cmd === 'nsenter') {
+      // nsenter -t 1 -a <command...>: the command in the host's namespaces (how sheltie enters them).
+      if (args[0] !== '-t' || args[1] !== '1' || args[2] !== '-a' || args.length < 4)
+        return fail(`nsenter: ssm-agent-proxy models only "nsenter -t 1 -a <command...>", got: ${argv.join(' ')}`, 2);
+      const imageBytes = store.size * IMAGE_BYTES;
+      return host.run(args.slice(3), imageBytes) ?? runUtility(args.slice(3), stdin);
+    }
+    if (cmd === 'ctr' && args.includes('pull')) host.events.push(`ctr pull ${args.at(-1)}`);
     if (cmd === 'apiclient') {
       // apiclient exec <container> <command...>: runs the command in that host container.
       if (args[0] !== 'exec' || args.length < 3)
         return fail(`apiclient: ssm-agent-proxy models only "apiclient exec <container> <command...>", got: ${argv.join(' ')}`, 2);
-      return this.command(store, args.slice(2), stdin);
+      return this.command(store, args.slice(2), stdin, host);
     }
-    if (cmd === 'sheltie') return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin);
+    if (cmd === 'sheltie')
+      return args.length === 0 ? fail('sheltie: the proxy does not model an interactive root shell', 2) : this.command(store, args, stdin, host);
     if (cmd === 'ctr') return runCtr(store, args, this.unpullable);
     return runUtility(argv, stdin);
   }
@@ -344,6 +361,9 @@ export class SsmAgentProxy extends EventEmitter {
 // - containerd's reference parser needs a hostname in the reference: ctr never expands short names such as
 //   nginx:1.27 (ErrHostnameRequired / an invalid-port URL error), unlike kubelet's docker.io normalisation.
 // ---------------------------------------------------------------------------------------------------
+
+/** What one image takes on the data volume in the model (the size `ctr images ls` shows). */
+const IMAGE_BYTES = Math.round(67.7 * 2 ** 20);
 
 interface Result {
   code: number;

@@ -29,6 +29,7 @@ import { describeWithRealTools, emulatorEnv, Moto, startMoto } from '../helpers/
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { PROJECT_ROOT, tempDir, validFleet } from '../helpers/fleet';
 import { collectOutput } from '../helpers/capture';
+import { readManifest } from '../../cli/cache/manifest';
 
 const REGION = 'us-west-2';
 const NGINX = 'public.ecr.aws/docker/library/nginx:1.27';
@@ -295,21 +296,39 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     const create = calls.find((c) => c.action === 'CreateSnapshot')!;
     const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0];
     expect({ volume: s.VolumeId, size: s.VolumeSize }).toEqual({ volume: create.input.VolumeId, size: 50 });
-    const imageTags = (s.Tags ?? [])
-      .filter((t) => t.Key!.startsWith('bottlerocket-fleet:image-'))
-      .map((t) => t.Value)
-      .sort();
-    expect(imageTags).toEqual([
+    // The snapshot records the builder's kernel release and the data volume's use (issue 20), in a fixed set of tags.
+    const tagOf = (k: string) => s.Tags?.find((t) => t.Key === k)?.Value;
+    expect(tagOf('bottlerocket-fleet:kernel-release')).toBe('6.1.170');
+    expect(Number(tagOf('bottlerocket-fleet:data-used-bytes'))).toBe(100_000_000 + 2 * Math.round(67.7 * 2 ** 20));
+    expect(tagOf('bottlerocket-fleet:data-size-bytes')).toBe(String(50 * 2 ** 30));
+    expect(s.Tags!.some((t) => /^bottlerocket-fleet:image-\d+$/.test(t.Key!))).toBe(false);
+    // The image -> digest manifest, read back from the emulator's parameters.
+    const manifest = await readManifest(
+      ssm,
+      { name: 'success', parameterPath: param('success') },
+      summary.buildId,
+      tagOf('bottlerocket-fleet:manifest-parts')!,
+    );
+    expect(manifest.images.map((i) => `${i.image}@${i.digest}`).sort()).toEqual([
       expect.stringMatching(/^docker\.io\/library\/busybox:1\.36@sha256:[0-9a-f]{64}$/),
       expect.stringMatching(/^public\.ecr\.aws\/docker\/library\/nginx:1\.27@sha256:[0-9a-f]{64}$/),
     ]);
     // Every Run Command the agent ran succeeded: each ctr call was one containerd 2.x accepts.
     const invocations = [...proxy.invocations.values()].filter((i) => i.instanceId === instance.InstanceId);
     expect(invocations.map((i) => [i.comment.replace(/^\S+: /, ''), i.status, i.stderr])).toEqual([
+      ['stop kubelet', 'Success', ''],
       [`pull ${NGINX}`, 'Success', ''],
       ['pull docker.io/library/busybox:1.36', 'Success', ''],
       ['verify images', 'Success', ''],
+      ['read the kernel release and the data volume use', 'Success', ''],
+      ['remove builder state', 'Success', ''],
+      ['check builder state is gone', 'Success', ''],
     ]);
+    // On the modelled host: kubelet stopped before the first pull; no pull command is left in the SSM agent's state.
+    const host = proxy.hosts.get(instance.InstanceId!)!;
+    expect(host.events[0]).toBe('systemctl stop kubelet.service');
+    expect([...host.files.values()].some((c) => c?.includes('images pull'))).toBe(false);
+    expect(host.files.has('/var/lib/systemd/random-seed')).toBe(false);
     expect(names.indexOf('ssm:PutParameter')).toBeGreaterThan(names.lastIndexOf('ec2:DescribeSnapshots'));
   });
 
@@ -342,7 +361,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       expect(puts).toHaveLength(2);
       expect(puts[0]).toMatch(/^snap-/);
       expect(puts[1]).toBe(previous.historyfails);
-      expect(names).not.toContain('ssm:DeleteParameter');
+      // Only the build's manifest is deleted again, never the parameter; none of it is left in the emulator.
+      const deleted = calls.filter((c) => c.action === 'DeleteParameter').map((c) => c.input.Name as string);
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0]).toMatch(new RegExp(`^${param('historyfails')}-manifests/historyfails-\\d{14}-[0-9a-f]{6}/0$`));
+      for (const name of deleted) expect(await parameter(name)).toBeUndefined();
       const instance = await expectCleanUp('historyfails', calls, {
         parameter: previous.historyfails,
         history: [previous.historyfails],

@@ -32,10 +32,15 @@ import { builderParameters, CACHE_TAG, historyParameterPath } from '../../module
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData, pullCommands, verifyCommands } from './plan';
 import { abortableSleep } from '../shared/sleep';
+import { checkCleanCommands, cleanCommands, fillPercent, inspectCommands, parseVolumeFacts, stopKubeletCommands, VolumeFacts } from './volume';
+import { deleteManifest, manifestPutInputs, MANIFEST_PARTS_TAG } from './manifest';
+import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
+  /** SSM in another region that holds a copy (the build's manifest is written there too); required when the cache has replicas. */
+  readonly ssmIn?: (region: string) => SSMClient;
   /** ECR in a private image's region: the builder's own credentials authorize the pull on the instance. */
   readonly ecr: (region: string) => ECRClient;
   readonly log: (line: string) => void;
@@ -60,11 +65,13 @@ export interface BuildResult {
   readonly snapshotId: string;
   readonly previousSnapshotId?: string;
   readonly images: { image: string; digest?: string }[];
+  /** The builder's `uname -r`, the data volume's use after the pulls, the manifest's part count. */
+  readonly volume: VolumeFacts & { readonly fillPercent: number };
+  readonly manifestParts: number;
   readonly seconds: number;
 }
 
-/** Snapshot tag with the Bottlerocket release the cache was built on (AMI image_version). */
-export const BOTTLEROCKET_VERSION_TAG = 'bottlerocket-fleet:bottlerocket-version';
+export { BOTTLEROCKET_VERSION_TAG } from './tags';
 
 export class BuildError extends Error {
   constructor(
@@ -118,6 +125,13 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
   };
 
   try {
+    const ssmIn = (region: string) => {
+      if (region === cache.homeRegion) return deps.ssm;
+      // (Checked before the launch, below, so a missing client never costs an instance.)
+      if (!deps.ssmIn) throw new Error(`no SSM client for ${region}: cache ${cache.name} has a copy there (BuilderDeps.ssmIn)`);
+      return deps.ssmIn(region);
+    };
+    if (cache.regions.length > 1 && !deps.ssmIn) ssmIn(cache.regions[1]);
     const imageId = await run(
       'read the Bottlerocket AMI',
       async () => (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!,
@@ -136,7 +150,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     const tags = [
       { Key: 'Name', Value: `image-cache-builder-${cache.name}` },
       { Key: CACHE_TAG, Value: cache.name },
-      { Key: 'bottlerocket-fleet:build-id', Value: buildId },
+      { Key: BUILD_ID_TAG, Value: buildId },
     ];
     const instanceId = await run('launch the builder instance', async () => {
       const r = await call(() =>
@@ -204,6 +218,9 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       return output;
     };
 
+    // Before the first pull (volume.ts says why).
+    await run('stop kubelet', () => runScript('stop kubelet', stopKubeletCommands()));
+
     const images: { image: string; digest?: string }[] = [];
     /** "AWS:<password>", fetched right before each pull so a long build never uses an expired (12-hour) token. */
     const ecrCredentials = async (image: string) => {
@@ -227,24 +244,52 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       if (missing.length > 0) throw new Error(`not on the data volume: ${missing.join(', ')}`);
     });
 
+    const volume = await run('read the kernel release and the data volume use', async () => {
+      const facts = parseVolumeFacts(await runScript('read the kernel release and the data volume use', inspectCommands()));
+      const fill = fillPercent(facts);
+      log(`kernel ${facts.kernelRelease}; data volume ${fill}% full (${facts.usedBytes} of ${facts.sizeBytes} bytes)`);
+      // Every cached image is pinned, so kubelet's image GC can free none of it: a full cache boots into DiskPressure.
+      if (fill > cache.maxFillPercent) {
+        const gib = Math.ceil(facts.usedBytes / (cache.maxFillPercent / 100) / 2 ** 30);
+        throw new Error(
+          `the data volume is ${fill}% full after the pulls (${(facts.usedBytes / 2 ** 30).toFixed(1)} of ${(facts.sizeBytes / 2 ** 30).toFixed(1)} GiB), above imageCaches.${cache.name}.maxFillPercent (${cache.maxFillPercent}%): every cached image is pinned, so image GC could free none of it and nodes would run into DiskPressure; raise imageCaches.${cache.name}.dataVolumeGiB to at least ${gib} (and the pools' dataVolumeGiB with it), or cache fewer images`,
+        );
+      }
+      return { ...facts, fillPercent: fill };
+    });
+    await run("remove the builder's state from the data volume", () => runScript('remove builder state', cleanCommands()));
+    await run("check that the builder's state is gone", async () => {
+      const out = await runScript('check builder state is gone', checkCleanCommands());
+      if (!/^CLEAN$/m.test(out)) throw new Error(`the final check did not confirm a clean volume; output:\n${out}`);
+    });
+
     await run('stop the instance', async () => {
       await call(() => deps.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })));
       await poll(`instance ${instanceId} stopped`, o.onlineTimeoutMs, async () => (await describeInstance(instanceId)).State?.Name === 'stopped');
     });
 
+    const manifest = { version: 1 as const, cache: cache.name, buildId, images };
+    const manifestParts = manifestPutInputs(cache.parameterPath, manifest);
     const snapshotId = await run('snapshot the data volume', async () => {
       const volumeId = (await describeInstance(instanceId)).BlockDeviceMappings?.find((b) => b.DeviceName === '/dev/xvdb')?.Ebs?.VolumeId;
       if (!volumeId) throw new Error(`instance ${instanceId} has no /dev/xvdb volume`);
-      const imageTags = images.map((img, i) => ({
-        Key: `bottlerocket-fleet:image-${i}`,
-        Value: `${img.image}${img.digest ? `@${img.digest}` : ''}`.slice(0, 256),
-      }));
+      // A fixed set of tags, whatever the number of images: the digests are in the manifest (manifest.ts).
+      const snapshotTags = [
+        ...tags,
+        { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion },
+        { Key: KERNEL_RELEASE_TAG, Value: volume.kernelRelease },
+        { Key: USED_BYTES_TAG, Value: String(volume.usedBytes) },
+        { Key: SIZE_BYTES_TAG, Value: String(volume.sizeBytes) },
+        { Key: IMAGE_COUNT_TAG, Value: String(images.length) },
+        { Key: MANIFEST_PARTS_TAG, Value: String(manifestParts.length) },
+      ];
+      if (snapshotTags.length > EC2_TAG_LIMIT) throw new Error(`${snapshotTags.length} snapshot tags exceed EC2's limit of ${EC2_TAG_LIMIT}`);
       const r = await call(() =>
         deps.ec2.send(
           new CreateSnapshotCommand({
             VolumeId: volumeId,
             Description: `bottlerocket-fleet image cache ${cache.name}, build ${buildId}`,
-            TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags, { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion }, ...imageTags] }],
+            TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags }],
           }),
         ),
       );
@@ -266,6 +311,24 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
         return s?.State === 'completed';
       }),
     );
+
+    await run('write the image manifest to SSM in every region with a copy', async () => {
+      for (const region of cache.regions) {
+        const ssm = ssmIn(region);
+        const written: string[] = [];
+        // Removed again unless the whole build succeeds (parts written before a failure included).
+        undo.push({
+          what: `delete the manifest of ${buildId} in ${region} (build failed)`,
+          run: async () => {
+            if (!keepSnapshot.value) await call(() => deleteManifest(ssm, written), null);
+          },
+        });
+        for (const input of manifestParts) {
+          written.push(input.Name!);
+          await call(() => ssm.send(new PutParameterCommand(input)));
+        }
+      }
+    });
 
     const previousSnapshotId = await run('write the snapshot ID to SSM', async () => {
       const previous = await getParameter(cache.parameterPath);
@@ -302,7 +365,16 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     });
 
     step = 'done';
-    const result = { cache: cache.name, buildId, snapshotId, previousSnapshotId, images, seconds: Math.round((now() - started) / 1000) };
+    const result = {
+      cache: cache.name,
+      buildId,
+      snapshotId,
+      previousSnapshotId,
+      images,
+      volume,
+      manifestParts: manifestParts.length,
+      seconds: Math.round((now() - started) / 1000),
+    };
     log(`built ${snapshotId}`);
     return result;
   } catch (e) {

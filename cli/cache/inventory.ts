@@ -8,6 +8,9 @@ import { DeleteSnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsComma
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ImageCache } from '../../modules/fleet/load';
 import { historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
+import { fillPercent } from './volume';
+import { ManifestImage, MANIFEST_PARTS_TAG, readManifest } from './manifest';
 
 export interface RegionClients {
   ec2: EC2Client;
@@ -25,17 +28,49 @@ async function parameter(ssm: SSMClient, name: string): Promise<string | undefin
 }
 
 // Row types are aliases, not interfaces, so `Object.values` on a row is typed (string cells for the table).
-export type CacheRegionState = { cache: string; region: string; current: string | undefined; previous: string | undefined; bottlerocketVersion?: string };
+export type CacheRegionState = {
+  cache: string;
+  region: string;
+  current: string | undefined;
+  previous: string | undefined;
+  bottlerocketVersion?: string;
+  /** The builder's kernel release (tag bottlerocket-fleet:kernel-release). */
+  kernelRelease?: string;
+  /** How full the data volume was after the pulls, e.g. "41%" (tags data-used-bytes / data-size-bytes). */
+  fill?: string;
+  /** From the build's manifest (manifest.ts): every image and its digest; the table shows the count. */
+  images?: ManifestImage[];
+  /** Why the manifest could not be read, when it could not. */
+  manifestError?: string;
+};
 
-/** The Bottlerocket release the builder recorded on a home-region snapshot (tag bottlerocket-fleet:bottlerocket-version). */
-async function bottlerocketVersion(ec2: EC2Client, snapshotId: string | undefined): Promise<string | undefined> {
-  if (!snapshotId) return undefined;
+type GenerationFacts = Pick<CacheRegionState, 'bottlerocketVersion' | 'kernelRelease' | 'fill' | 'images' | 'manifestError'>;
+
+/** What the builder recorded on a home-region snapshot (its tags) and in its manifest. */
+async function generationFacts(ec2: EC2Client, ssm: SSMClient, cache: ImageCache, snapshotId: string | undefined): Promise<GenerationFacts> {
+  if (!snapshotId) return {};
+  let tags: Record<string, string>;
   try {
     const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).Snapshots?.find((x) => x.SnapshotId === snapshotId);
-    return s?.Tags?.find((t) => t.Key === 'bottlerocket-fleet:bottlerocket-version')?.Value;
+    tags = Object.fromEntries((s?.Tags ?? []).map((t) => [t.Key!, t.Value!]));
   } catch {
-    return undefined;
+    return {};
   }
+  const facts: { -readonly [K in keyof GenerationFacts]: GenerationFacts[K] } = {};
+  if (tags[BOTTLEROCKET_VERSION_TAG]) facts.bottlerocketVersion = tags[BOTTLEROCKET_VERSION_TAG];
+  if (tags[KERNEL_RELEASE_TAG]) facts.kernelRelease = tags[KERNEL_RELEASE_TAG];
+  const used = Number(tags[USED_BYTES_TAG]);
+  const size = Number(tags[SIZE_BYTES_TAG]);
+  if (used >= 0 && size > 0) facts.fill = `${fillPercent({ usedBytes: used, sizeBytes: size })}%`;
+  // Builds from before the manifest carry no parts tag: nothing to read.
+  if (tags[MANIFEST_PARTS_TAG]) {
+    try {
+      facts.images = [...(await readManifest(ssm, cache, tags[BUILD_ID_TAG] ?? '', tags[MANIFEST_PARTS_TAG])).images];
+    } catch (e) {
+      facts.manifestError = (e as Error).message;
+    }
+  }
+  return facts;
 }
 
 export async function listCaches(caches: readonly ImageCache[], clients: ClientsFor): Promise<CacheRegionState[]> {
@@ -58,8 +93,8 @@ export async function listCaches(caches: readonly ImageCache[], clients: Clients
           .find((id) => id !== current);
         source = snaps.find((s) => s.SnapshotId === current)?.Tags?.find((t) => t.Key === SOURCE_SNAPSHOT_TAG)?.Value;
       }
-      const version = await bottlerocketVersion(clients(cache.homeRegion).ec2, source);
-      rows.push({ cache: cache.name, region, current, previous, ...(version ? { bottlerocketVersion: version } : {}) });
+      const home = clients(cache.homeRegion);
+      rows.push({ cache: cache.name, region, current, previous, ...(await generationFacts(home.ec2, home.ssm, cache, source)) });
     }
   }
   return rows;

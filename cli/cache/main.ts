@@ -19,7 +19,8 @@ const SUBCOMMANDS = {
   --json      the result as JSON on stdout (progress lines go to stderr)
 `,
   list: (p: string) => `${p} list [<cache...>] [--json]
-  Per cache and region: the current and previous snapshot.
+  Per cache and region: the current and previous snapshot, and what the builder recorded for the current
+  generation: Bottlerocket release, kernel release, data-volume fill, images (--json: each with its digest).
 `,
   gc: (p: string) => `${p} gc [<cache...>] [--older-than 6h] [--dry-run] [--json]
   Terminates builder instances older than --older-than (left by a crash) and deletes home-region
@@ -54,7 +55,7 @@ export interface CacheDeps extends CliIo {
   /** EC2 and SSM in a region, for list and gc. @default SDK clients */
   readonly clients?: ClientsFor;
   /** The AWS clients of one cache's build. @default SDK clients in its home region, adaptive retries */
-  readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>>;
+  readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
   /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
@@ -110,7 +111,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
       for (const row of out)
         deps.out(
           `${Object.values(row)
-            .map((v) => v ?? '-')
+            .map((v) => (Array.isArray(v) ? `${v.length} image(s)` : (v ?? '-')))
             .join('\t')}\n`,
         );
     // Under --json stdout holds the JSON alone.
@@ -223,12 +224,17 @@ async function sdkClients(): Promise<ClientsFor> {
   return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
 }
 
-async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ecr'>> {
+async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
   const { EC2Client } = await import('@aws-sdk/client-ec2');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
   const { ECRClient } = await import('@aws-sdk/client-ecr');
   const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-  return { ec2: new EC2Client(clientConfig), ssm: new SSMClient(clientConfig), ecr: (region: string) => new ECRClient({ ...clientConfig, region }) };
+  return {
+    ec2: new EC2Client(clientConfig),
+    ssm: new SSMClient(clientConfig),
+    ssmIn: (region: string) => new SSMClient({ ...clientConfig, region }),
+    ecr: (region: string) => new ECRClient({ ...clientConfig, region }),
+  };
 }
 
 if (require.main === module) runAsProcess(main);

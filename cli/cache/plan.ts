@@ -1,12 +1,14 @@
 /** What a cache build will do, as pure data: the AMI parameter, the pull commands, the planned API calls. */
 import type { ImageCache } from '../../modules/fleet/load';
 import { builderParameters, historyParameterPath } from '../../modules/image-cache/parameters';
-import { renderSettingsToml } from '../../modules/bottlerocket/settings';
+import { mergeSettings, renderSettingsToml } from '../../modules/bottlerocket/settings';
 import { ecrRepository } from '../../modules/image-cache/ecr';
+import { manifestParameterBase } from '../../modules/image-cache/parameters';
+import { checkCleanCommands, cleanCommands, inspectCommands, stopKubeletCommands } from './volume';
 
-/** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/latest/image_id */
+/** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/<release|latest>/image_id (the cache's bottlerocketVersion) */
 export function amiParameterPath(cache: ImageCache): string {
-  return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/latest/image_id`;
+  return `/aws/service/bottlerocket/aws-k8s-${cache.kubernetesVersion}${cache.variant === 'gpu' ? '-nvidia' : ''}/${cache.arch}/${cache.bottlerocketVersion ?? 'latest'}/image_id`;
 }
 
 /** The Bottlerocket release of that AMI (e.g. 1.50.0), recorded on the snapshot so `cache list` can show it. */
@@ -23,12 +25,14 @@ export function platform(cache: ImageCache): string {
 }
 
 /**
- * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`).
+ * Builder user data: the admin container (the pull runs there through `apiclient exec admin sheltie`), and the
+ * settings the cache's pools pull with (trusted CAs, registry mirrors and credentials, proxy, image
+ * verifiers: modules/image-cache/pull-settings.ts), so a pull that works on the nodes works on the builder.
  * The snapshotter stays Bottlerocket's default, overlayfs, the only one caches are built for (the loader
  * refuses soci): a node whose snapshotter differs from the one recorded on the volume wipes /var/lib/containerd.
  */
-export function builderUserData(_cache: ImageCache): string {
-  return renderSettingsToml({ 'host-containers': { admin: { enabled: true } } }, 'eks-managed-node-group');
+export function builderUserData(cache: ImageCache): string {
+  return renderSettingsToml(mergeSettings(cache.pullSettings, { 'host-containers': { admin: { enabled: true } } }), 'eks-managed-node-group');
 }
 
 /** Regions whose ECR authorization token a build needs: one per region of the cache's private ECR images. */
@@ -76,6 +80,8 @@ export function verifyCommands(): string[] {
 export interface PlannedCall {
   readonly api: string;
   readonly details: string;
+  /** For a Run Command: the script it runs (shown by the dry run). */
+  readonly commands?: readonly string[];
 }
 
 export function plannedCalls(cache: ImageCache): PlannedCall[] {
@@ -88,11 +94,34 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
       details: `${builderInstanceType(cache)}, IMDSv2 required, no public IP, /dev/xvdb ${cache.dataVolumeGiB} GiB gp3 encrypted, tags bottlerocket-fleet:cache=${cache.name} bottlerocket-fleet:build-id=<id>`,
     },
     { api: 'ssm:DescribeInstanceInformation', details: 'until the instance is Online' },
+    {
+      api: 'ssm:SendCommand',
+      details: 'AWS-RunShellScript: stop kubelet before the first pull (its state and image GC stay off the volume)',
+      commands: stopKubeletCommands(),
+    },
     ...ecrRegions(cache).map((region) => ({ api: 'ecr:GetAuthorizationToken', details: `region ${region}, before each private ECR pull (12-hour token)` })),
     ...cache.images.map((image) => ({ api: 'ssm:SendCommand', details: `AWS-RunShellScript: pull ${image} (${platform(cache)})` })),
     { api: 'ssm:SendCommand', details: 'AWS-RunShellScript: verify every image is present' },
+    {
+      api: 'ssm:SendCommand',
+      details: `AWS-RunShellScript: read the kernel release and the data volume use; fail above ${cache.maxFillPercent}% full`,
+      commands: inspectCommands(),
+    },
+    {
+      api: 'ssm:SendCommand',
+      details: "AWS-RunShellScript: remove the builder's state (SSM agent, admin container, random seed, journal)",
+      commands: cleanCommands(),
+    },
+    { api: 'ssm:SendCommand', details: "AWS-RunShellScript: check that the builder's state is gone", commands: checkCleanCommands() },
     { api: 'ec2:StopInstances', details: 'and wait until stopped' },
-    { api: 'ec2:CreateSnapshot', details: `of /dev/xvdb, tags naming the cache, build and image digests; wait until completed` },
+    {
+      api: 'ec2:CreateSnapshot',
+      details: `of /dev/xvdb, tags naming the cache, build, Bottlerocket release, kernel release, data use and manifest parts (never one per image); wait until completed`,
+    },
+    ...cache.regions.map((region) => ({
+      api: 'ssm:PutParameter',
+      details: `${manifestParameterBase(cache.parameterPath, '<build id>')}/<part> (region ${region}): the image -> digest manifest`,
+    })),
     { api: 'ssm:PutParameter', details: `${cache.parameterPath} = <snapshot id>` },
     { api: 'ssm:PutParameter', details: `${historyParameterPath(cache.parameterPath)} (prepend)` },
     { api: 'ec2:TerminateInstances', details: 'always, whatever happened' },
@@ -103,7 +132,7 @@ export function plannedCalls(cache: ImageCache): PlannedCall[] {
 export function dryRunLines(cache: ImageCache): string[] {
   return [
     `cache ${cache.name} (${cache.variant}, ${cache.arch}, Kubernetes ${cache.kubernetesVersion}) in ${cache.homeRegion}, ${cache.images.length} image(s):`,
-    ...plannedCalls(cache).map((c) => `  ${c.api.padEnd(32)} ${c.details}`),
+    ...plannedCalls(cache).flatMap((c) => [`  ${c.api.padEnd(32)} ${c.details}`, ...(c.commands ?? []).map((line) => `  ${''.padEnd(32)}   $ ${line}`)]),
   ];
 }
 

@@ -9,6 +9,7 @@
 import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
+import type { SnapshotFacts } from '../shared/generation-size';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -20,6 +21,9 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --json           the checks and the result as JSON on stdout (cdktf's own output goes to stderr)
   --ignore-missing-stack-dependencies
                    deploy stacks without the stacks they depend on (already deployed); passed to cdktf
+  --allow-version-skew
+                   deploy even when a cluster pinned to a Bottlerocket release (karpenter.amiAlias) would
+                   launch from a cache generation built on a newer release
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
@@ -40,10 +44,14 @@ export interface DeployDeps extends CliIo {
   readonly ssm?: (region: string) => SsmLike;
   /** @default cdktf-cli's bin under node, stdio inherited */
   readonly runCdktf?: CdktfRunner;
+  /** DescribeSnapshots (size and tags of a generation). @default SDK v3 EC2Client per region */
+  readonly snapshots?: SnapshotFacts;
 }
 
 interface CheckResult extends CacheParameterCheck {
   readonly exists: boolean;
+  /** The snapshot ID the checked parameter holds. */
+  readonly value?: string;
   readonly message?: string;
 }
 
@@ -59,6 +67,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
+      'allow-version-skew': { type: 'boolean', default: false },
     },
     deps,
     () => usage(prog),
@@ -119,6 +128,14 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     );
     return 1;
   }
+  // The generation each node class will name: its real size against the pools, its release against the
+  // cluster's pin (cli/shared/generation-size.ts).
+  const refused = await generationRefusals(fleet, results, deps, values['allow-version-skew']);
+  if (refused.length > 0) {
+    if (values.json) json({ ok: false, ...report, refused, ran: false });
+    deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
+    return 1;
+  }
   for (const r of results)
     info(`ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ''}\n`);
   for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
@@ -139,33 +156,68 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
   const ssmFor = deps.ssm ?? (await sdkSsm());
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const clients = new Map<string, SsmLike>();
-  const lookups = new Map<string, Promise<boolean>>();
-  const exists = (p: ParameterLocation): Promise<boolean> => {
+  const lookups = new Map<string, Promise<string | undefined>>();
+  const valueOf = (p: ParameterLocation): Promise<string | undefined> => {
     const key = `${p.region}\u0000${p.name}`;
     let found = lookups.get(key);
     if (!found) {
       if (!clients.has(p.region)) clients.set(p.region, ssmFor(p.region));
-      found = parameterExists(clients.get(p.region)!, new GetParameterCommand({ Name: p.name }), p);
+      found = parameterValue(clients.get(p.region)!, new GetParameterCommand({ Name: p.name }), p);
       lookups.set(key, found);
     }
     return found;
   };
   return Promise.all(
     checks.map(async (c) => {
-      if (await exists(c.check)) return { ...c, exists: true };
+      const value = await valueOf(c.check);
+      if (value !== undefined) return { ...c, exists: true, value };
       // For a copy the image-cache stack writes: is the cache built at all? Then the message names step 3 too.
-      const homeMissing = c.checkWriter === 'image-cache-stack' && !(await exists(c.home));
+      const homeMissing = c.checkWriter === 'image-cache-stack' && (await valueOf(c.home)) === undefined;
       return { ...c, exists: false, message: preflight.missingParameterMessage(c, homeMissing) };
     }),
   );
 }
 
-async function parameterExists(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<boolean> {
+/** Each pool against the real size of the snapshot its node class will name, each cluster's pin against its release. */
+async function generationRefusals(
+  fleet: import('../../modules/fleet/load').Fleet,
+  results: CheckResult[],
+  deps: DeployDeps,
+  allowVersionSkew: boolean,
+): Promise<string[]> {
+  const named = results.filter((r) => r.value);
+  if (named.length === 0) return [];
+  const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');
+  const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
+  const { BOTTLEROCKET_VERSION_TAG } = await import('../cache/tags');
+  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
+  const seen = new Set<string>();
+  const refusals: string[] = [];
+  for (const r of named) {
+    const key = `${r.cluster}\u0000${r.cache}\u0000${r.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const snap = await snapshots.describe(r.check.region, r.value!);
+    const cluster = fleet.clusters.find((c) => c.name === r.cluster);
+    const cache = fleet.imageCaches.find((c) => c.name === r.cache);
+    if (!snap || !cluster || !cache) continue; // a snapshot that is gone fails the plan anyway, with its own error
+    const g = { cache: r.cache, snapshot: r.value!, region: r.check.region, role: 'the generation its node classes will name' };
+    if (snap.sizeGiB !== undefined) refusals.push(...poolsTooSmall(cluster, { ...g, sizeGiB: snap.sizeGiB }));
+    if (!allowVersionSkew) {
+      // A copy carries no release tag: the generation (its source, in the home region) does.
+      const source = snap.tags[SOURCE_SNAPSHOT_TAG];
+      const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
+      refusals.push(...releaseSkew(cluster, { ...g, builtOn: tags?.[BOTTLEROCKET_VERSION_TAG] }));
+    }
+  }
+  return refusals;
+}
+
+async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: ParameterLocation): Promise<string | undefined> {
   try {
-    await ssm.send(command);
-    return true;
+    return (await ssm.send(command)).Parameter?.Value ?? '';
   } catch (e) {
-    if ((e as Error).name === 'ParameterNotFound') return false;
+    if ((e as Error).name === 'ParameterNotFound') return undefined;
     throw new Error(`could not read SSM parameter ${p.name} in ${p.region} to check it (${(e as Error).name}: ${(e as Error).message}); nothing was deployed`, {
       cause: e,
     });

@@ -2,6 +2,7 @@
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import { BOTTLEROCKET_VERSION_TAG } from '../cache/tags';
 
 export interface RegionApi {
   /** The parameter's value, or undefined when it does not exist. */
@@ -15,6 +16,10 @@ export interface RegionApi {
   sourceOf(id: string): Promise<string | undefined>;
   /** The image cache a snapshot belongs to (its bottlerocket-fleet:cache tag), or undefined. */
   cacheOf(id: string): Promise<string | undefined>;
+  /** The Bottlerocket release the builder recorded on a home-region snapshot (bottlerocket-fleet:bottlerocket-version). */
+  bottlerocketVersionOf(id: string): Promise<string | undefined>;
+  /** A snapshot's size in GiB (DescribeSnapshots VolumeSize), or undefined when it does not exist. */
+  snapshotSizeGiB(id: string): Promise<number | undefined>;
 }
 
 export function regionApi(region: string): RegionApi {
@@ -56,6 +61,15 @@ export function regionApi(region: string): RegionApi {
     },
     sourceOf: (id) => tagOf(id, SOURCE_SNAPSHOT_TAG),
     cacheOf: (id) => tagOf(id, CACHE_TAG),
+    bottlerocketVersionOf: (id) => tagOf(id, BOTTLEROCKET_VERSION_TAG),
+    async snapshotSizeGiB(id) {
+      try {
+        return (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.find((s) => s.SnapshotId === id)?.VolumeSize;
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
     async snapshotExists(id) {
       try {
         const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));

@@ -16,6 +16,7 @@ import { CacheGateDeps, startCacheGate } from './cache-gate';
 import type { CacheKube } from '../cache/report-kube';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
+import { poolsTooSmall, releaseSkew } from '../shared/generation-size';
 
 export interface RolloutDeps {
   readonly aws: (region: string) => RegionApi;
@@ -66,7 +67,12 @@ export interface ResolvedRollout {
 }
 
 /** Reads only: the target, its copy in every cluster's region and every cluster parameter. Throws RolloutBlocked naming everything missing. */
-export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: RolloutPlan, to?: string): Promise<ResolvedRollout> {
+export async function resolveRollout(
+  deps: Pick<RolloutDeps, 'aws'>,
+  plan: RolloutPlan,
+  to?: string,
+  options: { readonly allowVersionSkew?: boolean } = {},
+): Promise<ResolvedRollout> {
   const { cache } = plan;
   const home = deps.aws(cache.homeRegion);
   const source = to ?? (await home.getParameter(cache.parameterPath));
@@ -96,6 +102,29 @@ export async function resolveRollout(deps: Pick<RolloutDeps, 'aws'>, plan: Rollo
     throw new RolloutBlocked(
       `nothing was changed: ${missing.join('; ')}. Apply the ${replicationStack(cache)} stack (npm run deploy -- ${replicationStack(cache)}), then re-run`,
     );
+  // Both generations a cluster may launch with during the rollout: the target, and the one a rollback returns to.
+  const tooSmall: string[] = [];
+  const builtOn = options.allowVersionSkew ? undefined : await home.bottlerocketVersionOf(source);
+  for (const t of targets) {
+    const api = deps.aws(t.step.region);
+    for (const [snapshot, role] of [
+      [t.to, `the rollout's target generation ${source}`],
+      [t.from, 'the generation a rollback returns to'],
+    ] as const) {
+      const sizeGiB = snapshot ? await api.snapshotSizeGiB(snapshot) : undefined;
+      if (snapshot && sizeGiB !== undefined)
+        tooSmall.push(
+          ...poolsTooSmall(
+            { ...t.step.cluster, karpenter: t.step.cluster.karpenter && { ...t.step.cluster.karpenter, nodePools: t.step.pools } },
+            { cache: cache.name, snapshot, region: t.step.region, sizeGiB, role },
+          ),
+        );
+    }
+    tooSmall.push(
+      ...releaseSkew(t.step.cluster, { cache: cache.name, snapshot: t.to, region: t.step.region, role: `the rollout's target generation ${source}`, builtOn }),
+    );
+  }
+  if (tooSmall.length > 0) throw new RolloutBlocked(`nothing was changed: ${tooSmall.join('; ')}`);
   return { source, targets };
 }
 

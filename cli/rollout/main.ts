@@ -19,6 +19,9 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
 
   <cache>            image cache name from the fleet file
   --to <id>          snapshot ID in the cache's home region to roll out
+  --allow-version-skew
+                     roll out even to clusters pinned (karpenter.amiAlias) to an older Bottlerocket release
+                     than the generation was built on
                      (default: the current value of the cache's parameter there, i.e. the latest build)
   --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region;
                      reads only, writes nothing
@@ -69,6 +72,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     {
       to: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      'allow-version-skew': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       context: { type: 'string', multiple: true, default: [] },
       'poll-interval': { type: 'string', default: '15s' },
@@ -120,7 +124,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
 
   let resolved;
   try {
-    resolved = await engine.resolveRollout({ aws }, plan, values.to);
+    resolved = await engine.resolveRollout({ aws }, plan, values.to, { allowVersionSkew: values['allow-version-skew'] });
   } catch (e) {
     if (e instanceof engine.RolloutBlocked) {
       io.err(`blocked: ${e.message}\n`);

@@ -16,6 +16,9 @@ import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
 import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
+import { resolveCacheRelease } from './cache-release';
+import { cachePullSettings } from '../image-cache/pull-settings';
 
 export interface TrustedCertificate {
   /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
@@ -27,8 +30,10 @@ export interface TrustedCertificate {
 export interface ImageCache extends ImageCacheSpec {
   readonly name: string;
   readonly parameterPath: string;
-  /** Bottlerocket variant version to build on (explicit, or the highest among clusters using the cache). */
+  /** Bottlerocket variant version to build on (explicit, or the lowest among clusters using the cache: see cache-kernel.ts). */
   readonly kubernetesVersion: ClusterSpec['kubernetesVersion'];
+  /** Settings the builder pulls with, shared by every pool of the cache: CAs, registry mirrors and credentials, proxy, image verifiers. */
+  readonly pullSettings: BottlerocketSettings;
   /** Every region that holds a copy: the home region first, then the replicas. */
   readonly regions: readonly string[];
 }
@@ -107,7 +112,7 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   const clusters = Object.entries(spec.clusters).map(([name, c]) =>
     resolveCluster(name, c, spec.imageCaches, path.dirname(file), problems, warnings, spec.rollout !== undefined, today),
   );
-  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems));
+  const imageCaches = Object.entries(spec.imageCaches).map(([name, c]) => resolveCache(name, c, clusters, problems, warnings));
   checkFleet(clusters, imageCaches, problems, warnings);
   if (spec.rollout) checkRollout(spec.rollout, clusters, problems, warnings);
   if (problems.length > 0) throw new FleetValidationError(file, problems);
@@ -331,12 +336,35 @@ function loadCertificates(files: readonly string[], baseDir: string, at: string,
   });
 }
 
-function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[]): ImageCache {
-  const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
-  const highest = users
-    .map((u) => u.kubernetesVersion)
-    .sort(compareKubernetesVersions)
-    .at(-1);
+function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
+  const users = clusters
+    .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
+    .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
+  // The lowest: every newer kernel line mounts what an older one formats, not the other way round.
+  const kubernetesVersion =
+    c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
+  problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, users));
+  const release = resolveCacheRelease(
+    name,
+    c.bottlerocketVersion,
+    clusters.filter((cl) => users.some((u) => u.cluster === cl.name)).map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
+  );
+  warnings.push(...release.warnings);
+  // What the builder must pull with: the settings its pools share (modules/image-cache/pull-settings.ts).
+  const pull = cachePullSettings(
+    name,
+    clusters.flatMap((cl) =>
+      (cl.karpenter?.nodePools ?? [])
+        .filter((p) => p.imageCache === name)
+        .map((p) => ({
+          at: `clusters.${cl.name}.karpenter.nodePools.${p.name}`,
+          trustedCertificates: cl.trustedCertificates,
+          clusterSettings: cl.settings,
+          poolSettings: p.settings,
+        })),
+    ),
+  );
+  problems.push(...pull.problems);
   // Fully qualified, as kubelet looks them up: ctr does not expand short names (see image-ref.ts).
   const images = c.images.flatMap((image, i) => {
     const n = normaliseImageRef(image);
@@ -361,7 +389,9 @@ function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluste
     images,
     name,
     parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
-    kubernetesVersion: c.kubernetesVersion ?? highest ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!,
+    kubernetesVersion,
+    ...(release.release ? { bottlerocketVersion: release.release } : {}),
+    pullSettings: pull.settings,
     regions: [c.homeRegion, ...c.replicaRegions],
   };
 }

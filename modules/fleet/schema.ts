@@ -64,7 +64,9 @@ const imageCache = z.strictObject({
   images: z.array(z.string().min(1)).min(1),
   kubernetesVersion: kubernetesVersion
     .optional()
-    .describe('Bottlerocket variant to build on; default: the highest version among clusters whose pools use the cache'),
+    .describe(
+      'Bottlerocket variant to build on; default: the lowest version among clusters whose pools use the cache (every newer kernel line mounts what an older one formats; a version some user cannot mount is refused)',
+    ),
   parameterPath: z
     .string()
     .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter path starting with "/"')
@@ -87,6 +89,20 @@ const imageCache = z.strictObject({
       'Must match settings.container-runtime.snapshotter of the nodes (changing it wipes /var/lib/containerd); soci is refused for caches (see docs/not-verified.md)',
     ),
   instanceType: z.string().optional().describe('Builder instance type; default m6i.large (x86_64) or m7g.large (arm64)'),
+  bottlerocketVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'must be a Bottlerocket release such as 1.50.0')
+    .optional()
+    .describe(
+      "Bottlerocket release to build on (the versioned public AMI parameter); default: the release the clusters' karpenter.amiAlias pins (the oldest when they differ), else latest",
+    ),
+  maxFillPercent: z
+    .number()
+    .int()
+    .min(1)
+    .max(95)
+    .default(70)
+    .describe('A build fails when the pulled images fill more of dataVolumeGiB than this: cached images are pinned, so image GC cannot free them on the nodes'),
 });
 
 const systemNodeGroup = z

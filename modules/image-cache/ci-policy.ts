@@ -5,7 +5,7 @@
  * granted is one they call, and that no grant lacks a reason.
  */
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { CACHE_TAG, historyParameterPath } from './parameters';
+import { CACHE_TAG, historyParameterPath, manifestParametersFolder } from './parameters';
 import { ecrRepository } from './ecr';
 
 export interface CiPolicyProps {
@@ -131,6 +131,18 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       why: 'A first-ever build that fails after writing its parameter deletes it again (there is no previous ID to put back); never the history',
       actions: ['ssm:DeleteParameter'],
       resources: props.parameterPaths.map((path) => arn('ssm', `parameter${path}`)),
+    },
+    // Snapshot tags cannot hold a digest per image (EC2 allows 50 tags): cli/cache/manifest.ts.
+    {
+      sid: 'WriteManifests',
+      why: "Each build's image -> digest manifest, in the home region and every region with a copy; a failed build deletes the parts it wrote",
+      actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+      resources: [
+        ...new Set([
+          ...props.parameterPaths.map((path) => arn('ssm', `parameter${manifestParametersFolder(path)}/*`)),
+          ...(props.replicaParameters ?? []).map((p) => `arn:${partition}:ssm:${p.region}:${account}:parameter${manifestParametersFolder(p.parameterPath)}/*`),
+        ]),
+      ].sort(),
     },
     ...ecrPullGrants(partition, props.images ?? []),
     {

@@ -34,3 +34,17 @@ export const CACHE_TAG = 'bottlerocket-fleet:cache';
 
 /** The tag the replication stack puts on every copy: the home-region snapshot (the generation) it copies. */
 export const SOURCE_SNAPSHOT_TAG = 'bottlerocket-fleet:source-snapshot';
+
+/**
+ * Where a build's image -> digest manifest lives, in every region that holds a copy of the cache: parts
+ * `<this>/0`, `<this>/1`, ... (cli/cache/manifest.ts says why parts). One folder per build, so a generation
+ * still in use keeps its manifest when the next build arrives.
+ */
+export function manifestParameterBase(parameterPath: string, buildId: string): string {
+  return `${manifestParametersFolder(parameterPath)}/${buildId}`;
+}
+
+/** The folder of every build manifest of a cache (the CI policy grants writes below it). */
+export function manifestParametersFolder(parameterPath: string): string {
+  return `${parameterPath}-manifests`;
+}

@@ -5,9 +5,9 @@
  */
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
-import { stringify } from 'yaml';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import type { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { plainYaml } from '../kubernetes/manifest';
 
 export const KARPENTER_CHART_REPOSITORY = 'oci://public.ecr.aws/karpenter';
 
@@ -50,7 +50,7 @@ export class KarpenterCharts extends Construct {
       name: 'karpenter',
       chart: 'karpenter',
       skipCrds: true,
-      values: [stringify(karpenterValues(props))],
+      values: [plainYaml(karpenterValues(props))],
       dependsOn: [this.crds, ...(props.dependsOn ?? [])],
     });
   }

@@ -64,6 +64,7 @@ export function validateAgainstCrd(manifest: KubernetesManifest): CrdValidationR
   const { name = '?' } = (manifest as { metadata?: { name?: string } }).metadata ?? {};
   const who = `${manifest.kind}/${name}`;
   celValues = new WeakMap();
+  valueKeys = new WeakMap();
   if (!version) {
     return {
       errors: [
@@ -122,16 +123,10 @@ function evaluateRules(schema: RuleNode, value: unknown, at: string, who: string
       skipped.push(`${who} ${where}: transition rule (checked on update only): ${rule.rule}`);
       continue;
     }
-    try {
-      if (compiledRule(rule.rule)({ self: toCelOnce(value) }) !== true) errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
-    } catch (e) {
-      const reason = (e as Error).message.split('\n')[0];
-      // A function or overload the library lacks: list the rule. Anything else failed while evaluating,
-      // which the API server also treats as a rejection.
-      if (/no matching overload|unknown function|not (a )?function|unsupported/i.test(reason))
-        skipped.push(`${who} ${where}: not evaluated (${reason}): ${rule.rule}`);
-      else errors.push(`${who} ${where}: ${rule.message ?? 'rule'} (rule evaluation error: ${reason})`);
-    }
+    const outcome = ruleOutcome(rule.rule, value);
+    if (outcome.kind === 'failed') errors.push(`${who} ${where}: ${rule.message ?? `failed rule: ${rule.rule}`}`);
+    else if (outcome.kind === 'unsupported') skipped.push(`${who} ${where}: not evaluated (${outcome.reason}): ${rule.rule}`);
+    else if (outcome.kind === 'error') errors.push(`${who} ${where}: ${rule.message ?? 'rule'} (rule evaluation error: ${outcome.reason})`);
   }
   const { items, properties, additionalProperties } = schema;
   if (Array.isArray(value)) {
@@ -142,6 +137,44 @@ function evaluateRules(schema: RuleNode, value: unknown, at: string, who: string
       if (child) evaluateRules(child, v, at ? `${at}.${k}` : k, who, errors, skipped);
     }
   }
+}
+
+type RuleOutcome = { kind: 'passed' | 'failed' } | { kind: 'unsupported' | 'error'; reason: string };
+
+// A rule's outcome depends only on the rule and `self` (transition rules are skipped above), so it is kept per
+// rule and value for the process: a fleet's pools repeat the same requirements, budgets, block devices and
+// selector terms in every cluster, and each is evaluated once instead of once per cluster.
+const outcomes = new Map<string, RuleOutcome>();
+
+function ruleOutcome(rule: string, value: unknown): RuleOutcome {
+  const key = `${rule}\u0000${valueKey(value)}`;
+  let outcome = outcomes.get(key);
+  if (!outcome) outcomes.set(key, (outcome = evaluateRule(rule, value)));
+  return outcome;
+}
+
+function evaluateRule(rule: string, value: unknown): RuleOutcome {
+  try {
+    return { kind: compiledRule(rule)({ self: toCelOnce(value) }) === true ? 'passed' : 'failed' };
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    // A function or overload the library lacks: list the rule. Anything else failed while evaluating,
+    // which the API server also treats as a rejection.
+    return { kind: /no matching overload|unknown function|not (a )?function|unsupported/i.test(reason) ? 'unsupported' : 'error', reason };
+  }
+}
+
+// JSON, with the values it would blur (undefined, NaN, Infinity) spelled out, so equal keys mean equal values;
+// computed once per object.
+let valueKeys = new WeakMap<object, string>();
+
+const exact = (_: string, x: unknown) => (x === undefined || (typeof x === 'number' && !Number.isFinite(x)) ? `\u0000${String(x)}` : x);
+
+function valueKey(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return String(JSON.stringify(v, exact));
+  let k = valueKeys.get(v);
+  if (k === undefined) valueKeys.set(v, (k = JSON.stringify(v, exact)));
+  return k;
 }
 
 // A value under several rules (and every value inside it) is converted once per validation, not once per rule.

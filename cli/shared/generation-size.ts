@@ -1,0 +1,69 @@
+/**
+ * A pool's data volume must be at least as large as the snapshot it is restored from: EC2 refuses a volume
+ * smaller than its snapshot, so every launch of that pool fails. The fleet loader compares the pool with the
+ * cache's configured dataVolumeGiB; this compares it with the real size (DescribeSnapshots VolumeSize) of
+ * each generation a cluster may launch with, which differs once dataVolumeGiB is lowered while a larger
+ * generation is still referenced. Used by `deploy` (what the node classes will read) and `rollout` (the
+ * generation rolled out, and the one a rollback returns to).
+ */
+import type { Cluster } from '../../modules/fleet/load';
+import { compareReleases, pinnedRelease } from '../../modules/fleet/cache-release';
+
+export interface GenerationInRegion {
+  readonly cache: string;
+  /** The snapshot the cluster's node classes would name, in the cluster's region. */
+  readonly snapshot: string;
+  readonly region: string;
+  /** Its size, GiB (DescribeSnapshots VolumeSize). */
+  readonly sizeGiB: number;
+  /** What the generation is to this cluster, e.g. "the current generation" or "the rollout's target". */
+  readonly role: string;
+}
+
+/** One refusal per pool of `cluster` on the cache whose dataVolumeGiB is below the generation's size. */
+export function poolsTooSmall(cluster: Cluster, g: GenerationInRegion): string[] {
+  return (cluster.karpenter?.nodePools ?? [])
+    .filter((p) => p.imageCache === g.cache && p.dataVolumeGiB < g.sizeGiB)
+    .map(
+      (p) =>
+        `clusters.${cluster.name}.karpenter.nodePools.${p.name}.dataVolumeGiB: ${p.dataVolumeGiB} GiB is smaller than ${g.role} of cache ${g.cache}, snapshot ${g.snapshot} in ${g.region} (${g.sizeGiB} GiB): EC2 refuses a volume smaller than its snapshot, so every launch of the pool would fail. Set dataVolumeGiB to at least ${g.sizeGiB}, or move the cluster to a smaller generation first`,
+    );
+}
+
+/**
+ * A cluster pinned to a Bottlerocket release (karpenter.amiAlias bottlerocket@vX.Y.Z) must not launch from a
+ * generation built on a newer one: nodes older than their cache is the direction Bottlerocket tests least.
+ * `builtOn` is the generation's bottlerocket-fleet:bottlerocket-version tag ("unknown" or absent: not compared).
+ */
+export function releaseSkew(cluster: Cluster, g: Omit<GenerationInRegion, 'sizeGiB'> & { readonly builtOn?: string }): string[] {
+  const alias = cluster.karpenter?.amiAlias ?? 'bottlerocket@latest';
+  const pin = pinnedRelease(alias);
+  if (!pin || !g.builtOn || !/^\d+\.\d+\.\d+$/.test(g.builtOn) || compareReleases(g.builtOn, pin) <= 0) return [];
+  return [
+    `clusters.${cluster.name}.karpenter.amiAlias: pins ${alias}, and ${g.role} of cache ${g.cache}, snapshot ${g.snapshot} in ${g.region}, was built on the newer Bottlerocket ${g.builtOn}: its nodes would run a cache from a newer release than theirs. Rebuild the cache on ${pin} (imageCaches.${g.cache}.bottlerocketVersion), pin the cluster to bottlerocket@v${g.builtOn}, or pass --allow-version-skew`,
+  ];
+}
+
+/** What EC2 says about one snapshot: its size and its tags (DescribeSnapshots). */
+export interface SnapshotFacts {
+  describe(region: string, snapshotId: string): Promise<{ readonly sizeGiB?: number; readonly tags: Readonly<Record<string, string>> } | undefined>;
+}
+
+/** The SDK implementation (loaded when used). */
+export async function sdkSnapshotFacts(): Promise<SnapshotFacts> {
+  const { DescribeSnapshotsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
+  const clients = new Map<string, InstanceType<typeof EC2Client>>();
+  return {
+    async describe(region, snapshotId) {
+      if (!clients.has(region)) clients.set(region, new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' }));
+      try {
+        const r = await clients.get(region)!.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+        const snap = r.Snapshots?.find((x) => x.SnapshotId === snapshotId);
+        return snap && { sizeGiB: snap.VolumeSize, tags: Object.fromEntries((snap.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
+      } catch (e) {
+        if (/NotFound/.test((e as Error).name)) return undefined;
+        throw e;
+      }
+    },
+  };
+}
