@@ -42,6 +42,9 @@ function memoryAws(): { api: (region: string) => RegionApi; params: Map<string, 
     snapshotExists: async (id) => Object.values(GEN).includes(id),
     sourceOf: async (id) => sourceOf[id],
     cacheOf: async (id) => (Object.values(GEN).includes(id) ? 'general' : undefined),
+    // No release tag (the skew check has nothing to compare); every generation is the cache's 100 GiB.
+    bottlerocketVersionOf: async () => undefined,
+    snapshotSizeGiB: async (id) => (Object.values(GEN).includes(id) ? 100 : undefined),
   });
   return { api, params };
 }
