@@ -6,7 +6,7 @@
 import { fleetFileFromEnvironment, loadFleet } from './modules/fleet/load';
 import { FleetValidationError } from './modules/fleet/problems';
 import { buildApp } from './stacks/app';
-import { appOutput } from './modules/fleet/app-output';
+import { appOutput, trustedCertificateLines } from './modules/fleet/app-output';
 
 function main(): void {
   const output = appOutput(process.env);
@@ -21,6 +21,7 @@ function main(): void {
     throw e;
   }
   for (const w of fleet.warnings) output.warning(w);
+  for (const line of trustedCertificateLines(fleet)) output.notice(line);
   const app = buildApp(fleet);
   app.synth();
   output.done(

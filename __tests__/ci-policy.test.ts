@@ -13,6 +13,7 @@ import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from '
 import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
 import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
 import { CACHE_TAG } from '../modules/image-cache/parameters';
+import { builderInstanceType } from '../modules/image-cache/builder-launch';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 
 /** The small valid fleet, with a private ECR image (its pull and registry-token grants) next to a public one. */
@@ -74,7 +75,11 @@ describe.each([
   test('has no statement that allows none of the calls', () => {
     for (const { policy, runs } of regions) {
       const used = new Set(requestsOf(runs).flatMap(({ request }) => evaluate(policy, request).allowedBy));
-      expect(policy.Statement.map((s) => s.Sid).filter((sid) => !used.has(sid!))).toEqual([]);
+      expect(
+        policy.Statement.filter((s) => s.Effect === 'Allow')
+          .map((s) => s.Sid)
+          .filter((sid) => !used.has(sid!)),
+      ).toEqual([]);
     }
   });
 });
@@ -196,6 +201,8 @@ describe('the CI policy denies what the builder never does', () => {
         'ec2:RunInstances',
         {
           ImageId: 'ami-0123456789abcdef0',
+          InstanceType: 'm6i.large',
+          MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
           NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet, Groups: [group] }],
           TagSpecifications: [
             { ResourceType: 'instance', Tags: cacheTags },
@@ -208,6 +215,45 @@ describe('the CI policy denies what the builder never does', () => {
     expect(denied(p, launch(BUILDER_SUBNET_IDS[1], BUILDER_SECURITY_GROUP_ID))).toEqual([]);
     expect(denied(p, launch('subnet-other', BUILDER_SECURITY_GROUP_ID))).toEqual(['arn:aws:ec2:us-west-2:123456789012:subnet/subnet-other']);
     expect(denied(p, launch(BUILDER_SUBNET_IDS[0], 'sg-other'))).toEqual(['arn:aws:ec2:us-west-2:123456789012:security-group/sg-other']);
+  });
+
+  // Issue 21: RunInstances had no condition on instance type or IMDS; the CI role could launch anything with the builder role.
+  test.each([
+    ['another instance type', { InstanceType: 'p5.48xlarge' }, 'DenyOtherInstanceTypes'],
+    ['IMDSv1 allowed', { MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }, 'DenyImdsV1'],
+    ['no metadata options at all (the account default may allow IMDSv1)', { MetadataOptions: undefined }, 'DenyImdsV1'],
+    ["a hop limit above the builder's", { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 3 } }, 'DenyHigherHopLimit'],
+  ])('RunInstances with %s is denied on the instance', (_name, change, sid) => {
+    const p = policy();
+    const requests = authorizationRequests(
+      'ec2:RunInstances',
+      {
+        ImageId: 'ami-0123456789abcdef0',
+        InstanceType: 'm6i.large',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: BUILDER_SUBNET_IDS[0], Groups: [BUILDER_SECURITY_GROUP_ID] }],
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: cacheTags },
+          { ResourceType: 'volume', Tags: cacheTags },
+        ],
+        ...change,
+      },
+      'us-west-2',
+      world(undefined),
+    );
+    const instance = requests.find((q) => q.action === 'ec2:RunInstances' && q.resource.endsWith(':instance/*'))!;
+    expect(evaluate(p, instance)).toMatchObject({ allowed: false, deniedBy: [sid] });
+    expect(denied(p, requests)).toEqual(['arn:aws:ec2:us-west-2:123456789012:instance/*']);
+  });
+
+  test("the allowed instance types are the region's caches' builder types", () => {
+    const f = validFleet();
+    f.imageCaches.general.instanceType = 'c7i.2xlarge';
+    const fleet = fleetFrom(f);
+    const p = ciPolicyOf(synthFleet(fleet)['image-cache-builder-us-west-2']);
+    const types = [...new Set(fleet.imageCaches.filter((c) => c.homeRegion === 'us-west-2').map(builderInstanceType))].sort();
+    expect(types).toContain('c7i.2xlarge');
+    expect(p.Statement.find((s) => s.Sid === 'DenyOtherInstanceTypes')!.Condition).toEqual({ StringNotEquals: { 'ec2:InstanceType': types } });
   });
 
   test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {

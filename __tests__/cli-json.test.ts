@@ -213,9 +213,29 @@ describe('migrate', () => {
     });
     expect(k.deleted).toEqual([]);
     const real = capture();
-    expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--json'], { ...real, api: () => k })).toBe(0);
+    const checked: string[] = [];
+    const verifyCluster = async (c: { name: string }, context: string) => void checked.push(`${c.name} via ${context}`);
+    expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--json'], { ...real, api: () => k, verifyCluster })).toBe(0);
     expect(JSON.parse(real.stdout)).toMatchObject({ dryRun: false, deleted: true });
     expect(k.deleted).toEqual(['kube-system/nvidia-device-plugin-daemonset']);
+    expect(checked).toEqual(['my-cluster via my-cluster']);
+  });
+
+  test('a refused cluster identity is JSON too, and deletes nothing', async () => {
+    const refused = capture();
+    const k = api();
+    const { ClusterIdentityMismatch } = await import('../cli/shared/cluster-identity');
+    const verifyCluster = async () => {
+      throw new ClusterIdentityMismatch('my-cluster', 'my-cluster', "its server is https://a, but EKS reports the cluster's endpoint as https://b");
+    };
+    expect(await migrate(['remove-device-plugin', '--cluster', 'my-cluster', '--json'], { ...refused, api: () => k, verifyCluster })).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      cluster: 'my-cluster',
+      context: 'my-cluster',
+      ok: false,
+      refused: expect.stringContaining('https://b'),
+    });
+    expect(k.deleted).toEqual([]);
   });
 });
 

@@ -77,10 +77,44 @@ describe('IAM policy evaluation, as far as the CI policy needs it', () => {
     expect(evaluate(p, { action: 'iam:PassRole', resource: '*', context: { ...ok, 'aws:RequestTag/a': 'yx' } }).allowed).toBe(false);
   });
 
+  // Issue 21: the CI policy's launch guards are explicit denies with a negated and a numeric operator.
+  test('StringNotEquals matches when the value differs from every listed one, or the key is missing; a Deny it matches wins', () => {
+    const p = policy(
+      { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' },
+      {
+        Sid: 'DenyTypes',
+        Effect: 'Deny',
+        Action: 'ec2:RunInstances',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'ec2:InstanceType': ['m6i.large', 'm7g.large'] } },
+      },
+    );
+    const launch = (context: Record<string, string>) => evaluate(p, { action: 'ec2:RunInstances', resource: '*', context });
+    expect(launch({ 'ec2:InstanceType': 'm7g.large' })).toMatchObject({ allowed: true, deniedBy: [] });
+    expect(launch({ 'ec2:InstanceType': 'p5.48xlarge' })).toMatchObject({ allowed: false, deniedBy: ['DenyTypes'] });
+    expect(launch({})).toMatchObject({ allowed: false, deniedBy: ['DenyTypes'] });
+  });
+
+  test('NumericGreaterThan and NumericLessThanEquals compare numbers; a missing key matches neither', () => {
+    const deny = policy(
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { NumericGreaterThan: { 'ec2:MetadataHttpPutResponseHopLimit': '2' } } },
+    );
+    const hop = (v?: string) =>
+      evaluate(deny, { action: 'ec2:RunInstances', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } });
+    expect(hop('2').allowed).toBe(true);
+    expect(hop('10').allowed).toBe(false); // 10 > 2 as numbers (as strings it would sort before "2")
+    expect(hop().allowed).toBe(true);
+    const allow = policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThanEquals: { 'ec2:MetadataHttpPutResponseHopLimit': '2' } } });
+    const ask = (v?: string) =>
+      evaluate(allow, { action: 'x', resource: '*', context: v === undefined ? {} : { 'ec2:MetadataHttpPutResponseHopLimit': v } }).allowed;
+    expect([ask('1'), ask('2'), ask('3'), ask('x'), ask()]).toEqual([true, true, false, false, false]);
+  });
+
   test('what it does not model throws instead of being ignored', () => {
     const req = { action: 'ec2:RunInstances', resource: '*', context: {} };
-    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestTag/a': 'x' } } }), req)).toThrow(
-      /condition operator StringNotEquals is not supported/,
+    expect(() => evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringNotLike: { 'aws:RequestTag/a': 'x' } } }), req)).toThrow(
+      /condition operator StringNotLike is not supported/,
     );
     expect(() =>
       evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': '*' } } }), req),

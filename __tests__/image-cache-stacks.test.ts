@@ -1,4 +1,6 @@
 import { DEFAULT_FLEET, MULTI_REGION_FLEET, fleetFrom, synthFleet, synthFleetFile, validFleet } from './helpers/fleet';
+import { ciPolicyOf } from './helpers/ci-policy';
+import { evaluate, grantedActions } from './helpers/iam-policy';
 
 describe('image-cache-<cache>: regional replication', () => {
   const stacks = synthFleetFile(DEFAULT_FLEET);
@@ -105,14 +107,34 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
     ).toEqual(['image-cache-builder-eu-west-1', 'image-cache-builder-us-east-1']);
   });
 
-  test('the instance role has SSM managed instance core and ECR read-only, nothing else', () => {
-    expect(
-      Object.values<any>(stack.resource.aws_iam_role_policy_attachment)
-        .map((a) => a.policy_arn.split('/').pop())
-        .sort(),
-    ).toEqual(['AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']);
-    expect(stack.resource.aws_iam_role_policy).toBeUndefined();
+  // Issue 21: AmazonSSMManagedInstanceCore (ssm:GetParameter on *) and ECR read-only on *, reachable by anyone who
+  // can run a command on the builder, went far past the CI policy's own scoping.
+  test("the instance role has no managed policy: only the SSM agent's Run Command and the host containers' pull", () => {
+    expect(stack.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    expect(Object.keys(stack.resource.aws_iam_role_policy)).toHaveLength(1);
     expect(JSON.parse(Object.values<any>(stack.resource.aws_iam_role)[0].assume_role_policy).Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
+    const policy = ciPolicyOf(stack, 'aws', 'instance-policy-document');
+    expect(grantedActions(policy)).toEqual([
+      'ec2messages:AcknowledgeMessage',
+      'ec2messages:DeleteMessage',
+      'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint',
+      'ec2messages:GetMessages',
+      'ec2messages:SendReply',
+      'ecr:BatchGetImage',
+      'ecr:GetAuthorizationToken',
+      'ecr:GetDownloadUrlForLayer',
+      'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:OpenControlChannel',
+    ]);
+    const allowed = (action: string, resource: string) => evaluate(policy, { action, resource, context: {} }).allowed;
+    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-admin')).toBe(true);
+    expect(allowed('ecr:GetDownloadUrlForLayer', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-control')).toBe(true);
+    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:111122223333:repository/team/app')).toBe(false);
+    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:eu-west-1:328549459982:repository/bottlerocket-admin')).toBe(false);
+    expect(allowed('ssm:GetParameter', 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/builder/subnet-ids')).toBe(false);
+    expect(allowed('ssmmessages:CreateDataChannel', '*')).toBe(false); // Session Manager's, never a build's
   });
 
   test('the security group allows egress only', () => {

@@ -5,7 +5,10 @@
  * tests run it as a real process to prove the entry point, exit codes and output streams.
  */
 import { execFile } from 'child_process';
-import { FakeKube } from './helpers/fake-kube';
+import * as fs from 'fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { FAKE_CLUSTER_CA, FakeKube } from './helpers/fake-kube';
+import { type DescribeCluster, verifyClusterIdentity } from '../cli/shared/cluster-identity';
 import { PROJECT_ROOT, tempDir } from './helpers/fleet';
 import { Captured, captureMain } from './helpers/capture';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
@@ -39,8 +42,27 @@ const clock = {
   },
 };
 
-function runCli(kubeconfig: string, args: string[]): Promise<Captured> {
-  return captureMain(main, args, {}, { ...clock, api: (context?: string) => kubeApiFromKubeconfig(context, kubeconfig) });
+/** The fake's "EKS": the cluster is where the kubeconfig's one cluster entry points, with the fake CA. */
+const eksOf = (kubeconfig: string): DescribeCluster => {
+  const server = /server: "([^"]+)"/.exec(fs.readFileSync(kubeconfig, 'utf8'))![1];
+  return async () => ({ endpoint: server, caData: FAKE_CLUSTER_CA });
+};
+
+/** The command in-process, with the real identity check (cli/shared/cluster-identity.ts) against `eks`. */
+function runCli(kubeconfig: string, args: string[], eks: DescribeCluster = eksOf(kubeconfig)): Promise<Captured> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return captureMain(
+    main,
+    args,
+    {},
+    {
+      ...clock,
+      api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
+      verifyCluster: (cluster: { name: string; region: string }, context: string) =>
+        verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
+    },
+  );
 }
 
 /** Three AL2 nodes and one Bottlerocket node; web (3 pods, PDB minAvailable 2), a DaemonSet pod on al2-a. */
@@ -68,7 +90,7 @@ describe('drain in batches against a fake API server', () => {
   let kubeconfig: string;
   beforeEach(async () => {
     k = cluster();
-    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start({ tls: true }));
   });
   afterEach(() => k.stop());
 
@@ -244,6 +266,51 @@ describe('drain in batches against a fake API server', () => {
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toMatch(/does not exist/);
   }, 30_000);
 
+  // Issue 21: `migrate drain --cluster prod` with the context on staging drained staging.
+  test('a context whose server is not the cluster endpoint EKS reports is refused before any write, naming both', async () => {
+    const staging = async () => ({ endpoint: 'https://ABC.gr7.us-west-2.eks.amazonaws.com', caData: FAKE_CLUSTER_CA });
+    for (const args of [
+      ['drain', '--cluster', 'my-cluster', ...FAST],
+      ['remove-device-plugin', '--cluster', 'my-cluster'],
+    ]) {
+      const r = await runCli(kubeconfig, args, staging);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^refused: kubeconfig context "my-cluster" is not cluster my-cluster: its server is https:\/\/127\.0\.0\.1:\d+, but EKS reports/,
+      );
+      expect(r.stderr).toContain('https://ABC.gr7.us-west-2.eks.amazonaws.com');
+    }
+    expect(k.calls.filter((c) => !c.startsWith('GET '))).toEqual([]);
+    expect([...k.nodes.values()].filter((n) => n.unschedulable)).toEqual([]);
+  }, 30_000);
+
+  test('a context with another certificate authority is refused; --dry-run (reads only) is not checked', async () => {
+    const otherCa = fs.readFileSync(`${PROJECT_ROOT}/__tests__/fixtures/other-ca.pem`).toString('base64');
+    const server = /server: "([^"]+)"/.exec(fs.readFileSync(kubeconfig, 'utf8'))![1];
+    const eks = async () => ({ endpoint: server, caData: otherCa });
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST], eks);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/its certificate authority \(SHA-256 [0-9A-F:]+\) is not the cluster's/);
+    expect((await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run'], eks)).code).toBe(0);
+  }, 30_000);
+
+  test("the default context is the one named like the cluster, not the kubeconfig's current context", async () => {
+    const text = fs.readFileSync(kubeconfig, 'utf8');
+    const twoContexts = `${tempDir('kube-')}/kubeconfig`;
+    // current-context points at a server that does not exist: reading it would fail the dry run.
+    fs.writeFileSync(
+      twoContexts,
+      text
+        .replace('current-context: my-cluster', 'current-context: staging')
+        .replace('clusters:\n', 'clusters:\n- name: staging\n  cluster: {server: "http://127.0.0.1:9"}\n')
+        .replace('contexts:\n', 'contexts:\n- name: staging\n  context: {cluster: staging, user: fake}\n'),
+    );
+    const r = await runCli(twoContexts, ['drain', '--cluster', 'my-cluster', '--dry-run'], eksOf(kubeconfig));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('batch 1: al2-a');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
   test('an unknown cluster is refused before any API call (exit 2)', async () => {
     const r = await runCli(kubeconfig, ['drain', '--cluster', 'nope']);
     expect(r.code).toBe(2);
@@ -279,7 +346,7 @@ describe('evicted pods are gone before a node counts as drained', () => {
   let kubeconfig: string;
   beforeEach(async () => {
     k = cluster();
-    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start({ tls: true }));
   });
   afterEach(() => k.stop());
 
@@ -369,7 +436,7 @@ describe('pods with emptyDir data', () => {
   let kubeconfig: string;
   beforeEach(async () => {
     k = cluster();
-    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start({ tls: true }));
   });
   afterEach(() => k.stop());
 
@@ -429,7 +496,7 @@ describe('which owners are health-checked', () => {
   let kubeconfig: string;
   beforeEach(async () => {
     k = cluster();
-    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start({ tls: true }));
   });
   afterEach(() => k.stop());
 
@@ -477,7 +544,7 @@ describe('API faults', () => {
   let kubeconfig: string;
   beforeEach(async () => {
     k = cluster();
-    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start());
+    kubeconfig = k.writeKubeconfig(tempDir('kube-'), await k.start({ tls: true }));
   });
   afterEach(() => k.stop());
   const EVICT_WEB_0 = /\/pods\/web-0\/eviction$/;

@@ -57,6 +57,10 @@ test('a good fleet file writes one stack per cluster; run directly, warnings go 
   expect(r.stderr).toMatch(/^WARNING clusters\.my-cluster\.kubernetesVersion: Kubernetes 1\.31 left EKS standard support/);
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.stdout).toMatch(/^Generated Terraform code for 5 stack\(s\) in .*: my-cluster-cluster, my-cluster-karpenter/);
+  // Issue 21: what every node will trust, for the reviewer.
+  expect(r.stderr).toMatch(
+    /^TRUSTED clusters\.my-cluster\.trustedCertificates certs\/corp-ca\.pem: CN=Example Corp Root CA, O=Example Corp, SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}, valid to Nov 22 04:14:08 2036 GMT$/m,
+  );
   const manifest = JSON.parse(fs.readFileSync(path.join(r.outdir, 'manifest.json'), 'utf8'));
   expect(Object.keys(manifest.stacks)).toContain('my-cluster-cluster');
 });

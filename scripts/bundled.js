@@ -33,15 +33,70 @@ function paths(name, dir = path.join(ROOT, 'dist', name)) {
   return { dir, bundle: path.join(dir, 'main.cjs'), inputs: path.join(dir, 'inputs.json'), codeCache: path.join(dir, 'main.cjs.v8-cache') };
 }
 
-/** True when the bundle exists and none of the files it was built from changed since. */
-function upToDate(p) {
+/**
+ * True when the bundle exists and none of the files it was built from changed since. A record that is empty, cut
+ * short or lacks the entry point and this script (both are always inputs) is stale: only a complete build writes one.
+ */
+function upToDate(p, entry) {
   try {
     const recorded = JSON.parse(fs.readFileSync(p.inputs, 'utf8'));
+    if (!recorded || typeof recorded !== 'object' || Array.isArray(recorded)) return false;
+    if (!Object.hasOwn(recorded, entry) || !Object.hasOwn(recorded, 'scripts/bundled.js')) return false;
     return fs.existsSync(p.bundle) && Object.entries(recorded).every(([file, s]) => stamp(file) === s);
   } catch {
     return false; // no record yet, or an input was deleted or renamed
   }
 }
+
+/**
+ * The fallback folder for a checkout the user cannot write to: under the temp folder, one per user and checkout
+ * (a shared temp folder is writable by everyone, so a predictable shared name could be planted by another user).
+ */
+function fallbackRoot(root = ROOT, tmpdir = require('os').tmpdir(), uid = process.getuid?.()) {
+  const id = require('crypto').createHash('sha256').update(root).digest('hex').slice(0, 12);
+  return path.join(tmpdir, `bottlerocket-fleet-${uid ?? 'user'}-${id}`);
+}
+
+/**
+ * Refuses (throws) a path another user owns or can write: code loaded from there would run with this user's
+ * environment. Symbolic links are refused too (they could point anywhere). No-op where there are no POSIX uids.
+ */
+function checkPrivate(file, uid = process.getuid?.()) {
+  if (uid === undefined) return;
+  const s = fs.lstatSync(file);
+  const problem = s.isSymbolicLink()
+    ? 'is a symbolic link'
+    : s.uid !== uid
+      ? `is owned by uid ${s.uid}, not by you (uid ${uid})`
+      : (s.mode & 0o022) !== 0
+        ? `is writable by ${s.mode & 0o020 ? 'its group' : 'other users'} (mode ${(s.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem)
+    throw Object.assign(new Error(`refusing the bundle folder: ${file} ${problem}. Remove it (rm -rf ${file}) or run from a checkout you can write to.`), {
+      code: 'EBUNDLEUNSAFE',
+    });
+}
+
+/** Creates (mode 0700) or checks the per-user fallback folder and the bundle's folder inside it, and any files already there. */
+function preparePrivate(p, fallback, uid = process.getuid?.()) {
+  for (const dir of [fallback, p.dir]) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    checkPrivate(dir, uid);
+  }
+  for (const file of [p.bundle, p.inputs, p.codeCache]) if (fs.existsSync(file) || isLink(file)) checkPrivate(file, uid);
+}
+
+const isLink = (file) => {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * cdktf captures a full stack trace for every token it creates (tokens/private/stack-trace.js), only to print it
@@ -153,19 +208,20 @@ function load(p, parent) {
 /** Builds the bundle of `entry` (a path relative to the project) if it is stale, runs it, and resolves to its exports. */
 async function runBundled(entry, name, parent = module) {
   let p = paths(name);
-  if (!upToDate(p)) {
+  if (!upToDate(p, entry)) {
     try {
       await build(entry, p);
     } catch (e) {
       if (!['EACCES', 'EPERM', 'EROFS'].includes(e.code)) throw e;
-      // A checkout the user cannot write to (a shared or read-only tree): bundle under the temp folder instead,
-      // one folder per checkout.
-      const id = require('crypto').createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
-      p = paths(name, path.join(require('os').tmpdir(), `bottlerocket-fleet-${id}`, name));
-      if (!upToDate(p)) await build(entry, p);
+      // A checkout the user cannot write to (a shared or read-only tree): bundle under the temp folder instead, in
+      // a folder of this user's own (mode 0700), refused if anyone else owns or can write it or what it holds.
+      const fallback = fallbackRoot();
+      p = paths(name, path.join(fallback, name));
+      preparePrivate(p, fallback);
+      if (!upToDate(p, entry)) await build(entry, p);
     }
   }
   return load(p, parent);
 }
 
-module.exports = { runBundled };
+module.exports = { runBundled, upToDate, fallbackRoot, checkPrivate, preparePrivate, paths };

@@ -10,7 +10,7 @@ import { ClusterStack } from './cluster-stack';
 import { KarpenterStack } from './karpenter-stack';
 import { ImageCacheStack } from './image-cache-stack';
 import { ImageCacheBuilderStack } from './image-cache-builder-stack';
-import { fleetStacks, rolloutClustersOf } from '../modules/fleet/stacks';
+import { fleetStacks, hasImageCacheStack, rolloutClustersOf } from '../modules/fleet/stacks';
 
 export interface BuildAppOptions {
   /** Output directory; default: cdktf's (cdktf.out, or what the CLI passes in CDKTF_OUTDIR). */
@@ -38,7 +38,14 @@ export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
         });
         break;
       case 'image-cache-builder':
-        stack = new ImageCacheBuilderStack(app, name, { ...common, region: subject, caches: fleet.imageCaches.filter((c) => c.homeRegion === subject) });
+        stack = new ImageCacheBuilderStack(app, name, {
+          ...common,
+          region: subject,
+          caches: fleet.imageCaches.filter((c) => c.homeRegion === subject),
+          // The other roles' policies live here too: this stack is deployed before the stacks they deploy or roll out.
+          rolloutClusters: Object.fromEntries(fleet.imageCaches.map((c) => [c.name, rolloutClustersOf(fleet, c.name)])),
+          replicated: fleet.imageCaches.filter((c) => hasImageCacheStack(fleet, c.name)).map((c) => c.name),
+        });
         break;
       case 'image-cache':
         // With a rollout it also holds the per-cluster snapshot parameters (see modules/fleet/stacks.ts).

@@ -69,7 +69,8 @@ export function authorizationRequests(api: string, input: any, region: string, w
         req(api, ec2(`image/${input.ImageId}`, false)),
         // A volume restored from a snapshot: RunInstances lists the snapshot resource type (list_amazonec2).
         ...snapshots.map((id: string) => req(api, ec2(`snapshot/${id}`, false), tagContext('aws:ResourceTag', world.tagsOf(region, id)))),
-        req(api, ec2(`instance/${NEW}`), tagContext('aws:RequestTag', specTags('instance'))),
+        // The instance's launch parameters as condition keys (EC2 User Guide, RunInstances example policies).
+        req(api, ec2(`instance/${NEW}`), { ...tagContext('aws:RequestTag', specTags('instance')), ...launchContext(input) }),
         req(api, ec2(`volume/${NEW}`), tagContext('aws:RequestTag', specTags('volume'))),
         req(api, ec2(`network-interface/${NEW}`), tagContext('aws:RequestTag', specTags('network-interface'))),
         ...ni.map((n: any) => req(api, ec2(`subnet/${n.SubnetId}`))),
@@ -111,11 +112,25 @@ export function authorizationRequests(api: string, input: any, region: string, w
         ...registryPulls(input.Parameters?.commands ?? [], p),
       ];
     }
+    case 'eks:DescribeCluster':
+      return [req(api, `arn:${p}:eks:${region}:${account}:cluster/${input.name}`)]; // list_amazoneks.html: resource type cluster
     default:
       throw new Error(
         `${api}: no authorization model in __tests__/helpers/aws-authorization.ts; add one (resources and context from the Service Authorization Reference)`,
       );
   }
+}
+
+/** ec2:InstanceType, ec2:MetadataHttpTokens, ec2:MetadataHttpPutResponseHopLimit of a launch, where it sets them. */
+function launchContext(input: any): Record<string, string> {
+  const m = input.MetadataOptions ?? {};
+  return Object.fromEntries(
+    [
+      ['ec2:InstanceType', input.InstanceType],
+      ['ec2:MetadataHttpTokens', m.HttpTokens],
+      ['ec2:MetadataHttpPutResponseHopLimit', m.HttpPutResponseHopLimit === undefined ? undefined : String(m.HttpPutResponseHopLimit)],
+    ].filter(([, v]) => v !== undefined),
+  );
 }
 
 /**
@@ -186,7 +201,7 @@ function registryPulls(commands: readonly string[], partition: string): Authoriz
   });
 }
 
-const SERVICE: Record<string, string> = { EC2Client: 'ec2', SSMClient: 'ssm', ECRClient: 'ecr' };
+const SERVICE: Record<string, string> = { EC2Client: 'ec2', SSMClient: 'ssm', ECRClient: 'ecr', EKSClient: 'eks' };
 const recorded = new WeakSet<object>();
 
 /**

@@ -11,9 +11,9 @@ import type { PolicyDocument, PolicyStatement } from './iam-policy';
 
 const STATEMENT_KEYS = new Set(['sid', 'effect', 'actions', 'resources', 'condition']);
 
-export function ciPolicyOf(stack: any, partition = 'aws'): PolicyDocument {
-  const [id, ...more] = Object.keys(stack.data?.aws_iam_policy_document ?? {}).filter((k) => k.includes('ci-policy-document'));
-  if (!id || more.length > 0) throw new Error('expected exactly one ci-policy-document in the stack');
+export function ciPolicyOf(stack: any, partition = 'aws', document = 'ci-policy-document'): PolicyDocument {
+  const [id, ...more] = Object.keys(stack.data?.aws_iam_policy_document ?? {}).filter((k) => k.includes(document.replace(/-/g, '_')) || k.includes(document));
+  if (!id || more.length > 0) throw new Error(`expected exactly one ${document} in the stack`);
   const parameterValue = (name: string) => Object.values<any>(stack.resource.aws_ssm_parameter ?? {}).find((p) => p.name === name)?.value;
   const builderSecurityGroup = /^\$\{aws_security_group\.([^.]+)\.id\}$/.exec(parameterValue(builderParameters().securityGroupId) ?? '')?.[1];
   const builderSubnets = /^\$\{join\(",", data\.aws_subnets\.([^.]+)\.ids\)\}$/.exec(parameterValue(builderParameters().subnetIds) ?? '')?.[1];

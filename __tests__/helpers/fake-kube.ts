@@ -8,9 +8,18 @@
  * name, with a new UID, once the old one is gone. `faults` makes chosen requests fail.
  */
 import * as http from 'http';
+import * as https from 'https';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
+
+/**
+ * The TLS identity of the fake API server under `start({ tls: true })`: a self-signed certificate for 127.0.0.1
+ * (CA:TRUE, so it is its own trust anchor) and its key, made for these tests only (fixtures/fake-kube-tls/).
+ */
+const TLS_DIR = path.join(__dirname, '..', 'fixtures', 'fake-kube-tls');
+/** The fake cluster's CA as EKS and update-kubeconfig write it: base64 of the PEM. */
+export const FAKE_CLUSTER_CA = fs.readFileSync(path.join(TLS_DIR, 'cert.pem')).toString('base64');
 
 export interface FakePod {
   namespace: string;
@@ -93,7 +102,7 @@ export class FakeKube {
   replaceAfterMs = 30;
   /** The clock replacements are scheduled by; tests share a virtual one with the drain. */
   now: () => number = Date.now;
-  private server?: http.Server;
+  private server?: http.Server | https.Server;
   private counter = 0;
   private uids = 0;
 
@@ -154,34 +163,41 @@ export class FakeKube {
     this.pods.set(`${p.namespace}/${p.name}`, p);
   }
 
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  /** Listens on a free loopback port; with `tls`, HTTPS with the certificate FAKE_CLUSTER_CA names (what writeKubeconfig trusts). */
+  async start(o: { tls?: boolean } = {}): Promise<string> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = o.tls
+      ? https.createServer({ cert: fs.readFileSync(path.join(TLS_DIR, 'cert.pem')), key: fs.readFileSync(path.join(TLS_DIR, 'test-only-key.pem')) }, handler)
+      : http.createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${o.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
     await new Promise<void>((r) => this.server?.close(() => r()));
   }
 
-  /** A kubeconfig file pointing at this server. */
-  writeKubeconfig(dir: string, server: string): string {
+  /**
+   * A kubeconfig file pointing at this server (started with `tls`): one context, named like the fleet's cluster
+   * (`migrate` defaults to that name), trusting the server's certificate and nothing else.
+   */
+  writeKubeconfig(dir: string, server: string, context = 'my-cluster'): string {
     const file = path.join(dir, 'kubeconfig');
     fs.writeFileSync(
       file,
       [
         'apiVersion: v1',
         'kind: Config',
-        'current-context: fake',
+        `current-context: ${context}`,
         'clusters:',
-        `- name: fake`,
-        `  cluster: {server: "${server}", insecure-skip-tls-verify: true}`,
+        `- name: ${context}`,
+        `  cluster: {server: "${server}", certificate-authority-data: "${FAKE_CLUSTER_CA}"}`,
         'users:',
         '- name: fake',
         '  user: {token: fake-token}',
         'contexts:',
-        '- name: fake',
-        '  context: {cluster: fake, user: fake}',
+        `- name: ${context}`,
+        `  context: {cluster: ${context}, user: fake}`,
         '',
       ].join('\n'),
     );

@@ -5,7 +5,9 @@
  * an explicit Deny wins, otherwise an Allow whose Action, Resource and every Condition match allows,
  * otherwise the request is implicitly denied.
  * Supported: Effect Allow/Deny, Action and Resource (string or list, `*` and `?` wildcards), and the
- * condition operators StringEquals and StringLike on single-valued keys. Anything else (NotAction,
+ * condition operators StringEquals, StringLike, StringNotEquals, NumericGreaterThan and NumericLessThanEquals on
+ * single-valued keys. A key missing from the request matches only the negated operator (StringNotEquals), as the
+ * evaluation logic says ("If the key ... is not present ... the condition is false"; negated operators: true). Anything else (NotAction,
  * NotResource, Principal, other operators, ...IfExists, ForAnyValue:/ForAllValues:, policy variables)
  * throws: an evaluator that silently ignored a condition would allow what IAM denies.
  */
@@ -39,10 +41,16 @@ export interface Decision {
 }
 
 const SUPPORTED_KEYS = new Set(['Sid', 'Effect', 'Action', 'Resource', 'Condition']);
+const number = (s: string): number => (/^-?\d+(\.\d+)?$/.test(s) ? Number(s) : NaN);
 const OPERATORS: Record<string, (pattern: string, value: string) => boolean> = {
   StringEquals: (pattern, value) => pattern === value,
   StringLike: (pattern, value) => wildcardMatch(pattern, value, false),
+  StringNotEquals: (pattern, value) => pattern !== value,
+  NumericGreaterThan: (pattern, value) => number(value) > number(pattern),
+  NumericLessThanEquals: (pattern, value) => number(value) <= number(pattern),
 };
+/** Negated operators: every value must differ (not any), and a missing key matches. */
+const NEGATED = new Set(['StringNotEquals']);
 
 /** IAM wildcard matching: `*` any run of characters (`/` and `:` included), `?` exactly one. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
@@ -76,6 +84,7 @@ function conditionsMatch(s: PolicyStatement, context: Readonly<Record<string, st
   return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
     Object.entries(keys).every(([key, values]) => {
       const value = ctx.get(key.toLowerCase());
+      if (NEGATED.has(operator)) return value === undefined || list(values).every((pattern) => OPERATORS[operator](pattern, value));
       return value !== undefined && list(values).some((pattern) => OPERATORS[operator](pattern, value));
     }),
   );

@@ -94,3 +94,20 @@ describeWithRealTools('rollout --dry-run against the emulator', () => {
     expect(r.stdout).toContain(`production\tpayments-prod\tus-east-1\t${world.w.gen.copyOld}\tgeneration ${world.w.gen.homeOld}\t-\tnodes 3/3 converged`);
   });
 });
+
+// Issue 21 (4): the contexts are pointers; before the first write each must be the cluster EKS describes.
+describeWithRealTools('rollout refuses a context EKS cannot vouch for', () => {
+  const world = useRolloutWorld();
+
+  test('with no such EKS cluster (the emulator has none), nothing is written and the command exits 1 naming cluster and context', async () => {
+    const r = await runInProcess(['general', '--json'], world.w.env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^refused: kubeconfig context "ml-train" is not cluster ml-train: EKS DescribeCluster ml-train in us-west-2 failed \(ResourceNotFoundException/m,
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ cache: 'general', ok: false, cluster: 'ml-train', clusters: [] });
+    for (const c of ['ml-train', 'payments-prod']) expect(world.w.karpenter(c).writes).toEqual([]);
+    expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeOld);
+    expect(await world.w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(world.w.gen.copyOld);
+  });
+});

@@ -16,6 +16,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { _InstanceType } from '@aws-sdk/client-ec2';
+import { BUILDER_METADATA_OPTIONS } from '../../modules/image-cache/builder-launch';
 import {
   DeleteParameterCommand,
   DescribeInstanceInformationCommand,
@@ -164,7 +165,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
             MaxCount: 1,
             IamInstanceProfile: { Name: cfg.profile },
             NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: cfg.subnet, Groups: [cfg.securityGroup], AssociatePublicIpAddress: false }],
-            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+            MetadataOptions: { ...BUILDER_METADATA_OPTIONS },
             UserData: Buffer.from(builderUserData(cache)).toString('base64'),
             BlockDeviceMappings: [
               { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 4, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },

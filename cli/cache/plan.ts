@@ -5,6 +5,7 @@ import { mergeSettings, renderSettingsToml } from '../../modules/bottlerocket/se
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import { manifestParameterBase } from '../../modules/image-cache/parameters';
 import { checkCleanCommands, cleanCommands, inspectCommands, stopKubeletCommands } from './volume';
+import { builderInstanceType } from '../../modules/image-cache/builder-launch';
 
 /** /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<x86_64|arm64>/<release|latest>/image_id (the cache's bottlerocketVersion) */
 export function amiParameterPath(cache: ImageCache): string {
@@ -16,9 +17,7 @@ export function amiVersionParameterPath(cache: ImageCache): string {
   return amiParameterPath(cache).replace(/\/image_id$/, '/image_version');
 }
 
-export function builderInstanceType(cache: ImageCache): string {
-  return cache.instanceType ?? (cache.arch === 'arm64' ? 'm7g.large' : 'm6i.large');
-}
+export { builderInstanceType };
 
 export function platform(cache: ImageCache): string {
   return cache.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';

@@ -69,7 +69,13 @@ export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string)
   const kc = new k8s.KubeConfig();
   if (kubeconfigFile) kc.loadFromFile(kubeconfigFile);
   else kc.loadFromDefault();
-  if (context) kc.setCurrentContext(context);
+  if (context) {
+    if (!kc.getContexts().some((c) => c.name === context))
+      throw new Error(
+        `kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context} --region <region>, or pass --context <ctx>)`,
+      );
+    kc.setCurrentContext(context);
+  }
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);

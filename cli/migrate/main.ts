@@ -13,6 +13,7 @@ import { parseDuration } from '../shared/duration';
 import { commandLine, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress, stepLog } from '../shared/progress';
 import type { Terminal } from '../shared/progress';
+import { ClusterIdentityMismatch } from '../shared/cluster-identity';
 
 const USAGE = {
   drain: (
@@ -34,14 +35,22 @@ export function usage(prog: string, sub?: string): string {
   return `usage:\n${Object.values(USAGE)
     .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
     .join('\n')}
-The cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 stopped by a check, 2 usage.
+The cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml). --context defaults to the kubeconfig context
+named like the cluster (never the current context). Before any write (not with --dry-run) the context's server URL
+and certificate authority must equal the cluster's endpoint and CA from EKS DescribeCluster; a mismatch changes
+nothing and exits 1. Exit codes: 0 done, 1 stopped by a check, 2 usage.
 `;
 }
 
 /** What the command talks to; tests inject a clock and capture the output, the process uses the real ones. */
 export interface MigrateDeps {
-  /** @default the kubeconfig's API (KUBECONFIG or ~/.kube/config, --context) */
-  readonly api?: (context?: string) => KubeApi;
+  /** @default the kubeconfig's API (KUBECONFIG or ~/.kube/config) at the context (--context, or the one named like the cluster) */
+  readonly api?: (context: string) => KubeApi;
+  /**
+   * Refuses (ClusterIdentityMismatch) a context that is not the fleet's cluster; runs before any write.
+   * @default the context's server and CA against EKS DescribeCluster (cli/shared/cluster-identity.ts)
+   */
+  readonly verifyCluster?: (cluster: { readonly name: string; readonly region: string }, context: string) => Promise<void>;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default a real timer */
@@ -109,12 +118,26 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
     err(`cluster "${values.cluster}" is not in the fleet file\n`);
     return 2;
   }
+  // Like the rollout's: the context named like the cluster, never whatever the kubeconfig's current context is.
+  const context = values.context ?? cluster.name;
   // Loaded only now: @kubernetes/client-node costs a second of start-up that usage errors need not pay.
-  const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(values.context);
+  const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(context);
   const json = (obj: unknown) => out(`${JSON.stringify(obj, null, 2)}\n`);
   // Under --json, stdout holds the JSON alone and the lines go to stderr.
   const progress = createProgress({ write: values.json ? err : out, terminal: deps.terminal ?? (deps.err ? undefined : process.stderr) });
   const log = progress.line;
+
+  // A dry run only reads; everything else writes (cordons, evictions, a deletion), so first: is this the cluster?
+  if (!values['dry-run']) {
+    try {
+      await (deps.verifyCluster ?? verifyFromKubeconfig)(cluster, context);
+    } catch (e) {
+      if (!(e instanceof ClusterIdentityMismatch)) throw e;
+      if (values.json) json({ cluster: cluster.name, context, ok: false, refused: e.message });
+      err(`refused: ${e.message}\n`);
+      return 1;
+    }
+  }
 
   if (command === 'remove-device-plugin') {
     const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
@@ -161,6 +184,12 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
     }
     throw e;
   }
+}
+
+/** The default check: the user's kubeconfig against EKS DescribeCluster in the cluster's region. */
+async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string): Promise<void> {
+  const { defaultKubeconfig, verifyClusterIdentity } = await import('../shared/cluster-identity');
+  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig() });
 }
 
 if (require.main === module) runAsProcess(main);

@@ -22,10 +22,11 @@ export interface RegionApi {
   snapshotSizeGiB(id: string): Promise<number | undefined>;
 }
 
-export function regionApi(region: string): RegionApi {
+/** @param clients the SDK clients to call through (tests record their calls) @default new clients for the region */
+export function regionApi(region: string, clients: { readonly ssm?: SSMClient; readonly ec2?: EC2Client } = {}): RegionApi {
   const config = { region, maxAttempts: 8, retryMode: 'adaptive' };
-  const ssm = new SSMClient(config);
-  const ec2 = new EC2Client(config);
+  const ssm = clients.ssm ?? new SSMClient(config);
+  const ec2 = clients.ec2 ?? new EC2Client(config);
   const tagOf = async (id: string, key: string): Promise<string | undefined> => {
     try {
       const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));

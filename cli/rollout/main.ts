@@ -26,7 +26,9 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
   --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region;
                      reads only, writes nothing
   --json             machine-readable result on stdout (progress lines go to stderr)
-  --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster)
+  --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster);
+                     before the first write, every context's server URL and CA must equal the cluster's
+                     endpoint and CA from EKS DescribeCluster, or nothing is changed (exit 1)
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
   -h, --help         this text
 
@@ -144,6 +146,18 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
     return kubes.get(c)!;
   };
+  // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
+  const identity = await import('../shared/cluster-identity');
+  try {
+    await identity.verifyClusterContexts(
+      plan.stages.flatMap((s) => s.clusters.map((c) => ({ name: c.cluster.name, region: c.region, context: contexts.get(c.cluster.name) ?? c.cluster.name }))),
+    );
+  } catch (e) {
+    if (!(e instanceof identity.ClusterIdentityMismatch)) throw e;
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, cluster: e.cluster, refused: e.message, clusters: [] });
+    io.err(`refused: ${e.message}\n`);
+    return 1;
+  }
   const controller = new AbortController();
   const onInterrupt = () => {
     io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n');

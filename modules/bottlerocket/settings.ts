@@ -39,6 +39,34 @@ const OWNED_KEYS: Record<NodeProvisioner, Record<string, string>> = {
   },
 };
 
+/**
+ * Settings that carry a secret: whatever is set lands in plain text in the node's user data, in the EC2NodeClass
+ * (readable by anyone who may get it in the cluster) and in Terraform state. Refused, with the alternative.
+ */
+const PLAIN_TEXT_SECRET = 'would be stored in plain text in user data, in the EC2NodeClass and in Terraform state';
+const CREDENTIAL_SETTINGS: Partial<Record<string, { readonly fields?: readonly string[]; readonly fix: string }>> = {
+  'aws.credentials': {
+    fix: 'remove it: nodes get AWS credentials from their instance role (the node role), pods from EKS Pod Identity or IRSA',
+  },
+  'container-registry.credentials': {
+    fields: ['password', 'auth', 'identitytoken'],
+    fix: "remove the secret: for ECR, the node role's pull rights through the ECR credential provider (settings.kubernetes.credential-providers.ecr-credential-provider); for other registries, an imagePullSecret (a Kubernetes Secret) or an ECR pull-through cache",
+  },
+};
+
+/** Problems for secrets in credential-bearing settings (CREDENTIAL_SETTINGS), each naming the exact key. */
+function credentialProblems(segments: readonly string[], value: unknown): SettingsProblem[] {
+  const rule = CREDENTIAL_SETTINGS[segments.join('.')];
+  if (!rule) return [];
+  const key = ['settings', ...segments].join('.');
+  if (!rule.fields) return [{ key, message: `carries credentials, which ${PLAIN_TEXT_SECRET}`, fix: rule.fix }];
+  return (Array.isArray(value) ? value : []).flatMap((entry: unknown, i) =>
+    rule
+      .fields!.filter((f) => isTable(entry) && entry[f] !== undefined)
+      .map((f) => ({ key: `${key}[${i}].${f}`, message: `is a registry secret, which ${PLAIN_TEXT_SECRET}`, fix: rule.fix })),
+  );
+}
+
 export function validateSettings(settings: BottlerocketSettings, provisioner: NodeProvisioner): SettingsProblem[] {
   const problems: SettingsProblem[] = [];
   const dropped = new Set(provisioner === 'karpenter' ? karpenterDroppedKubernetesKeys() : []);
@@ -66,6 +94,11 @@ export function validateSettings(settings: BottlerocketSettings, provisioner: No
           message: 'is dropped by Karpenter, which rebuilds settings.kubernetes from its own model',
           fix: 'remove the key, or set it through the EC2NodeClass spec.kubelet where Karpenter models it',
         });
+        return;
+      }
+      const secrets = credentialProblems(segments, value);
+      if (secrets.length > 0) {
+        problems.push(...secrets);
         return;
       }
       const typeProblem = checkType(value, definition);

@@ -11,10 +11,10 @@ import type { ManagedNodeGroupProps } from './eks-cluster';
 const AMI_TYPE = { x86_64: 'BOTTLEROCKET_x86_64', arm64: 'BOTTLEROCKET_ARM_64' } as const;
 
 /**
- * IMDS hop limit 2: the eks module's default differs between majors (2 in v20.37.2, 1 in v21), and
- * containerized workloads that still read instance metadata need the extra hop. Set explicitly.
+ * The IMDS hop limit is always set, from the cluster's imdsHopLimit (default 2): the eks module's default differs
+ * between majors (2 in v20.37.2, 1 in v21). 2 lets containerized workloads that still read instance metadata reach
+ * it, and with it the node role's credentials; 1 keeps them on the host.
  */
-export const IMDS_HOP_LIMIT = 2;
 
 export function systemNodeGroupProps(cluster: Cluster): ManagedNodeGroupProps {
   const g = cluster.systemNodeGroup;
@@ -38,6 +38,6 @@ export function systemNodeGroupProps(cluster: Cluster): ManagedNodeGroupProps {
       { deviceName: '/dev/xvda', sizeGiB: g.osVolumeGiB },
       { deviceName: '/dev/xvdb', sizeGiB: g.dataVolumeGiB },
     ],
-    metadataHopLimit: IMDS_HOP_LIMIT,
+    metadataHopLimit: cluster.imdsHopLimit,
   };
 }

@@ -7,9 +7,21 @@
  */
 import * as path from 'path';
 import { formatProblem, Problem } from './problems';
+import type { Fleet } from './load';
+
+/** One line per certificate the nodes of a cluster will trust: its file, subject, SHA-256 fingerprint and expiry. */
+export function trustedCertificateLines(fleet: Pick<Fleet, 'clusters'>): string[] {
+  return fleet.clusters.flatMap((c) =>
+    c.trustedCertificates.flatMap((t) =>
+      t.certificates.map((x) => `TRUSTED clusters.${c.name}.trustedCertificates ${t.file}: ${x.subject}, SHA-256 ${x.fingerprint256}, valid to ${x.validTo}`),
+    ),
+  );
+}
 
 export interface AppOutput {
   warning(problem: Problem): void;
+  /** A line for the reviewer (e.g. the fingerprints of the certificates the nodes will trust); where warnings go. */
+  notice(line: string): void;
   /** After synth: what was written where. */
   done(stacks: readonly string[], outdir: string): void;
 }
@@ -25,6 +37,7 @@ export function appOutput(
   const underCdktf = runByCdktfCli(env);
   return {
     warning: (p) => (underCdktf ? write.out : write.err)(`WARNING ${formatProblem(p)}\n`),
+    notice: (line) => (underCdktf ? write.out : write.err)(`${line}\n`),
     done: (stacks, outdir) => {
       if (!underCdktf)
         write.out(`Generated Terraform code for ${stacks.length} stack(s) in ${path.relative(process.cwd(), outdir) || '.'}: ${stacks.join(', ')}\n`);

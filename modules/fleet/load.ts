@@ -4,7 +4,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { X509Certificate } from 'crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
@@ -19,13 +18,10 @@ import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
 import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
+import { loadCertificates, type TrustedCertificate } from './certificates';
+import { checkEndpointAccess, checkParameterPaths } from './security-checks';
 
-export interface TrustedCertificate {
-  /** settings.pki.<name>: the file name without extension, made TOML- and Bottlerocket-safe. */
-  readonly name: string;
-  readonly file: string;
-  readonly pem: string;
-}
+export type { TrustedCertificate } from './certificates';
 
 export interface ImageCache extends ImageCacheSpec {
   readonly name: string;
@@ -42,6 +38,8 @@ export interface NodePool extends NodePoolSpec {
   readonly name: string;
   readonly instanceCategories: string[];
   readonly dataVolumeGiB: number;
+  /** The pool's own, or the cluster's imdsHopLimit. */
+  readonly imdsHopLimit: 1 | 2;
 }
 
 export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
@@ -239,7 +237,8 @@ function resolveCluster(
   const support = eksSupportFinding(c.kubernetesVersion, today, `${at}.kubernetesVersion`);
   if (support.problem) problems.push(support.problem);
   if (support.warning) warnings.push(support.warning);
-  const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems);
+  checkEndpointAccess({ ...c, name }, warnings);
+  const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems, today);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
   checkSettings(g.settings, 'eks-managed-node-group', `${at}.systemNodeGroup.settings`, problems);
@@ -269,6 +268,7 @@ function resolveCluster(
       disruptionBudgets: poolDisruptionBudgets(p, hasRollout),
       instanceCategories: p.instanceCategories ?? (p.gpu ? ['g', 'p'] : ['c', 'm', 'r']),
       dataVolumeGiB: p.dataVolumeGiB ?? cache?.dataVolumeGiB ?? 20,
+      imdsHopLimit: p.imdsHopLimit ?? c.imdsHopLimit,
     };
   });
   return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
@@ -279,61 +279,6 @@ function checkSettings(settings: BottlerocketSettings | undefined, provisioner: 
   for (const p of validateSettings(settings, provisioner)) {
     problems.push({ path: `${at}.${p.key.replace(/^settings\./, '')}`, message: p.message, fix: p.fix });
   }
-}
-
-function loadCertificates(files: readonly string[], baseDir: string, at: string, problems: Problem[]): TrustedCertificate[] {
-  const seen = new Map<string, number>();
-  return files.flatMap((file, i): TrustedCertificate[] => {
-    const full = path.resolve(baseDir, file);
-    const name = path
-      .basename(file)
-      .replace(/\.(pem|crt|cer)$/i, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, '-');
-    if (seen.has(name)) {
-      problems.push({
-        path: `${at}[${i}]`,
-        message: `certificate name "${name}" is already used by ${at}[${seen.get(name)}]`,
-        fix: 'rename one of the files: the file name becomes settings.pki.<name>',
-      });
-      return [];
-    }
-    seen.set(name, i);
-    let pem: string;
-    try {
-      pem = fs.readFileSync(full, 'utf8');
-    } catch {
-      problems.push({
-        path: `${at}[${i}]`,
-        message: `certificate file ${file} not found (looked at ${full})`,
-        fix: 'paths are relative to the fleet file; check the path',
-      });
-      return [];
-    }
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    const bad =
-      blocks.length === 0
-        ? 'holds no PEM certificate block'
-        : blocks
-            .map((b) => {
-              try {
-                new X509Certificate(b);
-                return undefined;
-              } catch (e) {
-                return `has a certificate that does not parse as X.509 (${(e as Error).message})`;
-              }
-            })
-            .find(Boolean);
-    if (bad) {
-      problems.push({
-        path: `${at}[${i}]`,
-        message: `${file} ${bad}`,
-        fix: 'give a PEM file with one or more "-----BEGIN CERTIFICATE-----" blocks (not DER, not a private key)',
-      });
-      return [];
-    }
-    return [{ name, file, pem: blocks.join('\n') + '\n' }];
-  });
 }
 
 function resolveCache(name: string, c: ImageCacheSpec, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
@@ -410,6 +355,7 @@ function checkFleet(clusters: readonly Cluster[], caches: readonly ImageCache[],
       }
     }),
   );
+  checkParameterPaths(caches, problems);
   const cacheByName = new Map(caches.map((c) => [c.name, c]));
   const paths = new Map<string, string>();
   for (const cache of caches) {

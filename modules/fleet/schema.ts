@@ -155,6 +155,23 @@ const disruptionBudget = z.strictObject({
   reasons: z.array(z.enum(['Underutilized', 'Empty', 'Drifted'])).optional(),
 });
 
+/** A range allowed to reach a public API endpoint: an IPv4 network in CIDR form, any prefix. */
+const publicAccessCidr = z.string().check((ctx) => {
+  if (!parseCidr(ctx.value))
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `"${ctx.value}" is not an IPv4 network in CIDR form`,
+      params: { fix: 'use a network address and prefix such as 203.0.113.0/24 (no host bits set; a single address is /32)' },
+    });
+});
+
+/**
+ * IMDS PUT response hop limit: 1 keeps instance metadata (and the node role's credentials) on the host; 2 lets
+ * containers reach it, which the migration guide needs for pods that still read IMDS.
+ */
+const imdsHopLimit = z.union([z.literal(1), z.literal(2)]);
+
 const nodePool = z.strictObject({
   imageCache: z.string().optional().describe('Image cache whose snapshot becomes the data volume; none: an empty data volume'),
   gpu: z.boolean().default(false).describe('NVIDIA Bottlerocket variant and the taint nvidia.com/gpu:NoSchedule'),
@@ -216,6 +233,7 @@ const nodePool = z.strictObject({
   taints: z.array(taint).default([]),
   weight: z.number().int().min(1).max(100).optional(),
   adminContainer: z.boolean().default(false).describe('Enable the Bottlerocket admin host container on this pool'),
+  imdsHopLimit: imdsHopLimit.optional().describe("IMDS hop limit of this pool's nodes; default: the cluster's imdsHopLimit"),
   cgroupVersion: z.enum(['v2', 'v1']).default('v2').describe('v1 only for legacy workloads; prints a warning'),
   settings: bottlerocketSettings.optional(),
 });
@@ -271,7 +289,16 @@ const cluster = z.strictObject({
   kubernetesVersion,
   vpc,
   endpointPublicAccess: z.boolean().default(false).describe('Public API endpoint (needed to deploy from outside the VPC)'),
-  endpointPublicAccessCidrs: z.array(z.string()).optional(),
+  endpointPublicAccessCidrs: z
+    .array(publicAccessCidr)
+    .min(1)
+    .optional()
+    .describe('IPv4 ranges allowed to reach the public API endpoint; without it, EKS opens it to 0.0.0.0/0 (a synth warning)'),
+  imdsHopLimit: imdsHopLimit
+    .default(2)
+    .describe(
+      "IMDS hop limit of the cluster's nodes (system node group and Karpenter pools): 2 lets every pod reach instance metadata and so the node role's credentials; 1 keeps them on the host",
+    ),
   trustedCertificates: z.array(z.string().min(1)).default([]).describe('PEM files relative to the fleet file; each becomes settings.pki.<name>'),
   systemNodeGroup: systemNodeGroup.default(() => systemNodeGroup.parse({})),
   settings: bottlerocketSettings.optional().describe('Bottlerocket settings for every node of the cluster'),

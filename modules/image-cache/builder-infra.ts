@@ -1,6 +1,6 @@
 /**
- * What temporary builder instances run with, in one region: an instance role with only SSM managed
- * instance core and ECR read-only, an egress-only security group, and SSM parameters under
+ * What temporary builder instances run with, in one region: an instance role with only the SSM agent's
+ * Run Command and the host containers' pull (builder-role.ts), an egress-only security group, and SSM parameters under
  * /bottlerocket-fleet/builder/ so the builder CLI needs no Terraform state. Plus the least-privilege
  * policy a CI role needs to run the builder, scoped by the bottlerocket-fleet:cache tag.
  */
@@ -14,11 +14,12 @@ import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { builderParameters } from './parameters';
 import { CiPolicyProps, ciPolicyGrants } from './ci-policy';
+import { builderInstanceRoleGrants } from './builder-role';
 
 /** The region, the caches' parameter paths and images: what the CI policy is scoped to (see ci-policy.ts). */
 export type BuilderInfrastructureProps = CiPolicyProps;
@@ -37,11 +38,15 @@ export class BuilderInfrastructure extends Construct {
         Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
       }),
     });
-    // SSM agent (Run Command) and ECR read-only, with which host-ctr pulls the admin container from
-    // Bottlerocket's own ECR registry: nothing else. Cache images are pulled with the CI caller's token.
-    for (const policy of ['AmazonSSMManagedInstanceCore', 'AmazonEC2ContainerRegistryReadOnly']) {
-      new IamRolePolicyAttachment(this, `attach-${policy}`, { role: role.name, policyArn: `arn:${partition}:iam::aws:policy/${policy}` });
-    }
+    // Only the SSM agent's Run Command and the host containers' pull (builder-role.ts); no managed policy. Cache
+    // images are pulled with the CI caller's token.
+    new IamRolePolicy(this, 'instance-policy', {
+      name: 'ssm-agent-and-host-containers',
+      role: role.id,
+      policy: new DataAwsIamPolicyDocument(this, 'instance-policy-document', {
+        statement: builderInstanceRoleGrants(partition, props.region).map(({ why: _why, ...statement }) => statement),
+      }).json,
+    });
     const profile = new IamInstanceProfile(this, 'profile', { name, role: role.name });
 
     // The default VPC: builders need only outbound HTTPS (SSM, ECR, registries) and no inbound at all.

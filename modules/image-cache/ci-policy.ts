@@ -7,6 +7,7 @@
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { CACHE_TAG, historyParameterPath, manifestParametersFolder } from './parameters';
 import { ecrRepository } from './ecr';
+import { BUILDER_METADATA_OPTIONS, builderInstanceType } from './builder-launch';
 
 export interface CiPolicyProps {
   readonly region: string;
@@ -16,6 +17,11 @@ export interface CiPolicyProps {
   readonly images?: readonly string[];
   /** The caches' parameters in their replica regions, which `cache list` reads. @default none */
   readonly replicaParameters?: readonly { readonly region: string; readonly parameterPath: string }[];
+  /**
+   * The instance types the builder launches for the caches built here (builderInstanceType): any other is refused.
+   * @default the defaults of both architectures (m6i.large, m7g.large)
+   */
+  readonly instanceTypes?: readonly string[];
 }
 
 /** Values known only to Terraform (references), passed in so this stays pure. */
@@ -145,6 +151,7 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       ].sort(),
     },
     ...ecrPullGrants(partition, props.images ?? []),
+    ...launchGuards(arn('ec2', 'instance/*'), props.instanceTypes),
     {
       sid: 'PassBuilderRole',
       why: 'Launch the builder with its instance profile, and pass its role to EC2 only',
@@ -152,6 +159,40 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       resources: [refs.builderRoleArn],
       condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }],
     },
+  ];
+}
+
+/**
+ * Explicit denies on the instance of a launch (issue 21): only the builder's instance types, IMDSv2 only, hop limit
+ * at most the builder's. Denies rather than conditions on LaunchTagged: that statement also authorizes the volume,
+ * whose request carries none of these keys. Keys and their instance resource: EC2 User Guide, "Example policies to
+ * control access the Amazon EC2 API", "Work with instance metadata" and "Launch instances (RunInstances)"; the
+ * Service Authorization Reference (list_amazonec2.html, RunInstances) lists them as condition keys of `instance`.
+ * A negated operator matches a key the request lacks (IAM policy evaluation logic), so a launch without
+ * MetadataOptions is refused too; NumericGreaterThan does not match an absent hop limit (EC2's default, 1, applies).
+ */
+function launchGuards(instances: string, instanceTypes: readonly string[] | undefined): CiGrant[] {
+  const types = [...new Set(instanceTypes ?? [builderInstanceType({ arch: 'x86_64' }), builderInstanceType({ arch: 'arm64' })])].sort();
+  const guard = (sid: string, why: string, test: string, variable: string, values: string[]): CiGrant => ({
+    sid,
+    why,
+    effect: 'Deny',
+    actions: ['ec2:RunInstances'],
+    resources: [instances],
+    condition: [{ test, variable, values }],
+  });
+  return [
+    guard('DenyOtherInstanceTypes', `Launch only the builder's instance types (${types.join(', ')})`, 'StringNotEquals', 'ec2:InstanceType', types),
+    guard('DenyImdsV1', 'Launch only with IMDSv2 required (no IMDSv1 credentials for anything on the instance)', 'StringNotEquals', 'ec2:MetadataHttpTokens', [
+      BUILDER_METADATA_OPTIONS.HttpTokens,
+    ]),
+    guard(
+      'DenyHigherHopLimit',
+      `Launch only with an IMDS hop limit of at most ${BUILDER_METADATA_OPTIONS.HttpPutResponseHopLimit}`,
+      'NumericGreaterThan',
+      'ec2:MetadataHttpPutResponseHopLimit',
+      [String(BUILDER_METADATA_OPTIONS.HttpPutResponseHopLimit)],
+    ),
   ];
 }
 

@@ -6,7 +6,6 @@ import type { Cluster, NodePool } from '../fleet/load';
 import type { KubernetesManifest } from '../kubernetes/manifest';
 import { adminContainerSettings, mergeSettings, renderSettingsToml, trustedCertificateSettings } from '../bottlerocket/settings';
 import { cgroupSettings } from '../bottlerocket/cgroup';
-import { IMDS_HOP_LIMIT } from '../eks/system-node-group';
 
 export interface NodeClassInput {
   readonly cluster: Cluster;
@@ -47,8 +46,9 @@ export function ec2NodeClass({ cluster, pool, role, snapshotId, tags }: NodeClas
       amiSelectorTerms: [{ alias: cluster.karpenter!.amiAlias }],
       subnetSelectorTerms: discovery,
       securityGroupSelectorTerms: discovery,
-      // IMDSv2 only; hop limit 2 so containerized workloads that need IMDS reach it (Karpenter's default is 1).
-      metadataOptions: { httpEndpoint: 'enabled', httpProtocolIPv6: 'disabled', httpPutResponseHopLimit: IMDS_HOP_LIMIT, httpTokens: 'required' },
+      // IMDSv2 only; the pool's hop limit (default the cluster's, 2: containerized workloads that need IMDS reach it,
+      // and with it the node role's credentials). Always explicit: Karpenter's own default is 1.
+      metadataOptions: { httpEndpoint: 'enabled', httpProtocolIPv6: 'disabled', httpPutResponseHopLimit: pool.imdsHopLimit, httpTokens: 'required' },
       ...(pool.maxPods ? { kubelet: { maxPods: pool.maxPods } } : {}),
       userData,
       // Both devices always: with any mapping listed, Karpenter's defaults no longer apply, and an

@@ -1,0 +1,77 @@
+/**
+ * Issue 21 (5): the rollout's own least-privilege policy (bottlerocket-fleet-rollout-<cache>, in the cache's
+ * image-cache-<cache> stack) allows every AWS call a rollout makes and nothing it does not. The calls are recorded
+ * from the engine and the report running against the AWS emulator (as in rollout-scenarios.test.ts), plus the
+ * identity check's DescribeCluster; the synthesized policy is evaluated statically (helpers/iam-policy.ts).
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { describeWithRealTools } from '../helpers/real-tools';
+import { useRolloutWorld } from '../helpers/rollout-world';
+import { planRollout } from '../../cli/rollout/model';
+import { resolveRollout, runRollout } from '../../cli/rollout/engine';
+import { status } from '../../cli/rollout/report';
+import { regionApi } from '../../cli/rollout/aws';
+import { describeEksCluster } from '../../cli/shared/cluster-identity';
+import { AwsWorld, RecordedCall, recordCalls } from '../helpers/aws-authorization';
+import { ciPolicyOf } from '../helpers/ci-policy';
+import { evaluate, grantedActions } from '../helpers/iam-policy';
+import { ACCOUNT } from '../helpers/fake-aws';
+import { synthFleet } from '../helpers/fleet';
+
+describeWithRealTools('the rollout policy', () => {
+  const world = useRolloutWorld();
+  const sink: { calls: RecordedCall[]; errors: Error[] } = { calls: [], errors: [] };
+
+  beforeAll(async () => {
+    const w = world.w;
+    const aws: AwsWorld = { partition: 'aws', account: ACCOUNT, roleOfInstanceProfile: () => 'unused', tagsOf: () => undefined };
+    const deps = w.deps();
+    const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+    const recorded = (region: string) =>
+      regionApi(region, {
+        ssm: recordCalls(new SSMClient({ region, endpoint: w.endpoint, credentials }), region, aws, sink),
+        ec2: recordCalls(new EC2Client({ region, endpoint: w.endpoint, credentials }), region, aws, sink),
+      });
+    const apis = new Map<string, ReturnType<typeof regionApi>>();
+    const api = (region: string) => apis.get(region) ?? apis.set(region, recorded(region)).get(region)!;
+    const plan = planRollout(w.fleet, 'general');
+    // The identity check before the first write (main), per cluster: the emulator has no such cluster, which
+    // does not matter here; the call is recorded before it is sent.
+    for (const c of w.fleet.clusters)
+      await describeEksCluster(
+        c.name,
+        c.region,
+        recordCalls(new EKSClient({ region: c.region, endpoint: w.endpoint, credentials }), c.region, aws, sink),
+      ).catch(() => undefined);
+    const resolved = await resolveRollout({ ...deps, aws: api }, plan);
+    await runRollout({ ...deps, aws: api }, plan, w.fleet.tags, resolved);
+    await status(plan, { aws: api, kube: deps.kube });
+    await resolveRollout({ ...deps, aws: api }, plan, w.gen.homeOld); // --to: the snapshot's existence and cache tag
+  }, 120_000);
+
+  const policy = () => ciPolicyOf(synthFleet(world.w.fleet)['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document');
+  const requests = () => sink.calls.flatMap((c) => c.requests.map((q) => ({ call: c, q })));
+
+  test('the recording modelled every call', () => {
+    expect(sink.errors).toEqual([]);
+    expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual(['ec2:DescribeSnapshots', 'eks:DescribeCluster', 'ssm:GetParameter', 'ssm:PutParameter']);
+  });
+
+  test('allows every call of a rollout, its status and --to', () => {
+    const p = policy();
+    const denied = requests()
+      .filter(({ q }) => !evaluate(p, q).allowed)
+      .map(({ call, q }) => `${q.action} on ${q.resource} (${call.region})`);
+    expect([...new Set(denied)]).toEqual([]);
+  });
+
+  test('grants no action the rollout never needs, and every statement allows some call', () => {
+    const p = policy();
+    const needed = new Set(requests().map(({ q }) => q.action));
+    expect(grantedActions(p).filter((a) => !needed.has(a))).toEqual([]);
+    const used = new Set(requests().flatMap(({ q }) => evaluate(p, q).allowedBy));
+    expect(p.Statement.map((s) => s.Sid).filter((sid) => !used.has(sid!))).toEqual([]);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The least-privilege policy for the role that deploys a cache's `image-cache-<cache>` stack (issue 21): read the
+ * home-region parameters, copy only this cache's snapshots into its replica regions and manage only those copies
+ * (exact cache tag), write only the cache's regional and per-cluster parameters. Pure grants; shipped as
+ * `bottlerocket-fleet-replication-<cache>` by the cache's home-region builder stack, which is deployed first.
+ *
+ * The calls per Terraform resource follow terraform-provider-aws (internal/service/ec2/ebs_snapshot_copy.go:
+ * CopySnapshot with TagSpecifications, then DescribeSnapshots until completed; read, update and delete as
+ * aws_ebs_snapshot: DescribeSnapshots, CreateTags/DeleteTags, DeleteSnapshot). The test that evaluates this
+ * policy (__tests__/replication-policy.test.ts) models them per resource type; see docs/not-verified.md for what
+ * was read at which version.
+ */
+import type { Construct } from 'constructs';
+import type { CiGrant } from './ci-policy';
+import { GrantsPolicy } from './rollout-policy';
+import { CACHE_TAG, clusterParametersFolder, historyParameterPath } from './parameters';
+
+export interface ReplicationPolicyProps {
+  readonly cache: {
+    readonly name: string;
+    readonly parameterPath: string;
+    readonly homeRegion: string;
+    readonly replicaRegions: readonly string[];
+    readonly fastSnapshotRestoreAzs: Readonly<Record<string, readonly string[] | undefined>>;
+  };
+  /** With a rollout: the clusters whose parameters the stack creates (and whose held generations it reads). @default [] */
+  readonly rolloutClusters?: readonly { readonly name: string; readonly region: string }[];
+}
+
+export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { readonly partition: string; readonly account: string }): CiGrant[] {
+  const { partition, account } = refs;
+  const { cache } = props;
+  const ssm = (region: string, name: string) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`;
+  const snapshots = (region: string) => `arn:${partition}:ec2:${region}::snapshot/*`;
+  const thisCache = (key: 'aws:ResourceTag' | 'aws:RequestTag') => [{ test: 'StringEquals', variable: `${key}/${CACHE_TAG}`, values: [cache.name] }];
+  const clusterRegions = [...new Set((props.rolloutClusters ?? []).map((c) => c.region))].sort();
+  const fsrRegions = Object.keys(cache.fastSnapshotRestoreAzs)
+    .filter((r) => (cache.fastSnapshotRestoreAzs[r] ?? []).length > 0)
+    .sort();
+  const grants: CiGrant[] = [
+    {
+      sid: 'ReplicationRead',
+      why: 'Describe calls without resource types: the copies (waiting until completed), the held copies, Fast Snapshot Restore state, parameter metadata',
+      actions: ['ec2:DescribeSnapshots', 'ssm:DescribeParameters', ...(fsrRegions.length > 0 ? ['ec2:DescribeFastSnapshotRestores'] : [])],
+      resources: ['*'],
+    },
+    {
+      sid: 'ReplicationReadHome',
+      why: "The cache's current snapshot and its history in the home region (the generations to copy)",
+      actions: ['ssm:GetParameter'],
+      resources: [ssm(cache.homeRegion, cache.parameterPath), ssm(cache.homeRegion, historyParameterPath(cache.parameterPath))],
+    },
+  ];
+  if (cache.replicaRegions.length > 0) {
+    grants.push(
+      {
+        sid: 'ReplicationCopyFrom',
+        why: "Copy only this cache's snapshots out of the home region (the builder tags them with the cache)",
+        actions: ['ec2:CopySnapshot'],
+        resources: [snapshots(cache.homeRegion)],
+        condition: thisCache('aws:ResourceTag'),
+      },
+      {
+        sid: 'ReplicationCopyTo',
+        why: "Create copies only with this cache's tag on the request, so every copy is findable and manageable below",
+        actions: ['ec2:CopySnapshot'],
+        resources: cache.replicaRegions.map(snapshots),
+        condition: thisCache('aws:RequestTag'),
+      },
+      {
+        sid: 'ReplicationTagOnCopy',
+        why: 'Tag on create for CopySnapshot only',
+        actions: ['ec2:CreateTags'],
+        resources: cache.replicaRegions.map(snapshots),
+        condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['CopySnapshot'] }],
+      },
+      {
+        sid: 'ReplicationManageCopies',
+        why: "Retag and delete (a generation leaving the window) only this cache's copies, never the home region's builds",
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DeleteSnapshot'],
+        resources: cache.replicaRegions.map(snapshots),
+        condition: thisCache('aws:ResourceTag'),
+      },
+    );
+  }
+  if (fsrRegions.length > 0)
+    grants.push({
+      sid: 'ReplicationFastSnapshotRestore',
+      why: "Fast Snapshot Restore on this cache's current snapshot in the configured zones",
+      actions: ['ec2:EnableFastSnapshotRestores', 'ec2:DisableFastSnapshotRestores'],
+      resources: fsrRegions.map(snapshots),
+      condition: thisCache('aws:ResourceTag'),
+    });
+  const parameters = [
+    ...cache.replicaRegions.map((r) => ssm(r, cache.parameterPath)),
+    ...clusterRegions.map((r) => ssm(r, `${clusterParametersFolder(cache.parameterPath)}/*`)),
+  ];
+  if (parameters.length > 0)
+    grants.push({
+      sid: 'ReplicationWriteParameters',
+      why: "The copy's ID at the same path in each replica region; with a rollout, each cluster's parameter (created once)",
+      actions: [
+        'ssm:PutParameter',
+        'ssm:GetParameter',
+        'ssm:DeleteParameter',
+        'ssm:AddTagsToResource',
+        'ssm:RemoveTagsFromResource',
+        'ssm:ListTagsForResource',
+      ],
+      resources: parameters,
+    });
+  if (clusterRegions.length > 0)
+    grants.push({
+      sid: 'ReplicationReadHeldGenerations',
+      why: 'The generations the cluster parameters still name, which must keep their copies',
+      actions: ['ssm:GetParametersByPath'],
+      resources: clusterRegions.map((r) => ssm(r, clusterParametersFolder(cache.parameterPath))),
+    });
+  return grants;
+}
+
+/** The IAM policy `bottlerocket-fleet-replication-<cache>`, for the role that deploys `image-cache-<cache>`. */
+export class ReplicationPolicy extends GrantsPolicy {
+  constructor(scope: Construct, id: string, props: ReplicationPolicyProps) {
+    super(scope, id, {
+      name: `bottlerocket-fleet-replication-${props.cache.name}`,
+      description: `Lets a role deploy the image-cache-${props.cache.name} stack (snapshot copies and their parameters)`,
+      document: 'replication-policy-document',
+      grants: (refs) => replicationPolicyGrants(props, refs),
+    });
+  }
+}
