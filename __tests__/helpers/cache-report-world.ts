@@ -44,10 +44,9 @@ export class CacheReportWorld {
   async start(fleet: any = reportFleet()): Promise<void> {
     this.fleetFile = path.join(this.dir, 'fleet.yaml');
     fs.writeFileSync(this.fleetFile, stringify(fleet));
-    this.server = await this.kube.start();
+    this.server = await this.kube.start({ tls: true });
     // One context named like the cluster, as `aws eks update-kubeconfig --alias east` writes it.
-    this.kubeconfig = this.kube.writeKubeconfig(this.dir, this.server);
-    fs.writeFileSync(this.kubeconfig, fs.readFileSync(this.kubeconfig, 'utf8').replace(/\bfake\b/g, 'east'));
+    this.kubeconfig = this.kube.writeKubeconfig(this.dir, this.server, 'east');
   }
 
   env(): NodeJS.ProcessEnv {
