@@ -18,6 +18,12 @@ describe('the public API endpoint', () => {
     expect(w.fix).toMatch(/^set clusters\.[a-z0-9-]+\.endpointPublicAccessCidrs to /);
   });
 
+  test('without CIDRs the same cluster warns (regression: 0.0.0.0/0 passed silently)', () => {
+    const f = validFleet();
+    delete f.clusters['my-cluster'].endpointPublicAccessCidrs;
+    expect(fleetFrom(f).warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.endpointPublicAccess']);
+  });
+
   test('with CIDRs there is no warning; CIDRs on a private endpoint warn that they do nothing', () => {
     const f = validFleet();
     f.clusters['my-cluster'].endpointPublicAccessCidrs = ['203.0.113.0/24', '198.51.100.7/32'];

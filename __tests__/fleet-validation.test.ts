@@ -17,9 +17,8 @@ describe('a valid fleet', () => {
       ['general', '/bottlerocket-fleet/image-cache/general/snapshot-id', '1.35'],
       ['gpu', '/bottlerocket-fleet/image-cache/gpu/snapshot-id', '1.35'],
     ]);
-    // 1.35 is in EKS standard support until 2027-03-27: nothing to warn about there. The guide's public endpoint
-    // without endpointPublicAccessCidrs is open to the internet (issue 21): that is the one warning.
-    expect(fleet.warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.endpointPublicAccess']);
+    // 1.35 is in EKS standard support until 2027-03-27, and the public endpoint is limited to a range: nothing to warn about.
+    expect(fleet.warnings).toEqual([]);
   });
 
   test('a GPU pool defaults to g and p instances and its data volume to the cache size', () => {

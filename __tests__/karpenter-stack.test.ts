@@ -157,7 +157,7 @@ describe('image caches on first deploy and per-pool volume options', () => {
     const f = validFleet();
     f.imageCaches.gpu.built = false;
     const fleet = fleetFrom(f);
-    expect(fleet.warnings.map((w) => w.path)).toEqual(['clusters.my-cluster.endpointPublicAccess', 'imageCaches.gpu.built']);
+    expect(fleet.warnings.map((w) => w.path)).toEqual(['imageCaches.gpu.built']);
     const stack = synthFleet(fleet)['my-cluster-karpenter'];
     const m = manifests(stack);
     expect(m['EC2NodeClass/gpu'].body.spec.blockDeviceMappings[1].ebs).not.toHaveProperty('snapshotID');

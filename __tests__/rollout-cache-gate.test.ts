@@ -79,7 +79,7 @@ class GateWorld {
           pool.name,
           renderNodeClass(this.fleet.tags, cluster, pool, cluster.region === 'us-west-2' ? GEN.homeOld : GEN.copyOld).manifest as any,
           3,
-          '1',
+          [{ nodes: '1', reasons: ['Drifted'] }],
         );
       const kubelet = new FakeKubelet(kube, karpenter, () => [NGINX, TRAINER], held, this.now);
       kubelet.sync();
@@ -111,7 +111,7 @@ class GateWorld {
       sleep: async (ms) => {
         this.clock += ms;
         for (const { karpenter, kubelet } of this.clusters.values()) {
-          karpenter.step();
+          karpenter.advanceTo(this.clock);
           kubelet.sync();
         }
       },

@@ -1,33 +1,70 @@
 /**
- * A simulated Karpenter v1 inside FakeKube (plugged in through its routes): EC2NodeClasses (server-side
- * apply with field managers, merge patches), NodeClaims, their nodes and the pods of one Deployment per
- * pool. On `step()` it does what Karpenter's controllers do, in miniature:
- *  - the hash controller sets `karpenter.k8s.aws/ec2nodeclass-hash` on a class whose spec changed
- *    (Karpenter hashes the spec with hashstructure; here sha256 of the JSON stands in);
- *  - drift: a NodeClaim whose hash differs from its class's is Drifted and replaced by a new NodeClaim
- *    carrying the class's hash, no more at once than the pool's Drifted budget allows (percentages
- *    rounded up, replacements not yet Ready count against the budget, as in Karpenter v1.14.1);
- *  - the pods of a replaced node start again on the new node.
- * Faults: new nodes stay NotReady, or their pods fail to pull (ErrImagePull).
+ * A simulated Karpenter v1.14.1 inside FakeKube (plugged in through its routes). Every rule below is written
+ * from the upstream source at v1.14.1 and names its file: K = kubernetes-sigs/karpenter (the commit
+ * aws/karpenter-provider-aws v1.14.1's go.mod pins, tag v1.14.1), A = aws/karpenter-provider-aws v1.14.1.
+ * It runs on its own clock: `advanceTo(t)` reconciles every TICK_MS of simulated time, whatever the
+ * rollout's poll interval, and launches, registration, readiness and draining take their own time.
+ * What it simplifies: one drift command per tick, scheduling reduced to "the candidate's pods need one
+ * replacement node", no consolidation or expiry, the class hash is a sha256 of canonical JSON (A hashes the
+ * spec with hashstructure, order-independent too).
  */
 import { createHash } from 'crypto';
 import type { FakeKube, FakeRequest } from './fake-kube';
+import { conflictStatus, ssaApply, ssaConflicts } from './fake-ssa';
+import { poolBudget, BudgetLike } from '../../modules/karpenter/disruption-budget';
 
 const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
+const HASH_VERSION = 'karpenter.k8s.aws/ec2nodeclass-hash-version';
+/** A pkg/apis/v1/ec2nodeclass.go EC2NodeClassHashVersion. */
+export const CURRENT_HASH_VERSION = 'v5';
+const DO_NOT_DISRUPT = 'karpenter.sh/do-not-disrupt';
+const INITIALIZED = 'karpenter.sh/initialized';
 const NODE_CLASSES = /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses\/([^/]+)$/;
 
+/** Simulated durations (not upstream values): a reconcile pass, launch to registration, registration to Ready, drain. */
+export const TICK_MS = 10_000;
+export const REGISTER_MS = 60_000;
+export const READY_MS = 30_000;
+export const DRAIN_MS = 30_000;
+/** K pkg/controllers/disruption/queue.go: minRetryDuration, the command timeout for few commands. */
+export const COMMAND_TIMEOUT_MS = 10 * 60_000;
+/** K pkg/controllers/nodeclaim/lifecycle/liveness.go: registrationTimeout. */
+export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
+
 export interface SimNodeClass {
-  spec: unknown;
+  spec: Record<string, unknown> | undefined;
   annotations: Record<string, string>;
+  /** SSA ownership per top-level spec field. */
+  owners: Map<string, Set<string>>;
   managers: Set<string>;
   generation: number;
+  observedGeneration: number;
+  ready: { status: 'True' | 'False'; message?: string };
 }
+/** What goes wrong with a launched instance. */
+export type LaunchFault = 'none' | 'notReady' | 'neverRegisters' | 'resourceNotRegistered';
 export interface SimNodeClaim {
   name: string;
   pool: string;
   hash: string;
-  nodeName: string;
+  hashVersion: string;
   createdAt: number;
+  fault: LaunchFault;
+  nodeName?: string;
+  registeredAt?: number;
+  initialized: boolean;
+  /** Drifted condition's lastTransitionTime. */
+  driftedSince?: number;
+  /** DisruptionReason condition: chosen by a disruption command (K disruption/queue.go markDisrupted). */
+  disrupting: boolean;
+  deletionRequestedAt?: number;
+}
+export interface SimNode {
+  name: string;
+  claim: string;
+  ready: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 export interface SimPod {
   namespace: string;
@@ -37,21 +74,40 @@ export interface SimPod {
   createdAt: number;
   waiting: string[];
   owner: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+export interface SimPdb {
+  namespace: string;
+  name: string;
+  matchLabels: Record<string, string>;
+  disruptionsAllowed: number;
+}
+interface Command {
+  candidate: string;
+  replacement?: string;
+  createdAt: number;
 }
 
 export class FakeKarpenter {
   nodeClasses = new Map<string, SimNodeClass>();
   nodeClaims = new Map<string, SimNodeClaim>();
-  /** Node name -> Ready. */
-  nodes = new Map<string, boolean>();
+  nodes = new Map<string, SimNode>();
   pods = new Map<string, SimPod>();
-  /** Pool -> Drifted budget ("1", "50%"). */
-  budgets = new Map<string, string>();
-  faults = { newNodesNotReady: false, failPulls: false };
+  pdbs: SimPdb[] = [];
+  /** Pool -> its NodePool's spec.disruption.budgets. */
+  budgets = new Map<string, BudgetLike[]>();
+  /** Pool -> Deployment replicas. */
+  replicas = new Map<string, number>();
+  /** Faults of instances launched from now on, and of pods started on them. */
+  faults: { newNodesNotReady: boolean; failPulls: boolean; launch?: LaunchFault } = { newNodesNotReady: false, failPulls: false };
+  commands: Command[] = [];
   /** Every write request (method, path, field manager, content type), for assertions. */
   writes: { method: string; path: string; fieldManager?: string; force?: string; contentType?: string; body: any }[] = [];
-  /** Called on every step (e.g. to interrupt a rollout mid-stage). */
+  /** Called on every reconcile pass (e.g. to interrupt a rollout mid-stage). */
   onStep?: (k: FakeKarpenter) => void;
+  /** The simulation's own clock: the last reconcile. */
+  time: number;
   private n = 0;
 
   constructor(
@@ -59,31 +115,55 @@ export class FakeKarpenter {
     readonly now: () => number,
   ) {
     kube.routes.push((req) => this.route(req));
+    this.time = now();
   }
 
-  /** A pool as Terraform left it: its node class applied by the kubectl provider, `nodes` nodes on it, one Deployment pod per node. */
-  addPool(pool: string, nodeClass: { spec: unknown }, nodes: number, driftBudget = '1'): void {
-    this.nodeClasses.set(pool, { spec: nodeClass.spec, annotations: {}, managers: new Set(['kubectl']), generation: 1 });
-    this.budgets.set(pool, driftBudget);
-    this.hashClasses();
-    for (let i = 0; i < nodes; i++) this.launch(pool, this.nodeClasses.get(pool)!.annotations[HASH], true);
-  }
-
-  /** One reconcile of every controller. */
-  step(): void {
-    this.onStep?.(this);
-    this.hashClasses();
-    for (const [pool, cls] of this.nodeClasses) {
-      const hash = cls.annotations[HASH];
-      const claims = [...this.nodeClaims.values()].filter((c) => c.pool === pool);
-      const drifted = claims.filter((c) => c.hash !== hash);
-      const notReady = claims.filter((c) => c.hash === hash && !this.nodes.get(c.nodeName)).length;
-      const allowed = Math.max(0, this.allowed(pool, claims.length) - notReady);
-      for (const old of drifted.slice(0, allowed)) this.replace(old, hash);
+  /** A pool as Terraform left it: its class applied by the kubectl provider, `nodes` initialized nodes a day old, one Deployment pod each. */
+  addPool(pool: string, nodeClass: { spec: unknown }, nodes: number, budgets: BudgetLike[] = [{ nodes: '10%' }]): void {
+    const cls: SimNodeClass = {
+      spec: undefined,
+      annotations: {},
+      owners: new Map(),
+      managers: new Set(['kubectl']),
+      generation: 1,
+      observedGeneration: 1,
+      ready: { status: 'True' },
+    };
+    ssaApply(cls, 'kubectl', nodeClass.spec as Record<string, unknown>, false);
+    this.nodeClasses.set(pool, cls);
+    this.budgets.set(pool, budgets);
+    this.replicas.set(pool, nodes);
+    this.hashController();
+    for (let i = 0; i < nodes; i++) {
+      const c = this.launch(pool, this.now() - 86_400_000);
+      this.register(c, c.createdAt);
+      this.nodes.get(c.nodeName!)!.ready = true;
+      this.initialize(c);
+      this.startPod(pool, c.nodeName!, false);
     }
   }
 
-  /** The Deployment of a pool: desired = its nodes at creation, available = Running pods without waiting containers. */
+  /** Runs every reconcile pass due up to `t` (the rollout's sleeps move the world's clock; Karpenter keeps its own cadence). */
+  advanceTo(t: number): void {
+    while (this.time + TICK_MS <= t) {
+      this.time += TICK_MS;
+      this.reconcile();
+    }
+  }
+
+  /** One pass of every controller, in the order a pass sees them. */
+  reconcile(): void {
+    this.onStep?.(this);
+    this.hashController();
+    this.classStatus();
+    for (const c of [...this.nodeClaims.values()]) this.lifecycle(c);
+    for (const c of this.nodeClaims.values()) this.driftCondition(c);
+    this.queue();
+    this.termination();
+    this.disruption();
+  }
+
+  /** The Deployment of a pool: available = Running pods without waiting containers. */
   available(pool: string): number {
     return [...this.pods.values()].filter((p) => p.owner === `app-${pool}` && p.phase === 'Running' && p.waiting.length === 0).length;
   }
@@ -94,38 +174,234 @@ export class FakeKarpenter {
     return devices?.find((d) => d.deviceName === '/dev/xvdb')?.ebs.snapshotID;
   }
 
-  private allowed(pool: string, total: number): number {
-    const budget = this.budgets.get(pool) ?? '10%';
-    return budget.endsWith('%') ? Math.ceil((total * Number(budget.slice(0, -1))) / 100) : Number(budget);
+  claimsOf(pool: string): SimNodeClaim[] {
+    return [...this.nodeClaims.values()].filter((c) => c.pool === pool);
   }
 
-  private hashClasses(): void {
-    for (const cls of this.nodeClasses.values()) cls.annotations[HASH] = createHash('sha256').update(JSON.stringify(cls.spec)).digest('hex').slice(0, 16);
+  private hashOf(cls: SimNodeClass): string {
+    const canonical = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(canonical)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v as Record<string, unknown>)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, x]) => [k, canonical(x)]),
+            )
+          : v;
+    return createHash('sha256')
+      .update(JSON.stringify(canonical(cls.spec)))
+      .digest('hex')
+      .slice(0, 16);
   }
 
-  private launch(pool: string, hash: string, initial = false): SimNodeClaim {
+  /**
+   * A pkg/controllers/nodeclass/hash/controller.go: a class whose hash-version is not current first gets its
+   * NodeClaims migrated (version set; the hash rewritten to the class's current hash unless the claim already
+   * has a Drifted condition, in place), then the class gets hash and version.
+   */
+  private hashController(): void {
+    for (const [pool, cls] of this.nodeClasses) {
+      const hash = this.hashOf(cls);
+      if (cls.annotations[HASH_VERSION] !== CURRENT_HASH_VERSION)
+        for (const c of this.claimsOf(pool))
+          if (c.hashVersion !== CURRENT_HASH_VERSION) {
+            c.hashVersion = CURRENT_HASH_VERSION;
+            if (c.driftedSince === undefined) c.hash = hash;
+          }
+      cls.annotations[HASH] = hash;
+      cls.annotations[HASH_VERSION] = CURRENT_HASH_VERSION;
+    }
+  }
+
+  /** The class's Ready condition follows its generation (the status controller); a test sets `ready` False to refuse launches. */
+  private classStatus(): void {
+    for (const cls of this.nodeClasses.values()) cls.observedGeneration = cls.generation;
+  }
+
+  private classReady(pool: string): boolean {
+    const cls = this.nodeClasses.get(pool);
+    // A pkg/cloudprovider/cloudprovider.go Create: refused unless Ready is True for the current generation.
+    return cls !== undefined && cls.ready.status === 'True' && cls.observedGeneration === cls.generation;
+  }
+
+  /** A NodeClaim launched with its class's current hash and hash version (A pkg/cloudprovider/cloudprovider.go sets both annotations). */
+  private launch(pool: string, at: number, fault: LaunchFault = 'none'): SimNodeClaim {
     const id = ++this.n;
-    const claim = { name: `${pool}-${id}`, pool, hash, nodeName: `ip-10-0-0-${id}`, createdAt: this.now() };
+    const cls = this.nodeClasses.get(pool)!;
+    const claim: SimNodeClaim = {
+      name: `${pool}-${id}`,
+      pool,
+      hash: cls.annotations[HASH],
+      hashVersion: cls.annotations[HASH_VERSION],
+      createdAt: at,
+      fault,
+      initialized: false,
+      disrupting: false,
+    };
     this.nodeClaims.set(claim.name, claim);
-    this.nodes.set(claim.nodeName, initial || !this.faults.newNodesNotReady);
-    const fail = !initial && this.faults.failPulls;
-    this.pods.set(`default/app-${pool}-${id}`, {
-      namespace: 'default',
-      name: `app-${pool}-${id}`,
-      nodeName: claim.nodeName,
-      phase: fail ? 'Pending' : 'Running',
-      createdAt: this.now(),
-      waiting: fail ? ['ErrImagePull'] : [],
-      owner: `app-${pool}`,
-    });
     return claim;
   }
 
-  private replace(old: SimNodeClaim, hash: string): void {
-    this.launch(old.pool, hash);
-    this.nodeClaims.delete(old.name);
-    this.nodes.delete(old.nodeName);
-    for (const [key, p] of this.pods) if (p.nodeName === old.nodeName) this.pods.delete(key);
+  private register(c: SimNodeClaim, at: number): void {
+    c.registeredAt = at;
+    c.nodeName = `ip-10-0-0-${c.name.split('-').pop()}`;
+    this.nodes.set(c.nodeName, { name: c.nodeName, claim: c.name, ready: false, labels: { 'karpenter.sh/nodepool': c.pool }, annotations: {} });
+  }
+
+  /** K pkg/controllers/nodeclaim/lifecycle/initialization.go: Initialized once registered, Ready and every requested resource registered; then sticky. */
+  private initialize(c: SimNodeClaim): void {
+    c.initialized = true;
+    this.nodes.get(c.nodeName!)!.labels[INITIALIZED] = 'true';
+  }
+
+  private lifecycle(c: SimNodeClaim): void {
+    const t = this.time;
+    if (c.registeredAt === undefined) {
+      // K lifecycle/liveness.go: not registered within registrationTimeout -> deleted. Registered claims have no timeout at all.
+      if (t - c.createdAt >= REGISTRATION_TIMEOUT_MS) this.remove(c);
+      else if (c.fault !== 'neverRegisters' && t - c.createdAt >= REGISTER_MS) this.register(c, t);
+      return;
+    }
+    const node = this.nodes.get(c.nodeName!)!;
+    if (!node.ready && c.fault !== 'notReady' && t - c.registeredAt >= READY_MS && c.deletionRequestedAt === undefined) node.ready = true;
+    // K initialization.go: Ready is not enough: a requested extended resource (nvidia.com/gpu) must be registered too.
+    if (!c.initialized && node.ready && c.fault !== 'resourceNotRegistered') this.initialize(c);
+  }
+
+  /**
+   * K pkg/controllers/nodeclaim/disruption/drift.go with A pkg/cloudprovider/drift.go areStaticFieldsDrifted:
+   * drifted when class and claim both carry hash and version, the versions match, and the hashes differ.
+   */
+  private driftCondition(c: SimNodeClaim): void {
+    const cls = this.nodeClasses.get(c.pool)!;
+    const drifted = cls.annotations[HASH_VERSION] === c.hashVersion && cls.annotations[HASH] !== c.hash;
+    if (drifted) c.driftedSince ??= this.time;
+    else c.driftedSince = undefined;
+  }
+
+  /**
+   * K pkg/controllers/disruption/queue.go waitOrTerminate: delete the candidate once every replacement is
+   * Initialized; a replacement that was deleted, or COMMAND_TIMEOUT_MS without it initializing, fails the
+   * command: the candidate is no longer disrupting, and the replacement is NOT removed.
+   */
+  private queue(): void {
+    for (const cmd of [...this.commands]) {
+      const candidate = this.nodeClaims.get(cmd.candidate);
+      const replacement = cmd.replacement ? this.nodeClaims.get(cmd.replacement) : undefined;
+      const done = () => this.commands.splice(this.commands.indexOf(cmd), 1);
+      if (!candidate) {
+        done();
+        continue;
+      }
+      if (cmd.replacement && !replacement) {
+        candidate.disrupting = false;
+        done();
+      } else if (!replacement || replacement.initialized) {
+        candidate.deletionRequestedAt ??= this.time;
+        done();
+      } else if (this.time - cmd.createdAt > COMMAND_TIMEOUT_MS) {
+        candidate.disrupting = false;
+        done();
+      }
+    }
+  }
+
+  /** Termination: a deleting NodeClaim's node is drained, then it is gone; its pods start again on the replacement (the scheduler's part). */
+  private termination(): void {
+    for (const c of [...this.nodeClaims.values()]) {
+      if (c.deletionRequestedAt === undefined || this.time - c.deletionRequestedAt < DRAIN_MS) continue;
+      const target = [...this.nodeClaims.values()].find(
+        (r) => r.pool === c.pool && r !== c && r.initialized && r.deletionRequestedAt === undefined && !this.hasPods(r),
+      );
+      for (const [key, p] of this.pods)
+        if (p.nodeName === c.nodeName) {
+          this.pods.delete(key);
+          if (target) this.startPod(c.pool, target.nodeName!, true);
+        }
+      this.remove(c);
+    }
+  }
+
+  private hasPods(c: SimNodeClaim): boolean {
+    return [...this.pods.values()].some((p) => p.nodeName === c.nodeName);
+  }
+
+  /**
+   * K pkg/controllers/disruption/drift.go ComputeCommands, one command per pass: candidates are Drifted
+   * NodeClaims that pass K state/statenode.go ValidateNodeDisruptable (a node, initialized, not marked for
+   * deletion, no do-not-disrupt on the node) and ValidatePodsDisruptable (no do-not-disrupt pod, no PDB at 0,
+   * not more than one PDB per pod); sorted by the Drifted condition's age, empty nodes first; a pool whose
+   * budget is 0 (K disruption/helpers.go BuildDisruptionBudgetMapping, the shared budget function) is skipped;
+   * so is a candidate whose pods would land on an uninitialized node (K helpers.go SimulateScheduling).
+   */
+  private disruption(): void {
+    const budget = new Map<string, number>();
+    for (const pool of this.nodeClasses.keys())
+      budget.set(
+        pool,
+        poolBudget(
+          this.budgets.get(pool) ?? [],
+          this.claimsOf(pool).map((c) => ({
+            name: c.name,
+            initialized: c.initialized,
+            ready: c.nodeName !== undefined && this.nodes.get(c.nodeName)?.ready === true,
+            deleting: c.disrupting || c.deletionRequestedAt !== undefined,
+          })),
+          new Date(this.time),
+        ).remaining,
+      );
+    const candidates = [...this.nodeClaims.values()]
+      .filter((c) => c.driftedSince !== undefined && this.disruptable(c))
+      .sort((a, b) => a.driftedSince! - b.driftedSince!)
+      .sort((a, b) => Number(this.hasPods(a)) - Number(this.hasPods(b)));
+    for (const c of candidates) {
+      if ((budget.get(c.pool) ?? 0) === 0) continue;
+      const pods = this.hasPods(c);
+      if (pods) {
+        const uninitialized = this.claimsOf(c.pool).some((x) => x.nodeName && !x.initialized && x.deletionRequestedAt === undefined);
+        if (uninitialized || !this.classReady(c.pool)) continue;
+      }
+      c.disrupting = true;
+      const replacement = pods ? this.launch(c.pool, this.time, this.faults.launch ?? (this.faults.newNodesNotReady ? 'notReady' : 'none')) : undefined;
+      this.commands.push({ candidate: c.name, replacement: replacement?.name, createdAt: this.time });
+      return;
+    }
+  }
+
+  private disruptable(c: SimNodeClaim): boolean {
+    const node = c.nodeName ? this.nodes.get(c.nodeName) : undefined;
+    if (!node || !c.initialized || c.disrupting || c.deletionRequestedAt !== undefined) return false;
+    if (node.annotations[DO_NOT_DISRUPT] === 'true') return false;
+    if (this.commands.some((x) => x.candidate === c.name)) return false;
+    for (const p of this.pods.values()) {
+      if (p.nodeName !== node.name) continue;
+      if (p.annotations[DO_NOT_DISRUPT] === 'true') return false;
+      const matching = this.pdbs.filter((b) => b.namespace === p.namespace && Object.entries(b.matchLabels).every(([k, v]) => p.labels[k] === v));
+      if (matching.length > 1 || matching.some((b) => b.disruptionsAllowed === 0)) return false;
+    }
+    return true;
+  }
+
+  private startPod(pool: string, nodeName: string, replacement: boolean): void {
+    const id = ++this.n;
+    const fail = replacement && this.faults.failPulls;
+    this.pods.set(`default/app-${pool}-${id}`, {
+      namespace: 'default',
+      name: `app-${pool}-${id}`,
+      nodeName,
+      phase: fail ? 'Pending' : 'Running',
+      createdAt: replacement ? this.time : this.now() - 86_400_000,
+      waiting: fail ? ['ErrImagePull'] : [],
+      owner: `app-${pool}`,
+      labels: { app: pool },
+      annotations: {},
+    });
+  }
+
+  private remove(c: SimNodeClaim): void {
+    this.nodeClaims.delete(c.name);
+    if (c.nodeName) this.nodes.delete(c.nodeName);
   }
 
   private route(req: FakeRequest): boolean {
@@ -140,69 +416,120 @@ export class FakeKarpenter {
         contentType: req.headers['content-type'],
         body: req.body ? JSON.parse(req.body) : undefined,
       });
+    const notFound = () => req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+    const list = (kind: string, apiVersion: string, items: unknown[]) => req.send(200, { kind, apiVersion, metadata: {}, items });
     if ((m = NODE_CLASSES.exec(url.pathname))) {
       const name = decodeURIComponent(m[1]);
       if (method === 'GET') {
         const cls = this.nodeClasses.get(name);
-        if (!cls) {
-          req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
-          return true;
-        }
-        req.send(200, this.nodeClassJson(name, cls));
+        if (!cls) notFound();
+        else req.send(200, this.nodeClassJson(name, cls));
         return true;
       }
       if (method === 'PATCH') return this.patchNodeClass(name, req);
     }
+    if (method === 'GET' && (m = /^\/apis\/karpenter\.sh\/v1\/nodepools\/([^/]+)$/.exec(url.pathname))) {
+      const budgets = this.budgets.get(m[1]);
+      if (!budgets) notFound();
+      else req.send(200, { apiVersion: 'karpenter.sh/v1', kind: 'NodePool', metadata: { name: m[1] }, spec: { disruption: { budgets } } });
+      return true;
+    }
+    if (method === 'DELETE' && (m = /^\/apis\/karpenter\.sh\/v1\/nodeclaims\/([^/]+)$/.exec(url.pathname))) {
+      const c = this.nodeClaims.get(m[1]);
+      if (!c) notFound();
+      else {
+        c.deletionRequestedAt ??= this.time;
+        req.send(200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
+      }
+      return true;
+    }
     if (method === 'GET' && url.pathname === '/apis/karpenter.sh/v1/nodeclaims') {
-      req.send(200, {
-        apiVersion: 'karpenter.sh/v1',
-        kind: 'NodeClaimList',
-        metadata: {},
-        items: [...this.nodeClaims.values()].map((c) => ({
+      const cond = (type: string, status: string, reason = type) => ({
+        type,
+        status,
+        reason,
+        message: '',
+        lastTransitionTime: new Date(this.time).toISOString(),
+      });
+      list(
+        'NodeClaimList',
+        'karpenter.sh/v1',
+        [...this.nodeClaims.values()].map((c) => ({
           apiVersion: 'karpenter.sh/v1',
           kind: 'NodeClaim',
           metadata: {
             name: c.name,
             creationTimestamp: new Date(c.createdAt).toISOString(),
+            ...(c.deletionRequestedAt !== undefined ? { deletionTimestamp: new Date(c.deletionRequestedAt).toISOString() } : {}),
             labels: { 'karpenter.sh/nodepool': c.pool },
-            annotations: { [HASH]: c.hash },
+            annotations: { [HASH]: c.hash, [HASH_VERSION]: c.hashVersion },
           },
-          status: { nodeName: c.nodeName },
+          status: {
+            nodeName: c.nodeName,
+            conditions: [
+              cond('Launched', 'True'),
+              cond('Registered', c.registeredAt !== undefined ? 'True' : 'Unknown'),
+              c.initialized
+                ? cond('Initialized', 'True')
+                : cond(
+                    'Initialized',
+                    'Unknown',
+                    c.registeredAt === undefined ? 'NotRegistered' : c.fault === 'resourceNotRegistered' ? 'ResourceNotRegistered' : 'NodeNotReady',
+                  ),
+              ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', 'NodeClassDrift')] : []),
+              ...(c.disrupting ? [cond('DisruptionReason', 'True', 'Drifted')] : []),
+            ],
+          },
         })),
-      });
+      );
       return true;
     }
     if (method === 'GET' && url.pathname === '/api/v1/nodes') {
-      req.send(200, {
-        kind: 'NodeList',
-        apiVersion: 'v1',
-        metadata: {},
-        items: [...this.nodes].map(([name, ready]) => ({
+      list(
+        'NodeList',
+        'v1',
+        [...this.nodes.values()].map((n) => ({
           kind: 'Node',
           apiVersion: 'v1',
-          metadata: { name },
-          status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+          metadata: { name: n.name, labels: n.labels, annotations: n.annotations },
+          status: { conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'False' }] },
         })),
-      });
+      );
+      return true;
+    }
+    if (method === 'GET' && url.pathname === '/apis/policy/v1/poddisruptionbudgets') {
+      list(
+        'PodDisruptionBudgetList',
+        'policy/v1',
+        this.pdbs.map((b) => ({
+          kind: 'PodDisruptionBudget',
+          apiVersion: 'policy/v1',
+          metadata: { name: b.name, namespace: b.namespace },
+          spec: { selector: { matchLabels: b.matchLabels } },
+          status: { disruptionsAllowed: b.disruptionsAllowed, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
+        })),
+      );
       return true;
     }
     if (method === 'GET' && url.pathname === '/api/v1/pods') {
-      req.send(200, {
-        kind: 'PodList',
-        apiVersion: 'v1',
-        metadata: {},
-        items: [...this.pods.values()].map((p) => ({
+      list(
+        'PodList',
+        'v1',
+        [...this.pods.values()].map((p) => ({
           kind: 'Pod',
           apiVersion: 'v1',
           metadata: {
             name: p.name,
             namespace: p.namespace,
+            labels: p.labels,
+            annotations: p.annotations,
             creationTimestamp: new Date(p.createdAt).toISOString(),
             ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.owner}-rs`, uid: p.owner, controller: true }],
           },
           spec: { nodeName: p.nodeName, containers: [] },
           status: {
             phase: p.phase,
+            startTime: new Date(p.createdAt).toISOString(),
             containerStatuses: [
               {
                 name: 'app',
@@ -215,7 +542,7 @@ export class FakeKarpenter {
             ],
           },
         })),
-      });
+      );
       return true;
     }
     if (method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/(app-[^/]+)-rs$/.exec(url.pathname))) {
@@ -230,14 +557,13 @@ export class FakeKarpenter {
       });
       return true;
     }
-    if (method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/app-([^/]+)$/.exec(url.pathname)) && this.budgets.has(m[2])) {
+    if (method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/app-([^/]+)$/.exec(url.pathname)) && this.replicas.has(m[2])) {
       const pool = m[2];
-      const desired = [...this.nodeClaims.values()].filter((c) => c.pool === pool).length;
       req.send(200, {
         kind: 'Deployment',
         apiVersion: 'apps/v1',
         metadata: { name: `app-${pool}`, namespace: m[1] },
-        spec: { replicas: desired, selector: { matchLabels: { app: pool } }, template: {} },
+        spec: { replicas: this.replicas.get(pool), selector: { matchLabels: { app: pool } }, template: {} },
         status: { availableReplicas: this.available(pool) },
       });
       return true;
@@ -245,46 +571,36 @@ export class FakeKarpenter {
     return false;
   }
 
-  /** Server-side apply (application/apply-patch+yaml, needs a field manager) or a JSON merge patch. */
+  /** Server-side apply (application/apply-patch+yaml, needs a field manager; conflicts per field, fake-ssa.ts) or a JSON merge patch of annotations. */
   private patchNodeClass(name: string, req: FakeRequest): boolean {
     const body = JSON.parse(req.body);
     const contentType = String(req.headers['content-type'] ?? '');
     const manager = req.url.searchParams.get('fieldManager');
     let cls = this.nodeClasses.get(name);
+    const status = (code: number, reason: string, message: string) =>
+      req.send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
     if (contentType.startsWith('application/apply-patch')) {
       if (!manager) {
-        req.send(422, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'Invalid',
-          message: 'fieldManager is required for apply requests',
-          code: 422,
-        });
+        status(422, 'Invalid', 'fieldManager is required for apply requests');
         return true;
       }
-      // Fields owned by another applier would conflict (HTTP 409) unless forced: the kubectl provider applies as "kubectl".
-      if (cls && ![...cls.managers].includes(manager) && req.url.searchParams.get('force') !== 'true') {
-        req.send(409, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'Conflict',
-          message: `Apply failed with conflicts: conflict with "kubectl": .spec`,
-          code: 409,
-        });
-        return true;
-      }
+      const force = req.url.searchParams.get('force') === 'true';
       if (!cls) {
-        cls = { spec: undefined, annotations: {}, managers: new Set(), generation: 0 };
+        cls = { spec: undefined, annotations: {}, owners: new Map(), managers: new Set(), generation: 0, observedGeneration: 0, ready: { status: 'True' } };
         this.nodeClasses.set(name, cls);
       }
-      if (JSON.stringify(cls.spec) !== JSON.stringify(body.spec)) cls.generation++;
-      cls.spec = body.spec;
+      const conflicts = ssaConflicts(cls, manager, body.spec ?? {});
+      if (conflicts.length > 0 && !force) {
+        req.send(409, conflictStatus(conflicts));
+        return true;
+      }
+      const before = JSON.stringify(cls.spec);
+      ssaApply(cls, manager, body.spec ?? {}, force);
+      if (JSON.stringify(cls.spec) !== before) cls.generation++;
       cls.managers.add(manager);
     } else if (contentType.startsWith('application/merge-patch')) {
       if (!cls) {
-        req.send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+        status(404, 'NotFound', `ec2nodeclasses "${name}" not found`);
         return true;
       }
       for (const [k, v] of Object.entries<string | null>(body.metadata?.annotations ?? {})) {
@@ -293,7 +609,7 @@ export class FakeKarpenter {
       }
       if (manager) cls.managers.add(manager);
     } else {
-      req.send(415, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'UnsupportedMediaType', code: 415 });
+      status(415, 'UnsupportedMediaType', contentType);
       return true;
     }
     req.send(200, this.nodeClassJson(name, cls));
@@ -311,6 +627,18 @@ export class FakeKarpenter {
         managedFields: [...cls.managers].map((manager) => ({ manager, operation: manager === 'kubectl' ? 'Apply' : 'Update' })),
       },
       spec: cls.spec,
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: cls.ready.status,
+            reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady',
+            message: cls.ready.message ?? '',
+            observedGeneration: cls.observedGeneration,
+            lastTransitionTime: new Date(this.time).toISOString(),
+          },
+        ],
+      },
     };
   }
 }

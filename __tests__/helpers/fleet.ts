@@ -32,6 +32,7 @@ export function validFleet(): any {
         kubernetesVersion: '1.35',
         vpc: { cidr: '10.0.0.0/16', azCount: 3 },
         endpointPublicAccess: true,
+        endpointPublicAccessCidrs: ['203.0.113.0/24'],
         trustedCertificates: ['certs/corp-ca.pem'],
         systemNodeGroup: { arch: 'x86_64', instanceTypes: ['m6i.xlarge'], minSize: 2, maxSize: 4, desiredSize: 2 },
         karpenter: {

@@ -2,7 +2,8 @@
  * The world a rollout scenario runs in: the AWS emulator holding two snapshot generations of cache
  * "general" (home us-west-2, copies in us-east-1 tagged with their source) and the cluster parameters;
  * two fake clusters (ml-train in us-west-2, payments-prod in us-east-1) with a simulated Karpenter each;
- * a kubeconfig with one context per cluster; and a virtual clock that moves only when the rollout sleeps.
+ * a kubeconfig with one context per cluster; and a virtual clock that moves only when the rollout sleeps
+ * (each simulated Karpenter then catches up on its own reconcile cadence, fake-karpenter.ts TICK_MS).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -124,10 +125,10 @@ export class RolloutWorld {
       kube.now = this.now;
       const karpenter = new FakeKarpenter(kube, this.now);
       const snapshot = cluster.region === 'us-west-2' ? homeOld : copyOld;
-      for (const pool of cluster.karpenter!.nodePools) {
-        const budget = pool.disruptionBudgets.find((b) => b.reasons?.includes('Drifted'))?.nodes ?? '10%';
-        karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, snapshot).manifest as any, o.nodesPerPool ?? 3, budget);
-      }
+      for (const pool of cluster.karpenter!.nodePools)
+        karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, snapshot).manifest as any, o.nodesPerPool ?? 3, [
+          ...pool.disruptionBudgets,
+        ]);
       const server = await kube.start();
       this.clusters.set(cluster.name, { kube, karpenter });
       contexts.push(cluster.name + '\n' + server);
@@ -157,7 +158,7 @@ export class RolloutWorld {
     return { ...emulatorEnv(this.endpoint), KUBECONFIG: this.kubeconfig, FLEET_FILE: this.fleetFile };
   }
 
-  /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances while every Karpenter reconciles. */
+  /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then. */
   deps(signal?: AbortSignal): RolloutDeps {
     Object.assign(process.env, this.env());
     return {
@@ -167,7 +168,7 @@ export class RolloutWorld {
       now: this.now,
       sleep: async (ms) => {
         this.clock += ms;
-        for (const { karpenter } of this.clusters.values()) karpenter.step();
+        for (const { karpenter } of this.clusters.values()) karpenter.advanceTo(this.clock);
       },
       signal,
       pollIntervalMs: 60_000,

@@ -62,6 +62,10 @@ describeWithRealTools('rollout --dry-run against the emulator', () => {
     expect(r.stdout).toContain(`rollout of cache general to ${world.w.gen.homeNew} (home region us-west-2); healthTimeout 20m`);
     expect(r.stdout).toContain(`stage canary (soak 30m):\n  ml-train (us-west-2) pools default, batch: ${world.w.gen.homeOld} -> ${world.w.gen.homeNew}`);
     expect(r.stdout).toContain(`stage production (soak 2h):\n  payments-prod (us-east-1) pools default: ${world.w.gen.copyOld} -> ${world.w.gen.copyNew}`);
+    // Each pool's drift concurrency as Karpenter computes it from the cluster's NodePool budgets and nodes.
+    expect(r.stdout).toContain(
+      `  ml-train (us-west-2) pools default, batch: ${world.w.gen.homeOld} -> ${world.w.gen.homeNew}\n    pool default: drift replaces 1 node(s) at once now (3 nodes; budget 1 from nodes 10%)\n    pool batch: drift replaces 1 node(s) at once now`,
+    );
     expect(r.stdout).toContain('dry run: nothing was changed');
     for (const c of ['ml-train', 'payments-prod']) expect(world.w.karpenter(c).writes).toEqual([]);
     expect(await world.w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(world.w.gen.homeOld);

@@ -1,29 +1,38 @@
 /**
- * One look at a cluster during a rollout: have the affected pools' NodeClaims all been relaunched with
- * the node class's new hash, are their nodes Ready, and are the pods on them and their workloads healthy?
- * Pure over what RolloutKube returns; the engine decides how long to keep looking.
+ * One look at a cluster during a rollout: is every NodeClaim of the affected pools on the node class's new
+ * hash, launched after the apply and Initialized (as Karpenter waits for it: Ready, startup taints gone,
+ * extended resources registered — kubernetes-sigs/karpenter v1.14.1 pkg/controllers/nodeclaim/lifecycle/
+ * initialization.go), and are the pods on them and their workloads healthy? When not, what holds the old
+ * nodes (holds.ts). Pure over what RolloutKube returns; the engine decides how long to keep looking.
  */
 import type { NodePool } from '../../modules/fleet/load';
 import { nodeClassName } from '../../modules/karpenter/node-class';
-import type { RolloutKube } from './kube';
+import type { NodeClaimInfo, NodeInfo, RolloutKube } from './kube';
 import { ANNOTATIONS, NODE_CLASS_HASH_ANNOTATION } from './model';
+import { findHolds, Hold, PoolView } from './holds';
 import { failingPods, pendingTooLong, podName, unavailableWorkloads, WorkloadAvailability } from '../shared/health';
 import { formatDuration } from '../shared/duration';
 
 export interface Observation {
-  /** A problem that will not heal by waiting: roll back now. */
+  /** A health failure that will not heal by waiting: roll back now. */
   readonly failure?: { readonly pool?: string; readonly reason: string };
-  /** Every NodeClaim of every affected pool carries its class's new hash and its node is Ready. */
+  /** Every NodeClaim of every affected pool is on the new generation and Initialized. */
   readonly converged: boolean;
   /** Workloads on the pools' nodes below their desired replicas (not yet a failure). */
   readonly unavailable: readonly string[];
-  /** NodeClaims on the new hash with a Ready node, summed over the pools (progress measure). */
+  /** NodeClaims of the new generation that are Initialized, summed over the pools (progress measure). */
   readonly readyNew: number;
+  /** NodeClaims not on the new generation, summed over the pools (progress measure: it falls as Karpenter drifts). */
+  readonly oldLeft: number;
   readonly total: number;
-  /** Per pool: "2/3 nodes on the new hash, Ready" for progress lines. */
+  /** Per pool: "2/3 nodes on the new hash and initialized" for progress lines. */
   readonly summary: string;
-  /** The first replacement node that is not Ready yet, with its pool (named when progress stalls). */
+  /** The first replacement node that is not initialized yet, with its pool. */
   readonly notReady?: { readonly pool: string; readonly node: string };
+  /** What holds old nodes back (asked for with `holds: true`). */
+  readonly holds: readonly Hold[];
+  /** Claims carrying the new hash that were launched before the apply: rehashed in place, not replaced. */
+  readonly rehashedInPlace: readonly string[];
 }
 
 export interface ObserveOptions {
@@ -34,17 +43,28 @@ export interface ObserveOptions {
   readonly healthTimeoutMs: number;
   /** Require the class hash to differ from the recorded previous hash (the class spec changed). */
   readonly expectNewHash: boolean;
+  /** Only NodeClaims created at or after this (ms) are the new generation (0: any). */
+  readonly appliedAt: number;
+  /** Also work out what holds the old nodes (costs a PDB and NodePool read). */
+  readonly holds?: boolean;
 }
 
+export const isInitialized = (c: NodeClaimInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean =>
+  c.conditions.Initialized?.status === 'True' || (c.nodeName !== undefined && nodes.get(c.nodeName)?.initialized === true);
+
 export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Observation> {
-  const [claims, nodes, pods] = [await kube.listNodeClaims(), await kube.listNodes(), await kube.listPods()];
-  const ready = new Set(nodes.filter((n) => n.ready).map((n) => n.name));
+  const [claims, nodeList, pods] = [await kube.listNodeClaims(), await kube.listNodes(), await kube.listPods()];
+  const pdbs = o.holds ? await kube.listPdbs() : [];
+  const nodes = new Map(nodeList.map((n) => [n.name, n]));
   let converged = true;
   let readyNew = 0;
+  let oldLeft = 0;
   let total = 0;
   const summary: string[] = [];
   const poolNodes = new Set<string>();
   const newNodes = new Map<string, string>(); // node -> pool
+  const holds: Hold[] = [];
+  const rehashedInPlace: string[] = [];
   let notReady: Observation['notReady'];
   for (const pool of o.pools) {
     const cls = await kube.getNodeClass(nodeClassName(pool));
@@ -52,23 +72,55 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
     const rehashed = hash !== undefined && (!o.expectNewHash || hash !== cls?.annotations[ANNOTATIONS.previousHash]);
     const mine = claims.filter((c) => c.nodePool === pool.name);
     mine.forEach((c) => c.nodeName && poolNodes.add(c.nodeName));
-    const fresh = rehashed ? mine.filter((c) => c.hash === hash) : [];
+    const onHash = rehashed ? mine.filter((c) => c.hash === hash) : [];
+    const fresh = onHash.filter((c) => c.createdAt.getTime() >= o.appliedAt);
+    if (o.expectNewHash) rehashedInPlace.push(...onHash.filter((c) => c.createdAt.getTime() < o.appliedAt && !c.deleting).map((c) => c.name));
     fresh.forEach((c) => c.nodeName && newNodes.set(c.nodeName, pool.name));
-    const up = fresh.filter((c) => c.nodeName && ready.has(c.nodeName));
+    const up = fresh.filter((c) => isInitialized(c, nodes));
+    const old = mine.filter((c) => !fresh.includes(c));
     readyNew += up.length;
+    oldLeft += old.length;
     total += mine.length;
     if (!rehashed || up.length < mine.length) converged = false;
     summary.push(
-      `${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and Ready` : 'waiting for Karpenter to hash the new node class'}`,
+      `${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and initialized` : 'waiting for Karpenter to hash the new node class'}`,
     );
-    const waiting = fresh.find((c) => !(c.nodeName && ready.has(c.nodeName)));
+    const waiting = fresh.find((c) => !isInitialized(c, nodes));
     notReady ??= waiting && { pool: pool.name, node: waiting.nodeName ?? `of NodeClaim ${waiting.name}` };
-    const stuck = fresh.find((c) => !(c.nodeName && ready.has(c.nodeName)) && o.now - c.createdAt.getTime() > o.healthTimeoutMs);
-    if (stuck)
+    // A new node that does not initialize within healthTimeout is a health failure: Karpenter would wait forever
+    // (initialization has no timeout once registered; lifecycle/liveness.go only times out registration).
+    const stuck = fresh.find((c) => !isInitialized(c, nodes) && !c.deleting && o.now - c.createdAt.getTime() > o.healthTimeoutMs);
+    if (stuck) {
+      const why = stuck.conditions.Initialized?.reason ?? (stuck.nodeName ? undefined : 'not registered');
       return fail(
         pool.name,
-        `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not Ready ${formatDuration(o.now - stuck.createdAt.getTime())} after launch (limit ${formatDuration(o.healthTimeoutMs)})`,
+        `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not initialized ${formatDuration(o.now - stuck.createdAt.getTime())} after launch${why ? ` (${why})` : ''} (limit ${formatDuration(o.healthTimeoutMs)})`,
       );
+    }
+    if (o.holds) {
+      const view: PoolView = {
+        pool: pool.name,
+        nodeClass: cls,
+        budgets: await kube.nodePoolBudgets(pool.name),
+        claims: mine,
+        old,
+        nodes,
+        pods,
+        pdbs,
+        now: o.now,
+      };
+      const freshNames = new Set(fresh.map((c) => c.name));
+      holds.push(...findHolds(view).filter((h) => !(h.claim && freshNames.has(h.claim)))); // a replacement initializing is the health gate's
+      // AWS pkg/controllers/nodeclass/hash/controller.go: a hash-version migration rewrites a not-yet-drifted claim's hash in place.
+      for (const c of onHash.filter((x) => x.createdAt.getTime() < o.appliedAt && !x.deleting && o.expectNewHash))
+        holds.push({
+          pool: pool.name,
+          claim: c.name,
+          node: c.nodeName,
+          by: `NodeClaim ${c.name} carries the new hash but was launched before the apply: Karpenter rehashed it in place (hash-version migration), so it is not replaced`,
+          fix: `kubectl delete nodeclaim ${c.name} so Karpenter replaces it, then re-run`,
+        });
+    }
   }
   const failing = failingPods(pods, new Set(newNodes.keys()));
   if (failing.length > 0)
@@ -91,11 +143,25 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
     converged,
     unavailable: unavailableWorkloads([...new Map([...workloads.values()].map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w])).values()]),
     readyNew,
+    oldLeft,
     total,
     summary: summary.join('; '),
+    holds,
+    rehashedInPlace,
   };
 
   function fail(pool: string | undefined, reason: string): Observation {
-    return { failure: { pool, reason }, converged: false, unavailable: [], readyNew, total, summary: summary.join('; '), notReady };
+    return {
+      failure: { pool, reason },
+      converged: false,
+      unavailable: [],
+      readyNew,
+      oldLeft,
+      total,
+      summary: summary.join('; '),
+      notReady,
+      holds,
+      rehashedInPlace,
+    };
   }
 }

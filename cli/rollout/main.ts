@@ -23,8 +23,9 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      roll out even to clusters pinned (karpenter.amiAlias) to an older Bottlerocket release
                      than the generation was built on
                      (default: the current value of the cache's parameter there, i.e. the latest build)
-  --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region;
-                     reads only, writes nothing
+  --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region,
+                     and each pool's drift concurrency now (Karpenter's budget: active budgets for Drifted,
+                     percentages rounded up, NotReady or deleting nodes counted); reads only, writes nothing
   --json             machine-readable result on stdout (progress lines go to stderr)
   --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster);
                      before the first write, every context's server URL and CA must equal the cluster's
@@ -36,23 +37,33 @@ Per stage, in order, and per cluster of the stage:
   1. find the target's copy in the cluster's region (tag ${SOURCE_SNAPSHOT_TAG}; the target
      itself in the home region). Any copy or cluster parameter missing: stop before touching anything and
      name the stack to apply (image-cache-<cache>).
-  2. record progress on the pools' EC2NodeClasses (annotations ${ANNOTATIONS.target}, ${ANNOTATIONS.state},
-     ${ANNOTATIONS.previous}, ...), remembering the previous snapshot;
-  3. write <parameterPath>/clusters/<cluster> in the cluster's region;
-  4. server-side-apply the re-rendered EC2NodeClasses with field manager "${FIELD_MANAGER}" (the kubectl
-     provider's), so a later terraform apply finds exactly what it would apply;
-  5. wait until every NodeClaim of the affected pools carries the class's new karpenter.k8s.aws/ec2nodeclass-hash
-     and its node is Ready (Karpenter replaces drifted nodes within each pool's Drifted budget);
-  6. health: no pod on a new node in ImagePullBackOff, ErrImagePull or CrashLoopBackOff, none Pending longer
-     than healthTimeout, the Deployments and StatefulSets on the pools' nodes available; no progress for
-     healthTimeout is a failure too;
-  7. cache: the image cache measured on the new nodes (as \`cache report\` does) next to the nodes they
+  2. check the node classes' karpenter.k8s.aws/ec2nodeclass-hash-version is v5 (Karpenter v1.14.1), else stop
+     before writing: a hash-version migration rehashes old NodeClaims in place;
+  3. record progress on the pools' EC2NodeClasses (annotations ${ANNOTATIONS.target}, ${ANNOTATIONS.state},
+     ${ANNOTATIONS.previous}, ${ANNOTATIONS.previousSpec}, ...): the exact spec a rollback restores;
+  4. write <parameterPath>/clusters/<cluster> in the cluster's region;
+  5. server-side-apply the EC2NodeClasses with field manager "${FIELD_MANAGER}" (the kubectl provider's), changing
+     only the snapshot (a fleet-file edit not yet applied is named and held back). An apply that fails (a field
+     another manager owns) restores the parameter and the classes already applied, and exits 1 naming both;
+  6. wait until every NodeClaim of the affected pools carries the class's new karpenter.k8s.aws/ec2nodeclass-hash,
+     was launched after the apply and is Initialized (karpenter.sh/initialized: Ready, startup taints gone,
+     extended resources registered); Karpenter replaces drifted nodes within each pool's Drifted budget;
+  7. health: no pod on a new node in ImagePullBackOff, ErrImagePull or CrashLoopBackOff, none Pending longer
+     than healthTimeout, no new node uninitialized longer than healthTimeout, the Deployments and
+     StatefulSets on the pools' nodes available;
+  8. cache: the image cache measured on the new nodes (as \`cache report\` does) next to the nodes they
      replaced; a cached image pulled from a registry on a new node fails the gate when
      rollout.cacheMisses is fail (the default), or is printed as a warning when it is warn;
 then the stage soaks: health must hold for the stage's soak.
 
-On a failure the cluster is rolled back (previous parameter value and node classes; its nodes drift back),
-later stages are not touched, and the command exits 1 naming stage, cluster, pool and reason.
+On a health failure the cluster is rolled back (previous parameter value and the exact previous node-class
+spec; the failed generation's never-initialized NodeClaims deleted; its nodes drift back, within
+healthTimeout, or are named), later stages are not touched, and the command exits 1 naming stage, cluster,
+pool and reason.
+When no node is replaced for healthTimeout and Karpenter holds the rest (a PodDisruptionBudget at 0,
+karpenter.sh/do-not-disrupt on a node or pod, a budget at 0 or used up by NotReady nodes, a node class not
+Ready, an uninitialized node), the command reports blocked: nothing is rolled back, progress is recorded,
+it exits 1 saying what holds which node and what to do; a re-run resumes.
 Ctrl-C stops only between writes: parameter and node classes always agree; re-run to resume from the
 progress recorded on the node classes. A cluster already done for this generation is skipped.
 
@@ -60,7 +71,7 @@ progress recorded on the node classes. A cluster already done for this generatio
                      that is a copy of, the recorded progress, nodes converged on the current class hash, and
                      the cache hit ratio last measured on its new nodes
 
-Exit codes: 0 done (or dry run), 1 rolled back / blocked / interrupted, 2 usage or fleet file error.
+Exit codes: 0 done (or dry run), 1 rolled back / blocked / apply failed / interrupted, 2 usage or fleet file error.
 `;
 
 /** Where the command writes; tests capture it, the process writes to its own streams. */
@@ -134,11 +145,6 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     }
     throw e;
   }
-  if (values['dry-run']) {
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages: report.dryRun(plan, resolved) });
-    else io.out(`${report.dryRunLines(plan, resolved).join('\n')}\n`);
-    return 0;
-  }
   const { rolloutKube } = await import('./kube-client');
   const { cacheKube } = await import('../cache/report-kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
@@ -146,6 +152,13 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
     return kubes.get(c)!;
   };
+  if (values['dry-run']) {
+    // Reads only: each pool's drift concurrency as Karpenter computes it now, from the cluster's NodePools and nodes.
+    const stages = await report.withDrift(report.dryRun(plan, resolved), kube, Date.now());
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages });
+    else io.out(`${report.dryRunLines(plan, resolved, stages).join('\n')}\n`);
+    return 0;
+  }
   // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
   const identity = await import('../shared/cluster-identity');
   try {
@@ -199,10 +212,31 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
           cluster: e.cluster,
           pool: e.pool,
           reason: e.reason,
+          leftovers: e.leftovers,
           clusters: e.completed,
           cacheMeasurements: cache,
         });
-      io.err(`FAILED: ${e.message}\n`);
+      io.err(`FAILED: ${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}\n`);
+      return 1;
+    }
+    if (e instanceof engine.RolloutHeld) {
+      if (values.json)
+        out({
+          cache: plan.cache.name,
+          source: resolved.source,
+          ok: false,
+          blocked: true,
+          stage: e.stage,
+          cluster: e.cluster,
+          holds: e.holds,
+          clusters: e.completed,
+        });
+      io.err(`blocked: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof engine.RolloutApplyFailed || e instanceof engine.RolloutBlocked) {
+      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, reason: e.message });
+      io.err(`${e instanceof engine.RolloutBlocked ? 'blocked' : 'FAILED'}: ${e.message}\n`);
       return 1;
     }
     if (e instanceof engine.RolloutInterrupted) {

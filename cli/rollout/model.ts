@@ -13,19 +13,34 @@ import { UsageError } from '../shared/exit-code';
 export const FIELD_MANAGER = 'kubectl';
 /** Karpenter's hash of the EC2NodeClass spec, on the class and on every NodeClaim launched from it. */
 export const NODE_CLASS_HASH_ANNOTATION = 'karpenter.k8s.aws/ec2nodeclass-hash';
+/** The hash's version (aws/karpenter-provider-aws v1.14.1 pkg/apis/v1/labels.go). */
+export const NODE_CLASS_HASH_VERSION_ANNOTATION = 'karpenter.k8s.aws/ec2nodeclass-hash-version';
+/**
+ * EC2NodeClassHashVersion at v1.14.1 (pkg/apis/v1/ec2nodeclass.go). A class on another version is migrated
+ * by the hash controller, which rewrites not-yet-drifted NodeClaims' hash in place (pkg/controllers/nodeclass/hash/controller.go).
+ */
+export const EXPECTED_HASH_VERSION = 'v5';
 /** Progress, on each affected EC2NodeClass (merge-patched by the rollout's own field manager). */
 export const ANNOTATIONS = {
   /** The generation being rolled out: the home-region snapshot ID. */
   target: 'bottlerocket-fleet/rollout-target',
-  /** starting | applied | converged | done | rolled-back */
+  /** starting | applied | converged | done | blocked | rolled-back */
   state: 'bottlerocket-fleet/rollout-state',
+  /** Why the state is blocked or rolled-back, in one line. */
+  reason: 'bottlerocket-fleet/rollout-reason',
+  /** The class's exact spec before this generation's apply, as JSON: what a rollback restores. */
+  previousSpec: 'bottlerocket-fleet/rollout-previous-spec',
+  /** When this run applied the new spec: only NodeClaims created after it are the new generation. */
+  appliedAt: 'bottlerocket-fleet/rollout-applied-at',
+  /** The class hash of a generation that was rolled back: its leftover NodeClaims are cleaned up. */
+  failedHash: 'bottlerocket-fleet/rollout-failed-hash',
   /** The cluster parameter's value before this generation (what a rollback restores). */
   previous: 'bottlerocket-fleet/rollout-previous',
   /** The class's Karpenter hash before this generation's apply. */
   previousHash: 'bottlerocket-fleet/rollout-previous-hash',
   updated: 'bottlerocket-fleet/rollout-updated',
 } as const;
-export type ProgressState = 'starting' | 'applied' | 'converged' | 'done' | 'rolled-back';
+export type ProgressState = 'starting' | 'applied' | 'converged' | 'done' | 'blocked' | 'rolled-back';
 
 /** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */
 export const PROGRESS_FIELD_MANAGER = 'bottlerocket-fleet-rollout';

@@ -14,7 +14,7 @@ import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bott
 import { legacyCapacity } from './capacity';
 import { normaliseImageRef } from '../image-cache/image-ref';
 import { eksSupportFinding, todayFromEnvironment } from './eks-support';
-import { checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
+import { checkPoolBudgets, checkRollout, poolDisruptionBudgets, Rollout } from './rollout';
 import { checkCacheKernelLines, defaultBuildVersion } from './cache-kernel';
 import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
@@ -262,6 +262,7 @@ function resolveCluster(
     }
     // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
     const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
+    checkPoolBudgets(`${at}.karpenter.nodePools.${poolName}`, p, problems, warnings);
     return {
       ...p,
       name: poolName,

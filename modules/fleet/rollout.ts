@@ -6,6 +6,7 @@
 import type { RolloutSpec } from './schema';
 import type { Problem } from './problems';
 import { closestKey } from './problems';
+import { appliesTo, budgetActive, BudgetLike, describeBudget } from '../karpenter/disruption-budget';
 
 /** Minimal shapes (load.ts's Cluster / NodePool satisfy them) so this file does not import load.ts. */
 interface PoolLike {
@@ -48,6 +49,45 @@ export function poolDisruptionBudgets<B extends { reasons?: readonly string[] }>
   const hasDriftedBudget = own.some((b) => b.reasons?.includes('Drifted'));
   if (hasRollout && pool.imageCache !== undefined && !hasDriftedBudget) return [...own, { nodes: DEFAULT_DRIFT_BUDGET, reasons: ['Drifted'] }];
   return own;
+}
+
+/**
+ * A driftBudget that another budget applying to drift undercuts has no effect: Karpenter takes the minimum
+ * over every budget with no reasons or with Drifted (NodePool.GetAllowedDisruptionsByReason,
+ * kubernetes-sigs/karpenter v1.14.1 pkg/apis/v1/nodepool.go). So driftBudget "20%" beside the default
+ * "10%" still replaces 10%. Compared only when both are counts or both percentages (a count against a
+ * percentage depends on the pool's size). Also: a schedule Karpenter cannot parse makes it fail closed,
+ * blocking every disruption of the pool.
+ */
+export function checkPoolBudgets(
+  at: string,
+  pool: { readonly driftBudget?: string; readonly disruptionBudgets: readonly BudgetLike[] },
+  problems: Problem[],
+  warnings: Problem[],
+): void {
+  pool.disruptionBudgets.forEach((b, i) => {
+    if (b.schedule === undefined) return;
+    try {
+      budgetActive(b, new Date(0));
+    } catch (e) {
+      problems.push({
+        path: `${at}.disruptionBudgets[${i}].schedule`,
+        message: `schedule "${b.schedule}" is not a cron expression Karpenter can parse (${(e as Error).message}); Karpenter would then allow no disruption at all in this pool`,
+        fix: 'use five cron fields (minute hour day-of-month month day-of-week, UTC) or @daily/@hourly/...',
+      });
+    }
+  });
+  if (pool.driftBudget === undefined) return;
+  const mine = pool.driftBudget;
+  const kind = (n: string) => (n.endsWith('%') ? '%' : '#');
+  pool.disruptionBudgets.forEach((b, i) => {
+    if (!appliesTo(b, 'Drifted') || kind(b.nodes) !== kind(mine) || parseInt(b.nodes, 10) >= parseInt(mine, 10)) return;
+    warnings.push({
+      path: `${at}.driftBudget`,
+      message: `driftBudget "${mine}" exceeds disruptionBudgets[${i}] (${describeBudget(b)}), which also applies to drift: Karpenter uses the smaller, so at most ${b.nodes}${b.schedule ? ' while that budget is active' : ''} are replaced at once`,
+      fix: `lower driftBudget to ${b.nodes} or less, or add reasons to disruptionBudgets[${i}] (e.g. [Underutilized, Empty]) so it no longer applies to drift`,
+    });
+  });
 }
 
 /**

@@ -1,0 +1,114 @@
+/**
+ * The simulated Karpenter's rules, each checked on its own (the rule and its upstream file are cited in
+ * __tests__/helpers/fake-karpenter.ts): if the simulation drifted from Karpenter v1.14.1, the rollout's
+ * scenario tests would prove nothing.
+ */
+import { FakeKube } from './helpers/fake-kube';
+import { COMMAND_TIMEOUT_MS, FakeKarpenter, REGISTRATION_TIMEOUT_MS, TICK_MS } from './helpers/fake-karpenter';
+import { conflictStatus, ssaApply, ssaConflicts, SsaObject } from './helpers/fake-ssa';
+
+const spec = (snapshot: string) => ({ blockDeviceMappings: [{ deviceName: '/dev/xvdb', ebs: { snapshotID: snapshot } }], role: 'r' });
+
+function world(nodes = 2, budgets = [{ nodes: '1', reasons: ['Drifted'] }]) {
+  let clock = Date.parse('2026-11-25T12:00:00Z');
+  const k = new FakeKarpenter(new FakeKube(), () => clock);
+  k.addPool('p', { spec: spec('snap-old') }, nodes, budgets);
+  const cls = k.nodeClasses.get('p')!;
+  const drift = () => {
+    ssaApply(cls, 'kubectl', spec('snap-new'), false);
+    cls.generation++;
+  };
+  const advance = (ms: number) => {
+    clock += ms;
+    k.advanceTo(clock);
+  };
+  return { k, cls, drift, advance, hash: () => cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash'] };
+}
+
+test('replace before delete: the drifted node goes only once its replacement is Initialized, one at a time under a budget of 1', () => {
+  const { k, drift, advance, hash } = world();
+  const old = k.claimsOf('p').map((c) => c.name);
+  drift();
+  advance(TICK_MS * 3);
+  const replacement = k.claimsOf('p').find((c) => !old.includes(c.name))!;
+  expect(replacement.hash).toBe(hash());
+  expect(replacement.initialized).toBe(false);
+  expect(old.every((n) => k.nodeClaims.get(n)!.deletionRequestedAt === undefined)).toBe(true);
+  expect(k.claimsOf('p')).toHaveLength(3); // not two replacements at once
+  advance(10 * 60_000);
+  expect(k.claimsOf('p').map((c) => c.hash)).toEqual([hash(), hash()]);
+});
+
+test('a replacement that never initializes: the command times out after 10 minutes, the replacement is not removed, the pool is stuck', () => {
+  const { k, drift, advance } = world();
+  k.faults.newNodesNotReady = true;
+  drift();
+  advance(TICK_MS * 2);
+  const stuck = k.claimsOf('p').find((c) => !c.initialized)!;
+  advance(COMMAND_TIMEOUT_MS + TICK_MS * 2);
+  expect(k.commands).toEqual([]);
+  expect(k.claimsOf('p').filter((c) => c.disrupting)).toEqual([]);
+  advance(60 * 60_000);
+  expect(k.nodeClaims.has(stuck.name)).toBe(true); // registered NotReady nodes are never cleaned up
+  expect(k.claimsOf('p')).toHaveLength(3); // and no other candidate is taken: its pods would land on the uninitialized node
+});
+
+test('a NodeClaim that never registers is deleted after the 15-minute registration timeout', () => {
+  const { k, drift, advance } = world();
+  k.faults.launch = 'neverRegisters';
+  drift();
+  advance(TICK_MS * 2);
+  const pending = k.claimsOf('p').find((c) => c.registeredAt === undefined)!;
+  advance(REGISTRATION_TIMEOUT_MS - TICK_MS * 3);
+  expect(k.nodeClaims.has(pending.name)).toBe(true);
+  advance(TICK_MS * 3);
+  expect(k.nodeClaims.has(pending.name)).toBe(false);
+});
+
+test('empty drifted nodes go first, without a replacement', () => {
+  const { k, drift, advance } = world(3);
+  const [, , empty] = k.claimsOf('p');
+  for (const [key, p] of k.pods) if (p.nodeName === empty.nodeName) k.pods.delete(key);
+  drift();
+  advance(TICK_MS);
+  expect(k.commands).toEqual([{ candidate: empty.name, replacement: undefined, createdAt: k.time }]);
+});
+
+test('a hash-version migration rewrites not-yet-drifted NodeClaims to the current hash in place; drifted ones keep theirs', () => {
+  const { k, cls, advance, hash } = world(2);
+  const [a, b] = k.claimsOf('p');
+  cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash-version'] = 'v4';
+  a.hashVersion = b.hashVersion = 'v4';
+  b.driftedSince = 0;
+  ssaApply(cls, 'kubectl', spec('snap-new'), false);
+  advance(TICK_MS);
+  expect([a.hashVersion, b.hashVersion]).toEqual(['v5', 'v5']);
+  expect(a.hash).toBe(hash()); // looks converged, was never replaced
+  expect(b.hash).not.toBe(hash());
+});
+
+test('server-side apply conflicts per field, only when the value differs, and names manager and field', () => {
+  const obj: SsaObject = { spec: undefined, owners: new Map() };
+  ssaApply(obj, 'kubectl', spec('snap-old'), false);
+  obj.owners.get('.spec.blockDeviceMappings')!.add('platform-team');
+  expect(ssaConflicts(obj, 'kubectl', spec('snap-old'))).toEqual([]); // same value: shared ownership
+  expect(ssaConflicts(obj, 'kubectl', spec('snap-new'))).toEqual([{ manager: 'platform-team', field: '.spec.blockDeviceMappings' }]);
+  expect(conflictStatus(ssaConflicts(obj, 'kubectl', spec('snap-new')))).toMatchObject({
+    code: 409,
+    reason: 'Conflict',
+    message: 'Apply failed with 1 conflict: conflict with "platform-team": .spec.blockDeviceMappings',
+    details: { causes: [{ type: 'FieldManagerConflict', message: 'conflict with "platform-team"', field: '.spec.blockDeviceMappings' }] },
+  });
+  ssaApply(obj, 'kubectl', spec('snap-new'), true);
+  expect([...obj.owners.get('.spec.blockDeviceMappings')!]).toEqual(['kubectl']); // forced: taken over
+});
+
+test('the simulation keeps its own cadence: a long poll runs every reconcile due, a short one none', () => {
+  const { k, advance } = world();
+  let passes = 0;
+  k.onStep = () => passes++;
+  advance(TICK_MS / 2);
+  expect(passes).toBe(0);
+  advance(60_000);
+  expect(passes).toBe(6);
+});
