@@ -34,6 +34,10 @@ describe('--help answers on stdout with exit 0, for the command line and every (
     [['cache', 'list', '-h'], ['cache list [<cache...>] [--json]']],
     [['cache', 'gc', '--help'], ['cache gc [<cache...>] [--older-than 6h] [--dry-run] [--json]']],
     [
+      ['cache', 'report', '--help'],
+      ['cache report --cluster <name> [--context <ctx>] [--since 1h]', '--html <file>', 'EKS keeps events about an hour'],
+    ],
+    [
       ['migrate', '--help'],
       ['migrate drain --cluster <name>', 'migrate remove-device-plugin --cluster <name>'],
     ],
@@ -89,7 +93,7 @@ describe('an unknown option or a missing argument: the problem and the usage on 
     [['nope'], /unknown command "nope"/],
     [[], /missing command/],
     [['cache', 'build', 'general', '--bogus'], /Unknown option '--bogus'/],
-    [['cache'], /missing command: build, list or gc/],
+    [['cache'], /missing command: build, list, gc or report/],
     [['cache', 'build'], /missing argument: the name of the cache\(s\) to build/],
     [['cache', 'frobnicate'], /unknown command "frobnicate"/],
     [['migrate', 'drain', '--cluster', 'my-cluster', '--bogus'], /Unknown option '--bogus'/],

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { detectRealTools, realToolsReportFile } from './helpers/real-tools';
 import { bundleClientNode } from './helpers/esm-bundles';
+import { CHROMIUM_MISSING, detectChromium } from './helpers/chromium';
 
 export default function globalSetup(): void {
   bundleClientNode();
@@ -21,4 +22,7 @@ export default function globalSetup(): void {
     const how = process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPED';
     process.stdout.write(`\nreal-containerd tests ${how}: ${tools.containerdMissing.join('; ')}\n`);
   }
+  // Headless Chromium (the HTML report's rendering test): found once, skipped or failed like the tools above.
+  process.env.BRF_CHROMIUM = detectChromium() ?? '';
+  if (!process.env.BRF_CHROMIUM) process.stdout.write(`\nchromium tests ${process.env.CI === 'true' ? 'FAILING (CI=true)' : 'SKIPPED'}: ${CHROMIUM_MISSING}\n`);
 }

@@ -7,7 +7,7 @@ const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const at = (problems: { path: string }[]) => problems.map((p) => p.path);
 
 describe('rollout validation', () => {
-  test('a fleet with stages for every cached cluster is valid, soak and healthTimeout have defaults', () => {
+  test('a fleet with stages for every cached cluster is valid, soak, healthTimeout and cacheMisses have defaults', () => {
     const f = rolloutFleet();
     delete f.rollout.stages[0].soak;
     delete f.rollout.healthTimeout;
@@ -18,7 +18,16 @@ describe('rollout validation', () => {
         { name: 'production', clusters: ['payments-prod'], soak: '2h' },
       ],
       healthTimeout: '20m',
+      cacheMisses: 'fail',
     });
+  });
+
+  test('cacheMisses is fail or warn', () => {
+    const f = rolloutFleet();
+    f.rollout.cacheMisses = 'warn';
+    expect(fleetFrom(f).rollout?.cacheMisses).toBe('warn');
+    f.rollout.cacheMisses = 'ignore';
+    expect(at(problemsOf(f))).toEqual(['rollout.cacheMisses']);
   });
 
   test('an unknown cluster is named with a did-you-mean', () => {

@@ -10,7 +10,7 @@ type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
 /** The commands, in the order the usage lists them. */
 export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<{ main: CommandMain }> }> = {
   deploy: { summary: 'cdktf deploy, after checking the image-cache parameters the Karpenter stacks read', load: () => import('./deploy/main') },
-  cache: { summary: 'build, list and garbage-collect image-cache snapshots', load: () => import('./cache/main') },
+  cache: { summary: 'build, list and garbage-collect image-cache snapshots; measure them on a cluster (report)', load: () => import('./cache/main') },
   rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
   migrate: { summary: "drain a cluster's old nodes onto Bottlerocket; remove the NVIDIA device plugin", load: () => import('./migrate/main') },
   'debug-node': { summary: 'open a root shell on a Bottlerocket node (kubectl debug)', load: () => import('./debug-node/main') },

@@ -1,11 +1,13 @@
 /**
- * bottlerocket-fleet cache (npm run cache --) build <cache...> [--dry-run] [--json] | list | gc
+ * bottlerocket-fleet cache (npm run cache --) build <cache...> [--dry-run] [--json] | list | gc | report
  * Builds image-cache snapshots for caches of the fleet file (FLEET_FILE or ./fleet.yaml), in parallel
- * when several are named. --dry-run makes no AWS call and prints the planned calls.
+ * when several are named. --dry-run makes no AWS call and prints the planned calls. `report` measures
+ * the caches on a cluster (docs/measuring-the-cache.md).
  */
 import type { ImageCache } from '../../modules/fleet/load';
 import type { ClientsFor } from './inventory';
 import type { BuilderDeps } from './builder';
+import type { CacheKube } from './report-kube';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress } from '../shared/progress';
@@ -26,6 +28,16 @@ const SUBCOMMANDS = {
   Terminates this fleet's builder instances older than --older-than (left by a crash) and deletes its
   home-region snapshots that no parameter, history or cluster parameter names and no running build
   is writing. --dry-run only lists them.
+`,
+  report: (p: string) => `${p} report --cluster <name> [--context <ctx>] [--since 1h] [--slow-start 60s] [--json] [--html <file>]
+  Measures the caches on a cluster from its NodeClaims, Nodes, Pods and Events: per Karpenter pool, the
+  nodes launched in the window and their start-up, each image's hits and pulls against the names the
+  pool's cache records for the cluster's region, slow starts, suggestions, pod start-up.
+  --context      kubeconfig context (default: one named like the cluster)
+  --since        window: nodes launched this long ago or later (default 1h; EKS keeps events about an hour)
+  --slow-start   image present but container started this much later (default 60s)
+  --json         the report as JSON on stdout
+  --html <file>  also write a self-contained page with charts to <file>
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -51,6 +63,10 @@ export interface CacheDeps extends CliIo {
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
+  /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
+  readonly reportKube?: (context: string) => CacheKube;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Runs the command; returns the exit code (0 done, 1 a build failed, 2 usage). */
@@ -58,14 +74,24 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   const prog = programName('cache');
   const cl = commandLine(
     argv,
-    { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'older-than': { type: 'string', default: '6h' } },
+    {
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'older-than': { type: 'string', default: '6h' },
+      cluster: { type: 'string' },
+      context: { type: 'string' },
+      since: { type: 'string', default: '1h' },
+      'slow-start': { type: 'string', default: '60s' },
+      html: { type: 'string' },
+    },
     deps,
     (p) => usage(prog, p[0]),
   );
   if (cl.exit !== undefined) return cl.exit;
   const { values, positionals } = cl;
   const [command, ...names] = positionals;
-  if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list or gc', usage(prog));
+  if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list, gc or report', usage(prog));
+  if (command === 'report') return report(values, names, deps, prog);
   if (command === 'build' && names.length === 0) return usageError(deps, 'missing argument: the name of the cache(s) to build', usage(prog, 'build'));
   // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
@@ -153,6 +179,52 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   if (values.json) json(summary);
   else for (const s of summary) deps.out(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
   return summary.every((s) => s.ok) ? 0 : 1;
+}
+
+interface ReportValues {
+  readonly cluster?: string;
+  readonly context?: string;
+  readonly since: string;
+  readonly 'slow-start': string;
+  readonly json: boolean;
+  readonly html?: string;
+}
+
+/** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for usage. */
+async function report(values: ReportValues, extra: string[], deps: CacheDeps, prog: string): Promise<number> {
+  const use = usage(prog, 'report');
+  if (extra.length > 0) return usageError(deps, `unexpected argument(s): ${extra.join(' ')}`, use);
+  if (!values.cluster) return usageError(deps, 'missing --cluster <name>', use);
+  let sinceMs: number;
+  let slowStartMs: number;
+  try {
+    sinceMs = parseDuration(values.since);
+    slowStartMs = parseDuration(values['slow-start']);
+  } catch (e) {
+    return usageError(deps, (e as Error).message, use);
+  }
+  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
+  const fleet = loadFleet(fleetFileFromEnvironment());
+  const cluster = fleet.clusters.find((c) => c.name === values.cluster);
+  if (!cluster) return usageError(deps, `unknown cluster "${values.cluster}" (known: ${fleet.clusters.map((c) => c.name).join(', ')})`, use);
+  const { cacheReport } = await import('./report');
+  let r;
+  try {
+    const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
+    r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
+  } catch (e) {
+    deps.err(`cache report: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (values.html) {
+    const { reportHtml } = await import('./report-html');
+    const fs = await import('fs');
+    fs.writeFileSync(values.html, reportHtml(r));
+    deps.err(`wrote ${values.html}\n`);
+  }
+  if (values.json) deps.out(`${JSON.stringify(r, null, 2)}\n`);
+  else deps.out((await import('./report-text')).reportText(r, slowStartMs / 1000));
+  return 0;
 }
 
 /** Loaded only when used: the SDK is a large part of start-up that --help and --dry-run need not pay. */

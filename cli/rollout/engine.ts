@@ -19,6 +19,8 @@ import { isInitialized, observe } from './converge';
 import { formatHold, Hold } from './holds';
 import { desiredNodeClass, restoredNodeClass } from './node-class-spec';
 import { checkHashVersions, RolloutBlocked } from './pre-write';
+import { CacheGateDeps, startCacheGate } from './cache-gate';
+import type { CacheKube } from '../cache/report-kube';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
 import { poolsTooSmall, releaseSkew } from '../shared/generation-size';
@@ -38,6 +40,10 @@ export interface RolloutDeps {
   readonly signal?: AbortSignal;
   /** @default 15 seconds */
   readonly pollIntervalMs?: number;
+  /** What the cache gate reads (cache-gate.ts). @default none: no cache gate */
+  readonly cacheKube?: (cluster: string) => CacheKube;
+  /** Receives the cache gate's figures per cluster. */
+  readonly onCacheMeasured?: CacheGateDeps['onCacheMeasured'];
 }
 
 /** A cluster failed its health gate and was rolled back. */
@@ -400,12 +406,16 @@ export async function runRollout(
     let lastSummary = '';
     let lastHolds = '';
     let quiet = false;
+    // The cache gate (rollout.cacheMisses) reads the nodes about to be replaced now, and judges the new ones once converged.
+    const cacheGate = await startCacheGate(deps, plan, step, since);
     for (;;) {
       // What holds the old nodes is worked out only once a poll brought no progress (it costs the PDB and NodePool reads).
       const o = await observe(kube, { pools: step.pools, since, now: now(), healthTimeoutMs: plan.healthTimeoutMs, expectNewHash, appliedAt, holds: quiet });
       if (o.failure) throw new RolloutFailed(step.stage, step.cluster.name, o.failure.pool, o.failure.reason);
       if (o.converged && o.unavailable.length === 0) {
         deps.log(`  ${step.cluster.name}: converged (${o.summary})`);
+        const cache = await cacheGate.verdict(now());
+        if (cache.failure) throw new RolloutFailed(step.stage, step.cluster.name, cache.failure.pool, cache.failure.reason);
         return;
       }
       if (o.summary !== lastSummary) deps.log(`  ${step.cluster.name}: ${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);

@@ -51,6 +51,9 @@ Per stage, in order, and per cluster of the stage:
   7. health: no pod on a new node in ImagePullBackOff, ErrImagePull or CrashLoopBackOff, none Pending longer
      than healthTimeout, no new node uninitialized longer than healthTimeout, the Deployments and
      StatefulSets on the pools' nodes available;
+  8. cache: the image cache measured on the new nodes (as \`cache report\` does) next to the nodes they
+     replaced; a cached image pulled from a registry on a new node fails the gate when
+     rollout.cacheMisses is fail (the default), or is printed as a warning when it is warn;
 then the stage soaks: health must hold for the stage's soak.
 
 On a health failure the cluster is rolled back (previous parameter value and the exact previous node-class
@@ -65,7 +68,8 @@ Ctrl-C stops only between writes: parameter and node classes always agree; re-ru
 progress recorded on the node classes. A cluster already done for this generation is skipped.
 
   status <cache>     per cluster: the snapshot its parameter holds, the generation (home-region snapshot)
-                     that is a copy of, the recorded progress, and nodes converged on the current class hash
+                     that is a copy of, the recorded progress, nodes converged on the current class hash, and
+                     the cache hit ratio last measured on its new nodes
 
 Exit codes: 0 done (or dry run), 1 rolled back / blocked / apply failed / interrupted, 2 usage or fleet file error.
 `;
@@ -126,7 +130,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     else
       for (const r of rows)
         io.out(
-          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\n`,
+          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\tcache hit ratio ${hitRatioText(r)}\n`,
         );
     return 0;
   }
@@ -142,6 +146,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     throw e;
   }
   const { rolloutKube } = await import('./kube-client');
+  const { cacheKube } = await import('../cache/report-kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => {
     if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
@@ -172,15 +177,27 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     controller.abort(new Error('interrupted'));
   };
   process.once('SIGINT', onInterrupt);
+  // The cache gate's figures per cluster (docs/measuring-the-cache.md), for --json.
+  const cache: Record<string, unknown> = {};
   try {
     const outcomes = await engine.runRollout(
-      { aws, kube, log: stepLog(progress), signal: controller.signal, pollIntervalMs: parseDuration(values['poll-interval']) },
+      {
+        aws,
+        kube,
+        cacheKube: (c) => cacheKube(contexts.get(c) ?? c),
+        onCacheMeasured: (cluster, pools) => {
+          cache[cluster] = pools;
+        },
+        log: stepLog(progress),
+        signal: controller.signal,
+        pollIntervalMs: parseDuration(values['poll-interval']),
+      },
       plan,
       fleet.tags,
       resolved,
     );
     progress.done();
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes });
+    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes, cacheMeasurements: cache });
     else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
     return 0;
   } catch (e) {
@@ -197,6 +214,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
           reason: e.reason,
           leftovers: e.leftovers,
           clusters: e.completed,
+          cacheMeasurements: cache,
         });
       io.err(`FAILED: ${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}\n`);
       return 1;
@@ -229,6 +247,12 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** "77.8% (measured 2026-11-25T12:30:00.000Z)", or "-" when the rollout never measured the cluster. */
+function hitRatioText(r: { cacheHitRatio?: number | null; cacheMeasured?: string }): string {
+  if (r.cacheMeasured === undefined) return '-';
+  return `${r.cacheHitRatio === null || r.cacheHitRatio === undefined ? '-' : `${Math.round(r.cacheHitRatio * 1000) / 10}%`} (measured ${r.cacheMeasured})`;
 }
 
 if (require.main === module) runAsProcess(main);

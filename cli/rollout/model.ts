@@ -66,6 +66,8 @@ export interface RolloutPlan {
   readonly cache: ImageCache;
   readonly healthTimeoutMs: number;
   readonly healthTimeout: string;
+  /** rollout.cacheMisses: what a cached image pulled on a new node does to the health gate (cache-gate.ts). */
+  readonly cacheMisses: 'fail' | 'warn';
   readonly stages: readonly StagePlan[];
 }
 
@@ -86,6 +88,7 @@ export function planRollout(fleet: Fleet, cacheName: string): RolloutPlan {
     cache,
     healthTimeoutMs: parseDuration(fleet.rollout.healthTimeout),
     healthTimeout: fleet.rollout.healthTimeout,
+    cacheMisses: fleet.rollout.cacheMisses,
     stages: fleet.rollout.stages.map((s) => ({
       name: s.name,
       soakMs: parseDuration(s.soak),

@@ -4,6 +4,7 @@ import type { RegionApi } from './aws';
 import type { RolloutKube } from './kube';
 import type { ResolvedRollout } from './engine';
 import { ANNOTATIONS, NODE_CLASS_HASH_ANNOTATION, RolloutPlan } from './model';
+import { recordedHitRatio } from './cache-gate';
 import { describeBudget, UNLIMITED } from '../../modules/karpenter/disruption-budget';
 import { driftBudgetNow } from './holds';
 import { isInitialized } from './converge';
@@ -122,6 +123,9 @@ export interface ClusterStatus {
   /** NodeClaims on their class's current hash and Initialized / all NodeClaims of the pools. */
   readonly nodes: string;
   readonly converged: boolean;
+  /** The cache hit ratio the rollout last measured on the cluster's new nodes (null: no cached image used), and when; absent: never measured. */
+  readonly cacheHitRatio?: number | null;
+  readonly cacheMeasured?: string;
 }
 
 export async function status(
@@ -139,13 +143,16 @@ export async function status(
     let good = 0;
     let total = 0;
     let state: string | undefined;
+    const annotations: Readonly<Record<string, string>>[] = [];
     for (const pool of step.pools) {
       const cls = await kube.getNodeClass(nodeClassName(pool));
+      if (cls) annotations.push(cls.annotations);
       state ??= cls?.annotations[ANNOTATIONS.state];
       const mine = claims.filter((c) => c.nodePool === pool.name);
       total += mine.length;
       good += mine.filter((c) => c.hash === cls?.annotations[NODE_CLASS_HASH_ANNOTATION] && isInitialized(c, nodes)).length;
     }
+    const cache = recordedHitRatio(annotations);
     rows.push({
       stage: step.stage,
       cluster: step.cluster.name,
@@ -155,6 +162,7 @@ export async function status(
       state,
       nodes: `${good}/${total}`,
       converged: good === total,
+      ...(cache ? { cacheHitRatio: cache.ratio, cacheMeasured: cache.measured } : {}),
     });
   }
   return rows;

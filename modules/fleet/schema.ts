@@ -371,6 +371,12 @@ const rollout = z.strictObject({
   healthTimeout: duration
     .default('20m')
     .describe('Per cluster: how long replacement nodes may take to become Ready and their pods healthy, and how long the rollout may go without progress'),
+  cacheMisses: z
+    .enum(['fail', 'warn'])
+    .default('fail')
+    .describe(
+      "After a cluster converged: a cached image pulled from a registry on a new node fails the cluster's health gate (fail: rolled back like any health failure) or is only reported (warn)",
+    ),
 });
 
 /** A fleet ID: a tag value, stable for the life of the fleet. */
