@@ -2,6 +2,7 @@
  * A cache every node it serves can mount: the kernel line a cache builds on (contracts/bottlerocket-kernel-lines.json)
  * and the load-time refusals that name the clusters and the fix.
  */
+import { GENUINE_ACCOUNT, genuineSnapshot } from './helpers/genuine-snapshot';
 import { kernelLineOf, mkfsFeatures, unmountableFeatures } from '../modules/image-cache/kernel-lines';
 import { DEFAULT_FLEET, fleetFrom, problemsOf, validFleet } from './helpers/fleet';
 import { SsmAgentProxy } from './helpers/ssm-agent-proxy';
@@ -131,18 +132,8 @@ describe("the builder's scripts against the model of a Bottlerocket host (helper
 
 /** Every snapshot is a genuine build of cache general (a copy: "<source>-copy"), so the provenance checks pass (issue 21). */
 const genuineSnapshots: Pick<RegionApi, 'describeSnapshot' | 'accountId'> = {
-  accountId: async () => '123456789012',
-  describeSnapshot: async (id) => ({
-    id,
-    ownerId: '123456789012',
-    state: 'completed',
-    encrypted: true,
-    tags: {
-      'bottlerocket-fleet:cache': 'general',
-      'bottlerocket-fleet:build-id': 'general-1',
-      ...(id.endsWith('-copy') ? { 'bottlerocket-fleet:source-snapshot': id.replace(/-copy$/, '') } : {}),
-    },
-  }),
+  accountId: async () => GENUINE_ACCOUNT,
+  describeSnapshot: async (id) => genuineSnapshot(id, 'general', id.endsWith('-copy') ? id.replace(/-copy$/, '') : undefined),
 };
 
 describe('rollout: pools against the real size of both generations a cluster may launch with (issue 20)', () => {

@@ -5,6 +5,7 @@
  * rolled back; under `warn` the rollout passes with a warning. `rollout status` shows the last measured
  * hit ratio per cluster. AWS is an in-memory RegionApi (parameters and copies), so no emulator is needed.
  */
+import { GENUINE_ACCOUNT, genuineSnapshot } from './helpers/genuine-snapshot';
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
@@ -42,21 +43,8 @@ function memoryAws(): { api: (region: string) => RegionApi; params: Map<string, 
     putParameter: async (name, value) => void params.set(`${region} ${name}`, value),
     findCopy: async (_cache, source) => (region === 'us-east-1' ? Object.keys(sourceOf).find((c) => sourceOf[c] === source) : undefined),
     sourceOf: async (id) => sourceOf[id],
-    accountId: async () => '123456789012',
-    describeSnapshot: async (id) =>
-      Object.values(GEN).includes(id)
-        ? {
-            id,
-            ownerId: '123456789012',
-            state: 'completed',
-            encrypted: true,
-            tags: {
-              'bottlerocket-fleet:cache': 'general',
-              'bottlerocket-fleet:build-id': `general-${sourceOf[id] ?? id}`,
-              ...(sourceOf[id] ? { 'bottlerocket-fleet:source-snapshot': sourceOf[id] } : {}),
-            },
-          }
-        : undefined,
+    accountId: async () => GENUINE_ACCOUNT,
+    describeSnapshot: async (id) => (Object.values(GEN).includes(id) ? genuineSnapshot(id, 'general', sourceOf[id]) : undefined),
     // No release tag (the skew check has nothing to compare); every generation is the cache's 100 GiB.
     bottlerocketVersionOf: async () => undefined,
     snapshotSizeGiB: async (id) => (Object.values(GEN).includes(id) ? 100 : undefined),

@@ -1,0 +1,18 @@
+import type { SnapshotRecord } from '../../modules/image-cache/provenance';
+
+export const GENUINE_ACCOUNT = '123456789012';
+
+/** A snapshot that passes the provenance checks (issue 21): this account's, completed, encrypted, the cache's tag, a build ID; a copy names its source. */
+export function genuineSnapshot(id: string, cache: string, source?: string): SnapshotRecord {
+  return {
+    id,
+    ownerId: GENUINE_ACCOUNT,
+    state: 'completed',
+    encrypted: true,
+    tags: {
+      'bottlerocket-fleet:cache': cache,
+      'bottlerocket-fleet:build-id': `${cache}-${source ?? id}`,
+      ...(source ? { 'bottlerocket-fleet:source-snapshot': source } : {}),
+    },
+  };
+}
