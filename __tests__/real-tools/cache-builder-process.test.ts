@@ -166,7 +166,11 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
       ]),
     );
     const cluster = fleet.clusters['my-cluster'];
-    cluster.trustedCertificates = cluster.trustedCertificates.map((f: string) => path.join(PROJECT_ROOT, f));
+    // Trusted certificates must lie inside the fleet file's folder (issue 21): a copy beside the fleet file.
+    for (const f of cluster.trustedCertificates as string[]) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(dir, f));
+    }
     cluster.karpenter.nodePools = { default: { dataVolumeGiB: 100 } };
     fs.writeFileSync(fleetFile, stringify(fleet));
     fleetId = loadFleet(fleetFile).id;
