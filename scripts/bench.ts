@@ -34,7 +34,9 @@ export function generatedFleet(n: number): unknown {
       kubernetesVersion: '1.35',
       vpc: { cidr: `10.${i}.0.0/16` },
       endpointPublicAccess: true,
-      trustedCertificates: [path.join(ROOT, 'certs/corp-ca.pem')],
+      endpointPublicAccessCidrs: ['203.0.113.0/24'],
+      // Relative to the fleet file, which the bench writes beside a copy of certs/ (certificates must lie inside its folder).
+      trustedCertificates: ['certs/corp-ca.pem'],
       karpenter: { nodePools: { default: { imageCache: 'general' }, gpu: { imageCache: 'gpu', gpu: true } } },
     };
   }
@@ -57,21 +59,12 @@ export const BENCH_BACKENDS = {
 } as const;
 
 /**
- * The example fleet (fleet.yaml) with another backend, as text to write anywhere: certificate paths become
- * absolute, since they are relative to the fleet file.
+ * The example fleet (fleet.yaml) with another backend, as text to write beside a copy of the example's
+ * certs/ folder: certificate paths stay relative, since they must lie inside the fleet file's folder.
  */
 export function exampleFleetWith(backend: unknown, file = path.join(ROOT, 'fleet.yaml')): string {
   const doc = parseDocument(fs.readFileSync(file, 'utf8'));
   doc.set('backend', backend);
-  const clusters = doc.toJS() as { clusters: Record<string, { trustedCertificates?: string[] }> };
-  for (const [name, cluster] of Object.entries(clusters.clusters)) {
-    if (cluster.trustedCertificates) {
-      doc.setIn(
-        ['clusters', name, 'trustedCertificates'],
-        cluster.trustedCertificates.map((c) => path.resolve(path.dirname(file), c)),
-      );
-    }
-  }
   return doc.toString();
 }
 
@@ -112,6 +105,7 @@ function paired(a: () => number, b: () => number): { a: number; b: number; ratio
 function main(): void {
   const withTests = !process.argv.includes('--no-tests');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  fs.cpSync(path.join(ROOT, 'certs'), path.join(tmp, 'certs'), { recursive: true });
   const floorScript = path.join(tmp, 'floor.js');
   fs.writeFileSync(
     floorScript,
