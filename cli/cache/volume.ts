@@ -18,7 +18,7 @@
  *   a10182f9); journald stores persistently (packages/systemd/journald.conf `Storage=persistent`) in
  *   /var/log/journal.
  * - Commands run in the host's namespaces the way the admin container's sheltie enters them
- *   (bottlerocket-admin-container sheltie 62ffb019: `nsenter -t 1 -a`); sheltie itself takes no command.
+ *   (bottlerocket-admin-container sheltie: `nsenter -t 1 -a`; it runs a given command since v0.7.3, 87bf395).
  *   The host ships coreutils, findutils, grep and systemd (core-kit packages/release/release.spec).
  */
 
