@@ -136,27 +136,30 @@ const genuineSnapshots: Pick<RegionApi, 'describeSnapshot' | 'accountId'> = {
   describeSnapshot: async (id) => genuineSnapshot(id, 'general', id.endsWith('-copy') ? id.replace(/-copy$/, '') : undefined),
 };
 
+/**
+ * A RegionApi where every snapshot exists, is this cache's, is `size(id)` GiB and was built on Bottlerocket
+ * `builtOn`; copies are "<source>-copy".
+ */
+function world(size: (id: string) => number, builtOn = '1.50.0'): (region: string) => RegionApi {
+  return (region) => ({
+    getParameter: async (name) =>
+      name.endsWith('-history')
+        ? '["snap-new","snap-old"]'
+        : name.includes('/clusters/')
+          ? region === 'us-west-2'
+            ? 'snap-old'
+            : 'snap-old-copy'
+          : 'snap-new',
+    putParameter: async () => undefined,
+    findCopy: async (_cache, source) => `${source}-copy`,
+    sourceOf: async (id) => id.replace(/-copy$/, ''),
+    ...genuineSnapshots,
+    snapshotSizeGiB: async (id) => size(id),
+    bottlerocketVersionOf: async () => builtOn,
+  });
+}
+
 describe('rollout: pools against the real size of both generations a cluster may launch with (issue 20)', () => {
-  /** A RegionApi where every snapshot exists, is this cache's, and is `size(id)` GiB; copies are "<source>-copy". */
-  function world(size: (id: string) => number): (region: string) => RegionApi {
-    return (region) => ({
-      getParameter: async (name) =>
-        name.endsWith('-history')
-          ? '["snap-new","snap-old"]'
-          : name.includes('/clusters/')
-            ? region === 'us-west-2'
-              ? 'snap-old'
-              : 'snap-old-copy'
-            : 'snap-new',
-      putParameter: async () => undefined,
-      findCopy: async (_cache, source) => `${source}-copy`,
-      sourceOf: async (id) => id.replace(/-copy$/, ''),
-      ...genuineSnapshots,
-      snapshotSizeGiB: async (id) => size(id),
-      bottlerocketVersionOf: async () => builtOn,
-    });
-  }
-  const builtOn: string | undefined = '1.50.0';
   const plan = () => planRollout(fleetFrom(rolloutFleet(), TODAY), 'general');
 
   test('a target generation larger than a pool blocks the rollout before anything changes, naming the pool and the generation', async () => {
@@ -225,22 +228,7 @@ describe('the Bottlerocket release a cache builds on (issue 20)', () => {
     const f = rolloutFleet();
     f.clusters['payments-prod'].karpenter.amiAlias = 'bottlerocket@v1.50.0';
     const plan = planRollout(fleetFrom(f, TODAY), 'general');
-    const aws = (region: string): RegionApi => ({
-      getParameter: async (name) =>
-        name.endsWith('-history')
-          ? '["snap-new","snap-old"]'
-          : name.includes('/clusters/')
-            ? region === 'us-west-2'
-              ? 'snap-old'
-              : 'snap-old-copy'
-            : 'snap-new',
-      putParameter: async () => undefined,
-      findCopy: async (_c, source) => `${source}-copy`,
-      sourceOf: async (id) => id.replace(/-copy$/, ''),
-      ...genuineSnapshots,
-      snapshotSizeGiB: async () => 100,
-      bottlerocketVersionOf: async () => '1.51.0',
-    });
+    const aws = world(() => 100, '1.51.0');
     const err = await resolveRollout({ aws }, plan).catch((e) => e);
     expect(err).toBeInstanceOf(RolloutBlocked);
     expect(err.message).toContain(
