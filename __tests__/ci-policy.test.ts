@@ -1,7 +1,7 @@
 // Issue 14: the builder's CI policy grants every call `cache build` (every cleanup path included),
 // `cache list` and `cache gc` make, and nothing they do not. The calls are recorded from the code running
-// against the fakes (helpers/cache-commands.ts); the synthesized policy is evaluated statically
-// (helpers/iam-policy.ts, tested on its own in iam-policy-evaluator.test.ts).
+// against the fakes (helpers/cache-commands.ts); the synthesized policy is evaluated by the IAM simulator with the
+// condition keys AWS supplies per call (helpers/iam-policy.ts, tested on its own in iam-policy-evaluator.test.ts).
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Fleet } from '../modules/fleet/load';
@@ -9,7 +9,7 @@ import { loadFleet } from '../modules/fleet/load';
 import { ciPolicyGrants } from '../modules/image-cache/ci-policy';
 import { recordCacheCommands, CommandRun } from './helpers/cache-commands';
 import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
-import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument } from './helpers/iam-policy';
+import { AuthorizationRequest, Decision, evaluate, evaluateAll, grantedActions, PolicyDocument, unusedGrants } from './helpers/iam-policy';
 import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
 import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
 import { CACHE_TAG, FLEET_TAG } from '../modules/image-cache/parameters';
@@ -33,6 +33,8 @@ interface RegionUnderTest {
   region: string;
   policy: PolicyDocument;
   runs: CommandRun[];
+  /** Every request of the runs with the simulator's decision. */
+  decided: { request: AuthorizationRequest & { scenario: string; call: CommandRun['calls'][number] }; decision: Decision }[];
 }
 
 /** Per builder stack: its policy, and the commands run for the caches homed in its region. */
@@ -42,7 +44,10 @@ async function regionsOf(fleet: Fleet): Promise<RegionUnderTest[]> {
   for (const region of [...new Set(fleet.imageCaches.map((c) => c.homeRegion))]) {
     const stack = stacks[`image-cache-builder-${region}`];
     const caches = fleet.imageCaches.filter((c) => c.homeRegion === region);
-    out.push({ region, policy: ciPolicyOf(stack), runs: await recordCacheCommands({ ...fleet, imageCaches: caches }, roleOfInstanceProfileIn(stack)) });
+    const policy = ciPolicyOf(stack);
+    const runs = await recordCacheCommands({ ...fleet, imageCaches: caches }, roleOfInstanceProfileIn(stack));
+    const requests = requestsOf(runs).map(({ scenario, call, request }) => ({ ...request, scenario, call }));
+    out.push({ region, policy, runs, decided: await evaluateAll(policy, requests) });
   }
   return out;
 }
@@ -69,12 +74,12 @@ describe.each([
   });
 
   test('allows every call of cache build (every cleanup path), cache list and cache gc', () => {
-    const denied = regions.flatMap(({ region, policy, runs }) =>
-      requestsOf(runs)
-        .filter(({ request }) => !evaluate(policy, request).allowed)
+    const denied = regions.flatMap(({ region, decided }) =>
+      decided
+        .filter(({ decision }) => !decision.allowed)
         .map(
-          ({ scenario, call, request }) =>
-            `${request.action} on ${request.resource}${Object.keys(request.context).length ? ` ${JSON.stringify(request.context)}` : ''} (${call.api} in ${call.region}; ${scenario}; policy of image-cache-builder-${region})`,
+          ({ request }) =>
+            `${request.action} on ${request.resource}${Object.keys(request.context).length ? ` ${JSON.stringify(request.context)}` : ''} (${request.call.api} in ${request.call.region}; ${request.scenario}; policy of image-cache-builder-${region})`,
         ),
     );
     expect([...new Set(denied)]).toEqual([]);
@@ -88,14 +93,18 @@ describe.each([
   });
 
   test('has no statement that allows none of the calls', () => {
-    for (const { policy, runs } of regions) {
-      const used = new Set(requestsOf(runs).flatMap(({ request }) => evaluate(policy, request).allowedBy));
+    for (const { policy, decided } of regions) {
+      const used = new Set(decided.filter(({ decision }) => decision.allowed).flatMap(({ decision }) => decision.allowedBy));
       expect(
         policy.Statement.filter((s) => s.Effect === 'Allow')
           .map((s) => s.Sid)
           .filter((sid) => !used.has(sid!)),
       ).toEqual([]);
     }
+  });
+
+  test("nothing beyond what it needs: every action of every statement allows some call the commands make", () => {
+    for (const { policy, decided } of regions) expect(unusedGrants(policy, decided)).toEqual([]);
   });
 });
 
@@ -202,20 +211,21 @@ describe('the CI policy denies what the builder never does', () => {
       'us-west-2',
       world(volumeTags),
     );
-  const denied = (p: PolicyDocument, requests: AuthorizationRequest[]) => requests.filter((q) => !evaluate(p, q).allowed).map((q) => q.resource);
+  const denied = async (p: PolicyDocument, requests: AuthorizationRequest[]) =>
+    (await evaluateAll(p, requests)).filter(({ decision }) => !decision.allowed).map(({ request }) => request.resource);
 
   // Regression (review of issue 14): CreateSnapshot was granted on any volume, so the role could snapshot
   // another team's volume and, with PutParameter, publish it as the cache.
-  test('CreateSnapshot of a volume without the cache tag is denied; of a builder volume with a tagged snapshot, allowed', () => {
+  test('CreateSnapshot of a volume without the cache tag is denied; of a builder volume with a tagged snapshot, allowed', async () => {
     const p = policy();
-    expect(denied(p, createSnapshot(undefined, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
-    expect(denied(p, createSnapshot([{ Key: 'team', Value: 'x' }], cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
-    expect(denied(p, createSnapshot(cacheTags, cacheTags))).toEqual([]);
+    expect(await denied(p, createSnapshot(undefined, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(await denied(p, createSnapshot([{ Key: 'team', Value: 'x' }], cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(await denied(p, createSnapshot(cacheTags, cacheTags))).toEqual([]);
   });
 
   // Review of issue 14: LaunchWith allowed any subnet and security group, so the role could start an
   // instance with the builder role in another network.
-  test("RunInstances outside the builders' subnets or with another security group is denied; the builder's own launch is allowed", () => {
+  test("RunInstances outside the builders' subnets or with another security group is denied; the builder's own launch is allowed", async () => {
     const p = policy();
     const launch = (subnet: string, group: string) =>
       authorizationRequests(
@@ -233,9 +243,9 @@ describe('the CI policy denies what the builder never does', () => {
         'us-west-2',
         world(undefined),
       );
-    expect(denied(p, launch(BUILDER_SUBNET_IDS[1], BUILDER_SECURITY_GROUP_ID))).toEqual([]);
-    expect(denied(p, launch('subnet-other', BUILDER_SECURITY_GROUP_ID))).toEqual(['arn:aws:ec2:us-west-2:123456789012:subnet/subnet-other']);
-    expect(denied(p, launch(BUILDER_SUBNET_IDS[0], 'sg-other'))).toEqual(['arn:aws:ec2:us-west-2:123456789012:security-group/sg-other']);
+    expect(await denied(p, launch(BUILDER_SUBNET_IDS[1], BUILDER_SECURITY_GROUP_ID))).toEqual([]);
+    expect(await denied(p, launch('subnet-other', BUILDER_SECURITY_GROUP_ID))).toEqual(['arn:aws:ec2:us-west-2:123456789012:subnet/subnet-other']);
+    expect(await denied(p, launch(BUILDER_SUBNET_IDS[0], 'sg-other'))).toEqual(['arn:aws:ec2:us-west-2:123456789012:security-group/sg-other']);
   });
 
   // Issue 21: RunInstances had no condition on instance type or IMDS; the CI role could launch anything with the builder role.
@@ -244,7 +254,7 @@ describe('the CI policy denies what the builder never does', () => {
     ['IMDSv1 allowed', { MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }, 'DenyImdsV1'],
     ['no metadata options at all (the account default may allow IMDSv1)', { MetadataOptions: undefined }, 'DenyImdsV1'],
     ["a hop limit above the builder's", { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 3 } }, 'DenyHigherHopLimit'],
-  ])('RunInstances with %s is denied on the instance', (_name, change, sid) => {
+  ])('RunInstances with %s is denied on the instance', async (_name, change, sid) => {
     const p = policy();
     const requests = authorizationRequests(
       'ec2:RunInstances',
@@ -263,8 +273,8 @@ describe('the CI policy denies what the builder never does', () => {
       world(undefined),
     );
     const instance = requests.find((q) => q.action === 'ec2:RunInstances' && q.resource.endsWith(':instance/*'))!;
-    expect(evaluate(p, instance)).toMatchObject({ allowed: false, deniedBy: [sid] });
-    expect(denied(p, requests)).toEqual(['arn:aws:ec2:us-west-2:123456789012:instance/*']);
+    expect(await evaluate(p, instance)).toMatchObject({ allowed: false, deniedBy: [sid] });
+    expect(await denied(p, requests)).toEqual(['arn:aws:ec2:us-west-2:123456789012:instance/*']);
   });
 
   test("the allowed instance types are the region's caches' builder types", () => {
@@ -277,8 +287,8 @@ describe('the CI policy denies what the builder never does', () => {
     expect(p.Statement.find((s) => s.Sid === 'DenyOtherInstanceTypes')!.Condition).toEqual({ StringNotEquals: { 'ec2:InstanceType': types } });
   });
 
-  test('CreateSnapshot without the cache tag on the new snapshot is denied', () => {
-    expect(denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
+  test('CreateSnapshot without the cache tag on the new snapshot is denied', async () => {
+    expect(await denied(policy(), createSnapshot(cacheTags, [{ Key: 'Name', Value: 'x' }]))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
   });
 
   // Issue 21: the conditions matched the tag key with any value, so another fleet's builders and snapshots
@@ -299,13 +309,13 @@ describe('the CI policy denies what the builder never does', () => {
         { Key: FLEET_TAG, Value: fleetId },
       ],
     ],
-  ])('tag conditions match exact values: a volume or snapshot of %s is denied', (_name, tags) => {
+  ])('tag conditions match exact values: a volume or snapshot of %s is denied', async (_name, tags) => {
     const p = policy();
-    expect(denied(p, createSnapshot(tags, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
-    expect(denied(p, createSnapshot(cacheTags, tags))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
+    expect(await denied(p, createSnapshot(tags, cacheTags))).toEqual(['arn:aws:ec2:us-west-2:123456789012:volume/vol-0abc']);
+    expect(await denied(p, createSnapshot(cacheTags, tags))).toEqual(['arn:aws:ec2:us-west-2::snapshot/*']);
     const deleteOf = authorizationRequests('ec2:DeleteSnapshot', { SnapshotId: 'snap-0abc' }, 'us-west-2', world(tags));
-    expect(denied(p, deleteOf)).toEqual(['arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
-    expect(denied(p, authorizationRequests('ec2:DeleteSnapshot', { SnapshotId: 'snap-0abc' }, 'us-west-2', world(cacheTags)))).toEqual([]);
+    expect(await denied(p, deleteOf)).toEqual(['arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
+    expect(await denied(p, authorizationRequests('ec2:DeleteSnapshot', { SnapshotId: 'snap-0abc' }, 'us-west-2', world(cacheTags)))).toEqual([]);
   });
 });
 
@@ -352,11 +362,11 @@ describe('the RunInstances authorization model refuses parameters it does not mo
     expect(model(input)).toThrow(`ec2:RunInstances with ${name}: not modelled`);
   });
 
-  test('a mapping restored from a snapshot adds the snapshot resource, which the CI policy does not grant', () => {
+  test('a mapping restored from a snapshot adds the snapshot resource, which the CI policy does not grant', async () => {
     const requests = model(launch({}, { SnapshotId: 'snap-0abc' }))();
     const snapshot = requests.filter((q) => q.resource.includes(':snapshot/'));
     expect(snapshot.map((q) => `${q.action} ${q.resource}`)).toEqual(['ec2:RunInstances arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
     const policy = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
-    expect(evaluate(policy, snapshot[0]).allowed).toBe(false);
+    expect((await evaluate(policy, snapshot[0])).allowed).toBe(false);
   });
 });

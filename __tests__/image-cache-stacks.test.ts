@@ -132,7 +132,7 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
 
   // Issue 21: AmazonSSMManagedInstanceCore (ssm:GetParameter on *) and ECR read-only on *, reachable by anyone who
   // can run a command on the builder, went far past the CI policy's own scoping.
-  test("the instance role has no managed policy: only the SSM agent's Run Command and the host containers' pull", () => {
+  test("the instance role has no managed policy: only the SSM agent's Run Command and the host containers' pull", async () => {
     expect(stack.resource.aws_iam_role_policy_attachment).toBeUndefined();
     expect(Object.keys(stack.resource.aws_iam_role_policy)).toHaveLength(1);
     expect(JSON.parse(Object.values<any>(stack.resource.aws_iam_role)[0].assume_role_policy).Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
@@ -151,13 +151,13 @@ describe('image-cache-builder-<region>: the builder infrastructure', () => {
       'ssmmessages:CreateControlChannel',
       'ssmmessages:OpenControlChannel',
     ]);
-    const allowed = (action: string, resource: string) => evaluate(policy, { action, resource, context: {} }).allowed;
-    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-admin')).toBe(true);
-    expect(allowed('ecr:GetDownloadUrlForLayer', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-control')).toBe(true);
-    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:111122223333:repository/team/app')).toBe(false);
-    expect(allowed('ecr:BatchGetImage', 'arn:aws:ecr:eu-west-1:328549459982:repository/bottlerocket-admin')).toBe(false);
-    expect(allowed('ssm:GetParameter', 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/builder/subnet-ids')).toBe(false);
-    expect(allowed('ssmmessages:CreateDataChannel', '*')).toBe(false); // Session Manager's, never a build's
+    const allowed = async (action: string, resource: string) => (await evaluate(policy, { action, resource, context: {} })).allowed;
+    expect(await allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-admin')).toBe(true);
+    expect(await allowed('ecr:GetDownloadUrlForLayer', 'arn:aws:ecr:us-west-2:328549459982:repository/bottlerocket-control')).toBe(true);
+    expect(await allowed('ecr:BatchGetImage', 'arn:aws:ecr:us-west-2:111122223333:repository/team/app')).toBe(false);
+    expect(await allowed('ecr:BatchGetImage', 'arn:aws:ecr:eu-west-1:328549459982:repository/bottlerocket-admin')).toBe(false);
+    expect(await allowed('ssm:GetParameter', 'arn:aws:ssm:us-west-2:123456789012:parameter/bottlerocket-fleet/builder/subnet-ids')).toBe(false);
+    expect(await allowed('ssmmessages:CreateDataChannel', '*')).toBe(false); // Session Manager's, never a build's
   });
 
   test('the security group allows egress only', () => {
