@@ -103,7 +103,7 @@ describe.each([
     }
   });
 
-  test("nothing beyond what it needs: every action of every statement allows some call the commands make", () => {
+  test('nothing beyond what it needs: every action of every statement allows some call the commands make', () => {
     for (const { policy, decided } of regions) expect(unusedGrants(policy, decided)).toEqual([]);
   });
 });
@@ -154,7 +154,7 @@ describe("the recorded calls are the CLI's calls", () => {
             c.requests.map((q) => {
               const context = Object.entries(q.context)
                 .filter(([k]) => !/^aws:RequestTag\/bottlerocket-fleet:image-\d+$/.test(k))
-                .map(([k, v]) => `${k}=${k.endsWith('bottlerocket-fleet:build-id') ? '<build id>' : v}`);
+                .map(([k, v]) => `${k}=${k.endsWith('bottlerocket-fleet:build-id') ? '<build id>' : String(v)}`);
               const resource = q.resource.replace(/-manifests\/[a-z0-9-]+-\d{14}-[0-9a-f]{6}\//, '-manifests/<build id>/');
               return `${c.api.padEnd(32)} ${q.action === c.api ? '' : `${q.action} `}${resource}${context.length ? ` [${context.join(', ')}]` : ''}`;
             }),
@@ -368,5 +368,45 @@ describe('the RunInstances authorization model refuses parameters it does not mo
     expect(snapshot.map((q) => `${q.action} ${q.resource}`)).toEqual(['ec2:RunInstances arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
     const policy = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
     expect((await evaluate(policy, snapshot[0])).allowed).toBe(false);
+  });
+});
+
+// Issue 29: WriteManifests also granted writes and deletes under every cluster parameter's `-manifests` path (the
+// cluster parameters are in replicaParameters, for `cache gc`'s reads); nothing writes there (cli/cache/manifest.ts
+// writes only <cache parameter>-manifests/<build id>/<part>). The statement as it shipped before, kept to show it.
+describe('WriteManifests: the cluster-parameter over-grant allowed before, denied after', () => {
+  const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
+  const ssm = (region: string, name: string) => `arn:aws:ssm:${region}:${ACCOUNT}:parameter${name}`;
+  const WRITE_MANIFESTS_BEFORE: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'WriteManifests',
+        Effect: 'Allow',
+        Action: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+        Resource: [ssm('us-east-1', `${P}-manifests/*`), ssm('us-east-1', `${P}/clusters/payments-prod-manifests/*`), ssm('us-west-2', `${P}-manifests/*`)],
+      },
+    ],
+  };
+  const after = (): PolicyDocument => {
+    const p = ciPolicyOf(synthFleet(fleetFrom(withoutCertificates(rolloutFleet())))['image-cache-builder-us-west-2']);
+    return { ...p, Statement: p.Statement.filter((s) => s.Sid === 'WriteManifests') };
+  };
+  const allowed = async (p: PolicyDocument, action: string, resource: string) => (await evaluate(p, { action, resource, context: {} })).allowed;
+
+  test("a cluster parameter's -manifests path: writable before, not after", async () => {
+    const p = after();
+    for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
+      const clusterManifest = ssm('us-east-1', `${P}/clusters/payments-prod-manifests/build-1/0`);
+      expect(await allowed(WRITE_MANIFESTS_BEFORE, action, clusterManifest)).toBe(true);
+      expect(await allowed(p, action, clusterManifest)).toBe(false);
+    }
+  });
+
+  test("the cache's own manifests stay writable in the home region and every replica region", async () => {
+    const p = after();
+    for (const region of ['us-west-2', 'us-east-1'])
+      for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter'])
+        expect(await allowed(p, action, ssm(region, `${P}-manifests/general-20261125120000-abcdef/0`))).toBe(true);
   });
 });

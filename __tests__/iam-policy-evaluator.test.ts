@@ -70,7 +70,12 @@ describe('IAM policy evaluation, by the simulator with AWS data', () => {
   // Issue 29: the simulator alone passes every global key to every request; AWS supplies aws:ResourceTag only where
   // its data lists it. CopySnapshot's snapshot resource lists none, so the condition is never true there.
   test('a key AWS does not supply for the action and resource type is dropped, so a condition on it is false as in AWS', async () => {
-    const p = policy({ Effect: 'Allow', Action: ['ec2:CopySnapshot', 'ec2:DeleteSnapshot'], Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/c': 'x' } } });
+    const p = policy({
+      Effect: 'Allow',
+      Action: ['ec2:CopySnapshot', 'ec2:DeleteSnapshot'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceTag/c': 'x' } },
+    });
     const copy = await evaluate(p, { action: 'ec2:CopySnapshot', resource: SNAPSHOT, context: { 'aws:ResourceTag/c': 'x' } });
     expect(copy).toMatchObject({ allowed: false, notSupplied: ['aws:ResourceTag/c'] });
     const del = await evaluate(p, { action: 'ec2:DeleteSnapshot', resource: SNAPSHOT, context: { 'aws:ResourceTag/c': 'x' } });
@@ -106,7 +111,8 @@ describe('IAM policy evaluation, by the simulator with AWS data', () => {
       Condition: { StringEquals: { 'ec2:InstanceType': 'm6i.large' }, StringLike: { 'aws:RequestTag/a': 'x*', 'aws:RequestTag/b': '*' } },
     });
     const ok = { 'ec2:InstanceType': 'm6i.large', 'aws:RequestTag/a': 'xy', 'aws:RequestTag/b': 'z' };
-    const run = (context: Record<string, string>) => allowed(p, { action: 'ec2:RunInstances', resource: 'arn:aws:ec2:us-west-2:123456789012:instance/*', context });
+    const run = (context: Record<string, string>) =>
+      allowed(p, { action: 'ec2:RunInstances', resource: 'arn:aws:ec2:us-west-2:123456789012:instance/*', context });
     expect(await run(ok)).toBe(true);
     expect(await run({ ...ok, 'ec2:InstanceType': 'p5.48xlarge' })).toBe(false);
     expect(await run({ ...ok, 'aws:RequestTag/a': 'yx' })).toBe(false);
@@ -141,7 +147,13 @@ describe('IAM policy evaluation, by the simulator with AWS data', () => {
     expect(await hop(deny, '10')).toBe(false); // 10 > 2 as numbers (as strings it would sort before "2")
     expect(await hop(deny)).toBe(true);
     const allow = policy({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { NumericLessThanEquals: { 'ec2:MetadataHttpPutResponseHopLimit': '2' } } });
-    expect([await hop(allow, '1'), await hop(allow, '2'), await hop(allow, '3'), await hop(allow, 'x'), await hop(allow)]).toEqual([true, true, false, false, false]);
+    expect([await hop(allow, '1'), await hop(allow, '2'), await hop(allow, '3'), await hop(allow, 'x'), await hop(allow)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   // The hand-written evaluator refused these; the simulator evaluates every operator as AWS does.
@@ -160,9 +172,9 @@ describe('IAM policy evaluation, by the simulator with AWS data', () => {
 
   test('what cannot be a valid policy or request throws instead of being decided', async () => {
     const req = { action: 'ec2:RunInstances', resource: INSTANCE, context: {} };
-    await expect(evaluate(policy({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:iam::${data.aws_caller_identity.x.account_id}:role/x' }), req)).rejects.toThrow(
-      /policy variable or an unresolved Terraform reference/,
-    );
+    await expect(
+      evaluate(policy({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:iam::${data.aws_caller_identity.x.account_id}:role/x' }), req),
+    ).rejects.toThrow(/policy variable or an unresolved Terraform reference/);
     await expect(evaluate(policy({ Effect: 'Maybe' as 'Allow', Action: '*', Resource: '*' }), req)).rejects.toThrow(/Effect/);
     await expect(evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*' }), { ...req, action: 'ec2:RunInstance' })).rejects.toThrow();
   });

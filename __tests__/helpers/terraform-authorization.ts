@@ -11,8 +11,27 @@ import type { AuthorizationRequest } from './iam-policy';
 import { ACCOUNT } from './fake-aws';
 import { CACHE_TAG } from '../../modules/image-cache/parameters';
 
-const req = (action: string, resource: string, context: Record<string, string> = {}): AuthorizationRequest => ({ action, resource, context });
+const req = (action: string, resource: string, context: AuthorizationRequest['context'] = {}): AuthorizationRequest => ({ action, resource, context });
 const tags = (prefix: string, t: Record<string, string>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [`${prefix}/${k}`, v]));
+
+/** The key a stand-in for an alias resolves to (the alias stays in kms:ResourceAliases, as KMS supplies it). */
+const ALIASED_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/**
+ * A copy encrypted with a customer managed key: EBS uses the key with the caller's permissions, the calls the EBS
+ * User Guide lists ("Requirements for Amazon EBS encryption", Permissions for users), through EC2 in the region
+ * (kms:ViaService), CreateGrant for an AWS resource (kms:GrantIsForAWSResource).
+ */
+function copyKeyRequests(key: string, region: string, partition: string): AuthorizationRequest[] {
+  const alias = /(alias\/.+)$/.exec(key)?.[1];
+  const arn = key.startsWith('arn:') && !alias ? key : `arn:${partition}:kms:${region}:${ACCOUNT}:key/${alias ? ALIASED_KEY_ID : key}`;
+  const context = { 'kms:ViaService': `ec2.${region}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT, ...(alias ? { 'kms:ResourceAliases': [alias] } : {}) };
+  return [
+    req('kms:DescribeKey', arn, context),
+    req('kms:CreateGrant', arn, { ...context, 'kms:GrantIsForAWSResource': 'true' }),
+    ...['kms:GenerateDataKeyWithoutPlaintext', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'].map((a) => req(a, arn, context)),
+  ];
+}
 
 /** Every request Terraform's lifecycle of the stack makes: create, refresh, update of tags, destroy. */
 export function terraformRequests(stack: any, partition = 'aws'): AuthorizationRequest[] {
@@ -39,14 +58,18 @@ export function terraformRequests(stack: any, partition = 'aws'): AuthorizationR
       if (type === 'aws_ebs_snapshot_copy') {
         // The source is a build of the cache in its home region (the builder tags it with the cache).
         const existing = tags('aws:ResourceTag', { [CACHE_TAG]: all[CACHE_TAG] });
+        // What the caller knows of the source: its tags too, but CopySnapshot's snapshot resource supplies no
+        // aws:ResourceTag (Service Authorization Reference; helpers/iam-policy.ts drops it, as AWS does).
+        const source = { ...existing, ...tags('aws:RequestTag', all), 'ec2:Owner': ACCOUNT, 'ec2:Encrypted': 'true', 'ec2:SnapshotID': 'snap-source' };
         out.push(
-          req('ec2:CopySnapshot', snapshot(r.source_region, 'snap-source'), existing),
+          req('ec2:CopySnapshot', snapshot(r.source_region, 'snap-source'), source),
           req('ec2:CopySnapshot', snapshot(region, '*'), tags('aws:RequestTag', all)),
           req('ec2:CreateTags', snapshot(region, '*'), { 'ec2:CreateAction': 'CopySnapshot', ...tags('aws:RequestTag', all) }),
           req('ec2:DescribeSnapshots', '*'),
           req('ec2:CreateTags', snapshot(region, 'snap-copy'), existing),
           req('ec2:DeleteTags', snapshot(region, 'snap-copy'), existing),
           req('ec2:DeleteSnapshot', snapshot(region, 'snap-copy'), existing),
+          ...(r.kms_key_id ? copyKeyRequests(r.kms_key_id, region, partition) : []),
         );
       } else if (type === 'aws_ssm_parameter') {
         const arn = ssm(region, r.name);

@@ -2,7 +2,8 @@
  * Issue 21 (5): the rollout's own least-privilege policy (bottlerocket-fleet-rollout-<cache>, in the cache's
  * image-cache-<cache> stack) allows every AWS call a rollout makes and nothing it does not. The calls are recorded
  * from the engine and the report running against the AWS emulator (as in rollout-scenarios.test.ts), plus the
- * identity check's DescribeCluster; the synthesized policy is evaluated statically (helpers/iam-policy.ts).
+ * identity check's DescribeCluster; the synthesized policy is evaluated by the IAM simulator with the condition keys AWS
+ * supplies per call (helpers/iam-policy.ts).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -16,7 +17,7 @@ import { regionApi } from '../../cli/rollout/aws';
 import { describeEksCluster } from '../../cli/shared/cluster-identity';
 import { AwsWorld, RecordedCall, recordCalls } from '../helpers/aws-authorization';
 import { ciPolicyOf } from '../helpers/ci-policy';
-import { evaluate, grantedActions } from '../helpers/iam-policy';
+import { evaluateAll, grantedActions, unusedGrants } from '../helpers/iam-policy';
 import { ACCOUNT } from '../helpers/fake-aws';
 import { synthFleet } from '../helpers/fleet';
 
@@ -59,19 +60,25 @@ describeWithRealTools('the rollout policy', () => {
     expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual(['ec2:DescribeSnapshots', 'eks:DescribeCluster', 'ssm:GetParameter', 'ssm:PutParameter']);
   });
 
-  test('allows every call of a rollout, its status and --to', () => {
-    const p = policy();
-    const denied = requests()
-      .filter(({ q }) => !evaluate(p, q).allowed)
-      .map(({ call, q }) => `${q.action} on ${q.resource} (${call.region})`);
+  const decided = async () =>
+    evaluateAll(
+      policy(),
+      requests().map(({ call, q }) => ({ ...q, region: call.region })),
+    );
+
+  test('allows every call of a rollout, its status and --to', async () => {
+    const denied = (await decided()).filter(({ decision }) => !decision.allowed).map(({ request: q }) => `${q.action} on ${q.resource} (${q.region})`);
     expect([...new Set(denied)]).toEqual([]);
   });
 
-  test('grants no action the rollout never needs, and every statement allows some call', () => {
+  test('grants no action the rollout never needs, and every statement allows some call', async () => {
     const p = policy();
     const needed = new Set(requests().map(({ q }) => q.action));
     expect(grantedActions(p).filter((a) => !needed.has(a))).toEqual([]);
-    const used = new Set(requests().flatMap(({ q }) => evaluate(p, q).allowedBy));
+    const all = await decided();
+    const used = new Set(all.filter(({ decision }) => decision.allowed).flatMap(({ decision }) => decision.allowedBy));
     expect(p.Statement.map((s) => s.Sid).filter((sid) => !used.has(sid!))).toEqual([]);
+    // Nothing beyond what it needs: every action of every statement allows some call the rollout makes.
+    expect(unusedGrants(p, all)).toEqual([]);
   });
 });

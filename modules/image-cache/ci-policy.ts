@@ -154,7 +154,10 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       resources: [
         ...new Set([
           ...props.parameterPaths.map((path) => arn('ssm', `parameter${manifestParametersFolder(path)}/*`)),
-          ...(props.replicaParameters ?? []).map((p) => `arn:${partition}:ssm:${p.region}:${account}:parameter${manifestParametersFolder(p.parameterPath)}/*`),
+          // Issue 29: only the caches' own paths; replicaParameters also lists cluster parameters, whose `-manifests` nothing writes.
+          ...(props.replicaParameters ?? [])
+            .filter((p) => props.parameterPaths.includes(p.parameterPath))
+            .map((p) => `arn:${partition}:ssm:${p.region}:${account}:parameter${manifestParametersFolder(p.parameterPath)}/*`),
         ]),
       ].sort(),
     },

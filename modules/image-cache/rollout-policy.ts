@@ -15,7 +15,8 @@ import type { CiGrant } from './ci-policy';
 import { clusterParametersFolder, historyParameterPath } from './parameters';
 
 export interface RolloutPolicyProps {
-  readonly cache: { readonly name: string; readonly parameterPath: string; readonly regions: readonly string[] };
+  /** The cache: its name, parameter path and home region (where the rollout reads the current snapshot and history). */
+  readonly cache: { readonly name: string; readonly parameterPath: string; readonly homeRegion: string };
   /** The clusters the rollout moves (rolloutClustersOf): their parameters' regions and their EKS names. */
   readonly clusters: readonly { readonly name: string; readonly region: string }[];
 }
@@ -32,15 +33,17 @@ export function rolloutPolicyGrants(props: RolloutPolicyProps, refs: { readonly 
       actions: ['ec2:DescribeSnapshots'],
       resources: ['*'],
     },
+    // Issue 29: it granted the cache's parameter and history in every region; the rollout reads them only in the
+    // home region (cli/rollout/engine.ts resolveRollout) and, elsewhere, only the cluster parameters (engine, report).
     {
       sid: 'RolloutReadParameters',
-      why: "The cache's current snapshot, its history and the clusters' parameters, in every region that holds the cache",
+      why: "The cache's current snapshot and its history in the home region, and the clusters' parameters in their regions",
       actions: ['ssm:GetParameter'],
-      resources: props.cache.regions.flatMap((r) => [
-        parameter(r, parameterPath),
-        parameter(r, historyParameterPath(parameterPath)),
-        parameter(r, `${clusterParametersFolder(parameterPath)}/*`),
-      ]),
+      resources: [
+        parameter(props.cache.homeRegion, parameterPath),
+        parameter(props.cache.homeRegion, historyParameterPath(parameterPath)),
+        ...clusterRegions.map((r) => parameter(r, `${clusterParametersFolder(parameterPath)}/*`)),
+      ],
     },
     {
       sid: 'RolloutWriteClusterParameters',
