@@ -103,6 +103,13 @@ describe.each([
     }
   });
 
+  // The request model (helpers/aws-authorization.ts) names only context keys AWS supplies for each call (iam-data):
+  // a key AWS does not supply would make a condition on it look satisfiable here.
+  test('every context key of every recorded call is one AWS supplies for that action and resource type', () => {
+    const extra = regions.flatMap(({ decided }) => decided.flatMap(({ request, decision }) => decision.notSupplied.map((k) => `${request.action} ${k}`)));
+    expect([...new Set(extra)]).toEqual([]);
+  });
+
   test('nothing beyond what it needs: every action of every statement allows some call the commands make', () => {
     for (const { policy, decided } of regions) expect(unusedGrants(policy, decided)).toEqual([]);
   });

