@@ -1,7 +1,9 @@
 /**
  * The least-privilege policy for the role that deploys a cache's `image-cache-<cache>` stack (issue 21): read the
- * home-region parameters, copy only this cache's snapshots into its replica regions and manage only those copies
- * (exact cache tag), write only the cache's regional and per-cluster parameters. Pure grants; shipped as
+ * home-region parameters, copy this account's home-region snapshots (the stack's plan proves each is a build of the
+ * cache) into its replica regions as copies carrying the cache tag, manage only those copies (exact cache tag), use
+ * the replica regions' KMS keys (kmsKeyIds) through EC2 only, write only the cache's regional and per-cluster
+ * parameters. Pure grants; shipped as
  * `bottlerocket-fleet-replication-<cache>` by the cache's home-region builder stack, which is deployed first.
  *
  * The calls per Terraform resource follow terraform-provider-aws (internal/service/ec2/ebs_snapshot_copy.go:
