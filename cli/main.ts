@@ -3,7 +3,8 @@
  * `npm run deploy|cache|migrate|rollout|debug-node -- ...` are shortcuts to it). Each command's module is
  * imported only when it runs, so `--help` and usage errors never load the AWS SDK or the Kubernetes client.
  */
-import { BIN, CliIo, PROCESS_IO, runAsProcess } from './shared/command-line';
+import { closestKey } from '../modules/fleet/problems';
+import { BIN, CliIo, PROCESS_IO, runAsProcess, VERSION } from './shared/command-line';
 
 type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
 
@@ -18,6 +19,7 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
 
 export const USAGE = `usage: ${BIN} <command> [options]
        ${BIN} <command> --help
+       ${BIN} --version
 
 commands:
 ${Object.entries(COMMANDS)
@@ -36,6 +38,10 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     io.out(USAGE);
     return 0;
   }
+  if (name === '--version') {
+    io.out(`${BIN} ${VERSION}\n`);
+    return 0;
+  }
   // `help <command>` is `<command> --help`.
   if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
   if (argv.length === 0) {
@@ -44,10 +50,20 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`);
+    io.err(`${unknownArgument(name)}\n\n${USAGE}`);
     return 2;
   }
   return (await command.load()).main(rest, io);
+}
+
+/** "unknown option --verison (did you mean --version?)" or "unknown command "cahce" (did you mean cache?)". */
+function unknownArgument(name: string): string {
+  if (name.startsWith('-')) {
+    const guess = closestKey(name.replace(/^-+/, ''), ['help', 'version']);
+    return `unknown option ${name}${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  const guess = closestKey(name, Object.keys(COMMANDS));
+  return `unknown command "${name}"${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 
 /** Runs as this process (bin/bottlerocket-fleet.js calls it; `tsx cli/main.ts` runs it directly). */
