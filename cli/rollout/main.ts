@@ -8,7 +8,7 @@ import { planRollout, FIELD_MANAGER, ANNOTATIONS } from './model';
 import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
-import { answering, CommandOutput } from '../shared/command-output';
+import { answering, CommandOutput, failedWith } from '../shared/command-output';
 import { createProgress, stepLog } from '../shared/progress';
 import type { ResolvedRollout } from './engine';
 
@@ -182,7 +182,7 @@ async function rollout(args: RolloutArguments, output: CommandOutput): Promise<n
     return await ship(world, resolved, args, output, base);
   } catch (e) {
     const failure = failureOf(e, engine, (await import('../shared/cluster-identity')).ClusterIdentityMismatch);
-    if (!failure) throw e;
+    if (!failure) return failedWith(output, e, base);
     return output.fail(1, failure.message ?? (e as Error).message, { label: failure.label, details: { ...base, ...failure.details } });
   }
 }

@@ -58,8 +58,13 @@ export async function answering(output: CommandOutput, body: () => Promise<numbe
   try {
     return await body();
   } catch (e) {
-    if (!output.json) throw e;
-    const userError = e instanceof FleetValidationError || e instanceof UsageError;
-    return output.fail(exitCodeFor(e), (e as Error).message, { label: userError ? undefined : 'error' });
+    return failedWith(output, e);
   }
+}
+
+/** An error nobody expected, as answering reports it, with what the command knows (`details`) in the document. */
+export function failedWith(output: CommandOutput, e: unknown, details?: Record<string, unknown>): 1 | 2 {
+  if (!output.json) throw e;
+  const userError = e instanceof FleetValidationError || e instanceof UsageError;
+  return output.fail(exitCodeFor(e), (e as Error).message, { label: userError ? undefined : 'error', details });
 }
