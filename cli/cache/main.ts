@@ -8,6 +8,7 @@ import type { Fleet, ImageCache } from '../../modules/fleet/load';
 import type { ClientsFor } from './inventory';
 import type { BuilderDeps } from './builder';
 import type { CacheKube } from './report-kube';
+import type { ClusterRef } from '../shared/kubeconfig-hint';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput } from '../shared/command-output';
@@ -65,7 +66,7 @@ export interface CacheDeps extends CliIo {
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
   /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
-  readonly reportKube?: (context: string) => CacheKube;
+  readonly reportKube?: (context: string, cluster?: ClusterRef) => CacheKube;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -231,7 +232,11 @@ async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps
   let r;
   try {
     const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
-    r = await cacheReport(kube(o.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs: o.sinceMs, slowStartMs: o.slowStartMs });
+    r = await cacheReport(kube(o.context ?? cluster.name, cluster), fleet, cluster, {
+      now: (deps.now ?? Date.now)(),
+      sinceMs: o.sinceMs,
+      slowStartMs: o.slowStartMs,
+    });
   } catch (e) {
     return output.fail(1, (e as Error).message, { label: 'cache report', details: { cluster: cluster.name } });
   }

@@ -114,7 +114,7 @@ async function migrate(command: 'drain' | 'remove-device-plugin', values: Migrat
   // Like the rollout's: the context named like the cluster, never whatever the kubeconfig's current context is.
   const context = values.context ?? cluster.name;
   // Loaded only now: @kubernetes/client-node costs a second of start-up that usage errors need not pay.
-  const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(context);
+  const api = deps.api ? deps.api(context) : (await import('./kube-client')).kubeApiFromKubeconfig(context, undefined, cluster);
   // A dry run only reads; everything else writes (cordons, evictions, a deletion), so first: is this the cluster?
   if (!values['dry-run']) {
     try {

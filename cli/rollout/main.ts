@@ -156,7 +156,9 @@ async function rolloutWorld(args: RolloutArguments) {
   const { regionApi } = await import('./aws');
   const { rolloutKube } = await import('./kube-client');
   const context = (cluster: string) => args.contexts.get(cluster) ?? cluster;
-  return { fleet, plan, context, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster))) };
+  // The cluster's name and region, for the kubeconfig hint when its context is missing.
+  const ref = (cluster: string) => fleet.clusters.find((c) => c.name === cluster);
+  return { fleet, plan, context, ref, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster), ref(cluster))) };
 }
 type RolloutWorld = Awaited<ReturnType<typeof rolloutWorld>>;
 
@@ -215,7 +217,7 @@ async function ship(
   output: CommandOutput,
   failureFields: Record<string, unknown>,
 ): Promise<number> {
-  const { plan, fleet, aws, kube, context } = world;
+  const { plan, fleet, aws, kube, context, ref } = world;
   // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
   const identity = await import('../shared/cluster-identity');
   await identity.verifyClusterContexts(
@@ -238,7 +240,7 @@ async function ship(
     const deps = {
       aws,
       kube,
-      cacheKube: (c: string) => cacheKube(context(c)),
+      cacheKube: (c: string) => cacheKube(context(c), ref(c)),
       onCacheMeasured: (cluster: string, pools: unknown) => void (cacheMeasurements[cluster] = pools),
       log: stepLog(progress),
       signal: controller.signal,
