@@ -181,6 +181,10 @@ describe('debug-node and the command line', () => {
     expectFailure(await captureMain(main, ['debug-node', 'n1', '--json', '--contxt', 'x']), 2, /unknown option --contxt \(did you mean --context\?\)/);
   });
 
+  test('an unknown command under --json', async () => {
+    expectFailure(await captureMain(main, ['rolout', 'general', '--json']), 2, /unknown command "rolout" \(did you mean rollout\?\)/);
+  });
+
   test('without --json a failure leaves stdout empty', async () => {
     const r = await captureMain(main, ['cache', 'build', 'nope'], { FLEET_FILE: DEFAULT_FLEET });
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });

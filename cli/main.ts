@@ -4,7 +4,8 @@
  * imported only when it runs, so `--help` and usage errors never load the AWS SDK or the Kubernetes client.
  */
 import { closestKey } from '../modules/fleet/problems';
-import { BIN, CliIo, PROCESS_IO, runAsProcess, VERSION } from './shared/command-line';
+import { BIN, CliIo, PROCESS_IO, runAsProcess, usageError, VERSION } from './shared/command-line';
+import { commandOutput } from './shared/command-output';
 
 type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
 
@@ -27,7 +28,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 From a clone, \`npm run <command> -- [options]\` is the same (e.g. npm run cache -- build general --dry-run).
-The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result as JSON on stdout.
+The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result, or its failure, as one JSON
+document on stdout (pipe it with npm run -s, or the bin). Rules: docs/command-line.md.
 Exit codes: 0 done, 1 failed, 2 usage (command line or fleet file).
 `;
 
@@ -44,15 +46,11 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
   }
   // `help <command>` is `<command> --help`.
   if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
-  if (argv.length === 0) {
-    io.err(`missing command\n\n${USAGE}`);
-    return 2;
-  }
+  // Under --json even a command line without a command answers with one document.
+  const output = commandOutput(io, argv.includes('--json'));
+  if (argv.length === 0) return usageError(output, 'missing command', USAGE);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    io.err(`${unknownArgument(name)}\n\n${USAGE}`);
-    return 2;
-  }
+  if (!command) return usageError(output, unknownArgument(name), USAGE);
   return (await command.load()).main(rest, io);
 }
 
