@@ -11,8 +11,9 @@ const num = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const COLORS = { hit: '#2e7d32', miss: '#c62828', uncached: '#9e9e9e', node: '#1565c0', pod: '#ef6c00' };
 // Wide enough for an image name of IMAGE_LABEL_MAX characters and its pool at 12px (about 6.5px a character).
 const LABEL_W = 440;
-const BAR_W = 320;
-const TEXT_W = 200;
+const BAR_W = 280;
+// Room for the longest value text, "7 hits, 2 misses, 2 uncached pulls" (the page is at most 1000 px wide).
+const TEXT_W = 260;
 const IMAGE_LABEL_MAX = 60;
 const LEGEND_W = 200;
 const ROW_H = 22;
