@@ -13,6 +13,7 @@ import { main as cache } from '../cli/cache/main';
 import { main as deploy } from '../cli/deploy/main';
 import { main as migrate } from '../cli/migrate/main';
 import type { KubeApi } from '../cli/migrate/kube';
+import { answering, commandOutput } from '../cli/shared/command-output';
 import { captureMain, Captured } from './helpers/capture';
 import { DEFAULT_FLEET, PROJECT_ROOT } from './helpers/fleet';
 
@@ -188,5 +189,40 @@ describe('debug-node and the command line', () => {
   test('without --json a failure leaves stdout empty', async () => {
     const r = await captureMain(main, ['cache', 'build', 'nope'], { FLEET_FILE: DEFAULT_FLEET });
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+  });
+});
+
+describe('the shared output (cli/shared/command-output.ts)', () => {
+  const io = () => {
+    const o = { stdout: '', stderr: '', out: (t: string) => void (o.stdout += t), err: (t: string) => void (o.stderr += t) };
+    return o;
+  };
+
+  test('one document at most: a second one is a bug in the command and throws', () => {
+    const w = io();
+    const output = commandOutput(w, true);
+    output.result({ ok: true });
+    expect(() => output.result({ ok: true })).toThrow(/second JSON document/);
+    // A failure after the result still reaches stderr, and stdout keeps the one document.
+    expect(output.fail(1, 'late', { label: 'error' })).toBe(1);
+    expect(JSON.parse(w.stdout)).toEqual({ ok: true });
+    expect(w.stderr).toBe('error: late\n');
+  });
+
+  test('without --json: no document, lines for a person on stdout, the failure on stderr', () => {
+    const w = io();
+    const output = commandOutput(w, false);
+    output.result({ ignored: true });
+    output.info('line\n');
+    expect(output.fail(2, 'bad', { details: { x: 1 } })).toBe(2);
+    expect(w).toMatchObject({ stdout: 'line\n', stderr: 'bad\n' });
+  });
+
+  test('answering: a thrown error is a failure document under --json, and propagates without', async () => {
+    const json = io();
+    expect(await answering(commandOutput(json, true), () => Promise.reject(new Error('boom')))).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, exitCode: 1, error: 'boom' });
+    expect(json.stderr).toBe('error: boom\n');
+    await expect(answering(commandOutput(io(), false), () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
 });
