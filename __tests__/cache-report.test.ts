@@ -11,6 +11,7 @@ import { parseGoDuration, parseKubeletImageEvent } from '../cli/cache/kubelet-ev
 import { aliasOf } from '../cli/cache/image-identity';
 import { percentile } from '../cli/cache/measure';
 import { cacheNamesFor } from '../cli/cache/cache-names';
+import { shortImageName } from '../cli/cache/report-html';
 import { captureMain } from './helpers/capture';
 import { BIG, CacheReportWorld, MODEL_SERVER, NGINX, NOW, TRAINER_EAST, TRAINER_HOME } from './helpers/cache-report-world';
 
@@ -54,6 +55,16 @@ describe('kubelet image events (pkg/kubelet/images/image_manager.go, 1.31-1.36)'
 });
 
 describe('names and percentiles', () => {
+  test('a long image name is shortened in the middle: the registry host (with its region) and the tag stay', () => {
+    const long = '111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/ml/team-a/trainer-with-a-long-name:2.1';
+    const short = shortImageName(long);
+    expect(short).toBe('111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/…-name:2.1');
+    expect(short.length).toBeLessThanOrEqual(60);
+    expect(shortImageName(TRAINER_EAST)).toBe(TRAINER_EAST); // short enough: whole
+    // No registry host, or one too long to keep: both ends, evenly.
+    expect(shortImageName(`library/${'x'.repeat(80)}:1`, 21)).toBe(`library/${'x'.repeat(2)}…${'x'.repeat(8)}:1`);
+  });
+
   test("a cache's names for a region are issue 19's: the regional name, and repository@digest when the digest is known", () => {
     const cache = {
       imageTemplates: ['redis:7.4', '111122223333.dkr.ecr.{region}.amazonaws.com/ml/trainer:2.1'],
@@ -203,6 +214,29 @@ describe('cache report --cluster east', () => {
       `<title>${NGINX} (pool plain, uncached)</title>`,
     ]);
     expect(html).toContain('<strong>alias</strong>');
+  });
+
+  // Issue 28 (9): long names were cut from the left ("…1.amazonaws.com/ml/trainer:2.1"), hiding the registry's region,
+  // the very thing that tells the regional miss (us-east-1 copy pulled in us-west-2) apart.
+  test('--html: the biggest-pulls labels keep the registry host with its region', async () => {
+    const file = path.join(w.dir, 'report-names.html');
+    expect((await run(['--html', file])).code).toBe(0);
+    const labels = [...fs.readFileSync(file, 'utf8').matchAll(/<text[^>]*text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain(`${TRAINER_EAST} (batch)`);
+    expect(labels.filter((l) => l.startsWith('…'))).toEqual([]);
+  });
+
+  // Issue 28 (9): an empty window drew three empty charts and pools of "- s" with no word of why.
+  test('--html and text: an empty window says so and what to do, with no chart', async () => {
+    const file = path.join(w.dir, 'report-empty.html');
+    const r = await run(['--since', '1s', '--html', file]);
+    expect(r.code).toBe(0);
+    const since = new Date(NOW - 1000).toISOString();
+    expect(r.stdout).toContain(`no node launched since ${since}; try a wider --since`);
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).toContain(`no node launched since ${since}; try a wider --since`);
+    expect(html).not.toContain('<svg');
+    expect(html).not.toMatch(/- s\b/);
   });
 
   test('a context the kubeconfig lacks, or one that reaches another region, changes nothing and exits 1', async () => {

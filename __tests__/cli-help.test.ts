@@ -89,24 +89,24 @@ describe('--help answers on stdout with exit 0, for the command line and every (
 
 describe('an unknown option or a missing argument: the problem and the usage on stderr, exit 2', () => {
   test.each([
-    [['--bogus'], /unknown option '--bogus'/],
+    [['--bogus'], /unknown option --bogus/],
     [['nope'], /unknown command "nope"/],
     [[], /missing command/],
-    [['cache', 'build', 'general', '--bogus'], /Unknown option '--bogus'/],
+    [['cache', 'build', 'general', '--bogus'], /unknown option --bogus/],
     [['cache'], /missing command: build, list, gc or report/],
     [['cache', 'build'], /missing argument: the name of the cache\(s\) to build/],
     [['cache', 'frobnicate'], /unknown command "frobnicate"/],
-    [['migrate', 'drain', '--cluster', 'my-cluster', '--bogus'], /Unknown option '--bogus'/],
+    [['migrate', 'drain', '--cluster', 'my-cluster', '--bogus'], /unknown option --bogus/],
     [['migrate', 'drain'], /missing option: --cluster <name>/],
     [['migrate'], /missing command: drain or remove-device-plugin/],
-    [['rollout', 'general', '--bogus'], /Unknown option '--bogus'/],
+    [['rollout', 'general', '--bogus'], /unknown option --bogus/],
     [['rollout'], /missing argument: the image cache to roll out/],
     [['rollout', 'a', 'b'], /one image cache at a time/],
-    [['debug-node', 'n1', '--bogus'], /Unknown option '--bogus'/],
+    [['debug-node', 'n1', '--bogus'], /unknown option --bogus/],
     [['debug-node'], /missing argument: the node name/],
     [['debug-node', 'node; rm -rf /'], /is not a node name/],
     [['deploy'], /missing argument: the stack\(s\) to deploy/],
-    [['deploy', 'my-cluster-karpenter', '--bogus'], /Unknown option '--bogus'/],
+    [['deploy', 'my-cluster-karpenter', '--bogus'], /unknown option --bogus/],
   ])('%j', async (argv, problem) => {
     const r = await run(argv);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
@@ -118,6 +118,41 @@ describe('an unknown option or a missing argument: the problem and the usage on 
     const r = await run(['cache', 'list', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown image cache\(s\): nope \(known: general, gpu\)/);
+  });
+});
+
+// Issue 28 (9): a typo'd option got Node's raw parser text ("Unknown option '--dryrun'. To specify a positional
+// argument starting with a '-', place it at the end of the command after '--', as in '-- \"--dryrun\"") and no --version existed.
+describe('typos and --version', () => {
+  test.each([
+    [['cache', 'build', 'general', '--dryrun'], 'unknown option --dryrun (did you mean --dry-run?)'],
+    [['rollout', 'general', '--dry_run'], 'unknown option --dry_run (did you mean --dry-run?)'],
+    [['migrate', 'drain', '--cluster', 'my-cluster', '--batchsize', '2'], 'unknown option --batchsize (did you mean --batch-size?)'],
+    [['deploy', 'my-cluster-karpenter', '--auto-aprove'], 'unknown option --auto-aprove (did you mean --auto-approve?)'],
+    [['debug-node', 'n1', '--jsno'], 'unknown option --jsno (did you mean --json?)'],
+    [['cache', 'report', '--cluster', 'c', '--sinse', '2h'], 'unknown option --sinse (did you mean --since?)'],
+    [['--verison'], 'unknown option --verison (did you mean --version?)'],
+    [['cahce'], 'unknown command "cahce" (did you mean cache?)'],
+  ])('%j: exit 2 with a suggestion, before any fleet file is read', async (argv, message) => {
+    const r = await run(argv, { FLEET_FILE: '/nonexistent/fleet.yaml' });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr.split('\n')[0]).toBe(message);
+    expect(r.stderr).not.toContain('To specify a positional argument');
+  });
+
+  test('an option far from every known one gets no guess', async () => {
+    const r = await run(['cache', 'build', 'general', '--frobnicate-everything']);
+    expect(r.stderr.split('\n')[0]).toBe('unknown option --frobnicate-everything');
+  });
+
+  test('--version prints the package version, on the command line and under every command', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { version } = require('../package.json');
+    for (const argv of [['--version'], ['cache', '--version'], ['rollout', '--version']]) {
+      const r = await run(argv, { FLEET_FILE: '/nonexistent/fleet.yaml' });
+      expect([argv, r.code, r.stdout, r.stderr]).toEqual([argv, 0, `bottlerocket-fleet ${version}\n`, '']);
+    }
+    expect(USAGE).toContain('bottlerocket-fleet --version');
   });
 });
 

@@ -114,6 +114,39 @@ describe('cache', () => {
     ]);
   });
 
+  // Issue 28 (9): the text rows had no header, and rows without a manifest had fewer columns than the others.
+  test('list without --json: a header row, then one row per cache and region in the same columns', async () => {
+    const io = capture();
+    expect(await cache(['list', 'general'], { ...io, clients: regionClients, accountId: async () => '123456789012' })).toBe(0);
+    const [header, ...rows] = io.stdout.trimEnd().split('\n');
+    expect(header.split(/\s{2,}/)).toEqual([
+      'CACHE',
+      'REGION',
+      'CURRENT',
+      'PREVIOUS',
+      'RELEASE',
+      'KERNEL',
+      'FILL',
+      'IMAGES',
+      'OWNER',
+      'BUILD ID',
+      'IN HISTORY',
+      'PROBLEM',
+    ]);
+    expect(rows.map((r) => r.split(/\s{2,}/).slice(0, 4))).toEqual([
+      ['general', 'us-west-2', 'snap-new', 'snap-old'],
+      ['general', 'us-east-1', 'snap-new', '-'],
+    ]);
+    expect(rows[0].indexOf('snap-new')).toBe(header.indexOf('CURRENT'));
+    expect(rows[1]).toMatch(/untrusted: does not exist in us-east-1$/);
+  });
+
+  test('gc without --json says when there is nothing to collect', async () => {
+    const io = capture();
+    expect(await cache(['gc', '--dry-run'], { ...io, clients: regionClients })).toBe(0);
+    expect(io.stdout).toBe('nothing to collect\ndry run: nothing was terminated or deleted\n');
+  });
+
   // The dry run's closing remark once followed the JSON on stdout, so `gc --dry-run --json` did not parse.
   test('gc --dry-run --json: stdout is the JSON alone, the dry-run remark goes to stderr', async () => {
     const io = capture();

@@ -1,6 +1,7 @@
 // Issue 21 (4): a kubeconfig context is a pointer. Before rollout and migrate write, the context's server URL
 // and CA must equal the cluster's endpoint and CA as EKS DescribeCluster reports them.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,7 +14,9 @@ import {
   verifyClusterContexts,
   verifyClusterIdentity,
 } from '../cli/shared/cluster-identity';
-import { PROJECT_ROOT } from './helpers/fleet';
+import { missingContextMessage, updateKubeconfigCommand } from '../cli/shared/kubeconfig-hint';
+import { DEFAULT_FLEET, PROJECT_ROOT } from './helpers/fleet';
+import { captureMain } from './helpers/capture';
 
 const CA = fs.readFileSync(path.join(PROJECT_ROOT, 'certs/corp-ca.pem')).toString('base64');
 const OTHER_CA = fs.readFileSync(path.join(PROJECT_ROOT, '__tests__/fixtures/other-ca.pem')).toString('base64');
@@ -40,12 +43,13 @@ describe('verifyClusterIdentity', () => {
     await expect(verify(kubeconfig({ server: `${ENDPOINT.toLowerCase()}:443/` }))).resolves.toBeUndefined();
   });
 
+  // Issue 28 (9): the fix printed `--region <region>` though the region is the fleet file's; it is filled in now.
   test('another server is refused, naming the context, both URLs and the fix', async () => {
     const e = await verify(kubeconfig({ server: 'https://FEDCBA.gr7.us-west-2.eks.amazonaws.com' })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ClusterIdentityMismatch);
     expect((e as Error).message).toBe(
       `kubeconfig context "prod" is not cluster prod: its server is https://FEDCBA.gr7.us-west-2.eks.amazonaws.com, but EKS reports the cluster's endpoint as ${ENDPOINT}. ` +
-        'Nothing was changed. Fix: aws eks update-kubeconfig --name prod --alias prod --region <region>, or pass the right context.',
+        'Nothing was changed. Fix: aws eks update-kubeconfig --name prod --region us-west-2 --alias prod, or pass the right context.',
     );
   });
 
@@ -126,5 +130,43 @@ describe('describeEksCluster', () => {
   test('a cluster without endpoint or CA yet (still CREATING) is an error', async () => {
     mock.on(DescribeClusterCommand).resolves({ cluster: { status: 'CREATING' } });
     await expect(describeEksCluster('prod', 'us-west-2')).rejects.toThrow(/no endpoint or certificate authority yet/);
+  });
+});
+
+// Issue 28 (9): every kubeconfig hint printed `--name <cluster>` and `--region <region>` where the tool knows both.
+describe('kubeconfig hints fill in what the fleet file says', () => {
+  test('the update-kubeconfig command names the cluster and its region; placeholders only when they are unknown', () => {
+    expect(missingContextMessage('prod-admin', { name: 'prod', region: 'eu-west-1' }, '--context <ctx>')).toBe(
+      'kubeconfig has no context "prod-admin" (run: aws eks update-kubeconfig --name prod --region eu-west-1 --alias prod-admin, or pass --context <ctx>)',
+    );
+    expect(updateKubeconfigCommand('x')).toBe('aws eks update-kubeconfig --name <cluster> --region <region> --alias x');
+  });
+
+  test('cache report, migrate and rollout name the fleet cluster and region when its context is missing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-hint-'));
+    const empty = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(empty, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    const env = { KUBECONFIG: empty, FLEET_FILE: DEFAULT_FLEET };
+    const { main } = await import('../cli/main');
+    const fix = /aws eks update-kubeconfig --name my-cluster --region us-west-2 --alias my-cluster/;
+    for (const argv of [
+      ['cache', 'report', '--cluster', 'my-cluster'],
+      ['migrate', 'drain', '--cluster', 'my-cluster', '--dry-run'],
+    ]) {
+      const r = await captureMain(main, argv, env).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+      expect([argv, r.code]).toEqual([argv, 1]);
+      expect(r.stderr).toMatch(fix);
+      expect(r.stderr).not.toMatch(/<cluster>|<region>/);
+    }
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = empty;
+    try {
+      const { rolloutKube } = await import('../cli/rollout/kube-client');
+      expect(() => rolloutKube('canary', { name: 'canary', region: 'us-east-1' })).toThrow(
+        'kubeconfig has no context "canary" (run: aws eks update-kubeconfig --name canary --region us-east-1 --alias canary, or pass --context <cluster>=<context>)',
+      );
+    } finally {
+      process.env.KUBECONFIG = saved;
+    }
   });
 });

@@ -439,7 +439,7 @@ describe('deploy: command line', () => {
       expect((await capture(['--help'])).stdout).toContain('  deploy ');
       for (const [argv, problem] of [
         [['deploy'], /missing argument: the stack\(s\) to deploy/],
-        [['deploy', 'x', '--parallelism', '2'], /Unknown option '--parallelism'/],
+        [['deploy', 'x', '--parallelism', '2'], /unknown option --parallelism/],
       ] as const) {
         const r = await capture([...argv]);
         expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });

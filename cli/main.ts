@@ -3,7 +3,9 @@
  * `npm run deploy|cache|migrate|rollout|debug-node -- ...` are shortcuts to it). Each command's module is
  * imported only when it runs, so `--help` and usage errors never load the AWS SDK or the Kubernetes client.
  */
-import { BIN, CliIo, PROCESS_IO, runAsProcess } from './shared/command-line';
+import { closestKey } from '../modules/fleet/problems';
+import { BIN, CliIo, PROCESS_IO, runAsProcess, usageError, VERSION } from './shared/command-line';
+import { commandOutput } from './shared/command-output';
 
 type CommandMain = (argv: string[], io: CliIo) => Promise<number> | number;
 
@@ -18,6 +20,7 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
 
 export const USAGE = `usage: ${BIN} <command> [options]
        ${BIN} <command> --help
+       ${BIN} --version
 
 commands:
 ${Object.entries(COMMANDS)
@@ -25,7 +28,8 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 From a clone, \`npm run <command> -- [options]\` is the same (e.g. npm run cache -- build general --dry-run).
-The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result as JSON on stdout.
+The fleet file is FLEET_FILE or ./fleet.yaml. --json prints a command's result, or its failure, as one JSON
+document on stdout (pipe it with npm run -s, or the bin). Rules: docs/command-line.md.
 Exit codes: 0 done, 1 failed, 2 usage (command line or fleet file).
 `;
 
@@ -36,18 +40,28 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     io.out(USAGE);
     return 0;
   }
+  if (name === '--version') {
+    io.out(`${BIN} ${VERSION}\n`);
+    return 0;
+  }
   // `help <command>` is `<command> --help`.
   if (name === 'help') return rest[0] ? main([rest[0], '--help'], io) : main(['--help'], io);
-  if (argv.length === 0) {
-    io.err(`missing command\n\n${USAGE}`);
-    return 2;
-  }
+  // Under --json even a command line without a command answers with one document.
+  const output = commandOutput(io, argv.includes('--json'));
+  if (argv.length === 0) return usageError(output, 'missing command', USAGE);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    io.err(`${name.startsWith('-') ? `unknown option '${name}'` : `unknown command "${name}"`}\n\n${USAGE}`);
-    return 2;
-  }
+  if (!command) return usageError(output, unknownArgument(name), USAGE);
   return (await command.load()).main(rest, io);
+}
+
+/** "unknown option --verison (did you mean --version?)" or "unknown command "cahce" (did you mean cache?)". */
+function unknownArgument(name: string): string {
+  if (name.startsWith('-')) {
+    const guess = closestKey(name.replace(/^-+/, ''), ['help', 'version']);
+    return `unknown option ${name}${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  const guess = closestKey(name, Object.keys(COMMANDS));
+  return `unknown command "${name}"${guess ? ` (did you mean ${guess}?)` : ''}`;
 }
 
 /** Runs as this process (bin/bottlerocket-fleet.js calls it; `tsx cli/main.ts` runs it directly). */

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../../cli/cache/main';
 import { captureMain } from '../helpers/capture';
-import { CacheReportWorld, NOW } from '../helpers/cache-report-world';
+import { CacheReportWorld, NOW, TRAINER_EAST } from '../helpers/cache-report-world';
 import { describeWithChromium, runChromium } from '../helpers/chromium';
 
 const MEASURE = `<script>
@@ -22,6 +22,31 @@ pre.id = 'measured';
 pre.textContent = JSON.stringify(charts);
 document.body.appendChild(pre);
 </script>`;
+
+/** Where Chromium puts each chart's texts: the text, its left and right edge and the chart's width (outside is cut off). */
+const MEASURE_LABELS = `<script>
+const labels = [...document.querySelectorAll('svg[data-chart] text')].map((t) => {
+  const box = t.getBBox();
+  return { text: t.textContent, left: Math.floor(box.x), right: Math.ceil(box.x + box.width), width: t.ownerSVGElement.width.baseVal.value };
+});
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(labels);
+document.body.appendChild(pre);
+</script>`;
+
+/** The page with one measuring script added (its policy widened for that script alone), as Chromium laid it out. */
+function measure(dir: string, html: string, script: string): unknown {
+  const measuring = path.join(dir, `measure-${Math.random().toString(36).slice(2)}.html`);
+  fs.writeFileSync(measuring, html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';").replace('</body>', `${script}</body>`));
+  const dom = runChromium(['--dump-dom'], measuring);
+  return JSON.parse(
+    /<pre id="measured">([^<]*)<\/pre>/
+      .exec(dom)![1]
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&'),
+  );
+}
 
 describeWithChromium('the HTML cache report in headless Chromium', () => {
   const w = new CacheReportWorld();
@@ -55,6 +80,22 @@ describeWithChromium('the HTML cache report in headless Chromium', () => {
     const dom = runChromium(['--dump-dom'], file);
     expect(dom.match(/<svg[^>]*data-chart=/g)).toHaveLength(3);
     expect(dom).toContain('Image cache report: cluster east');
+  });
+
+  // Issue 28 (9): the registry host (with its region) of every image label is on the page, not cut off at the left.
+  test('every label and value is laid out whole inside its chart, the us-east-1 registry host included', () => {
+    const texts = measure(w.dir, html, MEASURE_LABELS) as { text: string; left: number; right: number; width: number }[];
+    expect(texts.map((l) => l.text)).toContain(`${TRAINER_EAST} (batch)`);
+    expect(texts.filter((l) => l.left < 0 || l.right > l.width)).toEqual([]);
+  });
+
+  // Issue 28 (9): an empty window showed three empty charts of "- s".
+  test('an empty window renders its message and no chart', async () => {
+    const file = path.join(w.dir, 'empty.html');
+    expect((await captureMain(main, ['report', '--cluster', 'east', '--since', '1s', '--html', file], w.env(), { now: () => NOW })).code).toBe(0);
+    const dom = runChromium(['--dump-dom'], file);
+    expect(dom).toContain(`no node launched since ${new Date(NOW - 1000).toISOString()}; try a wider --since`);
+    expect(dom).not.toContain('<svg');
   });
 
   test('a screenshot of the page is a PNG', () => {

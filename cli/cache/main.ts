@@ -4,12 +4,14 @@
  * when several are named. --dry-run makes no AWS call and prints the planned calls. `report` measures
  * the caches on a cluster (docs/measuring-the-cache.md).
  */
-import type { ImageCache } from '../../modules/fleet/load';
+import type { Fleet, ImageCache } from '../../modules/fleet/load';
 import type { ClientsFor } from './inventory';
 import type { BuilderDeps } from './builder';
 import type { CacheKube } from './report-kube';
+import type { ClusterRef } from '../shared/kubeconfig-hint';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { answering, CommandOutput } from '../shared/command-output';
 import { createProgress } from '../shared/progress';
 
 const SUBCOMMANDS = {
@@ -64,111 +66,150 @@ export interface CacheDeps extends CliIo {
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
   /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
-  readonly reportKube?: (context: string) => CacheKube;
+  readonly reportKube?: (context: string, cluster?: ClusterRef) => CacheKube;
   /** @default Date.now */
   readonly now?: () => number;
+}
+
+const OPTIONS = {
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'older-than': { type: 'string', default: '6h' },
+  cluster: { type: 'string' },
+  context: { type: 'string' },
+  since: { type: 'string', default: '1h' },
+  'slow-start': { type: 'string', default: '60s' },
+  html: { type: 'string' },
+} as const;
+
+interface CacheValues {
+  readonly 'dry-run': boolean;
+  readonly 'older-than': string;
+  readonly cluster?: string;
+  readonly context?: string;
+  readonly since: string;
+  readonly 'slow-start': string;
+  readonly html?: string;
+}
+
+/** The command line, checked before the fleet file is read or AWS is called. */
+export interface CacheArguments {
+  readonly command: Subcommand;
+  /** The caches named (build, list, gc). */
+  readonly names: readonly string[];
+  readonly dryRun: boolean;
+  readonly olderThanMs: number;
+  /** report: the cluster, the kubeconfig context, the window, the slow-start threshold and the HTML file. */
+  readonly report: { readonly cluster?: string; readonly context?: string; readonly sinceMs: number; readonly slowStartMs: number; readonly html?: string };
+}
+
+/** The checked arguments, or the usage problem and which subcommand's usage to show. Pure. */
+export function cacheArguments(values: CacheValues, positionals: string[]): CacheArguments | { readonly problem: string; readonly sub?: Subcommand } {
+  const [command, ...names] = positionals;
+  if (!isSubcommand(command)) return { problem: command ? `unknown command "${command}"` : 'missing command: build, list, gc or report' };
+  if (command === 'build' && names.length === 0) return { problem: 'missing argument: the name of the cache(s) to build', sub: command };
+  if (command === 'report' && names.length > 0) return { problem: `unexpected argument(s): ${names.join(' ')}`, sub: command };
+  if (command === 'report' && !values.cluster) return { problem: 'missing --cluster <name>', sub: command };
+  const durations: Record<string, number> = {};
+  for (const flag of ['older-than', 'since', 'slow-start'] as const) {
+    try {
+      durations[flag] = parseDuration(values[flag]);
+    } catch (e) {
+      return { problem: `--${flag}: ${(e as Error).message}`, sub: command };
+    }
+  }
+  const { cluster, context, html } = values;
+  return {
+    command,
+    names,
+    dryRun: values['dry-run'],
+    olderThanMs: durations['older-than'],
+    report: { cluster, context, html, sinceMs: durations.since, slowStartMs: durations['slow-start'] },
+  };
 }
 
 /** Runs the command; returns the exit code (0 done, 1 a build failed, 2 usage). */
 export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promise<number> {
   const prog = programName('cache');
-  const cl = commandLine(
-    argv,
-    {
-      'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'older-than': { type: 'string', default: '6h' },
-      cluster: { type: 'string' },
-      context: { type: 'string' },
-      since: { type: 'string', default: '1h' },
-      'slow-start': { type: 'string', default: '60s' },
-      html: { type: 'string' },
-    },
-    deps,
-    (p) => usage(prog, p[0]),
-  );
+  const cl = commandLine(argv, OPTIONS, deps, (p) => usage(prog, p[0]));
   if (cl.exit !== undefined) return cl.exit;
-  const { values, positionals } = cl;
-  const [command, ...names] = positionals;
-  if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list, gc or report', usage(prog));
-  if (command === 'report') return report(values, names, deps, prog);
-  if (command === 'build' && names.length === 0) return usageError(deps, 'missing argument: the name of the cache(s) to build', usage(prog, 'build'));
+  const args = cacheArguments(cl.values, cl.positionals);
+  if ('problem' in args) return usageError(cl.output, args.problem, usage(prog, args.sub));
+  return answering(cl.output, () => run(args, deps, cl.output, prog));
+}
+
+async function run(args: CacheArguments, deps: CacheDeps, output: CommandOutput, prog: string): Promise<number> {
   // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const fleet = loadFleet(fleetFileFromEnvironment());
-  const unknown = names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
-  if (unknown.length > 0) {
-    deps.err(`unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})\n`);
-    return 2;
-  }
-  const json = (obj: unknown) => deps.out(`${JSON.stringify(obj, null, 2)}\n`);
-
-  if (command === 'list' || command === 'gc') {
-    const inventory = await import('./inventory');
-    const clients = deps.clients ?? (await sdkClients());
-    const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
-    const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
-    const out =
-      command === 'list'
-        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)))
-        : await inventory.collectGarbage(caches, clients, {
-            olderThanMs: parseDuration(values['older-than']),
-            dryRun: values['dry-run'],
-            clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
-          });
-    if (values.json) json(out);
-    else
-      for (const row of out)
-        deps.out(
-          `${Object.values(row)
-            .map((v) => (Array.isArray(v) ? `${v.length} image(s)` : (v ?? '-')))
-            .join('\t')}\n`,
-        );
-    // Under --json stdout holds the JSON alone.
-    if (command === 'gc' && values['dry-run']) (values.json ? deps.err : deps.out)('dry run: nothing was terminated or deleted\n');
-    return 0;
-  }
-
-  const caches = names.map((n) => fleet.imageCaches.find((c) => c.name === n)!);
-  if (values['dry-run']) {
+  if (args.command === 'report') return report(args.report, fleet, deps, output, prog);
+  const unknown = args.names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
+  if (unknown.length > 0) return output.fail(2, `unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})`);
+  const named = args.names.length > 0 ? args.names.map((n) => fleet.imageCaches.find((c) => c.name === n)!) : fleet.imageCaches;
+  if (args.command === 'list' || args.command === 'gc') return listOrCollect(args, fleet, named, deps, output);
+  if (args.dryRun) {
     // No SDK client is even constructed.
     const { dryRunJson, dryRunLines } = await import('./plan');
-    if (values.json) json(dryRunJson(caches));
-    else deps.out(`dry run: no AWS call is made\n${caches.flatMap(dryRunLines).join('\n')}\n`);
+    output.result(dryRunJson(named));
+    if (!output.json) output.out(`dry run: no AWS call is made\n${named.flatMap(dryRunLines).join('\n')}\n`);
     return 0;
   }
+  return build(named, deps, output);
+}
+
+/** `cache list` and `cache gc`: a table (with a header row) or the JSON rows. */
+async function listOrCollect(args: CacheArguments, fleet: Fleet, caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<number> {
+  const inventory = await import('./inventory');
+  const clients = deps.clients ?? (await sdkClients());
+  const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
+  const { listTable, gcTable } = await import('./list-text');
+  if (args.command === 'list') {
+    const rows = await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)));
+    output.result(rows);
+    if (!output.json) output.out(listTable(rows));
+    return 0;
+  }
+  const actions = await inventory.collectGarbage(caches, clients, {
+    olderThanMs: args.olderThanMs,
+    dryRun: args.dryRun,
+    clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
+  });
+  output.result(actions);
+  if (!output.json) output.out(gcTable(actions));
+  // Under --json stdout holds the JSON alone.
+  if (args.dryRun) output.info('dry run: nothing was terminated or deleted\n');
+  return 0;
+}
+
+/** Builds the caches in parallel; Ctrl-C cleans up every build. Exit 1 when any build failed. */
+async function build(caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<number> {
   const { buildCache } = await import('./builder');
   const buildClients = deps.buildClients ?? sdkBuildClients;
   const controller = new AbortController();
   const onInterrupt = () => {
-    deps.err('interrupted: cleaning up...\n');
+    output.err('interrupted: cleaning up...\n');
     controller.abort(new Error('interrupted'));
   };
   process.once('SIGINT', onInterrupt);
-  const progress = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
+  const progress = createProgress({ write: output.info, terminal: deps.terminal });
   // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
   const pollIntervalMs = deps.buildOptions?.pollIntervalMs ?? (process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined);
+  const buildOne = async (cache: ImageCache) => {
+    try {
+      const clients = await buildClients(cache);
+      const onStep = (step: string) => progress.step(step, cache.name);
+      return await buildCache(
+        { ...clients, ...deps.buildOptions, log: progress.line, onStep, signal: controller.signal },
+        cache,
+        pollIntervalMs ? { pollIntervalMs } : {},
+      );
+    } finally {
+      progress.end(cache.name);
+    }
+  };
   let results;
   try {
-    results = await Promise.allSettled(
-      caches.map(async (cache) => {
-        try {
-          return await buildCache(
-            {
-              ...(await buildClients(cache)),
-              ...deps.buildOptions,
-              log: progress.line,
-              onStep: (step) => progress.step(step, cache.name),
-              signal: controller.signal,
-            },
-            cache,
-            pollIntervalMs ? { pollIntervalMs } : {},
-          );
-        } finally {
-          progress.end(cache.name);
-        }
-      }),
-    );
+    results = await Promise.allSettled(caches.map(buildOne));
   } finally {
     progress.done();
     process.removeListener('SIGINT', onInterrupt);
@@ -176,54 +217,37 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   const summary = results.map((r, i) =>
     r.status === 'fulfilled' ? { ok: true, ...r.value } : { ok: false, cache: caches[i].name, error: (r.reason as Error).message },
   );
-  if (values.json) json(summary);
-  else for (const s of summary) deps.out(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
+  // One document either way: every cache's result (a failed one with ok: false and its error); the exit code says whether all succeeded.
+  output.result(summary);
+  if (!output.json)
+    for (const s of summary) output.out(s.ok ? `OK   ${s.cache}: ${(s as { snapshotId: string }).snapshotId}\n` : `FAIL ${(s as { error: string }).error}\n`);
   return summary.every((s) => s.ok) ? 0 : 1;
 }
 
-interface ReportValues {
-  readonly cluster?: string;
-  readonly context?: string;
-  readonly since: string;
-  readonly 'slow-start': string;
-  readonly json: boolean;
-  readonly html?: string;
-}
-
-/** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for usage. */
-async function report(values: ReportValues, extra: string[], deps: CacheDeps, prog: string): Promise<number> {
-  const use = usage(prog, 'report');
-  if (extra.length > 0) return usageError(deps, `unexpected argument(s): ${extra.join(' ')}`, use);
-  if (!values.cluster) return usageError(deps, 'missing --cluster <name>', use);
-  let sinceMs: number;
-  let slowStartMs: number;
-  try {
-    sinceMs = parseDuration(values.since);
-    slowStartMs = parseDuration(values['slow-start']);
-  } catch (e) {
-    return usageError(deps, (e as Error).message, use);
-  }
-  const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
-  const fleet = loadFleet(fleetFileFromEnvironment());
-  const cluster = fleet.clusters.find((c) => c.name === values.cluster);
-  if (!cluster) return usageError(deps, `unknown cluster "${values.cluster}" (known: ${fleet.clusters.map((c) => c.name).join(', ')})`, use);
+/** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for an unknown cluster. */
+async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps, output: CommandOutput, prog: string): Promise<number> {
+  const cluster = fleet.clusters.find((c) => c.name === o.cluster);
+  if (!cluster) return usageError(output, `unknown cluster "${o.cluster}" (known: ${fleet.clusters.map((c) => c.name).join(', ')})`, usage(prog, 'report'));
   const { cacheReport } = await import('./report');
   let r;
   try {
     const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
-    r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
+    r = await cacheReport(kube(o.context ?? cluster.name, cluster), fleet, cluster, {
+      now: (deps.now ?? Date.now)(),
+      sinceMs: o.sinceMs,
+      slowStartMs: o.slowStartMs,
+    });
   } catch (e) {
-    deps.err(`cache report: ${(e as Error).message}\n`);
-    return 1;
+    return output.fail(1, (e as Error).message, { label: 'cache report', details: { cluster: cluster.name } });
   }
-  if (values.html) {
+  if (o.html) {
     const { reportHtml } = await import('./report-html');
     const fs = await import('fs');
-    fs.writeFileSync(values.html, reportHtml(r));
-    deps.err(`wrote ${values.html}\n`);
+    fs.writeFileSync(o.html, reportHtml(r));
+    output.err(`wrote ${o.html}\n`);
   }
-  if (values.json) deps.out(`${JSON.stringify(r, null, 2)}\n`);
-  else deps.out((await import('./report-text')).reportText(r, slowStartMs / 1000));
+  output.result(r);
+  if (!output.json) output.out((await import('./report-text')).reportText(r, o.slowStartMs / 1000));
   return 0;
 }
 

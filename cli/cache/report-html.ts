@@ -4,13 +4,17 @@
  * glance: start-up per pool, hits against pulls, and the biggest pulls. Then the tables and suggestions.
  */
 import { CacheReport, gb, PoolReport } from './measure';
+import { emptyWindowMessage } from './report-text';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const COLORS = { hit: '#2e7d32', miss: '#c62828', uncached: '#9e9e9e', node: '#1565c0', pod: '#ef6c00' };
-const LABEL_W = 260;
-const BAR_W = 400;
-const TEXT_W = 240;
+// Wide enough for an image name of IMAGE_LABEL_MAX characters and its pool at 12px (about 6.5px a character).
+const LABEL_W = 440;
+const BAR_W = 280;
+// Room for the longest value text, "7 hits, 2 misses, 2 uncached pulls" (the page is at most 1000 px wide).
+const TEXT_W = 260;
+const IMAGE_LABEL_MAX = 60;
 const LEGEND_W = 200;
 const ROW_H = 22;
 
@@ -95,13 +99,31 @@ function hitsChart(r: CacheReport): string {
   ]);
 }
 
+/**
+ * A long image name cut in the middle: the registry host stays whole (its region is what tells a regional miss from a
+ * hit, e.g. 111122223333.dkr.ecr.us-east-1.amazonaws.com) and so does the end (repository and tag); the full name is
+ * in the bar's tooltip. Without room for the host beside 8 characters of the end (an ECR host is up to about 52
+ * characters), both halves are kept evenly.
+ */
+export function shortImageName(image: string, max = IMAGE_LABEL_MAX): string {
+  if (image.length <= max) return image;
+  // The first component is a registry host when it has a '.' or ':' or is localhost (distribution/reference's rule).
+  const first = image.split('/')[0];
+  const host = image.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? `${first}/` : '';
+  const head = host && host.length <= max - 9 ? host : image.slice(0, Math.ceil((max - 1) / 2));
+  return `${head}…${image.slice(image.length - (max - 1 - head.length))}`;
+}
+
+/** Nodes launched in the report's window, over every pool. */
+const launchedNodes = (r: CacheReport) => r.pools.reduce((n, p) => n + p.nodes.launched, 0);
+
 function biggestPullsChart(r: CacheReport): string {
   const pulls = r.pools
     .flatMap((p) => p.images.filter((i) => i.pulls > 0).map((i) => ({ pool: p.pool, ...i })))
     .sort((a, b) => b.pulledBytes - a.pulledBytes)
     .slice(0, 10);
   const bars = pulls.map((i): Bar => ({
-    label: `${i.image.length > 30 ? `…${i.image.slice(-29)}` : i.image} (${i.pool})`,
+    label: `${shortImageName(i.image)} (${i.pool})`,
     segments: [{ value: i.pulledBytes, color: i.status === 'miss' ? COLORS.miss : COLORS.uncached, title: `${i.image} (pool ${i.pool}, ${i.status})` }],
     text: `${gb(i.pulledBytes)}, ${i.pullSeconds.toFixed(0)} s`,
   }));
@@ -144,10 +166,7 @@ small{color:#666;font-weight:normal}
 </style></head><body>
 <h1>Image cache report: cluster ${esc(r.cluster)}</h1>
 <p>Nodes launched since ${esc(r.since)}. Kubernetes keeps events for about an hour (EKS too): run the report right after a scale-up or a rollout stage.</p>
-${startupChart(r)}
-${hitsChart(r)}
-${biggestPullsChart(r)}
-${r.pools.map(poolSection).join('\n')}
+${launchedNodes(r) === 0 ? `<p class="empty"><strong>${esc(emptyWindowMessage(r))}</strong></p>` : [startupChart(r), hitsChart(r), biggestPullsChart(r), ...r.pools.map(poolSection)].join('\n')}
 <h2>Suggestions</h2>${suggestions.length ? `<ul>${suggestions.join('')}</ul>` : '<p>none</p>'}
 </body></html>
 `;

@@ -6,6 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { CacheKube, ClaimRecord, EventRecord, PodRecord } from './report-kube';
+import { ClusterRef, missingContextMessage } from '../shared/kubeconfig-hint';
 
 const NODE_CLAIM = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' };
 /** Items per page: the API server's answers stay small; kubectl uses 500 as well (--chunk-size). */
@@ -36,12 +37,11 @@ export async function readAll<T>(
   return items;
 }
 
-export function cacheKube(context: string): CacheKube {
+export function cacheKube(context: string, cluster?: ClusterRef): CacheKube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   // A pointer is checked before it is trusted: the context must exist (no silent fall-back to the current one).
-  if (!kc.getContexts().some((c) => c.name === context))
-    throw new Error(`kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context}, or pass --context <context>)`);
+  if (!kc.getContexts().some((c) => c.name === context)) throw new Error(missingContextMessage(context, cluster, '--context <context>'));
   kc.setCurrentContext(context);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

@@ -44,9 +44,13 @@ function poolLines(p: PoolReport, slowStartSeconds: number): string[] {
   return lines;
 }
 
+/** What an empty window says instead of tables and charts of "- s" (issue 28): when it started and what to do. */
+export const emptyWindowMessage = (r: CacheReport): string => `no node launched since ${r.since}; try a wider --since`;
+
 export function reportText(r: CacheReport, slowStartSeconds: number): string {
   const out = [`cache report for cluster ${r.cluster}: nodes launched since ${r.since}`, ''];
   if (r.pools.length === 0) out.push('no Karpenter pool in the fleet file or the cluster');
+  else if (r.pools.every((p) => p.nodes.launched === 0)) out.push(emptyWindowMessage(r), '');
   for (const p of r.pools) out.push(...poolLines(p, slowStartSeconds), '');
   if (r.pools.length > 0) {
     out.push(

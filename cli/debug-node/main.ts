@@ -33,17 +33,17 @@ export function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): number {
     () => usage(prog),
   );
   if (cl.exit !== undefined) return cl.exit;
-  const { values, positionals } = cl;
+  const { values, positionals, output } = cl;
   if (positionals.length !== 1)
-    return usageError(deps, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
+    return usageError(output, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
   let command: string[];
   try {
     command = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context });
   } catch (e) {
-    return usageError(deps, (e as Error).message, usage(prog));
+    return usageError(output, (e as Error).message, usage(prog));
   }
   if (values.json) {
-    deps.out(`${JSON.stringify({ argv: command })}\n`);
+    output.result({ argv: command });
     return 0;
   }
   if (values.print) {

@@ -7,7 +7,8 @@
  * as a child process on this terminal, and exits with its code. `cdktf deploy` stays the raw path.
  */
 import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
-import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { CliIo, commandLine, parseCommandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { answering, CommandOutput } from '../shared/command-output';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
@@ -63,47 +64,51 @@ interface CheckResult extends CacheParameterCheck {
   readonly message?: string;
 }
 
+const OPTIONS = {
+  'auto-approve': { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
+  'allow-version-skew': { type: 'boolean', default: false },
+} as const;
+
+type DeployValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
+type Preflight = typeof import('./preflight');
+type Fleet = import('../../modules/fleet/load').Fleet;
+
+/** Runs the command; returns the exit code (0 deployed or dry run passed, 1 a check or cdktf failed, 2 usage). */
 export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promise<number> {
   const prog = programName('deploy');
   // Everything after a lone `--` is cdktf's (npm run deploy -- <stack> -- --skip-provider-lock).
   const cut = argv.indexOf('--');
-  const cdktfOptions = cut < 0 ? [] : argv.slice(cut + 1);
-  const cl = commandLine(
-    cut < 0 ? argv : argv.slice(0, cut),
-    {
-      'auto-approve': { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
-      'allow-version-skew': { type: 'boolean', default: false },
-    },
-    deps,
-    () => usage(prog),
-  );
+  const cl = commandLine(cut < 0 ? argv : argv.slice(0, cut), OPTIONS, deps, () => usage(prog));
   if (cl.exit !== undefined) return cl.exit;
-  const { values, positionals } = cl;
-  if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
-  const ignoreDependencies = values['ignore-missing-stack-dependencies'];
+  if (cl.positionals.length === 0) return usageError(cl.output, 'missing argument: the stack(s) to deploy', usage(prog));
+  const cdktfOptions = cut < 0 ? [] : argv.slice(cut + 1);
+  return answering(cl.output, () => deploy(cl.positionals, cl.values, cdktfOptions, deps, cl.output, prog));
+}
 
+async function deploy(
+  patterns: string[],
+  values: DeployValues,
+  cdktfOptions: string[],
+  deps: DeployDeps,
+  output: CommandOutput,
+  prog: string,
+): Promise<number> {
+  const ignoreDependencies = values['ignore-missing-stack-dependencies'];
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const { fleetStacks } = await import('../../modules/fleet/stacks');
   const preflight = await import('./preflight');
   const fleet = loadFleet(fleetFileFromEnvironment());
   const plan = fleetStacks(fleet);
-  const { selected, unknown } = preflight.selectStacks(positionals, plan);
-  if (unknown.length > 0) {
-    deps.err(`unknown stack(s): ${unknown.join(', ')}\nthe fleet's stacks: ${plan.map((s) => s.name).join(', ')}\n`);
-    return 2;
-  }
+  const { selected, unknown } = preflight.selectStacks(patterns, plan);
+  if (unknown.length > 0) return output.fail(2, `unknown stack(s): ${unknown.join(', ')}\nthe fleet's stacks: ${plan.map((s) => s.name).join(', ')}`);
   const missingDeps = ignoreDependencies ? [] : preflight.missingDependencies(selected, plan);
-  if (missingDeps.length > 0) {
-    deps.err(`${preflight.missingDependenciesMessage(missingDeps, selected, plan, prog)}\n`);
-    return 2;
-  }
+  if (missingDeps.length > 0) return output.fail(2, preflight.missingDependenciesMessage(missingDeps, selected, plan, prog));
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
-  const missing = results.filter((r) => !r.exists || r.untrusted);
   const args = [
     'deploy',
     ...selected,
@@ -111,64 +116,71 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     ...(ignoreDependencies ? ['--ignore-missing-stack-dependencies'] : []),
     ...cdktfOptions,
   ];
-  const report = {
-    stacks: selected,
-    checks: results.map(({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, untrusted, message }) => ({
-      stack,
-      cache,
-      region: check.region,
-      parameter: check.name,
-      writtenBy: checkWriter,
-      ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}),
-      exists,
-      ...(untrusted ? { untrusted: true } : {}),
-      ...(message ? { message } : {}),
-    })),
-    skipped,
-    command: ['cdktf', ...args],
-  };
-  const json = (obj: unknown) => deps.out(`${JSON.stringify(obj, null, 2)}\n`);
-  const info = values.json ? deps.err : deps.out;
-
-  if (missing.length > 0) {
-    if (values.json) json({ ok: false, ...report, ran: false });
-    deps.err(
-      `${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${[
-        ...[missing.filter((m) => !m.exists).length].filter(Boolean).map((n) => `${n} cache parameter(s) missing`),
-        ...[missing.filter((m) => m.untrusted).length].filter(Boolean).map((n) => `${n} cache parameter(s) naming an untrusted snapshot`),
-      ].join(', ')} (checked before Terraform ran)\n`,
+  const report = { stacks: selected, checks: results.map(checkJson), skipped, command: ['cdktf', ...args] };
+  const refusal = await refusalOf(fleet, results, deps, values['allow-version-skew']);
+  if (refusal) return output.fail(1, refusal.message, { details: { ...report, ...refusal.details, ran: false } });
+  for (const r of results)
+    output.info(
+      `ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ' and names a trusted build'}\n`,
     );
-    return 1;
+  for (const s of skipped) output.info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
+  if (values['dry-run']) {
+    output.result({ ok: true, ...report, ran: false });
+    if (!output.json) output.out(`dry run: would run CHECKPOINT_DISABLE=1 cdktf ${args.join(' ')}\n`);
+    return 0;
+  }
+  const exitCode = await (deps.runCdktf ?? spawnCdktf)(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: output.json });
+  if (exitCode === 0) output.result({ ok: true, ...report, ran: true, exitCode });
+  // cdktf printed its own errors; the document says it failed and with which code (cdktf's, which is the command's).
+  else if (output.json) output.result({ ...report, ran: true, ok: false, exitCode, error: `cdktf deploy exited ${exitCode}` });
+  return exitCode;
+}
+
+/** One check as the --json document shows it. */
+function checkJson({ stack, cache, check, checkWriter, writtenInThisRunBy, exists, untrusted, message }: CheckResult) {
+  return {
+    stack,
+    cache,
+    region: check.region,
+    parameter: check.name,
+    writtenBy: checkWriter,
+    ...(writtenInThisRunBy ? { copiedInThisRunBy: writtenInThisRunBy } : {}),
+    exists,
+    ...(untrusted ? { untrusted: true } : {}),
+    ...(message ? { message } : {}),
+  };
+}
+
+/** Why nothing may be deployed (a parameter missing or untrusted, a generation a pool or pin cannot launch from), or undefined. */
+async function refusalOf(
+  fleet: Fleet,
+  results: CheckResult[],
+  deps: DeployDeps,
+  allowVersionSkew: boolean,
+): Promise<{ message: string; details: Record<string, unknown> } | undefined> {
+  const missing = results.filter((r) => !r.exists || r.untrusted);
+  if (missing.length > 0) {
+    const counts = [
+      ...[missing.filter((m) => !m.exists).length].filter(Boolean).map((n) => `${n} cache parameter(s) missing`),
+      ...[missing.filter((m) => m.untrusted).length].filter(Boolean).map((n) => `${n} cache parameter(s) naming an untrusted snapshot`),
+    ];
+    return { message: `${missing.map((m) => m.message).join('\n')}\nnothing was deployed: ${counts.join(', ')} (checked before Terraform ran)`, details: {} };
   }
   // The generation each node class will name: its real size against the pools, its release against the
   // cluster's pin (cli/shared/generation-size.ts).
-  const refused = await generationRefusals(fleet, results, deps, values['allow-version-skew']);
-  if (refused.length > 0) {
-    if (values.json) json({ ok: false, ...report, refused, ran: false });
-    deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
-    return 1;
-  }
-  for (const r of results)
-    info(
-      `ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ' and names a trusted build'}\n`,
-    );
-  for (const s of skipped) info(`skip ${s.stack}: cache ${s.cache} is ${s.reason}\n`);
-  if (values['dry-run']) {
-    if (values.json) json({ ok: true, ...report, ran: false });
-    else deps.out(`dry run: would run CHECKPOINT_DISABLE=1 cdktf ${args.join(' ')}\n`);
-    return 0;
-  }
-  const run = deps.runCdktf ?? spawnCdktf;
-  const exitCode = await run(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: values.json });
-  if (values.json) json({ ok: exitCode === 0, ...report, ran: true, exitCode });
-  return exitCode;
+  const refused = await generationRefusals(fleet, results, deps, allowVersionSkew);
+  if (refused.length === 0) return undefined;
+  return {
+    message: `${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name`,
+    details: { refused },
+  };
 }
 
 /**
  * Looks each parameter up once (several stacks may read the same one), all at once; then checks the
  * snapshot each parameter a stack reads names, as the stack's postconditions will (cli/shared/snapshot-provenance.ts).
  */
-async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
+async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: Preflight): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
   const ssmFor = deps.ssm ?? (await sdkSsm());
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
@@ -216,12 +228,7 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
 }
 
 /** Each pool against the real size of the snapshot its node class will name, each cluster's pin against its release. */
-async function generationRefusals(
-  fleet: import('../../modules/fleet/load').Fleet,
-  results: CheckResult[],
-  deps: DeployDeps,
-  allowVersionSkew: boolean,
-): Promise<string[]> {
+async function generationRefusals(fleet: Fleet, results: CheckResult[], deps: DeployDeps, allowVersionSkew: boolean): Promise<string[]> {
   const named = results.filter((r) => r.value);
   if (named.length === 0) return [];
   const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');

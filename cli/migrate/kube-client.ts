@@ -2,6 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiError, type EvictionOutcome, type KubeApi, type NodeInfo, type PodInfo, type WorkloadStatus } from './kube';
 import { podBasics } from '../shared/kube-pods';
+import { ClusterRef, missingContextMessage } from '../shared/kubeconfig-hint';
 
 /** HTTP statuses worth retrying: the API server (or the load balancer before it) failing for a moment. */
 const TRANSIENT_STATUSES = new Set([500, 502, 503, 504, 429]);
@@ -65,15 +66,12 @@ function controllerOf(refs: readonly k8s.V1OwnerReference[] | undefined): { kind
   return c && { kind: c.kind, name: c.name };
 }
 
-export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string): KubeApi {
+export function kubeApiFromKubeconfig(context?: string, kubeconfigFile?: string, cluster?: ClusterRef): KubeApi {
   const kc = new k8s.KubeConfig();
   if (kubeconfigFile) kc.loadFromFile(kubeconfigFile);
   else kc.loadFromDefault();
   if (context) {
-    if (!kc.getContexts().some((c) => c.name === context))
-      throw new Error(
-        `kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context} --region <region>, or pass --context <ctx>)`,
-      );
+    if (!kc.getContexts().some((c) => c.name === context)) throw new Error(missingContextMessage(context, cluster, '--context <ctx>'));
     kc.setCurrentContext(context);
   }
   const core = kc.makeApiClient(k8s.CoreV1Api);

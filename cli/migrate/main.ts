@@ -10,7 +10,8 @@ import type { KubeApi } from './kube';
 import { batchSize, oldNodes, planBatches } from './batches';
 import { drain, DrainStopped } from './drain';
 import { parseDuration } from '../shared/duration';
-import { commandLine, programName, runAsProcess, usageError } from '../shared/command-line';
+import { CliIo, commandLine, parseCommandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { answering, CommandOutput } from '../shared/command-output';
 import { createProgress, stepLog } from '../shared/progress';
 import type { Terminal } from '../shared/progress';
 import { ClusterIdentityMismatch } from '../shared/cluster-identity';
@@ -63,98 +64,93 @@ export interface MigrateDeps {
   readonly terminal?: Terminal;
 }
 
+const OPTIONS = {
+  cluster: { type: 'string' },
+  'batch-size': { type: 'string', default: '1' },
+  selector: { type: 'string' },
+  'pending-timeout': { type: 'string', default: '5m' },
+  'health-timeout': { type: 'string', default: '15m' },
+  'eviction-timeout': { type: 'string', default: '10m' },
+  // No default: each evicted pod gets its own terminationGracePeriodSeconds + 1m, at most 1h (pods.ts).
+  'pod-timeout': { type: 'string' },
+  // No default: every evicted pod is waited for (kubectl's default 0).
+  'skip-wait-for-delete-timeout': { type: 'string' },
+  'poll-interval': { type: 'string', default: '5s' },
+  context: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  'delete-emptydir-data': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+type MigrateValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
+type Cluster = { readonly name: string; readonly region: string; readonly gpu?: { readonly daemonSetName?: string; readonly namespace?: string } };
+
 /** Runs the command; returns the exit code (0 done, 1 stopped by a check, 2 usage). */
 export async function main(argv: string[], deps: MigrateDeps = {}): Promise<number> {
-  const out =
-    deps.out ??
-    ((t: string) => {
-      process.stdout.write(t);
-    });
-  const err =
-    deps.err ??
-    ((t: string) => {
-      process.stderr.write(t);
-    });
+  const io: CliIo = { out: deps.out ?? PROCESS_IO.out, err: deps.err ?? PROCESS_IO.err, terminal: deps.terminal ?? (deps.err ? undefined : process.stderr) };
   const prog = programName('migrate');
-  const cl = commandLine(
-    argv,
-    {
-      cluster: { type: 'string' },
-      'batch-size': { type: 'string', default: '1' },
-      selector: { type: 'string' },
-      'pending-timeout': { type: 'string', default: '5m' },
-      'health-timeout': { type: 'string', default: '15m' },
-      'eviction-timeout': { type: 'string', default: '10m' },
-      // No default: each evicted pod gets its own terminationGracePeriodSeconds + 1m, at most 1h (pods.ts).
-      'pod-timeout': { type: 'string' },
-      // No default: every evicted pod is waited for (kubectl's default 0).
-      'skip-wait-for-delete-timeout': { type: 'string' },
-      'poll-interval': { type: 'string', default: '5s' },
-      context: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      force: { type: 'boolean', default: false },
-      'delete-emptydir-data': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-    { out, err },
-    (p) => usage(prog, p[0]),
-  );
+  const cl = commandLine(argv, OPTIONS, io, (p) => usage(prog, p[0]));
   if (cl.exit !== undefined) return cl.exit;
-  const { values, positionals } = cl;
+  const { values, positionals, output } = cl;
   const [command] = positionals;
   if (command !== 'drain' && command !== 'remove-device-plugin')
-    return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
-  if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
+    return usageError(output, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
+  if (!values.cluster) return usageError(output, 'missing option: --cluster <name>', usage(prog, command));
   // 0 would stop the drain on the first evicted pod that is not gone at once, however healthy its shutdown.
   if (command === 'drain' && values['pod-timeout'] !== undefined && parseDuration(values['pod-timeout']) === 0)
     return usageError(
-      { out, err },
+      output,
       `--pod-timeout ${values['pod-timeout']}: must be more than 0 (leave it out for each pod's grace period + 1m)`,
       usage(prog, command),
     );
+  return answering(output, () => migrate(command, values, deps, output));
+}
+
+async function migrate(command: 'drain' | 'remove-device-plugin', values: MigrateValues, deps: MigrateDeps, output: CommandOutput): Promise<number> {
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
-  if (!cluster) {
-    err(`cluster "${values.cluster}" is not in the fleet file\n`);
-    return 2;
-  }
+  if (!cluster) return output.fail(2, `cluster "${values.cluster}" is not in the fleet file`);
   // Like the rollout's: the context named like the cluster, never whatever the kubeconfig's current context is.
   const context = values.context ?? cluster.name;
   // Loaded only now: @kubernetes/client-node costs a second of start-up that usage errors need not pay.
-  const api = (deps.api ?? (await import('./kube-client')).kubeApiFromKubeconfig)(context);
-  const json = (obj: unknown) => out(`${JSON.stringify(obj, null, 2)}\n`);
-  // Under --json, stdout holds the JSON alone and the lines go to stderr.
-  const progress = createProgress({ write: values.json ? err : out, terminal: deps.terminal ?? (deps.err ? undefined : process.stderr) });
-  const log = progress.line;
-
+  const api = deps.api ? deps.api(context) : (await import('./kube-client')).kubeApiFromKubeconfig(context, undefined, cluster);
   // A dry run only reads; everything else writes (cordons, evictions, a deletion), so first: is this the cluster?
   if (!values['dry-run']) {
     try {
       await (deps.verifyCluster ?? verifyFromKubeconfig)(cluster, context);
     } catch (e) {
       if (!(e instanceof ClusterIdentityMismatch)) throw e;
-      if (values.json) json({ cluster: cluster.name, context, ok: false, refused: e.message });
-      err(`refused: ${e.message}\n`);
-      return 1;
+      return output.fail(1, e.message, { label: 'refused', details: { cluster: cluster.name, context, refused: e.message } });
     }
   }
+  if (command === 'remove-device-plugin') return removeDevicePlugin(api, cluster, values['dry-run'], output);
+  return drainCluster(api, cluster, values, deps, output);
+}
 
-  if (command === 'remove-device-plugin') {
-    const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
-    if (values['dry-run']) {
-      if (values.json) json({ cluster: cluster.name, daemonSet: ds, dryRun: true, deleted: false });
-      else log(`dry run: would delete DaemonSet ${ds.namespace}/${ds.name}`);
-      return 0;
-    }
-    const deleted = await api.deleteDaemonSet(ds.namespace, ds.name);
-    if (values.json) json({ cluster: cluster.name, daemonSet: ds, dryRun: false, deleted });
-    else log(deleted ? `deleted DaemonSet ${ds.namespace}/${ds.name}` : `DaemonSet ${ds.namespace}/${ds.name} does not exist (already removed)`);
+/** Deletes the NVIDIA device plugin DaemonSet (the dry run only names it). */
+async function removeDevicePlugin(api: KubeApi, cluster: Cluster, dryRun: boolean, output: CommandOutput): Promise<number> {
+  const ds = { name: cluster.gpu?.daemonSetName ?? 'nvidia-device-plugin-daemonset', namespace: cluster.gpu?.namespace ?? 'kube-system' };
+  if (dryRun) {
+    output.result({ cluster: cluster.name, daemonSet: ds, dryRun: true, deleted: false });
+    if (!output.json) output.out(`dry run: would delete DaemonSet ${ds.namespace}/${ds.name}\n`);
     return 0;
   }
+  const deleted = await api.deleteDaemonSet(ds.namespace, ds.name);
+  output.result({ cluster: cluster.name, daemonSet: ds, dryRun: false, deleted });
+  if (!output.json)
+    output.out(`${deleted ? `deleted DaemonSet ${ds.namespace}/${ds.name}` : `DaemonSet ${ds.namespace}/${ds.name} does not exist (already removed)`}\n`);
+  return 0;
+}
 
+/** Drains the cluster's old nodes in batches; a check that stops it exits 1 naming why. */
+async function drainCluster(api: KubeApi, cluster: Cluster, values: MigrateValues, deps: MigrateDeps, output: CommandOutput): Promise<number> {
   const nodes = oldNodes(await api.listNodes(values.selector), Boolean(values.selector));
   const size = batchSize(values['batch-size'], nodes.length);
   const result = { cluster: cluster.name, dryRun: values['dry-run'], batches: planBatches(nodes, size).map((b) => b.map((n) => n.name)) };
+  // Under --json, stdout holds the JSON alone and the lines go to stderr.
+  const progress = createProgress({ write: output.info, terminal: output.terminal });
+  const optional = (d: string | undefined) => (d === undefined ? undefined : parseDuration(d));
   try {
     const { drained } = await drain(api, {
       nodes,
@@ -165,24 +161,20 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       pendingTimeoutMs: parseDuration(values['pending-timeout']),
       healthTimeoutMs: parseDuration(values['health-timeout']),
       evictionTimeoutMs: parseDuration(values['eviction-timeout']),
-      podTimeoutMs: values['pod-timeout'] === undefined ? undefined : parseDuration(values['pod-timeout']),
-      skipWaitForDeleteTimeoutMs: values['skip-wait-for-delete-timeout'] === undefined ? undefined : parseDuration(values['skip-wait-for-delete-timeout']),
+      podTimeoutMs: optional(values['pod-timeout']),
+      skipWaitForDeleteTimeoutMs: optional(values['skip-wait-for-delete-timeout']),
       pollIntervalMs: parseDuration(values['poll-interval']),
       log: stepLog(progress),
       now: deps.now,
       sleep: deps.sleep,
     });
     progress.done();
-    if (values.json) json({ ...result, ok: true, drained });
+    output.result({ ...result, ok: true, drained });
     return 0;
   } catch (e) {
     progress.done();
-    if (e instanceof DrainStopped) {
-      if (values.json) json({ ...result, ok: false, stopped: e.message });
-      err(`stopped: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    if (!(e instanceof DrainStopped)) throw e;
+    return output.fail(1, e.message, { label: 'stopped', details: { ...result, stopped: e.message } });
   }
 }
 

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ApplyConflictError, Condition, RolloutKube, PodInfo } from './kube';
 import { FIELD_MANAGER, NODE_CLASS_HASH_ANNOTATION, NODE_CLASS_HASH_VERSION_ANNOTATION, PROGRESS_FIELD_MANAGER } from './model';
 import { podBasics } from '../shared/kube-pods';
+import { ClusterRef, missingContextMessage } from '../shared/kubeconfig-hint';
 
 const NODE_CLASS = { group: 'karpenter.k8s.aws', version: 'v1', plural: 'ec2nodeclasses' };
 const NODE_CLAIM = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' };
@@ -30,13 +31,11 @@ function applyConflict(name: string, e: unknown): ApplyConflictError | undefined
   return new ApplyConflictError(name, conflicts, status.message ?? `conflict applying EC2NodeClass ${name}`);
 }
 
-export function rolloutKube(context: string): RolloutKube {
+export function rolloutKube(context: string, cluster?: ClusterRef): RolloutKube {
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   if (!kc.getContexts().some((c) => c.name === context)) {
-    throw new Error(
-      `kubeconfig has no context "${context}" (run: aws eks update-kubeconfig --name <cluster> --alias ${context}, or pass --context <cluster>=<context>)`,
-    );
+    throw new Error(missingContextMessage(context, cluster, '--context <cluster>=<context>'));
   }
   kc.setCurrentContext(context);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

@@ -8,7 +8,9 @@ import { planRollout, FIELD_MANAGER, ANNOTATIONS } from './model';
 import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
+import { answering, CommandOutput, failedWith } from '../shared/command-output';
 import { createProgress, stepLog } from '../shared/progress';
+import type { ResolvedRollout } from './engine';
 
 export const usage = (prog: string): string => `usage:
   ${prog} <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
@@ -77,176 +79,212 @@ Exit codes: 0 done (or dry run), 1 rolled back / blocked / apply failed / interr
 /** Where the command writes; tests capture it, the process writes to its own streams. */
 export type RolloutIo = CliIo;
 
-/** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
-export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<number> {
-  const prog = programName('rollout');
-  const cl = commandLine(
-    argv,
-    {
-      to: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      'allow-version-skew': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      context: { type: 'string', multiple: true, default: [] },
-      'poll-interval': { type: 'string', default: '15s' },
-    },
-    io,
-    () => usage(prog),
-  );
-  if (cl.exit !== undefined) return cl.exit;
-  const { values, positionals } = cl;
-  const isStatus = positionals[0] === 'status';
-  const cacheName = isStatus ? positionals[1] : positionals[0];
-  if (!cacheName) return usageError(io, 'missing argument: the image cache to roll out', usage(prog));
-  if (positionals.length > (isStatus ? 2 : 1))
-    return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
+const OPTIONS = {
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  'allow-version-skew': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  context: { type: 'string', multiple: true, default: [] as string[] },
+  'poll-interval': { type: 'string', default: '15s' },
+} as const;
+
+/**
+ * An EBS snapshot ID: `snap-` and 8 (before 2016) or 17 characters of lowercase letters and digits (AWS EC2 User
+ * Guide, "Resource IDs": https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html).
+ */
+const SNAPSHOT_ID = /^snap-(?:[0-9a-z]{8}|[0-9a-z]{17})$/;
+
+/** The command line, checked: everything a usage error can be about is found here, before the fleet file or AWS. */
+export interface RolloutArguments {
+  readonly cache: string;
+  readonly status: boolean;
+  readonly to?: string;
+  readonly dryRun: boolean;
+  readonly allowVersionSkew: boolean;
+  /** kubeconfig context per cluster (--context c=ctx); a cluster not named uses the context named like it. */
+  readonly contexts: ReadonlyMap<string, string>;
+  readonly pollIntervalMs: number;
+}
+
+interface RolloutValues {
+  readonly to?: string;
+  readonly 'dry-run': boolean;
+  readonly 'allow-version-skew': boolean;
+  readonly context: readonly string[];
+  readonly 'poll-interval': string;
+}
+
+/** The checked arguments, or the usage problem. Pure. */
+export function rolloutArguments(values: RolloutValues, positionals: string[]): RolloutArguments | { readonly problem: string } {
+  const status = positionals[0] === 'status';
+  const names = positionals.slice(status ? 1 : 0);
+  if (names.length === 0) return { problem: 'missing argument: the image cache to roll out' };
+  if (names.length > 1) return { problem: `one image cache at a time (got ${names.join(', ')})` };
   const contexts = new Map<string, string>();
   for (const c of values.context) {
     const [cluster, context] = c.split('=');
-    if (!cluster || !context) return usageError(io, `--context ${c}: expected <cluster>=<context>`, usage(prog));
+    if (!cluster || !context) return { problem: `--context ${c}: expected <cluster>=<context>` };
     contexts.set(cluster, context);
   }
+  if (values.to !== undefined && !SNAPSHOT_ID.test(values.to))
+    return { problem: `--to ${values.to}: not an EBS snapshot ID (expected snap- and 17 letters or digits, e.g. snap-0123456789abcdef0)` };
+  let pollIntervalMs: number;
+  try {
+    pollIntervalMs = parseDuration(values['poll-interval']);
+  } catch (e) {
+    return { problem: `--poll-interval: ${(e as Error).message}` };
+  }
+  const { to, 'dry-run': dryRun, 'allow-version-skew': allowVersionSkew } = values;
+  return { cache: names[0], status, to, dryRun, allowVersionSkew, contexts, pollIntervalMs };
+}
+
+/** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
+export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<number> {
+  const prog = programName('rollout');
+  const cl = commandLine(argv, OPTIONS, io, () => usage(prog));
+  if (cl.exit !== undefined) return cl.exit;
+  const args = rolloutArguments(cl.values, cl.positionals);
+  if ('problem' in args) return usageError(cl.output, args.problem, usage(prog));
+  return answering(cl.output, () => rollout(args, cl.output));
+}
+
+/** What every rollout path talks to: the fleet's plan, AWS per region and Kubernetes per cluster (each built once). */
+async function rolloutWorld(args: RolloutArguments) {
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const fleet = loadFleet(fleetFileFromEnvironment());
-  const plan = planRollout(fleet, cacheName);
-  // Under --json, stdout holds the JSON alone and the lines go to stderr.
-  const progress = createProgress({ write: values.json ? io.err : io.out, terminal: io.terminal });
-  const log = progress.line;
-  const out = (obj: unknown) => io.out(`${JSON.stringify(obj, null, 2)}\n`);
-
+  const plan = planRollout(fleet, args.cache);
   const { regionApi } = await import('./aws');
-  const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
-  const aws = (region: string) => {
-    if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region));
-    return awsByRegion.get(region)!;
-  };
-  const engine = await import('./engine');
-  const report = await import('./report');
-
-  if (isStatus) {
-    const { rolloutKube } = await import('./kube-client');
-    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
-    if (values.json) out(rows);
-    else
-      for (const r of rows)
-        io.out(
-          `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\tcache hit ratio ${hitRatioText(r)}\n`,
-        );
-    return 0;
-  }
-
-  let resolved;
-  try {
-    resolved = await engine.resolveRollout({ aws }, plan, values.to, { allowVersionSkew: values['allow-version-skew'] });
-  } catch (e) {
-    if (e instanceof engine.RolloutBlocked) {
-      io.err(`blocked: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
   const { rolloutKube } = await import('./kube-client');
-  const { cacheKube } = await import('../cache/report-kube-client');
-  const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
-  const kube = (c: string) => {
-    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
-    return kubes.get(c)!;
+  const context = (cluster: string) => args.contexts.get(cluster) ?? cluster;
+  // The cluster's name and region, for the kubeconfig hint when its context is missing.
+  const ref = (cluster: string) => fleet.clusters.find((c) => c.name === cluster);
+  return { fleet, plan, context, ref, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster), ref(cluster))) };
+}
+type RolloutWorld = Awaited<ReturnType<typeof rolloutWorld>>;
+
+/** One value per key, made on first use. */
+function memo<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key)!;
   };
-  if (values['dry-run']) {
-    // Reads only: each pool's drift concurrency as Karpenter computes it now, from the cluster's NodePools and nodes.
-    const stages = await report.withDrift(report.dryRun(plan, resolved), kube, Date.now());
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages });
-    else io.out(`${report.dryRunLines(plan, resolved, stages).join('\n')}\n`);
-    return 0;
+}
+
+async function rollout(args: RolloutArguments, output: CommandOutput): Promise<number> {
+  const world = await rolloutWorld(args);
+  if (args.status) return printStatus(world, output);
+  const engine = await import('./engine');
+  // The fields every failure document of this rollout carries; the source once it is resolved.
+  const base: Record<string, unknown> = { cache: world.plan.cache.name };
+  try {
+    const resolved = await engine.resolveRollout({ aws: world.aws }, world.plan, args.to, { allowVersionSkew: args.allowVersionSkew });
+    base.source = resolved.source;
+    if (args.dryRun) return await printDryRun(world, resolved, output);
+    return await ship(world, resolved, args, output, base);
+  } catch (e) {
+    const failure = failureOf(e, engine, (await import('../shared/cluster-identity')).ClusterIdentityMismatch);
+    if (!failure) return failedWith(output, e, base);
+    return output.fail(1, failure.message ?? (e as Error).message, { label: failure.label, details: { ...base, ...failure.details } });
   }
+}
+
+async function printStatus({ plan, aws, kube }: RolloutWorld, output: CommandOutput): Promise<number> {
+  const rows = await (await import('./report')).status(plan, { aws, kube });
+  output.result(rows);
+  if (!output.json)
+    for (const r of rows)
+      output.out(
+        `${r.stage}\t${r.cluster}\t${r.region}\t${r.snapshot ?? '-'}\tgeneration ${r.generation ?? '?'}\t${r.state ?? '-'}\tnodes ${r.nodes}${r.converged ? ' converged' : ' converging'}\tcache hit ratio ${hitRatioText(r)}\n`,
+      );
+  return 0;
+}
+
+/** Reads only: each pool's drift concurrency as Karpenter computes it now, from the cluster's NodePools and nodes. */
+async function printDryRun({ plan, kube }: RolloutWorld, resolved: ResolvedRollout, output: CommandOutput): Promise<number> {
+  const report = await import('./report');
+  const stages = await report.withDrift(report.dryRun(plan, resolved), kube, Date.now());
+  output.result({ cache: plan.cache.name, source: resolved.source, dryRun: true, stages });
+  if (!output.json) output.out(`${report.dryRunLines(plan, resolved, stages).join('\n')}\n`);
+  return 0;
+}
+
+/** Checks every context, then runs the rollout; Ctrl-C stops it between writes. Throws what failureOf explains. */
+async function ship(
+  world: RolloutWorld,
+  resolved: ResolvedRollout,
+  args: RolloutArguments,
+  output: CommandOutput,
+  failureFields: Record<string, unknown>,
+): Promise<number> {
+  const { plan, fleet, aws, kube, context, ref } = world;
   // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
   const identity = await import('../shared/cluster-identity');
-  try {
-    await identity.verifyClusterContexts(
-      plan.stages.flatMap((s) => s.clusters.map((c) => ({ name: c.cluster.name, region: c.region, context: contexts.get(c.cluster.name) ?? c.cluster.name }))),
-    );
-  } catch (e) {
-    if (!(e instanceof identity.ClusterIdentityMismatch)) throw e;
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, cluster: e.cluster, refused: e.message, clusters: [] });
-    io.err(`refused: ${e.message}\n`);
-    return 1;
-  }
+  await identity.verifyClusterContexts(
+    plan.stages.flatMap((s) => s.clusters.map((c) => ({ name: c.cluster.name, region: c.region, context: context(c.cluster.name) }))),
+  );
+  const engine = await import('./engine');
+  const { cacheKube } = await import('../cache/report-kube-client');
   const controller = new AbortController();
   const onInterrupt = () => {
-    io.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n');
+    output.err('interrupted: finishing the current write, then stopping (re-run to resume)...\n');
     controller.abort(new Error('interrupted'));
   };
   process.once('SIGINT', onInterrupt);
-  // The cache gate's figures per cluster (docs/measuring-the-cache.md), for --json.
-  const cache: Record<string, unknown> = {};
+  // Under --json, stdout holds the JSON alone and the lines go to stderr.
+  const progress = createProgress({ write: output.info, terminal: output.terminal });
+  // The cache gate's figures per cluster (docs/measuring-the-cache.md), for --json: on success and in a failure's document.
+  const cacheMeasurements: Record<string, unknown> = {};
+  failureFields.cacheMeasurements = cacheMeasurements;
   try {
-    const outcomes = await engine.runRollout(
-      {
-        aws,
-        kube,
-        cacheKube: (c) => cacheKube(contexts.get(c) ?? c),
-        onCacheMeasured: (cluster, pools) => {
-          cache[cluster] = pools;
-        },
-        log: stepLog(progress),
-        signal: controller.signal,
-        pollIntervalMs: parseDuration(values['poll-interval']),
-      },
-      plan,
-      fleet.tags,
-      resolved,
-    );
+    const deps = {
+      aws,
+      kube,
+      cacheKube: (c: string) => cacheKube(context(c), ref(c)),
+      onCacheMeasured: (cluster: string, pools: unknown) => void (cacheMeasurements[cluster] = pools),
+      log: stepLog(progress),
+      signal: controller.signal,
+      pollIntervalMs: args.pollIntervalMs,
+    };
+    const outcomes = await engine.runRollout(deps, plan, fleet.tags, resolved);
     progress.done();
-    if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes, cacheMeasurements: cache });
-    else log(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
+    output.result({ cache: plan.cache.name, source: resolved.source, ok: true, clusters: outcomes, cacheMeasurements });
+    if (!output.json)
+      progress.line(`done: ${plan.cache.name} ${resolved.source} rolled out (${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'no cluster'})`);
     return 0;
-  } catch (e) {
-    progress.done();
-    if (e instanceof engine.RolloutFailed) {
-      if (values.json)
-        out({
-          cache: plan.cache.name,
-          source: resolved.source,
-          ok: false,
-          stage: e.stage,
-          cluster: e.cluster,
-          pool: e.pool,
-          reason: e.reason,
-          leftovers: e.leftovers,
-          clusters: e.completed,
-          cacheMeasurements: cache,
-        });
-      io.err(`FAILED: ${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}\n`);
-      return 1;
-    }
-    if (e instanceof engine.RolloutHeld) {
-      if (values.json)
-        out({
-          cache: plan.cache.name,
-          source: resolved.source,
-          ok: false,
-          blocked: true,
-          stage: e.stage,
-          cluster: e.cluster,
-          holds: e.holds,
-          clusters: e.completed,
-        });
-      io.err(`blocked: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof engine.RolloutApplyFailed || e instanceof engine.RolloutBlocked) {
-      if (values.json) out({ cache: plan.cache.name, source: resolved.source, ok: false, reason: e.message });
-      io.err(`${e instanceof engine.RolloutBlocked ? 'blocked' : 'FAILED'}: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof engine.RolloutInterrupted) {
-      io.err('interrupted: parameters and node classes are consistent; re-run the same command to resume\n');
-      return 1;
-    }
-    throw e;
   } finally {
+    progress.done();
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** How a rollout that stopped is reported: the label on stderr and the fields of its --json document. */
+interface RolloutFailure {
+  readonly label: 'FAILED' | 'blocked' | 'refused' | 'interrupted';
+  /** @default the error's message */
+  readonly message?: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** The one place a rollout's stop becomes its message and JSON (exit 1); undefined for an error nobody expected. */
+function failureOf(
+  e: unknown,
+  engine: typeof import('./engine'),
+  Mismatch: typeof import('../shared/cluster-identity').ClusterIdentityMismatch,
+): RolloutFailure | undefined {
+  if (e instanceof Mismatch) return { label: 'refused', details: { cluster: e.cluster, refused: e.message, clusters: [] } };
+  if (e instanceof engine.RolloutFailed) {
+    const { stage, cluster, pool, reason, leftovers, completed } = e;
+    const message = `${e.message}${leftovers.length ? `\nleft after the rollback: ${leftovers.join('; ')}` : ''}`;
+    return { label: 'FAILED', message, details: { stage, cluster, pool, reason, leftovers, clusters: completed } };
+  }
+  if (e instanceof engine.RolloutHeld)
+    return { label: 'blocked', details: { blocked: true, stage: e.stage, cluster: e.cluster, holds: e.holds, clusters: e.completed } };
+  if (e instanceof engine.RolloutApplyFailed) return { label: 'FAILED', details: { reason: e.message } };
+  if (e instanceof engine.RolloutBlocked) return { label: 'blocked', details: { blocked: true, reason: e.message } };
+  if (e instanceof engine.RolloutInterrupted)
+    return { label: 'interrupted', message: 'parameters and node classes are consistent; re-run the same command to resume', details: { interrupted: true } };
+  return undefined;
 }
 
 /** "77.8% (measured 2026-11-25T12:30:00.000Z)", or "-" when the rollout never measured the cluster. */

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import { X509Certificate } from 'crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import { updateKubeconfigCommand } from './kubeconfig-hint';
 
 /** The API server a cluster is reached at and the CA its serving certificate chains to. */
 export interface ClusterIdentity {
@@ -29,10 +30,12 @@ export class ClusterIdentityMismatch extends Error {
     readonly cluster: string,
     readonly context: string,
     reason: string,
+    /** The cluster's region (from the fleet file), for the fix. */
+    region?: string,
   ) {
     super(
       `kubeconfig context "${context}" is not cluster ${cluster}: ${reason}. Nothing was changed. ` +
-        `Fix: aws eks update-kubeconfig --name ${cluster} --alias ${cluster} --region <region>, or pass the right context.`,
+        `Fix: ${updateKubeconfigCommand(cluster, region === undefined ? undefined : { name: cluster, region })}, or pass the right context.`,
     );
     this.name = 'ClusterIdentityMismatch';
   }
@@ -112,7 +115,7 @@ export async function verifyClusterIdentity(o: {
   try {
     target = contextTarget(o.kubeconfig, o.context);
   } catch (e) {
-    throw new ClusterIdentityMismatch(o.cluster, o.context, (e as Error).message);
+    throw new ClusterIdentityMismatch(o.cluster, o.context, (e as Error).message, o.region);
   }
   let expected;
   try {
@@ -122,10 +125,11 @@ export async function verifyClusterIdentity(o: {
       o.cluster,
       o.context,
       `EKS DescribeCluster ${o.cluster} in ${o.region} failed (${(e as Error).name}: ${(e as Error).message})`,
+      o.region,
     );
   }
   const reason = identityMismatch(target, expected);
-  if (reason) throw new ClusterIdentityMismatch(o.cluster, o.context, reason);
+  if (reason) throw new ClusterIdentityMismatch(o.cluster, o.context, reason, o.region);
 }
 
 /** The user's kubeconfig (KUBECONFIG or ~/.kube/config), as client-node loads it. */

@@ -1,13 +1,17 @@
 /**
  * What every command shares on the command line: where it writes, how it is named in its usage, how
- * `--help` and a bad option are answered, and how it runs as a process. One rule for all commands:
- * `--help`/`-h` prints the usage on stdout and exits 0; an unknown option or a missing argument prints
- * the problem and the usage on stderr and exits 2 (cli/shared/exit-code.ts).
+ * `--help`, `--version` and a bad option are answered, and how it runs as a process. One rule for all commands:
+ * `--help`/`-h` prints the usage on stdout and exits 0; an unknown option ("unknown option --dryrun (did you
+ * mean --dry-run?)") or a missing argument prints the problem and the usage on stderr and exits 2
+ * (cli/shared/exit-code.ts), before the fleet file is read or any network call is made; under --json the
+ * problem is also the one JSON document on stdout (cli/shared/command-output.ts).
  */
 import { parseArgs } from 'util';
 import type { ParseArgsConfig } from 'util';
-import { FleetValidationError } from '../../modules/fleet/problems';
+import { closestKey, FleetValidationError } from '../../modules/fleet/problems';
+import { version } from '../../package.json';
 import { exitCodeFor, UsageError } from './exit-code';
+import { commandOutput, CommandOutput } from './command-output';
 import type { Terminal } from './progress';
 
 /** Where a command writes; tests capture it, the process writes to its own streams. */
@@ -31,6 +35,9 @@ export const PROCESS_IO: CliIo = {
 /** The package's command (package.json "bin"). */
 export const BIN = 'bottlerocket-fleet';
 
+/** The package's version (package.json), for --version. */
+export const VERSION: string = version;
+
 /**
  * How the user called the command, for its usage text: `npm run cache --` under the npm script shortcut
  * (npm sets npm_lifecycle_event to the script's name), `bottlerocket-fleet cache` otherwise.
@@ -40,38 +47,64 @@ export function programName(command: string, env: NodeJS.ProcessEnv = process.en
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+const HELP = { help: { type: 'boolean', short: 'h', default: false }, version: { type: 'boolean', default: false } } as const;
 
 /**
- * parseArgs (strict: an unknown option is an error) with --help/-h added. A parse error becomes a
- * UsageError whose message is parseArgs' own ("Unknown option '--x'..."), to be printed with the usage.
+ * "unknown option --dryrun (did you mean --dry-run?)" for the first option the command does not know, else
+ * undefined. Node's parseArgs in non-strict mode lists every option it saw as a token (util.parseArgs `tokens`).
+ */
+export function unknownOption(argv: string[], options: Options): string | undefined {
+  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options });
+  for (const t of tokens) {
+    if (t.kind !== 'option' || Object.hasOwn(options, t.name)) continue;
+    const guess = closestKey(
+      t.name,
+      Object.keys(options).filter((o) => o.length > 1),
+    );
+    return `unknown option ${t.rawName}${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  return undefined;
+}
+
+/**
+ * parseArgs (strict: an unknown option is an error) with --help/-h and --version added. A problem becomes a
+ * UsageError: an unknown option with its "did you mean", anything else in parseArgs' own words.
  */
 export function parseCommandLine<O extends Options>(argv: string[], options: O) {
+  const all = { ...options, ...HELP };
+  const unknown = unknownOption(argv, all);
+  if (unknown) throw new UsageError(unknown);
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, ...HELP } });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: all });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
 }
 
 /**
- * The usual start of a command's main(): parsed arguments, or the exit code when the command line
- * already answered (--help: usage on stdout, 0; a bad option: message and usage on stderr, 2).
- * `usage` receives the positionals, so `cache build --help` can print the usage of `build` alone.
+ * The usual start of a command's main(): parsed arguments and the run's output (--json or text), or the exit
+ * code when the command line already answered (--help: usage on stdout, 0; --version: the version, 0; a bad
+ * option: message and usage on stderr, 2). `usage` receives the positionals, so `cache build --help` can print
+ * the usage of `build` alone.
  */
 export function commandLine<O extends Options>(argv: string[], options: O, io: CliIo, usage: (positionals: string[]) => string) {
   let parsed;
   try {
     parsed = parseCommandLine(argv, options);
   } catch (e) {
-    io.err(`${(e as Error).message}\n\n${usage(positionalsOf(argv))}`);
-    return { exit: 2 as const };
+    // The command line did not parse, but a --json in it still asks for one document.
+    return { exit: usageError(commandOutput(io, argv.includes('--json')), (e as Error).message, usage(positionalsOf(argv))) };
   }
-  if ((parsed.values as { help?: boolean }).help) {
+  const flags = parsed.values as { help?: boolean; version?: boolean; json?: boolean };
+  if (flags.help) {
     io.out(usage(parsed.positionals));
     return { exit: 0 as const };
   }
-  return { exit: undefined, values: parsed.values, positionals: parsed.positionals };
+  if (flags.version) {
+    io.out(`${BIN} ${VERSION}\n`);
+    return { exit: 0 as const };
+  }
+  return { exit: undefined, values: parsed.values, positionals: parsed.positionals, output: commandOutput(io, flags.json === true) };
 }
 
 /** Best-effort positionals of a command line that did not parse (for choosing which usage to show). */
@@ -79,9 +112,11 @@ function positionalsOf(argv: string[]): string[] {
   return argv.filter((a) => !a.startsWith('-'));
 }
 
-/** A missing or extra argument: the problem, then the usage, on stderr; exit 2. */
-export function usageError(io: CliIo, problem: string, usage: string): 2 {
-  io.err(`${problem}\n\n${usage}`);
+/** A missing or extra argument: the problem, then the usage, on stderr (under --json the problem on stdout too); exit 2. */
+export function usageError(io: CliIo | CommandOutput, problem: string, usage: string): 2 {
+  if ('fail' in io) io.fail(2, problem);
+  else io.err(`${problem}\n`);
+  io.err(`\n${usage}`);
   return 2;
 }
 
