@@ -199,6 +199,7 @@ describe('migrate', () => {
         throw new Error('a dry run must not evict');
       },
       getPod: async () => undefined,
+      readDaemonSet: async () => ({ desired: 2 }),
       replicaSetOwner: async () => undefined,
       workloadStatus: async () => ({ desired: 0, available: 0 }),
     };
@@ -207,7 +208,7 @@ describe('migrate', () => {
   test('drain --dry-run --json: the planned batches as JSON, the lines on stderr', async () => {
     const io = capture();
     expect(await migrate(['drain', '--cluster', 'my-cluster', '--batch-size', '1', '--dry-run', '--json'], { ...io, api })).toBe(0);
-    expect(JSON.parse(io.stdout)).toEqual({ cluster: 'my-cluster', dryRun: true, batches: [['al2-a'], ['al2-b']], ok: true, drained: [] });
+    expect(JSON.parse(io.stdout)).toEqual({ cluster: 'my-cluster', dryRun: true, batches: [['al2-a'], ['al2-b']], ok: true, drained: [], blockers: [] });
     expect(io.stderr).toContain('dry run: nothing changed');
   });
 
@@ -220,6 +221,7 @@ describe('migrate', () => {
       daemonSet: { namespace: 'kube-system', name: 'nvidia-device-plugin-daemonset' },
       dryRun: true,
       deleted: false,
+      exists: true,
     });
     expect(k.deleted).toEqual([]);
     const real = capture();

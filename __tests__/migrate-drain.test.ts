@@ -14,9 +14,8 @@ import { Captured, captureMain } from './helpers/capture';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
-import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
 import { podTimeoutMs, skipWaitForDelete } from '../cli/migrate/pods';
-import { backoffDelay } from '../cli/migrate/retry';
+import { backoffDelay } from '../cli/shared/kube/retry';
 
 const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
 
@@ -58,7 +57,7 @@ function runCli(kubeconfig: string, args: string[], eks: DescribeCluster = eksOf
     {},
     {
       ...clock,
-      api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
+      kube: { kubeconfig },
       verifyCluster: (cluster: { name: string; region: string }, context: string) =>
         verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
     },
