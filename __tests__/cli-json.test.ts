@@ -252,20 +252,20 @@ describe('migrate', () => {
 });
 
 describe('debug-node', () => {
-  test('--json prints the kubectl argv instead of running it', () => {
+  test('--json prints the kubectl argv instead of running it', async () => {
     const io = capture();
     const run = jest.fn();
-    expect(debugNode(['ip-10-0-1-23.ec2.internal', '--json', '--context', 'prod'], { ...io, run })).toBe(0);
+    expect(await debugNode(['ip-10-0-1-23.ec2.internal', '--json', '--context', 'prod'], { ...io, run })).toBe(0);
     expect(JSON.parse(io.stdout)).toEqual({
       argv: ['kubectl', '--context', 'prod', 'debug', 'node/ip-10-0-1-23.ec2.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`],
     });
     expect(run).not.toHaveBeenCalled();
   });
 
-  test('without --print or --json it runs kubectl and exits with its code; 127 when kubectl cannot run', () => {
-    const io = capture();
-    expect(debugNode(['n1'], { ...io, run: () => ({ status: 3 }) })).toBe(3);
-    expect(debugNode(['n1'], { ...io, run: () => ({ status: null, error: new Error('spawnSync kubectl ENOENT') }) })).toBe(127);
+  test('without --print or --json it runs kubectl and exits with its code; 127 when kubectl cannot run', async () => {
+    const io = Object.assign(capture(), { readNode: async () => ({ name: "n1", osImage: "Bottlerocket OS 1.50.0 (aws-k8s-1.31)" }) });
+    expect(await debugNode(['n1'], { ...io, run: () => ({ status: 3 }) })).toBe(3);
+    expect(await debugNode(['n1'], { ...io, run: () => ({ status: null, error: new Error('spawnSync kubectl ENOENT') }) })).toBe(127);
     expect(io.stderr).toBe('could not run kubectl: spawnSync kubectl ENOENT\n');
   });
 });

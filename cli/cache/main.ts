@@ -8,6 +8,7 @@ import type { ImageCache } from '../../modules/fleet/load';
 import type { ClientsFor } from './inventory';
 import type { BuilderDeps } from './builder';
 import type { CacheKube } from './report-kube';
+import type { KubeOptions } from '../shared/kube/connection';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress } from '../shared/progress';
@@ -29,7 +30,7 @@ const SUBCOMMANDS = {
   home-region snapshots that no parameter, history or cluster parameter names and no running build
   is writing. --dry-run only lists them.
 `,
-  report: (p: string) => `${p} report --cluster <name> [--context <ctx>] [--since 1h] [--slow-start 60s] [--json] [--html <file>]
+  report: (p: string) => `${p} report --cluster <name> [--context <ctx>] [--since 1h] [--slow-start 60s] [--json] [--html <file>] [--request-timeout 30s]
   Measures the caches on a cluster from its NodeClaims, Nodes, Pods and Events: per Karpenter pool, the
   nodes launched in the window and their start-up, each image's hits and pulls against the names the
   pool's cache records for the cluster's region, slow starts, suggestions, pod start-up.
@@ -38,6 +39,8 @@ const SUBCOMMANDS = {
   --slow-start   image present but container started this much later (default 60s)
   --json         the report as JSON on stdout
   --html <file>  also write a self-contained page with charts to <file>
+  --request-timeout  limit of each request to the cluster (default 30s; transient faults are retried for at
+                 most 2 minutes in all, then the report exits 1 naming the context, endpoint and step)
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -65,6 +68,8 @@ export interface CacheDeps extends CliIo {
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
   /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
   readonly reportKube?: (context: string) => CacheKube;
+  /** Options of the Kubernetes access layer for `report` (kubeconfig file, deadlines); --request-timeout overrides requestTimeoutMs. */
+  readonly kube?: KubeOptions;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -83,6 +88,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
       since: { type: 'string', default: '1h' },
       'slow-start': { type: 'string', default: '60s' },
       html: { type: 'string' },
+      'request-timeout': { type: 'string' },
     },
     deps,
     (p) => usage(prog, p[0]),
@@ -188,6 +194,7 @@ interface ReportValues {
   readonly 'slow-start': string;
   readonly json: boolean;
   readonly html?: string;
+  readonly 'request-timeout'?: string;
 }
 
 /** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for usage. */
@@ -197,9 +204,11 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
   if (!values.cluster) return usageError(deps, 'missing --cluster <name>', use);
   let sinceMs: number;
   let slowStartMs: number;
+  let requestTimeoutMs: number | undefined;
   try {
     sinceMs = parseDuration(values.since);
     slowStartMs = parseDuration(values['slow-start']);
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout']);
   } catch (e) {
     return usageError(deps, (e as Error).message, use);
   }
@@ -210,7 +219,8 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
   const { cacheReport } = await import('./report');
   let r;
   try {
-    const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
+    const { cacheKube } = deps.reportKube ? { cacheKube: undefined } : await import('./report-kube-client');
+    const kube = deps.reportKube ?? ((context: string) => cacheKube!(context, { ...deps.kube, cluster: cluster.name, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
     r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
   } catch (e) {
     deps.err(`cache report: ${(e as Error).message}\n`);

@@ -31,6 +31,9 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      before the first write, every context's server URL and CA must equal the cluster's
                      endpoint and CA from EKS DescribeCluster, or nothing is changed (exit 1)
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
+  --request-timeout d
+                     limit of each request to a cluster (default 30s; transient faults are retried for at most
+                     4 of these and 2 minutes in all, then the command exits 1 naming context, endpoint and step)
   -h, --help         this text
 
 Per stage, in order, and per cluster of the stage:
@@ -89,6 +92,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       json: { type: 'boolean', default: false },
       context: { type: 'string', multiple: true, default: [] },
       'poll-interval': { type: 'string', default: '15s' },
+      'request-timeout': { type: 'string' },
     },
     io,
     () => usage(prog),
@@ -105,6 +109,12 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     const [cluster, context] = c.split('=');
     if (!cluster || !context) return usageError(io, `--context ${c}: expected <cluster>=<context>`, usage(prog));
     contexts.set(cluster, context);
+  }
+  let requestTimeoutMs: number | undefined;
+  try {
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout']);
+  } catch (e) {
+    return usageError(io, `--request-timeout ${values['request-timeout']}: ${(e as Error).message}`, usage(prog));
   }
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const fleet = loadFleet(fleetFileFromEnvironment());
@@ -123,9 +133,12 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const engine = await import('./engine');
   const report = await import('./report');
 
+  // Every cluster through the Kubernetes access layer, at the context named like it (or --context c=ctx).
+  const { rolloutKube } = await import('./kube-client');
+  const { cacheKube } = await import('../cache/report-kube-client');
+  const kubeOptions = (cluster: string) => ({ cluster, requestTimeoutMs, log: progress.line });
   if (isStatus) {
-    const { rolloutKube } = await import('./kube-client');
-    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
+    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c, kubeOptions(c)) });
     if (values.json) out(rows);
     else
       for (const r of rows)
@@ -145,11 +158,9 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     }
     throw e;
   }
-  const { rolloutKube } = await import('./kube-client');
-  const { cacheKube } = await import('../cache/report-kube-client');
   const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
   const kube = (c: string) => {
-    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
+    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c, kubeOptions(c)));
     return kubes.get(c)!;
   };
   if (values['dry-run']) {
@@ -184,7 +195,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       {
         aws,
         kube,
-        cacheKube: (c) => cacheKube(contexts.get(c) ?? c),
+        cacheKube: (c) => cacheKube(contexts.get(c) ?? c, kubeOptions(c)),
         onCacheMeasured: (cluster, pools) => {
           cache[cluster] = pools;
         },

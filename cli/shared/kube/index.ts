@@ -13,6 +13,7 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   PAGE_SIZE,
+  RETRY_REQUEST_TIMEOUTS,
   type CallOptions,
   type KubeOptions,
 } from './connection';
