@@ -29,11 +29,11 @@ test('a node name that is not one is rejected before anything runs', () => {
 });
 
 // In-process (the bin's process test is in cli-help.test.ts): `run` would start kubectl; --print must not call it.
-test('--print shows the command without running it', () => {
+test('--print shows the command without running it', async () => {
   let stdout = '';
   const run = jest.fn();
   expect(
-    main(['ip-10-0-1-23.ec2.internal', '--print'], {
+    await main(['ip-10-0-1-23.ec2.internal', '--print'], {
       out: (t) => {
         stdout += t;
       },
@@ -42,6 +42,7 @@ test('--print shows the command without running it', () => {
     }),
   ).toBe(0);
   expect(run).not.toHaveBeenCalled();
-  expect(stdout).toBe(`kubectl debug node/ip-10-0-1-23.ec2.internal -it --profile=sysadmin --image=${DEFAULT_ADMIN_IMAGE}\n`);
+  // Issue 27: never the kubeconfig's current context; the fleet file's only cluster names it (was: no --context at all).
+  expect(stdout).toBe(`kubectl --context my-cluster debug node/ip-10-0-1-23.ec2.internal -it --profile=sysadmin --image=${DEFAULT_ADMIN_IMAGE}\n`);
   expect(shellQuote(['a b', "it's"])).toBe(`'a b' 'it'\\''s'`);
 });

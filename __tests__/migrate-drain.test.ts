@@ -257,6 +257,51 @@ describe('drain in batches against a fake API server', () => {
     expect(k.calls).toEqual([]);
   }, 30_000);
 
+  // Issue 28: these exited 1, and --batch-size only after the kubeconfig and the node list were read.
+  test.each([
+    [['--pod-timeout', '0'], /^--pod-timeout 0: "0" is not a duration/],
+    [['--batch-size', 'abc'], /^--batch-size "abc" must be a node count such as 2 or a percentage such as 25%/],
+    [['--request-timeout', 'soon'], /^--request-timeout soon: "soon" is not a duration/],
+  ])('drain %j is a usage error (exit 2) before the kubeconfig is read or any call is made', async (extra, message) => {
+    const r = await captureMain(main, ['drain', '--cluster', 'my-cluster', ...extra], {}, { ...clock, kube: { kubeconfig: '/nonexistent/kubeconfig' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(k.calls).toEqual([]);
+  });
+
+  test('drain --dry-run --json lists every blocker per node and says ok: false when the drain would stop (exit 1)', async () => {
+    k.addPod({ namespace: 'default', name: 'debug-shell', nodeName: 'al2-b', phase: 'Running', createdAt: clock.now(), labels: {} });
+    k.pods.get('default/web-2')!.emptyDirs = [{ name: 'scratch' }]; // on al2-c
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--json']);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ cluster: 'my-cluster', dryRun: true, ok: false, drained: [] });
+    expect(result.blockers).toEqual([
+      expect.objectContaining({ node: 'al2-b', flag: '--force', pods: ['default/debug-shell'], stops: true }),
+      expect.objectContaining({ node: 'al2-c', flag: '--delete-emptydir-data', pods: ['default/web-2'], stops: true }),
+    ]);
+    expect(r.stderr).toContain('the drain would stop');
+    expect(k.calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+    // A flag that accepts a blocker keeps it listed, not stopping.
+    const forced = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--json', '--force', '--delete-emptydir-data']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ ok: true, blockers: [{ node: 'al2-b', stops: false }, { node: 'al2-c', stops: false }] });
+  }, 30_000);
+
+  test('remove-device-plugin --dry-run reads the cluster and says what it would delete, deleting nothing', async () => {
+    const absent = await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster', '--dry-run']);
+    expect(absent.stdout).toBe('dry run: DaemonSet kube-system/nvidia-device-plugin-daemonset does not exist; nothing to delete\n');
+    k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
+    const present = await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster', '--dry-run', '--json']);
+    expect(present.code).toBe(0);
+    expect(JSON.parse(present.stdout)).toMatchObject({ dryRun: true, deleted: false, exists: true });
+    expect(k.calls).toEqual([
+      'GET /apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset',
+      'GET /apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset',
+    ]);
+    expect(k.daemonSets.has('kube-system/nvidia-device-plugin-daemonset')).toBe(true);
+  }, 30_000);
+
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
     k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
     expect((await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster'])).stdout).toBe(
