@@ -97,7 +97,12 @@ describe.each([
 
   test('migrate drain --dry-run exits 1 within the deadline, naming context, endpoint and step', async () => {
     const { value: r, ms } = await timed(() =>
-      captureMain(migrate, ['drain', '--cluster', 'my-cluster', '--dry-run', '--request-timeout', REQUEST_TIMEOUT], { FLEET_FILE: FLEET }, { kube: { kubeconfig } }),
+      captureMain(
+        migrate,
+        ['drain', '--cluster', 'my-cluster', '--dry-run', '--request-timeout', REQUEST_TIMEOUT],
+        { FLEET_FILE: FLEET },
+        { kube: { kubeconfig } },
+      ),
     );
     expect(r.code).toBe(1);
     expect(ms).toBeLessThan(WITHIN_MS);
@@ -135,10 +140,12 @@ describe.each([
     const fleet = fleetFrom(rolloutFleet());
     const aws = () => ({ getParameter: async () => undefined, sourceOf: async () => undefined }) as never;
     const kube = (c: string) => rolloutKube(c, { kubeconfig, requestTimeoutMs: 300 });
-    const { value: e, ms } = await timed(() => status(planRollout(fleet, 'general'), { aws, kube }).then(
-      () => undefined,
-      (x: unknown) => x,
-    ));
+    const { value: e, ms } = await timed(() =>
+      status(planRollout(fleet, 'general'), { aws, kube }).then(
+        () => undefined,
+        (x: unknown) => x,
+      ),
+    );
     expect(ms).toBeLessThan(WITHIN_MS);
     expect(e).toBeInstanceOf(KubeApiError);
     expectNamed((e as Error).message, endpoint, 'ml-train', 'list NodeClaims');
@@ -164,7 +171,9 @@ describe('the deadlines themselves', () => {
   });
 
   test('a request that never settles is abandoned at its deadline even when the client ignores the abort signal', async () => {
-    const { value: e, ms } = await timed(() => withDeadline(() => new Promise(() => {}), { requestTimeoutMs: 200, connectTimeoutMs: 100 }).catch((x: unknown) => x));
+    const { value: e, ms } = await timed(() =>
+      withDeadline(() => new Promise(() => {}), { requestTimeoutMs: 200, connectTimeoutMs: 100 }).catch((x: unknown) => x),
+    );
     expect(e).toBeInstanceOf(RequestTimeout);
     expect((e as Error).message).toBe('no answer within 200ms (request timeout)');
     expect(ms).toBeLessThan(2000);

@@ -285,7 +285,13 @@ describe('drain in batches against a fake API server', () => {
     // A flag that accepts a blocker keeps it listed, not stopping.
     const forced = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--json', '--force', '--delete-emptydir-data']);
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ ok: true, blockers: [{ node: 'al2-b', stops: false }, { node: 'al2-c', stops: false }] });
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      ok: true,
+      blockers: [
+        { node: 'al2-b', stops: false },
+        { node: 'al2-c', stops: false },
+      ],
+    });
   }, 30_000);
 
   test('remove-device-plugin --dry-run reads the cluster and says what it would delete, deleting nothing', async () => {

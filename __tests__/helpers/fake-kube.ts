@@ -427,7 +427,13 @@ export class FakeKube {
       if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {
         if (!this.daemonSets.has(`${m[1]}/${m[2]}`)) return notFound();
         const scheduled = [...this.nodes.values()].length;
-        return send(200, { kind: 'DaemonSet', apiVersion: 'apps/v1', metadata: { name: m[2], namespace: m[1] }, spec: {}, status: { desiredNumberScheduled: scheduled } });
+        return send(200, {
+          kind: 'DaemonSet',
+          apiVersion: 'apps/v1',
+          metadata: { name: m[2], namespace: m[1] },
+          spec: {},
+          status: { desiredNumberScheduled: scheduled },
+        });
       }
       if (req.method === 'DELETE' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {
         if (!this.daemonSets.delete(`${m[1]}/${m[2]}`)) return notFound();

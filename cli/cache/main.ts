@@ -220,7 +220,9 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
   let r;
   try {
     const { cacheKube } = deps.reportKube ? { cacheKube: undefined } : await import('./report-kube-client');
-    const kube = deps.reportKube ?? ((context: string) => cacheKube!(context, { ...deps.kube, cluster: cluster.name, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
+    const kube =
+      deps.reportKube ??
+      ((context: string) => cacheKube!(context, { ...deps.kube, cluster: cluster.name, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
     r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
   } catch (e) {
     deps.err(`cache report: ${(e as Error).message}\n`);

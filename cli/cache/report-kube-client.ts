@@ -4,7 +4,17 @@
  * Events come from core/v1, which serves both kinds: kubelet's own (client-go tools/record: `count`) and
  * events written through events.k8s.io/v1 (`series`).
  */
-import { connectKube, NODE_CLAIM, trueSince, type CoreV1Event, type KubeConnection, type KubeOptions, type RawCondition, type V1ObjectMeta, type V1Pod } from '../shared/kube';
+import {
+  connectKube,
+  NODE_CLAIM,
+  trueSince,
+  type CoreV1Event,
+  type KubeConnection,
+  type KubeOptions,
+  type RawCondition,
+  type V1ObjectMeta,
+  type V1Pod,
+} from '../shared/kube';
 import type { CacheKube, ClaimRecord, EventRecord, PodRecord } from './report-kube';
 
 export { PAGE_SIZE } from '../shared/kube';
@@ -52,7 +62,8 @@ const toEvent = (e: CoreV1Event): EventRecord => {
 /** The report's API on one connection. */
 export function cacheKubeOn(kube: KubeConnection): CacheKube {
   return {
-    listNodeClaims: async () => (await kube.listAll<Claim>('list NodeClaims', (q, o) => kube.custom.listClusterCustomObject({ ...NODE_CLAIM, ...q }, o))).map(toClaim),
+    listNodeClaims: async () =>
+      (await kube.listAll<Claim>('list NodeClaims', (q, o) => kube.custom.listClusterCustomObject({ ...NODE_CLAIM, ...q }, o))).map(toClaim),
     listNodes: async () =>
       (await kube.listAll('list nodes', (q, o) => kube.core.listNode(q, o))).map((n) => ({ name: n.metadata!.name!, labels: n.metadata?.labels ?? {} })),
     listPods: async () => (await kube.listAll('list pods', (q, o) => kube.core.listPodForAllNamespaces(q, o))).map(toPod),

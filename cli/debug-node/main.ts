@@ -48,7 +48,9 @@ async function clusterOf(name: string | undefined): Promise<string | { problem: 
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const names = loadFleet(fleetFileFromEnvironment()).clusters.map((c) => c.name);
   if (name !== undefined) return names.includes(name) ? name : { problem: `cluster "${name}" is not in the fleet file (known: ${names.join(', ')})` };
-  return names.length === 1 ? names[0] : { problem: `name the cluster: --cluster <name> (the fleet file has ${names.join(', ') || 'none'}), or --context <name>` };
+  return names.length === 1
+    ? names[0]
+    : { problem: `name the cluster: --cluster <name> (the fleet file has ${names.join(', ') || 'none'}), or --context <name>` };
 }
 
 /** Runs the command; returns the exit code (kubectl's, 127 when kubectl cannot run, 1 node check failed, 2 usage). */
@@ -94,11 +96,18 @@ export async function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): Pr
 }
 
 /** Reads the node at the context; the exit code when the shell must not be opened, undefined when it may. */
-async function checkNode(deps: DebugNodeDeps, choice: { cluster: string; context: string }, node: string, requestTimeoutMs?: number): Promise<number | undefined> {
+async function checkNode(
+  deps: DebugNodeDeps,
+  choice: { cluster: string; context: string },
+  node: string,
+  requestTimeoutMs?: number,
+): Promise<number | undefined> {
   const { KubeApiError, KubeContextError } = await import('../shared/kube/errors');
   let found: NodeSummary | undefined;
   try {
-    const read = deps.readNode ?? (async (c, n) => (await import('./node-check')).readNode(c, n, { ...deps.kube, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
+    const read =
+      deps.readNode ??
+      (async (c, n) => (await import('./node-check')).readNode(c, n, { ...deps.kube, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
     found = await read(choice, node);
   } catch (e) {
     if (!(e instanceof KubeApiError || e instanceof KubeContextError)) throw e;

@@ -12,7 +12,11 @@ export interface NodeSummary {
 }
 
 /** The node at `context`, or undefined when the API answers 404. */
-export async function readNode(choice: { readonly cluster: string; readonly context: string }, name: string, o: KubeOptions = {}): Promise<NodeSummary | undefined> {
+export async function readNode(
+  choice: { readonly cluster: string; readonly context: string },
+  name: string,
+  o: KubeOptions = {},
+): Promise<NodeSummary | undefined> {
   const kube = connectKube(choice, o);
   const n = await kube.read(`read node ${name}`, (opt) => kube.core.readNode({ name }, opt));
   return n && { name, osImage: n.status?.nodeInfo?.osImage ?? '' };

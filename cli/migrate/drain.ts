@@ -94,13 +94,7 @@ export async function drain(api: KubeApi, o: DrainOptions): Promise<DrainResult>
   }
 }
 
-async function drainBatches(
-  api: KubeApi,
-  o: DrainOptions,
-  now: () => number,
-  sleep: (ms: number) => Promise<void>,
-  retry: RetryContext,
-): Promise<DrainResult> {
+async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>, retry: RetryContext): Promise<DrainResult> {
   const batches = planBatches(o.nodes, o.batchSize);
   const done = o.nodes.length - batches.flat().length;
   o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);

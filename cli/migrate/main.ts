@@ -105,14 +105,17 @@ interface Durations {
 
 /** The durations and the batch size's syntax, or the usage problem (checked before the kubeconfig or the network). */
 function checkArguments(v: Record<string, string | boolean | undefined>, command: string): Durations | string {
-  const opt = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const opt = (name: string): string | undefined => {
+    const value = v[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   const duration = (name: string) => {
     const text = opt(name);
     if (text === undefined) return undefined;
     try {
       return parseDuration(text);
     } catch (e) {
-      throw new Error(`--${name} ${text}: ${(e as Error).message}`);
+      throw new Error(`--${name} ${text}: ${(e as Error).message}`, { cause: e });
     }
   };
   try {
@@ -210,7 +213,13 @@ async function targetOf(r: Run): Promise<Target> {
   ]);
   const kube = connectKube(
     { cluster: cluster.name, context: r.values.context, region: cluster.region },
-    { ...r.deps.kube, requestTimeoutMs: r.durations.requestMs ?? r.deps.kube?.requestTimeoutMs, now: r.deps.now, sleep: r.deps.sleep, log: stepLog(r.progress) },
+    {
+      ...r.deps.kube,
+      requestTimeoutMs: r.durations.requestMs ?? r.deps.kube?.requestTimeoutMs,
+      now: r.deps.now,
+      sleep: r.deps.sleep,
+      log: stepLog(r.progress),
+    },
   );
   const verify = r.deps.verifyCluster;
   return { api: migrateKube(kube), verify: () => (verify ? verify(cluster, kube.target.context) : verifyConnection(kube, cluster)) };

@@ -89,17 +89,24 @@ export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
   return {
     async getNodeClass(name) {
       const o = (await kube.read(`read EC2NodeClass ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_CLASS, name }, opt))) as
-        | { metadata: V1ObjectMeta; spec?: unknown; status?: { conditions?: RawCondition[] } }
-        | undefined;
+        { metadata: V1ObjectMeta; spec?: unknown; status?: { conditions?: RawCondition[] } } | undefined;
       if (!o) return undefined;
-      return { name, annotations: o.metadata.annotations ?? {}, spec: o.spec, generation: o.metadata.generation, ready: conditions(o.status?.conditions).Ready };
+      return {
+        name,
+        annotations: o.metadata.annotations ?? {},
+        spec: o.spec,
+        generation: o.metadata.generation,
+        ready: conditions(o.status?.conditions).Ready,
+      };
     },
     async applyNodeClass(manifest) {
       const name = manifest.metadata.name;
       const body = { ...NODE_CLASS, name, body: manifest, fieldManager: FIELD_MANAGER, force: false };
-      await kube.call(`apply EC2NodeClass ${name}`, (o) => custom.patchClusterCustomObject(body, o), { patch: 'apply' }).catch((e: unknown) => {
-        throw applyFailure(name, e);
-      });
+      await kube
+        .call(`apply EC2NodeClass ${name}`, (o) => custom.patchClusterCustomObject(body, o), { patch: 'apply' })
+        .catch((e: unknown) => {
+          throw applyFailure(name, e);
+        });
     },
     async annotateNodeClass(name, annotations) {
       const body = { ...NODE_CLASS, name, body: { metadata: { annotations } }, fieldManager: PROGRESS_FIELD_MANAGER };
@@ -107,8 +114,7 @@ export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
     },
     async nodePoolBudgets(name) {
       const o = (await kube.read(`read NodePool ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_POOL, name }, opt))) as
-        | { spec?: { disruption?: { budgets?: never[] } } }
-        | undefined;
+        { spec?: { disruption?: { budgets?: never[] } } } | undefined;
       return o && (o.spec?.disruption?.budgets ?? [{ nodes: '10%' }]); // the CRD's default budget
     },
     async listNodeClaims() {

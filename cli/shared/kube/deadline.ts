@@ -6,15 +6,28 @@
  * client-node's own Observable stub (dist/gen/rxjsStub.js: `pre` must return one). A race against a timer backs them up, so
  * even a step before the socket (an exec credential plugin) cannot hold a call past its deadline.
  */
-import { Observable, type ConfigurationOptions, type ObservableMiddleware as Middleware, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import {
+  Observable,
+  type ConfigurationOptions,
+  type ObservableMiddleware as Middleware,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 import type * as net from 'net';
 import { formatDuration } from '../duration';
 
 /** The failure a request deadline produces; classified as a transient network fault (code ETIMEDOUT). */
 export class RequestTimeout extends Error {
   readonly code = 'ETIMEDOUT';
-  constructor(readonly phase: 'connect' | 'answer', limitMs: number) {
-    super(phase === 'connect' ? `no connection within ${formatDuration(limitMs)} (connect timeout)` : `no answer within ${formatDuration(limitMs)} (request timeout)`);
+  constructor(
+    readonly phase: 'connect' | 'answer',
+    limitMs: number,
+  ) {
+    super(
+      phase === 'connect'
+        ? `no connection within ${formatDuration(limitMs)} (connect timeout)`
+        : `no answer within ${formatDuration(limitMs)} (request timeout)`,
+    );
     this.name = 'RequestTimeout';
   }
 }

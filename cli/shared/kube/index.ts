@@ -3,7 +3,17 @@
  * narrow interfaces on KubeConnection (connection.ts) and read client-node's types from here.
  */
 export { KubeApiError, KubeContextError, describeTarget, type KubeTarget } from './errors';
-export { classify, causesOf, fieldManagerConflicts, httpStatus, isBudgetRefusal, isNamespaceTerminating, statusBody, type StatusBody, type StatusCause } from './status';
+export {
+  classify,
+  causesOf,
+  fieldManagerConflicts,
+  httpStatus,
+  isBudgetRefusal,
+  isNamespaceTerminating,
+  statusBody,
+  type StatusBody,
+  type StatusCause,
+} from './status';
 export { API_RETRY, MAX_TOTAL_MS, backoffDelay, totalLimitMs, withRetry, type RetryContext, type RetryPolicy } from './retry';
 export { RequestTimeout, withDeadline, PATCH_CONTENT_TYPE, type PatchKind } from './deadline';
 export { loadKubeconfig, useContext, type ContextChoice, type KubeConfig } from './kubeconfig';

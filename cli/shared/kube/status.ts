@@ -35,7 +35,7 @@ export function statusBody(e: unknown): StatusBody | undefined {
   const body = (e as { body?: unknown }).body;
   try {
     const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
-    return parsed && typeof parsed === 'object' ? (parsed as StatusBody) : undefined;
+    return parsed && typeof parsed === 'object' ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -76,7 +76,10 @@ function isMultipleBudgets(code: number, detail: string): boolean {
 /** The field managers and fields of a server-side apply's 409: one cause per field, `conflict with "manager"` (apimachinery managedfields conflict.go). */
 export function fieldManagerConflicts(e: unknown): { manager: string; field: string }[] | undefined {
   if (httpStatus(e) !== 409) return undefined;
-  return causesOf(e, 'FieldManagerConflict').map((c) => ({ manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? c.message ?? '?', field: c.field ?? '?' }));
+  return causesOf(e, 'FieldManagerConflict').map((c) => ({
+    manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? c.message ?? '?',
+    field: c.field ?? '?',
+  }));
 }
 
 /** What a failure without an HTTP answer was, in words. */
