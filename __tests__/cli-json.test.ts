@@ -263,7 +263,10 @@ describe('debug-node', () => {
   });
 
   test('without --print or --json it runs kubectl and exits with its code; 127 when kubectl cannot run', async () => {
-    const io = Object.assign(capture(), { readNode: async () => ({ name: 'n1', osImage: 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)' }) });
+    const io = Object.assign(capture(), {
+      readNode: async () => ({ name: 'n1', osImage: 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)' }),
+      verifyCluster: async () => {},
+    });
     expect(await debugNode(['n1'], { ...io, run: () => ({ status: 3 }) })).toBe(3);
     expect(await debugNode(['n1'], { ...io, run: () => ({ status: null, error: new Error('spawnSync kubectl ENOENT') }) })).toBe(127);
     expect(io.stderr).toBe('could not run kubectl: spawnSync kubectl ENOENT\n');

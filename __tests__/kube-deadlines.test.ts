@@ -123,7 +123,7 @@ describe.each([
     const { value: r, ms } = await timed(() => captureMain(cache, args, { FLEET_FILE: FLEET }, { kube: { kubeconfig } }));
     expect(r.code).toBe(1);
     expect(ms).toBeLessThan(WITHIN_MS);
-    expectNamed(r.stderr, endpoint, 'my-cluster', /^cache report: list (NodeClaims|nodes|pods|events): /);
+    expectNamed(r.stderr, endpoint, 'my-cluster', /^cache report: list (NodeClaims|nodes|pods|events): /m);
   });
 
   test('debug-node exits 1 within the deadline before kubectl runs, at the context named like the cluster', async () => {

@@ -321,6 +321,10 @@ export class FakeKube {
         );
         return send(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: nodes.map((n) => this.nodeJson(n)) });
       }
+      if (req.method === 'GET' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
+        const node = this.nodes.get(m[1]);
+        return node ? send(200, this.nodeJson(node)) : notFound();
+      }
       if (req.method === 'PATCH' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
         const node = this.nodes.get(m[1]);
         if (!node) return notFound();

@@ -66,7 +66,7 @@ export interface CacheDeps extends CliIo {
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
-  /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
+  /** The cluster `report` reads, by kubeconfig context. @default the Kubernetes access layer (cli/shared/kube) on the user's kubeconfig */
   readonly reportKube?: (context: string) => CacheKube;
   /** Options of the Kubernetes access layer for `report` (kubeconfig file, deadlines); --request-timeout overrides requestTimeoutMs. */
   readonly kube?: KubeOptions;
@@ -222,7 +222,13 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
     const { cacheKube } = deps.reportKube ? { cacheKube: undefined } : await import('./report-kube-client');
     const kube =
       deps.reportKube ??
-      ((context: string) => cacheKube!(context, { ...deps.kube, cluster: cluster.name, requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs }));
+      ((context: string) =>
+        cacheKube!(context, {
+          log: (line: string) => deps.err(`${line}\n`),
+          ...deps.kube,
+          cluster: cluster.name,
+          requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs,
+        }));
     r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
   } catch (e) {
     deps.err(`cache report: ${(e as Error).message}\n`);
