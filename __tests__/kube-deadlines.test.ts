@@ -16,6 +16,9 @@ import { rolloutFleet } from './helpers/rollout-fixtures';
 import { main as migrate } from '../cli/migrate/main';
 import { main as cache } from '../cli/cache/main';
 import { main as debugNode } from '../cli/debug-node/main';
+import { main as rollout } from '../cli/rollout/main';
+import { exitCodeFor } from '../cli/shared/exit-code';
+import * as http from 'http';
 import { rolloutKube } from '../cli/rollout/kube-client';
 import { status } from '../cli/rollout/report';
 import { planRollout } from '../cli/rollout/model';
@@ -149,6 +152,55 @@ describe.each([
     expect(ms).toBeLessThan(WITHIN_MS);
     expect(e).toBeInstanceOf(KubeApiError);
     expectNamed((e as Error).message, endpoint, 'ml-train', 'list NodeClaims');
+  });
+});
+
+/** SSM on loopback that knows no parameter (JSON protocol: the error type in x-amzn-errortype), so rollout status goes on to the cluster. */
+async function emptySsm(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ParameterNotFound' });
+      res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'no such parameter' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe.each([
+  ['accepts connections and never answers', silentServer],
+  ['refuses connections', refusedPort],
+])('rollout status, as the command, against an API server that %s', (_name, open) => {
+  test('fails with exit code 1 within the deadline, naming context, endpoint and step', async () => {
+    const endpoint = await open();
+    const ssm = await emptySsm();
+    try {
+      const f = rolloutFleet();
+      for (const c of Object.values(f.clusters) as { trustedCertificates?: unknown }[]) delete c.trustedCertificates;
+      const dir = tempDir('rollout-deadline-');
+      fs.writeFileSync(path.join(dir, 'fleet.yaml'), stringify(f));
+      const env = {
+        FLEET_FILE: path.join(dir, 'fleet.yaml'),
+        KUBECONFIG: kubeconfigFor(endpoint.server, ['ml-train', 'payments-prod']),
+        AWS_ENDPOINT_URL: ssm.url,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+      };
+      const { value: e, ms } = await timed(() =>
+        captureMain(rollout, ['status', 'general', '--request-timeout', REQUEST_TIMEOUT], env).then(
+          () => undefined,
+          (x: unknown) => x,
+        ),
+      );
+      expect(ms).toBeLessThan(WITHIN_MS);
+      expect(e).toBeInstanceOf(KubeApiError);
+      expect(exitCodeFor(e)).toBe(1); // what runAsProcess exits with, after printing the message
+      expectNamed((e as Error).message, endpoint, 'ml-train', 'list NodeClaims');
+    } finally {
+      await ssm.close();
+      await endpoint.close();
+    }
   });
 });
 
