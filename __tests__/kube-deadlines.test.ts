@@ -177,7 +177,7 @@ describe.each([
     const ssm = await emptySsm();
     try {
       const f = rolloutFleet();
-      for (const c of Object.values(f.clusters) as { trustedCertificates?: unknown }[]) delete c.trustedCertificates;
+      for (const c of Object.values<{ trustedCertificates?: unknown }>(f.clusters)) delete c.trustedCertificates;
       const dir = tempDir('rollout-deadline-');
       fs.writeFileSync(path.join(dir, 'fleet.yaml'), stringify(f));
       const env = {
