@@ -3,7 +3,10 @@
  * answer read). client-node 1.4.0 sends through node-fetch with the RequestContext's signal and agent
  * (dist/gen/http/isomorphic-fetch.js); a request middleware (dist/gen/middleware.d.ts, run after the
  * kubeconfig's authentication has set the agent) sets both; the object-parameter APIs chain middleware as
- * client-node's own Observable stub (dist/gen/rxjsStub.js: `pre` must return one). A race against a timer backs them up, so
+ * client-node's own Observable stub (dist/gen/rxjsStub.js: `pre` must return one).
+ * node-fetch 2.7.0 (lib/index.js) takes Node's AbortSignal (isAbortSignal: constructor name), rejects an
+ * aborted request with its AbortError, and turns a socket error into a FetchError carrying that error's
+ * `code`: a connect timeout below therefore reaches classify() as code ETIMEDOUT, a transient fault. A race against a timer backs them up, so
  * even a step before the socket (an exec credential plugin) cannot hold a call past its deadline.
  */
 import {
