@@ -10,6 +10,7 @@ import type { KubeApi } from './kube';
 import type { KubeOptions } from '../shared/kube/connection';
 import { batchSize, oldNodes, planBatches } from './batches';
 import { drain, DrainStopped } from './drain';
+import { retryPolicyFor } from '../shared/kube/retry';
 import { parseDuration } from '../shared/duration';
 import { commandLine, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress, stepLog } from '../shared/progress';
@@ -282,6 +283,8 @@ async function runDrain(r: Run): Promise<number> {
       log: stepLog(progress),
       now: r.deps.now,
       sleep: r.deps.sleep,
+      // Evictions are retried by the drain itself, within the same total as every other call.
+      retry: retryPolicyFor(d.requestMs ?? r.deps.kube?.requestTimeoutMs, r.deps.kube?.retry),
     });
     progress.done();
     const wouldStop = blockers?.some((b) => b.stops) ?? false;

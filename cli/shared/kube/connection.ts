@@ -9,19 +9,11 @@ import * as k8s from '@kubernetes/client-node';
 import { classify } from './status';
 import { type KubeTarget } from './errors';
 import { withDeadline, type PatchKind } from './deadline';
-import { API_RETRY, MAX_TOTAL_MS, withRetry, type RetryContext, type RetryPolicy } from './retry';
+import { DEFAULT_REQUEST_TIMEOUT_MS, retryPolicyFor, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { loadKubeconfig, useContext, type ContextChoice } from './kubeconfig';
 
-/** The default per-request limit (kubectl's --request-timeout has none; a silent wait is never right here). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** The default limit for TCP connect and TLS handshake. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/**
- * A call keeps retrying for at most this many request timeouts (and never more than 2 minutes): the default
- * 30 s gives the 2 minutes docs/migration.md promises; a short --request-timeout asks for a quick answer,
- * and gets one (4 x 300ms: about a second), also from an endpoint that refuses connections.
- */
-export const RETRY_REQUEST_TIMEOUTS = 4;
 /** Items per page: the API server's answers stay small; kubectl uses 500 as well (--chunk-size). */
 export const PAGE_SIZE = 500;
 
@@ -81,9 +73,8 @@ export class KubeConnection {
     this.custom = kubeconfig.makeApiClient(k8s.CustomObjectsApi);
     this.requestTimeoutMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const policy = o.retry ?? API_RETRY;
-    const giveUpAfterMs = Math.min(policy.giveUpAfterMs, MAX_TOTAL_MS, RETRY_REQUEST_TIMEOUTS * this.requestTimeoutMs);
-    this.retry = { now: o.now ?? Date.now, sleep: o.sleep ?? realSleep, log: o.log ?? (() => {}), policy: { ...policy, giveUpAfterMs } };
+    const policy = retryPolicyFor(this.requestTimeoutMs, o.retry);
+    this.retry = { now: o.now ?? Date.now, sleep: o.sleep ?? realSleep, log: o.log ?? (() => {}), policy };
   }
 
   /** One request, under its deadlines; failures leave as KubeApiErrors naming `step`; transient ones retried. */

@@ -14,19 +14,21 @@ export {
   type StatusBody,
   type StatusCause,
 } from './status';
-export { API_RETRY, MAX_TOTAL_MS, backoffDelay, totalLimitMs, withRetry, type RetryContext, type RetryPolicy } from './retry';
+export {
+  API_RETRY,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_TOTAL_MS,
+  RETRY_REQUEST_TIMEOUTS,
+  backoffDelay,
+  retryPolicyFor,
+  totalLimitMs,
+  withRetry,
+  type RetryContext,
+  type RetryPolicy,
+} from './retry';
 export { RequestTimeout, withDeadline, PATCH_CONTENT_TYPE, type PatchKind } from './deadline';
 export { loadKubeconfig, useContext, type ContextChoice, type KubeConfig } from './kubeconfig';
-export {
-  connectKube,
-  KubeConnection,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  PAGE_SIZE,
-  RETRY_REQUEST_TIMEOUTS,
-  type CallOptions,
-  type KubeOptions,
-} from './connection';
+export { connectKube, KubeConnection, DEFAULT_CONNECT_TIMEOUT_MS, PAGE_SIZE, type CallOptions, type KubeOptions } from './connection';
 export * from './resources';
 export { verifyConnection } from './identity';
 export type { V1Node, V1ObjectMeta, V1OwnerReference, V1Pod, CoreV1Event } from '@kubernetes/client-node';

@@ -22,6 +22,21 @@ export const MAX_TOTAL_MS = 120_000;
 /** 1s, 2s, 4s, 8s, then every 15s, for 2 minutes: longer than an API server restart behind a load balancer takes. */
 export const API_RETRY: RetryPolicy = { firstDelayMs: 1000, maxDelayMs: 15_000, giveUpAfterMs: MAX_TOTAL_MS };
 
+/** The default per-request limit (kubectl's --request-timeout has none; a silent wait is never right here). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A call keeps retrying for at most this many request timeouts (and never more than 2 minutes): the default
+ * 30 s gives the 2 minutes docs/migration.md promises; a short --request-timeout asks for a quick answer,
+ * and gets one (4 x 300ms: about a second), also from an endpoint that refuses connections.
+ */
+export const RETRY_REQUEST_TIMEOUTS = 4;
+
+/** `policy` with its total held to RETRY_REQUEST_TIMEOUTS request timeouts and MAX_TOTAL_MS. */
+export function retryPolicyFor(requestTimeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS, policy: RetryPolicy = API_RETRY): RetryPolicy {
+  return { ...policy, giveUpAfterMs: Math.min(policy.giveUpAfterMs, MAX_TOTAL_MS, RETRY_REQUEST_TIMEOUTS * requestTimeoutMs) };
+}
+
 export interface RetryContext {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
