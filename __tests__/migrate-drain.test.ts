@@ -702,6 +702,13 @@ describe('API faults', () => {
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
   }, 30_000);
 
+  test('--request-timeout also bounds the retries of evictions (4 request timeouts in all)', async () => {
+    k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity });
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--request-timeout', '300ms']);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/^stopped: the API call "evict pod default\/web-1: HTTP 503 injected 503 \(still failing after 1\.0s of retries\)" failed/);
+  }, 30_000);
+
   // kubectl drain's evictPods (kubernetes/kubectl pkg/drain/drain.go) on a 403 with the NamespaceTerminating cause.
   test('a 403 NamespaceTerminating on a pod not yet terminating is retried within --eviction-timeout', async () => {
     k.faults.push({ method: 'POST', path: EVICT_WEB_0, answer: 'namespace-terminating', times: 2 });
