@@ -42,7 +42,9 @@ function limitConnect(agent: { createConnection?: Connect } | undefined, connect
   const create = agent?.createConnection;
   if (!agent || typeof create !== 'function') return;
   agent.createConnection = (options: unknown, callback?: unknown) => {
-    const socket = create.call(agent, options, callback);
+    const socket = create.call(agent, options, callback) as net.Socket | undefined;
+    // A proxy agent (hpagent) answers through `callback` and returns nothing: the request limit still holds.
+    if (typeof socket?.once !== 'function') return socket as net.Socket;
     const timer = setTimeout(() => socket.destroy(new RequestTimeout('connect', connectTimeoutMs)), connectTimeoutMs);
     const clear = () => clearTimeout(timer);
     socket.once('secureConnect', clear);
