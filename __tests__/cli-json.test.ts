@@ -232,6 +232,7 @@ describe('migrate', () => {
         throw new Error('a dry run must not evict');
       },
       getPod: async () => undefined,
+      readDaemonSet: async () => ({ desired: 2 }),
       replicaSetOwner: async () => undefined,
       workloadStatus: async () => ({ desired: 0, available: 0 }),
     };
@@ -240,7 +241,7 @@ describe('migrate', () => {
   test('drain --dry-run --json: the planned batches as JSON, the lines on stderr', async () => {
     const io = capture();
     expect(await migrate(['drain', '--cluster', 'my-cluster', '--batch-size', '1', '--dry-run', '--json'], { ...io, api })).toBe(0);
-    expect(JSON.parse(io.stdout)).toEqual({ cluster: 'my-cluster', dryRun: true, batches: [['al2-a'], ['al2-b']], ok: true, drained: [] });
+    expect(JSON.parse(io.stdout)).toEqual({ cluster: 'my-cluster', dryRun: true, batches: [['al2-a'], ['al2-b']], ok: true, drained: [], blockers: [] });
     expect(io.stderr).toContain('dry run: nothing changed');
   });
 
@@ -253,6 +254,7 @@ describe('migrate', () => {
       daemonSet: { namespace: 'kube-system', name: 'nvidia-device-plugin-daemonset' },
       dryRun: true,
       deleted: false,
+      exists: true,
     });
     expect(k.deleted).toEqual([]);
     const real = capture();
@@ -283,20 +285,23 @@ describe('migrate', () => {
 });
 
 describe('debug-node', () => {
-  test('--json prints the kubectl argv instead of running it', () => {
+  test('--json prints the kubectl argv instead of running it', async () => {
     const io = capture();
     const run = jest.fn();
-    expect(debugNode(['ip-10-0-1-23.ec2.internal', '--json', '--context', 'prod'], { ...io, run })).toBe(0);
+    expect(await debugNode(['ip-10-0-1-23.ec2.internal', '--json', '--context', 'prod'], { ...io, run })).toBe(0);
     expect(JSON.parse(io.stdout)).toEqual({
       argv: ['kubectl', '--context', 'prod', 'debug', 'node/ip-10-0-1-23.ec2.internal', '-it', '--profile=sysadmin', `--image=${DEFAULT_ADMIN_IMAGE}`],
     });
     expect(run).not.toHaveBeenCalled();
   });
 
-  test('without --print or --json it runs kubectl and exits with its code; 127 when kubectl cannot run', () => {
-    const io = capture();
-    expect(debugNode(['n1'], { ...io, run: () => ({ status: 3 }) })).toBe(3);
-    expect(debugNode(['n1'], { ...io, run: () => ({ status: null, error: new Error('spawnSync kubectl ENOENT') }) })).toBe(127);
+  test('without --print or --json it runs kubectl and exits with its code; 127 when kubectl cannot run', async () => {
+    const io = Object.assign(capture(), {
+      readNode: async () => ({ name: 'n1', osImage: 'Bottlerocket OS 1.50.0 (aws-k8s-1.31)' }),
+      verifyCluster: async () => {},
+    });
+    expect(await debugNode(['n1'], { ...io, run: () => ({ status: 3 }) })).toBe(3);
+    expect(await debugNode(['n1'], { ...io, run: () => ({ status: null, error: new Error('spawnSync kubectl ENOENT') }) })).toBe(127);
     expect(io.stderr).toBe('could not run kubectl: spawnSync kubectl ENOENT\n');
   });
 });

@@ -162,7 +162,7 @@ describe('kubeconfig hints fill in what the fleet file says', () => {
     process.env.KUBECONFIG = empty;
     try {
       const { rolloutKube } = await import('../cli/rollout/kube-client');
-      expect(() => rolloutKube('canary', { name: 'canary', region: 'us-east-1' })).toThrow(
+      expect(() => rolloutKube('canary', { cluster: 'canary', region: 'us-east-1' })).toThrow(
         'kubeconfig has no context "canary" (run: aws eks update-kubeconfig --name canary --region us-east-1 --alias canary, or pass --context <cluster>=<context>)',
       );
     } finally {

@@ -14,9 +14,8 @@ import { Captured, captureMain } from './helpers/capture';
 import { batchSize, planBatches, oldNodes } from '../cli/migrate/batches';
 import { parseDuration } from '../cli/shared/duration';
 import { main } from '../cli/migrate/main';
-import { kubeApiFromKubeconfig } from '../cli/migrate/kube-client';
 import { podTimeoutMs, skipWaitForDelete } from '../cli/migrate/pods';
-import { backoffDelay } from '../cli/migrate/retry';
+import { backoffDelay } from '../cli/shared/kube/retry';
 
 const FAST = ['--poll-interval', '100ms', '--pending-timeout', '1500ms', '--health-timeout', '5s', '--eviction-timeout', '5s'];
 
@@ -58,7 +57,7 @@ function runCli(kubeconfig: string, args: string[], eks: DescribeCluster = eksOf
     {},
     {
       ...clock,
-      api: (context: string) => kubeApiFromKubeconfig(context, kubeconfig),
+      kube: { kubeconfig },
       verifyCluster: (cluster: { name: string; region: string }, context: string) =>
         verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: kc, describe: eks }),
     },
@@ -256,6 +255,57 @@ describe('drain in batches against a fake API server', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^--pod-timeout 0s: must be more than 0/);
     expect(k.calls).toEqual([]);
+  }, 30_000);
+
+  // Issue 28: these exited 1, and --batch-size only after the kubeconfig and the node list were read.
+  test.each([
+    [['--pod-timeout', '0'], /^--pod-timeout 0: "0" is not a duration/],
+    [['--batch-size', 'abc'], /^--batch-size "abc" must be a node count such as 2 or a percentage such as 25%/],
+    [['--request-timeout', 'soon'], /^--request-timeout soon: "soon" is not a duration/],
+  ])('drain %j is a usage error (exit 2) before the kubeconfig is read or any call is made', async (extra, message) => {
+    const r = await captureMain(main, ['drain', '--cluster', 'my-cluster', ...extra], {}, { ...clock, kube: { kubeconfig: '/nonexistent/kubeconfig' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(k.calls).toEqual([]);
+  });
+
+  test('drain --dry-run --json lists every blocker per node and says ok: false when the drain would stop (exit 1)', async () => {
+    k.addPod({ namespace: 'default', name: 'debug-shell', nodeName: 'al2-b', phase: 'Running', createdAt: clock.now(), labels: {} });
+    k.pods.get('default/web-2')!.emptyDirs = [{ name: 'scratch' }]; // on al2-c
+    const r = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--json']);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ cluster: 'my-cluster', dryRun: true, ok: false, drained: [] });
+    expect(result.blockers).toEqual([
+      expect.objectContaining({ node: 'al2-b', flag: '--force', pods: ['default/debug-shell'], stops: true }),
+      expect.objectContaining({ node: 'al2-c', flag: '--delete-emptydir-data', pods: ['default/web-2'], stops: true }),
+    ]);
+    expect(r.stderr).toContain('the drain would stop');
+    expect(k.calls.filter((c) => !c.startsWith('GET'))).toEqual([]);
+    // A flag that accepts a blocker keeps it listed, not stopping.
+    const forced = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', '--dry-run', '--json', '--force', '--delete-emptydir-data']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      ok: true,
+      blockers: [
+        { node: 'al2-b', stops: false },
+        { node: 'al2-c', stops: false },
+      ],
+    });
+  }, 30_000);
+
+  test('remove-device-plugin --dry-run reads the cluster and says what it would delete, deleting nothing', async () => {
+    const absent = await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster', '--dry-run']);
+    expect(absent.stdout).toBe('dry run: DaemonSet kube-system/nvidia-device-plugin-daemonset does not exist; nothing to delete\n');
+    k.daemonSets.add('kube-system/nvidia-device-plugin-daemonset');
+    const present = await runCli(kubeconfig, ['remove-device-plugin', '--cluster', 'my-cluster', '--dry-run', '--json']);
+    expect(present.code).toBe(0);
+    expect(JSON.parse(present.stdout)).toMatchObject({ dryRun: true, deleted: false, exists: true });
+    expect(k.calls).toEqual([
+      'GET /apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset',
+      'GET /apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset',
+    ]);
+    expect(k.daemonSets.has('kube-system/nvidia-device-plugin-daemonset')).toBe(true);
   }, 30_000);
 
   test('remove-device-plugin deletes the legacy DaemonSet once, then reports it gone', async () => {
@@ -650,6 +700,13 @@ describe('API faults', () => {
     const resumed = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST]);
     expect(resumed.code).toBe(0);
     expect(drainedNodes(k)).toEqual(['al2-a', 'al2-b', 'al2-c']);
+  }, 30_000);
+
+  test('--request-timeout also bounds the retries of evictions (4 request timeouts in all)', async () => {
+    k.faults.push({ method: 'POST', path: /\/pods\/web-1\/eviction$/, answer: 503, times: Infinity });
+    const stopped = await runCli(kubeconfig, ['drain', '--cluster', 'my-cluster', ...FAST, '--request-timeout', '300ms']);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/^stopped: the API call "evict pod default\/web-1: HTTP 503 injected 503 \(still failing after 1\.0s of retries\)" failed/);
   }, 30_000);
 
   // kubectl drain's evictPods (kubernetes/kubectl pkg/drain/drain.go) on a 403 with the NamespaceTerminating cause.

@@ -321,6 +321,10 @@ export class FakeKube {
         );
         return send(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: nodes.map((n) => this.nodeJson(n)) });
       }
+      if (req.method === 'GET' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
+        const node = this.nodes.get(m[1]);
+        return node ? send(200, this.nodeJson(node)) : notFound();
+      }
       if (req.method === 'PATCH' && (m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname))) {
         const node = this.nodes.get(m[1]);
         if (!node) return notFound();
@@ -422,6 +426,17 @@ export class FakeKube {
           metadata: { name: m[2], namespace: m[1] },
           spec: { replicas, selector: { matchLabels: { app: m[2] } }, serviceName: m[2], template: {} },
           status: { replicas, availableReplicas: this.running({ app: m[2] }).length },
+        });
+      }
+      if (req.method === 'GET' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {
+        if (!this.daemonSets.has(`${m[1]}/${m[2]}`)) return notFound();
+        const scheduled = [...this.nodes.values()].length;
+        return send(200, {
+          kind: 'DaemonSet',
+          apiVersion: 'apps/v1',
+          metadata: { name: m[2], namespace: m[1] },
+          spec: {},
+          status: { desiredNumberScheduled: scheduled },
         });
       }
       if (req.method === 'DELETE' && (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(url.pathname))) {

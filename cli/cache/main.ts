@@ -8,7 +8,7 @@ import type { Fleet, ImageCache } from '../../modules/fleet/load';
 import type { ClientsFor } from './inventory';
 import type { BuilderDeps } from './builder';
 import type { CacheKube } from './report-kube';
-import type { ClusterRef } from '../shared/kubeconfig-hint';
+import type { KubeOptions } from '../shared/kube/connection';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput } from '../shared/command-output';
@@ -31,7 +31,7 @@ const SUBCOMMANDS = {
   home-region snapshots that no parameter, history or cluster parameter names and no running build
   is writing. --dry-run only lists them.
 `,
-  report: (p: string) => `${p} report --cluster <name> [--context <ctx>] [--since 1h] [--slow-start 60s] [--json] [--html <file>]
+  report: (p: string) => `${p} report --cluster <name> [--context <ctx>] [--since 1h] [--slow-start 60s] [--json] [--html <file>] [--request-timeout 30s]
   Measures the caches on a cluster from its NodeClaims, Nodes, Pods and Events: per Karpenter pool, the
   nodes launched in the window and their start-up, each image's hits and pulls against the names the
   pool's cache records for the cluster's region, slow starts, suggestions, pod start-up.
@@ -40,6 +40,8 @@ const SUBCOMMANDS = {
   --slow-start   image present but container started this much later (default 60s)
   --json         the report as JSON on stdout
   --html <file>  also write a self-contained page with charts to <file>
+  --request-timeout  limit of each request to the cluster (default 30s; transient faults are retried for at
+                 most 2 minutes in all, then the report exits 1 naming the context, endpoint and step)
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -65,8 +67,10 @@ export interface CacheDeps extends CliIo {
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
-  /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
-  readonly reportKube?: (context: string, cluster?: ClusterRef) => CacheKube;
+  /** The cluster `report` reads, by kubeconfig context. @default the Kubernetes access layer (cli/shared/kube) on the user's kubeconfig */
+  readonly reportKube?: (context: string) => CacheKube;
+  /** Options of the Kubernetes access layer for `report` (kubeconfig file, deadlines); --request-timeout overrides requestTimeoutMs. */
+  readonly kube?: KubeOptions;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -80,6 +84,7 @@ const OPTIONS = {
   since: { type: 'string', default: '1h' },
   'slow-start': { type: 'string', default: '60s' },
   html: { type: 'string' },
+  'request-timeout': { type: 'string' },
 } as const;
 
 interface CacheValues {
@@ -90,6 +95,7 @@ interface CacheValues {
   readonly since: string;
   readonly 'slow-start': string;
   readonly html?: string;
+  readonly 'request-timeout'?: string;
 }
 
 /** The command line, checked before the fleet file is read or AWS is called. */
@@ -100,7 +106,15 @@ export interface CacheArguments {
   readonly dryRun: boolean;
   readonly olderThanMs: number;
   /** report: the cluster, the kubeconfig context, the window, the slow-start threshold and the HTML file. */
-  readonly report: { readonly cluster?: string; readonly context?: string; readonly sinceMs: number; readonly slowStartMs: number; readonly html?: string };
+  readonly report: {
+    readonly cluster?: string;
+    readonly context?: string;
+    readonly sinceMs: number;
+    readonly slowStartMs: number;
+    readonly html?: string;
+    /** --request-timeout: each request to the API server (undefined: the access layer's default). */
+    readonly requestTimeoutMs?: number;
+  };
 }
 
 /** The checked arguments, or the usage problem and which subcommand's usage to show. Pure. */
@@ -111,9 +125,11 @@ export function cacheArguments(values: CacheValues, positionals: string[]): Cach
   if (command === 'report' && names.length > 0) return { problem: `unexpected argument(s): ${names.join(' ')}`, sub: command };
   if (command === 'report' && !values.cluster) return { problem: 'missing --cluster <name>', sub: command };
   const durations: Record<string, number> = {};
-  for (const flag of ['older-than', 'since', 'slow-start'] as const) {
+  for (const flag of ['older-than', 'since', 'slow-start', 'request-timeout'] as const) {
+    const value = values[flag];
+    if (value === undefined) continue;
     try {
-      durations[flag] = parseDuration(values[flag]);
+      durations[flag] = parseDuration(value);
     } catch (e) {
       return { problem: `--${flag}: ${(e as Error).message}`, sub: command };
     }
@@ -124,7 +140,7 @@ export function cacheArguments(values: CacheValues, positionals: string[]): Cach
     names,
     dryRun: values['dry-run'],
     olderThanMs: durations['older-than'],
-    report: { cluster, context, html, sinceMs: durations.since, slowStartMs: durations['slow-start'] },
+    report: { cluster, context, html, sinceMs: durations.since, slowStartMs: durations['slow-start'], requestTimeoutMs: durations['request-timeout'] },
   };
 }
 
@@ -231,8 +247,8 @@ async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps
   const { cacheReport } = await import('./report');
   let r;
   try {
-    const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
-    r = await cacheReport(kube(o.context ?? cluster.name, cluster), fleet, cluster, {
+    const kube = deps.reportKube ?? (await layerKube(deps, output, cluster, o.requestTimeoutMs));
+    r = await cacheReport(kube(o.context ?? cluster.name), fleet, cluster, {
       now: (deps.now ?? Date.now)(),
       sinceMs: o.sinceMs,
       slowStartMs: o.slowStartMs,
@@ -249,6 +265,19 @@ async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps
   output.result(r);
   if (!output.json) output.out((await import('./report-text')).reportText(r, o.slowStartMs / 1000));
   return 0;
+}
+
+/** The report's cluster reads on the Kubernetes access layer; its retry lines go to stderr. */
+async function layerKube(deps: CacheDeps, output: CommandOutput, cluster: Fleet['clusters'][number], requestTimeoutMs: number | undefined) {
+  const { cacheKube } = await import('./report-kube-client');
+  return (context: string) =>
+    cacheKube(context, {
+      log: (line: string) => output.err(`${line}\n`),
+      ...deps.kube,
+      cluster: cluster.name,
+      region: cluster.region,
+      requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs,
+    });
 }
 
 /** Loaded only when used: the SDK is a large part of start-up that --help and --dry-run need not pay. */

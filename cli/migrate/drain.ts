@@ -8,8 +8,8 @@
  */
 import { KubeApiError, type KubeApi, type NodeInfo, type PodInfo, type TrackedKind } from './kube';
 import { DRAIN_ANNOTATION, DRAIN_STARTED_ANNOTATION, DRAIN_TIME_ANNOTATION, migrationStart, planBatches } from './batches';
-import { blockers, evictable, goneOrReplaced, podTimeoutMs, skipWaitForDelete } from './pods';
-import { retryingApi, withRetry, type RetryContext, type RetryPolicy } from './retry';
+import { blockers, evictable, type Blocker, goneOrReplaced, podTimeoutMs, skipWaitForDelete } from './pods';
+import { withRetry, type RetryContext, type RetryPolicy } from '../shared/kube/retry';
 import { formatDuration } from '../shared/duration';
 import { pendingTooLong, podName, unavailableWorkloads } from '../shared/health';
 
@@ -42,7 +42,7 @@ export interface DrainOptions {
   readonly log: (line: string) => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** @default API_RETRY (retry.ts) */
+  /** For evictions, which the drain retries itself (every other call is retried by the access layer). @default API_RETRY (cli/shared/kube/retry.ts) */
   readonly retry?: RetryPolicy;
 }
 
@@ -58,11 +58,29 @@ interface Evicted {
   readonly at: number;
 }
 
-export async function drain(rawApi: KubeApi, o: DrainOptions): Promise<{ drained: string[] }> {
+/** What a run did; under --dry-run, also what would stop it. */
+export interface DrainResult {
+  readonly drained: string[];
+  /** Dry run: every blocker found on each batch's nodes (those `stops` would stop the run; the others a flag accepts). */
+  readonly blockers?: readonly DryRunBlocker[];
+}
+
+/** One blocker a dry run found on one node. */
+export interface DryRunBlocker {
+  readonly node: string;
+  readonly flag: Blocker['flag'];
+  /** namespace/name of each pod it concerns on that node. */
+  readonly pods: readonly string[];
+  readonly what: string;
+  readonly fix: string;
+  /** true: the drain would stop before cordoning this node's batch; false: a flag given accepts it. */
+  readonly stops: boolean;
+}
+
+export async function drain(api: KubeApi, o: DrainOptions): Promise<DrainResult> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const retry: RetryContext = { now, sleep, log: o.log, policy: o.retry };
-  const api = retryingApi(rawApi, retry);
   try {
     return await drainBatches(api, o, now, sleep, retry);
   } catch (e) {
@@ -76,26 +94,12 @@ export async function drain(rawApi: KubeApi, o: DrainOptions): Promise<{ drained
   }
 }
 
-async function drainBatches(
-  api: KubeApi,
-  o: DrainOptions,
-  now: () => number,
-  sleep: (ms: number) => Promise<void>,
-  retry: RetryContext,
-): Promise<{ drained: string[] }> {
+async function drainBatches(api: KubeApi, o: DrainOptions, now: () => number, sleep: (ms: number) => Promise<void>, retry: RetryContext): Promise<DrainResult> {
   const batches = planBatches(o.nodes, o.batchSize);
   const done = o.nodes.length - batches.flat().length;
   o.log(`${o.nodes.length} old node(s), ${done} already drained, ${batches.length} batch(es) of up to ${o.batchSize}`);
   batches.forEach((b, i) => o.log(`  batch ${i + 1}: ${b.map((n) => n.name).join(', ')}`));
-  if (o.dryRun) {
-    for (const batch of batches) {
-      const { stop, accepted } = check(await podsOn(api, batch), o);
-      if (stop.length > 0) o.log(`  would stop before cordoning ${batch.map((n) => n.name).join(', ')}: ${stop.map((b) => b.what).join('; ')}`);
-      for (const b of accepted) o.log(`  ${b.flag}: would evict ${b.what}`);
-    }
-    o.log('dry run: nothing changed');
-    return { drained: [] };
-  }
+  if (o.dryRun) return { drained: [], blockers: await dryRunBatches(api, batches, o) };
   // Pods Pending since before the migration began are not its doing (an unschedulable job from last week
   // would otherwise stop every run): they are named, not counted. Replacements left Pending by an earlier,
   // failed run were created after it began, so they still stop a re-run.
@@ -148,6 +152,24 @@ async function drainBatches(
   }
   o.log(`done: ${drained.length} node(s) drained in this run`);
   return { drained };
+}
+
+/** A dry run reads each batch's pods and reports every blocker per node, without touching anything. */
+async function dryRunBatches(api: KubeApi, batches: readonly NodeInfo[][], o: DrainOptions): Promise<DryRunBlocker[]> {
+  const found: DryRunBlocker[] = [];
+  for (const batch of batches) {
+    const { stop, accepted } = check(await podsOn(api, batch), o);
+    if (stop.length > 0) o.log(`  would stop before cordoning ${batch.map((n) => n.name).join(', ')}: ${stop.map((b) => b.what).join('; ')}`);
+    for (const b of accepted) o.log(`  ${b.flag}: would evict ${b.what}`);
+    for (const node of batch)
+      for (const [stops, list] of [[true, stop] as const, [false, accepted] as const])
+        for (const b of list) {
+          const pods = b.pods.filter((p) => p.nodeName === node.name).map(podName);
+          if (pods.length > 0) found.push({ node: node.name, flag: b.flag, pods, what: b.what, fix: b.fix, stops });
+        }
+  }
+  o.log(found.some((b) => b.stops) ? 'dry run: nothing changed; the drain would stop (see above)' : 'dry run: nothing changed');
+  return found;
 }
 
 async function podsOn(api: KubeApi, nodes: readonly NodeInfo[]): Promise<PodInfo[]> {

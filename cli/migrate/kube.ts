@@ -46,20 +46,8 @@ export interface WorkloadStatus {
 /** 'namespace-terminating': a 403 whose status names the cause NamespaceTerminating (the namespace is being deleted). */
 export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict' | 'namespace-terminating';
 
-/**
- * A failed API call, classified once by the client: `transient` faults (HTTP 500/502/503/504, a 429 that
- * is not a PodDisruptionBudget refusal, a dropped or refused connection) are worth retrying; the rest are not.
- */
-export class KubeApiError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly status: number | undefined,
-    readonly detail: string,
-    readonly transient: boolean,
-  ) {
-    super(`${operation}: ${status === undefined ? detail : `HTTP ${status}${detail ? ` ${detail}` : ''}`}`);
-  }
-}
+/** A failed API call, classified by the Kubernetes access layer (transient or not). */
+export { KubeApiError } from '../shared/kube/errors';
 
 export interface KubeApi {
   listNodes(labelSelector?: string): Promise<NodeInfo[]>;
@@ -78,5 +66,8 @@ export interface KubeApi {
   replicaSetOwner(namespace: string, name: string): Promise<{ owner?: OwnerRef } | undefined>;
   /** Desired and available replicas; undefined when the workload does not exist (404: deleted meanwhile). */
   workloadStatus(kind: TrackedKind, namespace: string, name: string): Promise<WorkloadStatus | undefined>;
+  /** The DaemonSet's desired pod count; undefined when it does not exist (404). */
+  readDaemonSet(namespace: string, name: string): Promise<{ desired: number } | undefined>;
+  /** true: deleted; false: it did not exist (404). */
   deleteDaemonSet(namespace: string, name: string): Promise<boolean>;
 }

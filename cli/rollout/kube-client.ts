@@ -1,139 +1,142 @@
-/** RolloutKube on @kubernetes/client-node with the user's kubeconfig, one context per cluster. */
-import * as k8s from '@kubernetes/client-node';
+/** RolloutKube (the rollout's narrow interface) on the Kubernetes access layer (cli/shared/kube), one connection per cluster. */
+import {
+  conditionsByType,
+  connectKube,
+  controllerOf,
+  fieldManagerConflicts,
+  isTrue,
+  KubeApiError,
+  NODE_CLAIM,
+  NODE_CLASS,
+  NODE_POOL,
+  podBasics,
+  replicasOf,
+  statusBody,
+  type KubeConnection,
+  type KubeOptions,
+  type RawCondition,
+  type V1ObjectMeta,
+  type V1Pod,
+} from '../shared/kube';
 import { ApplyConflictError, Condition, RolloutKube, PodInfo } from './kube';
 import { FIELD_MANAGER, NODE_CLASS_HASH_ANNOTATION, NODE_CLASS_HASH_VERSION_ANNOTATION, PROGRESS_FIELD_MANAGER } from './model';
-import { podBasics } from '../shared/kube-pods';
-import { ClusterRef, missingContextMessage } from '../shared/kubeconfig-hint';
 
-const NODE_CLASS = { group: 'karpenter.k8s.aws', version: 'v1', plural: 'ec2nodeclasses' };
-const NODE_CLAIM = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' };
-const NODE_POOL = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools' };
+/** Conditions by type, as the rollout reads them. */
+const conditions = (list: readonly RawCondition[] | undefined): Record<string, Condition> =>
+  Object.fromEntries(
+    Object.entries(conditionsByType(list)).map(([type, c]) => [
+      type,
+      { status: c.status as Condition['status'], reason: c.reason, message: c.message, observedGeneration: c.observedGeneration },
+    ]),
+  );
 
-interface RawCondition extends Condition {
-  readonly type: string;
+const toPod = (p: V1Pod): PodInfo => ({
+  ...podBasics(p),
+  waitingReasons: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c) =>
+    c.state?.waiting?.reason ? [c.state.waiting.reason] : [],
+  ),
+  owner: controllerOf(p.metadata?.ownerReferences),
+  labels: p.metadata?.labels ?? {},
+  annotations: p.metadata?.annotations ?? {},
+  startedAt: p.status?.startTime ? new Date(p.status.startTime) : undefined,
+  deleting: p.metadata?.deletionTimestamp !== undefined,
+});
+
+interface RawClaim {
+  metadata: V1ObjectMeta;
+  spec?: { terminationGracePeriod?: string };
+  status?: { nodeName?: string; conditions?: RawCondition[] };
 }
-const conditionsByType = (list: readonly RawCondition[] | undefined): Record<string, Condition> =>
-  Object.fromEntries((list ?? []).map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration }]));
+const toClaim = (c: RawClaim) => ({
+  name: c.metadata.name!,
+  nodePool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
+  hash: c.metadata.annotations?.[NODE_CLASS_HASH_ANNOTATION],
+  hashVersion: c.metadata.annotations?.[NODE_CLASS_HASH_VERSION_ANNOTATION],
+  nodeName: c.status?.nodeName,
+  createdAt: new Date(c.metadata.creationTimestamp ?? 0),
+  conditions: conditions(c.status?.conditions),
+  deleting: c.metadata.deletionTimestamp !== undefined,
+  terminationGracePeriod: c.spec?.terminationGracePeriod,
+});
 
-/** The Status of a 409 from server-side apply: one cause per field, "conflict with \"manager\"" (apimachinery managedfields conflict.go). */
-function applyConflict(name: string, e: unknown): ApplyConflictError | undefined {
-  if ((e as { code?: number }).code !== 409) return undefined;
-  let status: { message?: string; details?: { causes?: { type?: string; reason?: string; message?: string; field?: string }[] } } = {};
-  try {
-    const body = (e as { body?: unknown }).body;
-    status = (typeof body === 'string' ? JSON.parse(body) : body) as typeof status;
-  } catch {
-    /* not JSON: keep the message only */
-  }
-  const conflicts = (status.details?.causes ?? [])
-    .filter((c) => (c.type ?? c.reason) === 'FieldManagerConflict')
-    .map((c) => ({ manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? c.message ?? '?', field: c.field ?? '?' }));
-  return new ApplyConflictError(name, conflicts, status.message ?? `conflict applying EC2NodeClass ${name}`);
+/** A 409 of server-side apply as an ApplyConflictError naming each field and its manager; anything else unchanged. */
+function applyFailure(name: string, e: unknown): unknown {
+  const cause = e instanceof KubeApiError ? e.cause : e;
+  const conflicts = fieldManagerConflicts(cause);
+  return conflicts ? new ApplyConflictError(name, conflicts, statusBody(cause)?.message ?? `conflict applying EC2NodeClass ${name}`) : e;
 }
 
-export function rolloutKube(context: string, cluster?: ClusterRef): RolloutKube {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
-  if (!kc.getContexts().some((c) => c.name === context)) {
-    throw new Error(missingContextMessage(context, cluster, '--context <cluster>=<context>'));
+/** Deployment or StatefulSet availability; a ReplicaSet resolves to its Deployment. */
+async function workload(kube: KubeConnection, kind: string, namespace: string, name: string): ReturnType<RolloutKube['workload']> {
+  const step = `read ${kind} ${namespace}/${name}`;
+  if (kind === 'ReplicaSet') {
+    const rs = await kube.read(step, (o) => kube.apps.readNamespacedReplicaSet({ name, namespace }, o));
+    const owner = controllerOf(rs?.metadata?.ownerReferences);
+    return owner?.kind === 'Deployment' ? workload(kube, 'Deployment', namespace, owner.name) : undefined;
   }
-  kc.setCurrentContext(context);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const policy = kc.makeApiClient(k8s.PolicyV1Api);
-  const status = (e: unknown) => (e as { code?: number }).code;
-  const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
-  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const w =
+    kind === 'Deployment'
+      ? await kube.read(step, (o) => kube.apps.readNamespacedDeployment({ name, namespace }, o))
+      : kind === 'StatefulSet'
+        ? await kube.read(step, (o) => kube.apps.readNamespacedStatefulSet({ name, namespace }, o))
+        : undefined;
+  return w && { kind, namespace, name, ...replicasOf(w) };
+}
 
-  const toPod = (p: k8s.V1Pod): PodInfo => ({
-    ...podBasics(p),
-    waitingReasons: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c) =>
-      c.state?.waiting?.reason ? [c.state.waiting.reason] : [],
-    ),
-    owner: p.metadata?.ownerReferences?.find((o) => o.controller),
-    labels: p.metadata?.labels ?? {},
-    annotations: p.metadata?.annotations ?? {},
-    startedAt: p.status?.startTime ? new Date(p.status.startTime) : undefined,
-    deleting: p.metadata?.deletionTimestamp !== undefined,
-  });
-
+/** The rollout's API on one connection. */
+export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
+  const custom = kube.custom;
   return {
     async getNodeClass(name) {
-      try {
-        const o = (await custom.getClusterCustomObject({ ...NODE_CLASS, name })) as {
-          metadata: k8s.V1ObjectMeta;
-          spec?: unknown;
-          status?: { conditions?: RawCondition[] };
-        };
-        return {
-          name,
-          annotations: o.metadata.annotations ?? {},
-          spec: o.spec,
-          generation: o.metadata.generation,
-          ready: conditionsByType(o.status?.conditions).Ready,
-        };
-      } catch (e) {
-        if (status(e) === 404) return undefined;
-        throw e;
-      }
+      const o = (await kube.read(`read EC2NodeClass ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_CLASS, name }, opt))) as
+        { metadata: V1ObjectMeta; spec?: unknown; status?: { conditions?: RawCondition[] } } | undefined;
+      if (!o) return undefined;
+      return {
+        name,
+        annotations: o.metadata.annotations ?? {},
+        spec: o.spec,
+        generation: o.metadata.generation,
+        ready: conditions(o.status?.conditions).Ready,
+      };
     },
     async applyNodeClass(manifest) {
-      try {
-        await custom.patchClusterCustomObject({ ...NODE_CLASS, name: manifest.metadata.name, body: manifest, fieldManager: FIELD_MANAGER, force: false }, ssa);
-      } catch (e) {
-        throw applyConflict(manifest.metadata.name, e) ?? e;
-      }
+      const name = manifest.metadata.name;
+      const body = { ...NODE_CLASS, name, body: manifest, fieldManager: FIELD_MANAGER, force: false };
+      await kube
+        .call(`apply EC2NodeClass ${name}`, (o) => custom.patchClusterCustomObject(body, o), { patch: 'apply' })
+        .catch((e: unknown) => {
+          throw applyFailure(name, e);
+        });
     },
     async annotateNodeClass(name, annotations) {
-      await custom.patchClusterCustomObject({ ...NODE_CLASS, name, body: { metadata: { annotations } }, fieldManager: PROGRESS_FIELD_MANAGER }, merge);
+      const body = { ...NODE_CLASS, name, body: { metadata: { annotations } }, fieldManager: PROGRESS_FIELD_MANAGER };
+      await kube.call(`annotate EC2NodeClass ${name}`, (o) => custom.patchClusterCustomObject(body, o), { patch: 'merge' });
     },
     async nodePoolBudgets(name) {
-      try {
-        const o = (await custom.getClusterCustomObject({ ...NODE_POOL, name })) as { spec?: { disruption?: { budgets?: never[] } } };
-        return o.spec?.disruption?.budgets ?? [{ nodes: '10%' }]; // the CRD's default budget
-      } catch (e) {
-        if (status(e) === 404) return undefined;
-        throw e;
-      }
+      const o = (await kube.read(`read NodePool ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_POOL, name }, opt))) as
+        { spec?: { disruption?: { budgets?: never[] } } } | undefined;
+      return o && (o.spec?.disruption?.budgets ?? [{ nodes: '10%' }]); // the CRD's default budget
     },
     async listNodeClaims() {
-      const list = (await custom.listClusterCustomObject(NODE_CLAIM)) as {
-        items: { metadata: k8s.V1ObjectMeta; spec?: { terminationGracePeriod?: string }; status?: { nodeName?: string; conditions?: RawCondition[] } }[];
-      };
-      return list.items.map((c) => ({
-        name: c.metadata.name!,
-        nodePool: c.metadata.labels?.['karpenter.sh/nodepool'] ?? '',
-        hash: c.metadata.annotations?.[NODE_CLASS_HASH_ANNOTATION],
-        hashVersion: c.metadata.annotations?.[NODE_CLASS_HASH_VERSION_ANNOTATION],
-        nodeName: c.status?.nodeName,
-        createdAt: new Date(c.metadata.creationTimestamp ?? 0),
-        conditions: conditionsByType(c.status?.conditions),
-        deleting: c.metadata.deletionTimestamp !== undefined,
-        terminationGracePeriod: c.spec?.terminationGracePeriod,
-      }));
+      return (await kube.listAll<RawClaim>('list NodeClaims', (q, o) => custom.listClusterCustomObject({ ...NODE_CLAIM, ...q }, o))).map(toClaim);
     },
     async deleteNodeClaim(name) {
-      try {
-        await custom.deleteClusterCustomObject({ ...NODE_CLAIM, name });
-      } catch (e) {
-        if (status(e) !== 404) throw e;
-      }
+      await kube.read(`delete NodeClaim ${name}`, (o) => custom.deleteClusterCustomObject({ ...NODE_CLAIM, name }, o)); // 404: already gone
     },
     async listNodes() {
-      return (await core.listNode()).items.map((n) => ({
+      return (await kube.listAll('list nodes', (q, o) => kube.core.listNode(q, o))).map((n) => ({
         name: n.metadata!.name!,
-        ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        ready: isTrue(n.status?.conditions, 'Ready'),
         initialized: n.metadata?.labels?.['karpenter.sh/initialized'] === 'true',
         annotations: n.metadata?.annotations ?? {},
         deleting: n.metadata?.deletionTimestamp !== undefined,
       }));
     },
     async listPods() {
-      return (await core.listPodForAllNamespaces()).items.map(toPod);
+      return (await kube.listAll('list pods', (q, o) => kube.core.listPodForAllNamespaces(q, o))).map(toPod);
     },
     async listPdbs() {
-      return (await policy.listPodDisruptionBudgetForAllNamespaces()).items.map((p) => ({
+      return (await kube.listAll('list PodDisruptionBudgets', (q, o) => kube.policy.listPodDisruptionBudgetForAllNamespaces(q, o))).map((p) => ({
         namespace: p.metadata!.namespace!,
         name: p.metadata!.name!,
         selector: p.spec?.selector,
@@ -141,26 +144,11 @@ export function rolloutKube(context: string, cluster?: ClusterRef): RolloutKube 
         alwaysAllowUnhealthy: p.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow',
       }));
     },
-    async workload(kind, namespace, name) {
-      try {
-        if (kind === 'ReplicaSet') {
-          const rs = await apps.readNamespacedReplicaSet({ name, namespace });
-          const owner = rs.metadata?.ownerReferences?.find((o) => o.controller);
-          return owner?.kind === 'Deployment' ? this.workload('Deployment', namespace, owner.name) : undefined;
-        }
-        if (kind === 'Deployment') {
-          const d = await apps.readNamespacedDeployment({ name, namespace });
-          return { kind, namespace, name, desired: d.spec?.replicas ?? 1, available: d.status?.availableReplicas ?? 0 };
-        }
-        if (kind === 'StatefulSet') {
-          const s = await apps.readNamespacedStatefulSet({ name, namespace });
-          return { kind, namespace, name, desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? 0 };
-        }
-        return undefined;
-      } catch (e) {
-        if (status(e) === 404) return undefined;
-        throw e;
-      }
-    },
+    workload: (kind, namespace, name) => workload(kube, kind, namespace, name),
   };
+}
+
+/** The rollout's API at kubeconfig context `context` (for cluster `o.cluster`, named in hints; default: the context's name). */
+export function rolloutKube(context: string, o: KubeOptions & { readonly cluster?: string; readonly region?: string } = {}): RolloutKube {
+  return rolloutKubeOn(connectKube({ cluster: o.cluster ?? context, context, region: o.region, contextFlag: '--context <cluster>=<context>' }, o));
 }

@@ -33,6 +33,9 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      before the first write, every context's server URL and CA must equal the cluster's
                      endpoint and CA from EKS DescribeCluster, or nothing is changed (exit 1)
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
+  --request-timeout d
+                     limit of each request to a cluster (default 30s; transient faults are retried for at most
+                     4 of these and 2 minutes in all, then the command exits 1 naming context, endpoint and step)
   -h, --help         this text
 
 Per stage, in order, and per cluster of the stage:
@@ -86,6 +89,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   context: { type: 'string', multiple: true, default: [] as string[] },
   'poll-interval': { type: 'string', default: '15s' },
+  'request-timeout': { type: 'string' },
 } as const;
 
 /**
@@ -104,6 +108,8 @@ export interface RolloutArguments {
   /** kubeconfig context per cluster (--context c=ctx); a cluster not named uses the context named like it. */
   readonly contexts: ReadonlyMap<string, string>;
   readonly pollIntervalMs: number;
+  /** --request-timeout: each request to a cluster's API server (undefined: the access layer's default). */
+  readonly requestTimeoutMs?: number;
 }
 
 interface RolloutValues {
@@ -112,6 +118,7 @@ interface RolloutValues {
   readonly 'allow-version-skew': boolean;
   readonly context: readonly string[];
   readonly 'poll-interval': string;
+  readonly 'request-timeout'?: string;
 }
 
 /** The checked arguments, or the usage problem. Pure. */
@@ -129,13 +136,19 @@ export function rolloutArguments(values: RolloutValues, positionals: string[]): 
   if (values.to !== undefined && !SNAPSHOT_ID.test(values.to))
     return { problem: `--to ${values.to}: not an EBS snapshot ID (expected snap- and 17 letters or digits, e.g. snap-0123456789abcdef0)` };
   let pollIntervalMs: number;
+  let requestTimeoutMs: number | undefined;
   try {
     pollIntervalMs = parseDuration(values['poll-interval']);
   } catch (e) {
     return { problem: `--poll-interval: ${(e as Error).message}` };
   }
+  try {
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout']);
+  } catch (e) {
+    return { problem: `--request-timeout: ${(e as Error).message}` };
+  }
   const { to, 'dry-run': dryRun, 'allow-version-skew': allowVersionSkew } = values;
-  return { cache: names[0], status, to, dryRun, allowVersionSkew, contexts, pollIntervalMs };
+  return { cache: names[0], status, to, dryRun, allowVersionSkew, contexts, pollIntervalMs, requestTimeoutMs };
 }
 
 /** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
@@ -149,16 +162,21 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
 }
 
 /** What every rollout path talks to: the fleet's plan, AWS per region and Kubernetes per cluster (each built once). */
-async function rolloutWorld(args: RolloutArguments) {
+async function rolloutWorld(args: RolloutArguments, output: CommandOutput) {
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const fleet = loadFleet(fleetFileFromEnvironment());
   const plan = planRollout(fleet, args.cache);
   const { regionApi } = await import('./aws');
   const { rolloutKube } = await import('./kube-client');
   const context = (cluster: string) => args.contexts.get(cluster) ?? cluster;
-  // The cluster's name and region, for the kubeconfig hint when its context is missing.
-  const ref = (cluster: string) => fleet.clusters.find((c) => c.name === cluster);
-  return { fleet, plan, context, ref, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster), ref(cluster))) };
+  // Every cluster through the Kubernetes access layer (its name and region for the hint when its context is missing).
+  const kubeOptions = (cluster: string) => ({
+    cluster,
+    region: fleet.clusters.find((c) => c.name === cluster)?.region,
+    requestTimeoutMs: args.requestTimeoutMs,
+    log: (line: string) => output.err(`${line}\n`),
+  });
+  return { fleet, plan, context, kubeOptions, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster), kubeOptions(cluster))) };
 }
 type RolloutWorld = Awaited<ReturnType<typeof rolloutWorld>>;
 
@@ -172,7 +190,7 @@ function memo<T>(make: (key: string) => T): (key: string) => T {
 }
 
 async function rollout(args: RolloutArguments, output: CommandOutput): Promise<number> {
-  const world = await rolloutWorld(args);
+  const world = await rolloutWorld(args, output);
   if (args.status) return printStatus(world, output);
   const engine = await import('./engine');
   // The fields every failure document of this rollout carries; the source once it is resolved.
@@ -217,7 +235,7 @@ async function ship(
   output: CommandOutput,
   failureFields: Record<string, unknown>,
 ): Promise<number> {
-  const { plan, fleet, aws, kube, context, ref } = world;
+  const { plan, fleet, aws, kube, context, kubeOptions } = world;
   // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
   const identity = await import('../shared/cluster-identity');
   await identity.verifyClusterContexts(
@@ -240,7 +258,7 @@ async function ship(
     const deps = {
       aws,
       kube,
-      cacheKube: (c: string) => cacheKube(context(c), ref(c)),
+      cacheKube: (c: string) => cacheKube(context(c), kubeOptions(c)),
       onCacheMeasured: (cluster: string, pools: unknown) => void (cacheMeasurements[cluster] = pools),
       log: stepLog(progress),
       signal: controller.signal,

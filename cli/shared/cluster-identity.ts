@@ -5,12 +5,12 @@
  * with the context on staging would otherwise drain staging.
  *
  * Fields read: EKS DescribeCluster `cluster.endpoint` and `cluster.certificateAuthority.data` (base64 of the
- * PEM, the same text `aws eks update-kubeconfig` writes as `certificate-authority-data`); @kubernetes/client-node
- * 1.4.0 `Cluster.server`, `caData` (base64), `caFile`, `skipTLSVerify` (dist/config_types.d.ts).
+ * PEM, the same text `aws eks update-kubeconfig` writes as `certificate-authority-data`); the Kubernetes client
+ * (client-node 1.4.0, which only cli/shared/kube/ loads) `Cluster.server`, `caData` (base64), `caFile`, `skipTLSVerify` (dist/config_types.d.ts).
  */
 import * as fs from 'fs';
 import { X509Certificate } from 'crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube/kubeconfig';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { updateKubeconfigCommand } from './kubeconfig-hint';
 
@@ -134,10 +134,7 @@ export async function verifyClusterIdentity(o: {
 
 /** The user's kubeconfig (KUBECONFIG or ~/.kube/config), as client-node loads it. */
 export async function defaultKubeconfig(): Promise<KubeConfig> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
-  return kc;
+  return (await import('./kube/kubeconfig')).loadKubeconfig();
 }
 
 /** verifyClusterIdentity for each cluster, in order, against one kubeconfig (the user's by default). */

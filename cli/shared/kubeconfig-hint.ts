@@ -8,7 +8,7 @@
 /** A fleet cluster as far as a hint needs it. */
 export interface ClusterRef {
   readonly name: string;
-  readonly region: string;
+  readonly region?: string;
 }
 
 /** `aws eks update-kubeconfig ...` for the cluster, placeholders only where the tool does not know the value. */
