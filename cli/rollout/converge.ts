@@ -49,6 +49,14 @@ export interface ObserveOptions {
   readonly holds?: boolean;
 }
 
+/**
+ * The API server serializes metav1.Time in whole seconds (k8s.io/apimachinery pkg/apis/meta/v1/time.go
+ * MarshalJSON: time.RFC3339), so a NodeClaim launched in the apply's second reads as created before it.
+ * Compare at the server's precision: the apply time truncated to its second.
+ */
+export const atServerPrecision = (ms: number): number => Math.floor(ms / 1000) * 1000;
+const launchedBeforeApply = (c: NodeClaimInfo, appliedAt: number): boolean => c.createdAt.getTime() < atServerPrecision(appliedAt);
+
 export const isInitialized = (c: NodeClaimInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean =>
   c.conditions.Initialized?.status === 'True' || (c.nodeName !== undefined && nodes.get(c.nodeName)?.initialized === true);
 
@@ -73,8 +81,8 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
     const mine = claims.filter((c) => c.nodePool === pool.name);
     mine.forEach((c) => c.nodeName && poolNodes.add(c.nodeName));
     const onHash = rehashed ? mine.filter((c) => c.hash === hash) : [];
-    const fresh = onHash.filter((c) => c.createdAt.getTime() >= o.appliedAt);
-    if (o.expectNewHash) rehashedInPlace.push(...onHash.filter((c) => c.createdAt.getTime() < o.appliedAt && !c.deleting).map((c) => c.name));
+    const fresh = onHash.filter((c) => !launchedBeforeApply(c, o.appliedAt));
+    if (o.expectNewHash) rehashedInPlace.push(...onHash.filter((c) => launchedBeforeApply(c, o.appliedAt) && !c.deleting).map((c) => c.name));
     fresh.forEach((c) => c.nodeName && newNodes.set(c.nodeName, pool.name));
     const up = fresh.filter((c) => isInitialized(c, nodes));
     const old = mine.filter((c) => !fresh.includes(c));
@@ -112,7 +120,7 @@ export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Obs
       const freshNames = new Set(fresh.map((c) => c.name));
       holds.push(...findHolds(view).filter((h) => !(h.claim && freshNames.has(h.claim)))); // a replacement initializing is the health gate's
       // AWS pkg/controllers/nodeclass/hash/controller.go: a hash-version migration rewrites a not-yet-drifted claim's hash in place.
-      for (const c of onHash.filter((x) => x.createdAt.getTime() < o.appliedAt && !x.deleting && o.expectNewHash))
+      for (const c of onHash.filter((x) => launchedBeforeApply(x, o.appliedAt) && !x.deleting && o.expectNewHash))
         holds.push({
           pool: pool.name,
           claim: c.name,
