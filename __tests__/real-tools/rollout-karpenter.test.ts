@@ -192,7 +192,7 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     expect(error.message).toContain(`kubectl delete nodeclaim ${old[0]}`);
   });
 
-  test('a replacement created within the apply\'s second converges (creationTimestamp has whole seconds; issue 29 item 10)', async () => {
+  test("a replacement created within the apply's second converges (creationTimestamp has whole seconds; issue 29 item 10)", async () => {
     // As seen in the field: apply at 05:00:22.681, NodeClaim created 05:00:22.751, served as 05:00:22Z.
     w.clock = Date.parse('2026-11-25T05:00:22.681Z');
     await w.setUp();
