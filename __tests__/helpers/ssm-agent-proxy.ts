@@ -4,7 +4,7 @@
  * - `AmazonSSM.DescribeInstanceInformation` (moto answers HTTP 500): PingStatus Online for the instances
  *   that exist and are running in moto (asked through DescribeInstances).
  * - `AmazonSSM.SendCommand` / `AmazonSSM.GetCommandInvocation` (moto ends every invocation Success with
- *   empty output): the commands are run by a tiny shell interpreter against a per-instance model of
+ *   empty output; the answer holds at most 24,000 characters of stdout and 8,000 of stderr, as AWS's): the commands are run by a tiny shell interpreter against a per-instance model of
  *   containerd's image store, and `ctr` is parsed the way containerd 2.1's ctr parses it (urfave/cli v2,
  *   see `runCtr`), so a call containerd 2.x would reject ends `Failed` with ctr's kind of stderr.
  *
@@ -302,8 +302,9 @@ export class SsmAgentProxy extends EventEmitter {
       Status: done ? inv.status : 'InProgress',
       StatusDetails: done ? inv.status : 'InProgress',
       ResponseCode: done ? inv.exitCode : -1,
-      StandardOutputContent: done ? inv.stdout : '',
-      StandardErrorContent: done ? inv.stderr : '',
+      // Only the first 24,000 characters of stdout and 8,000 of stderr, as AWS documents (SSM API reference, GetCommandInvocation).
+      StandardOutputContent: done ? inv.stdout.slice(0, 24_000) : '',
+      StandardErrorContent: done ? inv.stderr.slice(0, 8_000) : '',
     });
   }
 

@@ -43,6 +43,7 @@ import {
   verifyProblems,
 } from './plan';
 import { abortableSleep } from '../shared/sleep';
+import { truncatedOutput } from './run-command';
 import { checkCleanCommands, cleanCommands, fillPercent, inspectCommands, parseVolumeFacts, stopKubeletCommands, VolumeFacts } from './volume';
 import { deleteManifest, manifestPutInputs, MANIFEST_PARTS_TAG } from './manifest';
 import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
@@ -227,6 +228,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
         if (['Pending', 'InProgress', 'Delayed'].includes(r.Status ?? '')) return false;
         output = `${r.StandardOutputContent ?? ''}${r.StandardErrorContent ? `\n${r.StandardErrorContent}` : ''}`.trim();
         if (r.Status !== 'Success') throw new Error(`${what}: Run Command ${commandId} ended ${r.Status}; output:\n${output}`);
+        const cut = truncatedOutput(r);
+        if (cut) throw new Error(`${what}: Run Command ${commandId}: ${cut}`);
         return true;
       });
       return output;
@@ -278,7 +281,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     }
     await run('verify every name is on the data volume', async () => {
       const expected = new Map(images.flatMap((img) => img.names.map((n) => [n, img.digest] as const)));
-      const problems = verifyProblems(await runScript('verify names', verifyCommands([...expected.keys()])), expected);
+      const problems = verifyProblems(await runScript('verify names', verifyCommands(expected)), expected);
       if (problems.length > 0) throw new Error(problems.join('; '));
     });
 

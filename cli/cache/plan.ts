@@ -134,24 +134,35 @@ export function recordNamesCommands(
  * under exactly that name (an exact-name filter, not a listing compared by the builder) and whether that
  * record is pinned. Printed as `NAME <name> digest=<digest> pinned=<name when pinned>`.
  */
-export function verifyCommands(names: readonly string[]): string[] {
+/**
+ * Looks every name up on the data volume and prints only the names that are wrong (missing, other content, not
+ * pinned), then `VERIFIED <count>`: GetCommandInvocation returns only the first 24,000 characters of standard
+ * output, so a line per name would cut a large cache's list short (issue 29: 120 names are about 28,700).
+ * With `expected` digests, a name holding another digest is printed too.
+ */
+export function verifyCommands(names: readonly string[] | ReadonlyMap<string, string | undefined>): string[] {
+  const expected = Array.isArray(names) ? new Map(names.map((n) => [n, undefined])) : (names as ReadonlyMap<string, string | undefined>);
   return [
     'set -euo pipefail',
-    ...names.flatMap((n) => [
+    ...[...expected].flatMap(([n, digest]) => [
       `d="$(${CTR} images ls ${quote(`name==${n}`)} | awk 'NR==2 {print $3}')"`,
       `p="$(${CTR} images ls -q ${quote(`name==${n},labels."io.cri-containerd.pinned"==pinned`)})"`,
-      `echo "NAME ${n} digest=$d pinned=$p"`,
+      `[ -n "$d" ] && [ "$p" = ${quote(n)} ]${digest ? ` && [ "$d" = ${quote(digest)} ]` : ''} || echo "NAME ${n} digest=$d pinned=$p"`,
     ]),
+    `echo "VERIFIED ${expected.size}"`,
   ];
 }
 
-/** What verifyCommands' output says is wrong: names missing, with other content, or not pinned. */
+/** What verifyCommands' output says is wrong: names missing, with other content, or not pinned; or the output incomplete. */
 export function verifyProblems(output: string, expected: ReadonlyMap<string, string | undefined>): string[] {
   const found = new Map<string, { digest: string; pinned: boolean }>();
   for (const m of output.matchAll(/^NAME (\S+) digest=(\S*) pinned=(\S*)$/gm)) found.set(m[1], { digest: m[2], pinned: m[3] === m[1] });
   const problems: string[] = [];
-  const missing = [...expected.keys()].filter((n) => !found.get(n)?.digest);
-  if (missing.length > 0) problems.push(`not on the data volume: ${missing.join(', ')}`);
+  // Without the last line the script stopped early or its output was cut: an unprinted name proves nothing then.
+  if (!new RegExp(`^VERIFIED ${expected.size}$`, 'm').test(output))
+    problems.push(`the lookup of ${expected.size} names did not finish (no "VERIFIED ${expected.size}" line); output:\n${output}`);
+  const missing = [...found].filter(([n, f]) => expected.has(n) && !f.digest).map(([n]) => n);
+  if (missing.length > 0) problems.push(`not on the data volume: ${[...expected.keys()].filter((n) => missing.includes(n)).join(', ')}`);
   for (const [n, digest] of expected) {
     const f = found.get(n);
     if (f?.digest && digest && f.digest !== digest) problems.push(`${n} is ${f.digest}, not the pulled ${digest}`);
