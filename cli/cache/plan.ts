@@ -141,7 +141,8 @@ export function recordNamesCommands(
  * With `expected` digests, a name holding another digest is printed too.
  */
 export function verifyCommands(names: readonly string[] | ReadonlyMap<string, string | undefined>): string[] {
-  const expected = Array.isArray(names) ? new Map(names.map((n) => [n, undefined])) : (names as ReadonlyMap<string, string | undefined>);
+  const expected: ReadonlyMap<string, string | undefined> =
+    names instanceof Map ? names : new Map((names as readonly string[]).map((n) => [n, undefined] as const));
   return [
     'set -euo pipefail',
     ...[...expected].flatMap(([n, digest]) => [
