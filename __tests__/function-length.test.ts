@@ -23,8 +23,6 @@ const ALLOWED: Record<string, string> = {
   'cli/rollout/kube-client.ts rolloutKube': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
   'cli/migrate/kube-client.ts kubeApiFromKubeconfig': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
   // Split next in this change:
-  'cli/rollout/engine.ts runRollout': 'next',
-  'cli/rollout/engine.ts rollCluster': 'next',
   'cli/rollout/converge.ts observe': 'next',
   'cli/cache/measure.ts measurePool': 'next',
   'cli/rollout/holds.ts findHolds': 'next',
