@@ -23,7 +23,6 @@ const ALLOWED: Record<string, string> = {
   'cli/rollout/kube-client.ts rolloutKube': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
   'cli/migrate/kube-client.ts kubeApiFromKubeconfig': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
   // Split next in this change:
-  'modules/image-cache/ci-policy.ts ciPolicyGrants': 'next',
   'modules/image-cache/replication-policy.ts replicationPolicyGrants': 'next',
 };
 
