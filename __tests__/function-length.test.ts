@@ -22,8 +22,6 @@ const ALLOWED: Record<string, string> = {
   'cli/deploy/main.ts main': 'rewritten with the command-line conventions (issue 27, another change)',
   'cli/rollout/kube-client.ts rolloutKube': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
   'cli/migrate/kube-client.ts kubeApiFromKubeconfig': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
-  // Split next in this change:
-  'modules/image-cache/replication-policy.ts replicationPolicyGrants': 'next',
 };
 
 interface LongFunction {
