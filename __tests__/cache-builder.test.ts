@@ -383,6 +383,14 @@ describe('a clean volume with room to run, and digests without the tag limit (is
     expect(aws.instanceStates()).toEqual(['terminated']);
   });
 
+  test("a pull's progress never reaches the answer: ctr 2.x redraws it on stdout past 24,000 characters, and the DIGEST line after it survives", () => {
+    const { aws } = setup();
+    const image = 'public.ecr.aws/docker/library/nginx:1.27';
+    const commands = pullCommands(image, general);
+    expect(aws.host.run(commands.map((l) => l.replace(' >/dev/null', ''))).stdout.length).toBeGreaterThan(24_000); // the model prints as ctr does
+    expect(aws.host.run(commands).stdout).toBe(`DIGEST ${contentDigest(image)}\n`);
+  });
+
   test('a lookup whose last line is missing (cut or stopped early) fails the verification instead of passing unprinted names', () => {
     const expected = new Map([['docker.io/library/nginx:1.27', undefined]]);
     expect(verifyProblems('', expected)).toEqual(['the lookup of 1 names did not finish (no "VERIFIED 1" line); output:\n']);

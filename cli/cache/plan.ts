@@ -77,8 +77,12 @@ function pullLines(image: string, cache: ImageCache, credentials?: string): stri
     if (!credentials) throw new Error(`${image} is a private ECR image: pass the registry credentials from ecr:GetAuthorizationToken`);
     auth = ` --user ${quote(credentials)}`;
   }
+  // The progress goes nowhere: containerd 2.x's ctr pulls through the transfer service and redraws its whole
+  // progress table on stdout at every progress event (cmd/ctr/commands/images/pull.go ProgressHandler), which
+  // for a real image is far more than the 24,000 characters GetCommandInvocation returns: the DIGEST line
+  // after it would be cut off. Errors go to stderr and are kept.
   return [
-    `${CTR} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)}`,
+    `${CTR} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)} >/dev/null`,
     `digest="$(${CTR} images ls ${quote(`name==${image}`)} | awk 'NR==2 {print $3}')"`,
   ];
 }
