@@ -4,7 +4,7 @@ import { decodeManifest, encodeManifest, readManifest } from '../cli/cache/manif
 import { listCaches } from '../cli/cache/inventory';
 import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../modules/image-cache/parameters';
 import { main } from '../cli/cache/main';
-import { amiParameterPath, dryRunLines, ecrRegions, pullCommands } from '../cli/cache/plan';
+import { amiParameterPath, dryRunLines, ecrRegions, pullCommands, verifyProblems } from '../cli/cache/plan';
 import { loadFleet } from '../modules/fleet/load';
 import { FakeAws, Faults } from './helpers/fake-aws';
 import { contentDigest } from './helpers/ssm-agent-proxy';
@@ -361,6 +361,40 @@ describe('a clean volume with room to run, and digests without the tag limit (is
       expect(m.images.map((i) => i.image)).toEqual(images);
       expect(m.images.every((i) => /^sha256:[0-9a-f]{64}$/.test(i.digest ?? ''))).toBe(true);
     }
+  });
+
+  // Issue 29 item 10: GetCommandInvocation answers only the first 24,000 characters of stdout (the fake cuts as AWS does).
+  test('a 60-image cache (120 names) builds although SSM returns only 24,000 characters of output: the lookup prints only what is wrong', async () => {
+    const { aws, deps } = setup();
+    const images = Array.from({ length: 60 }, (_, i) => `public.ecr.aws/docker/library/app${i}:1.${i}`);
+    const result = await buildCache(deps, { ...general, images, imageTemplates: images });
+    expect(result.images.flatMap((i) => i.names)).toHaveLength(120);
+    const verify = [...aws.commands.values()].find((c) => c.commands.some((l) => l.startsWith('echo "VERIFIED')))!;
+    expect(verify.stdout).toBe('VERIFIED 120\n');
+  });
+
+  test('a Run Command answer at the output limit fails the build naming the limit; nothing is read past it', async () => {
+    const aws = new FakeAws({}, { runCommands: () => ({ code: 0, stdout: `DIGEST sha256:${'a'.repeat(64)}\n${'x'.repeat(30_000)}`, stderr: '' }) });
+    const { deps } = setup();
+    const err = await buildCache({ ...deps, ec2: aws.ec2, ssm: aws.ssm, ecr: aws.ecr }, general).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.step).toBe('pull image 1/1: public.ecr.aws/docker/library/nginx:1.27');
+    expect(err.message).toContain("its standard output reached GetCommandInvocation's limit of 24,000 characters, so the answer may be cut short");
+    expect(aws.instanceStates()).toEqual(['terminated']);
+  });
+
+  test("a pull's progress never reaches the answer: ctr 2.x redraws it on stdout past 24,000 characters, and the DIGEST line after it survives", () => {
+    const { aws } = setup();
+    const image = 'public.ecr.aws/docker/library/nginx:1.27';
+    const commands = pullCommands(image, general);
+    expect(aws.host.run(commands.map((l) => l.replace(' >/dev/null', ''))).stdout.length).toBeGreaterThan(24_000); // the model prints as ctr does
+    expect(aws.host.run(commands).stdout).toBe(`DIGEST ${contentDigest(image)}\n`);
+  });
+
+  test('a lookup whose last line is missing (cut or stopped early) fails the verification instead of passing unprinted names', () => {
+    const expected = new Map([['docker.io/library/nginx:1.27', undefined]]);
+    expect(verifyProblems('', expected)).toEqual(['the lookup of 1 names did not finish (no "VERIFIED 1" line); output:\n']);
+    expect(verifyProblems('VERIFIED 1\n', expected)).toEqual([]);
   });
 
   test('cache list reads the manifest and shows the kernel release and the fill, for the copies too', async () => {

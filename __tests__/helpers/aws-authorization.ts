@@ -195,7 +195,7 @@ function checkRunInstancesModelled(input: any): void {
  */
 function registryPulls(commands: readonly string[], partition: string): AuthorizationRequest[] {
   return commands.flatMap((line) => {
-    const image = /images pull .*--user '[^']*' '([^']+)'$/.exec(line)?.[1];
+    const image = /images pull .*--user '[^']*' '([^']+)'(?: >\/dev\/null)?$/.exec(line)?.[1];
     const r = image ? ecrRepository(image) : undefined;
     if (!r) return [];
     const repository = `arn:${partition}:ecr:${r.region}:${r.account}:repository/${r.repository}`;

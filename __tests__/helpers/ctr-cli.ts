@@ -218,7 +218,8 @@ export function ctrInvocations(line: string): string[][] {
     } else outer += line[i];
   }
   for (const command of splitCommands(outer)) {
-    const words = shellWords(command);
+    // Redirections are the shell's, not ctr's arguments.
+    const words = shellWords(command).filter((w) => !/^[12]?>(&[12]|\/dev\/null)$/.test(w));
     const at = words.indexOf('ctr');
     if (at >= 0) found.push(words.slice(at + 1));
   }

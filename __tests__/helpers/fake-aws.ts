@@ -298,7 +298,8 @@ export class FakeAws {
       track('ssm:GetCommandInvocation');
       const c = this.commands.get(input.CommandId)!;
       if (c.polls++ === 0) throw awsError('InvocationDoesNotExist');
-      return { Status: c.status, StandardOutputContent: c.stdout, StandardErrorContent: c.stderr };
+      // As AWS answers: only the first 24,000 characters of stdout and 8,000 of stderr (SSM API reference, GetCommandInvocation).
+      return { Status: c.status, StandardOutputContent: c.stdout.slice(0, 24_000), StandardErrorContent: c.stderr.slice(0, 8_000) };
     });
   }
 

@@ -21,6 +21,12 @@ const DO_NOT_DISRUPT = 'karpenter.sh/do-not-disrupt';
 const INITIALIZED = 'karpenter.sh/initialized';
 const NODE_CLASSES = /^\/apis\/karpenter\.k8s\.aws\/v1\/ec2nodeclasses\/([^/]+)$/;
 
+/**
+ * A time as the API server writes it: metav1.Time marshals whole seconds (k8s.io/apimachinery
+ * pkg/apis/meta/v1/time.go MarshalJSON, time.RFC3339), so the milliseconds are cut off.
+ */
+export const apiTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /** Simulated durations (not upstream values): a reconcile pass, launch to registration, registration to Ready, drain. */
 export const TICK_MS = 10_000;
 export const REGISTER_MS = 60_000;
@@ -449,7 +455,7 @@ export class FakeKarpenter {
         status,
         reason,
         message: '',
-        lastTransitionTime: new Date(this.time).toISOString(),
+        lastTransitionTime: apiTime(this.time),
       });
       list(
         'NodeClaimList',
@@ -459,8 +465,8 @@ export class FakeKarpenter {
           kind: 'NodeClaim',
           metadata: {
             name: c.name,
-            creationTimestamp: new Date(c.createdAt).toISOString(),
-            ...(c.deletionRequestedAt !== undefined ? { deletionTimestamp: new Date(c.deletionRequestedAt).toISOString() } : {}),
+            creationTimestamp: apiTime(c.createdAt),
+            ...(c.deletionRequestedAt !== undefined ? { deletionTimestamp: apiTime(c.deletionRequestedAt) } : {}),
             labels: { 'karpenter.sh/nodepool': c.pool },
             annotations: { [HASH]: c.hash, [HASH_VERSION]: c.hashVersion },
           },
@@ -523,13 +529,13 @@ export class FakeKarpenter {
             namespace: p.namespace,
             labels: p.labels,
             annotations: p.annotations,
-            creationTimestamp: new Date(p.createdAt).toISOString(),
+            creationTimestamp: apiTime(p.createdAt),
             ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.owner}-rs`, uid: p.owner, controller: true }],
           },
           spec: { nodeName: p.nodeName, containers: [] },
           status: {
             phase: p.phase,
-            startTime: new Date(p.createdAt).toISOString(),
+            startTime: apiTime(p.createdAt),
             containerStatuses: [
               {
                 name: 'app',
@@ -635,7 +641,7 @@ export class FakeKarpenter {
             reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady',
             message: cls.ready.message ?? '',
             observedGeneration: cls.observedGeneration,
-            lastTransitionTime: new Date(this.time).toISOString(),
+            lastTransitionTime: apiTime(this.time),
           },
         ],
       },

@@ -4,7 +4,7 @@
  * - `AmazonSSM.DescribeInstanceInformation` (moto answers HTTP 500): PingStatus Online for the instances
  *   that exist and are running in moto (asked through DescribeInstances).
  * - `AmazonSSM.SendCommand` / `AmazonSSM.GetCommandInvocation` (moto ends every invocation Success with
- *   empty output): the commands are run by a tiny shell interpreter against a per-instance model of
+ *   empty output; the answer holds at most 24,000 characters of stdout and 8,000 of stderr, as AWS's): the commands are run by a tiny shell interpreter against a per-instance model of
  *   containerd's image store, and `ctr` is parsed the way containerd 2.1's ctr parses it (urfave/cli v2,
  *   see `runCtr`), so a call containerd 2.x would reject ends `Failed` with ctr's kind of stderr.
  *
@@ -302,8 +302,9 @@ export class SsmAgentProxy extends EventEmitter {
       Status: done ? inv.status : 'InProgress',
       StatusDetails: done ? inv.status : 'InProgress',
       ResponseCode: done ? inv.exitCode : -1,
-      StandardOutputContent: done ? inv.stdout : '',
-      StandardErrorContent: done ? inv.stderr : '',
+      // Only the first 24,000 characters of stdout and 8,000 of stderr, as AWS documents (SSM API reference, GetCommandInvocation).
+      StandardOutputContent: done ? inv.stdout.slice(0, 24_000) : '',
+      StandardErrorContent: done ? inv.stderr.slice(0, 8_000) : '',
     });
   }
 
@@ -512,7 +513,29 @@ function ctrImagesPull(store: Map<string, StoredImage>, args: string[], registry
     }),
   );
   store.set(ref, { name: ref, digest, labels, platforms: platforms.length > 0 ? platforms : ['linux/amd64'] });
-  return ok(`${ref}: resolved\nindex-${digest}: done\nelapsed: 2.1 s\ttotal: 67.7 M\t(32.2 MiB/s)\ndone: 2.1s\t\n`);
+  return ok(pullProgress(ref, digest));
+}
+
+/**
+ * What containerd 2.x's ctr prints on stdout while it pulls through the transfer service: the whole progress
+ * table again at every progress event (cmd/ctr/commands/images/pull.go ProgressHandler, DisplayHierarchy then
+ * Flush). Modelled as 4 layers, each reporting 20 times: about 40,000 characters for any image, more than the
+ * 24,000 GetCommandInvocation returns.
+ */
+function pullProgress(ref: string, digest: string): string {
+  const layers = [1, 2, 3, 4].map((n) => `layer-sha256:${createHash('sha256').update(`${ref}#${n}`).digest('hex')}`);
+  const table = (event: number) =>
+    [
+      `${ref.slice(0, 40).padEnd(40)}\tresolved   \t|++++++++++++++++++++++++++++++++++++++|\t`,
+      `└──index-${digest.slice(7, 19)}\tcomplete   \t|++++++++++++++++++++++++++++++++++++++|\t`,
+      ...layers.map(
+        (l, i) =>
+          `   ├──${l.slice(13, 25)}\tdownloading\t|${'+'.repeat(Math.min(38, event + i))}${'-'.repeat(38 - Math.min(38, event + i))}|\t${event} MiB/20 MiB\t`,
+      ),
+      `application/vnd.oci.image.index.v1+json ${digest}`,
+      `downloading\telapsed: ${(event * 0.1).toFixed(1)}s\ttotal: ${event * 4} MiB\t(40 MiB/s)\t`,
+    ].join('\n');
+  return `${Array.from({ length: 80 }, (_, e) => table(e)).join('\n')}\n`;
 }
 
 /**

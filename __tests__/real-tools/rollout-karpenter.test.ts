@@ -11,6 +11,7 @@ import { planRollout, ANNOTATIONS } from '../../cli/rollout/model';
 import { resolveRollout, runRollout, RolloutApplyFailed, RolloutBlocked, RolloutFailed, RolloutHeld } from '../../cli/rollout/engine';
 import { dryRun, withDrift } from '../../cli/rollout/report';
 import { rolloutKube } from '../../cli/rollout/kube-client';
+import { TICK_MS } from '../helpers/fake-karpenter';
 
 const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
 
@@ -189,6 +190,21 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
     expect(error).toBeInstanceOf(RolloutHeld);
     expect(error.message).toContain(`NodeClaim ${old[0]} carries the new hash but was launched before the apply: Karpenter rehashed it in place`);
     expect(error.message).toContain(`kubectl delete nodeclaim ${old[0]}`);
+  });
+
+  test("a replacement created within the apply's second converges (creationTimestamp has whole seconds; issue 29 item 10)", async () => {
+    // As seen in the field: apply at 05:00:22.681, NodeClaim created 05:00:22.751, served as 05:00:22Z.
+    w.clock = Date.parse('2026-11-25T05:00:22.681Z');
+    await w.setUp();
+    // Karpenter's next reconcile 70 ms after the apply (the rollout applies before its first sleep).
+    for (const c of ['ml-train', 'payments-prod']) w.karpenter(c).time = w.clock + 70 - TICK_MS;
+    const outcomes = await run();
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rolled-out', 'rolled-out']);
+    const first = [...k().nodeClaims.values()]
+      .map((c) => c.createdAt)
+      .sort((a, b) => a - b)
+      .find((t) => t > Date.parse('2026-11-25T05:00:22Z'));
+    expect(new Date(first!).toISOString()).toBe('2026-11-25T05:00:22.751Z');
   });
 
   test('a Ready node that is not initialized (extended resource never registered) does not count', async () => {

@@ -158,6 +158,15 @@ interface Tally {
   failures: number;
 }
 
+/** One pool's part of the cluster: its new nodes, and which pool each node and pod belongs to. */
+interface PoolScope {
+  readonly input: MeasureInput;
+  readonly pool: PoolInput;
+  readonly nodes: ReadonlySet<string>;
+  readonly poolOfNode: ReadonlyMap<string, string>;
+  readonly podByKey: ReadonlyMap<string, PodRecord>;
+}
+
 function measurePool(
   input: MeasureInput,
   pool: PoolInput,
@@ -166,59 +175,93 @@ function measurePool(
   podByKey: ReadonlyMap<string, PodRecord>,
 ): PoolReport {
   const nodes = new Set(claims.flatMap((c) => (c.nodeName ? [c.nodeName] : [])));
+  const { tallies, slowStarts } = tallyImageEvents({ input, pool, nodes, poolOfNode, podByKey });
+  const { rows, suggestions, hits, misses } = judgeImages(input, pool, tallies, nodes);
+  const podStarts = input.pods
+    .filter((p) => p.nodeName && nodes.has(p.nodeName))
+    .flatMap((p) => (p.scheduledAt && p.readyAt ? [(p.readyAt.getTime() - p.scheduledAt.getTime()) / 1000] : []));
+  return {
+    pool: pool.name,
+    imageCache: pool.cache?.name ?? null,
+    nodes: {
+      launched: claims.length,
+      registeredSeconds: spreadMax(claims.flatMap((c) => seconds(c.createdAt, c.registeredAt) ?? [])),
+      initializedSeconds: spreadMax(claims.flatMap((c) => seconds(c.createdAt, c.initializedAt) ?? [])),
+    },
+    cacheHitRatio: pool.cache && hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
+    images: rows,
+    slowStarts: slowStarts.sort((a, b) => b.delaySeconds - a.delaySeconds),
+    suggestions,
+    podStartSeconds: spread(podStarts),
+  };
+}
+
+/** kubelet's image events on the pool's new nodes, per image: hits, pulls, failures; and the slow starts. */
+function tallyImageEvents(scope: PoolScope): { tallies: Map<string, Tally>; slowStarts: SlowStart[] } {
   const tallies = new Map<string, Tally>();
   const slowStarts: SlowStart[] = [];
-  for (const e of input.events) {
+  for (const e of scope.input.events) {
     const parsed = parseKubeletImageEvent(e.message);
     if (!parsed) continue;
-    const pod = e.pod ? podByKey.get(`${e.pod.namespace}/${e.pod.name}`) : undefined;
+    const pod = e.pod ? scope.podByKey.get(`${e.pod.namespace}/${e.pod.name}`) : undefined;
     const node = e.node ?? pod?.nodeName;
-    if (!node || !nodes.has(node) || poolOfNode.get(node) !== pool.name) continue;
+    if (!node || !scope.nodes.has(node) || scope.poolOfNode.get(node) !== scope.pool.name) continue;
     const image = normal(parsed.image);
     const t = tallies.get(image) ?? { hits: 0, pulls: 0, pulledBytes: 0, pullSeconds: 0, failures: 0 };
     tallies.set(image, t);
     if (parsed.kind === 'present') {
       t.hits += e.count;
-      const container = CONTAINER_OF.exec(e.fieldPath ?? '')?.[1] ?? CONTAINER_OF.exec(e.message.trim())?.[1];
-      const started = pod?.containers.find((c) => c.name === container)?.startedAt;
-      const delay = started && started.getTime() - e.lastAt.getTime();
-      if (pod && container && started && delay !== undefined && delay >= input.slowStartMs)
-        slowStarts.push({
-          pod: `${pod.namespace}/${pod.name}`,
-          container,
-          image,
-          node,
-          presentAt: e.lastAt.toISOString(),
-          startedAt: started.toISOString(),
-          delaySeconds: round(delay / 1000),
-          advice: slowStartAdvice(pool, input.region),
-        });
+      const slow = slowStart(scope, e, pod, image, node);
+      if (slow) slowStarts.push(slow);
     } else if (parsed.kind === 'pulled') {
       t.pulls += e.count;
       t.pulledBytes += (parsed.bytes ?? 0) * e.count;
       t.pullSeconds = round(t.pullSeconds + parsed.pullSeconds * e.count);
     } else t.failures += e.count;
   }
+  return { tallies, slowStarts };
+}
 
-  const cached = pool.cache?.images ?? [];
-  /** The cached image an asked-for name belongs to: exactly one of its names, or an alias of one. */
-  const holder = (image: string) => {
-    const exact = cached.find((c) => c.names.includes(image));
-    if (exact) return { cachedImage: exact, alias: undefined };
-    for (const c of cached)
-      for (const n of c.names) {
-        const alias = aliasOf(image, n);
-        if (alias) return { cachedImage: c, alias };
-      }
-    return undefined;
+/** A container whose image was already present but that started slowStartMs or more later. */
+function slowStart(scope: PoolScope, e: EventRecord, pod: PodRecord | undefined, image: string, node: string): SlowStart | undefined {
+  const container = CONTAINER_OF.exec(e.fieldPath ?? '')?.[1] ?? CONTAINER_OF.exec(e.message.trim())?.[1];
+  const started = pod?.containers.find((c) => c.name === container)?.startedAt;
+  const delay = started && started.getTime() - e.lastAt.getTime();
+  if (!pod || !container || !started || delay === undefined || delay < scope.input.slowStartMs) return undefined;
+  return {
+    pod: `${pod.namespace}/${pod.name}`,
+    container,
+    image,
+    node,
+    presentAt: e.lastAt.toISOString(),
+    startedAt: started.toISOString(),
+    delaySeconds: round(delay / 1000),
+    advice: slowStartAdvice(scope.pool, scope.input.region),
   };
+}
+
+/** The cached image an asked-for name belongs to: exactly one of its names, or an alias of one. */
+function holderOf(cached: readonly CachedImage[], image: string): { cachedImage: CachedImage; alias?: ReturnType<typeof aliasOf> } | undefined {
+  const exact = cached.find((c) => c.names.includes(image));
+  if (exact) return { cachedImage: exact, alias: undefined };
+  for (const c of cached)
+    for (const n of c.names) {
+      const alias = aliasOf(image, n);
+      if (alias) return { cachedImage: c, alias };
+    }
+  return undefined;
+}
+
+/** Per image asked for (and per cached image never asked for): its status, and what to add, alias or remove. */
+function judgeImages(input: MeasureInput, pool: PoolInput, tallies: ReadonlyMap<string, Tally>, nodes: ReadonlySet<string>) {
+  const cached = pool.cache?.images ?? [];
   const rows: ImageRow[] = [];
   const suggestions: Suggestion[] = [];
   const asked = new Set<CachedImage>();
   let hits = 0;
   let misses = 0;
   for (const [image, t] of [...tallies].sort(([a], [b]) => a.localeCompare(b))) {
-    const h = holder(image);
+    const h = holderOf(cached, image);
     if (h) asked.add(h.cachedImage);
     const status: ImageStatus = !h ? 'uncached' : t.pulls > 0 || (t.failures > 0 && t.hits === 0) ? 'miss' : 'hit';
     rows.push({ image, status, ...t });
@@ -247,22 +290,5 @@ function measurePool(
     }
   const order: ImageStatus[] = ['miss', 'uncached', 'hit', 'unused'];
   rows.sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || b.pulledBytes - a.pulledBytes || a.image.localeCompare(b.image));
-
-  const podStarts = input.pods
-    .filter((p) => p.nodeName && nodes.has(p.nodeName))
-    .flatMap((p) => (p.scheduledAt && p.readyAt ? [(p.readyAt.getTime() - p.scheduledAt.getTime()) / 1000] : []));
-  return {
-    pool: pool.name,
-    imageCache: pool.cache?.name ?? null,
-    nodes: {
-      launched: claims.length,
-      registeredSeconds: spreadMax(claims.flatMap((c) => seconds(c.createdAt, c.registeredAt) ?? [])),
-      initializedSeconds: spreadMax(claims.flatMap((c) => seconds(c.createdAt, c.initializedAt) ?? [])),
-    },
-    cacheHitRatio: pool.cache && hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
-    images: rows,
-    slowStarts: slowStarts.sort((a, b) => b.delaySeconds - a.delaySeconds),
-    suggestions,
-    podStartSeconds: spread(podStarts),
-  };
+  return { rows, suggestions, hits, misses };
 }

@@ -77,8 +77,12 @@ function pullLines(image: string, cache: ImageCache, credentials?: string): stri
     if (!credentials) throw new Error(`${image} is a private ECR image: pass the registry credentials from ecr:GetAuthorizationToken`);
     auth = ` --user ${quote(credentials)}`;
   }
+  // The progress goes nowhere: containerd 2.x's ctr pulls through the transfer service and redraws its whole
+  // progress table on stdout at every progress event (cmd/ctr/commands/images/pull.go ProgressHandler), which
+  // for a real image is far more than the 24,000 characters GetCommandInvocation returns: the DIGEST line
+  // after it would be cut off. Errors go to stderr and are kept.
   return [
-    `${CTR} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)}`,
+    `${CTR} images pull --platform ${platform(cache)} ${labels}${auth} ${quote(image)} >/dev/null`,
     `digest="$(${CTR} images ls ${quote(`name==${image}`)} | awk 'NR==2 {print $3}')"`,
   ];
 }
@@ -134,24 +138,36 @@ export function recordNamesCommands(
  * under exactly that name (an exact-name filter, not a listing compared by the builder) and whether that
  * record is pinned. Printed as `NAME <name> digest=<digest> pinned=<name when pinned>`.
  */
-export function verifyCommands(names: readonly string[]): string[] {
+/**
+ * Looks every name up on the data volume and prints only the names that are wrong (missing, other content, not
+ * pinned), then `VERIFIED <count>`: GetCommandInvocation returns only the first 24,000 characters of standard
+ * output, so a line per name would cut a large cache's list short (issue 29: 120 names are about 28,700).
+ * With `expected` digests, a name holding another digest is printed too.
+ */
+export function verifyCommands(names: readonly string[] | ReadonlyMap<string, string | undefined>): string[] {
+  const expected: ReadonlyMap<string, string | undefined> =
+    names instanceof Map ? names : new Map((names as readonly string[]).map((n) => [n, undefined] as const));
   return [
     'set -euo pipefail',
-    ...names.flatMap((n) => [
+    ...[...expected].flatMap(([n, digest]) => [
       `d="$(${CTR} images ls ${quote(`name==${n}`)} | awk 'NR==2 {print $3}')"`,
       `p="$(${CTR} images ls -q ${quote(`name==${n},labels."io.cri-containerd.pinned"==pinned`)})"`,
-      `echo "NAME ${n} digest=$d pinned=$p"`,
+      `[ -n "$d" ] && [ "$p" = ${quote(n)} ]${digest ? ` && [ "$d" = ${quote(digest)} ]` : ''} || echo "NAME ${n} digest=$d pinned=$p"`,
     ]),
+    `echo "VERIFIED ${expected.size}"`,
   ];
 }
 
-/** What verifyCommands' output says is wrong: names missing, with other content, or not pinned. */
+/** What verifyCommands' output says is wrong: names missing, with other content, or not pinned; or the output incomplete. */
 export function verifyProblems(output: string, expected: ReadonlyMap<string, string | undefined>): string[] {
   const found = new Map<string, { digest: string; pinned: boolean }>();
   for (const m of output.matchAll(/^NAME (\S+) digest=(\S*) pinned=(\S*)$/gm)) found.set(m[1], { digest: m[2], pinned: m[3] === m[1] });
   const problems: string[] = [];
-  const missing = [...expected.keys()].filter((n) => !found.get(n)?.digest);
-  if (missing.length > 0) problems.push(`not on the data volume: ${missing.join(', ')}`);
+  // Without the last line the script stopped early or its output was cut: an unprinted name proves nothing then.
+  if (!new RegExp(`^VERIFIED ${expected.size}$`, 'm').test(output))
+    problems.push(`the lookup of ${expected.size} names did not finish (no "VERIFIED ${expected.size}" line); output:\n${output}`);
+  const missing = [...found].filter(([n, f]) => expected.has(n) && !f.digest).map(([n]) => n);
+  if (missing.length > 0) problems.push(`not on the data volume: ${[...expected.keys()].filter((n) => missing.includes(n)).join(', ')}`);
   for (const [n, digest] of expected) {
     const f = found.get(n);
     if (f?.digest && digest && f.digest !== digest) problems.push(`${n} is ${f.digest}, not the pulled ${digest}`);

@@ -49,119 +49,179 @@ export interface ObserveOptions {
   readonly holds?: boolean;
 }
 
+/**
+ * The API server serializes metav1.Time in whole seconds (k8s.io/apimachinery pkg/apis/meta/v1/time.go
+ * MarshalJSON: time.RFC3339), so a NodeClaim launched in the apply's second reads as created before it.
+ * Compare at the server's precision: the apply time truncated to its second.
+ */
+export const atServerPrecision = (ms: number): number => Math.floor(ms / 1000) * 1000;
+const launchedBeforeApply = (c: NodeClaimInfo, appliedAt: number): boolean => c.createdAt.getTime() < atServerPrecision(appliedAt);
+
 export const isInitialized = (c: NodeClaimInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean =>
   c.conditions.Initialized?.status === 'True' || (c.nodeName !== undefined && nodes.get(c.nodeName)?.initialized === true);
 
+/** What one look has found so far, over the pools looked at. */
+interface Tally {
+  converged: boolean;
+  readyNew: number;
+  oldLeft: number;
+  total: number;
+  readonly summary: string[];
+  /** Nodes of the pools, and the new ones with their pool. */
+  readonly poolNodes: Set<string>;
+  readonly newNodes: Map<string, string>;
+  readonly holds: Hold[];
+  readonly rehashedInPlace: string[];
+  notReady?: Observation['notReady'];
+}
+
+/** What a look reads once for every pool. */
+interface ClusterView {
+  readonly claims: readonly NodeClaimInfo[];
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  readonly pods: Awaited<ReturnType<RolloutKube['listPods']>>;
+  readonly pdbs: Awaited<ReturnType<RolloutKube['listPdbs']>>;
+}
+
 export async function observe(kube: RolloutKube, o: ObserveOptions): Promise<Observation> {
   const [claims, nodeList, pods] = [await kube.listNodeClaims(), await kube.listNodes(), await kube.listPods()];
-  const pdbs = o.holds ? await kube.listPdbs() : [];
-  const nodes = new Map(nodeList.map((n) => [n.name, n]));
-  let converged = true;
-  let readyNew = 0;
-  let oldLeft = 0;
-  let total = 0;
-  const summary: string[] = [];
-  const poolNodes = new Set<string>();
-  const newNodes = new Map<string, string>(); // node -> pool
-  const holds: Hold[] = [];
-  const rehashedInPlace: string[] = [];
-  let notReady: Observation['notReady'];
+  const view: ClusterView = { claims, pods, pdbs: o.holds ? await kube.listPdbs() : [], nodes: new Map(nodeList.map((n) => [n.name, n])) };
+  const t: Tally = {
+    converged: true,
+    readyNew: 0,
+    oldLeft: 0,
+    total: 0,
+    summary: [],
+    poolNodes: new Set(),
+    newNodes: new Map(),
+    holds: [],
+    rehashedInPlace: [],
+  };
   for (const pool of o.pools) {
-    const cls = await kube.getNodeClass(nodeClassName(pool));
-    const hash = cls?.annotations[NODE_CLASS_HASH_ANNOTATION];
-    const rehashed = hash !== undefined && (!o.expectNewHash || hash !== cls?.annotations[ANNOTATIONS.previousHash]);
-    const mine = claims.filter((c) => c.nodePool === pool.name);
-    mine.forEach((c) => c.nodeName && poolNodes.add(c.nodeName));
-    const onHash = rehashed ? mine.filter((c) => c.hash === hash) : [];
-    const fresh = onHash.filter((c) => c.createdAt.getTime() >= o.appliedAt);
-    if (o.expectNewHash) rehashedInPlace.push(...onHash.filter((c) => c.createdAt.getTime() < o.appliedAt && !c.deleting).map((c) => c.name));
-    fresh.forEach((c) => c.nodeName && newNodes.set(c.nodeName, pool.name));
-    const up = fresh.filter((c) => isInitialized(c, nodes));
-    const old = mine.filter((c) => !fresh.includes(c));
-    readyNew += up.length;
-    oldLeft += old.length;
-    total += mine.length;
-    if (!rehashed || up.length < mine.length) converged = false;
-    summary.push(
-      `${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and initialized` : 'waiting for Karpenter to hash the new node class'}`,
-    );
-    const waiting = fresh.find((c) => !isInitialized(c, nodes));
-    notReady ??= waiting && { pool: pool.name, node: waiting.nodeName ?? `of NodeClaim ${waiting.name}` };
-    // A new node that does not initialize within healthTimeout is a health failure: Karpenter would wait forever
-    // (initialization has no timeout once registered; lifecycle/liveness.go only times out registration).
-    const stuck = fresh.find((c) => !isInitialized(c, nodes) && !c.deleting && o.now - c.createdAt.getTime() > o.healthTimeoutMs);
-    if (stuck) {
-      const why = stuck.conditions.Initialized?.reason ?? (stuck.nodeName ? undefined : 'not registered');
-      return fail(
-        pool.name,
-        `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not initialized ${formatDuration(o.now - stuck.createdAt.getTime())} after launch${why ? ` (${why})` : ''} (limit ${formatDuration(o.healthTimeoutMs)})`,
-      );
-    }
-    if (o.holds) {
-      const view: PoolView = {
-        pool: pool.name,
-        nodeClass: cls,
-        budgets: await kube.nodePoolBudgets(pool.name),
-        claims: mine,
-        old,
-        nodes,
-        pods,
-        pdbs,
-        now: o.now,
-      };
-      const freshNames = new Set(fresh.map((c) => c.name));
-      holds.push(...findHolds(view).filter((h) => !(h.claim && freshNames.has(h.claim)))); // a replacement initializing is the health gate's
-      // AWS pkg/controllers/nodeclass/hash/controller.go: a hash-version migration rewrites a not-yet-drifted claim's hash in place.
-      for (const c of onHash.filter((x) => x.createdAt.getTime() < o.appliedAt && !x.deleting && o.expectNewHash))
-        holds.push({
-          pool: pool.name,
-          claim: c.name,
-          node: c.nodeName,
-          by: `NodeClaim ${c.name} carries the new hash but was launched before the apply: Karpenter rehashed it in place (hash-version migration), so it is not replaced`,
-          fix: `kubectl delete nodeclaim ${c.name} so Karpenter replaces it, then re-run`,
-        });
-    }
+    const stuck = await lookAtPool(kube, pool, o, view, t);
+    if (stuck) return failed(t, pool.name, stuck);
   }
-  const failing = failingPods(pods, new Set(newNodes.keys()));
+  const sick = podFailure(view, t, o);
+  if (sick) return failed(t, sick.pool, sick.reason);
+  return {
+    notReady: t.notReady,
+    converged: t.converged,
+    unavailable: await unavailableOnPools(kube, view, t),
+    readyNew: t.readyNew,
+    oldLeft: t.oldLeft,
+    total: t.total,
+    summary: t.summary.join('; '),
+    holds: t.holds,
+    rehashedInPlace: t.rehashedInPlace,
+  };
+}
+
+function failed(t: Tally, pool: string | undefined, reason: string): Observation {
+  return {
+    failure: { pool, reason },
+    converged: false,
+    unavailable: [],
+    readyNew: t.readyNew,
+    oldLeft: t.oldLeft,
+    total: t.total,
+    summary: t.summary.join('; '),
+    notReady: t.notReady,
+    holds: t.holds,
+    rehashedInPlace: t.rehashedInPlace,
+  };
+}
+
+/** Adds one pool to the tally; returns why a new node of it failed, if one did. */
+async function lookAtPool(kube: RolloutKube, pool: NodePool, o: ObserveOptions, view: ClusterView, t: Tally): Promise<string | undefined> {
+  const { nodes } = view;
+  const cls = await kube.getNodeClass(nodeClassName(pool));
+  const hash = cls?.annotations[NODE_CLASS_HASH_ANNOTATION];
+  const rehashed = hash !== undefined && (!o.expectNewHash || hash !== cls?.annotations[ANNOTATIONS.previousHash]);
+  const mine = view.claims.filter((c) => c.nodePool === pool.name);
+  mine.forEach((c) => c.nodeName && t.poolNodes.add(c.nodeName));
+  const onHash = rehashed ? mine.filter((c) => c.hash === hash) : [];
+  const fresh = onHash.filter((c) => !launchedBeforeApply(c, o.appliedAt));
+  const inPlace = o.expectNewHash ? onHash.filter((c) => launchedBeforeApply(c, o.appliedAt) && !c.deleting) : [];
+  t.rehashedInPlace.push(...inPlace.map((c) => c.name));
+  fresh.forEach((c) => c.nodeName && t.newNodes.set(c.nodeName, pool.name));
+  const up = fresh.filter((c) => isInitialized(c, nodes));
+  const old = mine.filter((c) => !fresh.includes(c));
+  t.readyNew += up.length;
+  t.oldLeft += old.length;
+  t.total += mine.length;
+  if (!rehashed || up.length < mine.length) t.converged = false;
+  t.summary.push(
+    `${pool.name} ${rehashed ? `${up.length}/${mine.length} nodes on the new hash and initialized` : 'waiting for Karpenter to hash the new node class'}`,
+  );
+  const waiting = fresh.find((c) => !isInitialized(c, nodes));
+  t.notReady ??= waiting && { pool: pool.name, node: waiting.nodeName ?? `of NodeClaim ${waiting.name}` };
+  const stuck = neverInitialized(fresh, nodes, o);
+  if (stuck) return stuck;
+  if (o.holds) {
+    const v: PoolView = {
+      pool: pool.name,
+      nodeClass: cls,
+      budgets: await kube.nodePoolBudgets(pool.name),
+      claims: mine,
+      old,
+      nodes,
+      pods: view.pods,
+      pdbs: view.pdbs,
+      now: o.now,
+    };
+    const freshNames = new Set(fresh.map((c) => c.name));
+    t.holds.push(...findHolds(v).filter((h) => !(h.claim && freshNames.has(h.claim)))); // a replacement initializing is the health gate's
+    t.holds.push(...inPlace.map((c) => rehashedHold(pool.name, c)));
+  }
+  return undefined;
+}
+
+/**
+ * A new node that does not initialize within healthTimeout is a health failure: Karpenter would wait forever
+ * (initialization has no timeout once registered; lifecycle/liveness.go only times out registration).
+ */
+function neverInitialized(fresh: readonly NodeClaimInfo[], nodes: ReadonlyMap<string, NodeInfo>, o: ObserveOptions): string | undefined {
+  const stuck = fresh.find((c) => !isInitialized(c, nodes) && !c.deleting && o.now - c.createdAt.getTime() > o.healthTimeoutMs);
+  if (!stuck) return undefined;
+  const why = stuck.conditions.Initialized?.reason ?? (stuck.nodeName ? undefined : 'not registered');
+  return `node ${stuck.nodeName ?? `of NodeClaim ${stuck.name}`} not initialized ${formatDuration(o.now - stuck.createdAt.getTime())} after launch${why ? ` (${why})` : ''} (limit ${formatDuration(o.healthTimeoutMs)})`;
+}
+
+/** AWS pkg/controllers/nodeclass/hash/controller.go: a hash-version migration rewrites a not-yet-drifted claim's hash in place. */
+function rehashedHold(pool: string, c: NodeClaimInfo): Hold {
+  return {
+    pool,
+    claim: c.name,
+    node: c.nodeName,
+    by: `NodeClaim ${c.name} carries the new hash but was launched before the apply: Karpenter rehashed it in place (hash-version migration), so it is not replaced`,
+    fix: `kubectl delete nodeclaim ${c.name} so Karpenter replaces it, then re-run`,
+  };
+}
+
+/** A pod failing on a new node, or Pending (created since the start) longer than healthTimeout. */
+function podFailure(view: ClusterView, t: Tally, o: ObserveOptions): { pool?: string; reason: string } | undefined {
+  const failing = failingPods(view.pods, new Set(t.newNodes.keys()));
   if (failing.length > 0)
-    return fail(newNodes.get(failing[0].pod.nodeName!), `pod ${podName(failing[0].pod)} on new node ${failing[0].pod.nodeName} is in ${failing[0].reason}`);
-  const pending = pendingTooLong(pods, o.since, o.now, o.healthTimeoutMs);
+    return {
+      pool: t.newNodes.get(failing[0].pod.nodeName!),
+      reason: `pod ${podName(failing[0].pod)} on new node ${failing[0].pod.nodeName} is in ${failing[0].reason}`,
+    };
+  const pending = pendingTooLong(view.pods, o.since, o.now, o.healthTimeoutMs);
   if (pending.length > 0)
-    return fail(
-      undefined,
-      `pod ${podName(pending[0])} has been Pending for ${formatDuration(o.now - pending[0].createdAt.getTime())} (limit ${formatDuration(o.healthTimeoutMs)})`,
-    );
+    return {
+      reason: `pod ${podName(pending[0])} has been Pending for ${formatDuration(o.now - pending[0].createdAt.getTime())} (limit ${formatDuration(o.healthTimeoutMs)})`,
+    };
+  return undefined;
+}
+
+/** Workloads with a pod on the pools' nodes that are below their desired replicas. */
+async function unavailableOnPools(kube: RolloutKube, view: ClusterView, t: Tally): Promise<string[]> {
   const workloads = new Map<string, WorkloadAvailability>();
-  for (const p of pods.filter((x) => x.owner && x.nodeName && poolNodes.has(x.nodeName))) {
+  for (const p of view.pods.filter((x) => x.owner && x.nodeName && t.poolNodes.has(x.nodeName))) {
     const key = `${p.owner!.kind}/${p.namespace}/${p.owner!.name}`;
     if (workloads.has(key)) continue;
     const w = await kube.workload(p.owner!.kind, p.namespace, p.owner!.name);
     if (w) workloads.set(key, w);
   }
-  return {
-    notReady,
-    converged,
-    unavailable: unavailableWorkloads([...new Map([...workloads.values()].map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w])).values()]),
-    readyNew,
-    oldLeft,
-    total,
-    summary: summary.join('; '),
-    holds,
-    rehashedInPlace,
-  };
-
-  function fail(pool: string | undefined, reason: string): Observation {
-    return {
-      failure: { pool, reason },
-      converged: false,
-      unavailable: [],
-      readyNew,
-      oldLeft,
-      total,
-      summary: summary.join('; '),
-      notReady,
-      holds,
-      rehashedInPlace,
-    };
-  }
+  return unavailableWorkloads([...new Map([...workloads.values()].map((w) => [`${w.kind}/${w.namespace}/${w.name}`, w])).values()]);
 }

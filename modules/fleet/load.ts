@@ -295,21 +295,40 @@ function checkSettings(settings: BottlerocketSettings | undefined, provisioner: 
 }
 
 function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: readonly Cluster[], problems: Problem[], warnings: Problem[]): ImageCache {
-  const users = clusters
-    .filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name))
-    .map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
+  const users = clusters.filter((cl) => cl.karpenter?.nodePools.some((p) => p.imageCache === name));
+  const kernelUsers = users.map((cl) => ({ cluster: cl.name, kubernetesVersion: cl.kubernetesVersion }));
   // The lowest: every newer kernel line mounts what an older one formats, not the other way round.
   const kubernetesVersion =
-    c.kubernetesVersion ?? (defaultBuildVersion(users) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
-  problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, users));
+    c.kubernetesVersion ?? (defaultBuildVersion(kernelUsers) as ClusterSpec['kubernetesVersion'] | undefined) ?? SUPPORTED_KUBERNETES_VERSIONS.at(-1)!;
+  problems.push(...checkCacheKernelLines({ name, variant: c.variant }, kubernetesVersion, c.kubernetesVersion !== undefined, kernelUsers));
   const release = resolveCacheRelease(
     name,
     c.bottlerocketVersion,
-    clusters.filter((cl) => users.some((u) => u.cluster === cl.name)).map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
+    users.map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
   );
   warnings.push(...release.warnings);
-  // What the builder must pull with: the settings its pools share (modules/image-cache/pull-settings.ts).
-  const pull = cachePullSettings(
+  const pull = cachePullSettingsOf(name, clusters);
+  problems.push(...pull.problems);
+  const regions = [c.homeRegion, ...c.replicaRegions];
+  const resolved = c.images.map((template, i) => resolveCacheImage(name, c, template, i, regions, problems, warnings));
+  if (c.snapshotter === 'soci') problems.push(sociCacheProblem(name));
+  return {
+    ...c,
+    images: resolved.flatMap((r) => (r ? [r.ref] : [])),
+    imageTemplates: resolved.flatMap((r) => (r ? [r.template] : [])),
+    name,
+    fleetId: id,
+    parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
+    kubernetesVersion,
+    ...(release.release ? { bottlerocketVersion: release.release } : {}),
+    pullSettings: pull.settings,
+    regions,
+  };
+}
+
+/** What the builder must pull with: the settings the cache's pools share (modules/image-cache/pull-settings.ts). */
+function cachePullSettingsOf(name: string, clusters: readonly Cluster[]) {
+  return cachePullSettings(
     name,
     clusters.flatMap((cl) =>
       (cl.karpenter?.nodePools ?? [])
@@ -322,70 +341,67 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
         })),
     ),
   );
-  problems.push(...pull.problems);
-  // Normalised as the CRI looks them up (image-ref.ts), in every region that holds a copy (image-names.ts):
-  // ctr does not expand short names, and a name that differs from the pod's by one character is a miss.
-  const regions = [c.homeRegion, ...c.replicaRegions];
-  const imageTemplates: string[] = [];
-  const images = c.images.flatMap((template, i) => {
-    const at = `imageCaches.${name}.images[${i}]`;
-    const refs = [...new Set(regions)].map((region) => {
-      const e = expandImage(template, region);
-      if ('error' in e) return { region, error: e.error };
-      const n = normaliseImageRef(e.image);
-      return n.error ? { region, error: n.error } : { region, ref: n.ref!, latest: n.parsed!.implicitLatest };
-    });
-    const bad = refs.filter((r) => r.error !== undefined);
-    for (const error of new Set(bad.map((r) => r.error)))
-      problems.push({
-        path: at,
-        message: `${error}${
-          hasPlaceholders(template)
-            ? ` (in ${bad
-                .filter((r) => r.error === error)
-                .map((r) => r.region)
-                .join(', ')})`
-            : ''
-        }`,
-        fix: hasPlaceholders(template)
-          ? 'write it as registry/repository:tag with {region} or a leading {eksRegistry}/, e.g. {eksRegistry}/eks/kube-proxy:v1.35.0-minimal-eksbuild.2, or list the image per region without placeholders'
-          : 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
-      });
-    if (bad.length > 0) return [];
-    if (c.requireDigests && !refs[0].ref!.includes('@sha256:'))
-      problems.push({
-        path: at,
-        message: `"${template}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
-        fix: `pin it by digest: ${refs[0].ref!.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
-      });
-    if (refs[0].latest)
-      warnings.push({
-        path: at,
-        message: `"${template}" has no tag or digest: the CRI looks it up as ${refs[0].ref}, and Kubernetes gives such images imagePullPolicy Always, so a pod using it pulls from the registry on every start and never uses the cache`,
-        fix: 'name a tag (or a digest), in the cache and in the pods',
-      });
-    imageTemplates.push(template);
-    return [refs[0].ref!];
+}
+
+/**
+ * One image of a cache, normalised as the CRI looks it up (image-ref.ts), in every region that holds a copy
+ * (image-names.ts): ctr does not expand short names, and a name that differs from the pod's by one character
+ * is a miss. Undefined (with the problem recorded) when some region's expansion is not a valid reference.
+ */
+function resolveCacheImage(
+  name: string,
+  c: ImageCacheSpec,
+  template: string,
+  i: number,
+  regions: readonly string[],
+  problems: Problem[],
+  warnings: Problem[],
+): { ref: string; template: string } | undefined {
+  const at = `imageCaches.${name}.images[${i}]`;
+  const refs = [...new Set(regions)].map((region) => {
+    const e = expandImage(template, region);
+    if ('error' in e) return { region, error: e.error };
+    const n = normaliseImageRef(e.image);
+    return n.error ? { region, error: n.error } : { region, ref: n.ref!, latest: n.parsed!.implicitLatest };
   });
-  if (c.snapshotter === 'soci') {
+  const bad = refs.filter((r) => r.error !== undefined);
+  for (const error of new Set(bad.map((r) => r.error)))
     problems.push({
-      path: `imageCaches.${name}.snapshotter`,
-      message:
-        "a cache for SOCI nodes cannot be built reliably: Bottlerocket wipes /var/lib/containerd and /var/lib/soci-snapshotter at boot when the volume's recorded snapshotter differs from the node's (configure-snapshotter.service), and `ctr images pull` on containerd 2.x unpacks through the transfer service, which Bottlerocket configures for overlayfs only",
-      fix: "use snapshotter: overlayfs (the default) and keep those pools on overlayfs, or give SOCI pools no imageCache (SOCI's parallel pull is their speed-up)",
+      path: at,
+      message: `${error}${
+        hasPlaceholders(template)
+          ? ` (in ${bad
+              .filter((r) => r.error === error)
+              .map((r) => r.region)
+              .join(', ')})`
+          : ''
+      }`,
+      fix: hasPlaceholders(template)
+        ? 'write it as registry/repository:tag with {region} or a leading {eksRegistry}/, e.g. {eksRegistry}/eks/kube-proxy:v1.35.0-minimal-eksbuild.2, or list the image per region without placeholders'
+        : 'write it as registry/repository:tag, e.g. docker.io/library/nginx:1.27',
     });
-  }
+  if (bad.length > 0) return undefined;
+  if (c.requireDigests && !refs[0].ref!.includes('@sha256:'))
+    problems.push({
+      path: at,
+      message: `"${template}" has no digest, and the cache sets requireDigests: true (a tag can be moved to other content)`,
+      fix: `pin it by digest: ${refs[0].ref!.replace(/:[^:/@]+$/, '')}@sha256:<digest> (the tag may stay in front of the digest)`,
+    });
+  if (refs[0].latest)
+    warnings.push({
+      path: at,
+      message: `"${template}" has no tag or digest: the CRI looks it up as ${refs[0].ref}, and Kubernetes gives such images imagePullPolicy Always, so a pod using it pulls from the registry on every start and never uses the cache`,
+      fix: 'name a tag (or a digest), in the cache and in the pods',
+    });
+  return { ref: refs[0].ref!, template };
+}
+
+function sociCacheProblem(name: string): Problem {
   return {
-    ...c,
-    images,
-    imageTemplates,
-    name,
-    fleetId: id,
-    parameterPath: c.parameterPath ?? defaultCacheParameterPath(name),
-    kubernetesVersion,
-    ...(release.release ? { bottlerocketVersion: release.release } : {}),
-    pullSettings: pull.settings,
-    regions,
+    path: `imageCaches.${name}.snapshotter`,
+    message:
+      "a cache for SOCI nodes cannot be built reliably: Bottlerocket wipes /var/lib/containerd and /var/lib/soci-snapshotter at boot when the volume's recorded snapshotter differs from the node's (configure-snapshotter.service), and `ctr images pull` on containerd 2.x unpacks through the transfer service, which Bottlerocket configures for overlayfs only",
+    fix: "use snapshotter: overlayfs (the default) and keep those pools on overlayfs, or give SOCI pools no imageCache (SOCI's parallel pull is their speed-up)",
   };
 }
 

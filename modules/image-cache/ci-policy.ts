@@ -47,13 +47,46 @@ export interface CiGrant extends DataAwsIamPolicyDocumentStatement {
 
 export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): CiGrant[] {
   const { partition, account } = refs;
-  const arn = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}:${account}:${resource}`;
-  const awsOwned = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}::${resource}`;
-  // Exact values, not tag keys: a cache tag of another fleet (or on a node) grants nothing.
-  const cacheTags = (kind: 'RequestTag' | 'ResourceTag') => [
-    { test: 'StringEquals', variable: `aws:${kind}/${CACHE_TAG}`, values: [...props.cacheNames].sort() },
-    { test: 'StringEquals', variable: `aws:${kind}/${FLEET_TAG}`, values: [props.fleetId] },
+  const scope = ciScope(props, refs);
+  return [
+    ...readGrants(scope),
+    ...replicaParameterGrants(partition, account, props.replicaParameters ?? []),
+    ...launchGrants(scope),
+    ...builderInstanceGrants(scope),
+    ...snapshotGrants(scope),
+    ...parameterWriteGrants(scope),
+    ...ecrPullGrants(partition, props.images ?? []),
+    ...launchGuards(scope.arn('ec2', 'instance/*'), props.instanceTypes),
+    ...passRoleGrants(scope),
   ];
+}
+
+/** What every statement group is written with: ARNs in the region and account, the cache-tag conditions. */
+interface CiScope {
+  readonly props: CiPolicyProps;
+  readonly refs: CiPolicyReferences;
+  readonly arn: (service: string, resource: string) => string;
+  readonly awsOwned: (service: string, resource: string) => string;
+  readonly cacheTags: (kind: 'RequestTag' | 'ResourceTag') => { test: string; variable: string; values: string[] }[];
+}
+
+function ciScope(props: CiPolicyProps, refs: CiPolicyReferences): CiScope {
+  const { partition, account } = refs;
+  return {
+    props,
+    refs,
+    arn: (service, resource) => `arn:${partition}:${service}:${props.region}:${account}:${resource}`,
+    awsOwned: (service, resource) => `arn:${partition}:${service}:${props.region}::${resource}`,
+    // Exact values, not tag keys: a cache tag of another fleet (or on a node) grants nothing.
+    cacheTags: (kind) => [
+      { test: 'StringEquals', variable: `aws:${kind}/${CACHE_TAG}`, values: [...props.cacheNames].sort() },
+      { test: 'StringEquals', variable: `aws:${kind}/${FLEET_TAG}`, values: [props.fleetId] },
+    ],
+  };
+}
+
+/** Lookups: builder instances, snapshots, Run Command results, parameters. */
+function readGrants({ arn, awsOwned }: CiScope): CiGrant[] {
   return [
     {
       sid: 'Read',
@@ -67,7 +100,12 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       actions: ['ssm:GetParameter', 'ssm:GetParameters'],
       resources: [arn('ssm', 'parameter/bottlerocket-fleet/*'), awsOwned('ssm', 'parameter/aws/service/bottlerocket/*')],
     },
-    ...replicaParameterGrants(partition, account, props.replicaParameters ?? []),
+  ];
+}
+
+/** RunInstances, per resource it authorizes, and tag on create. */
+function launchGrants({ arn, awsOwned, cacheTags, refs }: CiScope): CiGrant[] {
+  return [
     {
       sid: 'LaunchTagged',
       why: 'Launch only with the cache tag on the request, so every instance and volume is findable for cleanup',
@@ -96,6 +134,12 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       resources: [arn('ec2', 'instance/*'), arn('ec2', 'volume/*'), awsOwned('ec2', 'snapshot/*')],
       condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances', 'CreateSnapshot'] }],
     },
+  ];
+}
+
+/** What the build does to its own instance: stop, terminate, Run Command. */
+function builderInstanceGrants({ arn, awsOwned, cacheTags }: CiScope): CiGrant[] {
+  return [
     {
       sid: 'ManageTagged',
       why: 'Stop, terminate and run commands on builder instances only (the cache tag)',
@@ -109,6 +153,11 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       actions: ['ssm:SendCommand'],
       resources: [awsOwned('ssm', 'document/AWS-RunShellScript')],
     },
+  ];
+}
+
+function snapshotGrants({ arn, awsOwned, cacheTags }: CiScope): CiGrant[] {
+  return [
     // CreateSnapshot authorizes the volume (aws:ResourceTag) and the new snapshot (aws:RequestTag) separately
     // (Service Authorization Reference, CreateSnapshot): unconditioned, the role could snapshot any volume and
     // publish it as a cache with PutParameter.
@@ -133,6 +182,13 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
       resources: [awsOwned('ec2', 'snapshot/*')],
       condition: cacheTags('ResourceTag'),
     },
+  ];
+}
+
+/** The cache parameters, their history and the build manifests. */
+function parameterWriteGrants({ arn, props, refs }: CiScope): CiGrant[] {
+  const { partition, account } = refs;
+  return [
     {
       sid: 'WriteCacheParameters',
       why: 'Write the new snapshot ID and the history of the caches built here; put the previous ID back when the build fails after writing it',
@@ -161,8 +217,11 @@ export function ciPolicyGrants(props: CiPolicyProps, refs: CiPolicyReferences): 
         ]),
       ].sort(),
     },
-    ...ecrPullGrants(partition, props.images ?? []),
-    ...launchGuards(arn('ec2', 'instance/*'), props.instanceTypes),
+  ];
+}
+
+function passRoleGrants({ refs }: CiScope): CiGrant[] {
+  return [
     {
       sid: 'PassBuilderRole',
       why: 'Launch the builder with its instance profile, and pass its role to EC2 only',

