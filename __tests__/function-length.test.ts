@@ -11,18 +11,10 @@ const ROOT = path.join(__dirname, '..');
 const MAX_LINES = 80;
 
 /**
- * Allowed to be longer, each with why. Usage texts and data tables are written as constants here, so none is
- * a function today. The others are rewritten by other changes of issue 27 (the kube-client files and the
- * commands' main functions): remove an entry once its function is short (the last test says when).
+ * Allowed to be longer, each with why. Usage texts and data tables are written as constants, so none is a function
+ * today and the list is empty; an entry needs a reason, and the last test says when it is no longer needed.
  */
-const ALLOWED: Record<string, string> = {
-  'cli/rollout/main.ts main': 'rewritten with the command-line conventions (issue 27, another change)',
-  'cli/migrate/main.ts main': 'rewritten with the command-line conventions (issue 27, another change)',
-  'cli/cache/main.ts main': 'rewritten with the command-line conventions (issue 27, another change)',
-  'cli/deploy/main.ts main': 'rewritten with the command-line conventions (issue 27, another change)',
-  'cli/rollout/kube-client.ts rolloutKube': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
-  'cli/migrate/kube-client.ts kubeApiFromKubeconfig': 'replaced by the one Kubernetes access layer (issue 27 item 1, another change)',
-};
+const ALLOWED: Record<string, string> = {};
 
 interface LongFunction {
   /** "<file> <name>", the key of ALLOWED. */
