@@ -22,6 +22,19 @@ function runApp(fleetFile: string, env: NodeJS.ProcessEnv = {}) {
   return { ...result, outdir, written: fs.readdirSync(outdir) };
 }
 
+/**
+ * The migration guide's fleet on the guide's Kubernetes 1.31 (the example itself moved to 1.32 when 1.31 left EKS
+ * support, issue 28): with the pinned test date (2026-11-25) 1.31 is in extended support, so synth warns.
+ */
+function guideFleetOn131(): string {
+  const dir = tempDir('guide-131-');
+  const example = path.join(PROJECT_ROOT, 'examples', 'migration-guide');
+  fs.cpSync(path.join(example, 'certs'), path.join(dir, 'certs'), { recursive: true });
+  const text = fs.readFileSync(path.join(example, 'fleet.yaml'), 'utf8').replace(/kubernetesVersion: "1\.32"/g, 'kubernetesVersion: "1.31"');
+  fs.writeFileSync(path.join(dir, 'fleet.yaml'), text);
+  return path.join(dir, 'fleet.yaml');
+}
+
 test('a bad fleet file fails with every problem and its fix, and writes no stack', () => {
   const dir = tempDir('bad-fleet-');
   const file = path.join(dir, 'fleet.yaml');
@@ -52,7 +65,7 @@ test('the app command is what npm run synth runs', () => {
 });
 
 test('a good fleet file writes one stack per cluster; run directly, warnings go to stderr and a summary to stdout', () => {
-  const r = runApp(path.join(PROJECT_ROOT, 'examples', 'migration-guide', 'fleet.yaml'));
+  const r = runApp(guideFleetOn131());
   expect(r.status).toBe(0);
   expect(r.stderr).toMatch(/^WARNING clusters\.my-cluster\.kubernetesVersion: Kubernetes 1\.31 left EKS standard support/);
   expect(r.stderr).not.toMatch(/error/i);
@@ -66,7 +79,7 @@ test('a good fleet file writes one stack per cluster; run directly, warnings go 
 });
 
 test('under the cdktf CLI, warnings go to stdout, which cdktf shows as they are (its stderr lines become [ERROR])', () => {
-  const r = runApp(path.join(PROJECT_ROOT, 'examples', 'migration-guide', 'fleet.yaml'), { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: 'true' });
+  const r = runApp(guideFleetOn131(), { CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: 'true' });
   expect(r.status).toBe(0);
   expect(r.stderr).toBe('');
   expect(r.stdout).toMatch(/^WARNING clusters\.my-cluster\.kubernetesVersion: Kubernetes 1\.31/);
