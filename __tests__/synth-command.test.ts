@@ -52,10 +52,25 @@ test('a bad fleet file fails with every problem and its fix, and writes no stack
     ].join('\n'),
   );
   const r = runApp(file);
-  expect(r.status).toBe(1);
+  // Issue 28: exit 2 for a fleet-file problem, as the CLI does (was 1).
+  expect(r.status).toBe(2);
   expect(r.stderr).toContain('clusters.my-cluster.systemNodeGroup.minSize: must not exceed maxSize (4)');
   expect(r.stderr).toContain('fix: lower minSize to at most 4 or raise maxSize');
   expect(r.stderr).toContain('no stack was written');
+  expect(r.written).toEqual([]);
+});
+
+test.each([
+  ['a YAML alias bomb', ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n')],
+  ['an empty file', ''],
+  ['a misspelled key', 'clusters:\n  my-cluster: {regoin: us-west-2, kubernetesVersion: "1.35", vpc: {cidr: 10.0.0.0/16}}\n'],
+])('%s exits 2 with the problem, no stack trace, and writes no stack', (_, text) => {
+  const file = path.join(tempDir('bad-fleet-'), 'fleet.yaml');
+  fs.writeFileSync(file, text);
+  const r = runApp(file);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/^.*fleet\.yaml: 1 problem, no stack was written:\n  - /);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack frames
   expect(r.written).toEqual([]);
 });
 
