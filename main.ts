@@ -24,6 +24,7 @@ function main(): void {
   for (const line of trustedCertificateLines(fleet)) output.notice(line);
   const app = buildApp(fleet);
   app.synth();
+  if (app.hclFormat && !app.hclFormat.formatted) output.notice(`NOTE ${app.hclFormat.reason}`);
   output.done(
     app.node.children.map((s) => s.node.id),
     app.outdir,

@@ -37,9 +37,15 @@ describe.each(fleetFiles)(`%s on the real date (${realToday})`, (file) => {
     for (const c of fleet.clusters) {
       const left = daysOfSupportLeft(c.kubernetesVersion, realToday);
       if (left === undefined) continue;
-      expect({ cluster: c.name, version: c.kubernetesVersion, inSupport: left > 0 }).toEqual({ cluster: c.name, version: c.kubernetesVersion, inSupport: true });
+      expect({ cluster: c.name, version: c.kubernetesVersion, inSupport: left > 0 }).toEqual({
+        cluster: c.name,
+        version: c.kubernetesVersion,
+        inSupport: true,
+      });
       if (left <= WARN_DAYS)
-        console.warn(`${file}: clusters.${c.name}.kubernetesVersion ${c.kubernetesVersion} leaves EKS support in ${left} day(s): move the example to a newer version`);
+        console.warn(
+          `${file}: clusters.${c.name}.kubernetesVersion ${c.kubernetesVersion} leaves EKS support in ${left} day(s): move the example to a newer version`,
+        );
     }
   });
 });
@@ -52,7 +58,9 @@ test('days of support left count to the end of extended support; none for a vers
 });
 
 test('the guide example on 1.31 is refused on the real date of issue 28 (the failure this test exists for)', () => {
-  const guide = fs.readFileSync(path.join(PROJECT_ROOT, 'examples/migration-guide/fleet.yaml'), 'utf8').replace('kubernetesVersion: "1.32"', 'kubernetesVersion: "1.31"');
+  const guide = fs
+    .readFileSync(path.join(PROJECT_ROOT, 'examples/migration-guide/fleet.yaml'), 'utf8')
+    .replace('kubernetesVersion: "1.32"', 'kubernetesVersion: "1.31"');
   expect(() => parseFleet(guide, path.join(PROJECT_ROOT, 'examples/migration-guide/fleet.yaml'), { today: '2026-12-07' })).toThrow(
     /Kubernetes 1\.31 reached the end of EKS extended support on 2026-11-26/,
   );

@@ -44,14 +44,20 @@ describe('a missing required field', () => {
     const f = validFleet();
     delete f.clusters['my-cluster'].region;
     expect(problemsOf(f)).toEqual([
-      { path: 'clusters.my-cluster.region', message: 'is missing (required)', fix: expect.stringMatching(/^add region: one of us-east-1, .*, \.\.\. under clusters\.my-cluster$/) },
+      {
+        path: 'clusters.my-cluster.region',
+        message: 'is missing (required)',
+        fix: expect.stringMatching(/^add region: one of us-east-1, .*, \.\.\. under clusters\.my-cluster$/),
+      },
     ]);
   });
 
   test('a missing images list asks for an array', () => {
     const f = validFleet();
     delete f.imageCaches.general.images;
-    expect(problemsOf(f)).toEqual([{ path: 'imageCaches.general.images', message: 'is missing (required)', fix: 'add images: a value of type array under imageCaches.general' }]);
+    expect(problemsOf(f)).toEqual([
+      { path: 'imageCaches.general.images', message: 'is missing (required)', fix: 'add images: a value of type array under imageCaches.general' },
+    ]);
   });
 });
 
@@ -85,11 +91,16 @@ test('one indentation error in fleet.yaml is one problem, with its line', () => 
 
 test('duplicate keys are each reported', () => {
   const problems = problemsOfText('clusters: {}\nclusters: {}\nimageCaches: {}\nimageCaches: {}\n');
-  expect(problems.map((p) => p.fix)).toEqual(['each name may appear once: rename or remove the duplicate', 'each name may appear once: rename or remove the duplicate']);
+  expect(problems.map((p) => p.fix)).toEqual([
+    'each name may appear once: rename or remove the duplicate',
+    'each name may appear once: rename or remove the duplicate',
+  ]);
 });
 
 /** Nine levels of nine aliases: a billion-laughs document of a few hundred bytes. */
-const ALIAS_BOMB = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n') + '\n';
+const ALIAS_BOMB =
+  ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n') +
+  '\n';
 
 test('a YAML alias bomb is a fleet-file problem, not a crash', () => {
   expect(problemsOfText(ALIAS_BOMB)).toEqual([

@@ -40,7 +40,7 @@ test('JSON then HCL leaves only cdk.tf and metadata.json in each stack, and HCL 
   expect(jsonFiles.every((f) => f.endsWith('/cdk.tf.json'))).toBe(true);
 });
 
-test('a synth of another fleet removes the first fleet\'s stack folders, Terraform working files included', () => {
+test("a synth of another fleet removes the first fleet's stack folders, Terraform working files included", () => {
   const outdir = tempDir('stale-fleet-');
   synth(DEFAULT_FLEET, outdir);
   fs.mkdirSync(path.join(outdir, 'stacks', 'my-cluster-cluster', '.terraform'));

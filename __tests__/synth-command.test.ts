@@ -61,7 +61,10 @@ test('a bad fleet file fails with every problem and its fix, and writes no stack
 });
 
 test.each([
-  ['a YAML alias bomb', ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n')],
+  [
+    'a YAML alias bomb',
+    ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n'),
+  ],
   ['an empty file', ''],
   ['a misspelled key', 'clusters:\n  my-cluster: {regoin: us-west-2, kubernetesVersion: "1.35", vpc: {cidr: 10.0.0.0/16}}\n'],
 ])('%s exits 2 with the problem, no stack trace, and writes no stack', (_, text) => {

@@ -113,7 +113,6 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   return { file, backend: spec.backend, id, tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
 }
 
-
 function resolveCluster(
   name: string,
   c: ClusterSpec,

@@ -37,9 +37,9 @@ function missingFieldProblem(issue: z.core.$ZodIssue, raw: unknown): Problem | u
   const key = issue.path.at(-1)!;
   if (typeof parent !== 'object' || parent === null || Array.isArray(parent) || typeof key !== 'string' || key in parent) return undefined;
   const what =
-    issue.code === 'invalid_value' && 'values' in issue
-      ? `one of ${issue.values.slice(0, 6).map(String).join(', ')}${issue.values.length > 6 ? ', ...' : ''}`
-      : `a value of type ${issue.code === 'invalid_type' ? issue.expected : 'see fleet.schema.json'}`;
+    issue.code === 'invalid_type'
+      ? `a value of type ${issue.expected}`
+      : `one of ${issue.values.slice(0, 6).map(String).join(', ')}${issue.values.length > 6 ? ', ...' : ''}`;
   const where = issue.path.length > 1 ? ` under ${joinPath(issue.path.slice(0, -1))}` : '';
   return { path: joinPath(issue.path), message: 'is missing (required)', fix: `add ${key}: ${what}${where}` };
 }

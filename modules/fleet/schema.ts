@@ -162,7 +162,12 @@ const systemNodeGroup = z
         input: g.desiredSize,
         path: ['desiredSize'],
         message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`,
-        params: { fix: g.minSize > g.maxSize ? `set desiredSize between ${low} and ${high}, within the minSize and maxSize you settle on` : `set desiredSize between ${low} and ${high}` },
+        params: {
+          fix:
+            g.minSize > g.maxSize
+              ? `set desiredSize between ${low} and ${high}, within the minSize and maxSize you settle on`
+              : `set desiredSize between ${low} and ${high}`,
+        },
       });
     }
   });

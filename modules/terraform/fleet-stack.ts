@@ -4,10 +4,11 @@
  */
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
+import { Aspects, CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { BackendSpec } from '../fleet/schema';
 import { stackTags } from './stack-tags';
+import { HclMetaArguments } from './hcl-meta-arguments';
 
 export interface FleetStackProps {
   /** Where state lives; one state (workspace or key) per stack. */
@@ -27,6 +28,8 @@ export class FleetStack extends TerraformStack {
     super(scope, stackName);
     this.tags = stackTags(props.tags, stackName);
     configureBackend(this, stackName, props.backend);
+    // `cdktf synth --hcl` (the exit path from cdktf): conditions as blocks, references unquoted (hcl-meta-arguments.ts).
+    Aspects.of(this).add(new HclMetaArguments());
   }
 
   /**
