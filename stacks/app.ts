@@ -19,7 +19,7 @@ export interface BuildAppOptions {
 
 export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): FleetApp {
   const app = new FleetApp({ outdir: options.outdir, skipValidation: false });
-  const common = { backend: fleet.backend, tags: fleet.tags };
+  const common = { backend: fleet.backend, fleetId: fleet.id, tags: fleet.tags };
   const plan = fleetStacks(fleet);
   const built = new Map<string, TerraformStack>();
   for (const planned of plan) {

@@ -28,8 +28,10 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
                    launch from a cache generation built on a newer release
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
+  A local state of a named stack whose resources carry another fleet's tag is refused first (state-owner.ts).
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
-  parameter is missing or cdktf failed, 2 usage (unknown stack, a dependency left out).
+  parameter is missing, a local state belongs to another fleet, or cdktf failed, 2 usage (unknown stack, a
+  dependency left out).
 `;
 
 /** One SSM client per region, as far as the preflight uses it. */
@@ -52,6 +54,8 @@ export interface DeployDeps extends CliIo {
   readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
+  /** Where cdktf runs, whose cdktf.out/stacks/<stack>/ resolve local state paths (state-owner.ts). @default process.cwd() */
+  readonly projectRoot?: string;
 }
 
 interface CheckResult extends CacheParameterCheck {
@@ -99,6 +103,13 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   if (missingDeps.length > 0) {
     deps.err(`${preflight.missingDependenciesMessage(missingDeps, selected, plan, prog)}\n`);
     return 2;
+  }
+
+  const stateRefusals = await localStateRefusals(fleet, selected, deps);
+  if (stateRefusals.length > 0) {
+    if (values.json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, stateRefusals, ran: false }, null, 2)}\n`);
+    deps.err(`${stateRefusals.map((r) => r.message).join('\n')}\n`);
+    return 1;
   }
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
@@ -162,6 +173,14 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   const exitCode = await run(args, { env: { ...process.env, CHECKPOINT_DISABLE: '1' }, stdoutToStderr: values.json });
   if (values.json) json({ ok: exitCode === 0, ...report, ran: true, exitCode });
   return exitCode;
+}
+
+/** The selected stacks' local state files, each checked to belong to this fleet before anything runs (state-owner.ts). */
+async function localStateRefusals(fleet: import('../../modules/fleet/load').Fleet, selected: string[], deps: DeployDeps) {
+  const fs = await import('fs');
+  const owner = await import('./state-owner');
+  const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
+  return owner.localStateRefusals(fleet, selected, read, deps.projectRoot ?? process.cwd());
 }
 
 /**

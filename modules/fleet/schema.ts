@@ -54,7 +54,7 @@ const ebsVolumeOptions = {
 const backend = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('local'),
-    directory: z.string().optional().describe('Directory for state files; default: the project root (terraform.<stack>.tfstate)'),
+    directory: z.string().optional().describe('Directory for state files; default: the project root (terraform.<fleet ID>.<stack>.tfstate)'),
   }),
   z.strictObject({
     type: z.literal('cloud'),
