@@ -72,7 +72,7 @@ test.each([
   fs.writeFileSync(file, text);
   const r = runApp(file);
   expect(r.status).toBe(2);
-  expect(r.stderr).toMatch(/^.*fleet\.yaml: 1 problem, no stack was written:\n  - /);
+  expect(r.stderr).toMatch(/^.*fleet\.yaml: 1 problem, no stack was written:\n {2}- /);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack frames
   expect(r.written).toEqual([]);
 });
