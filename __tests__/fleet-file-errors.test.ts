@@ -52,11 +52,29 @@ describe('a missing required field', () => {
     ]);
   });
 
-  test('a missing images list asks for an array', () => {
+  test('a missing images list asks for a list', () => {
     const f = validFleet();
     delete f.imageCaches.general.images;
     expect(problemsOf(f)).toEqual([
-      { path: 'imageCaches.general.images', message: 'is missing (required)', fix: 'add images: a value of type array under imageCaches.general' },
+      { path: 'imageCaches.general.images', message: 'is missing (required)', fix: 'add images: a list under imageCaches.general' },
+    ]);
+  });
+
+  test('a missing vpc names both forms; a missing backend type its values; missing clusters asks for a mapping', () => {
+    const f = validFleet();
+    delete f.clusters['my-cluster'].vpc;
+    expect(problemsOf(f)).toEqual([
+      {
+        path: 'clusters.my-cluster.vpc',
+        message: 'is missing (required)',
+        fix: 'add vpc: {cidr: 10.0.0.0/16} for a new VPC, or {vpcId, privateSubnetIds} for an existing one under clusters.my-cluster',
+      },
+    ]);
+    const g = validFleet();
+    g.backend = { directory: 'state' };
+    expect(problemsOf(g)).toEqual([{ path: 'backend.type', message: 'is missing (required)', fix: 'add type: one of local, cloud, s3 under backend' }]);
+    expect(problemsOfText('tags: {team: platform}\n')).toEqual([
+      { path: 'clusters', message: 'is missing (required)', fix: 'add clusters: a mapping of names to entries' },
     ]);
   });
 });

@@ -27,19 +27,46 @@ function misspelledFieldPaths(issues: readonly z.core.$ZodIssue[]): Set<string> 
   return paths;
 }
 
+/** How a fix names the kind of value to add (zod's type names are not the fleet file's words). */
+const VALUE_KINDS: Readonly<Record<string, string>> = {
+  array: 'a list',
+  record: 'a mapping of names to entries',
+  object: 'a mapping',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+const oneOf = (values: readonly unknown[]) => `one of ${values.slice(0, 6).map(String).join(', ')}${values.length > 6 ? ', ...' : ''}`;
+
+/** What to add for a missing field, from the issue zod reports for it. */
+function valueToAdd(issue: z.core.$ZodIssue, key: string): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return VALUE_KINDS[issue.expected] ?? `a value of type ${issue.expected}`;
+    case 'invalid_value':
+      return oneOf(issue.values);
+    case 'invalid_union':
+      // A discriminated union reports its missing discriminator with the allowed values (zod 4 `options`).
+      if ('options' in issue && Array.isArray(issue.options)) return oneOf(issue.options);
+      return key === 'vpc' ? '{cidr: 10.0.0.0/16} for a new VPC, or {vpcId, privateSubnetIds} for an existing one' : 'one of the forms in fleet.schema.json';
+    default:
+      return undefined;
+  }
+}
+
 /**
- * A required field that is absent: says so, and what to add (zod reports it as a wrong type or value of
- * "undefined"). Undefined when the value is present or the parent is not an object.
+ * A required field that is absent: says so, and what to add (zod reports it as a wrong type, value or union
+ * of "undefined"). Undefined when the value is present or the parent is not an object.
  */
 function missingFieldProblem(issue: z.core.$ZodIssue, raw: unknown): Problem | undefined {
-  if (issue.path.length === 0 || (issue.code !== 'invalid_type' && issue.code !== 'invalid_value')) return undefined;
+  if (issue.path.length === 0) return undefined;
   const parent = valueAt(raw, issue.path.slice(0, -1));
   const key = issue.path.at(-1)!;
   if (typeof parent !== 'object' || parent === null || Array.isArray(parent) || typeof key !== 'string' || key in parent) return undefined;
-  const what =
-    issue.code === 'invalid_type'
-      ? `a value of type ${issue.expected}`
-      : `one of ${issue.values.slice(0, 6).map(String).join(', ')}${issue.values.length > 6 ? ', ...' : ''}`;
+  const what = valueToAdd(issue, key);
+  if (!what) return undefined;
   const where = issue.path.length > 1 ? ` under ${joinPath(issue.path.slice(0, -1))}` : '';
   return { path: joinPath(issue.path), message: 'is missing (required)', fix: `add ${key}: ${what}${where}` };
 }
