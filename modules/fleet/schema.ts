@@ -17,7 +17,7 @@ const region = z.enum(AWS_REGIONS, {
 
 const kubernetesVersion = z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
   error: (i) =>
-    `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.31") so it stays a string`,
+    `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.35") so it stays a string`,
 });
 
 /** Go/Kubernetes duration as Karpenter's CRDs accept them: 30s, 5m, 1h30m, 720h. */
