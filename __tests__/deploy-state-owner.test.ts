@@ -114,3 +114,14 @@ test("another fleet's state at the old shared name, or this fleet's own state: d
   const own = await deploy(root);
   expect({ code: own.code, runs: own.runs.length }).toEqual({ code: 0, runs: 1 });
 });
+
+test('no state of this fleet yet, but a state of the same stack under another fleet ID: a note says how to keep it if it is ours, and deploy runs', async () => {
+  const root = tempDir('state-root-');
+  fs.writeFileSync(path.join(root, 'terraform.fleet-0123456789ab.my-cluster-cluster.tfstate'), stateOf('fleet-0123456789ab'));
+  const r = await deploy(root);
+  expect({ code: r.code, runs: r.runs.length }).toEqual({ code: 0, runs: 1 });
+  expect(r.stderr).toContain(
+    `note: my-cluster-cluster has no state of fleet ${r.fleetId} yet, and ${path.join(root, 'terraform.fleet-0123456789ab.my-cluster-cluster.tfstate')} is fleet fleet-0123456789ab's`,
+  );
+  expect(r.stderr).toContain('set fleetId: fleet-0123456789ab in the fleet file');
+});

@@ -178,9 +178,16 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
 /** The selected stacks' local state files, each checked to belong to this fleet before anything runs (state-owner.ts). */
 async function localStateRefusals(fleet: import('../../modules/fleet/load').Fleet, selected: string[], deps: DeployDeps) {
   const fs = await import('fs');
+  const path = await import('path');
   const owner = await import('./state-owner');
   const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
-  return owner.localStateRefusals(fleet, selected, read, deps.projectRoot ?? process.cwd());
+  const root = deps.projectRoot ?? process.cwd();
+  if (fleet.backend.type === 'local') {
+    const dir = path.resolve(root, fleet.backend.directory ?? '.');
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    for (const note of owner.otherFleetStateNotes(fleet, selected, files, root)) deps.err(`${note}\n`);
+  }
+  return owner.localStateRefusals(fleet, selected, read, root);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import type { Fleet } from '../../modules/fleet/load';
 import { FLEET_TAG } from '../../modules/image-cache/parameters';
+import * as path from 'path';
 import { legacyLocalStateFileName, localStateFile, localStateFileName } from '../../modules/fleet/state-path';
 
 export interface StateRefusal {
@@ -77,4 +78,30 @@ export function localStateRefusals(
       });
   }
   return refusals;
+}
+
+/**
+ * Notes (not refusals) for selected stacks that have no state under this fleet's ID while a state of the same
+ * stack name exists under another fleet ID: another fleet's (then deploying is right), or this fleet's from
+ * before its derived ID changed (a local fleet's ID comes from its cluster names). Only the user can tell.
+ */
+export function otherFleetStateNotes(
+  fleet: Pick<Fleet, 'id' | 'backend'>,
+  selected: readonly string[],
+  filesInStateDir: readonly string[],
+  projectRoot: string,
+): string[] {
+  if (fleet.backend.type !== 'local') return [];
+  const notes: string[] = [];
+  for (const stack of selected) {
+    if (filesInStateDir.includes(localStateFileName(stack, fleet.id))) continue;
+    const others = filesInStateDir.filter((f) => f.endsWith(`.${stack}.tfstate`) && /^terraform\.fleet-[0-9a-f]{12}\./.test(f) && f.split('.').length === 4);
+    for (const other of others) {
+      const otherId = other.split('.')[1];
+      notes.push(
+        `note: ${stack} has no state of fleet ${fleet.id} yet, and ${path.resolve(projectRoot, fleet.backend.directory ?? '.', other)} is fleet ${otherId}'s. If that is this fleet from before its ID changed (a local fleet's ID is derived from its cluster names), stop and set fleetId: ${otherId} in the fleet file; if it is another fleet, this deploy starts ${stack}'s own state.`,
+      );
+    }
+  }
+  return notes;
 }
