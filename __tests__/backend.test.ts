@@ -7,9 +7,14 @@ function backendOf(backend: unknown) {
 }
 
 describe('state backends', () => {
+  // Issue 28: the file name carries the fleet ID (terraform.<fleet ID>.<stack>.tfstate), so fleets never share a state.
   test('local state lives in the project root, outside cdktf.out, one file per stack', () => {
-    expect(backendOf({ type: 'local' }).backend).toEqual({ local: { path: '../../../terraform.my-cluster-cluster.tfstate' } });
-    expect(backendOf({ type: 'local', directory: 'state' }).backend).toEqual({ local: { path: '../../../state/terraform.my-cluster-cluster.tfstate' } });
+    expect(backendOf({ type: 'local' }).backend).toEqual({
+      local: { path: expect.stringMatching(/^\.\.\/\.\.\/\.\.\/terraform\.fleet-[0-9a-f]{12}\.my-cluster-cluster\.tfstate$/) },
+    });
+    expect(backendOf({ type: 'local', directory: 'state' }).backend).toEqual({
+      local: { path: expect.stringMatching(/^\.\.\/\.\.\/\.\.\/state\/terraform\.fleet-[0-9a-f]{12}\.my-cluster-cluster\.tfstate$/) },
+    });
   });
 
   test('Terraform Cloud gets a cloud block with one workspace per stack', () => {

@@ -73,7 +73,10 @@ describe('my-cluster-cluster (the guide example)', () => {
     expect(stack.provider.aws).toEqual([
       { region: 'us-west-2', default_tags: [{ tags: expect.objectContaining({ team: 'platform', 'bottlerocket-fleet:cluster': 'my-cluster' }) }] },
     ]);
-    expect(stack.terraform.backend).toEqual({ local: { path: '../../../terraform.my-cluster-cluster.tfstate' } });
+    // Issue 28: the local state file's name carries the fleet ID.
+    expect(stack.terraform.backend).toEqual({
+      local: { path: expect.stringMatching(/^\.\.\/\.\.\/\.\.\/terraform\.fleet-[0-9a-f]{12}\.my-cluster-cluster\.tfstate$/) },
+    });
   });
 
   test('exports what later stacks need', () => {

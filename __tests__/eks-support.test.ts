@@ -9,9 +9,21 @@ import { EKS_SUPPORT, eksSupportPhase, todayFromEnvironment } from '../modules/f
 import { SUPPORTED_KUBERNETES_VERSIONS } from '../modules/fleet/constants';
 import { loadFleet } from '../modules/fleet/load';
 import { FleetValidationError } from '../modules/fleet/problems';
-import { DEFAULT_FLEET, fleetFrom, PROJECT_ROOT, validFleet } from './helpers/fleet';
+import { DEFAULT_FLEET, fleetFrom, PROJECT_ROOT, tempDir, validFleet } from './helpers/fleet';
 
-const GUIDE_FLEET = path.join(PROJECT_ROOT, 'examples', 'migration-guide', 'fleet.yaml');
+/**
+ * The migration guide's fleet on the guide's Kubernetes 1.31: examples/migration-guide as it is, but for its
+ * version (moved to 1.32 when 1.31 left EKS support, issue 28), with its certificates beside it.
+ */
+function guideFleetOn131(): string {
+  const example = path.join(PROJECT_ROOT, 'examples', 'migration-guide');
+  const dir = tempDir('guide-131-');
+  fs.cpSync(path.join(example, 'certs'), path.join(dir, 'certs'), { recursive: true });
+  const text = fs.readFileSync(path.join(example, 'fleet.yaml'), 'utf8');
+  expect(text.match(/kubernetesVersion: "1\.32"/g)).toHaveLength(1);
+  fs.writeFileSync(path.join(dir, 'fleet.yaml'), text.replace('kubernetesVersion: "1.32"', 'kubernetesVersion: "1.31"'));
+  return path.join(dir, 'fleet.yaml');
+}
 
 describe('EKS support windows', () => {
   test('every supported version has dates, standard support 14 months before extended support ends 12 months later', () => {
@@ -42,6 +54,11 @@ describe('EKS support windows', () => {
 });
 
 describe('the version checks at synth', () => {
+  let GUIDE_FLEET: string;
+  beforeAll(() => {
+    GUIDE_FLEET = guideFleetOn131();
+  });
+
   test('the example fleet.yaml is in standard support on the day this was written, with no warning', () => {
     const fleet = loadFleet(DEFAULT_FLEET, { today: '2026-11-25' });
     expect(fleet.clusters.map((c) => [c.kubernetesVersion, eksSupportPhase(c.kubernetesVersion, '2026-11-25')])).toEqual([['1.35', 'standard']]);

@@ -3,7 +3,7 @@
  * per image-cache builder region and per image cache. Only composition happens here; which stacks exist
  * and what each depends on is decided in modules/fleet/stacks.ts (shared with `bottlerocket-fleet deploy`).
  */
-import { App, TerraformStack } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { FleetApp } from '../modules/terraform/fleet-app';
 import type { Fleet } from '../modules/fleet/load';
 import { ClusterStack } from './cluster-stack';
@@ -17,9 +17,9 @@ export interface BuildAppOptions {
   readonly outdir?: string;
 }
 
-export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): App {
+export function buildApp(fleet: Fleet, options: BuildAppOptions = {}): FleetApp {
   const app = new FleetApp({ outdir: options.outdir, skipValidation: false });
-  const common = { backend: fleet.backend, tags: fleet.tags };
+  const common = { backend: fleet.backend, fleetId: fleet.id, tags: fleet.tags };
   const plan = fleetStacks(fleet);
   const built = new Map<string, TerraformStack>();
   for (const planned of plan) {

@@ -290,6 +290,14 @@ export interface OfflineOptions {
   readonly interfaces?: Record<string, ModuleInterface>;
 }
 
+/** The folder (under stubs/) of a registry module's stub, e.g. "eks-aws-karpenter" for terraform-aws-modules/eks/aws//modules/karpenter. */
+export function stubDirName(source: string): string {
+  return source
+    .replace(/^terraform-aws-modules\//, '')
+    .replace(/\/\/modules\//, '-')
+    .replace(/[^A-Za-z0-9_-]+/g, '-');
+}
+
 /** Turns a synthesized stack into a configuration that `terraform init -backend=false` + `validate` can run offline. */
 export function toOfflineConfig(stack: Record<string, any>, options: OfflineOptions = {}): OfflineConfig {
   const offline = new Set([...(options.offlineProviders ?? OFFLINE_PROVIDERS), 'terraform']);
@@ -316,10 +324,7 @@ export function toOfflineConfig(stack: Record<string, any>, options: OfflineOpti
     if (call.version !== undefined && !satisfiesTfConstraint(iface.version, String(call.version))) {
       throw new Error(`module.${name}: the interface in contracts/ is ${source} ${iface.version}, which does not satisfy the call's version "${call.version}"`);
     }
-    const dir = source
-      .replace(/^terraform-aws-modules\//, '')
-      .replace(/\/\/modules\//, '-')
-      .replace(/[^A-Za-z0-9_-]+/g, '-');
+    const dir = stubDirName(source);
     stubs[dir] = stubModule(iface, [...offline]);
     call.source = `./stubs/${dir}`;
     delete call.version;

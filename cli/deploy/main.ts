@@ -29,8 +29,10 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
                    launch from a cache generation built on a newer release
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
+  A local state of a named stack whose resources carry another fleet's tag is refused first (state-owner.ts).
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
-  parameter is missing or cdktf failed, 2 usage (unknown stack, a dependency left out).
+  parameter is missing, a local state belongs to another fleet, or cdktf failed, 2 usage (unknown stack, a
+  dependency left out).
 `;
 
 /** One SSM client per region, as far as the preflight uses it. */
@@ -53,6 +55,8 @@ export interface DeployDeps extends CliIo {
   readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
+  /** Where cdktf runs, whose cdktf.out/stacks/<stack>/ resolve local state paths (state-owner.ts). @default process.cwd() */
+  readonly projectRoot?: string;
 }
 
 interface CheckResult extends CacheParameterCheck {
@@ -106,6 +110,13 @@ async function deploy(
   if (unknown.length > 0) return output.fail(2, `unknown stack(s): ${unknown.join(', ')}\nthe fleet's stacks: ${plan.map((s) => s.name).join(', ')}`);
   const missingDeps = ignoreDependencies ? [] : preflight.missingDependencies(selected, plan);
   if (missingDeps.length > 0) return output.fail(2, preflight.missingDependenciesMessage(missingDeps, selected, plan, prog));
+
+  const stateRefusals = await localStateRefusals(fleet, selected, deps);
+  if (stateRefusals.length > 0) {
+    if (values.json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, stateRefusals, ran: false }, null, 2)}\n`);
+    deps.err(`${stateRefusals.map((r) => r.message).join('\n')}\n`);
+    return 1;
+  }
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
@@ -174,6 +185,21 @@ async function refusalOf(
     message: `${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name`,
     details: { refused },
   };
+}
+
+/** The selected stacks' local state files, each checked to belong to this fleet before anything runs (state-owner.ts). */
+async function localStateRefusals(fleet: import('../../modules/fleet/load').Fleet, selected: string[], deps: DeployDeps) {
+  const fs = await import('fs');
+  const path = await import('path');
+  const owner = await import('./state-owner');
+  const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
+  const root = deps.projectRoot ?? process.cwd();
+  if (fleet.backend.type === 'local') {
+    const dir = path.resolve(root, fleet.backend.directory ?? '.');
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    for (const note of owner.otherFleetStateNotes(fleet, selected, files, root)) deps.err(`${note}\n`);
+  }
+  return owner.localStateRefusals(fleet, selected, read, root);
 }
 
 /**

@@ -100,3 +100,12 @@ export function todayFromEnvironment(env: NodeJS.ProcessEnv = process.env, now =
   }
   return now.toISOString().slice(0, 10);
 }
+
+/**
+ * Days from `today` until the version leaves EKS support altogether (end of extended support; 0 or less: it has
+ * left), or `undefined` when EKS has published no dates. The examples' real-clock test warns on this.
+ */
+export function daysOfSupportLeft(version: KubernetesVersion, today: string): number | undefined {
+  const w = EKS_SUPPORT[version];
+  return w ? daysBetween(today, w.endOfExtendedSupport) : undefined;
+}

@@ -4,10 +4,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { fleetSchema, FleetSpec, ClusterSpec, ImageCacheSpec, NodePoolSpec } from './schema';
-import { closestKey, FleetValidationError, joinPath, Problem } from './problems';
+import { closestKey, FleetValidationError, Problem } from './problems';
+import { fleetSchemaProblems } from './schema-problems';
+import { readFleetYaml } from './yaml-text';
 import { cidrsOverlap, parseCidr } from './cidr';
 import { compareKubernetesVersions, defaultCacheParameterPath, FIRST_KUBERNETES_VERSION_WITHOUT_CGROUP_V1, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
 import { BottlerocketSettings, NodeProvisioner, validateSettings } from '../bottlerocket/settings';
@@ -94,25 +94,9 @@ export function loadFleet(file: string, options: LoadOptions = {}): Fleet {
 
 /** Parses and validates fleet YAML text; certificate paths resolve against the file's folder. */
 export function parseFleet(text: string, file: string, options: LoadOptions = {}): Fleet {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
-  if (doc.errors.length > 0) {
-    throw new FleetValidationError(
-      file,
-      doc.errors.map((e) => ({
-        path: '',
-        message: `YAML syntax error at line ${lineCounter.linePos(e.pos[0]).line}, column ${lineCounter.linePos(e.pos[0]).col}: ${e.message.split('\n')[0]}`,
-        fix: e.code === 'DUPLICATE_KEY' ? 'each name may appear once: rename or remove the duplicate' : 'fix the YAML syntax at that line',
-      })),
-    );
-  }
-  const raw: unknown = doc.toJS();
+  const raw = readFleetYaml(text, file);
   const parsed = fleetSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new FleetValidationError(
-      file,
-      parsed.error.issues.flatMap((i) => schemaProblems(i, raw)),
-    );
+  if (!parsed.success) throw new FleetValidationError(file, fleetSchemaProblems(parsed.error.issues, raw));
   const spec = parsed.data;
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -127,111 +111,6 @@ export function parseFleet(text: string, file: string, options: LoadOptions = {}
   if (problems.length > 0) throw new FleetValidationError(file, problems);
   const tags = { ...spec.tags, [FLEET_TAG]: id };
   return { file, backend: spec.backend, id, tags, imageCaches, clusters, warnings, ...(spec.rollout ? { rollout: spec.rollout } : {}) };
-}
-
-/** Turns a schema issue into a problem with a fix; unknown keys get a "did you mean". */
-function schemaProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
-  const at = joinPath(issue.path);
-  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'vpc') {
-    // Report the problems of the form the user meant: an existing VPC when vpcId/privateSubnetIds is given.
-    const input = valueAt(raw, issue.path);
-    if (input && typeof input === 'object' && !Array.isArray(input) && Object.keys(input).length > 0) {
-      const existing = 'vpcId' in input || 'privateSubnetIds' in input;
-      return issue.errors[existing ? 1 : 0].flatMap((i) => schemaProblems({ ...i, path: [...issue.path, ...i.path] }, raw));
-    }
-  }
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(issue.path);
-    return issue.keys.map((key) => {
-      if (known.includes(key)) {
-        return {
-          path: at === '' ? key : `${at}.${key}`,
-          message: 'belongs to the other form of this setting and cannot be combined with the keys beside it',
-          fix: 'use one form only (see fleet.schema.json)',
-        };
-      }
-      const guess = closestKey(key, known);
-      return {
-        path: at === '' ? key : `${at}.${key}`,
-        message: 'unknown key',
-        fix: guess ? `did you mean "${guess}"?` : `remove it; allowed keys here: ${known.join(', ')}`,
-      };
-    });
-  }
-  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'vpc') {
-    return [
-      {
-        path: at,
-        message: 'must be either {cidr, azCount?, singleNatGateway?} for a new VPC or {vpcId, privateSubnetIds} for an existing one',
-        fix: 'use exactly one of the two forms',
-      },
-    ];
-  }
-  if (issue.code === 'invalid_union') {
-    return [{ path: at, message: issue.message, fix: 'see fleet.schema.json for the allowed forms' }];
-  }
-  const customFix = issue.code === 'custom' ? (issue.params as { fix?: string } | undefined)?.fix : undefined;
-  return [{ path: at, message: issue.message.replace(/^Invalid input: /, ''), fix: customFix ?? fixFor(issue) }];
-}
-
-function fixFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value' && 'values' in issue) return `use one of: ${issue.values.map(String).join(', ')}`;
-  if (issue.code === 'invalid_type') return `give a value of type ${issue.expected}`;
-  if (issue.code === 'too_small' || issue.code === 'too_big') return 'change the value to fit the allowed range';
-  return 'see fleet.schema.json for the allowed values';
-}
-
-/** The parsed YAML value at an issue path, or undefined where the path leaves objects and arrays. */
-function valueAt(raw: unknown, issuePath: readonly PropertyKey[]): unknown {
-  return issuePath.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw);
-}
-
-/**
- * zod's own schema kinds, a union discriminated by `_zod.def.type`. Child schemas are typed as the base
- * `$ZodType`; every schema in fleetSchema is one of these kinds, hence the casts when stepping down.
- */
-type ZodNode = z.core.$ZodTypes;
-
-/** Allowed keys of the object schema at a path (for typo suggestions). */
-function knownKeysAt(issuePath: readonly PropertyKey[]): string[] {
-  // Walk the zod schema along the path; records and unions are stepped through.
-  let node: ZodNode | undefined = fleetSchema;
-  for (const key of issuePath) {
-    node = step(node, key);
-    if (!node) return [];
-  }
-  const def = unwrap(node)._zod.def;
-  const options = def.type === 'union' ? (def.options as readonly ZodNode[]) : [node];
-  return [...new Set(options.flatMap((o) => Object.keys(shapeOf(o) ?? {})))];
-}
-
-/** Steps through default, optional, prefault and nullable wrappers to the schema inside. */
-function unwrap(node: ZodNode): ZodNode {
-  let def = node._zod.def;
-  while (def.type === 'default' || def.type === 'optional' || def.type === 'prefault' || def.type === 'nullable') {
-    node = def.innerType as ZodNode;
-    def = node._zod.def;
-  }
-  return node;
-}
-function shapeOf(node: ZodNode): Record<string, unknown> | undefined {
-  const def = unwrap(node)._zod.def;
-  return def.type === 'object' ? def.shape : undefined;
-}
-function step(node: ZodNode, key: PropertyKey): ZodNode | undefined {
-  const def = unwrap(node)._zod.def;
-  switch (def.type) {
-    case 'object':
-      return def.shape[key as string] as ZodNode | undefined;
-    case 'record':
-      return def.valueType as ZodNode;
-    case 'array':
-      return def.element as ZodNode;
-    case 'union':
-      return def.options.map((o) => step(o as ZodNode, key)).find(Boolean);
-    default:
-      return undefined;
-  }
 }
 
 function resolveCluster(

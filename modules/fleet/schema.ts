@@ -17,7 +17,7 @@ const region = z.enum(AWS_REGIONS, {
 
 const kubernetesVersion = z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
   error: (i) =>
-    `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.31") so it stays a string`,
+    `Kubernetes version "${String(i.input)}" is not supported (supported: ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')}); quote it in YAML ("1.35") so it stays a string`,
 });
 
 /** Go/Kubernetes duration as Karpenter's CRDs accept them: 30s, 5m, 1h30m, 720h. */
@@ -54,7 +54,7 @@ const ebsVolumeOptions = {
 const backend = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('local'),
-    directory: z.string().optional().describe('Directory for state files; default: the project root (terraform.<stack>.tfstate)'),
+    directory: z.string().optional().describe('Directory for state files; default: the project root (terraform.<fleet ID>.<stack>.tfstate)'),
   }),
   z.strictObject({
     type: z.literal('cloud'),
@@ -144,22 +144,30 @@ const systemNodeGroup = z
   })
   .check((ctx) => {
     const g = ctx.value;
+    const low = Math.min(g.minSize, g.maxSize);
+    const high = Math.max(g.minSize, g.maxSize);
     if (g.minSize > g.maxSize) {
       ctx.issues.push({
         code: 'custom',
         input: g.minSize,
         path: ['minSize'],
         message: `must not exceed maxSize (${g.maxSize})`,
-        params: { fix: `lower minSize to at most ${g.maxSize} or raise maxSize` },
+        params: { fix: `lower minSize to at most ${g.maxSize} or raise maxSize to at least ${g.minSize}` },
       });
     }
-    if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize) {
+    // While minSize > maxSize, desiredSize is only wrong if it fits neither way of fixing them (no "between 5 and 4").
+    if (g.desiredSize < low || g.desiredSize > high) {
       ctx.issues.push({
         code: 'custom',
         input: g.desiredSize,
         path: ['desiredSize'],
         message: `${g.desiredSize} is outside [minSize, maxSize] = [${g.minSize}, ${g.maxSize}]`,
-        params: { fix: `set desiredSize between ${g.minSize} and ${g.maxSize}` },
+        params: {
+          fix:
+            g.minSize > g.maxSize
+              ? `set desiredSize between ${low} and ${high}, within the minSize and maxSize you settle on`
+              : `set desiredSize between ${low} and ${high}`,
+        },
       });
     }
   });

@@ -2,16 +2,19 @@
  * The base of every stack: the chosen backend and the fleet's tags. Stacks extend it and only compose
  * constructs; nothing here knows about clusters or caches.
  */
-import * as path from 'path';
 import { Construct } from 'constructs';
-import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
+import { Aspects, CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { BackendSpec } from '../fleet/schema';
 import { stackTags } from './stack-tags';
+import { localStateBackendPath } from '../fleet/state-path';
+import { HclMetaArguments } from './hcl-meta-arguments';
 
 export interface FleetStackProps {
   /** Where state lives; one state (workspace or key) per stack. */
   readonly backend: BackendSpec;
+  /** The fleet's ID (fleet-id.ts): part of the local state file's name, so fleets never share a state. */
+  readonly fleetId: string;
   /** Tags merged into every taggable AWS resource through the providers' default_tags. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -26,7 +29,9 @@ export class FleetStack extends TerraformStack {
   ) {
     super(scope, stackName);
     this.tags = stackTags(props.tags, stackName);
-    configureBackend(this, stackName, props.backend);
+    configureBackend(this, stackName, props.backend, props.fleetId);
+    // `cdktf synth --hcl` (the exit path from cdktf): conditions as blocks, references unquoted (hcl-meta-arguments.ts).
+    Aspects.of(this).add(new HclMetaArguments());
   }
 
   /**
@@ -42,12 +47,12 @@ export class FleetStack extends TerraformStack {
   }
 }
 
-export function configureBackend(stack: TerraformStack, stackName: string, backend: BackendSpec): void {
+export function configureBackend(stack: TerraformStack, stackName: string, backend: BackendSpec, fleetId: string): void {
   switch (backend.type) {
     case 'local':
       // Terraform runs in cdktf.out/stacks/<stack>/; state lives in the project root (or the given
-      // directory), never inside cdktf.out, which synth rewrites. A fixed relative path keeps output stable.
-      new LocalBackend(stack, { path: localStatePath(stackName, backend.directory) });
+      // directory), never inside cdktf.out, which synth rewrites; its name carries the fleet ID (state-path.ts).
+      new LocalBackend(stack, { path: localStateBackendPath(stackName, fleetId, backend.directory) });
       return;
     case 'cloud':
       // One Terraform Cloud workspace per stack, so each stack plans and applies on its own.
@@ -70,10 +75,4 @@ export function configureBackend(stack: TerraformStack, stackName: string, backe
       return;
     }
   }
-}
-
-export function localStatePath(stackName: string, directory?: string): string {
-  const file = `terraform.${stackName}.tfstate`;
-  if (directory && path.isAbsolute(directory)) return path.join(directory, file);
-  return path.posix.join('../../..', directory ?? '.', file);
 }
