@@ -30,7 +30,7 @@ export class KarpenterStack extends FleetStack {
     super(scope, id, { ...props, tags: karpenterClusterTags(props.tags, cluster) });
     this.awsProvider(cluster.region);
     const partition = new DataAwsPartition(this, 'partition');
-    const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name });
+    const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name, region: cluster.region });
 
     const iam = new KarpenterModule(this, 'karpenter', {
       clusterName: cluster.name,

@@ -61,6 +61,24 @@ export interface EksClusterProps {
   readonly tags?: Record<string, string>;
 }
 
+/** The rule docs/network_connectivity.md of the eks module (v20.37.2) gives for node-to-node traffic. */
+export const NODE_TO_NODE_ALL = { description: 'Node to node all ports/protocols', protocol: '-1', from_port: 0, to_port: 0, type: 'ingress', self: true } as const;
+
+/**
+ * The aws provider (5.100.0) caps an IAM role's name_prefix at 38 characters, and the module names the
+ * cluster role with the prefix `<cluster>-cluster-` (main.tf, iam_role_use_name_prefix defaults to true):
+ * a cluster name above 29 characters synthesizes, then fails at plan.
+ */
+export const MAX_CLUSTER_NAME_FOR_ROLE_PREFIX = 38 - '-cluster-'.length;
+
+/**
+ * The cluster role's name: the module's default prefix where it fits (so a deployed cluster's role, and with
+ * it the cluster, is never replaced), else the fixed name `<cluster>-cluster` (at most 47 of the 64 allowed).
+ */
+export function clusterRoleNaming(clusterName: string): Record<string, boolean> {
+  return clusterName.length > MAX_CLUSTER_NAME_FOR_ROLE_PREFIX ? { iam_role_use_name_prefix: false } : {};
+}
+
 export class EksCluster extends TypedModule {
   constructor(
     scope: Construct,
@@ -92,7 +110,12 @@ export class EksCluster extends TypedModule {
         'vpc-cni': { most_recent: true, before_compute: true },
         'eks-pod-identity-agent': { most_recent: true, before_compute: true },
       },
+      ...clusterRoleNaming(p.clusterName),
       node_security_group_tags: p.nodeSecurityGroupTags,
+      // Node to node on every port and protocol, as the module's docs/network_connectivity.md advises: its own
+      // rules allow nodes only 53 and 1025-65535 among themselves (node_groups.tf, v20.37.2), so a pod on :80
+      // is unreachable from another node. Karpenter's nodes join this group through the discovery tag.
+      node_security_group_additional_rules: { ingress_self_all: NODE_TO_NODE_ALL },
       eks_managed_node_groups: this.nodeGroupInputs(),
       tags: p.tags,
     };

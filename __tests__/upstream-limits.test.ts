@@ -1,0 +1,82 @@
+/**
+ * Issue 29: what real AWS, EKS and Karpenter would refuse or do differently, asserted on the synthesized
+ * JSON (the real-tool tier plans the same stacks: real-tools/cluster-names.test.ts).
+ */
+import { fleetFrom, synthFleet, validFleet } from './helpers/fleet';
+import { eksModuleNames, karpenterModuleNames } from './helpers/module-resource-names';
+import { MAX_CLUSTER_NAME_FOR_ROLE_PREFIX, NODE_TO_NODE_ALL } from '../modules/eks/eks-cluster';
+
+/** validFleet() with its cluster renamed (and its pools on no cache, so nothing else differs). */
+function fleetWithCluster(name: string, change: (cluster: any) => void = () => undefined) {
+  const f = validFleet();
+  const cluster = f.clusters['my-cluster'];
+  delete f.clusters['my-cluster'];
+  f.clusters[name] = cluster;
+  change(cluster);
+  return synthFleet(fleetFrom(f));
+}
+
+/**
+ * Limits the aws provider 5.100.0 enforces at plan time (seen from the provider itself, see
+ * real-tools/cluster-names.test.ts), which are AWS's: IAM role name 64 / name_prefix 38; IAM policy
+ * name 128 / name_prefix 102; SQS queue 80; EventBridge rule name 64 / prefix 38; security group 255.
+ */
+const LIMITS: Record<string, { name: number; name_prefix: number }> = {
+  aws_iam_role: { name: 64, name_prefix: 38 },
+  aws_iam_policy: { name: 128, name_prefix: 102 },
+  aws_sqs_queue: { name: 80, name_prefix: 80 - 26 },
+  aws_cloudwatch_event_rule: { name: 64, name_prefix: 38 },
+  aws_security_group: { name: 255, name_prefix: 100 },
+  aws_launch_template: { name: 128, name_prefix: 99 },
+};
+
+describe('cluster names (issue 29 item 1)', () => {
+  const longest = 'payments-platform-production-usw2a-east';
+
+  test('a 39-character cluster name (the longest accepted) gives names and prefixes within AWS limits', () => {
+    expect(longest).toHaveLength(39);
+    const stacks = fleetWithCluster(longest);
+    const names = [...eksModuleNames(stacks[`${longest}-cluster`].module.eks), ...karpenterModuleNames(stacks[`${longest}-karpenter`].module.karpenter)];
+    const tooLong = names.filter((n) => n.value.length > LIMITS[n.type][n.attribute]);
+    expect(tooLong).toEqual([]);
+    expect(stacks[`${longest}-cluster`].module.eks.iam_role_use_name_prefix).toBe(false);
+  });
+
+  test("a cluster name that fits the module's role prefix keeps it, so a deployed cluster's role is never replaced", () => {
+    const fits = 'a'.repeat(MAX_CLUSTER_NAME_FOR_ROLE_PREFIX);
+    expect(`${fits}-cluster-`).toHaveLength(38);
+    expect(fleetWithCluster(fits)[`${fits}-cluster`].module.eks).not.toHaveProperty('iam_role_use_name_prefix');
+    const over = 'a'.repeat(MAX_CLUSTER_NAME_FOR_ROLE_PREFIX + 1);
+    expect(fleetWithCluster(over)[`${over}-cluster`].module.eks.iam_role_use_name_prefix).toBe(false);
+  });
+});
+
+describe('Karpenter namespace (issue 29 item 2)', () => {
+  const releases = (stacks: Record<string, any>) =>
+    Object.values<any>(stacks['my-cluster-karpenter'].resource.helm_release).sort((a, b) => a.name.localeCompare(b.name));
+
+  test('a namespace other than kube-system is created by both Helm releases', () => {
+    const stacks = fleetWithCluster('my-cluster', (c) => (c.karpenter.namespace = 'karpenter'));
+    expect(releases(stacks).map((r) => [r.name, r.namespace, r.create_namespace])).toEqual([
+      ['karpenter', 'karpenter', true],
+      ['karpenter-crd', 'karpenter', true],
+    ]);
+  });
+
+  test('kube-system, which every EKS cluster has, is not created', () => {
+    expect(releases(fleetWithCluster('my-cluster')).map((r) => [r.namespace, r.create_namespace])).toEqual([
+      ['kube-system', false],
+      ['kube-system', false],
+    ]);
+  });
+});
+
+describe('node-to-node traffic (issue 29 item 3)', () => {
+  test('the node security group allows every port and protocol from itself, as the eks module docs advise', () => {
+    const eks = fleetWithCluster('my-cluster')['my-cluster-cluster'].module.eks;
+    expect(eks.node_security_group_additional_rules).toEqual({
+      ingress_self_all: { description: 'Node to node all ports/protocols', protocol: '-1', from_port: 0, to_port: 0, type: 'ingress', self: true },
+    });
+    expect(NODE_TO_NODE_ALL.self).toBe(true);
+  });
+});
