@@ -37,6 +37,7 @@ export class ClusterStack extends FleetStack {
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       nodeSecurityGroupTags: { 'karpenter.sh/discovery': cluster.name },
       managedNodeGroups: { system: systemNodeGroupProps(cluster) },
+      vpcCniPrefixDelegation: cluster.vpcCniPrefixDelegation,
     });
 
     // What the next layers need; the Karpenter stack looks the cluster up by name instead of reading state.

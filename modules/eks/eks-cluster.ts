@@ -58,6 +58,11 @@ export interface EksClusterProps {
   /** Tags on the node security group, e.g. karpenter.sh/discovery. */
   readonly nodeSecurityGroupTags: Record<string, string>;
   readonly managedNodeGroups: Record<string, ManagedNodeGroupProps>;
+  /**
+   * VPC CNI prefix delegation: set when a Karpenter pool's maxPods is above the ENI-based pod limit of a
+   * type it allows (modules/fleet/instance-checks.ts). @default false
+   */
+  readonly vpcCniPrefixDelegation?: boolean;
   readonly tags?: Record<string, string>;
 }
 
@@ -79,6 +84,19 @@ export function clusterRoleNaming(clusterName: string): Record<string, boolean> 
   return clusterName.length > MAX_CLUSTER_NAME_FOR_ROLE_PREFIX ? { iam_role_use_name_prefix: false } : {};
 }
 
+/**
+ * The vpc-cni add-on's settings for prefix delegation (Amazon VPC CNI README: ENABLE_PREFIX_DELEGATION,
+ * WARM_PREFIX_TARGET; passed as the add-on's configuration_values, main.tf aws_eks_addon, eks v20.37.2):
+ * each ENI slot then holds a /28 prefix, so a node holds the pods its maxPods allows.
+ */
+export const VPC_CNI_PREFIX_DELEGATION = { env: { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1' } } as const;
+
+function withVpcCniPrefixDelegation(inputs: Record<string, unknown>): Record<string, unknown> {
+  const addons = inputs.cluster_addons as Record<string, Record<string, unknown>>;
+  const vpcCni = { ...addons['vpc-cni'], configuration_values: JSON.stringify(VPC_CNI_PREFIX_DELEGATION) };
+  return { ...inputs, cluster_addons: { ...addons, 'vpc-cni': vpcCni } };
+}
+
 export class EksCluster extends TypedModule {
   constructor(
     scope: Construct,
@@ -91,6 +109,11 @@ export class EksCluster extends TypedModule {
   }
 
   inputs(): Record<string, unknown> {
+    const inputs = this.moduleInputs();
+    return this.props.vpcCniPrefixDelegation ? withVpcCniPrefixDelegation(inputs) : inputs;
+  }
+
+  private moduleInputs(): Record<string, unknown> {
     const p = this.props;
     return {
       cluster_name: p.clusterName,

@@ -23,6 +23,7 @@ import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
 import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
+import { checkClusterInstances, checkInstanceType } from './instance-checks';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -47,12 +48,16 @@ export interface NodePool extends NodePoolSpec {
   readonly dataVolumeGiB: number;
   /** The pool's own, or the cluster's imdsHopLimit. */
   readonly imdsHopLimit: 1 | 2;
+  /** Types the requirements allow that cannot hold maxPods even with prefix delegation (instance-checks.ts). */
+  readonly excludedInstanceTypes?: readonly string[];
 }
 
 export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
   readonly name: string;
   readonly trustedCertificates: readonly TrustedCertificate[];
   readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools'> & { readonly nodePools: readonly NodePool[] };
+  /** A pool's maxPods is above the ENI-based pod limit of a type it allows: VPC CNI prefix delegation (instance-checks.ts). */
+  readonly vpcCniPrefixDelegation?: boolean;
 }
 
 export interface Fleet {
@@ -284,7 +289,15 @@ function resolveCluster(
       imdsHopLimit: p.imdsHopLimit ?? c.imdsHopLimit,
     };
   });
-  return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
+  const density = checkClusterInstances(at, g, nodePools, problems);
+  const pools = nodePools.map((p) => ({ ...p, ...(density.excludedInstanceTypes.has(p.name) ? { excludedInstanceTypes: density.excludedInstanceTypes.get(p.name) } : {}) }));
+  return {
+    ...c,
+    name,
+    trustedCertificates,
+    karpenter: c.karpenter && { ...c.karpenter, nodePools: pools },
+    vpcCniPrefixDelegation: density.prefixDelegation,
+  };
 }
 
 function checkSettings(settings: BottlerocketSettings | undefined, provisioner: NodeProvisioner, at: string, problems: Problem[]): void {
@@ -326,6 +339,7 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
   // Normalised as the CRI looks them up (image-ref.ts), in every region that holds a copy (image-names.ts):
   // ctr does not expand short names, and a name that differs from the pod's by one character is a miss.
   const regions = [c.homeRegion, ...c.replicaRegions];
+  if (c.instanceType) checkInstanceType(c.instanceType, c.arch, `imageCaches.${name}.instanceType`, problems);
   const imageTemplates: string[] = [];
   const images = c.images.flatMap((template, i) => {
     const at = `imageCaches.${name}.images[${i}]`;
