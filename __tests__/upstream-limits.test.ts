@@ -2,7 +2,8 @@
  * Issue 29: what real AWS, EKS and Karpenter would refuse or do differently, asserted on the synthesized
  * JSON (the real-tool tier plans the same stacks: real-tools/cluster-names.test.ts).
  */
-import { fleetFrom, synthFleet, validFleet } from './helpers/fleet';
+import { parse } from 'yaml';
+import { fleetFrom, problemsOf, synthFleet, validFleet } from './helpers/fleet';
 import { eksModuleNames, karpenterModuleNames } from './helpers/module-resource-names';
 import { MAX_CLUSTER_NAME_FOR_ROLE_PREFIX, NODE_TO_NODE_ALL } from '../modules/eks/eks-cluster';
 
@@ -78,5 +79,49 @@ describe('node-to-node traffic (issue 29 item 3)', () => {
       ingress_self_all: { description: 'Node to node all ports/protocols', protocol: '-1', from_port: 0, to_port: 0, type: 'ingress', self: true },
     });
     expect(NODE_TO_NODE_ALL.self).toBe(true);
+  });
+});
+
+describe('reserved capacity (issue 29 item 7)', () => {
+  const POOL = 'clusters.my-cluster.karpenter.nodePools.default';
+  const reservedPool = (p: any) => Object.assign(p, { capacityTypes: ['reserved', 'on-demand'], capacityReservationSelectorTerms: [{ id: 'cr-0123456789abcdef0' }] });
+
+  test('a reserved pool without capacityReservationSelectorTerms is refused with the reason', () => {
+    const f = validFleet();
+    f.clusters['my-cluster'].karpenter.nodePools.default.capacityTypes = ['reserved', 'on-demand'];
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: `${POOL}.capacityTypes`, message: expect.stringContaining('it would never launch a reserved node') }),
+    ]);
+  });
+
+  test('capacityReservationSelectorTerms on a pool that does not allow reserved are refused', () => {
+    const f = validFleet();
+    f.clusters['my-cluster'].karpenter.nodePools.default.capacityReservationSelectorTerms = [{ id: 'cr-0123456789abcdef0' }];
+    expect(problemsOf(f).map((p) => p.path)).toEqual([`${POOL}.capacityReservationSelectorTerms`]);
+  });
+
+  test('a term the CRD refuses (an id beside tags) is refused at synth time with the CRD message', () => {
+    const f = validFleet();
+    reservedPool(f.clusters['my-cluster'].karpenter.nodePools.default).capacityReservationSelectorTerms = [{ id: 'cr-0123456789abcdef0', tags: { team: 'ml' } }];
+    expect(() => synthFleet(fleetFrom(f))).toThrow(/'id' is mutually exclusive/);
+  });
+
+  test('a reserved pool selects its reservations, and the interruption queue gets the capacity-reservation warning rule', () => {
+    const stacks = fleetWithCluster('my-cluster', (c) => reservedPool(c.karpenter.nodePools.default));
+    const stack = stacks['my-cluster-karpenter'];
+    const bodies = Object.values<any>(stack.resource.kubectl_manifest).map((m) => parse(m.yaml_body));
+    const nodeClass = bodies.find((b) => b.kind === 'EC2NodeClass' && b.metadata.name === 'default');
+    const nodePool = bodies.find((b) => b.kind === 'NodePool' && b.metadata.name === 'default');
+    expect(nodeClass.spec.capacityReservationSelectorTerms).toEqual([{ id: 'cr-0123456789abcdef0' }]);
+    expect(nodePool.spec.template.spec.requirements).toContainEqual({ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['reserved', 'on-demand'] });
+    const [rule] = Object.values<any>(stack.resource.aws_cloudwatch_event_rule);
+    expect(JSON.parse(rule.event_pattern)).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Capacity Reservation Instance Interruption Warning'] });
+    const [target] = Object.values<any>(stack.resource.aws_cloudwatch_event_target);
+    expect(target.arn).toBe('${module.karpenter.queue_arn}');
+    expect(target.rule).toMatch(/^\$\{aws_cloudwatch_event_rule\.[\w-]+\.name\}$/);
+  });
+
+  test('clusters without reserved pools get no extra rule', () => {
+    expect(fleetWithCluster('my-cluster')['my-cluster-karpenter'].resource.aws_cloudwatch_event_rule).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import { KarpenterNodePools } from '../modules/karpenter/node-pools';
 import { ClusterAddonManifests } from '../modules/kubernetes/addon-manifests';
 import { migrationManifests } from '../modules/migration';
 import { karpenterClusterTags, karpenterNodeRoleName } from '../modules/karpenter/rendered-node-class';
+import { CapacityReservationInterruption } from '../modules/karpenter/capacity-reservation-interruption';
 
 export interface KarpenterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -39,6 +40,9 @@ export class KarpenterStack extends FleetStack {
       // SSM agent on nodes: Session Manager access and Run Command without SSH.
       nodeIamRoleAdditionalPolicies: { AmazonSSMManagedInstanceCore: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
     });
+
+    if (karpenter.nodePools.some((p) => p.capacityTypes.includes('reserved')))
+      new CapacityReservationInterruption(this, 'capacity-reservation-interruption', { queueArn: iam.queueArn });
 
     const charts = new KarpenterCharts(this, 'charts', {
       provider: access.helm,

@@ -24,6 +24,7 @@ import { cachePullSettings } from '../image-cache/pull-settings';
 import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
 import { checkClusterInstances, checkInstanceType } from './instance-checks';
+import { checkCapacityTypes } from './capacity-checks';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -280,6 +281,7 @@ function resolveCluster(
     // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
     const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
     checkPoolBudgets(`${at}.karpenter.nodePools.${poolName}`, p, problems, warnings);
+    checkCapacityTypes(`${at}.karpenter.nodePools.${poolName}`, p, problems);
     return {
       ...p,
       name: poolName,

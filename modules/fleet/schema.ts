@@ -197,6 +197,17 @@ const publicAccessCidr = z.string().check((ctx) => {
  */
 const imdsHopLimit = z.union([z.literal(1), z.literal(2)]);
 
+/**
+ * A capacity reservation selector term of the EC2NodeClass (Karpenter v1.14.1 CRD, capacityReservationSelectorTerms):
+ * an ID alone, or tags (with an owner account), or a match criteria; the CRD's rules are checked at synth time.
+ */
+const capacityReservationSelectorTerm = z.strictObject({
+  id: z.string().regex(/^cr-[0-9a-z]+$/, 'must be a capacity reservation ID such as cr-0123456789abcdef0').optional(),
+  tags: z.record(z.string(), z.string()).optional().describe('Select reservations by tag ("*" matches any value)'),
+  ownerID: z.string().regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account ID').optional(),
+  instanceMatchCriteria: z.enum(['open', 'targeted']).optional(),
+});
+
 const nodePool = z.strictObject({
   imageCache: z.string().optional().describe('Image cache whose snapshot becomes the data volume; none: an empty data volume'),
   gpu: z.boolean().default(false).describe('NVIDIA Bottlerocket variant and the taint nvidia.com/gpu:NoSchedule'),
@@ -208,6 +219,12 @@ const nodePool = z.strictObject({
     .array(z.enum(['on-demand', 'spot', 'reserved']))
     .min(1)
     .default(['on-demand']),
+  capacityReservationSelectorTerms: z
+    .array(capacityReservationSelectorTerm)
+    .min(1)
+    .max(30)
+    .optional()
+    .describe('The On-Demand Capacity Reservations a pool with capacityTypes reserved launches into (required with reserved)'),
   instanceCategories: z
     .array(z.string().regex(/^[a-z]+$/))
     .min(1)
