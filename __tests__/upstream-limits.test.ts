@@ -125,3 +125,23 @@ describe('reserved capacity (issue 29 item 7)', () => {
     expect(fleetWithCluster('my-cluster')['my-cluster-karpenter'].resource.aws_cloudwatch_event_rule).toBeUndefined();
   });
 });
+
+describe('Spot (issue 29 item 5)', () => {
+  test('a Karpenter stack with a Spot pool refuses to plan without the EC2 Spot service-linked role, naming the command that creates it', () => {
+    const stack = fleetWithCluster('my-cluster', (c) => (c.karpenter.nodePools.default.capacityTypes = ['on-demand', 'spot']))['my-cluster-karpenter'];
+    const [roles] = Object.values<any>(stack.data.aws_iam_roles);
+    expect(roles.path_prefix).toBe('/aws-service-role/spot.amazonaws.com/');
+    expect(roles.lifecycle.postcondition).toEqual([
+      {
+        condition: '${length(self.names) > 0}',
+        error_message: expect.stringMatching(
+          /pool\(s\) default of cluster my-cluster allow Spot: .*Create it once per account: aws iam create-service-linked-role --aws-service-name spot\.amazonaws\.com$/,
+        ),
+      },
+    ]);
+  });
+
+  test('a stack whose pools never use Spot does not look for the role', () => {
+    expect(fleetWithCluster('my-cluster')['my-cluster-karpenter'].data.aws_iam_roles).toBeUndefined();
+  });
+});

@@ -16,6 +16,7 @@ import { ClusterAddonManifests } from '../modules/kubernetes/addon-manifests';
 import { migrationManifests } from '../modules/migration';
 import { karpenterClusterTags, karpenterNodeRoleName } from '../modules/karpenter/rendered-node-class';
 import { CapacityReservationInterruption } from '../modules/karpenter/capacity-reservation-interruption';
+import { SpotServiceLinkedRoleCheck } from '../modules/karpenter/spot-service-linked-role';
 
 export interface KarpenterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -41,6 +42,8 @@ export class KarpenterStack extends FleetStack {
       nodeIamRoleAdditionalPolicies: { AmazonSSMManagedInstanceCore: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
     });
 
+    const spotPools = karpenter.nodePools.filter((p) => p.capacityTypes.includes('spot')).map((p) => p.name);
+    if (spotPools.length > 0) new SpotServiceLinkedRoleCheck(this, 'spot-service-linked-role', { pools: spotPools, clusterName: cluster.name });
     if (karpenter.nodePools.some((p) => p.capacityTypes.includes('reserved')))
       new CapacityReservationInterruption(this, 'capacity-reservation-interruption', { queueArn: iam.queueArn });
 

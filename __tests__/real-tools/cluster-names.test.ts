@@ -62,6 +62,18 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     return runTerraform(['plan', '-input=false', '-no-color'], dir, env);
   }
 
+  /** What `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com` does, applied to the emulator. */
+  async function createSpotServiceLinkedRole(dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    const config = namedResourcesConfig([]);
+    config.resource = { aws_iam_service_linked_role: { spot: { aws_service_name: 'spot.amazonaws.com' } } };
+    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
+    const init = await terraformInit(dir, env);
+    if (!init.ok) throw new Error(init.report);
+    const apply = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color'], dir, env);
+    expect({ code: apply.code, stderr: apply.stderr }).toEqual({ code: 0, stderr: '' });
+  }
+
   test('every name and name prefix the eks module and its karpenter submodule would create is accepted', async () => {
     const names = [
       ...eksModuleNames(stacks[`${LONGEST}-cluster`].module.eks),
@@ -91,6 +103,11 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     );
     const karpenter = path.join(work, `${LONGEST}-karpenter`);
     await prepareForPlanning(stacks[`${LONGEST}-karpenter`], karpenter, env);
+    // Issue 29 item 5: the pool allows Spot, and the account (the emulator) has no Spot service-linked role yet.
+    const refused = await runTerraform(['plan', '-input=false', '-no-color'], karpenter, env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.replace(/\s+/g, ' ')).toContain('aws iam create-service-linked-role --aws-service-name spot.amazonaws.com');
+    await createSpotServiceLinkedRole(path.join(work, 'spot-role'));
     const changes = await plannedChanges(karpenter, env);
     expect(Object.values(changes).every((a) => a === 'create')).toBe(true);
     expect(Object.keys(changes)).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_event_rule\./), expect.stringMatching(/^aws_cloudwatch_event_target\./)]));
