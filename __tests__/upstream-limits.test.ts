@@ -145,3 +145,48 @@ describe('Spot (issue 29 item 5)', () => {
     expect(fleetWithCluster('my-cluster')['my-cluster-karpenter'].data.aws_iam_roles).toBeUndefined();
   });
 });
+
+describe('cluster access (issue 29 item 6)', () => {
+  const DEPLOY = 'arn:aws:iam::111111111111:role/image-cache-deploy';
+  const ROLLOUT = 'arn:aws:iam::111111111111:role/image-cache-rollout';
+  const REPORT = 'arn:aws:iam::111111111111:role/cache-report';
+  const admin = { policy_arn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', access_scope: { type: 'cluster' } };
+  const entriesOf = (access: unknown) => fleetWithCluster('my-cluster', (c) => (c.access = access))['my-cluster-cluster'].module.eks.access_entries;
+
+  test('the roles that deploy Karpenter and run rollout and migrate get cluster admin, cache report only the read-all view', () => {
+    expect(entriesOf({ karpenterDeploy: [DEPLOY], rollout: [ROLLOUT], cacheReport: [REPORT] })).toEqual({
+      [DEPLOY]: { principal_arn: DEPLOY, type: 'STANDARD', policy_associations: { AmazonEKSClusterAdminPolicy: admin } },
+      [ROLLOUT]: { principal_arn: ROLLOUT, type: 'STANDARD', policy_associations: { AmazonEKSClusterAdminPolicy: admin } },
+      [REPORT]: {
+        principal_arn: REPORT,
+        type: 'STANDARD',
+        policy_associations: {
+          AmazonEKSAdminViewPolicy: { policy_arn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy', access_scope: { type: 'cluster' } },
+        },
+      },
+    });
+  });
+
+  test('a role named for several commands gets one access entry (EKS allows one per principal), each policy once', () => {
+    const entries = entriesOf({ rollout: [ROLLOUT], migrate: [ROLLOUT], cacheReport: [ROLLOUT] });
+    expect(Object.keys(entries)).toEqual([ROLLOUT]);
+    expect(Object.keys(entries[ROLLOUT].policy_associations)).toEqual(['AmazonEKSAdminViewPolicy', 'AmazonEKSClusterAdminPolicy']);
+  });
+
+  test('the access policy ARN is in the role\'s partition', () => {
+    const gov = 'arn:aws-us-gov:iam::111111111111:role/deploy';
+    expect(entriesOf({ karpenterDeploy: [gov] })[gov].policy_associations.AmazonEKSClusterAdminPolicy.policy_arn).toBe(
+      'arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+    );
+  });
+
+  test('without access, only the cluster creator has access (no access_entries)', () => {
+    expect(fleetWithCluster('my-cluster')['my-cluster-cluster'].module.eks.access_entries).toBeUndefined();
+  });
+
+  test('a value that is not an IAM role ARN is refused with its path', () => {
+    const f = validFleet();
+    f.clusters['my-cluster'].access = { rollout: ['image-cache-rollout'] };
+    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.access.rollout[0]', message: expect.stringContaining('must be an IAM role ARN') })]);
+  });
+});

@@ -63,6 +63,8 @@ export interface EksClusterProps {
    * type it allows (modules/fleet/instance-checks.ts). @default false
    */
   readonly vpcCniPrefixDelegation?: boolean;
+  /** The module's access_entries (modules/eks/access-entries.ts). @default none: only the cluster creator has access */
+  readonly accessEntries?: Record<string, Record<string, unknown>>;
   readonly tags?: Record<string, string>;
 }
 
@@ -126,6 +128,7 @@ export class EksCluster extends TypedModule {
       cluster_endpoint_private_access: true,
       authentication_mode: 'API',
       enable_cluster_creator_admin_permissions: true,
+      access_entries: p.accessEntries,
       cluster_addons: {
         coredns: { most_recent: true },
         'kube-proxy': { most_recent: true },

@@ -326,6 +326,21 @@ const vpc = z.union([
   }),
 ]);
 
+/** An IAM role ARN (the principal of an EKS access entry). */
+const roleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/deploy');
+
+/**
+ * Who may run what against the cluster: EKS access entries (modules/eks/access-entries.ts gives each command
+ * its access policy). The role that created the cluster already has admin; do not list it (EKS allows one
+ * access entry per principal).
+ */
+const clusterAccess = z.strictObject({
+  karpenterDeploy: z.array(roleArn).default([]).describe('Roles that deploy <cluster>-karpenter (Terraform): AmazonEKSClusterAdminPolicy'),
+  rollout: z.array(roleArn).default([]).describe('Roles that run `rollout` (patch EC2NodeClasses, delete NodeClaims): AmazonEKSClusterAdminPolicy'),
+  migrate: z.array(roleArn).default([]).describe('Roles that run `migrate` (cordon, evict): AmazonEKSClusterAdminPolicy'),
+  cacheReport: z.array(roleArn).default([]).describe('Roles that run `cache report` (read only): AmazonEKSAdminViewPolicy'),
+});
+
 const cluster = z.strictObject({
   region,
   kubernetesVersion,
@@ -346,6 +361,9 @@ const cluster = z.strictObject({
   settings: bottlerocketSettings.optional().describe('Bottlerocket settings for every node of the cluster'),
   tags: tags.default({}),
   karpenter: karpenter.optional(),
+  access: clusterAccess
+    .optional()
+    .describe('IAM roles per command, granted EKS access entries on the cluster; without it only the role that created the cluster can deploy Karpenter or run rollout, migrate and cache report'),
   migration: z
     .strictObject({
       headroomPercent: z
