@@ -23,7 +23,11 @@ function withPool(change: (pool: any, fleet: any) => void): any {
 describe('the instance-type contract (contracts/karpenter/v1.14.1/instance-types.json)', () => {
   test('is generated from Karpenter v1.14.1 zz_generated.vpclimits.go, and gives m6i.large the 29 pods Karpenter computes', () => {
     const contract = readJsonContract<any>('karpenter/v1.14.1/instance-types.json');
-    expect(contract.source).toMatchObject({ repository: 'aws/karpenter-provider-aws', version: 'v1.14.1', path: 'pkg/providers/instancetype/zz_generated.vpclimits.go' });
+    expect(contract.source).toMatchObject({
+      repository: 'aws/karpenter-provider-aws',
+      version: 'v1.14.1',
+      path: 'pkg/providers/instancetype/zz_generated.vpclimits.go',
+    });
     expect(instanceTypes().size).toBe(1346);
     expect(instanceTypes().get('m6i.large')).toMatchObject({ enis: 3, ipv4PerEni: 10, eniMaxPods: 29, prefixMaxPods: 434, category: 'm', generation: 6 });
     // Xen instances take no prefixes.
@@ -53,7 +57,9 @@ describe('the instance-type contract (contracts/karpenter/v1.14.1/instance-types
       '}',
       '',
     ].join('\n');
-    const out = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts/instance-types-contract.js'), 'v0', 'c0'], { input: go, encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts/instance-types-contract.js'), 'v0', 'c0'], { input: go, encoding: 'utf8' }),
+    );
     expect(out.types).toEqual({ 'x9z.large': { enis: 2, ipv4PerEni: 10, hypervisor: '', bareMetal: true } });
   });
 
@@ -84,7 +90,10 @@ describe('instance names are checked against the contract (issue 28 item 5)', ()
     const f = validFleet();
     f.clusters['my-cluster'].systemNodeGroup.instanceTypes = ['m6g.xlarge'];
     expect(problemsOf(f)).toEqual([
-      expect.objectContaining({ path: `${CLUSTER}.systemNodeGroup.instanceTypes[0]`, message: expect.stringMatching(/^m6g\.xlarge is an arm64 instance type, and this is an x86_64 setting/) }),
+      expect.objectContaining({
+        path: `${CLUSTER}.systemNodeGroup.instanceTypes[0]`,
+        message: expect.stringMatching(/^m6g\.xlarge is an arm64 instance type, and this is an x86_64 setting/),
+      }),
     ]);
   });
 
@@ -96,7 +105,9 @@ describe('instance names are checked against the contract (issue 28 item 5)', ()
 
   test('an unknown instance category is refused', () => {
     const problems = problemsOf(withPool((p) => (p.instanceCategories = ['m', 'zz'])));
-    expect(problems).toEqual([expect.objectContaining({ path: `${POOL}.instanceCategories[1]`, message: expect.stringContaining('unknown instance category "zz"') })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ path: `${POOL}.instanceCategories[1]`, message: expect.stringContaining('unknown instance category "zz"') }),
+    ]);
   });
 
   test('an unknown family gets "did you mean", and a family of another architecture than the pool is refused', () => {
@@ -122,7 +133,9 @@ describe('pod density (issue 29 item 4)', () => {
       .spec.template.spec.requirements.find((r: any) => r.key === 'node.kubernetes.io/instance-type');
 
   test("the guide's maxPods 110 above the 29 pod IPs of .large types turns on prefix delegation on the vpc-cni add-on", () => {
-    const large = allowedInstanceTypes({ arch: ['x86_64'], instanceCategories: ['m', 'c', 'r'], instanceGenerationGreaterThan: 4 }).filter((t) => t.name.endsWith('.large'));
+    const large = allowedInstanceTypes({ arch: ['x86_64'], instanceCategories: ['m', 'c', 'r'], instanceGenerationGreaterThan: 4 }).filter((t) =>
+      t.name.endsWith('.large'),
+    );
     expect(Math.min(...large.map((t) => t.eniMaxPods))).toBe(29);
     const vpcCni = stacksOf(withPool(guidePool))['my-cluster-cluster'].module.eks.cluster_addons['vpc-cni'];
     expect(JSON.parse(vpcCni.configuration_values)).toEqual({ env: { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1' } });
@@ -160,7 +173,9 @@ describe('pod density (issue 29 item 4)', () => {
     expect(problems).toEqual([
       {
         path: `${POOL}.maxPods`,
-        message: expect.stringMatching(/^100 pods fit on no instance type the pool allows: the smallest, t2\.(nano|micro), has 4 pod IPs \(2 ENIs × \(2 − 1\) \+ 2\), and as a xen instance it cannot take VPC CNI prefixes/),
+        message: expect.stringMatching(
+          /^100 pods fit on no instance type the pool allows: the smallest, t2\.(nano|micro), has 4 pod IPs \(2 ENIs × \(2 − 1\) \+ 2\), and as a xen instance it cannot take VPC CNI prefixes/,
+        ),
         fix: expect.stringMatching(/^lower maxPods to at most 44,/),
       },
     ]);

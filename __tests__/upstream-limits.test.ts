@@ -84,7 +84,8 @@ describe('node-to-node traffic (issue 29 item 3)', () => {
 
 describe('reserved capacity (issue 29 item 7)', () => {
   const POOL = 'clusters.my-cluster.karpenter.nodePools.default';
-  const reservedPool = (p: any) => Object.assign(p, { capacityTypes: ['reserved', 'on-demand'], capacityReservationSelectorTerms: [{ id: 'cr-0123456789abcdef0' }] });
+  const reservedPool = (p: any) =>
+    Object.assign(p, { capacityTypes: ['reserved', 'on-demand'], capacityReservationSelectorTerms: [{ id: 'cr-0123456789abcdef0' }] });
 
   test('a reserved pool without capacityReservationSelectorTerms is refused with the reason', () => {
     const f = validFleet();
@@ -102,7 +103,9 @@ describe('reserved capacity (issue 29 item 7)', () => {
 
   test('a term the CRD refuses (an id beside tags) is refused at synth time with the CRD message', () => {
     const f = validFleet();
-    reservedPool(f.clusters['my-cluster'].karpenter.nodePools.default).capacityReservationSelectorTerms = [{ id: 'cr-0123456789abcdef0', tags: { team: 'ml' } }];
+    reservedPool(f.clusters['my-cluster'].karpenter.nodePools.default).capacityReservationSelectorTerms = [
+      { id: 'cr-0123456789abcdef0', tags: { team: 'ml' } },
+    ];
     expect(() => synthFleet(fleetFrom(f))).toThrow(/'id' is mutually exclusive/);
   });
 
@@ -173,7 +176,7 @@ describe('cluster access (issue 29 item 6)', () => {
     expect(Object.keys(entries[ROLLOUT].policy_associations)).toEqual(['AmazonEKSAdminViewPolicy', 'AmazonEKSClusterAdminPolicy']);
   });
 
-  test('the access policy ARN is in the role\'s partition', () => {
+  test("the access policy ARN is in the role's partition", () => {
     const gov = 'arn:aws-us-gov:iam::111111111111:role/deploy';
     expect(entriesOf({ karpenterDeploy: [gov] })[gov].policy_associations.AmazonEKSClusterAdminPolicy.policy_arn).toBe(
       'arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
@@ -187,6 +190,8 @@ describe('cluster access (issue 29 item 6)', () => {
   test('a value that is not an IAM role ARN is refused with its path', () => {
     const f = validFleet();
     f.clusters['my-cluster'].access = { rollout: ['image-cache-rollout'] };
-    expect(problemsOf(f)).toEqual([expect.objectContaining({ path: 'clusters.my-cluster.access.rollout[0]', message: expect.stringContaining('must be an IAM role ARN') })]);
+    expect(problemsOf(f)).toEqual([
+      expect.objectContaining({ path: 'clusters.my-cluster.access.rollout[0]', message: expect.stringContaining('must be an IAM role ARN') }),
+    ]);
   });
 });

@@ -20,7 +20,10 @@ function parseLimits(go) {
     return Number(m[1]);
   };
   for (const [, name, body] of go.matchAll(entry)) {
-    const cards = [...body.matchAll(/MaximumNetworkInterfaces:\s+(\d+),\s+NetworkCardIndex:\s+(\d+),/g)].map((m) => ({ enis: Number(m[1]), index: Number(m[2]) }));
+    const cards = [...body.matchAll(/MaximumNetworkInterfaces:\s+(\d+),\s+NetworkCardIndex:\s+(\d+),/g)].map((m) => ({
+      enis: Number(m[1]),
+      index: Number(m[2]),
+    }));
     const defaultCard = int(body, 'DefaultNetworkCardIndex');
     const card = cards.find((c) => c.index === defaultCard);
     if (!card) throw new Error(`${name}: no network card ${defaultCard}`);

@@ -75,10 +75,7 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
   }
 
   test('every name and name prefix the eks module and its karpenter submodule would create is accepted', async () => {
-    const names = [
-      ...eksModuleNames(stacks[`${LONGEST}-cluster`].module.eks),
-      ...karpenterModuleNames(stacks[`${LONGEST}-karpenter`].module.karpenter),
-    ];
+    const names = [...eksModuleNames(stacks[`${LONGEST}-cluster`].module.eks), ...karpenterModuleNames(stacks[`${LONGEST}-karpenter`].module.karpenter)];
     expect(names.find((n) => n.what.startsWith('cluster IAM role'))).toMatchObject({ attribute: 'name', value: `${LONGEST}-cluster` });
     const plan = await planNames(path.join(work, 'names'), names);
     expect({ code: plan.code, errors: plan.stderr }).toEqual({ code: 0, errors: '' });
@@ -110,7 +107,9 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     await createSpotServiceLinkedRole(path.join(work, 'spot-role'));
     const changes = await plannedChanges(karpenter, env);
     expect(Object.values(changes).every((a) => a === 'create')).toBe(true);
-    expect(Object.keys(changes)).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_event_rule\./), expect.stringMatching(/^aws_cloudwatch_event_target\./)]));
+    expect(Object.keys(changes)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_event_rule\./), expect.stringMatching(/^aws_cloudwatch_event_target\./)]),
+    );
     recordRealToolRun('validated', `${LONGEST}-karpenter`);
   }, 240_000);
 });

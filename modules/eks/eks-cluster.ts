@@ -69,7 +69,14 @@ export interface EksClusterProps {
 }
 
 /** The rule docs/network_connectivity.md of the eks module (v20.37.2) gives for node-to-node traffic. */
-export const NODE_TO_NODE_ALL = { description: 'Node to node all ports/protocols', protocol: '-1', from_port: 0, to_port: 0, type: 'ingress', self: true } as const;
+export const NODE_TO_NODE_ALL = {
+  description: 'Node to node all ports/protocols',
+  protocol: '-1',
+  from_port: 0,
+  to_port: 0,
+  type: 'ingress',
+  self: true,
+} as const;
 
 /**
  * The aws provider (5.100.0) caps an IAM role's name_prefix at 38 characters, and the module names the

@@ -111,7 +111,8 @@ export function checkClusterInstances(
     if (allowed.length === 0) {
       problems.push({
         path: poolAt,
-        message: 'allows no instance type Karpenter v1.14.1 knows (arch, instanceCategories, instanceFamilies and instanceGenerationGreaterThan together exclude every one)',
+        message:
+          'allows no instance type Karpenter v1.14.1 knows (arch, instanceCategories, instanceFamilies and instanceGenerationGreaterThan together exclude every one)',
         fix: 'widen instanceCategories or instanceFamilies, or lower instanceGenerationGreaterThan',
       });
       continue;

@@ -292,7 +292,10 @@ function resolveCluster(
     };
   });
   const density = checkClusterInstances(at, g, nodePools, problems);
-  const pools = nodePools.map((p) => ({ ...p, ...(density.excludedInstanceTypes.has(p.name) ? { excludedInstanceTypes: density.excludedInstanceTypes.get(p.name) } : {}) }));
+  const pools = nodePools.map((p) => ({
+    ...p,
+    ...(density.excludedInstanceTypes.has(p.name) ? { excludedInstanceTypes: density.excludedInstanceTypes.get(p.name) } : {}),
+  }));
   return {
     ...c,
     name,

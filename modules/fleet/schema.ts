@@ -202,9 +202,15 @@ const imdsHopLimit = z.union([z.literal(1), z.literal(2)]);
  * an ID alone, or tags (with an owner account), or a match criteria; the CRD's rules are checked at synth time.
  */
 const capacityReservationSelectorTerm = z.strictObject({
-  id: z.string().regex(/^cr-[0-9a-z]+$/, 'must be a capacity reservation ID such as cr-0123456789abcdef0').optional(),
+  id: z
+    .string()
+    .regex(/^cr-[0-9a-z]+$/, 'must be a capacity reservation ID such as cr-0123456789abcdef0')
+    .optional(),
   tags: z.record(z.string(), z.string()).optional().describe('Select reservations by tag ("*" matches any value)'),
-  ownerID: z.string().regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account ID').optional(),
+  ownerID: z
+    .string()
+    .regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account ID')
+    .optional(),
   instanceMatchCriteria: z.enum(['open', 'targeted']).optional(),
 });
 
@@ -327,7 +333,9 @@ const vpc = z.union([
 ]);
 
 /** An IAM role ARN (the principal of an EKS access entry). */
-const roleArn = z.string().regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/deploy');
+const roleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/deploy');
 
 /**
  * Who may run what against the cluster: EKS access entries (modules/eks/access-entries.ts gives each command
@@ -363,7 +371,9 @@ const cluster = z.strictObject({
   karpenter: karpenter.optional(),
   access: clusterAccess
     .optional()
-    .describe('IAM roles per command, granted EKS access entries on the cluster; without it only the role that created the cluster can deploy Karpenter or run rollout, migrate and cache report'),
+    .describe(
+      'IAM roles per command, granted EKS access entries on the cluster; without it only the role that created the cluster can deploy Karpenter or run rollout, migrate and cache report',
+    ),
   migration: z
     .strictObject({
       headroomPercent: z
