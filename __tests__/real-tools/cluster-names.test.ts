@@ -28,9 +28,17 @@ const fleet = () =>
         endpointPublicAccess: true,
         endpointPublicAccessCidrs: ['203.0.113.0/24'],
         // Spot and a reservation (issue 29 items 5 and 7): the capacity-reservation interruption rule is planned too.
+        // Also issue 29's other "done when" inputs: a karpenter namespace (created by the releases) and a maxPods
+        // above the smallest allowed type's ENI limit (prefix delegation on the vpc-cni add-on).
         karpenter: {
+          namespace: 'karpenter',
           nodePools: {
-            default: { capacityTypes: ['on-demand', 'spot', 'reserved'], capacityReservationSelectorTerms: [{ tags: { team: 'payments' } }] },
+            default: {
+              capacityTypes: ['on-demand', 'spot', 'reserved'],
+              capacityReservationSelectorTerms: [{ tags: { team: 'payments' } }],
+              maxPods: 110,
+              instanceGenerationGreaterThan: 4,
+            },
           },
         },
       },
@@ -90,6 +98,8 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
   }, 180_000);
 
   test("the fleet's cluster and Karpenter stacks plan against the emulator", async () => {
+    expect(stacks[`${LONGEST}-cluster`].module.eks.cluster_addons['vpc-cni'].configuration_values).toContain('ENABLE_PREFIX_DELEGATION');
+    expect(Object.values<any>(stacks[`${LONGEST}-karpenter`].resource.helm_release).map((r) => r.create_namespace)).toEqual([true, true]);
     const cluster = path.join(work, `${LONGEST}-cluster`);
     await prepareForPlanning(stacks[`${LONGEST}-cluster`], cluster, env);
     expect(Object.keys(await plannedChanges(cluster, env))).toEqual([]); // only modules (stubs) and outputs
