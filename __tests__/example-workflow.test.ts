@@ -49,3 +49,20 @@ test('the commands each job runs match its role: the build role never deploys, t
   expect(runs('rollout')).toMatch(/npm run --silent rollout --/);
   expect(runs('rollout')).not.toMatch(/cdktf|npm run --silent deploy/);
 });
+
+// Issue 29 (6): the deploy and rollout roles reach the clusters only through EKS access entries the fleet names.
+test("the example fleets give the workflow's deploy and rollout roles an EKS access entry on every Karpenter cluster", () => {
+  expect(text).toMatch(/clusters\.<c>\.access\.karpenterDeploy/);
+  expect(text).toMatch(/clusters\.<c>\.access\.rollout/);
+  for (const file of ['fleet.yaml', 'examples/staged-rollout/fleet.yaml']) {
+    const fleet = parse(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8'));
+    for (const [name, cluster] of Object.entries<any>(fleet.clusters)) {
+      if (!cluster.karpenter) continue;
+      expect({ file, name, access: cluster.access }).toEqual({
+        file,
+        name,
+        access: { karpenterDeploy: [expect.stringMatching(/:role\/image-cache-deploy$/)], rollout: [expect.stringMatching(/:role\/image-cache-rollout$/)] },
+      });
+    }
+  }
+});

@@ -169,10 +169,19 @@ describe('my-cluster-karpenter (the guide example)', () => {
   test('providers are configured from the cluster data sources, with no secrets in the output', () => {
     expect(stack.provider.kubectl[0]).toMatchObject({
       host: expect.stringMatching(/^\$\{data\.aws_eks_cluster\./),
-      token: expect.stringMatching(/^\$\{data\.aws_eks_cluster_auth\./),
       load_config_file: false,
     });
-    expect(stack.provider.helm[0].kubernetes.token).toMatch(/^\$\{data\.aws_eks_cluster_auth\./);
+    // Issue 29 item 8: a fresh token per connection (exec), never the 15-minute aws_eks_cluster_auth token.
+    const exec = {
+      api_version: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      args: ['eks', 'get-token', '--cluster-name', 'my-cluster', '--region', 'us-west-2', '--output', 'json'],
+    };
+    expect(stack.provider.kubectl[0].exec).toEqual(exec);
+    expect(stack.provider.helm[0].kubernetes.exec).toEqual(exec);
+    expect(stack.provider.kubectl[0].token).toBeUndefined();
+    expect(stack.provider.helm[0].kubernetes.token).toBeUndefined();
+    expect(stack.data.aws_eks_cluster_auth).toBeUndefined();
     expect(stack.terraform.required_providers.kubectl).toEqual({ source: 'alekc/kubectl', version: '~> 2.1' });
   });
 });

@@ -10,6 +10,7 @@ import { ClusterVpc } from '../modules/vpc/vpc';
 import { ExistingVpc } from '../modules/vpc/existing-vpc';
 import { EksCluster } from '../modules/eks/eks-cluster';
 import { systemNodeGroupProps } from '../modules/eks/system-node-group';
+import { accessEntries } from '../modules/eks/access-entries';
 
 export interface ClusterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -37,6 +38,8 @@ export class ClusterStack extends FleetStack {
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       nodeSecurityGroupTags: { 'karpenter.sh/discovery': cluster.name },
       managedNodeGroups: { system: systemNodeGroupProps(cluster) },
+      vpcCniPrefixDelegation: cluster.vpcCniPrefixDelegation,
+      accessEntries: accessEntries(cluster.access),
     });
 
     // What the next layers need; the Karpenter stack looks the cluster up by name instead of reading state.

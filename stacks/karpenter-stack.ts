@@ -15,6 +15,8 @@ import { KarpenterNodePools } from '../modules/karpenter/node-pools';
 import { ClusterAddonManifests } from '../modules/kubernetes/addon-manifests';
 import { migrationManifests } from '../modules/migration';
 import { karpenterClusterTags, karpenterNodeRoleName } from '../modules/karpenter/rendered-node-class';
+import { CapacityReservationInterruption } from '../modules/karpenter/capacity-reservation-interruption';
+import { SpotServiceLinkedRoleCheck } from '../modules/karpenter/spot-service-linked-role';
 
 export interface KarpenterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -30,7 +32,7 @@ export class KarpenterStack extends FleetStack {
     super(scope, id, { ...props, tags: karpenterClusterTags(props.tags, cluster) });
     this.awsProvider(cluster.region);
     const partition = new DataAwsPartition(this, 'partition');
-    const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name });
+    const access = new ClusterAccess(this, 'cluster', { clusterName: cluster.name, region: cluster.region });
 
     const iam = new KarpenterModule(this, 'karpenter', {
       clusterName: cluster.name,
@@ -39,6 +41,11 @@ export class KarpenterStack extends FleetStack {
       // SSM agent on nodes: Session Manager access and Run Command without SSH.
       nodeIamRoleAdditionalPolicies: { AmazonSSMManagedInstanceCore: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
     });
+
+    const spotPools = karpenter.nodePools.filter((p) => p.capacityTypes.includes('spot')).map((p) => p.name);
+    if (spotPools.length > 0) new SpotServiceLinkedRoleCheck(this, 'spot-service-linked-role', { pools: spotPools, clusterName: cluster.name });
+    if (karpenter.nodePools.some((p) => p.capacityTypes.includes('reserved')))
+      new CapacityReservationInterruption(this, 'capacity-reservation-interruption', { queueArn: iam.queueArn });
 
     const charts = new KarpenterCharts(this, 'charts', {
       provider: access.helm,

@@ -13,7 +13,8 @@ export type OfflineStack = ReturnType<typeof writeOfflineStack>;
  * Writes a stack so it can be planned against the emulator, and runs `terraform init`:
  * - stub module outputs (null for validate) become known values: the module's input of the same name
  *   where one is set (node_iam_role_name is the name it was given: use_name_prefix is off), else a
- *   string, since a null cannot sit in a string template (queue_name goes into Helm values);
+ *   string, since a null cannot sit in a string template (queue_name goes into Helm values), ARN-shaped
+ *   for outputs named *_arn (the aws provider validates an event target's arn);
  * - the stand-ins of the helm/kubectl provider blocks go: moto's EKS certificateAuthority.data is not
  *   base64 of a PEM, so their base64decode() fails. That is the emulator's doing, not the stack's.
  */
@@ -21,7 +22,12 @@ export async function prepareForPlanning(stack: Record<string, any>, dir: string
   const offline = writeOfflineStack(stack, dir);
   for (const [name, stub] of Object.entries<any>(offline.stubs)) {
     for (const [output, block] of Object.entries<any>(stub.output ?? {}))
-      block.value = stub.variable?.[output] ? `\${try(coalesce(var.${output}), "stub-${output}")}` : `stub-${output}`;
+      block.value = stub.variable?.[output]
+        ? `\${try(coalesce(var.${output}), "stub-${output}")}`
+        : // An ARN-shaped value where the provider checks ARNs (an event target's arn: queue_arn).
+          output.endsWith('_arn')
+          ? `arn:aws:stub:us-east-1:123456789012:${output}`
+          : `stub-${output}`;
     fs.writeFileSync(path.join(dir, 'stubs', name, 'main.tf.json'), JSON.stringify(stub, null, 2));
   }
   const data = offline.config.resource?.terraform_data ?? {};

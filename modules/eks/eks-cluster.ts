@@ -58,7 +58,52 @@ export interface EksClusterProps {
   /** Tags on the node security group, e.g. karpenter.sh/discovery. */
   readonly nodeSecurityGroupTags: Record<string, string>;
   readonly managedNodeGroups: Record<string, ManagedNodeGroupProps>;
+  /**
+   * VPC CNI prefix delegation: set when a Karpenter pool's maxPods is above the ENI-based pod limit of a
+   * type it allows (modules/fleet/instance-checks.ts). @default false
+   */
+  readonly vpcCniPrefixDelegation?: boolean;
+  /** The module's access_entries (modules/eks/access-entries.ts). @default none: only the cluster creator has access */
+  readonly accessEntries?: Record<string, Record<string, unknown>>;
   readonly tags?: Record<string, string>;
+}
+
+/** The rule docs/network_connectivity.md of the eks module (v20.37.2) gives for node-to-node traffic. */
+export const NODE_TO_NODE_ALL = {
+  description: 'Node to node all ports/protocols',
+  protocol: '-1',
+  from_port: 0,
+  to_port: 0,
+  type: 'ingress',
+  self: true,
+} as const;
+
+/**
+ * The aws provider (5.100.0) caps an IAM role's name_prefix at 38 characters, and the module names the
+ * cluster role with the prefix `<cluster>-cluster-` (main.tf, iam_role_use_name_prefix defaults to true):
+ * a cluster name above 29 characters synthesizes, then fails at plan.
+ */
+export const MAX_CLUSTER_NAME_FOR_ROLE_PREFIX = 38 - '-cluster-'.length;
+
+/**
+ * The cluster role's name: the module's default prefix where it fits (so a deployed cluster's role, and with
+ * it the cluster, is never replaced), else the fixed name `<cluster>-cluster` (at most 47 of the 64 allowed).
+ */
+export function clusterRoleNaming(clusterName: string): Record<string, boolean> {
+  return clusterName.length > MAX_CLUSTER_NAME_FOR_ROLE_PREFIX ? { iam_role_use_name_prefix: false } : {};
+}
+
+/**
+ * The vpc-cni add-on's settings for prefix delegation (Amazon VPC CNI README: ENABLE_PREFIX_DELEGATION,
+ * WARM_PREFIX_TARGET; passed as the add-on's configuration_values, main.tf aws_eks_addon, eks v20.37.2):
+ * each ENI slot then holds a /28 prefix, so a node holds the pods its maxPods allows.
+ */
+export const VPC_CNI_PREFIX_DELEGATION = { env: { ENABLE_PREFIX_DELEGATION: 'true', WARM_PREFIX_TARGET: '1' } } as const;
+
+function withVpcCniPrefixDelegation(inputs: Record<string, unknown>): Record<string, unknown> {
+  const addons = inputs.cluster_addons as Record<string, Record<string, unknown>>;
+  const vpcCni = { ...addons['vpc-cni'], configuration_values: JSON.stringify(VPC_CNI_PREFIX_DELEGATION) };
+  return { ...inputs, cluster_addons: { ...addons, 'vpc-cni': vpcCni } };
 }
 
 export class EksCluster extends TypedModule {
@@ -73,6 +118,11 @@ export class EksCluster extends TypedModule {
   }
 
   inputs(): Record<string, unknown> {
+    const inputs = this.moduleInputs();
+    return this.props.vpcCniPrefixDelegation ? withVpcCniPrefixDelegation(inputs) : inputs;
+  }
+
+  private moduleInputs(): Record<string, unknown> {
     const p = this.props;
     return {
       cluster_name: p.clusterName,
@@ -85,6 +135,7 @@ export class EksCluster extends TypedModule {
       cluster_endpoint_private_access: true,
       authentication_mode: 'API',
       enable_cluster_creator_admin_permissions: true,
+      access_entries: p.accessEntries,
       cluster_addons: {
         coredns: { most_recent: true },
         'kube-proxy': { most_recent: true },
@@ -92,7 +143,12 @@ export class EksCluster extends TypedModule {
         'vpc-cni': { most_recent: true, before_compute: true },
         'eks-pod-identity-agent': { most_recent: true, before_compute: true },
       },
+      ...clusterRoleNaming(p.clusterName),
       node_security_group_tags: p.nodeSecurityGroupTags,
+      // Node to node on every port and protocol, as the module's docs/network_connectivity.md advises: its own
+      // rules allow nodes only 53 and 1025-65535 among themselves (node_groups.tf, v20.37.2), so a pod on :80
+      // is unreachable from another node. Karpenter's nodes join this group through the discovery tag.
+      node_security_group_additional_rules: { ingress_self_all: NODE_TO_NODE_ALL },
       eks_managed_node_groups: this.nodeGroupInputs(),
       tags: p.tags,
     };

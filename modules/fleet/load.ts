@@ -23,6 +23,8 @@ import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
 import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
+import { checkClusterInstances, checkInstanceType } from './instance-checks';
+import { checkCapacityTypes } from './capacity-checks';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -47,12 +49,16 @@ export interface NodePool extends NodePoolSpec {
   readonly dataVolumeGiB: number;
   /** The pool's own, or the cluster's imdsHopLimit. */
   readonly imdsHopLimit: 1 | 2;
+  /** Types the requirements allow that cannot hold maxPods even with prefix delegation (instance-checks.ts). */
+  readonly excludedInstanceTypes?: readonly string[];
 }
 
 export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
   readonly name: string;
   readonly trustedCertificates: readonly TrustedCertificate[];
   readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools'> & { readonly nodePools: readonly NodePool[] };
+  /** A pool's maxPods is above the ENI-based pod limit of a type it allows: VPC CNI prefix delegation (instance-checks.ts). */
+  readonly vpcCniPrefixDelegation?: boolean;
 }
 
 export interface Fleet {
@@ -154,6 +160,7 @@ function resolveCluster(
     // An unknown cache name is reported elsewhere; the pool still resolves, on the default size.
     const cache: ImageCacheSpec | undefined = p.imageCache ? caches[p.imageCache] : undefined;
     checkPoolBudgets(`${at}.karpenter.nodePools.${poolName}`, p, problems, warnings);
+    checkCapacityTypes(`${at}.karpenter.nodePools.${poolName}`, p, problems);
     return {
       ...p,
       name: poolName,
@@ -163,7 +170,18 @@ function resolveCluster(
       imdsHopLimit: p.imdsHopLimit ?? c.imdsHopLimit,
     };
   });
-  return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
+  const density = checkClusterInstances(at, g, nodePools, problems);
+  const pools = nodePools.map((p) => ({
+    ...p,
+    ...(density.excludedInstanceTypes.has(p.name) ? { excludedInstanceTypes: density.excludedInstanceTypes.get(p.name) } : {}),
+  }));
+  return {
+    ...c,
+    name,
+    trustedCertificates,
+    karpenter: c.karpenter && { ...c.karpenter, nodePools: pools },
+    vpcCniPrefixDelegation: density.prefixDelegation,
+  };
 }
 
 function checkSettings(settings: BottlerocketSettings | undefined, provisioner: NodeProvisioner, at: string, problems: Problem[]): void {
@@ -189,6 +207,7 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
   const pull = cachePullSettingsOf(name, clusters);
   problems.push(...pull.problems);
   const regions = [c.homeRegion, ...c.replicaRegions];
+  if (c.instanceType) checkInstanceType(c.instanceType, c.arch, `imageCaches.${name}.instanceType`, problems);
   const resolved = c.images.map((template, i) => resolveCacheImage(name, c, template, i, regions, problems, warnings));
   if (c.snapshotter === 'soci') problems.push(sociCacheProblem(name));
   return {

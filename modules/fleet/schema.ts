@@ -205,6 +205,23 @@ const publicAccessCidr = z.string().check((ctx) => {
  */
 const imdsHopLimit = z.union([z.literal(1), z.literal(2)]);
 
+/**
+ * A capacity reservation selector term of the EC2NodeClass (Karpenter v1.14.1 CRD, capacityReservationSelectorTerms):
+ * an ID alone, or tags (with an owner account), or a match criteria; the CRD's rules are checked at synth time.
+ */
+const capacityReservationSelectorTerm = z.strictObject({
+  id: z
+    .string()
+    .regex(/^cr-[0-9a-z]+$/, 'must be a capacity reservation ID such as cr-0123456789abcdef0')
+    .optional(),
+  tags: z.record(z.string(), z.string()).optional().describe('Select reservations by tag ("*" matches any value)'),
+  ownerID: z
+    .string()
+    .regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account ID')
+    .optional(),
+  instanceMatchCriteria: z.enum(['open', 'targeted']).optional(),
+});
+
 const nodePool = z.strictObject({
   imageCache: z.string().optional().describe('Image cache whose snapshot becomes the data volume; none: an empty data volume'),
   gpu: z.boolean().default(false).describe('NVIDIA Bottlerocket variant and the taint nvidia.com/gpu:NoSchedule'),
@@ -216,6 +233,12 @@ const nodePool = z.strictObject({
     .array(z.enum(['on-demand', 'spot', 'reserved']))
     .min(1)
     .default(['on-demand']),
+  capacityReservationSelectorTerms: z
+    .array(capacityReservationSelectorTerm)
+    .min(1)
+    .max(30)
+    .optional()
+    .describe('The On-Demand Capacity Reservations a pool with capacityTypes reserved launches into (required with reserved)'),
   instanceCategories: z
     .array(z.string().regex(/^[a-z]+$/))
     .min(1)
@@ -317,6 +340,23 @@ const vpc = z.union([
   }),
 ]);
 
+/** An IAM role ARN (the principal of an EKS access entry). */
+const roleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::111111111111:role/deploy');
+
+/**
+ * Who may run what against the cluster: EKS access entries (modules/eks/access-entries.ts gives each command
+ * its access policy). The role that created the cluster already has admin; do not list it (EKS allows one
+ * access entry per principal).
+ */
+const clusterAccess = z.strictObject({
+  karpenterDeploy: z.array(roleArn).default([]).describe('Roles that deploy <cluster>-karpenter (Terraform): AmazonEKSClusterAdminPolicy'),
+  rollout: z.array(roleArn).default([]).describe('Roles that run `rollout` (patch EC2NodeClasses, delete NodeClaims): AmazonEKSClusterAdminPolicy'),
+  migrate: z.array(roleArn).default([]).describe('Roles that run `migrate` (cordon, evict): AmazonEKSClusterAdminPolicy'),
+  cacheReport: z.array(roleArn).default([]).describe('Roles that run `cache report` (read only): AmazonEKSAdminViewPolicy'),
+});
+
 const cluster = z.strictObject({
   region,
   kubernetesVersion,
@@ -337,6 +377,11 @@ const cluster = z.strictObject({
   settings: bottlerocketSettings.optional().describe('Bottlerocket settings for every node of the cluster'),
   tags: tags.default({}),
   karpenter: karpenter.optional(),
+  access: clusterAccess
+    .optional()
+    .describe(
+      'IAM roles per command, granted EKS access entries on the cluster; without it only the role that created the cluster can deploy Karpenter or run rollout, migrate and cache report',
+    ),
   migration: z
     .strictObject({
       headroomPercent: z

@@ -42,7 +42,16 @@ export class KarpenterCharts extends Construct {
 
   constructor(scope: Construct, id: string, props: KarpenterChartsProps) {
     super(scope, id);
-    const common = { provider: props.provider, repository: KARPENTER_CHART_REPOSITORY, version: props.version, namespace: props.namespace, wait: true };
+    const common = {
+      provider: props.provider,
+      repository: KARPENTER_CHART_REPOSITORY,
+      version: props.version,
+      namespace: props.namespace,
+      // helm_release's create_namespace defaults to false: a namespace other than kube-system (which every
+      // EKS cluster has) would otherwise fail the install. Both releases ask; whichever runs first creates it.
+      createNamespace: props.namespace !== 'kube-system',
+      wait: true,
+    };
     // CRDs in their own release so chart upgrades also upgrade them (Helm never upgrades a chart's crds/ folder).
     this.crds = new Release(this, 'crd', { ...common, name: 'karpenter-crd', chart: 'karpenter-crd', dependsOn: props.dependsOn });
     this.controller = new Release(this, 'controller', {

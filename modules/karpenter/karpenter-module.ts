@@ -72,6 +72,9 @@ export class KarpenterModule extends TypedModule {
   get queueName(): string {
     return this.getString('queue_name');
   }
+  get queueArn(): string {
+    return this.getString('queue_arn');
+  }
   get nodeIamRoleName(): string {
     return this.getString('node_iam_role_name');
   }

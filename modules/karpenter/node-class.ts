@@ -50,6 +50,8 @@ export function ec2NodeClass({ cluster, pool, role, snapshotId, tags }: NodeClas
       // and with it the node role's credentials). Always explicit: Karpenter's own default is 1.
       metadataOptions: { httpEndpoint: 'enabled', httpProtocolIPv6: 'disabled', httpPutResponseHopLimit: pool.imdsHopLimit, httpTokens: 'required' },
       ...(pool.maxPods ? { kubelet: { maxPods: pool.maxPods } } : {}),
+      // capacityTypes reserved: Karpenter launches reserved capacity only into the reservations these select.
+      ...(pool.capacityReservationSelectorTerms ? { capacityReservationSelectorTerms: pool.capacityReservationSelectorTerms } : {}),
       userData,
       // Both devices always: with any mapping listed, Karpenter's defaults no longer apply, and an
       // unlisted device falls back to the AMI's gp2 default. The data volume (/dev/xvdb) holds

@@ -24,6 +24,8 @@ export function nodePool(pool: NodePool): KubernetesManifest {
       ? [{ key: 'karpenter.k8s.aws/instance-generation', operator: 'Gt', values: [String(pool.instanceGenerationGreaterThan)] }]
       : []),
     ...(pool.gpu ? [NVIDIA_ONLY] : []),
+    // Types that cannot hold the pool's maxPods even with prefix delegation (modules/fleet/instance-checks.ts).
+    ...(pool.excludedInstanceTypes ? [{ key: 'node.kubernetes.io/instance-type', operator: 'NotIn', values: [...pool.excludedInstanceTypes] }] : []),
   ];
   const taints = [...pool.taints, ...(pool.gpu ? [GPU_TAINT] : [])];
   return {
