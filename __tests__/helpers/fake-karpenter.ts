@@ -30,6 +30,44 @@ export const DRAIN_MS = 30_000;
 export const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** K pkg/controllers/nodeclaim/lifecycle/liveness.go: registrationTimeout. */
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
+/** A pkg/controllers/providers/version/controller.go Reconcile: the cluster's Kubernetes version is read every 5 minutes. */
+export const VERSION_POLL_MS = 5 * 60_000;
+/** A pkg/controllers/nodeclass/ami.go Reconcile: after a successful discovery the class's AMIs are resolved again in 5 minutes. */
+export const AMI_REQUEUE_MS = 5 * 60_000;
+/**
+ * A pkg/apis/v1/ec2nodeclass.go EC2NodeClassSpec: the fields tagged `hash:"ignore"`, left out of the static
+ * hash (Hash hashes the spec with hashstructure, which honours the tag). A new alias therefore never makes a
+ * NodeClaim statically drifted: it drifts only once the class's resolved AMIs no longer hold its image (AMI drift).
+ * amiFamily is hashed through its resolved value (AMIFamily()), which an alias fixes: constant here.
+ */
+const HASH_IGNORED = new Set([
+  'subnetSelectorTerms',
+  'securityGroupSelectorTerms',
+  'capacityReservationSelectorTerms',
+  'ipPrefixCount',
+  'amiSelectorTerms',
+  'amiFamily',
+]);
+
+/**
+ * A pkg/providers/amifamily/bottlerocket.go DescribeImageQuery: the public parameters a `bottlerocket@<version>`
+ * alias resolves through for the cluster's Kubernetes version (the leading v trimmed; `latest` as it is).
+ */
+export function bottlerocketImageParameters(k8sVersion: string, aliasVersion: string): string[] {
+  const v = aliasVersion.replace(/^v+/, '');
+  return [
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}/x86_64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}/arm64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}-nvidia/x86_64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}-nvidia/arm64/${v}/image_id`,
+  ];
+}
+
+/** What AMI discovery reads: the public parameters (name -> image ID) and the control plane's version (EKS DescribeCluster). */
+export interface AmiWorld {
+  readonly parameters: Map<string, string>;
+  controlPlaneVersion(): string;
+}
 
 export interface SimNodeClass {
   spec: Record<string, unknown> | undefined;
@@ -40,6 +78,11 @@ export interface SimNodeClass {
   generation: number;
   observedGeneration: number;
   ready: { status: 'True' | 'False'; message?: string };
+  /** status.amis (IDs) once AMI discovery ran; kept as they were when a later discovery fails (A nodeclass/ami.go returns before touching status). */
+  amis?: string[];
+  /** The generation and time of the last successful AMI discovery. */
+  amiGeneration?: number;
+  amiResolvedAt?: number;
 }
 /** What goes wrong with a launched instance. */
 export type LaunchFault = 'none' | 'notReady' | 'neverRegisters' | 'resourceNotRegistered';
@@ -58,6 +101,10 @@ export interface SimNodeClaim {
   /** DisruptionReason condition: chosen by a disruption command (K disruption/queue.go markDisrupted). */
   disrupting: boolean;
   deletionRequestedAt?: number;
+  /** status.imageID: the AMI it was launched from (with an AmiWorld). */
+  imageId?: string;
+  /** Why it is drifted: A pkg/cloudprovider/drift.go NodeClassDrift (static hash) or AMIDrift. */
+  driftReason?: 'NodeClassDrift' | 'AMIDrift';
 }
 export interface SimNode {
   name: string;
@@ -108,6 +155,13 @@ export class FakeKarpenter {
   onStep?: (k: FakeKarpenter) => void;
   /** The simulation's own clock: the last reconcile. */
   time: number;
+  /** AMI discovery (opt-in: `withAmis`); without it classes have no AMIs and only static drift exists. */
+  amiWorld?: AmiWorld;
+  /** The Kubernetes version as Karpenter last read it (A pkg/providers/version/version.go keeps it in memory). */
+  k8sVersion?: string;
+  /** Discovery errors, newest last ("alias bottlerocket@v9.9.9: failed to discover any AMIs for alias"). */
+  amiErrors: string[] = [];
+  private lastVersionPoll = -Infinity;
   private n = 0;
 
   constructor(
@@ -134,6 +188,8 @@ export class FakeKarpenter {
     this.budgets.set(pool, budgets);
     this.replicas.set(pool, nodes);
     this.hashController();
+    this.amiDiscovery();
+    this.classStatus();
     for (let i = 0; i < nodes; i++) {
       const c = this.launch(pool, this.now() - 86_400_000);
       this.register(c, c.createdAt);
@@ -151,10 +207,17 @@ export class FakeKarpenter {
     }
   }
 
+  /** Turns on AMI discovery: classes resolve their alias through `world` for the version Karpenter last read. */
+  withAmis(world: AmiWorld): this {
+    this.amiWorld = world;
+    return this;
+  }
+
   /** One pass of every controller, in the order a pass sees them. */
   reconcile(): void {
     this.onStep?.(this);
     this.hashController();
+    this.amiDiscovery();
     this.classStatus();
     for (const c of [...this.nodeClaims.values()]) this.lifecycle(c);
     for (const c of this.nodeClaims.values()) this.driftCondition(c);
@@ -189,8 +252,9 @@ export class FakeKarpenter {
                 .map(([k, x]) => [k, canonical(x)]),
             )
           : v;
+    const hashed = Object.fromEntries(Object.entries(cls.spec ?? {}).filter(([k]) => !HASH_IGNORED.has(k)));
     return createHash('sha256')
-      .update(JSON.stringify(canonical(cls.spec)))
+      .update(JSON.stringify(canonical(hashed)))
       .digest('hex')
       .slice(0, 16);
   }
@@ -214,9 +278,43 @@ export class FakeKarpenter {
     }
   }
 
-  /** The class's Ready condition follows its generation (the status controller); a test sets `ready` False to refuse launches. */
+  /**
+   * The class's Ready condition follows its generation (the status controller); a test sets `ready` False to refuse
+   * launches. With AMI discovery, Ready reaches a new generation only once its AMIs were discovered for it
+   * (A pkg/controllers/nodeclass/controller.go runs the AMI reconciler first; on its error the status keeps its old
+   * AMIs and is not reconciled against the new spec).
+   */
   private classStatus(): void {
-    for (const cls of this.nodeClasses.values()) cls.observedGeneration = cls.generation;
+    for (const cls of this.nodeClasses.values()) if (!this.amiWorld || cls.amiGeneration === cls.generation) cls.observedGeneration = cls.generation;
+  }
+
+  /**
+   * A pkg/controllers/providers/version/controller.go (every VERSION_POLL_MS) and pkg/controllers/nodeclass/ami.go:
+   * each class resolves its alias (bottlerocketImageParameters) for the version last read, on a spec change or
+   * AMI_REQUEUE_MS after the last success. No parameter found is an error: status.amis stay as they were.
+   */
+  private amiDiscovery(): void {
+    const world = this.amiWorld;
+    if (!world) return;
+    if (this.time - this.lastVersionPoll >= VERSION_POLL_MS) {
+      this.k8sVersion = world.controlPlaneVersion();
+      this.lastVersionPoll = this.time;
+    }
+    for (const cls of this.nodeClasses.values()) {
+      const due = cls.amiGeneration !== cls.generation || this.time - (cls.amiResolvedAt ?? -Infinity) >= AMI_REQUEUE_MS;
+      if (!due) continue;
+      const alias = (cls.spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias ?? '';
+      const ids = bottlerocketImageParameters(this.k8sVersion!, alias.split('@')[1] ?? '')
+        .map((p) => world.parameters.get(p))
+        .filter((id): id is string => id !== undefined);
+      if (ids.length === 0) {
+        this.amiErrors.push(`alias ${alias}: failed to discover any AMIs for alias (Kubernetes ${this.k8sVersion})`);
+        continue;
+      }
+      cls.amis = ids;
+      cls.amiGeneration = cls.generation;
+      cls.amiResolvedAt = this.time;
+    }
   }
 
   private classReady(pool: string): boolean {
@@ -238,6 +336,8 @@ export class FakeKarpenter {
       fault,
       initialized: false,
       disrupting: false,
+      // A pkg/cloudprovider/cloudprovider.go: the instance is launched from one of the class's resolved AMIs.
+      imageId: cls.amis?.[0],
     };
     this.nodeClaims.set(claim.name, claim);
     return claim;
@@ -275,9 +375,21 @@ export class FakeKarpenter {
    */
   private driftCondition(c: SimNodeClaim): void {
     const cls = this.nodeClasses.get(c.pool)!;
-    const drifted = cls.annotations[HASH_VERSION] === c.hashVersion && cls.annotations[HASH] !== c.hash;
-    if (drifted) c.driftedSince ??= this.time;
+    const reason = this.driftReason(c, cls);
+    if (reason) c.driftedSince ??= this.time;
     else c.driftedSince = undefined;
+    c.driftReason = reason;
+  }
+
+  /**
+   * A pkg/cloudprovider/drift.go isNodeClassDrifted: static fields first (the hash), then AMI drift
+   * (isAMIDrifted: the claim's status.imageID is not among the class's status.amis; no AMIs at all is an error,
+   * not drift).
+   */
+  private driftReason(c: SimNodeClaim, cls: SimNodeClass): SimNodeClaim['driftReason'] {
+    if (cls.annotations[HASH_VERSION] === c.hashVersion && cls.annotations[HASH] !== c.hash) return 'NodeClassDrift';
+    if (c.imageId !== undefined && cls.amis !== undefined && cls.amis.length > 0 && !cls.amis.includes(c.imageId)) return 'AMIDrift';
+    return undefined;
   }
 
   /**
@@ -466,6 +578,7 @@ export class FakeKarpenter {
           },
           status: {
             nodeName: c.nodeName,
+            ...(c.imageId !== undefined ? { imageID: c.imageId } : {}),
             conditions: [
               cond('Launched', 'True'),
               cond('Registered', c.registeredAt !== undefined ? 'True' : 'Unknown'),
@@ -476,7 +589,7 @@ export class FakeKarpenter {
                     'Unknown',
                     c.registeredAt === undefined ? 'NotRegistered' : c.fault === 'resourceNotRegistered' ? 'ResourceNotRegistered' : 'NodeNotReady',
                   ),
-              ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', 'NodeClassDrift')] : []),
+              ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', c.driftReason ?? 'NodeClassDrift')] : []),
               ...(c.disrupting ? [cond('DisruptionReason', 'True', 'Drifted')] : []),
             ],
           },
@@ -628,6 +741,8 @@ export class FakeKarpenter {
       },
       spec: cls.spec,
       status: {
+        // A pkg/apis/v1/ec2nodeclass_status.go: status.amis lists id and name (requirements left out here).
+        ...(cls.amis !== undefined ? { amis: cls.amis.map((id) => ({ id, name: id })) } : {}),
         conditions: [
           {
             type: 'Ready',
