@@ -206,9 +206,37 @@ describe('AMI discovery and AMI drift (issue 31: a node image is Kubernetes mino
     apply('9.9.9', 'snap-new');
     advance(30 * 60_000);
     expect(cls.amis).toEqual([image('1.34', '1.50.0')]);
-    expect(cls.observedGeneration).toBeLessThan(cls.generation);
+    const ready = (k as unknown as { nodeClassJson(n: string, c: typeof cls): { status: { conditions: unknown[] } } }).nodeClassJson('p', cls).status
+      .conditions[0];
+    expect(ready).toMatchObject({ type: 'Ready', status: 'Unknown', reason: 'ReconcilingDependents', observedGeneration: cls.generation });
     expect(k.amiErrors.at(-1)).toContain('bottlerocket@v9.9.9');
     expect(k.claimsOf('p').every((c) => !c.disrupting)).toBe(true); // statically drifted (new snapshot), but no replacement can launch
     expect(k.claimsOf('p')).toHaveLength(2);
+  });
+
+  test('while the class is Ready=Unknown even an empty drifted node is kept (every drift simulation fails)', () => {
+    const { k, apply, advance } = amiWorld(2);
+    const [, empty] = k.claimsOf('p');
+    for (const [key, p] of k.pods) if (p.nodeName === empty.nodeName) k.pods.delete(key);
+    apply('9.9.9', 'snap-new');
+    advance(30 * 60_000);
+    const kept = k.nodeClaims.get(empty.name)!;
+    expect(kept.driftedSince).toBeDefined();
+    expect([kept.deletionRequestedAt, kept.disrupting]).toEqual([undefined, false]);
+  });
+
+  test('bottlerocket@latest: a new release is seen only when the 24-hour parameter cache expires (ssm/types.go)', () => {
+    let clock = Date.parse('2026-11-25T12:00:00Z');
+    const latest = bottlerocketImageParameters('1.34', 'latest')[0];
+    const parameters = new Map([[latest, image('1.34', '1.50.0')]]);
+    const k = new FakeKarpenter(new FakeKube(), () => clock).withAmis({ parameters, controlPlaneVersion: () => '1.34' });
+    k.addPool('p', { spec: { ...spec('snap'), amiSelectorTerms: [{ alias: 'bottlerocket@latest' }] } }, 1);
+    parameters.set(latest, image('1.34', '1.51.0'));
+    clock += 12 * 60 * 60_000;
+    k.advanceTo(clock);
+    expect(k.nodeClasses.get('p')!.amis).toEqual([image('1.34', '1.50.0')]);
+    clock += 12 * 60 * 60_000;
+    k.advanceTo(clock);
+    expect(k.nodeClasses.get('p')!.amis).toEqual([image('1.34', '1.51.0')]);
   });
 });

@@ -38,7 +38,10 @@ export const AMI_REQUEUE_MS = 5 * 60_000;
  * A pkg/apis/v1/ec2nodeclass.go EC2NodeClassSpec: the fields tagged `hash:"ignore"`, left out of the static
  * hash (Hash hashes the spec with hashstructure, which honours the tag). A new alias therefore never makes a
  * NodeClaim statically drifted: it drifts only once the class's resolved AMIs no longer hold its image (AMI drift).
- * amiFamily is hashed through its resolved value (AMIFamily()), which an alias fixes: constant here.
+ * amiFamily is hashed through its resolved value (AMIFamily()), which the alias's family fixes: constant here, where
+ * every alias is bottlerocket@ (a change of family, al2023@ to bottlerocket@, would be static drift upstream).
+ * Simplified: one architecture and variant per pool, so a launch takes the first resolved AMI and AMI drift asks
+ * whether the claim's image is among them (upstream maps AMIs to the instance type first, amifamily/ami.go).
  */
 const HASH_IGNORED = new Set([
   'subnetSelectorTerms',
@@ -68,6 +71,13 @@ export interface AmiWorld {
   readonly parameters: Map<string, string>;
   controlPlaneVersion(): string;
 }
+
+/**
+ * A pkg/providers/ssm/types.go: a parameter read for a mutable alias (`@latest`) is cached for 24 hours, so a new
+ * release is seen up to a day late; a pinned release's parameter never changes. Failed reads are not cached
+ * (A pkg/providers/ssm/provider.go).
+ */
+export const SSM_LATEST_CACHE_MS = 24 * 60 * 60_000;
 
 export interface SimNodeClass {
   spec: Record<string, unknown> | undefined;
@@ -162,6 +172,7 @@ export class FakeKarpenter {
   /** Discovery errors, newest last ("alias bottlerocket@v9.9.9: failed to discover any AMIs for alias"). */
   amiErrors: string[] = [];
   private lastVersionPoll = -Infinity;
+  private readonly ssmCache = new Map<string, { value: string; at: number }>();
   private n = 0;
 
   constructor(
@@ -278,14 +289,27 @@ export class FakeKarpenter {
     }
   }
 
-  /**
-   * The class's Ready condition follows its generation (the status controller); a test sets `ready` False to refuse
-   * launches. With AMI discovery, Ready reaches a new generation only once its AMIs were discovered for it
-   * (A pkg/controllers/nodeclass/controller.go runs the AMI reconciler first; on its error the status keeps its old
-   * AMIs and is not reconciled against the new spec).
-   */
+  /** The class's Ready condition follows its generation (the status controller); a test sets `ready` False to refuse launches. */
   private classStatus(): void {
-    for (const cls of this.nodeClasses.values()) if (!this.amiWorld || cls.amiGeneration === cls.generation) cls.observedGeneration = cls.generation;
+    for (const cls of this.nodeClasses.values()) cls.observedGeneration = cls.generation;
+  }
+
+  /**
+   * With AMI discovery, a generation whose AMIs were never discovered leaves AMIsReady True at an older generation,
+   * and the root condition counts a dependent with a stale generation as unhealthy: Ready is Unknown, reason
+   * ReconcilingDependents, at the current generation (A pkg/controllers/nodeclass/controller.go runs every step and
+   * patches status; awslabs/operatorpkg status/condition_set.go recomputes Ready from its dependents).
+   */
+  private amisBehind(cls: SimNodeClass): boolean {
+    return this.amiWorld !== undefined && cls.amiGeneration !== cls.generation;
+  }
+
+  private readParameter(world: AmiWorld, name: string, mutable: boolean): string | undefined {
+    const cached = this.ssmCache.get(name);
+    if (cached && (!mutable || this.time - cached.at < SSM_LATEST_CACHE_MS)) return cached.value;
+    const value = world.parameters.get(name);
+    if (value !== undefined) this.ssmCache.set(name, { value, at: this.time });
+    return value;
   }
 
   /**
@@ -304,8 +328,9 @@ export class FakeKarpenter {
       const due = cls.amiGeneration !== cls.generation || this.time - (cls.amiResolvedAt ?? -Infinity) >= AMI_REQUEUE_MS;
       if (!due) continue;
       const alias = (cls.spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias ?? '';
-      const ids = bottlerocketImageParameters(this.k8sVersion!, alias.split('@')[1] ?? '')
-        .map((p) => world.parameters.get(p))
+      const version = alias.split('@')[1] ?? '';
+      const ids = bottlerocketImageParameters(this.k8sVersion!, version)
+        .map((p) => this.readParameter(world, p, version === 'latest'))
         .filter((id): id is string => id !== undefined);
       if (ids.length === 0) {
         this.amiErrors.push(`alias ${alias}: failed to discover any AMIs for alias (Kubernetes ${this.k8sVersion})`);
@@ -320,7 +345,8 @@ export class FakeKarpenter {
   private classReady(pool: string): boolean {
     const cls = this.nodeClasses.get(pool);
     // A pkg/cloudprovider/cloudprovider.go Create: refused unless Ready is True for the current generation.
-    return cls !== undefined && cls.ready.status === 'True' && cls.observedGeneration === cls.generation;
+    // Ready=Unknown refuses too (the IsUnknown branch of the same function).
+    return cls !== undefined && cls.ready.status === 'True' && cls.observedGeneration === cls.generation && !this.amisBehind(cls);
   }
 
   /** A NodeClaim launched with its class's current hash and hash version (A pkg/cloudprovider/cloudprovider.go sets both annotations). */
@@ -469,6 +495,11 @@ export class FakeKarpenter {
       .sort((a, b) => Number(this.hasPods(a)) - Number(this.hasPods(b)));
     for (const c of candidates) {
       if ((budget.get(c.pool) ?? 0) === 0) continue;
+      // With AMI discovery behind, the class is Ready=Unknown: the NodePool's NodeClassReady is False
+      // (K pkg/controllers/nodepool/readiness/controller.go), the provisioner skips the pool
+      // (K pkg/controllers/provisioning/provisioner.go) and every drift command's scheduling simulation fails
+      // (K pkg/controllers/disruption/helpers.go SimulateScheduling): empty candidates are kept too.
+      if (this.amiWorld && !this.classReady(c.pool)) continue;
       const pods = this.hasPods(c);
       if (pods) {
         const uninitialized = this.claimsOf(c.pool).some((x) => x.nodeName && !x.initialized && x.deletionRequestedAt === undefined);
@@ -746,9 +777,9 @@ export class FakeKarpenter {
         conditions: [
           {
             type: 'Ready',
-            status: cls.ready.status,
-            reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady',
-            message: cls.ready.message ?? '',
+            ...(cls.ready.status === 'True' && this.amisBehind(cls)
+              ? { status: 'Unknown', reason: 'ReconcilingDependents', message: 'AMIsReady=True' }
+              : { status: cls.ready.status, reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady', message: cls.ready.message ?? '' }),
             observedGeneration: cls.observedGeneration,
             lastTransitionTime: new Date(this.time).toISOString(),
           },
