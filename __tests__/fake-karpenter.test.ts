@@ -4,7 +4,15 @@
  * scenario tests would prove nothing.
  */
 import { FakeKube } from './helpers/fake-kube';
-import { COMMAND_TIMEOUT_MS, FakeKarpenter, REGISTRATION_TIMEOUT_MS, TICK_MS } from './helpers/fake-karpenter';
+import {
+  AMI_REQUEUE_MS,
+  bottlerocketImageParameters,
+  COMMAND_TIMEOUT_MS,
+  FakeKarpenter,
+  REGISTRATION_TIMEOUT_MS,
+  TICK_MS,
+  VERSION_POLL_MS,
+} from './helpers/fake-karpenter';
 import { conflictStatus, ssaApply, ssaConflicts, SsaObject } from './helpers/fake-ssa';
 
 const spec = (snapshot: string) => ({ blockDeviceMappings: [{ deviceName: '/dev/xvdb', ebs: { snapshotID: snapshot } }], role: 'r' });
@@ -111,4 +119,124 @@ test('the simulation keeps its own cadence: a long poll runs every reconcile due
   expect(passes).toBe(0);
   advance(60_000);
   expect(passes).toBe(6);
+});
+
+describe('AMI discovery and AMI drift (issue 31: a node image is Kubernetes minor, Bottlerocket release and cache generation)', () => {
+  const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}-${release.replace(/\./g, '')}`;
+  const aliasSpec = (release: string, snapshot: string) => ({ ...spec(snapshot), amiSelectorTerms: [{ alias: `bottlerocket@v${release}` }] });
+
+  function amiWorld(nodes = 2) {
+    let clock = Date.parse('2026-11-25T12:00:00Z');
+    let controlPlane = '1.34';
+    const parameters = new Map<string, string>();
+    for (const k8s of ['1.34', '1.35'])
+      for (const release of ['1.50.0', '1.51.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
+    const k = new FakeKarpenter(new FakeKube(), () => clock).withAmis({ parameters, controlPlaneVersion: () => controlPlane });
+    k.addPool('p', { spec: aliasSpec('1.50.0', 'snap-old') }, nodes, [{ nodes: '1', reasons: ['Drifted'] }]);
+    const cls = k.nodeClasses.get('p')!;
+    const originals = k.claimsOf('p').map((c) => c.name);
+    const deleted: string[] = [];
+    k.onStep = (sim) => {
+      for (const c of sim.nodeClaims.values()) if (c.deletionRequestedAt !== undefined && !deleted.includes(c.name)) deleted.push(c.name);
+    };
+    const apply = (release: string, snapshot: string) => {
+      ssaApply(cls, 'kubectl', aliasSpec(release, snapshot), false);
+      cls.generation++;
+    };
+    const advance = (ms: number) => {
+      clock += ms;
+      k.advanceTo(clock);
+    };
+    /** Replacements per node lineage: how many times a node that stands for an original was deleted. */
+    const replacementsOfOriginals = () => deleted.filter((n) => originals.includes(n)).length;
+    return { k, cls, apply, advance, deleted, originals, replacementsOfOriginals, setControlPlane: (v: string) => (controlPlane = v) };
+  }
+
+  test('the alias resolves through the parameter of the running Kubernetes version and release (bottlerocket.go DescribeImageQuery)', () => {
+    const { k, cls } = amiWorld();
+    expect(cls.amis).toEqual([image('1.34', '1.50.0')]);
+    expect(k.claimsOf('p').map((c) => c.imageId)).toEqual([image('1.34', '1.50.0'), image('1.34', '1.50.0')]);
+    expect(bottlerocketImageParameters('1.35', 'v1.55.0')).toContain('/aws/service/bottlerocket/aws-k8s-1.35-nvidia/x86_64/1.55.0/image_id');
+  });
+
+  test('the static hash leaves amiSelectorTerms out (ec2nodeclass.go hash:"ignore"): a new alias is AMI drift, not NodeClassDrift', () => {
+    const { k, cls, apply, advance } = amiWorld();
+    const before = cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash'];
+    apply('1.51.0', 'snap-old');
+    advance(TICK_MS);
+    expect(cls.annotations['karpenter.k8s.aws/ec2nodeclass-hash']).toBe(before);
+    expect(k.claimsOf('p').map((c) => c.driftReason)).toEqual(['AMIDrift', 'AMIDrift']);
+  });
+
+  test('alias and snapshot in one apply replace every original node exactly once', () => {
+    const { k, apply, advance, originals, replacementsOfOriginals, deleted } = amiWorld(3);
+    apply('1.51.0', 'snap-new');
+    advance(60 * 60_000);
+    expect(replacementsOfOriginals()).toBe(originals.length);
+    expect(deleted).toHaveLength(originals.length); // no replacement was itself replaced
+    expect(k.claimsOf('p').every((c) => c.imageId === image('1.34', '1.51.0') && c.driftedSince === undefined)).toBe(true);
+  });
+
+  test('negative control: snapshot first, alias later replaces every node twice (the counting can see a second replacement)', () => {
+    const { k, apply, advance, originals, deleted } = amiWorld(3);
+    apply('1.50.0', 'snap-new');
+    advance(60 * 60_000);
+    apply('1.51.0', 'snap-new');
+    advance(60 * 60_000);
+    expect(deleted).toHaveLength(originals.length * 2);
+    expect(k.claimsOf('p').every((c) => c.imageId === image('1.34', '1.51.0'))).toBe(true);
+  });
+
+  test('a new control-plane minor reaches the nodes only at the next version poll (version/controller.go, 5 minutes), then as AMI drift', () => {
+    const { k, cls, advance, setControlPlane } = amiWorld();
+    advance(TICK_MS);
+    setControlPlane('1.35');
+    advance(TICK_MS);
+    expect(cls.amis).toEqual([image('1.34', '1.50.0')]);
+    advance(VERSION_POLL_MS);
+    expect(k.k8sVersion).toBe('1.35');
+    advance(AMI_REQUEUE_MS);
+    expect(cls.amis).toEqual([image('1.35', '1.50.0')]);
+    advance(60 * 60_000);
+    expect(k.claimsOf('p').every((c) => c.imageId === image('1.35', '1.50.0'))).toBe(true);
+  });
+
+  test('an alias that resolves to nothing keeps the old AMIs and leaves the class unready for its new generation: nothing launches', () => {
+    const { k, cls, apply, advance } = amiWorld();
+    apply('9.9.9', 'snap-new');
+    advance(30 * 60_000);
+    expect(cls.amis).toEqual([image('1.34', '1.50.0')]);
+    const ready = (k as unknown as { nodeClassJson(n: string, c: typeof cls): { status: { conditions: unknown[] } } }).nodeClassJson('p', cls).status
+      .conditions[0];
+    expect(ready).toMatchObject({ type: 'Ready', status: 'Unknown', reason: 'ReconcilingDependents', observedGeneration: cls.generation });
+    expect(k.amiErrors.at(-1)).toContain('bottlerocket@v9.9.9');
+    expect(k.claimsOf('p').every((c) => !c.disrupting)).toBe(true); // statically drifted (new snapshot), but no replacement can launch
+    expect(k.claimsOf('p')).toHaveLength(2);
+  });
+
+  test('while the class is Ready=Unknown even an empty drifted node is kept (every drift simulation fails)', () => {
+    const { k, apply, advance } = amiWorld(2);
+    const [, empty] = k.claimsOf('p');
+    for (const [key, p] of k.pods) if (p.nodeName === empty.nodeName) k.pods.delete(key);
+    apply('9.9.9', 'snap-new');
+    advance(30 * 60_000);
+    const kept = k.nodeClaims.get(empty.name)!;
+    expect(kept.driftedSince).toBeDefined();
+    expect([kept.deletionRequestedAt, kept.disrupting]).toEqual([undefined, false]);
+  });
+
+  test('bottlerocket@latest: a new release is seen only when the 24-hour parameter cache expires (ssm/types.go)', () => {
+    let clock = Date.parse('2026-11-25T12:00:00Z');
+    const latest = bottlerocketImageParameters('1.34', 'latest')[0];
+    const parameters = new Map([[latest, image('1.34', '1.50.0')]]);
+    const k = new FakeKarpenter(new FakeKube(), () => clock).withAmis({ parameters, controlPlaneVersion: () => '1.34' });
+    k.addPool('p', { spec: { ...spec('snap'), amiSelectorTerms: [{ alias: 'bottlerocket@latest' }] } }, 1);
+    parameters.set(latest, image('1.34', '1.51.0'));
+    clock += 12 * 60 * 60_000;
+    k.advanceTo(clock);
+    expect(k.nodeClasses.get('p')!.amis).toEqual([image('1.34', '1.50.0')]);
+    clock += 12 * 60 * 60_000;
+    k.advanceTo(clock);
+    expect(k.nodeClasses.get('p')!.amis).toEqual([image('1.34', '1.51.0')]);
+  });
 });

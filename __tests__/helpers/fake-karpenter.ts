@@ -36,6 +36,54 @@ export const DRAIN_MS = 30_000;
 export const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** K pkg/controllers/nodeclaim/lifecycle/liveness.go: registrationTimeout. */
 export const REGISTRATION_TIMEOUT_MS = 15 * 60_000;
+/** A pkg/controllers/providers/version/controller.go Reconcile: the cluster's Kubernetes version is read every 5 minutes. */
+export const VERSION_POLL_MS = 5 * 60_000;
+/** A pkg/controllers/nodeclass/ami.go Reconcile: after a successful discovery the class's AMIs are resolved again in 5 minutes. */
+export const AMI_REQUEUE_MS = 5 * 60_000;
+/**
+ * A pkg/apis/v1/ec2nodeclass.go EC2NodeClassSpec: the fields tagged `hash:"ignore"`, left out of the static
+ * hash (Hash hashes the spec with hashstructure, which honours the tag). A new alias therefore never makes a
+ * NodeClaim statically drifted: it drifts only once the class's resolved AMIs no longer hold its image (AMI drift).
+ * amiFamily is hashed through its resolved value (AMIFamily()), which the alias's family fixes: constant here, where
+ * every alias is bottlerocket@ (a change of family, al2023@ to bottlerocket@, would be static drift upstream).
+ * Simplified: one architecture and variant per pool, so a launch takes the first resolved AMI and AMI drift asks
+ * whether the claim's image is among them (upstream maps AMIs to the instance type first, amifamily/ami.go).
+ */
+const HASH_IGNORED = new Set([
+  'subnetSelectorTerms',
+  'securityGroupSelectorTerms',
+  'capacityReservationSelectorTerms',
+  'ipPrefixCount',
+  'amiSelectorTerms',
+  'amiFamily',
+]);
+
+/**
+ * A pkg/providers/amifamily/bottlerocket.go DescribeImageQuery: the public parameters a `bottlerocket@<version>`
+ * alias resolves through for the cluster's Kubernetes version (the leading v trimmed; `latest` as it is).
+ */
+export function bottlerocketImageParameters(k8sVersion: string, aliasVersion: string): string[] {
+  const v = aliasVersion.replace(/^v+/, '');
+  return [
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}/x86_64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}/arm64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}-nvidia/x86_64/${v}/image_id`,
+    `/aws/service/bottlerocket/aws-k8s-${k8sVersion}-nvidia/arm64/${v}/image_id`,
+  ];
+}
+
+/** What AMI discovery reads: the public parameters (name -> image ID) and the control plane's version (EKS DescribeCluster). */
+export interface AmiWorld {
+  readonly parameters: Map<string, string>;
+  controlPlaneVersion(): string;
+}
+
+/**
+ * A pkg/providers/ssm/types.go: a parameter read for a mutable alias (`@latest`) is cached for 24 hours, so a new
+ * release is seen up to a day late; a pinned release's parameter never changes. Failed reads are not cached
+ * (A pkg/providers/ssm/provider.go).
+ */
+export const SSM_LATEST_CACHE_MS = 24 * 60 * 60_000;
 
 export interface SimNodeClass {
   spec: Record<string, unknown> | undefined;
@@ -46,6 +94,11 @@ export interface SimNodeClass {
   generation: number;
   observedGeneration: number;
   ready: { status: 'True' | 'False'; message?: string };
+  /** status.amis (IDs) once AMI discovery ran; kept as they were when a later discovery fails (A nodeclass/ami.go returns before touching status). */
+  amis?: string[];
+  /** The generation and time of the last successful AMI discovery. */
+  amiGeneration?: number;
+  amiResolvedAt?: number;
 }
 /** What goes wrong with a launched instance. */
 export type LaunchFault = 'none' | 'notReady' | 'neverRegisters' | 'resourceNotRegistered';
@@ -64,6 +117,10 @@ export interface SimNodeClaim {
   /** DisruptionReason condition: chosen by a disruption command (K disruption/queue.go markDisrupted). */
   disrupting: boolean;
   deletionRequestedAt?: number;
+  /** status.imageID: the AMI it was launched from (with an AmiWorld). */
+  imageId?: string;
+  /** Why it is drifted: A pkg/cloudprovider/drift.go NodeClassDrift (static hash) or AMIDrift. */
+  driftReason?: 'NodeClassDrift' | 'AMIDrift';
 }
 export interface SimNode {
   name: string;
@@ -114,6 +171,14 @@ export class FakeKarpenter {
   onStep?: (k: FakeKarpenter) => void;
   /** The simulation's own clock: the last reconcile. */
   time: number;
+  /** AMI discovery (opt-in: `withAmis`); without it classes have no AMIs and only static drift exists. */
+  amiWorld?: AmiWorld;
+  /** The Kubernetes version as Karpenter last read it (A pkg/providers/version/version.go keeps it in memory). */
+  k8sVersion?: string;
+  /** Discovery errors, newest last ("alias bottlerocket@v9.9.9: failed to discover any AMIs for alias"). */
+  amiErrors: string[] = [];
+  private lastVersionPoll = -Infinity;
+  private readonly ssmCache = new Map<string, { value: string; at: number }>();
   private n = 0;
 
   constructor(
@@ -140,6 +205,8 @@ export class FakeKarpenter {
     this.budgets.set(pool, budgets);
     this.replicas.set(pool, nodes);
     this.hashController();
+    this.amiDiscovery();
+    this.classStatus();
     for (let i = 0; i < nodes; i++) {
       const c = this.launch(pool, this.now() - 86_400_000);
       this.register(c, c.createdAt);
@@ -157,10 +224,17 @@ export class FakeKarpenter {
     }
   }
 
+  /** Turns on AMI discovery: classes resolve their alias through `world` for the version Karpenter last read. */
+  withAmis(world: AmiWorld): this {
+    this.amiWorld = world;
+    return this;
+  }
+
   /** One pass of every controller, in the order a pass sees them. */
   reconcile(): void {
     this.onStep?.(this);
     this.hashController();
+    this.amiDiscovery();
     this.classStatus();
     for (const c of [...this.nodeClaims.values()]) this.lifecycle(c);
     for (const c of this.nodeClaims.values()) this.driftCondition(c);
@@ -195,8 +269,9 @@ export class FakeKarpenter {
                 .map(([k, x]) => [k, canonical(x)]),
             )
           : v;
+    const hashed = Object.fromEntries(Object.entries(cls.spec ?? {}).filter(([k]) => !HASH_IGNORED.has(k)));
     return createHash('sha256')
-      .update(JSON.stringify(canonical(cls.spec)))
+      .update(JSON.stringify(canonical(hashed)))
       .digest('hex')
       .slice(0, 16);
   }
@@ -225,10 +300,59 @@ export class FakeKarpenter {
     for (const cls of this.nodeClasses.values()) cls.observedGeneration = cls.generation;
   }
 
+  /**
+   * With AMI discovery, a generation whose AMIs were never discovered leaves AMIsReady True at an older generation,
+   * and the root condition counts a dependent with a stale generation as unhealthy: Ready is Unknown, reason
+   * ReconcilingDependents, at the current generation (A pkg/controllers/nodeclass/controller.go runs every step and
+   * patches status; awslabs/operatorpkg status/condition_set.go recomputes Ready from its dependents).
+   */
+  private amisBehind(cls: SimNodeClass): boolean {
+    return this.amiWorld !== undefined && cls.amiGeneration !== cls.generation;
+  }
+
+  private readParameter(world: AmiWorld, name: string, mutable: boolean): string | undefined {
+    const cached = this.ssmCache.get(name);
+    if (cached && (!mutable || this.time - cached.at < SSM_LATEST_CACHE_MS)) return cached.value;
+    const value = world.parameters.get(name);
+    if (value !== undefined) this.ssmCache.set(name, { value, at: this.time });
+    return value;
+  }
+
+  /**
+   * A pkg/controllers/providers/version/controller.go (every VERSION_POLL_MS) and pkg/controllers/nodeclass/ami.go:
+   * each class resolves its alias (bottlerocketImageParameters) for the version last read, on a spec change or
+   * AMI_REQUEUE_MS after the last success. No parameter found is an error: status.amis stay as they were.
+   */
+  private amiDiscovery(): void {
+    const world = this.amiWorld;
+    if (!world) return;
+    if (this.time - this.lastVersionPoll >= VERSION_POLL_MS) {
+      this.k8sVersion = world.controlPlaneVersion();
+      this.lastVersionPoll = this.time;
+    }
+    for (const cls of this.nodeClasses.values()) {
+      const due = cls.amiGeneration !== cls.generation || this.time - (cls.amiResolvedAt ?? -Infinity) >= AMI_REQUEUE_MS;
+      if (!due) continue;
+      const alias = (cls.spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias ?? '';
+      const version = alias.split('@')[1] ?? '';
+      const ids = bottlerocketImageParameters(this.k8sVersion!, version)
+        .map((p) => this.readParameter(world, p, version === 'latest'))
+        .filter((id): id is string => id !== undefined);
+      if (ids.length === 0) {
+        this.amiErrors.push(`alias ${alias}: failed to discover any AMIs for alias (Kubernetes ${this.k8sVersion})`);
+        continue;
+      }
+      cls.amis = ids;
+      cls.amiGeneration = cls.generation;
+      cls.amiResolvedAt = this.time;
+    }
+  }
+
   private classReady(pool: string): boolean {
     const cls = this.nodeClasses.get(pool);
     // A pkg/cloudprovider/cloudprovider.go Create: refused unless Ready is True for the current generation.
-    return cls !== undefined && cls.ready.status === 'True' && cls.observedGeneration === cls.generation;
+    // Ready=Unknown refuses too (the IsUnknown branch of the same function).
+    return cls !== undefined && cls.ready.status === 'True' && cls.observedGeneration === cls.generation && !this.amisBehind(cls);
   }
 
   /** A NodeClaim launched with its class's current hash and hash version (A pkg/cloudprovider/cloudprovider.go sets both annotations). */
@@ -244,6 +368,8 @@ export class FakeKarpenter {
       fault,
       initialized: false,
       disrupting: false,
+      // A pkg/cloudprovider/cloudprovider.go: the instance is launched from one of the class's resolved AMIs.
+      imageId: cls.amis?.[0],
     };
     this.nodeClaims.set(claim.name, claim);
     return claim;
@@ -281,9 +407,21 @@ export class FakeKarpenter {
    */
   private driftCondition(c: SimNodeClaim): void {
     const cls = this.nodeClasses.get(c.pool)!;
-    const drifted = cls.annotations[HASH_VERSION] === c.hashVersion && cls.annotations[HASH] !== c.hash;
-    if (drifted) c.driftedSince ??= this.time;
+    const reason = this.driftReason(c, cls);
+    if (reason) c.driftedSince ??= this.time;
     else c.driftedSince = undefined;
+    c.driftReason = reason;
+  }
+
+  /**
+   * A pkg/cloudprovider/drift.go isNodeClassDrifted: static fields first (the hash), then AMI drift
+   * (isAMIDrifted: the claim's status.imageID is not among the class's status.amis; no AMIs at all is an error,
+   * not drift).
+   */
+  private driftReason(c: SimNodeClaim, cls: SimNodeClass): SimNodeClaim['driftReason'] {
+    if (cls.annotations[HASH_VERSION] === c.hashVersion && cls.annotations[HASH] !== c.hash) return 'NodeClassDrift';
+    if (c.imageId !== undefined && cls.amis !== undefined && cls.amis.length > 0 && !cls.amis.includes(c.imageId)) return 'AMIDrift';
+    return undefined;
   }
 
   /**
@@ -363,6 +501,11 @@ export class FakeKarpenter {
       .sort((a, b) => Number(this.hasPods(a)) - Number(this.hasPods(b)));
     for (const c of candidates) {
       if ((budget.get(c.pool) ?? 0) === 0) continue;
+      // With AMI discovery behind, the class is Ready=Unknown: the NodePool's NodeClassReady is False
+      // (K pkg/controllers/nodepool/readiness/controller.go), the provisioner skips the pool
+      // (K pkg/controllers/provisioning/provisioner.go) and every drift command's scheduling simulation fails
+      // (K pkg/controllers/disruption/helpers.go SimulateScheduling): empty candidates are kept too.
+      if (this.amiWorld && !this.classReady(c.pool)) continue;
       const pods = this.hasPods(c);
       if (pods) {
         const uninitialized = this.claimsOf(c.pool).some((x) => x.nodeName && !x.initialized && x.deletionRequestedAt === undefined);
@@ -472,6 +615,7 @@ export class FakeKarpenter {
           },
           status: {
             nodeName: c.nodeName,
+            ...(c.imageId !== undefined ? { imageID: c.imageId } : {}),
             conditions: [
               cond('Launched', 'True'),
               cond('Registered', c.registeredAt !== undefined ? 'True' : 'Unknown'),
@@ -482,7 +626,7 @@ export class FakeKarpenter {
                     'Unknown',
                     c.registeredAt === undefined ? 'NotRegistered' : c.fault === 'resourceNotRegistered' ? 'ResourceNotRegistered' : 'NodeNotReady',
                   ),
-              ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', 'NodeClassDrift')] : []),
+              ...(c.driftedSince !== undefined ? [cond('Drifted', 'True', c.driftReason ?? 'NodeClassDrift')] : []),
               ...(c.disrupting ? [cond('DisruptionReason', 'True', 'Drifted')] : []),
             ],
           },
@@ -634,12 +778,14 @@ export class FakeKarpenter {
       },
       spec: cls.spec,
       status: {
+        // A pkg/apis/v1/ec2nodeclass_status.go: status.amis lists id and name (requirements left out here).
+        ...(cls.amis !== undefined ? { amis: cls.amis.map((id) => ({ id, name: id })) } : {}),
         conditions: [
           {
             type: 'Ready',
-            status: cls.ready.status,
-            reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady',
-            message: cls.ready.message ?? '',
+            ...(cls.ready.status === 'True' && this.amisBehind(cls)
+              ? { status: 'Unknown', reason: 'ReconcilingDependents', message: 'AMIsReady=True' }
+              : { status: cls.ready.status, reason: cls.ready.status === 'True' ? 'Ready' : 'NotReady', message: cls.ready.message ?? '' }),
             observedGeneration: cls.observedGeneration,
             lastTransitionTime: apiTime(this.time),
           },
