@@ -473,6 +473,7 @@ describe('deploy: pools against the real size of the generation they launch from
 
 describe('deploy: a cluster pinned to a Bottlerocket release against the release its generation was built on (issue 20)', () => {
   const pin = (f: any) => {
+    delete f.clusters.east.bottlerocketRelease; // the older form of a pin: amiAlias alone
     f.clusters.east.karpenter.amiAlias = 'bottlerocket@v1.50.0';
   };
   test('a generation built on a newer release than the cluster pins: exit 1 naming the pin, the generation and the fix', async () => {

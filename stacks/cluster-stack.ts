@@ -10,6 +10,7 @@ import { ClusterVpc } from '../modules/vpc/vpc';
 import { ExistingVpc } from '../modules/vpc/existing-vpc';
 import { EksCluster } from '../modules/eks/eks-cluster';
 import { systemNodeGroupProps } from '../modules/eks/system-node-group';
+import { BottlerocketImageVersion } from '../modules/eks/bottlerocket-image-version';
 
 export interface ClusterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -28,6 +29,15 @@ export class ClusterStack extends FleetStack {
         ? new ClusterVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc })
         : new ExistingVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc });
 
+    // The pinned release's image_version for the system node group (latest: the eks module reads the newest itself).
+    const release =
+      cluster.bottlerocketRelease === 'latest'
+        ? undefined
+        : new BottlerocketImageVersion(this, 'system-node-group-release', {
+            kubernetesVersion: cluster.kubernetesVersion,
+            arch: cluster.systemNodeGroup.arch,
+            release: cluster.bottlerocketRelease,
+          }).imageVersion;
     this.eks = new EksCluster(this, 'eks', {
       clusterName: cluster.name,
       clusterVersion: cluster.kubernetesVersion,
@@ -36,7 +46,7 @@ export class ClusterStack extends FleetStack {
       endpointPublicAccess: cluster.endpointPublicAccess,
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       nodeSecurityGroupTags: { 'karpenter.sh/discovery': cluster.name },
-      managedNodeGroups: { system: systemNodeGroupProps(cluster) },
+      managedNodeGroups: { system: systemNodeGroupProps(cluster, release) },
     });
 
     // What the next layers need; the Karpenter stack looks the cluster up by name instead of reading state.

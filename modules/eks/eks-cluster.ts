@@ -45,6 +45,11 @@ export interface ManagedNodeGroupProps {
   readonly metadataHopLimit: number;
   /** @default 33 — at most a third of the group is replaced at once during updates */
   readonly maxUnavailablePercentage?: number;
+  /**
+   * The Bottlerocket image_version the group runs (e.g. 1.55.0-d93bb1b1, bottlerocket-image-version.ts).
+   * @default — none: the newest release of the variant on every apply (use_latest_ami_release_version)
+   */
+  readonly amiReleaseVersion?: string;
 }
 
 export interface EksClusterProps {
@@ -136,6 +141,14 @@ export class EksCluster extends TypedModule {
             http_put_response_hop_limit: g.metadataHopLimit,
           },
           update_config: { max_unavailable_percentage: g.maxUnavailablePercentage ?? 33 },
+          // Always explicit (eks v20.37.2 modules/eks-managed-node-group main.tf: release_version = use_latest ?
+          // the `latest/image_version` parameter : ami_release_version). Without either, EKS picks the newest
+          // release at creation and the group then moves only on a Kubernetes bump.
+          ami_release_version: g.amiReleaseVersion,
+          use_latest_ami_release_version: g.amiReleaseVersion === undefined,
+          // false: an update that a PodDisruptionBudget blocks fails instead of evicting the pods anyway
+          // (the module's variable: "Force version update if existing pods are unable to be drained due to a pod disruption budget issue").
+          force_update_version: false,
         },
       ]),
     );

@@ -23,6 +23,7 @@ import { resolveCacheRelease } from './cache-release';
 import { cachePullSettings } from '../image-cache/pull-settings';
 import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
+import { BottlerocketRelease, resolveClusterRelease } from './bottlerocket-release';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -49,10 +50,16 @@ export interface NodePool extends NodePoolSpec {
   readonly imdsHopLimit: 1 | 2;
 }
 
-export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
+export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter' | 'bottlerocketRelease'> {
   readonly name: string;
+  /** The release every node runs (bottlerocket-release.ts): bottlerocketRelease, else amiAlias's pin, else latest. */
+  readonly bottlerocketRelease: BottlerocketRelease;
   readonly trustedCertificates: readonly TrustedCertificate[];
-  readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools'> & { readonly nodePools: readonly NodePool[] };
+  readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools' | 'amiAlias'> & {
+    readonly nodePools: readonly NodePool[];
+    /** bottlerocket@v<bottlerocketRelease> (or @latest): what every node class selects. */
+    readonly amiAlias: string;
+  };
 }
 
 export interface Fleet {
@@ -250,6 +257,9 @@ function resolveCluster(
   if (support.problem) problems.push(support.problem);
   if (support.warning) warnings.push(support.warning);
   checkEndpointAccess({ ...c, name }, warnings);
+  const release = resolveClusterRelease(name, { bottlerocketRelease: c.bottlerocketRelease, amiAlias: c.karpenter?.amiAlias }, hasRollout);
+  problems.push(...release.problems);
+  warnings.push(...release.warnings);
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems, today);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
@@ -284,7 +294,13 @@ function resolveCluster(
       imdsHopLimit: p.imdsHopLimit ?? c.imdsHopLimit,
     };
   });
-  return { ...c, name, trustedCertificates, karpenter: c.karpenter && { ...c.karpenter, nodePools } };
+  return {
+    ...c,
+    name,
+    bottlerocketRelease: release.release,
+    trustedCertificates,
+    karpenter: c.karpenter && { ...c.karpenter, nodePools, amiAlias: release.amiAlias },
+  };
 }
 
 function checkSettings(settings: BottlerocketSettings | undefined, provisioner: NodeProvisioner, at: string, problems: Problem[]): void {
@@ -308,6 +324,7 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
     clusters.filter((cl) => users.some((u) => u.cluster === cl.name)).map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
   );
   warnings.push(...release.warnings);
+  problems.push(...release.problems);
   // What the builder must pull with: the settings its pools share (modules/image-cache/pull-settings.ts).
   const pull = cachePullSettings(
     name,
