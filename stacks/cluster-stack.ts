@@ -47,6 +47,7 @@ export class ClusterStack extends FleetStack {
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       nodeSecurityGroupTags: { 'karpenter.sh/discovery': cluster.name },
       managedNodeGroups: { system: systemNodeGroupProps(cluster, release) },
+      addonVersions: cluster.addons,
     });
 
     // What the next layers need; the Karpenter stack looks the cluster up by name instead of reading state.

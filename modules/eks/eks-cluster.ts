@@ -63,6 +63,11 @@ export interface EksClusterProps {
   /** Tags on the node security group, e.g. karpenter.sh/discovery. */
   readonly nodeSecurityGroupTags: Record<string, string>;
   readonly managedNodeGroups: Record<string, ManagedNodeGroupProps>;
+  /**
+   * Version per EKS add-on (coredns, kube-proxy, vpc-cni, eks-pod-identity-agent).
+   * @default — per add-on: EKS's default version for clusterVersion (never the most recent)
+   */
+  readonly addonVersions?: Readonly<Record<string, string | undefined>>;
   readonly tags?: Record<string, string>;
 }
 
@@ -90,17 +95,24 @@ export class EksCluster extends TypedModule {
       cluster_endpoint_private_access: true,
       authentication_mode: 'API',
       enable_cluster_creator_admin_permissions: true,
+      // Pinned, never most_recent (eks v20.37.2 main.tf: addon_version = coalesce(addon_version,
+      // data.aws_eks_addon_version.version), that data source's most_recent from the entry, else EKS's default version).
       cluster_addons: {
-        coredns: { most_recent: true },
-        'kube-proxy': { most_recent: true },
+        coredns: this.addon('coredns'),
+        'kube-proxy': this.addon('kube-proxy'),
         // before_compute: the CNI must be ready before the first nodes join.
-        'vpc-cni': { most_recent: true, before_compute: true },
-        'eks-pod-identity-agent': { most_recent: true, before_compute: true },
+        'vpc-cni': { ...this.addon('vpc-cni'), before_compute: true },
+        'eks-pod-identity-agent': { ...this.addon('eks-pod-identity-agent'), before_compute: true },
       },
       node_security_group_tags: p.nodeSecurityGroupTags,
       eks_managed_node_groups: this.nodeGroupInputs(),
       tags: p.tags,
     };
+  }
+
+  private addon(name: string): { addon_version?: string } {
+    const version = this.props.addonVersions?.[name];
+    return version === undefined ? {} : { addon_version: version };
   }
 
   private nodeGroupInputs(): Record<string, Record<string, unknown>> {

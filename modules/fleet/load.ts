@@ -24,6 +24,7 @@ import { cachePullSettings } from '../image-cache/pull-settings';
 import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
 import { BottlerocketRelease, resolveClusterRelease } from './bottlerocket-release';
+import { EksAddon, resolveAddons } from './addon-versions';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -50,8 +51,10 @@ export interface NodePool extends NodePoolSpec {
   readonly imdsHopLimit: 1 | 2;
 }
 
-export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter' | 'bottlerocketRelease'> {
+export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter' | 'bottlerocketRelease' | 'addons'> {
   readonly name: string;
+  /** Per EKS add-on: the version pinned (fleet file, else contracts/eks-addon-versions.json), undefined: EKS's default. */
+  readonly addons: Readonly<Record<EksAddon, string | undefined>>;
   /** The release every node runs (bottlerocket-release.ts): bottlerocketRelease, else amiAlias's pin, else latest. */
   readonly bottlerocketRelease: BottlerocketRelease;
   readonly trustedCertificates: readonly TrustedCertificate[];
@@ -260,6 +263,8 @@ function resolveCluster(
   const release = resolveClusterRelease(name, { bottlerocketRelease: c.bottlerocketRelease, amiAlias: c.karpenter?.amiAlias }, hasRollout);
   problems.push(...release.problems);
   warnings.push(...release.warnings);
+  const addons = resolveAddons(name, c.kubernetesVersion, c.addons);
+  problems.push(...addons.problems);
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems, today);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
@@ -298,6 +303,7 @@ function resolveCluster(
     ...c,
     name,
     bottlerocketRelease: release.release,
+    addons: addons.versions,
     trustedCertificates,
     karpenter: c.karpenter && { ...c.karpenter, nodePools, amiAlias: release.amiAlias },
   };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseCidr } from './cidr';
 import { RESERVED_TAG_PREFIX } from '../image-cache/parameters';
 import { AWS_REGIONS, DEFAULT_KARPENTER_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
+import { ADDON_VERSION_PATTERN } from './addon-versions';
 
 /** Names that become Terraform stack names, construct IDs and AWS resource names. */
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,37}[a-z0-9]$/, 'must be 2-39 characters of a-z, 0-9 and "-", starting with a letter');
@@ -320,6 +321,19 @@ const cluster = z.strictObject({
       'Bottlerocket release every node of the cluster runs (the alias bottlerocket@v<release> of every pool, the system node group\'s ami_release_version); latest only for pre-production (a warning; refused with a rollout section). Default: the release karpenter.amiAlias pins, else latest',
     ),
   vpc,
+  addons: z
+    .strictObject(
+      Object.fromEntries(
+        (['coredns', 'kube-proxy', 'vpc-cni', 'eks-pod-identity-agent'] as const).map((a) => [
+          a,
+          z.string().regex(ADDON_VERSION_PATTERN, 'must be an EKS add-on version such as v1.11.4-eksbuild.22').optional(),
+        ]),
+      ) as Record<'coredns' | 'kube-proxy' | 'vpc-cni' | 'eks-pod-identity-agent', z.ZodOptional<z.ZodString>>,
+    )
+    .default({})
+    .describe(
+      'EKS add-on versions the cluster stack pins; default per Kubernetes version from contracts/eks-addon-versions.json (never most_recent). `bottlerocket-fleet addons --cluster <c>` lists newer ones',
+    ),
   endpointPublicAccess: z.boolean().default(false).describe('Public API endpoint (needed to deploy from outside the VPC)'),
   endpointPublicAccessCidrs: z
     .array(publicAccessCidr)
