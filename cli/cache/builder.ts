@@ -45,7 +45,8 @@ import {
 import { abortableSleep } from '../shared/sleep';
 import { checkCleanCommands, cleanCommands, fillPercent, inspectCommands, parseVolumeFacts, stopKubeletCommands, VolumeFacts } from './volume';
 import { deleteManifest, manifestPutInputs, MANIFEST_PARTS_TAG } from './manifest';
-import { BOTTLEROCKET_VERSION_TAG, BUILD_ID_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
+import { BUILD_ID_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
+import { releaseTags } from '../shared/generation-build';
 
 export interface BuilderDeps {
   readonly ec2: EC2Client;
@@ -148,8 +149,8 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       'read the Bottlerocket AMI',
       async () => (await call(() => deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(cache) })))).Parameter!.Value!,
     );
-    // Next to image_id; recorded in the snapshot's tags (cache list shows it). Missing (e.g. an emulator): "unknown".
-    const bottlerocketVersion = (await getParameter(amiVersionParameterPath(cache))) ?? 'unknown';
+    // Next to image_id: the raw image_version and the release, both recorded (generation-build.ts; missing, e.g. an emulator: the pinned release, else "unknown").
+    const bottlerocketRelease = releaseTags(await getParameter(amiVersionParameterPath(cache)), cache.bottlerocketVersion);
     const p = builderParameters();
     const cfg = await run('read the builder configuration', async () => {
       const r = await call(() => deps.ssm.send(new GetParametersCommand({ Names: [p.instanceProfile, p.securityGroupId, p.subnetIds] })));
@@ -315,7 +316,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
       // A fixed set of tags, whatever the number of images: the digests are in the manifest (manifest.ts).
       const snapshotTags = [
         ...tags,
-        { Key: BOTTLEROCKET_VERSION_TAG, Value: bottlerocketVersion },
+        ...bottlerocketRelease,
         { Key: KERNEL_RELEASE_TAG, Value: volume.kernelRelease },
         { Key: USED_BYTES_TAG, Value: String(volume.usedBytes) },
         { Key: SIZE_BYTES_TAG, Value: String(volume.sizeBytes) },

@@ -11,6 +11,7 @@ import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError }
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
+import type { RunningVersion } from '../shared/eks-versions';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -24,8 +25,13 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --ignore-missing-stack-dependencies
                    deploy stacks without the stacks they depend on (already deployed); passed to cdktf
   --allow-version-skew
-                   deploy even when a cluster pinned to a Bottlerocket release (karpenter.amiAlias) would
-                   launch from a cache generation built on a newer release
+                   deploy even when a cluster pinned to a Bottlerocket release (bottlerocketRelease) would
+                   launch from a cache generation built on a newer release, or one that records none
+  --allow-unknown-kernel
+                   deploy a generation that records no kernel release (one the nodes cannot mount is always
+                   refused: the running control plane's version, EKS DescribeCluster, and the fleet file's)
+  Before any <cluster>-cluster stack: its kubernetesVersion must be the running control plane's or the
+  next minor (EKS upgrades one minor at a time and never down); otherwise nothing runs (exit 1).
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
@@ -52,6 +58,8 @@ export interface DeployDeps extends CliIo {
   readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
+  /** A cluster's running Kubernetes version. @default EKS DescribeCluster */
+  readonly runningVersion?: RunningVersion;
 }
 
 interface CheckResult extends CacheParameterCheck {
@@ -76,6 +84,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
       json: { type: 'boolean', default: false },
       'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
       'allow-version-skew': { type: 'boolean', default: false },
+      'allow-unknown-kernel': { type: 'boolean', default: false },
     },
     deps,
     () => usage(prog),
@@ -101,6 +110,14 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
     return 2;
   }
 
+  // The running control planes of the cluster stacks (version guard), then, after the cache checks, of the Karpenter stacks.
+  const versions = await import('./version-checks');
+  const guarded = versions.clusterVersionRefusals(fleet, selected, plan, await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
+  if (guarded.length > 0) {
+    if (values.json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, refused: guarded, ran: false }, null, 2)}\n`);
+    deps.err(`${guarded.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)\n`);
+    return 1;
+  }
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
   const missing = results.filter((r) => !r.exists || r.untrusted);
@@ -142,7 +159,11 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   }
   // The generation each node class will name: its real size against the pools, its release against the
   // cluster's pin (cli/shared/generation-size.ts).
-  const refused = await generationRefusals(fleet, results, deps, values['allow-version-skew']);
+  const refused = await generationRefusals(fleet, results, deps, {
+    allowVersionSkew: values['allow-version-skew'],
+    allowUnknownKernel: values['allow-unknown-kernel'],
+    running: results.some((r) => r.value) ? await versions.runningVersionsFor(fleet, selected, plan, 'karpenter', deps.runningVersion) : new Map(),
+  });
   if (refused.length > 0) {
     if (values.json) json({ ok: false, ...report, refused, ran: false });
     deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
@@ -220,13 +241,14 @@ async function generationRefusals(
   fleet: import('../../modules/fleet/load').Fleet,
   results: CheckResult[],
   deps: DeployDeps,
-  allowVersionSkew: boolean,
+  options: import('../shared/node-image-checks').NodeImageOptions & { readonly running: ReadonlyMap<string, string | undefined> },
 ): Promise<string[]> {
   const named = results.filter((r) => r.value);
   if (named.length === 0) return [];
-  const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');
+  const { poolsTooSmall, sdkSnapshotFacts } = await import('../shared/generation-size');
   const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
-  const { BOTTLEROCKET_VERSION_TAG } = await import('../cache/tags');
+  const { nodeImageRefusals } = await import('../shared/node-image-checks');
+  const { generationBuild } = await import('../shared/generation-build');
   const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
   const seen = new Set<string>();
   const refusals: string[] = [];
@@ -240,12 +262,22 @@ async function generationRefusals(
     if (!snap || !cluster || !cache) continue; // a snapshot that is gone fails the plan anyway, with its own error
     const g = { cache: r.cache, snapshot: r.value!, region: r.check.region, role: 'the generation its node classes will name' };
     if (snap.sizeGiB !== undefined) refusals.push(...poolsTooSmall(cluster, { ...g, sizeGiB: snap.sizeGiB }));
-    if (!allowVersionSkew) {
-      // A copy carries no release tag: the generation (its source, in the home region) does.
-      const source = snap.tags[SOURCE_SNAPSHOT_TAG];
-      const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
-      refusals.push(...releaseSkew(cluster, { ...g, builtOn: tags?.[BOTTLEROCKET_VERSION_TAG] }));
-    }
+    // A copy carries no build tags: the generation (its source, in the home region) does. Release against the
+    // fleet file's alias (what this deploy applies), kernel against every version the nodes may run.
+    const source = snap.tags[SOURCE_SNAPSHOT_TAG];
+    const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
+    refusals.push(
+      ...nodeImageRefusals(
+        {
+          cluster,
+          alias: cluster.karpenter!.amiAlias,
+          aliasSource: `clusters.${cluster.name}.karpenter.amiAlias: pins`,
+          runningVersion: options.running.get(cluster.name),
+        },
+        { ...g, variant: cache.variant, build: generationBuild(tags) },
+        options,
+      ),
+    );
   }
   return refusals;
 }

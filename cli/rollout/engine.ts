@@ -23,7 +23,9 @@ import { CacheGateDeps, startCacheGate } from './cache-gate';
 import type { CacheKube } from '../cache/report-kube';
 import { formatDuration } from '../shared/duration';
 import { abortableSleep } from '../shared/sleep';
-import { poolsTooSmall, releaseSkew } from '../shared/generation-size';
+import { poolsTooSmall } from '../shared/generation-size';
+import { nodeImageGate, NodeImageGateDeps } from './node-image-gate';
+import type { NodeImageOptions } from '../shared/node-image-checks';
 import { historyParameterPath } from '../../modules/image-cache/parameters';
 import { untrustedMessage } from '../../modules/image-cache/provenance';
 import { checkSnapshot, parseHistory, ProvenanceContext } from '../shared/snapshot-provenance';
@@ -125,10 +127,10 @@ async function untrusted(deps: Pick<RolloutDeps, 'aws'>, provenance: ProvenanceC
 
 /** Reads only: the target, its copy in every cluster's region and every cluster parameter. Throws RolloutBlocked naming everything missing. */
 export async function resolveRollout(
-  deps: Pick<RolloutDeps, 'aws'>,
+  deps: Pick<RolloutDeps, 'aws'> & NodeImageGateDeps,
   plan: RolloutPlan,
   to?: string,
-  options: { readonly allowVersionSkew?: boolean } = {},
+  options: NodeImageOptions = {},
 ): Promise<ResolvedRollout> {
   const { cache } = plan;
   const home = deps.aws(cache.homeRegion);
@@ -165,7 +167,6 @@ export async function resolveRollout(
     );
   // Both generations a cluster may launch with during the rollout: the target, and the one a rollback returns to.
   const tooSmall: string[] = [];
-  const builtOn = options.allowVersionSkew ? undefined : await home.bottlerocketVersionOf(source);
   for (const t of targets) {
     const api = deps.aws(t.step.region);
     for (const [snapshot, role] of [
@@ -181,10 +182,9 @@ export async function resolveRollout(
           ),
         );
     }
-    tooSmall.push(
-      ...releaseSkew(t.step.cluster, { cache: cache.name, snapshot: t.to, region: t.step.region, role: `the rollout's target generation ${source}`, builtOn }),
-    );
   }
+  // Release and kernel against what each cluster's nodes will run (node-image-gate.ts).
+  tooSmall.push(...(await nodeImageGate(deps, cache, source, targets, options)));
   if (tooSmall.length > 0) throw new RolloutBlocked(`nothing was changed: ${tooSmall.join('; ')}`);
   return { source, targets, provenance };
 }

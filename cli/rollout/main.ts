@@ -20,8 +20,13 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
   <cache>            image cache name from the fleet file
   --to <id>          snapshot ID in the cache's home region to roll out
   --allow-version-skew
-                     roll out even to clusters pinned (karpenter.amiAlias) to an older Bottlerocket release
-                     than the generation was built on
+                     roll out even to clusters whose classes select an older Bottlerocket release than the
+                     generation was built on (the live class's alias, which the rollout keeps), or when the
+                     generation records no release that parses
+  --allow-unknown-kernel
+                     roll out a generation that records no kernel release (a kernel that cannot mount it is
+                     always refused: every version the cluster's nodes may run, the running control plane's
+                     from EKS DescribeCluster and the fleet file's, is checked)
                      (default: the current value of the cache's parameter there, i.e. the latest build)
   --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region,
                      and each pool's drift concurrency now (Karpenter's budget: active budgets for Drifted,
@@ -86,6 +91,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       to: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       'allow-version-skew': { type: 'boolean', default: false },
+      'allow-unknown-kernel': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       context: { type: 'string', multiple: true, default: [] },
       'poll-interval': { type: 'string', default: '15s' },
@@ -135,9 +141,19 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     return 0;
   }
 
+  const { rolloutKube } = await import('./kube-client');
+  const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
+  const kube = (c: string) => {
+    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
+    return kubes.get(c)!;
+  };
   let resolved;
   try {
-    resolved = await engine.resolveRollout({ aws }, plan, values.to, { allowVersionSkew: values['allow-version-skew'] });
+    const { sdkRunningVersion } = await import('../shared/eks-versions');
+    resolved = await engine.resolveRollout({ aws, kube, runningVersion: await sdkRunningVersion() }, plan, values.to, {
+      allowVersionSkew: values['allow-version-skew'],
+      allowUnknownKernel: values['allow-unknown-kernel'],
+    });
   } catch (e) {
     if (e instanceof engine.RolloutBlocked) {
       io.err(`blocked: ${e.message}\n`);
@@ -145,13 +161,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
     }
     throw e;
   }
-  const { rolloutKube } = await import('./kube-client');
   const { cacheKube } = await import('../cache/report-kube-client');
-  const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
-  const kube = (c: string) => {
-    if (!kubes.has(c)) kubes.set(c, rolloutKube(contexts.get(c) ?? c));
-    return kubes.get(c)!;
-  };
   if (values['dry-run']) {
     // Reads only: each pool's drift concurrency as Karpenter computes it now, from the cluster's NodePools and nodes.
     const stages = await report.withDrift(report.dryRun(plan, resolved), kube, Date.now());
