@@ -5,6 +5,7 @@
 import { generationBuild, kernelLineOfRelease, parseRelease, releaseTags } from '../cli/shared/generation-build';
 import { nodeImageRefusals, versionsNodesMayRun } from '../cli/shared/node-image-checks';
 import { versionGuard } from '../cli/shared/version-guard';
+import { buildVersionFor } from '../cli/cache/build-version';
 import { fleetFrom, validFleet } from './helpers/fleet';
 
 const cluster = fleetFrom(validFleet(), { today: '2026-12-07' }).clusters[0]; // 1.35, pinned to 1.55.0
@@ -106,5 +107,20 @@ describe('the version guard of a cluster stack (item 6)', () => {
     );
     expect(versionGuard(c('1.36'), '1.31')).toContain('Set kubernetesVersion to 1.32');
     expect(versionGuard(c('1.34'), '1.35')).toContain('EKS cannot downgrade a cluster');
+  });
+});
+
+describe('cache build runs on the lowest version among the fleet file and the running clusters (item 5)', () => {
+  const fleet = fleetFrom(validFleet(), { today: '2026-12-07' });
+  const general = fleet.imageCaches.find((c) => c.name === 'general')!;
+
+  test('a control plane still on 1.34 lowers the build to aws-k8s-1.34, with a note naming it', async () => {
+    const r = await buildVersionFor(fleet, general, async () => '1.34');
+    expect(r.cache.kubernetesVersion).toBe('1.34');
+    expect(r.note).toBe('cache general: building on aws-k8s-1.34, not 1.35: cluster my-cluster still runs 1.34 (EKS DescribeCluster), and its nodes must mount the volume too');
+  });
+
+  test('running the fleet file version, a newer one, or not created yet: the fleet file decides', async () => {
+    for (const running of ['1.35', '1.36', undefined]) expect((await buildVersionFor(fleet, general, async () => running)).cache).toBe(general);
   });
 });

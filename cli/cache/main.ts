@@ -67,6 +67,8 @@ export interface CacheDeps extends CliIo {
   readonly reportKube?: (context: string) => CacheKube;
   /** @default Date.now */
   readonly now?: () => number;
+  /** A cluster's running Kubernetes version, for the version a build runs on (build-version.ts). @default EKS DescribeCluster */
+  readonly runningVersion?: import('../shared/eks-versions').RunningVersion;
 }
 
 /** Runs the command; returns the exit code (0 done, 1 a build failed, 2 usage). */
@@ -129,7 +131,15 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     return 0;
   }
 
-  const caches = names.map((n) => fleet.imageCaches.find((c) => c.name === n)!);
+  let caches = names.map((n) => fleet.imageCaches.find((c) => c.name === n)!);
+  if (!values['dry-run']) {
+    // The lowest version among the fleet file and the running clusters that use each cache (build-version.ts).
+    const { buildVersionFor } = await import('./build-version');
+    const running = deps.runningVersion ?? (await (await import('../shared/eks-versions')).sdkRunningVersion());
+    const versions = await Promise.all(caches.map((c) => buildVersionFor(fleet, c, running)));
+    for (const v of versions) if (v.note) (values.json ? deps.err : deps.out)(`${v.note}\n`);
+    caches = versions.map((v) => v.cache);
+  }
   if (values['dry-run']) {
     // No SDK client is even constructed.
     const { dryRunJson, dryRunLines } = await import('./plan');
