@@ -25,6 +25,7 @@ import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
 import { BottlerocketRelease, resolveClusterRelease } from './bottlerocket-release';
 import { EksAddon, resolveAddons } from './addon-versions';
+import { karpenterCompatibility, variantReleaseProblems } from './compatibility';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -265,6 +266,10 @@ function resolveCluster(
   warnings.push(...release.warnings);
   const addons = resolveAddons(name, c.kubernetesVersion, c.addons);
   problems.push(...addons.problems);
+  // Combinations the upstream contracts rule out (compatibility.ts).
+  const releaseKey = c.bottlerocketRelease === undefined && c.karpenter?.amiAlias ? `${at}.karpenter.amiAlias` : `${at}.bottlerocketRelease`;
+  problems.push(...variantReleaseProblems(c.kubernetesVersion, release.release, releaseKey));
+  if (c.karpenter) problems.push(...karpenterCompatibility(name, c.kubernetesVersion, c.karpenter.chartVersion));
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems, today);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
