@@ -45,7 +45,9 @@ describe('release tags that parse (item 3)', () => {
 
   test('readers take the new tag first, else the old one', () => {
     expect(generationBuild({ 'bottlerocket-fleet:bottlerocket-version': '1.56.0-abcdef12' }).release).toBe('1.56.0');
-    expect(generationBuild({ 'bottlerocket-fleet:bottlerocket-version': 'unknown', 'bottlerocket-fleet:bottlerocket-release': '1.55.0' }).release).toBe('1.55.0');
+    expect(generationBuild({ 'bottlerocket-fleet:bottlerocket-version': 'unknown', 'bottlerocket-fleet:bottlerocket-release': '1.55.0' }).release).toBe(
+      '1.55.0',
+    );
     expect(generationBuild({}).release).toBeUndefined();
   });
 });
@@ -76,11 +78,16 @@ describe('a generation against the nodes that may mount it (items 4 and 5)', () 
   });
 
   test('kernel 6.18 is refused for a cluster whose control plane runs 1.35 although the fleet file says 1.36', () => {
-    const at136 = fleetFrom({ ...validFleet(), clusters: { edge: { ...validFleet().clusters['my-cluster'], kubernetesVersion: '1.36' } } }, { today: '2026-12-07' }).clusters[0];
+    const at136 = fleetFrom(
+      { ...validFleet(), clusters: { edge: { ...validFleet().clusters['my-cluster'], kubernetesVersion: '1.36' } } },
+      { today: '2026-12-07' },
+    ).clusters[0];
     const g = generation({ ...OK, 'bottlerocket-fleet:kernel-release': '6.18.44' });
     expect(versionsNodesMayRun({ cluster: at136, runningVersion: '1.35' })).toEqual(['1.35', '1.36']);
     const r = nodeImageRefusals({ ...target, cluster: at136, runningVersion: '1.35' }, g);
-    expect(r).toEqual([expect.stringMatching(/^cluster edge runs Kubernetes 1\.35 \(aws-k8s-1\.35, kernel 6\.12\).*built on kernel 6\.18\.44 \(line 6\.18\).*exchange, parent/)]);
+    expect(r).toEqual([
+      expect.stringMatching(/^cluster edge runs Kubernetes 1\.35 \(aws-k8s-1\.35, kernel 6\.12\).*built on kernel 6\.18\.44 \(line 6\.18\).*exchange, parent/),
+    ]);
     expect(nodeImageRefusals({ ...target, cluster: at136, runningVersion: '1.36' }, g)).toEqual([]);
   });
 
@@ -117,7 +124,9 @@ describe('cache build runs on the lowest version among the fleet file and the ru
   test('a control plane still on 1.34 lowers the build to aws-k8s-1.34, with a note naming it', async () => {
     const r = await buildVersionFor(fleet, general, async () => '1.34');
     expect(r.cache.kubernetesVersion).toBe('1.34');
-    expect(r.note).toBe('cache general: building on aws-k8s-1.34, not 1.35: cluster my-cluster still runs 1.34 (EKS DescribeCluster), and its nodes must mount the volume too');
+    expect(r.note).toBe(
+      'cache general: building on aws-k8s-1.34, not 1.35: cluster my-cluster still runs 1.34 (EKS DescribeCluster), and its nodes must mount the volume too',
+    );
   });
 
   test('running the fleet file version, a newer one, or not created yet: the fleet file decides', async () => {

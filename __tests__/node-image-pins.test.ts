@@ -72,7 +72,9 @@ describe('clusters.<c>.bottlerocketRelease drives every node (issue 30, item 1)'
     expect(problems).toContainEqual(
       expect.objectContaining({ path: 'clusters.ml-train.bottlerocketRelease', message: expect.stringContaining('the fleet has a rollout section') }),
     );
-    expect(problems).toContainEqual(expect.objectContaining({ path: 'clusters.payments-prod.bottlerocketRelease', message: expect.stringMatching(/^not set, so latest/) }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ path: 'clusters.payments-prod.bottlerocketRelease', message: expect.stringMatching(/^not set, so latest/) }),
+    );
   });
 
   test('an older fleet file: amiAlias alone pins the release, system node group included', () => {
@@ -100,7 +102,10 @@ describe('clusters.<c>.bottlerocketRelease drives every node (issue 30, item 1)'
     const f = validFleet();
     f.imageCaches.general.bottlerocketVersion = '1.56.0';
     expect(problemsOf(f)).toContainEqual(
-      expect.objectContaining({ path: 'imageCaches.general.bottlerocketVersion', message: expect.stringContaining('1.56.0 is newer than the release cluster my-cluster pins') }),
+      expect.objectContaining({
+        path: 'imageCaches.general.bottlerocketVersion',
+        message: expect.stringContaining('1.56.0 is newer than the release cluster my-cluster pins'),
+      }),
     );
   });
 
@@ -121,7 +126,8 @@ describe('EKS add-ons pinned (issue 30, item 2)', () => {
 
   test('no synthesized stack of fleet.yaml or any example contains most_recent', () => {
     for (const file of files.filter((f) => fs.existsSync(f))) {
-      for (const [name, stack] of Object.entries(synthFleetFile(file))) expect({ name, most_recent: JSON.stringify(stack).includes('most_recent') }).toEqual({ name, most_recent: false });
+      for (const [name, stack] of Object.entries(synthFleetFile(file)))
+        expect({ name, most_recent: JSON.stringify(stack).includes('most_recent') }).toEqual({ name, most_recent: false });
     }
   });
 

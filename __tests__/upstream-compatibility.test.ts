@@ -15,7 +15,7 @@ describe("Karpenter's compatibility matrix", () => {
     expect(c.supportedRange['1.14']).toEqual({ min: '1.26', max: '1.36' });
   });
 
-  test('a chart older than the minimum for the cluster\'s Kubernetes version is refused at synth, naming both and the fix', () => {
+  test("a chart older than the minimum for the cluster's Kubernetes version is refused at synth, naming both and the fix", () => {
     const f = validFleet();
     f.clusters['my-cluster'].kubernetesVersion = '1.36';
     f.clusters['my-cluster'].karpenter.chartVersion = '1.12.0';
@@ -30,7 +30,7 @@ describe("Karpenter's compatibility matrix", () => {
 });
 
 describe('the first Bottlerocket release of each aws-k8s variant', () => {
-  test('a release older than the variant\'s first is refused at synth (aws-k8s-1.31 first shipped in 1.22.0)', () => {
+  test("a release older than the variant's first is refused at synth (aws-k8s-1.31 first shipped in 1.22.0)", () => {
     const f = validFleet();
     f.clusters['my-cluster'].kubernetesVersion = '1.31';
     f.clusters['my-cluster'].bottlerocketRelease = '1.21.0';

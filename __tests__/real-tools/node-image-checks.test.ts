@@ -63,7 +63,7 @@ describeWithRealTools('a generation built on a newer release than the clusters p
     await retag(ctx.w, ctx.w.gen.homeNew, NEWER_RELEASE);
     const r = await captureMain(rollout, ['general'], ctx.w.env());
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('selects bottlerocket@v1.55.0, and the rollout\'s target generation');
+    expect(r.stderr).toContain("selects bottlerocket@v1.55.0, and the rollout's target generation");
     expect(r.stderr).toContain('was built on the newer Bottlerocket 1.56.0');
     await expectNothingWritten(ctx.w);
   });

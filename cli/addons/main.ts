@@ -47,9 +47,12 @@ export async function main(argv: string[], deps: AddonsDeps = PROCESS_IO): Promi
   const { addonRow } = await import('./versions');
   const rows: AddonRow[] = [];
   for (const [addon, pinned] of Object.entries(cluster.addons)) rows.push(addonRow(addon, pinned, await eks.addonVersions(addon, version, cluster.region)));
-  if (values.json) deps.out(`${JSON.stringify({ cluster: cluster.name, kubernetesVersion: version, running: running !== undefined, addons: rows }, null, 2)}\n`);
+  if (values.json)
+    deps.out(`${JSON.stringify({ cluster: cluster.name, kubernetesVersion: version, running: running !== undefined, addons: rows }, null, 2)}\n`);
   else {
-    deps.out(`cluster ${cluster.name}: Kubernetes ${version}${running === undefined ? ' (no such EKS cluster yet: the fleet file\'s version)' : ' (running)'}\n`);
+    deps.out(
+      `cluster ${cluster.name}: Kubernetes ${version}${running === undefined ? " (no such EKS cluster yet: the fleet file's version)" : ' (running)'}\n`,
+    );
     for (const r of rows)
       deps.out(
         `${r.addon.padEnd(24)} pinned ${r.pinned ?? `- (EKS default ${r.eksDefault ?? '?'})`}\tnewer: ${r.newer.length > 0 ? r.newer.join(', ') : 'none'}\n`,
@@ -81,7 +84,10 @@ async function sdkEks(): Promise<AddonsEks> {
         const r = await client(region).send(new DescribeAddonVersionsCommand({ addonName, kubernetesVersion, nextToken }));
         for (const a of r.addons ?? [])
           for (const v of a.addonVersions ?? [])
-            found.push({ version: v.addonVersion!, isDefault: (v.compatibilities ?? []).some((c) => c.clusterVersion === kubernetesVersion && c.defaultVersion) });
+            found.push({
+              version: v.addonVersion!,
+              isDefault: (v.compatibilities ?? []).some((c) => c.clusterVersion === kubernetesVersion && c.defaultVersion),
+            });
         nextToken = r.nextToken;
       } while (nextToken);
       return found;

@@ -25,7 +25,7 @@ export interface NodeImageGateDeps {
 
 /** The generation's build as its home-region snapshot records it (the release tag, else the old version tag). */
 export async function sourceBuild(home: RegionApi, source: string): Promise<GenerationBuild> {
-  const tags = { ...((await home.describeSnapshot(source))?.tags ?? {}) };
+  const tags: Record<string, string | undefined> = { ...((await home.describeSnapshot(source))?.tags ?? {}) };
   if (tags[BOTTLEROCKET_RELEASE_TAG] === undefined && tags[BOTTLEROCKET_VERSION_TAG] === undefined) {
     const old = await home.bottlerocketVersionOf(source);
     if (old !== undefined) tags[BOTTLEROCKET_VERSION_TAG] = old;
@@ -63,7 +63,14 @@ export async function nodeImageGate(
   const refusals: string[] = [];
   for (const t of targets) {
     const runningVersion = await deps.runningVersion?.({ name: t.step.cluster.name, region: t.step.region });
-    const generation = { cache: cache.name, variant: cache.variant, snapshot: t.to, region: t.step.region, role: `the rollout's target generation ${source}`, build };
+    const generation = {
+      cache: cache.name,
+      variant: cache.variant,
+      snapshot: t.to,
+      region: t.step.region,
+      role: `the rollout's target generation ${source}`,
+      build,
+    };
     for (const a of await appliedAliases(deps, t)) refusals.push(...nodeImageRefusals({ cluster: t.step.cluster, runningVersion, ...a }, generation, options));
   }
   return [...new Set(refusals)];

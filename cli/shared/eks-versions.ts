@@ -20,7 +20,9 @@ export async function sdkRunningVersion(): Promise<RunningVersion> {
       return (await clients.get(region)!.send(new DescribeClusterCommand({ name }))).cluster?.version;
     } catch (e) {
       if ((e as Error).name === 'ResourceNotFoundException') return undefined;
-      throw new Error(`could not read the version of cluster ${name} in ${region} (EKS DescribeCluster: ${(e as Error).name}: ${(e as Error).message})`, { cause: e });
+      throw new Error(`could not read the version of cluster ${name} in ${region} (EKS DescribeCluster: ${(e as Error).name}: ${(e as Error).message})`, {
+        cause: e,
+      });
     }
   };
 }

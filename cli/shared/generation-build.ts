@@ -35,7 +35,7 @@ export interface GenerationBuild {
 }
 
 /** A generation's build facts from its tags (for a copy: its source's tags). */
-export function generationBuild(tags: Readonly<Record<string, string>> | undefined): GenerationBuild {
+export function generationBuild(tags: Readonly<Record<string, string | undefined>> | undefined): GenerationBuild {
   const t = tags ?? {};
   const releaseTag = t[BOTTLEROCKET_RELEASE_TAG] ?? t[BOTTLEROCKET_VERSION_TAG];
   return {

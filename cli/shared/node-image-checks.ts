@@ -80,7 +80,11 @@ function kernelRefusals(t: NodeImageTarget, g: GenerationUnderCheck, o: NodeImag
     return o.allowUnknownKernel
       ? []
       : [
-          `cluster ${t.cluster.name}: ${generationText(g)}, records no kernel release this project can judge (${g.build.kernelRelease === undefined ? 'no bottlerocket-fleet:kernel-release tag' : `kernel ${g.build.kernelRelease}`}): whether nodes on ${versionsNodesMayRun(t).map((v) => `aws-k8s-${v}`).join(' and ')} can mount its data volume is unknown. Rebuild the cache, or pass --allow-unknown-kernel`,
+          `cluster ${t.cluster.name}: ${generationText(g)}, records no kernel release this project can judge (${g.build.kernelRelease === undefined ? 'no bottlerocket-fleet:kernel-release tag' : `kernel ${g.build.kernelRelease}`}): whether nodes on ${versionsNodesMayRun(
+            t,
+          )
+            .map((v) => `aws-k8s-${v}`)
+            .join(' and ')} can mount its data volume is unknown. Rebuild the cache, or pass --allow-unknown-kernel`,
         ];
   return versionsNodesMayRun(t).flatMap((v) => {
     const line = kernelLineOf(v, g.variant);

@@ -62,6 +62,6 @@ export class BottlerocketImageVersion extends Construct {
         ],
       },
     });
-    this.imageVersion = Fn.nonsensitive(Fn.element(this.lookup.values, Token.asNumber(Fn.index(this.lookup.names, name))));
+    this.imageVersion = Token.asString(Fn.nonsensitive(Fn.element(this.lookup.values, Token.asNumber(Fn.index(this.lookup.names, name)))));
   }
 }

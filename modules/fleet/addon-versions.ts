@@ -40,9 +40,10 @@ export interface ResolvedAddons {
 export function resolveAddons(cluster: string, kubernetesVersion: string, explicit: Partial<Record<EksAddon, string>> = {}): ResolvedAddons {
   const at = `clusters.${cluster}.addons`;
   const problems: Problem[] = [];
-  const versions = Object.fromEntries(
-    EKS_ADDONS.map((addon) => [addon, explicit[addon] ?? defaultAddonVersion(kubernetesVersion, addon)]),
-  ) as Record<EksAddon, string | undefined>;
+  const versions = Object.fromEntries(EKS_ADDONS.map((addon) => [addon, explicit[addon] ?? defaultAddonVersion(kubernetesVersion, addon)])) as Record<
+    EksAddon,
+    string | undefined
+  >;
   const proxy = versions['kube-proxy'];
   const proxyMinor = proxy && /^v(\d+\.\d+)\./.exec(proxy)?.[1];
   if (proxyMinor && proxyMinor !== kubernetesVersion)

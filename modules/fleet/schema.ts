@@ -273,7 +273,9 @@ const karpenter = z.strictObject({
     .string()
     .regex(/^bottlerocket@(latest|v\d+\.\d+\.\d+)$/, 'must be bottlerocket@latest or bottlerocket@vX.Y.Z')
     .optional()
-    .describe("Karpenter's amiSelectorTerms alias; default: bottlerocket@v<bottlerocketRelease> of the cluster. Set it only to agree with bottlerocketRelease (older fleet files)"),
+    .describe(
+      "Karpenter's amiSelectorTerms alias; default: bottlerocket@v<bottlerocketRelease> of the cluster. Set it only to agree with bottlerocketRelease (older fleet files)",
+    ),
   namespace: z.string().default('kube-system'),
   replicas: z.number().int().min(1).max(5).default(2),
   nodePools: z.record(name, nodePool).default({}),
@@ -318,7 +320,7 @@ const cluster = z.strictObject({
     .union([z.literal('latest'), z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a Bottlerocket release such as 1.55.0, or latest')])
     .optional()
     .describe(
-      'Bottlerocket release every node of the cluster runs (the alias bottlerocket@v<release> of every pool, the system node group\'s ami_release_version); latest only for pre-production (a warning; refused with a rollout section). Default: the release karpenter.amiAlias pins, else latest',
+      "Bottlerocket release every node of the cluster runs (the alias bottlerocket@v<release> of every pool, the system node group's ami_release_version); latest only for pre-production (a warning; refused with a rollout section). Default: the release karpenter.amiAlias pins, else latest",
     ),
   vpc,
   addons: z
