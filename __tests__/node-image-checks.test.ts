@@ -6,6 +6,8 @@ import { generationBuild, kernelLineOfRelease, parseRelease, releaseTags } from 
 import { nodeImageRefusals, versionsNodesMayRun } from '../cli/shared/node-image-checks';
 import { versionGuard } from '../cli/shared/version-guard';
 import { buildVersionFor } from '../cli/cache/build-version';
+import { nodeImageGate } from '../cli/rollout/node-image-gate';
+import type { RegionApi } from '../cli/rollout/aws';
 import { fleetFrom, validFleet } from './helpers/fleet';
 
 const cluster = fleetFrom(validFleet(), { today: '2026-12-07' }).clusters[0]; // 1.35, pinned to 1.55.0
@@ -131,5 +133,42 @@ describe('cache build runs on the lowest version among the fleet file and the ru
 
   test('running the fleet file version, a newer one, or not created yet: the fleet file decides', async () => {
     for (const running of ['1.35', '1.36', undefined]) expect((await buildVersionFor(fleet, general, async () => running)).cache).toBe(general);
+  });
+});
+
+describe('the rollout compares with the alias it will leave on each class (item 4)', () => {
+  // The issue's case: the fleet file says v1.51.0, the alias edit was held back so the live class still selects
+  // v1.50.0, and the cache was built on 1.51.0: the canary nodes would boot 1.50.0 with a 1.51.0 cache.
+  const f = validFleet();
+  f.clusters['my-cluster'].bottlerocketRelease = '1.51.0';
+  delete f.imageCaches.gpu;
+  delete f.clusters['my-cluster'].karpenter.nodePools.gpu;
+  const fleet = fleetFrom(f, { today: '2026-12-07' });
+  const cluster = fleet.clusters[0];
+  const target = { step: { stage: 's', cluster, region: 'us-west-2', pools: cluster.karpenter!.nodePools, parameter: 'p' }, to: 'snap-new' };
+  const aws = () =>
+    ({
+      describeSnapshot: async (id: string) => ({
+        id,
+        tags: { 'bottlerocket-fleet:bottlerocket-version': '1.51.0-abcdef12', 'bottlerocket-fleet:kernel-release': '6.12.40' },
+      }),
+      bottlerocketVersionOf: async () => undefined,
+    }) as unknown as RegionApi;
+  const liveAlias = (alias: string | undefined) => () => ({
+    getNodeClass: async () => (alias ? ({ annotations: {}, spec: { amiSelectorTerms: [{ alias }] } } as any) : undefined),
+  });
+  const cache = fleet.imageCaches.find((c) => c.name === 'general')!;
+
+  test('the live class on v1.50.0 refuses a 1.51.0 generation although the fleet file says v1.51.0', async () => {
+    const r = await nodeImageGate({ aws, kube: liveAlias('bottlerocket@v1.50.0') }, cache, 'snap-new', [target], {});
+    expect(r).toEqual([
+      expect.stringMatching(
+        /^cluster my-cluster: the live EC2NodeClass default, whose alias the rollout keeps, selects bottlerocket@v1\.50\.0, and .* newer Bottlerocket 1\.51\.0/,
+      ),
+    ]);
+  });
+
+  test('a class not applied yet takes the fleet file alias: no refusal', async () => {
+    expect(await nodeImageGate({ aws, kube: liveAlias(undefined) }, cache, 'snap-new', [target], {})).toEqual([]);
   });
 });
