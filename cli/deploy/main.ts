@@ -112,17 +112,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
 
   // The running control planes of the cluster stacks (version guard), then, after the cache checks, of the Karpenter stacks.
   const versions = await import('./version-checks');
-  const guarded = versions.clusterVersionRefusals(
-    fleet,
-    selected,
-    plan,
-    await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion),
-  );
-  if (guarded.length > 0) {
-    if (values.json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, refused: guarded, ran: false }, null, 2)}\n`);
-    deps.err(`${guarded.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)\n`);
-    return 1;
-  }
+  if (!(await versions.versionGuardPasses(fleet, selected, plan, deps, values.json))) return 1;
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
   const missing = results.filter((r) => !r.exists || r.untrusted);

@@ -7,6 +7,7 @@
 import type { Fleet } from '../../modules/fleet/load';
 import type { PlannedStack } from '../../modules/fleet/stacks';
 import type { RunningVersion } from '../shared/eks-versions';
+import type { CliIo } from '../shared/command-line';
 import { versionGuard } from '../shared/version-guard';
 
 /** The clusters of the selected stacks of one kind. */
@@ -38,4 +39,19 @@ export function clusterVersionRefusals(
 ): string[] {
   const clusterStacks = new Set(plan.filter((s) => selected.includes(s.name) && s.kind === 'cluster').map((s) => s.subject));
   return fleet.clusters.filter((c) => clusterStacks.has(c.name)).flatMap((c) => versionGuard(c, running.get(c.name)) ?? []);
+}
+
+/** The version guard as `deploy` runs it: false (and the refusals written) when a selected cluster stack may not run. */
+export async function versionGuardPasses(
+  fleet: Fleet,
+  selected: readonly string[],
+  plan: readonly PlannedStack[],
+  deps: CliIo & { readonly runningVersion?: RunningVersion },
+  json: boolean,
+): Promise<boolean> {
+  const refused = clusterVersionRefusals(fleet, selected, plan, await runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
+  if (refused.length === 0) return true;
+  if (json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, refused, ran: false }, null, 2)}\n`);
+  deps.err(`${refused.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)\n`);
+  return false;
 }
