@@ -38,6 +38,11 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
   -h, --help         this text
 
+Before anything is written, the generation (its home-region snapshot's tags) is checked against every target
+cluster: its Bottlerocket release against the alias each class will keep (the live class's), and its builder's
+kernel against every version the cluster's nodes may run (EKS DescribeCluster and the fleet file); a refusal
+exits 1 naming both (docs/upgrades.md).
+
 Per stage, in order, and per cluster of the stage:
   1. find the target's copy in the cluster's region (tag ${SOURCE_SNAPSHOT_TAG}; the target
      itself in the home region). Any copy or cluster parameter missing: stop before touching anything and
