@@ -11,7 +11,7 @@ import { prepareForPlanning } from '../helpers/terraform-plan';
 import { runTerraform } from '../helpers/terraform-offline';
 
 describeWithRealTools('the system node group release lookup against the emulator', () => {
-  let moto: Moto;
+  let moto: Moto | undefined;
   beforeAll(async () => {
     moto = await startMoto();
   }, 60_000);
@@ -20,7 +20,7 @@ describeWithRealTools('the system node group release lookup against the emulator
   test('a release without a public parameter fails the plan naming release, variant and architecture', async () => {
     const stack = synthFleetFile(DEFAULT_FLEET)['my-cluster-cluster'];
     const dir = tempDir('release-lookup-');
-    const env = terraformEnv(dir, emulatorEnv(moto.endpoint));
+    const env = terraformEnv(dir, emulatorEnv(moto!.endpoint));
     await prepareForPlanning(stack, dir, env);
     const plan = await runTerraform(['plan', '-input=false', '-no-color'], dir, env);
     expect(plan.code).not.toBe(0);
