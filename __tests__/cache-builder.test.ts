@@ -170,8 +170,10 @@ describe('building an image cache against a stateful fake of EC2 and SSM', () =>
 
 describe('what a build does, offline', () => {
   test('the AMI comes from the public Bottlerocket parameter for the version, variant and architecture', () => {
-    expect(amiParameterPath(general)).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
+    // fleet.yaml pins bottlerocketRelease 1.55.0 (issue 30): the cache builds on that release's parameter.
+    expect(amiParameterPath(general)).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.55.0/image_id');
     const f = validFleet();
+    delete f.clusters['my-cluster'].bottlerocketRelease; // unpinned (latest): the builder reads latest
     Object.assign(f.imageCaches.gpu, { arch: 'arm64' });
     f.clusters['my-cluster'].karpenter.nodePools.gpu.arch = ['arm64'];
     expect(amiParameterPath(fleetFrom(f).imageCaches.find((c) => c.name === 'gpu')!)).toBe(
@@ -250,7 +252,7 @@ describe('what a build does, offline', () => {
     }
     expect(out).toContain('dry run: no AWS call is made');
     expect(out).toMatch(/ec2:RunInstances\s+m6i.large, IMDSv2 required, no public IP, \/dev\/xvdb 100 GiB/);
-    expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
+    expect(out).toContain('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.55.0/image_id'); // fleet.yaml pins 1.55.0 (issue 30)
   });
 });
 

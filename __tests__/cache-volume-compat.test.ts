@@ -187,6 +187,9 @@ describe('the Bottlerocket release a cache builds on (issue 20)', () => {
   /** twoClusters with the given amiAlias per cluster. */
   function pinned(first: string, second: string, cache?: string) {
     const f = twoClusters('1.35', '1.35');
+    // The older form of a pin: amiAlias alone (bottlerocketRelease then follows it).
+    delete f.clusters['my-cluster'].bottlerocketRelease;
+    delete f.clusters.other.bottlerocketRelease;
     f.clusters['my-cluster'].karpenter.amiAlias = first;
     f.clusters.other.karpenter.amiAlias = second;
     if (cache) f.imageCaches.general.bottlerocketVersion = cache;
@@ -226,6 +229,7 @@ describe('the Bottlerocket release a cache builds on (issue 20)', () => {
 
   test('rollout refuses a generation built on a newer release than a cluster pins, unless --allow-version-skew', async () => {
     const f = rolloutFleet();
+    delete f.clusters['payments-prod'].bottlerocketRelease; // the older form of a pin: amiAlias alone
     f.clusters['payments-prod'].karpenter.amiAlias = 'bottlerocket@v1.50.0';
     const plan = planRollout(fleetFrom(f, TODAY), 'general');
     const aws = world(() => 100, '1.51.0');

@@ -164,6 +164,7 @@ describe('cache', () => {
     return Object.assign(io, {
       terminal,
       buildClients: async () => ({ ec2: aws.ec2, ssm: aws.ssm, ssmIn: () => aws.ssm, ecr: aws.ecr }),
+      runningVersion: async () => undefined, // no such EKS cluster yet (issue 30: the build version reads it)
       buildOptions: {
         now: () => clock,
         sleep: async (ms: number) => {

@@ -190,7 +190,8 @@ function fakeSnapshots(sizeGiB = 100, release = '1.50.0') {
     snapshots: {
       describe: async (region: string, id: string) => {
         looked.push([region, id]);
-        return { sizeGiB, tags: { 'bottlerocket-fleet:bottlerocket-version': release } };
+        // The builder records the kernel too (issue 30); 6.12 is the line of the fleet's 1.35.
+        return { sizeGiB, tags: { 'bottlerocket-fleet:bottlerocket-version': release, 'bottlerocket-fleet:kernel-release': '6.12.40' } };
       },
     },
   };
@@ -213,7 +214,8 @@ async function deploy(
     return runnerCode;
   };
   const { code, stdout, stderr } = await withFleetFile(twoRegionFleetSpec(fleetChange), () =>
-    captureMain(main, argv, {}, { ssm, runCdktf, snapshots, provenanceLookup, accountId: async () => ACCOUNT }),
+    // Every cluster runs the fleet file's version (EKS DescribeCluster, issue 30).
+    captureMain(main, argv, {}, { ssm, runCdktf, snapshots, provenanceLookup, accountId: async () => ACCOUNT, runningVersion: async () => '1.35' }),
   );
   return { code, stdout, stderr, calls, runs, looked };
 }
@@ -473,6 +475,7 @@ describe('deploy: pools against the real size of the generation they launch from
 
 describe('deploy: a cluster pinned to a Bottlerocket release against the release its generation was built on (issue 20)', () => {
   const pin = (f: any) => {
+    delete f.clusters.east.bottlerocketRelease; // the older form of a pin: amiAlias alone
     f.clusters.east.karpenter.amiAlias = 'bottlerocket@v1.50.0';
   };
   test('a generation built on a newer release than the cluster pins: exit 1 naming the pin, the generation and the fix', async () => {

@@ -94,7 +94,7 @@ describe('my-cluster-karpenter (the guide example)', () => {
   test('Bottlerocket alias, IMDSv2 with hop limit 2, discovery selectors, node role, max pods', () => {
     expect(cpuClass).toMatchObject({
       role: '${module.karpenter.node_iam_role_name}',
-      amiSelectorTerms: [{ alias: 'bottlerocket@latest' }],
+      amiSelectorTerms: [{ alias: 'bottlerocket@v1.55.0' }], // fleet.yaml pins bottlerocketRelease: 1.55.0 (issue 30)
       metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
       subnetSelectorTerms: [{ tags: { 'karpenter.sh/discovery': 'my-cluster' } }],
       securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': 'my-cluster' } }],

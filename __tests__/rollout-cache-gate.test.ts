@@ -45,8 +45,8 @@ function memoryAws(): { api: (region: string) => RegionApi; params: Map<string, 
     sourceOf: async (id) => sourceOf[id],
     accountId: async () => GENUINE_ACCOUNT,
     describeSnapshot: async (id) => (Object.values(GEN).includes(id) ? genuineSnapshot(id, 'general', sourceOf[id]) : undefined),
-    // No release tag (the skew check has nothing to compare); every generation is the cache's 100 GiB.
-    bottlerocketVersionOf: async () => undefined,
+    // Built on the fleet's release (a missing release is refused since issue 30); every generation is the cache's 100 GiB.
+    bottlerocketVersionOf: async () => '1.55.0-d93bb1b1',
     snapshotSizeGiB: async (id) => (Object.values(GEN).includes(id) ? 100 : undefined),
   });
   return { api, params };

@@ -11,7 +11,8 @@ const general = loadFleet(DEFAULT_FLEET).imageCaches.filter((c) => c.name === 'g
 const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 
 test('the builder reads the Bottlerocket version next to the AMI ID', () => {
-  expect(amiVersionParameterPath(general[0])).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_version');
+  // fleet.yaml pins bottlerocketRelease 1.55.0 (issue 30): the release's own folder, next to its image_id.
+  expect(amiVersionParameterPath(general[0])).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.55.0/image_version');
 });
 
 test('cache list shows the Bottlerocket version of the current generation in every region', async () => {

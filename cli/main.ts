@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
   rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
   migrate: { summary: "drain a cluster's old nodes onto Bottlerocket; remove the NVIDIA device plugin", load: () => import('./migrate/main') },
   'debug-node': { summary: 'open a root shell on a Bottlerocket node (kubectl debug)', load: () => import('./debug-node/main') },
+  addons: { summary: 'the EKS add-on versions a cluster pins, and the newer ones EKS offers for its version', load: () => import('./addons/main') },
 };
 
 export const USAGE = `usage: ${BIN} <command> [options]

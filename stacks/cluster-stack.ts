@@ -11,6 +11,7 @@ import { ExistingVpc } from '../modules/vpc/existing-vpc';
 import { EksCluster } from '../modules/eks/eks-cluster';
 import { systemNodeGroupProps } from '../modules/eks/system-node-group';
 import { accessEntries } from '../modules/eks/access-entries';
+import { BottlerocketImageVersion } from '../modules/eks/bottlerocket-image-version';
 
 export interface ClusterStackProps extends FleetStackProps {
   readonly cluster: Cluster;
@@ -29,6 +30,15 @@ export class ClusterStack extends FleetStack {
         ? new ClusterVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc })
         : new ExistingVpc(this, 'vpc', { clusterName: cluster.name, ...cluster.vpc });
 
+    // The pinned release's image_version for the system node group (latest: the eks module reads the newest itself).
+    const release =
+      cluster.bottlerocketRelease === 'latest'
+        ? undefined
+        : new BottlerocketImageVersion(this, 'system-node-group-release', {
+            kubernetesVersion: cluster.kubernetesVersion,
+            arch: cluster.systemNodeGroup.arch,
+            release: cluster.bottlerocketRelease,
+          }).imageVersion;
     this.eks = new EksCluster(this, 'eks', {
       clusterName: cluster.name,
       clusterVersion: cluster.kubernetesVersion,
@@ -37,9 +47,10 @@ export class ClusterStack extends FleetStack {
       endpointPublicAccess: cluster.endpointPublicAccess,
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       nodeSecurityGroupTags: { 'karpenter.sh/discovery': cluster.name },
-      managedNodeGroups: { system: systemNodeGroupProps(cluster) },
+      managedNodeGroups: { system: systemNodeGroupProps(cluster, release) },
       vpcCniPrefixDelegation: cluster.vpcCniPrefixDelegation,
       accessEntries: accessEntries(cluster.access),
+      addonVersions: cluster.addons,
     });
 
     // What the next layers need; the Karpenter stack looks the cluster up by name instead of reading state.

@@ -46,7 +46,8 @@ export async function recordCacheCommands(fleet: Fleet, roleOfInstanceProfile: (
         aws.params.set('/bottlerocket-fleet/builder/instance-profile', `bottlerocket-fleet-builder-${region}`);
         for (const c of fleet.imageCaches) {
           aws.params.set(amiParameterPath(c), 'ami-0123456789abcdef0');
-          aws.params.set(amiVersionParameterPath(c), '1.50.0');
+          // The release the path names (a pinned one must match it since issue 30), with its build commit.
+          aws.params.set(amiVersionParameterPath(c), `${c.bottlerocketVersion ?? '1.50.0'}-d93bb1b1`);
         }
         fakes.set(region, aws);
       }

@@ -88,6 +88,8 @@ export class FakeAws {
   commands = new Map<string, { status: string; stdout: string; stderr: string; polls: number; commands: string[] }>();
   params = new Map<string, string>([
     ['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id', 'ami-0123456789abcdef0'],
+    // fleet.yaml and validFleet() pin Bottlerocket 1.55.0 (issue 30): their caches build from the versioned parameter.
+    ['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.55.0/image_id', 'ami-0123456789abcdef0'],
     ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
     ['/bottlerocket-fleet/builder/security-group-id', BUILDER_SECURITY_GROUP_ID],
     ['/bottlerocket-fleet/builder/subnet-ids', BUILDER_SUBNET_IDS.join(',')],

@@ -30,6 +30,7 @@ export function validFleet(): any {
       'my-cluster': {
         region: 'us-west-2',
         kubernetesVersion: '1.35',
+        bottlerocketRelease: '1.55.0',
         vpc: { cidr: '10.0.0.0/16', azCount: 3 },
         endpointPublicAccess: true,
         endpointPublicAccessCidrs: ['203.0.113.0/24'],

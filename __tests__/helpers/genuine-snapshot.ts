@@ -12,6 +12,8 @@ export function genuineSnapshot(id: string, cache: string, source?: string): Sna
     tags: {
       'bottlerocket-fleet:cache': cache,
       'bottlerocket-fleet:build-id': `${cache}-${source ?? id}`,
+      // What the builder records since issue 30 (the fixtures' clusters run 1.35: kernel line 6.12).
+      ...(source ? {} : { 'bottlerocket-fleet:kernel-release': '6.12.40' }),
       ...(source ? { 'bottlerocket-fleet:source-snapshot': source } : {}),
     },
   };

@@ -69,6 +69,10 @@ export class RolloutWorld {
     const tags = [
       { Key: 'bottlerocket-fleet:cache', Value: 'general' },
       { Key: 'bottlerocket-fleet:build-id', Value: build },
+      // What the builder records since issue 30: the fleet's release and the kernel of its 1.35 (line 6.12).
+      { Key: 'bottlerocket-fleet:bottlerocket-version', Value: '1.55.0-d93bb1b1' },
+      { Key: 'bottlerocket-fleet:bottlerocket-release', Value: '1.55.0' },
+      { Key: 'bottlerocket-fleet:kernel-release', Value: '6.12.40' },
     ];
     return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }))).SnapshotId!;
   }

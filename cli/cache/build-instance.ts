@@ -10,11 +10,12 @@ import { BUILDER_METADATA_OPTIONS } from '../../modules/image-cache/builder-laun
 import { builderParameters } from '../../modules/image-cache/parameters';
 import type { BuildContext } from './build-context';
 import { amiParameterPath, amiVersionParameterPath, builderInstanceType, builderUserData } from './plan';
+import { releaseTags } from '../shared/generation-build';
 
 export interface Ami {
   readonly imageId: string;
-  /** Recorded in the snapshot's tags (cache list shows it); "unknown" where the parameter is missing (e.g. an emulator). */
-  readonly bottlerocketVersion: string;
+  /** The release tags the build records (generation-build.ts releaseTags: the raw image_version and the release). */
+  readonly releaseTags: readonly { Key: string; Value: string }[];
 }
 
 export interface BuilderConfiguration {
@@ -31,8 +32,9 @@ export function requireReplicaClients(b: BuildContext): void {
 export async function readAmi(b: BuildContext): Promise<Ami> {
   const imageId = (await b.call(() => b.deps.ssm.send(new GetParameterCommand({ Name: amiParameterPath(b.cache) })))).Parameter!.Value!;
   // Next to image_id.
-  const bottlerocketVersion = (await b.getParameter(amiVersionParameterPath(b.cache))) ?? 'unknown';
-  return { imageId, bottlerocketVersion };
+  // Next to image_id: the raw image_version and the release, both recorded (generation-build.ts; missing, e.g. an
+  // emulator: the pinned release, else "unknown"); an image_version of another release than the pinned one is refused.
+  return { imageId, releaseTags: releaseTags(await b.getParameter(amiVersionParameterPath(b.cache)), b.cache.bottlerocketVersion) };
 }
 
 export async function readBuilderConfiguration(b: BuildContext): Promise<BuilderConfiguration> {

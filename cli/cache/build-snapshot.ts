@@ -9,11 +9,11 @@ import { DeleteParameterCommand, PutParameterCommand, PutParameterCommandInput }
 import { historyParameterPath } from '../../modules/image-cache/parameters';
 import type { BuildContext } from './build-context';
 import { deleteManifest, MANIFEST_PARTS_TAG } from './manifest';
-import { BOTTLEROCKET_VERSION_TAG, EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
+import { EC2_TAG_LIMIT, IMAGE_COUNT_TAG, KERNEL_RELEASE_TAG, SIZE_BYTES_TAG, USED_BYTES_TAG } from './tags';
 import type { VolumeFacts } from './volume';
 
 export interface SnapshotFacts {
-  readonly bottlerocketVersion: string;
+  readonly releaseTags: readonly { Key: string; Value: string }[];
   readonly volume: VolumeFacts;
   readonly imageCount: number;
   readonly manifestParts: number;
@@ -25,7 +25,7 @@ export async function snapshotDataVolume(b: BuildContext, instanceId: string, fa
   // A fixed set of tags, whatever the number of images: the digests are in the manifest (manifest.ts).
   const snapshotTags = [
     ...b.tags(),
-    { Key: BOTTLEROCKET_VERSION_TAG, Value: facts.bottlerocketVersion },
+    ...facts.releaseTags,
     { Key: KERNEL_RELEASE_TAG, Value: facts.volume.kernelRelease },
     { Key: USED_BYTES_TAG, Value: String(facts.volume.usedBytes) },
     { Key: SIZE_BYTES_TAG, Value: String(facts.volume.sizeBytes) },

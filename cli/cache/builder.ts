@@ -82,7 +82,7 @@ export async function buildCache(deps: BuilderDeps, cache: ImageCache, options: 
     // image -> digest only: every other name follows from the fleet file (cacheImageNames with these digests).
     const manifest = { version: 1 as const, cache: cache.name, buildId: b.buildId, images: images.map(({ image, digest }) => ({ image, digest })) };
     const parts = manifestPutInputs(cache.parameterPath, manifest);
-    const facts = { bottlerocketVersion: ami.bottlerocketVersion, volume, imageCount: images.length, manifestParts: parts.length };
+    const facts = { releaseTags: ami.releaseTags, volume, imageCount: images.length, manifestParts: parts.length };
     const snapshotId = await b.run('snapshot the data volume', () => snapshotDataVolume(b, instanceId, facts));
     await b.run('wait until the snapshot is completed', () => waitSnapshotCompleted(b, snapshotId));
     await b.run('write the image manifest to SSM in every region with a copy', () => writeManifest(b, parts));

@@ -73,6 +73,8 @@ export interface CacheDeps extends CliIo {
   readonly kube?: KubeOptions;
   /** @default Date.now */
   readonly now?: () => number;
+  /** A cluster's running Kubernetes version, for the version a build runs on (build-version.ts). @default EKS DescribeCluster */
+  readonly runningVersion?: import('../shared/eks-versions').RunningVersion;
 }
 
 const OPTIONS = {
@@ -170,7 +172,16 @@ async function run(args: CacheArguments, deps: CacheDeps, output: CommandOutput,
     if (!output.json) output.out(`dry run: no AWS call is made\n${named.flatMap(dryRunLines).join('\n')}\n`);
     return 0;
   }
-  return build(named, deps, output);
+  return build(await buildVersions(fleet, named, deps, output), deps, output);
+}
+
+/** The lowest version among the fleet file and the running clusters that use each cache (build-version.ts). */
+async function buildVersions(fleet: Fleet, caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<ImageCache[]> {
+  const { buildVersionFor } = await import('./build-version');
+  const running = deps.runningVersion ?? (await (await import('../shared/eks-versions')).sdkRunningVersion());
+  const versions = await Promise.all(caches.map((c) => buildVersionFor(fleet, c, running)));
+  for (const v of versions) if (v.note) output.info(`${v.note}\n`);
+  return versions.map((v) => v.cache);
 }
 
 /** `cache list` and `cache gc`: a table (with a header row) or the JSON rows. */

@@ -12,6 +12,7 @@ import { answering, CommandOutput } from '../shared/command-output';
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
+import type { RunningVersion } from '../shared/eks-versions';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -25,13 +26,18 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --ignore-missing-stack-dependencies
                    deploy stacks without the stacks they depend on (already deployed); passed to cdktf
   --allow-version-skew
-                   deploy even when a cluster pinned to a Bottlerocket release (karpenter.amiAlias) would
-                   launch from a cache generation built on a newer release
+                   deploy even when a cluster pinned to a Bottlerocket release (bottlerocketRelease) would
+                   launch from a cache generation built on a newer release, or one that records none
+  --allow-unknown-kernel
+                   deploy a generation that records no kernel release (one the nodes cannot mount is always
+                   refused: the running control plane's version, EKS DescribeCluster, and the fleet file's)
+  Before any <cluster>-cluster stack: its kubernetesVersion must be the running control plane's or the
+  next minor (EKS upgrades one minor at a time and never down); otherwise nothing runs (exit 1).
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   A local state of a named stack whose resources carry another fleet's tag is refused first (state-owner.ts).
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
-  parameter is missing, a local state belongs to another fleet, or cdktf failed, 2 usage (unknown stack, a
+  parameter is missing, a local state belongs to another fleet, a version move EKS refuses, or cdktf failed, 2 usage (unknown stack, a
   dependency left out).
 `;
 
@@ -55,6 +61,8 @@ export interface DeployDeps extends CliIo {
   readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
+  /** A cluster's running Kubernetes version. @default EKS DescribeCluster */
+  readonly runningVersion?: RunningVersion;
   /** Where cdktf runs, whose cdktf.out/stacks/<stack>/ resolve local state paths (state-owner.ts). @default process.cwd() */
   readonly projectRoot?: string;
 }
@@ -74,6 +82,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
   'allow-version-skew': { type: 'boolean', default: false },
+  'allow-unknown-kernel': { type: 'boolean', default: false },
 } as const;
 
 type DeployValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
@@ -118,6 +127,13 @@ async function deploy(
     return 1;
   }
 
+  // The running control planes of the cluster stacks (version guard), then, after the cache checks, of the Karpenter stacks.
+  const versions = await import('./version-checks');
+  const versionRefusals = versions.clusterVersionRefusals(fleet, selected, plan, await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
+  if (versionRefusals.length > 0)
+    return output.fail(1, `${versionRefusals.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)`, {
+      details: { stacks: selected, refused: versionRefusals, ran: false },
+    });
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
   const results = await runChecks(checks, deps, preflight);
   const args = [
@@ -128,7 +144,11 @@ async function deploy(
     ...cdktfOptions,
   ];
   const report = { stacks: selected, checks: results.map(checkJson), skipped, command: ['cdktf', ...args] };
-  const refusal = await refusalOf(fleet, results, deps, values['allow-version-skew']);
+  const refusal = await refusalOf(fleet, results, deps, {
+    allowVersionSkew: values['allow-version-skew'],
+    allowUnknownKernel: values['allow-unknown-kernel'],
+    running: results.some((r) => r.value) ? await versions.runningVersionsFor(fleet, selected, plan, 'karpenter', deps.runningVersion) : new Map(),
+  });
   if (refusal) return output.fail(1, refusal.message, { details: { ...report, ...refusal.details, ran: false } });
   for (const r of results)
     output.info(
@@ -167,7 +187,7 @@ async function refusalOf(
   fleet: Fleet,
   results: CheckResult[],
   deps: DeployDeps,
-  allowVersionSkew: boolean,
+  options: GenerationOptions,
 ): Promise<{ message: string; details: Record<string, unknown> } | undefined> {
   const missing = results.filter((r) => !r.exists || r.untrusted);
   if (missing.length > 0) {
@@ -179,7 +199,7 @@ async function refusalOf(
   }
   // The generation each node class will name: its real size against the pools, its release against the
   // cluster's pin (cli/shared/generation-size.ts).
-  const refused = await generationRefusals(fleet, results, deps, allowVersionSkew);
+  const refused = await generationRefusals(fleet, results, deps, options);
   if (refused.length === 0) return undefined;
   return {
     message: `${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name`,
@@ -253,13 +273,22 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
   );
 }
 
+/** What the generation checks take: the overrides, and each Karpenter stack's cluster's running version. */
+type GenerationOptions = import('../shared/node-image-checks').NodeImageOptions & { readonly running: ReadonlyMap<string, string | undefined> };
+
 /** Each pool against the real size of the snapshot its node class will name, each cluster's pin against its release. */
-async function generationRefusals(fleet: Fleet, results: CheckResult[], deps: DeployDeps, allowVersionSkew: boolean): Promise<string[]> {
+async function generationRefusals(
+  fleet: Fleet,
+  results: CheckResult[],
+  deps: DeployDeps,
+  options: GenerationOptions,
+): Promise<string[]> {
   const named = results.filter((r) => r.value);
   if (named.length === 0) return [];
-  const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');
+  const { poolsTooSmall, sdkSnapshotFacts } = await import('../shared/generation-size');
   const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
-  const { BOTTLEROCKET_VERSION_TAG } = await import('../cache/tags');
+  const { nodeImageRefusals } = await import('../shared/node-image-checks');
+  const { generationBuild } = await import('../shared/generation-build');
   const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
   const seen = new Set<string>();
   const refusals: string[] = [];
@@ -273,12 +302,22 @@ async function generationRefusals(fleet: Fleet, results: CheckResult[], deps: De
     if (!snap || !cluster || !cache) continue; // a snapshot that is gone fails the plan anyway, with its own error
     const g = { cache: r.cache, snapshot: r.value!, region: r.check.region, role: 'the generation its node classes will name' };
     if (snap.sizeGiB !== undefined) refusals.push(...poolsTooSmall(cluster, { ...g, sizeGiB: snap.sizeGiB }));
-    if (!allowVersionSkew) {
-      // A copy carries no release tag: the generation (its source, in the home region) does.
-      const source = snap.tags[SOURCE_SNAPSHOT_TAG];
-      const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
-      refusals.push(...releaseSkew(cluster, { ...g, builtOn: tags?.[BOTTLEROCKET_VERSION_TAG] }));
-    }
+    // A copy carries no build tags: the generation (its source, in the home region) does. Release against the
+    // fleet file's alias (what this deploy applies), kernel against every version the nodes may run.
+    const source = snap.tags[SOURCE_SNAPSHOT_TAG];
+    const tags = source ? (await snapshots.describe(cache.homeRegion, source))?.tags : snap.tags;
+    refusals.push(
+      ...nodeImageRefusals(
+        {
+          cluster,
+          alias: cluster.karpenter!.amiAlias,
+          aliasSource: `clusters.${cluster.name}.karpenter.amiAlias: pins`,
+          runningVersion: options.running.get(cluster.name),
+        },
+        { ...g, variant: cache.variant, build: generationBuild(tags) },
+        options,
+      ),
+    );
   }
   return refusals;
 }

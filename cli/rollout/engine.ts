@@ -15,7 +15,9 @@ import { ClusterStep, RolloutPlan, replicationStack } from './model';
 import { RolloutBlocked } from './pre-write';
 import type { CacheGateDeps } from './cache-gate';
 import type { CacheKube } from '../cache/report-kube';
-import { poolsTooSmall, releaseSkew } from '../shared/generation-size';
+import { poolsTooSmall } from '../shared/generation-size';
+import { nodeImageGate, NodeImageGateDeps } from './node-image-gate';
+import type { NodeImageOptions } from '../shared/node-image-checks';
 import { historyParameterPath } from '../../modules/image-cache/parameters';
 import { parseHistory, ProvenanceContext } from '../shared/snapshot-provenance';
 import { ClusterOutcome, runStages, stageClock } from './stages';
@@ -60,10 +62,10 @@ export interface ResolvedRollout {
 
 /** Reads only: the target, its copy in every cluster's region and every cluster parameter. Throws RolloutBlocked naming everything missing. */
 export async function resolveRollout(
-  deps: Pick<RolloutDeps, 'aws'>,
+  deps: Pick<RolloutDeps, 'aws'> & NodeImageGateDeps,
   plan: RolloutPlan,
   to?: string,
-  options: { readonly allowVersionSkew?: boolean } = {},
+  options: NodeImageOptions = {},
 ): Promise<ResolvedRollout> {
   const { cache } = plan;
   const home = deps.aws(cache.homeRegion);
@@ -106,7 +108,6 @@ export async function resolveRollout(
     );
   // Both generations a cluster may launch with during the rollout: the target, and the one a rollback returns to.
   const tooSmall: string[] = [];
-  const builtOn = options.allowVersionSkew ? undefined : await home.bottlerocketVersionOf(source);
   for (const t of targets) {
     const api = deps.aws(t.step.region);
     for (const [snapshot, role] of [
@@ -122,10 +123,9 @@ export async function resolveRollout(
           ),
         );
     }
-    tooSmall.push(
-      ...releaseSkew(t.step.cluster, { cache: cache.name, snapshot: t.to, region: t.step.region, role: `the rollout's target generation ${source}`, builtOn }),
-    );
   }
+  // Release and kernel against what each cluster's nodes will run (node-image-gate.ts).
+  tooSmall.push(...(await nodeImageGate(deps, cache, source, targets, options)));
   if (tooSmall.length > 0) throw new RolloutBlocked(`nothing was changed: ${tooSmall.join('; ')}`);
   return { source, targets, provenance };
 }

@@ -22,8 +22,13 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
   <cache>            image cache name from the fleet file
   --to <id>          snapshot ID in the cache's home region to roll out
   --allow-version-skew
-                     roll out even to clusters pinned (karpenter.amiAlias) to an older Bottlerocket release
-                     than the generation was built on
+                     roll out even to clusters whose classes select an older Bottlerocket release than the
+                     generation was built on (the live class's alias, which the rollout keeps), or when the
+                     generation records no release that parses
+  --allow-unknown-kernel
+                     roll out a generation that records no kernel release (a kernel that cannot mount it is
+                     always refused: every version the cluster's nodes may run, the running control plane's
+                     from EKS DescribeCluster and the fleet file's, is checked)
                      (default: the current value of the cache's parameter there, i.e. the latest build)
   --dry-run          print per stage and cluster the pools and the snapshot IDs from -> to in each region,
                      and each pool's drift concurrency now (Karpenter's budget: active budgets for Drifted,
@@ -37,6 +42,11 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      limit of each request to a cluster (default 30s; transient faults are retried for at most
                      4 of these and 2 minutes in all, then the command exits 1 naming context, endpoint and step)
   -h, --help         this text
+
+Before anything is written, the generation (its home-region snapshot's tags) is checked against every target
+cluster: its Bottlerocket release against the alias each class will keep (the live class's), and its builder's
+kernel against every version the cluster's nodes may run (EKS DescribeCluster and the fleet file); a refusal
+exits 1 naming both (docs/upgrades.md).
 
 Per stage, in order, and per cluster of the stage:
   1. find the target's copy in the cluster's region (tag ${SOURCE_SNAPSHOT_TAG}; the target
@@ -86,6 +96,7 @@ const OPTIONS = {
   to: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   'allow-version-skew': { type: 'boolean', default: false },
+  'allow-unknown-kernel': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   context: { type: 'string', multiple: true, default: [] as string[] },
   'poll-interval': { type: 'string', default: '15s' },
@@ -105,6 +116,7 @@ export interface RolloutArguments {
   readonly to?: string;
   readonly dryRun: boolean;
   readonly allowVersionSkew: boolean;
+  readonly allowUnknownKernel: boolean;
   /** kubeconfig context per cluster (--context c=ctx); a cluster not named uses the context named like it. */
   readonly contexts: ReadonlyMap<string, string>;
   readonly pollIntervalMs: number;
@@ -116,6 +128,7 @@ interface RolloutValues {
   readonly to?: string;
   readonly 'dry-run': boolean;
   readonly 'allow-version-skew': boolean;
+  readonly 'allow-unknown-kernel': boolean;
   readonly context: readonly string[];
   readonly 'poll-interval': string;
   readonly 'request-timeout'?: string;
@@ -147,8 +160,8 @@ export function rolloutArguments(values: RolloutValues, positionals: string[]): 
   } catch (e) {
     return { problem: `--request-timeout: ${(e as Error).message}` };
   }
-  const { to, 'dry-run': dryRun, 'allow-version-skew': allowVersionSkew } = values;
-  return { cache: names[0], status, to, dryRun, allowVersionSkew, contexts, pollIntervalMs, requestTimeoutMs };
+  const { to, 'dry-run': dryRun, 'allow-version-skew': allowVersionSkew, 'allow-unknown-kernel': allowUnknownKernel } = values;
+  return { cache: names[0], status, to, dryRun, allowVersionSkew, allowUnknownKernel, contexts, pollIntervalMs, requestTimeoutMs };
 }
 
 /** Runs the command; returns the exit code (0 done or dry run, 1 rolled back / blocked / interrupted, 2 usage). */
@@ -196,7 +209,11 @@ async function rollout(args: RolloutArguments, output: CommandOutput): Promise<n
   // The fields every failure document of this rollout carries; the source once it is resolved.
   const base: Record<string, unknown> = { cache: world.plan.cache.name };
   try {
-    const resolved = await engine.resolveRollout({ aws: world.aws }, world.plan, args.to, { allowVersionSkew: args.allowVersionSkew });
+    const { sdkRunningVersion } = await import('../shared/eks-versions');
+    const resolved = await engine.resolveRollout({ aws: world.aws, kube: world.kube, runningVersion: await sdkRunningVersion() }, world.plan, args.to, {
+      allowVersionSkew: args.allowVersionSkew,
+      allowUnknownKernel: args.allowUnknownKernel,
+    });
     base.source = resolved.source;
     if (args.dryRun) return await printDryRun(world, resolved, output);
     return await ship(world, resolved, args, output, base);

@@ -7,7 +7,6 @@
  * generation rolled out, and the one a rollback returns to).
  */
 import type { Cluster } from '../../modules/fleet/load';
-import { compareReleases, pinnedRelease } from '../../modules/fleet/cache-release';
 
 export interface GenerationInRegion {
   readonly cache: string;
@@ -30,19 +29,7 @@ export function poolsTooSmall(cluster: Cluster, g: GenerationInRegion): string[]
     );
 }
 
-/**
- * A cluster pinned to a Bottlerocket release (karpenter.amiAlias bottlerocket@vX.Y.Z) must not launch from a
- * generation built on a newer one: nodes older than their cache is the direction Bottlerocket tests least.
- * `builtOn` is the generation's bottlerocket-fleet:bottlerocket-version tag ("unknown" or absent: not compared).
- */
-export function releaseSkew(cluster: Cluster, g: Omit<GenerationInRegion, 'sizeGiB'> & { readonly builtOn?: string }): string[] {
-  const alias = cluster.karpenter?.amiAlias ?? 'bottlerocket@latest';
-  const pin = pinnedRelease(alias);
-  if (!pin || !g.builtOn || !/^\d+\.\d+\.\d+$/.test(g.builtOn) || compareReleases(g.builtOn, pin) <= 0) return [];
-  return [
-    `clusters.${cluster.name}.karpenter.amiAlias: pins ${alias}, and ${g.role} of cache ${g.cache}, snapshot ${g.snapshot} in ${g.region}, was built on the newer Bottlerocket ${g.builtOn}: its nodes would run a cache from a newer release than theirs. Rebuild the cache on ${pin} (imageCaches.${g.cache}.bottlerocketVersion), pin the cluster to bottlerocket@v${g.builtOn}, or pass --allow-version-skew`,
-  ];
-}
+// The release a generation was built on, against the cluster's pin: cli/shared/node-image-checks.ts (issue 30).
 
 /** What EC2 says about one snapshot: its size and its tags (DescribeSnapshots). */
 export interface SnapshotFacts {

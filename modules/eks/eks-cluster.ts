@@ -45,6 +45,11 @@ export interface ManagedNodeGroupProps {
   readonly metadataHopLimit: number;
   /** @default 33 — at most a third of the group is replaced at once during updates */
   readonly maxUnavailablePercentage?: number;
+  /**
+   * The Bottlerocket image_version the group runs (e.g. 1.55.0-d93bb1b1, bottlerocket-image-version.ts).
+   * @default — none: the newest release of the variant on every apply (use_latest_ami_release_version)
+   */
+  readonly amiReleaseVersion?: string;
 }
 
 export interface EksClusterProps {
@@ -65,6 +70,11 @@ export interface EksClusterProps {
   readonly vpcCniPrefixDelegation?: boolean;
   /** The module's access_entries (modules/eks/access-entries.ts). @default none: only the cluster creator has access */
   readonly accessEntries?: Record<string, Record<string, unknown>>;
+  /**
+   * Version per EKS add-on (coredns, kube-proxy, vpc-cni, eks-pod-identity-agent).
+   * @default — per add-on: EKS's default version for clusterVersion (never the most recent)
+   */
+  readonly addonVersions?: Readonly<Record<string, string | undefined>>;
   readonly tags?: Record<string, string>;
 }
 
@@ -136,12 +146,14 @@ export class EksCluster extends TypedModule {
       authentication_mode: 'API',
       enable_cluster_creator_admin_permissions: true,
       access_entries: p.accessEntries,
+      // Pinned, never most_recent (eks v20.37.2 main.tf: addon_version = coalesce(addon_version,
+      // data.aws_eks_addon_version.version), that data source's most_recent from the entry, else EKS's default version).
       cluster_addons: {
-        coredns: { most_recent: true },
-        'kube-proxy': { most_recent: true },
+        coredns: this.addon('coredns'),
+        'kube-proxy': this.addon('kube-proxy'),
         // before_compute: the CNI must be ready before the first nodes join.
-        'vpc-cni': { most_recent: true, before_compute: true },
-        'eks-pod-identity-agent': { most_recent: true, before_compute: true },
+        'vpc-cni': { ...this.addon('vpc-cni'), before_compute: true },
+        'eks-pod-identity-agent': { ...this.addon('eks-pod-identity-agent'), before_compute: true },
       },
       ...clusterRoleNaming(p.clusterName),
       node_security_group_tags: p.nodeSecurityGroupTags,
@@ -152,6 +164,11 @@ export class EksCluster extends TypedModule {
       eks_managed_node_groups: this.nodeGroupInputs(),
       tags: p.tags,
     };
+  }
+
+  private addon(name: string): { addon_version?: string } {
+    const version = this.props.addonVersions?.[name];
+    return version === undefined ? {} : { addon_version: version };
   }
 
   private nodeGroupInputs(): Record<string, Record<string, unknown>> {
@@ -192,6 +209,14 @@ export class EksCluster extends TypedModule {
             http_put_response_hop_limit: g.metadataHopLimit,
           },
           update_config: { max_unavailable_percentage: g.maxUnavailablePercentage ?? 33 },
+          // Always explicit (eks v20.37.2 modules/eks-managed-node-group main.tf: release_version = use_latest ?
+          // the `latest/image_version` parameter : ami_release_version). Without either, EKS picks the newest
+          // release at creation and the group then moves only on a Kubernetes bump.
+          ami_release_version: g.amiReleaseVersion,
+          use_latest_ami_release_version: g.amiReleaseVersion === undefined,
+          // false: an update that a PodDisruptionBudget blocks fails instead of evicting the pods anyway
+          // (the module's variable: "Force version update if existing pods are unable to be drained due to a pod disruption budget issue").
+          force_update_version: false,
         },
       ]),
     );

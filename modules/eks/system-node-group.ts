@@ -16,7 +16,8 @@ const AMI_TYPE = { x86_64: 'BOTTLEROCKET_x86_64', arm64: 'BOTTLEROCKET_ARM_64' }
  * it, and with it the node role's credentials; 1 keeps them on the host.
  */
 
-export function systemNodeGroupProps(cluster: Cluster): ManagedNodeGroupProps {
+/** `amiReleaseVersion`: the pinned release's image_version (bottlerocket-image-version.ts); none for latest. */
+export function systemNodeGroupProps(cluster: Cluster, amiReleaseVersion?: string): ManagedNodeGroupProps {
   const g = cluster.systemNodeGroup;
   const settings = mergeSettings(
     trustedCertificateSettings(cluster.trustedCertificates),
@@ -39,5 +40,6 @@ export function systemNodeGroupProps(cluster: Cluster): ManagedNodeGroupProps {
       { deviceName: '/dev/xvdb', sizeGiB: g.dataVolumeGiB },
     ],
     metadataHopLimit: cluster.imdsHopLimit,
+    ...(amiReleaseVersion === undefined ? {} : { amiReleaseVersion }),
   };
 }

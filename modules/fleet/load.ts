@@ -25,6 +25,9 @@ import { loadCertificates, type TrustedCertificate } from './certificates';
 import { checkEndpointAccess, checkParameterPaths } from './security-checks';
 import { checkClusterInstances, checkInstanceType } from './instance-checks';
 import { checkCapacityTypes } from './capacity-checks';
+import { BottlerocketRelease, resolveClusterRelease } from './bottlerocket-release';
+import { EksAddon, resolveAddons } from './addon-versions';
+import { karpenterCompatibility, variantReleaseProblems } from './compatibility';
 
 export type { TrustedCertificate } from './certificates';
 
@@ -53,10 +56,18 @@ export interface NodePool extends NodePoolSpec {
   readonly excludedInstanceTypes?: readonly string[];
 }
 
-export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter'> {
+export interface Cluster extends Omit<ClusterSpec, 'trustedCertificates' | 'karpenter' | 'bottlerocketRelease' | 'addons'> {
   readonly name: string;
+  /** Per EKS add-on: the version pinned (fleet file, else contracts/eks-addon-versions.json), undefined: EKS's default. */
+  readonly addons: Readonly<Record<EksAddon, string | undefined>>;
+  /** The release every node runs (bottlerocket-release.ts): bottlerocketRelease, else amiAlias's pin, else latest. */
+  readonly bottlerocketRelease: BottlerocketRelease;
   readonly trustedCertificates: readonly TrustedCertificate[];
-  readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools'> & { readonly nodePools: readonly NodePool[] };
+  readonly karpenter?: Omit<NonNullable<ClusterSpec['karpenter']>, 'nodePools' | 'amiAlias'> & {
+    readonly nodePools: readonly NodePool[];
+    /** bottlerocket@v<bottlerocketRelease> (or @latest): what every node class selects. */
+    readonly amiAlias: string;
+  };
   /** A pool's maxPods is above the ENI-based pod limit of a type it allows: VPC CNI prefix delegation (instance-checks.ts). */
   readonly vpcCniPrefixDelegation?: boolean;
 }
@@ -135,6 +146,15 @@ function resolveCluster(
   if (support.problem) problems.push(support.problem);
   if (support.warning) warnings.push(support.warning);
   checkEndpointAccess({ ...c, name }, warnings);
+  const release = resolveClusterRelease(name, { bottlerocketRelease: c.bottlerocketRelease, amiAlias: c.karpenter?.amiAlias }, hasRollout);
+  problems.push(...release.problems);
+  warnings.push(...release.warnings);
+  const addons = resolveAddons(name, c.kubernetesVersion, c.addons);
+  problems.push(...addons.problems);
+  // Combinations the upstream contracts rule out (compatibility.ts).
+  const releaseKey = c.bottlerocketRelease === undefined && c.karpenter?.amiAlias ? `${at}.karpenter.amiAlias` : `${at}.bottlerocketRelease`;
+  problems.push(...variantReleaseProblems(c.kubernetesVersion, release.release, releaseKey));
+  if (c.karpenter) problems.push(...karpenterCompatibility(name, c.kubernetesVersion, c.karpenter.chartVersion));
   const trustedCertificates = loadCertificates(c.trustedCertificates, baseDir, `${at}.trustedCertificates`, problems, today);
   checkSettings(c.settings, 'eks-managed-node-group', `${at}.settings`, problems);
   checkSettings(c.settings, 'karpenter', `${at}.settings`, c.karpenter ? problems : []);
@@ -178,8 +198,10 @@ function resolveCluster(
   return {
     ...c,
     name,
+    bottlerocketRelease: release.release,
+    addons: addons.versions,
     trustedCertificates,
-    karpenter: c.karpenter && { ...c.karpenter, nodePools: pools },
+    karpenter: c.karpenter && { ...c.karpenter, nodePools: pools, amiAlias: release.amiAlias },
     vpcCniPrefixDelegation: density.prefixDelegation,
   };
 }
@@ -204,6 +226,7 @@ function resolveCache(name: string, c: ImageCacheSpec, id: string, clusters: rea
     users.map((cl) => ({ cluster: cl.name, amiAlias: cl.karpenter!.amiAlias })),
   );
   warnings.push(...release.warnings);
+  problems.push(...release.problems);
   const pull = cachePullSettingsOf(name, clusters);
   problems.push(...pull.problems);
   const regions = [c.homeRegion, ...c.replicaRegions];

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseCidr } from './cidr';
 import { RESERVED_TAG_PREFIX } from '../image-cache/parameters';
 import { AWS_REGIONS, DEFAULT_KARPENTER_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from './constants';
+import { ADDON_VERSION_PATTERN } from './addon-versions';
 
 /** Names that become Terraform stack names, construct IDs and AWS resource names. */
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,37}[a-z0-9]$/, 'must be 2-39 characters of a-z, 0-9 and "-", starting with a letter');
@@ -302,7 +303,10 @@ const karpenter = z.strictObject({
   amiAlias: z
     .string()
     .regex(/^bottlerocket@(latest|v\d+\.\d+\.\d+)$/, 'must be bottlerocket@latest or bottlerocket@vX.Y.Z')
-    .default('bottlerocket@latest'),
+    .optional()
+    .describe(
+      "Karpenter's amiSelectorTerms alias; default: bottlerocket@v<bottlerocketRelease> of the cluster. Set it only to agree with bottlerocketRelease (older fleet files)",
+    ),
   namespace: z.string().default('kube-system'),
   replicas: z.number().int().min(1).max(5).default(2),
   nodePools: z.record(name, nodePool).default({}),
@@ -360,7 +364,26 @@ const clusterAccess = z.strictObject({
 const cluster = z.strictObject({
   region,
   kubernetesVersion,
+  bottlerocketRelease: z
+    .union([z.literal('latest'), z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a Bottlerocket release such as 1.55.0, or latest')])
+    .optional()
+    .describe(
+      "Bottlerocket release every node of the cluster runs (the alias bottlerocket@v<release> of every pool, the system node group's ami_release_version); latest only for pre-production (a warning; refused with a rollout section). Default: the release karpenter.amiAlias pins, else latest",
+    ),
   vpc,
+  addons: z
+    .strictObject(
+      Object.fromEntries(
+        (['coredns', 'kube-proxy', 'vpc-cni', 'eks-pod-identity-agent'] as const).map((a) => [
+          a,
+          z.string().regex(ADDON_VERSION_PATTERN, 'must be an EKS add-on version such as v1.11.4-eksbuild.22').optional(),
+        ]),
+      ) as Record<'coredns' | 'kube-proxy' | 'vpc-cni' | 'eks-pod-identity-agent', z.ZodOptional<z.ZodString>>,
+    )
+    .default({})
+    .describe(
+      'EKS add-on versions the cluster stack pins; default per Kubernetes version from contracts/eks-addon-versions.json (never most_recent). `bottlerocket-fleet addons --cluster <c>` lists newer ones',
+    ),
   endpointPublicAccess: z.boolean().default(false).describe('Public API endpoint (needed to deploy from outside the VPC)'),
   endpointPublicAccessCidrs: z
     .array(publicAccessCidr)
