@@ -11,6 +11,8 @@ import type { CacheKube } from './report-kube';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress } from '../shared/progress';
+import { KubeRequestOptions, REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
+import { LazyAwsClients, lazyAwsClients } from '../shared/lazy-aws';
 
 const SUBCOMMANDS = {
   build: (p: string) => `${p} build <cache...> [--dry-run] [--json]
@@ -45,10 +47,11 @@ const isSubcommand = (s: string | undefined): s is Subcommand => s !== undefined
 
 /** The usage of one subcommand, or of all of them. */
 export function usage(prog: string, sub?: string): string {
-  if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}`;
+  if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}${REQUEST_TIMEOUT_HELP}\n`;
   return `usage:\n${Object.values(SUBCOMMANDS)
     .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
     .join('\n')}
+${REQUEST_TIMEOUT_HELP}
 Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 failed, 2 usage.
 `;
 }
@@ -64,7 +67,7 @@ export interface CacheDeps extends CliIo {
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
   /** The cluster `report` reads, by kubeconfig context. @default @kubernetes/client-node with the user's kubeconfig */
-  readonly reportKube?: (context: string) => CacheKube;
+  readonly reportKube?: (context: string, options: KubeRequestOptions) => CacheKube;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -83,6 +86,7 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
       since: { type: 'string', default: '1h' },
       'slow-start': { type: 'string', default: '60s' },
       html: { type: 'string' },
+      ...REQUEST_TIMEOUT_OPTION,
     },
     deps,
     (p) => usage(prog, p[0]),
@@ -91,7 +95,9 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   const { values, positionals } = cl;
   const [command, ...names] = positionals;
   if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list, gc or report', usage(prog));
-  if (command === 'report') return report(values, names, deps, prog);
+  const timeoutMs = requestTimeoutMs(values['request-timeout']);
+  if (command === 'report') return report(values, names, deps, prog, { requestTimeoutMs: timeoutMs });
+  const aws = lazyAwsClients({ requestTimeoutMs: timeoutMs, step: `cache ${command}` });
   if (command === 'build' && names.length === 0) return usageError(deps, 'missing argument: the name of the cache(s) to build', usage(prog, 'build'));
   // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
@@ -105,12 +111,12 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
 
   if (command === 'list' || command === 'gc') {
     const inventory = await import('./inventory');
-    const clients = deps.clients ?? (await sdkClients());
+    const clients = deps.clients ?? (await sdkClients(aws));
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
     const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
     const out =
       command === 'list'
-        ? await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)))
+        ? await inventory.listCaches(caches, clients, deps.accountId ?? sdkAccountId(aws, caches[0]?.homeRegion))
         : await inventory.collectGarbage(caches, clients, {
             olderThanMs: parseDuration(values['older-than']),
             dryRun: values['dry-run'],
@@ -138,7 +144,8 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     return 0;
   }
   const { buildCache } = await import('./builder');
-  const buildClients = deps.buildClients ?? sdkBuildClients;
+  // No step in the clients' errors: a BuildError names the cache and the build step it failed in.
+  const buildClients = deps.buildClients ?? sdkBuildClients(lazyAwsClients({ requestTimeoutMs: timeoutMs }));
   const controller = new AbortController();
   const onInterrupt = () => {
     deps.err('interrupted: cleaning up...\n');
@@ -191,7 +198,7 @@ interface ReportValues {
 }
 
 /** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for usage. */
-async function report(values: ReportValues, extra: string[], deps: CacheDeps, prog: string): Promise<number> {
+async function report(values: ReportValues, extra: string[], deps: CacheDeps, prog: string, kubeOptions: KubeRequestOptions): Promise<number> {
   const use = usage(prog, 'report');
   if (extra.length > 0) return usageError(deps, `unexpected argument(s): ${extra.join(' ')}`, use);
   if (!values.cluster) return usageError(deps, 'missing --cluster <name>', use);
@@ -210,8 +217,9 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
   const { cacheReport } = await import('./report');
   let r;
   try {
-    const kube = deps.reportKube ?? (await import('./report-kube-client')).cacheKube;
-    r = await cacheReport(kube(values.context ?? cluster.name), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
+    const { cacheKube } = await import('./report-kube-client');
+    const kube = deps.reportKube ?? ((context: string) => cacheKube(context));
+    r = await cacheReport(kube(values.context ?? cluster.name, kubeOptions), fleet, cluster, { now: (deps.now ?? Date.now)(), sinceMs, slowStartMs });
   } catch (e) {
     deps.err(`cache report: ${(e as Error).message}\n`);
     return 1;
@@ -227,29 +235,26 @@ async function report(values: ReportValues, extra: string[], deps: CacheDeps, pr
   return 0;
 }
 
-/** Loaded only when used: the SDK is a large part of start-up that --help and --dry-run need not pay. */
-async function sdkClients(): Promise<ClientsFor> {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+/** EC2 and SSM per region from the command's factory (loaded only when used: --help and --dry-run need not pay for the SDK). */
+async function sdkClients(aws: LazyAwsClients): Promise<ClientsFor> {
+  const clients = await aws();
+  return (region) => ({ ec2: clients.ec2(region), ssm: clients.ssm(region) });
 }
 
-async function sdkAccountId(region: string | undefined): Promise<() => Promise<string>> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+function sdkAccountId(aws: LazyAwsClients, region: string | undefined): () => Promise<string> {
   let account: Promise<string> | undefined;
-  return () => (account ??= new STSClient({ region }).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
+  return () =>
+    (account ??= (async () => {
+      const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      return (await (await aws()).sts(region).send(new GetCallerIdentityCommand({}))).Account!;
+    })());
 }
 
-async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  const { ECRClient } = await import('@aws-sdk/client-ecr');
-  const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-  return {
-    ec2: new EC2Client(clientConfig),
-    ssm: new SSMClient(clientConfig),
-    ssmIn: (region: string) => new SSMClient({ ...clientConfig, region }),
-    ecr: (region: string) => new ECRClient({ ...clientConfig, region }),
+/** One cache's build: the clients of its home region (and of the regions holding its copies and private images). */
+function sdkBuildClients(aws: LazyAwsClients): (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
+  return async (cache) => {
+    const clients = await aws();
+    return { ec2: clients.ec2(cache.homeRegion), ssm: clients.ssm(cache.homeRegion), ssmIn: clients.ssm, ecr: clients.ecr };
   };
 }
 

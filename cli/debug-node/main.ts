@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'child_process';
 import { debugNodeCommand, DEFAULT_ADMIN_IMAGE, shellQuote } from './command';
+import { requestTimeoutMs } from '../shared/request-timeout';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 
 export function usage(prog: string): string {
@@ -14,6 +15,9 @@ export function usage(prog: string): string {
   --json           print it as JSON ({"argv": [...]}) instead of running it
   --image <ref>    the debug image (default ${DEFAULT_ADMIN_IMAGE})
   --context <name> the kubeconfig context
+  --request-timeout d
+                   passed to kubectl as its --request-timeout (each request to the API server; checked here
+                   like every command's, e.g. 30s); left out, kubectl's default applies to the interactive session
 `;
 }
 
@@ -28,7 +32,14 @@ export function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): number {
   const prog = programName('debug-node');
   const cl = commandLine(
     argv,
-    { print: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, image: { type: 'string' }, context: { type: 'string' } },
+    {
+      print: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      image: { type: 'string' },
+      context: { type: 'string' },
+      // No default here: kubectl's --request-timeout would apply to the shell's requests too (docs/not-verified.md).
+      'request-timeout': { type: 'string' },
+    },
     deps,
     () => usage(prog),
   );
@@ -38,7 +49,9 @@ export function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): number {
     return usageError(deps, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
   let command: string[];
   try {
-    command = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context });
+    const requestTimeout = values['request-timeout'];
+    if (requestTimeout !== undefined) requestTimeoutMs(requestTimeout); // a usage error unless a duration above 0
+    command = debugNodeCommand({ node: positionals[0], image: values.image, context: values.context, requestTimeout });
   } catch (e) {
     return usageError(deps, (e as Error).message, usage(prog));
   }

@@ -11,6 +11,8 @@ import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError }
 import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
+import { REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
+import { LazyAwsClients, lazyAwsClients } from '../shared/lazy-aws';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -26,6 +28,7 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
   --allow-version-skew
                    deploy even when a cluster pinned to a Bottlerocket release (karpenter.amiAlias) would
                    launch from a cache generation built on a newer release
+${REQUEST_TIMEOUT_HELP}
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
@@ -52,6 +55,8 @@ export interface DeployDeps extends CliIo {
   readonly provenanceLookup?: (region: string) => SnapshotLookup;
   /** This account's ID. @default sts:GetCallerIdentity */
   readonly accountId?: () => Promise<string>;
+  /** The AWS clients of the defaults above. @default cli/shared/aws-clients.ts with --request-timeout */
+  readonly aws?: LazyAwsClients;
 }
 
 interface CheckResult extends CacheParameterCheck {
@@ -76,6 +81,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
       json: { type: 'boolean', default: false },
       'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
       'allow-version-skew': { type: 'boolean', default: false },
+      ...REQUEST_TIMEOUT_OPTION,
     },
     deps,
     () => usage(prog),
@@ -84,6 +90,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   const { values, positionals } = cl;
   if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
   const ignoreDependencies = values['ignore-missing-stack-dependencies'];
+  const withAws = { ...deps, aws: deps.aws ?? lazyAwsClients({ requestTimeoutMs: requestTimeoutMs(values['request-timeout']), step: 'deploy preflight' }) };
 
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const { fleetStacks } = await import('../../modules/fleet/stacks');
@@ -102,7 +109,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   }
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
-  const results = await runChecks(checks, deps, preflight);
+  const results = await runChecks(checks, withAws, preflight);
   const missing = results.filter((r) => !r.exists || r.untrusted);
   const args = [
     'deploy',
@@ -142,7 +149,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   }
   // The generation each node class will name: its real size against the pools, its release against the
   // cluster's pin (cli/shared/generation-size.ts).
-  const refused = await generationRefusals(fleet, results, deps, values['allow-version-skew']);
+  const refused = await generationRefusals(fleet, results, withAws, values['allow-version-skew']);
   if (refused.length > 0) {
     if (values.json) json({ ok: false, ...report, refused, ran: false });
     deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
@@ -168,9 +175,9 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
  * Looks each parameter up once (several stacks may read the same one), all at once; then checks the
  * snapshot each parameter a stack reads names, as the stack's postconditions will (cli/shared/snapshot-provenance.ts).
  */
-async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
+async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps & { aws: LazyAwsClients }, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
-  const ssmFor = deps.ssm ?? (await sdkSsm());
+  const ssmFor = deps.ssm ?? (await deps.aws()).ssm;
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const provenance = await import('../shared/snapshot-provenance');
   const { historyParameterPath } = await import('../../modules/image-cache/parameters');
@@ -186,9 +193,9 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
     }
     return found;
   };
-  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots());
+  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots(deps.aws));
   let account: Promise<string> | undefined;
-  const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(checks[0].home.region))());
+  const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(deps.aws, checks[0].home.region))());
   return Promise.all(
     checks.map(async (c) => {
       const value = await valueOf(c.check);
@@ -219,7 +226,7 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
 async function generationRefusals(
   fleet: import('../../modules/fleet/load').Fleet,
   results: CheckResult[],
-  deps: DeployDeps,
+  deps: DeployDeps & { aws: LazyAwsClients },
   allowVersionSkew: boolean,
 ): Promise<string[]> {
   const named = results.filter((r) => r.value);
@@ -227,7 +234,7 @@ async function generationRefusals(
   const { poolsTooSmall, releaseSkew, sdkSnapshotFacts } = await import('../shared/generation-size');
   const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
   const { BOTTLEROCKET_VERSION_TAG } = await import('../cache/tags');
-  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
+  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts(await deps.aws()));
   const seen = new Set<string>();
   const refusals: string[] = [];
   for (const r of named) {
@@ -261,26 +268,18 @@ async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: Par
   }
 }
 
-async function sdkSnapshots(): Promise<(region: string) => SnapshotLookup> {
-  const { EC2Client, DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
+async function sdkSnapshots(aws: LazyAwsClients): Promise<(region: string) => SnapshotLookup> {
+  const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
   const { describeSnapshotLookup } = await import('../shared/snapshot-provenance');
-  return (region) => {
-    const ec2 = new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' });
-    return describeSnapshotLookup((id) => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
-  };
+  const clients = await aws();
+  return (region) => describeSnapshotLookup((id) => clients.ec2(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
 }
 
-function sdkAccountId(region: string): () => Promise<string> {
+function sdkAccountId(aws: LazyAwsClients, region: string): () => Promise<string> {
   return async () => {
-    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    return (await new STSClient({ region }).send(new GetCallerIdentityCommand({}))).Account!;
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    return (await (await aws()).sts(region).send(new GetCallerIdentityCommand({}))).Account!;
   };
-}
-
-/** Loaded only when a check runs: --help, usage errors and runs without Karpenter stacks need not pay for the SDK. */
-async function sdkSsm(): Promise<(region: string) => SsmLike> {
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return (region) => new SSMClient({ region, maxAttempts: 8, retryMode: 'adaptive' });
 }
 
 /**

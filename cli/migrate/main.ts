@@ -14,6 +14,7 @@ import { commandLine, programName, runAsProcess, usageError } from '../shared/co
 import { createProgress, stepLog } from '../shared/progress';
 import type { Terminal } from '../shared/progress';
 import { ClusterIdentityMismatch } from '../shared/cluster-identity';
+import { REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
 
 const USAGE = {
   drain: (
@@ -31,14 +32,16 @@ const USAGE = {
 
 /** The usage of one subcommand, or of both. */
 export function usage(prog: string, sub?: string): string {
-  if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}`;
+  if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}${REQUEST_TIMEOUT_HELP}\n`;
   return `usage:\n${Object.values(USAGE)
     .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
     .join('\n')}
 The cluster must be in the fleet file (FLEET_FILE or ./fleet.yaml). --context defaults to the kubeconfig context
 named like the cluster (never the current context). Before any write (not with --dry-run) the context's server URL
 and certificate authority must equal the cluster's endpoint and CA from EKS DescribeCluster; a mismatch changes
-nothing and exits 1. Exit codes: 0 done, 1 stopped by a check, 2 usage.
+nothing and exits 1.
+${REQUEST_TIMEOUT_HELP}
+Exit codes: 0 done, 1 stopped by a check, 2 usage.
 `;
 }
 
@@ -50,7 +53,7 @@ export interface MigrateDeps {
    * Refuses (ClusterIdentityMismatch) a context that is not the fleet's cluster; runs before any write.
    * @default the context's server and CA against EKS DescribeCluster (cli/shared/cluster-identity.ts)
    */
-  readonly verifyCluster?: (cluster: { readonly name: string; readonly region: string }, context: string) => Promise<void>;
+  readonly verifyCluster?: (cluster: { readonly name: string; readonly region: string }, context: string, requestTimeoutMs: number) => Promise<void>;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default a real timer */
@@ -95,6 +98,7 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
       force: { type: 'boolean', default: false },
       'delete-emptydir-data': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      ...REQUEST_TIMEOUT_OPTION,
     },
     { out, err },
     (p) => usage(prog, p[0]),
@@ -105,6 +109,8 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   if (command !== 'drain' && command !== 'remove-device-plugin')
     return usageError({ out, err }, command ? `unknown command "${command}"` : 'missing command: drain or remove-device-plugin', usage(prog));
   if (!values.cluster) return usageError({ out, err }, 'missing option: --cluster <name>', usage(prog, command));
+  // The per-request limit of the identity check's EKS call; the Kubernetes access layer takes the same (issue 27).
+  const timeoutMs = requestTimeoutMs(values['request-timeout']);
   // 0 would stop the drain on the first evicted pod that is not gone at once, however healthy its shutdown.
   if (command === 'drain' && values['pod-timeout'] !== undefined && parseDuration(values['pod-timeout']) === 0)
     return usageError(
@@ -130,7 +136,7 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   // A dry run only reads; everything else writes (cordons, evictions, a deletion), so first: is this the cluster?
   if (!values['dry-run']) {
     try {
-      await (deps.verifyCluster ?? verifyFromKubeconfig)(cluster, context);
+      await (deps.verifyCluster ?? verifyFromKubeconfig)(cluster, context, timeoutMs);
     } catch (e) {
       if (!(e instanceof ClusterIdentityMismatch)) throw e;
       if (values.json) json({ cluster: cluster.name, context, ok: false, refused: e.message });
@@ -187,9 +193,11 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
 }
 
 /** The default check: the user's kubeconfig against EKS DescribeCluster in the cluster's region. */
-async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string): Promise<void> {
-  const { defaultKubeconfig, verifyClusterIdentity } = await import('../shared/cluster-identity');
-  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig() });
+async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string, requestTimeoutMs: number): Promise<void> {
+  const { defaultKubeconfig, describeEksCluster, verifyClusterIdentity } = await import('../shared/cluster-identity');
+  const aws = (await import('../shared/aws-clients')).awsClients({ requestTimeoutMs, step: 'migrate: identity check' });
+  const describe = (name: string, region: string) => describeEksCluster(name, region, undefined, aws);
+  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig(), describe });
 }
 
 if (require.main === module) runAsProcess(main);

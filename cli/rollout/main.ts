@@ -9,6 +9,7 @@ import { SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { createProgress, stepLog } from '../shared/progress';
+import { REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
 
 export const usage = (prog: string): string => `usage:
   ${prog} <cache> [--to <snapshot-id>] [--dry-run] [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
@@ -31,6 +32,7 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      before the first write, every context's server URL and CA must equal the cluster's
                      endpoint and CA from EKS DescribeCluster, or nothing is changed (exit 1)
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
+${REQUEST_TIMEOUT_HELP}
   -h, --help         this text
 
 Per stage, in order, and per cluster of the stage:
@@ -89,6 +91,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
       json: { type: 'boolean', default: false },
       context: { type: 'string', multiple: true, default: [] },
       'poll-interval': { type: 'string', default: '15s' },
+      ...REQUEST_TIMEOUT_OPTION,
     },
     io,
     () => usage(prog),
@@ -100,6 +103,9 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   if (!cacheName) return usageError(io, 'missing argument: the image cache to roll out', usage(prog));
   if (positionals.length > (isStatus ? 2 : 1))
     return usageError(io, `one image cache at a time (got ${positionals.slice(isStatus ? 1 : 0).join(', ')})`, usage(prog));
+  // Every AWS call of the command goes through one client factory (cli/shared/aws-clients.ts); the Kubernetes
+  // access layer takes the same per-request limit (timeoutMs).
+  const timeoutMs = requestTimeoutMs(values['request-timeout']);
   const contexts = new Map<string, string>();
   for (const c of values.context) {
     const [cluster, context] = c.split('=');
@@ -115,9 +121,10 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const out = (obj: unknown) => io.out(`${JSON.stringify(obj, null, 2)}\n`);
 
   const { regionApi } = await import('./aws');
+  const awsClients = (await import('../shared/aws-clients')).awsClients({ requestTimeoutMs: timeoutMs, step: isStatus ? 'rollout status' : 'rollout' });
   const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
   const aws = (region: string) => {
-    if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region));
+    if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region, {}, awsClients));
     return awsByRegion.get(region)!;
   };
   const engine = await import('./engine');
@@ -164,6 +171,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   try {
     await identity.verifyClusterContexts(
       plan.stages.flatMap((s) => s.clusters.map((c) => ({ name: c.cluster.name, region: c.region, context: contexts.get(c.cluster.name) ?? c.cluster.name }))),
+      { describe: (name, region) => identity.describeEksCluster(name, region, undefined, awsClients) },
     );
   } catch (e) {
     if (!(e instanceof identity.ClusterIdentityMismatch)) throw e;
