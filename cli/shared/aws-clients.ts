@@ -83,12 +83,15 @@ export function unreachableError(e: unknown, call: CallFacts): AwsUnreachable | 
   const err = e as { name?: string; code?: string; message?: string; $metadata?: { attempts?: number; httpStatusCode?: number } };
   if (err.$metadata?.httpStatusCode !== undefined) return undefined;
   const timedOut = err.name === 'TimeoutError';
-  if (!timedOut && !UNREACHABLE_CODES.has(err.code ?? '')) return undefined;
+  // The retry middleware wraps an error that is not `instanceof Error` in its realm (a socket error under jest's
+  // vm contexts) as "AWS SDK error wrapper for Error: connect ECONNREFUSED ...": the code is then in the text only.
+  const code = err.code ?? [...UNREACHABLE_CODES].find((c) => new RegExp(`\\b${c}\\b`).test(err.message ?? ''));
+  if (!timedOut && !UNREACHABLE_CODES.has(code ?? '')) return undefined;
   const attempts = err.$metadata?.attempts;
   const where = `${call.service} ${call.operation} in ${call.region}${call.endpoint ? ` (endpoint ${call.endpoint})` : ''}`;
   const what = timedOut
     ? `did not answer within ${call.requestTimeoutMs / 1000} s`
-    : `could not be reached (${err.code === 'ECONNREFUSED' ? 'connection refused' : `${err.code}: ${err.message}`})`;
+    : `could not be reached (${code === 'ECONNREFUSED' ? 'connection refused' : `${code}: ${err.message}`})`;
   const fix = timedOut ? 'check the network, AWS_ENDPOINT_URL and the region, or allow more time with --request-timeout' : 'check the network, AWS_ENDPOINT_URL and the region';
   const message = `${call.step ? `${call.step}: ` : ''}${where} ${what}${attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''}; ${fix}`;
   return new AwsUnreachable(message, call.service, call.operation, call.region, call.endpoint, { cause: e });
