@@ -91,12 +91,58 @@ describe('the AWS client factory', () => {
     const saved = { ...process.env };
     Object.assign(process.env, emulatorEnv('http://127.0.0.1:9'), { AWS_ENDPOINT_URL_SSM: silent.endpoint });
     try {
-      const call = awsClients({ requestTimeoutMs: 200, maxAttempts: 1 }).ssm('us-west-2').send(new GetParameterCommand({ Name: '/x' }));
+      const call = awsClients({ requestTimeoutMs: 200, maxAttempts: 1 })
+        .ssm('us-west-2')
+        .send(new GetParameterCommand({ Name: '/x' }));
       await expect(call).rejects.toThrow(`SSM GetParameter in us-west-2 (endpoint ${silent.endpoint}) did not answer within 0.2 s (1 attempt)`);
     } finally {
       process.env = saved;
       await silent.close();
     }
+  });
+});
+
+describe('the status line names a call that takes a while', () => {
+  const recorder = () => {
+    const seen: string[] = [];
+    return { seen, progress: { step: (name: string, lane = '') => seen.push(`step ${lane}: ${name}`), end: (lane = '') => seen.push(`end ${lane}`) } };
+  };
+
+  test('a call still running after a second is shown until it ends', async () => {
+    const silent = await silentServer();
+    const saved = { ...process.env };
+    Object.assign(process.env, emulatorEnv(silent.endpoint));
+    const { seen, progress } = recorder();
+    try {
+      const call = awsClients({ requestTimeoutMs: 1500, maxAttempts: 1, progress })
+        .ssm('us-west-2')
+        .send(new GetParameterCommand({ Name: '/x' }));
+      await expect(call).rejects.toThrow(/did not answer within 1.5 s/);
+    } finally {
+      process.env = saved;
+      await silent.close();
+    }
+    expect(seen).toEqual([
+      expect.stringMatching(/^step (aws call \d+): waiting for SSM GetParameter in us-west-2$/),
+      expect.stringMatching(/^end aws call \d+$/),
+    ]);
+    expect(seen[1].slice(4)).toBe(seen[0].slice(5, seen[0].indexOf(':')));
+  });
+
+  test('a quick call never reaches it', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, emulatorEnv(`http://127.0.0.1:${await freePort()}`));
+    const { seen, progress } = recorder();
+    try {
+      await expect(
+        awsClients({ maxAttempts: 1, progress })
+          .ssm('us-west-2')
+          .send(new GetParameterCommand({ Name: '/x' })),
+      ).rejects.toThrow(/connection refused/);
+    } finally {
+      process.env = saved;
+    }
+    expect(seen.filter((s) => s.startsWith('step'))).toEqual([]);
   });
 });
 
@@ -136,8 +182,16 @@ function commands(endpoint: string, kubeconfig: string) {
       run: () => captureMain(deployMain, ['my-cluster-karpenter', '--dry-run', '--ignore-missing-stack-dependencies', ...SHORT], env(DEFAULT_FLEET)),
       says: /deploy preflight: SSM GetParameter in us-west-2/,
     },
-    { name: 'rollout status', run: () => captureMain(rolloutMain, ['status', 'general', ...SHORT], env(STAGED)), says: /rollout status: SSM GetParameter in us-west-2/ },
-    { name: 'rollout (preflight reads)', run: () => captureMain(rolloutMain, ['general', ...SHORT], env(STAGED)), says: /rollout: SSM GetParameter in us-west-2/ },
+    {
+      name: 'rollout status',
+      run: () => captureMain(rolloutMain, ['status', 'general', ...SHORT], env(STAGED)),
+      says: /rollout status: SSM GetParameter in us-west-2/,
+    },
+    {
+      name: 'rollout (preflight reads)',
+      run: () => captureMain(rolloutMain, ['general', ...SHORT], env(STAGED)),
+      says: /rollout: SSM GetParameter in us-west-2/,
+    },
     {
       name: 'rollout --dry-run',
       run: () => captureMain(rolloutMain, ['general', '--dry-run', ...SHORT], env(STAGED)),

@@ -97,7 +97,9 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   if (!isSubcommand(command)) return usageError(deps, command ? `unknown command "${command}"` : 'missing command: build, list, gc or report', usage(prog));
   const timeoutMs = requestTimeoutMs(values['request-timeout']);
   if (command === 'report') return report(values, names, deps, prog, { requestTimeoutMs: timeoutMs });
-  const aws = lazyAwsClients({ requestTimeoutMs: timeoutMs, step: `cache ${command}` });
+  // On a terminal, an AWS call that takes a while is named on the status line (list and gc print nothing until done).
+  const waiting = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
+  const aws = lazyAwsClients({ requestTimeoutMs: timeoutMs, step: `cache ${command}`, progress: waiting });
   if (command === 'build' && names.length === 0) return usageError(deps, 'missing argument: the name of the cache(s) to build', usage(prog, 'build'));
   // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
@@ -114,14 +116,15 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     const clients = deps.clients ?? (await sdkClients(aws));
     const caches = names.length > 0 ? fleet.imageCaches.filter((c) => names.includes(c.name)) : fleet.imageCaches;
     const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
-    const out =
+    const out = await (
       command === 'list'
-        ? await inventory.listCaches(caches, clients, deps.accountId ?? sdkAccountId(aws, caches[0]?.homeRegion))
-        : await inventory.collectGarbage(caches, clients, {
+        ? inventory.listCaches(caches, clients, deps.accountId ?? sdkAccountId(aws, caches[0]?.homeRegion))
+        : inventory.collectGarbage(caches, clients, {
             olderThanMs: parseDuration(values['older-than']),
             dryRun: values['dry-run'],
             clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
-          });
+          })
+    ).finally(() => waiting.done());
     if (values.json) json(out);
     else
       for (const row of out)
@@ -144,8 +147,6 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
     return 0;
   }
   const { buildCache } = await import('./builder');
-  // No step in the clients' errors: a BuildError names the cache and the build step it failed in.
-  const buildClients = deps.buildClients ?? sdkBuildClients(lazyAwsClients({ requestTimeoutMs: timeoutMs }));
   const controller = new AbortController();
   const onInterrupt = () => {
     deps.err('interrupted: cleaning up...\n');
@@ -153,6 +154,8 @@ export async function main(argv: string[], deps: CacheDeps = PROCESS_IO): Promis
   };
   process.once('SIGINT', onInterrupt);
   const progress = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
+  // No step in the clients' errors: a BuildError names the cache and the build step it failed in.
+  const buildClients = deps.buildClients ?? sdkBuildClients(lazyAwsClients({ requestTimeoutMs: timeoutMs, progress }));
   // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
   const pollIntervalMs = deps.buildOptions?.pollIntervalMs ?? (process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined);
   let results;

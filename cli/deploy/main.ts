@@ -13,6 +13,7 @@ import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
 import { REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
 import { LazyAwsClients, lazyAwsClients } from '../shared/lazy-aws';
+import { createProgress } from '../shared/progress';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -90,7 +91,10 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   const { values, positionals } = cl;
   if (positionals.length === 0) return usageError(deps, 'missing argument: the stack(s) to deploy', usage(prog));
   const ignoreDependencies = values['ignore-missing-stack-dependencies'];
-  const withAws = { ...deps, aws: deps.aws ?? lazyAwsClients({ requestTimeoutMs: requestTimeoutMs(values['request-timeout']), step: 'deploy preflight' }) };
+  // On a terminal, an AWS call of the preflight that takes a while is named on the status line.
+  const waiting = createProgress({ write: values.json ? deps.err : deps.out, terminal: deps.terminal });
+  const timeoutMs = requestTimeoutMs(values['request-timeout']);
+  const withAws = { ...deps, aws: deps.aws ?? lazyAwsClients({ requestTimeoutMs: timeoutMs, step: 'deploy preflight', progress: waiting }) };
 
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const { fleetStacks } = await import('../../modules/fleet/stacks');
@@ -109,7 +113,10 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   }
 
   const { checks, skipped } = preflight.cacheParameterChecks(fleet, selected, !ignoreDependencies);
-  const results = await runChecks(checks, withAws, preflight);
+  const results = await runChecks(checks, withAws, preflight).catch((e: unknown) => {
+    waiting.done();
+    throw e;
+  });
   const missing = results.filter((r) => !r.exists || r.untrusted);
   const args = [
     'deploy',
@@ -149,7 +156,7 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   }
   // The generation each node class will name: its real size against the pools, its release against the
   // cluster's pin (cli/shared/generation-size.ts).
-  const refused = await generationRefusals(fleet, results, withAws, values['allow-version-skew']);
+  const refused = await generationRefusals(fleet, results, withAws, values['allow-version-skew']).finally(() => waiting.done());
   if (refused.length > 0) {
     if (values.json) json({ ok: false, ...report, refused, ran: false });
     deps.err(`${refused.join('\n')}\nnothing was deployed: ${refused.length} pool(s) or cluster(s) cannot launch from the generation they would name\n`);
@@ -175,7 +182,11 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
  * Looks each parameter up once (several stacks may read the same one), all at once; then checks the
  * snapshot each parameter a stack reads names, as the stack's postconditions will (cli/shared/snapshot-provenance.ts).
  */
-async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps & { aws: LazyAwsClients }, preflight: typeof import('./preflight')): Promise<CheckResult[]> {
+async function runChecks(
+  checks: CacheParameterCheck[],
+  deps: DeployDeps & { aws: LazyAwsClients },
+  preflight: typeof import('./preflight'),
+): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
   const ssmFor = deps.ssm ?? (await deps.aws()).ssm;
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');

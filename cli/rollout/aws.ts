@@ -50,7 +50,11 @@ export function regionApi(
   let account: Promise<string> | undefined;
   return {
     describeSnapshot,
-    accountId: () => (account ??= aws.sts(region).send(new GetCallerIdentityCommand({})).then((r) => r.Account!)),
+    accountId: () =>
+      (account ??= aws
+        .sts(region)
+        .send(new GetCallerIdentityCommand({}))
+        .then((r) => r.Account!)),
     async getParameter(name) {
       try {
         return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;

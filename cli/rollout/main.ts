@@ -121,7 +121,11 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   const out = (obj: unknown) => io.out(`${JSON.stringify(obj, null, 2)}\n`);
 
   const { regionApi } = await import('./aws');
-  const awsClients = (await import('../shared/aws-clients')).awsClients({ requestTimeoutMs: timeoutMs, step: isStatus ? 'rollout status' : 'rollout' });
+  const awsClients = (await import('../shared/aws-clients')).awsClients({
+    requestTimeoutMs: timeoutMs,
+    step: isStatus ? 'rollout status' : 'rollout',
+    progress,
+  });
   const awsByRegion = new Map<string, ReturnType<typeof regionApi>>();
   const aws = (region: string) => {
     if (!awsByRegion.has(region)) awsByRegion.set(region, regionApi(region, {}, awsClients));
@@ -132,7 +136,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
 
   if (isStatus) {
     const { rolloutKube } = await import('./kube-client');
-    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) });
+    const rows = await report.status(plan, { aws, kube: (c) => rolloutKube(contexts.get(c) ?? c) }).finally(() => progress.done());
     if (values.json) out(rows);
     else
       for (const r of rows)
@@ -146,6 +150,7 @@ export async function main(argv: string[], io: RolloutIo = PROCESS_IO): Promise<
   try {
     resolved = await engine.resolveRollout({ aws }, plan, values.to, { allowVersionSkew: values['allow-version-skew'] });
   } catch (e) {
+    progress.done();
     if (e instanceof engine.RolloutBlocked) {
       io.err(`blocked: ${e.message}\n`);
       return 1;

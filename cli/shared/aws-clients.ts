@@ -22,6 +22,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { version } from '../../package.json';
 import { BIN } from './command-line';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-timeout';
+import type { Progress } from './progress';
 
 /** How every client of one command behaves. */
 export interface AwsClientSettings {
@@ -31,7 +32,15 @@ export interface AwsClientSettings {
   readonly maxAttempts?: number;
   /** What the command is doing, named first in an unreachable-endpoint error, e.g. "cache list". @default none */
   readonly step?: string;
+  /**
+   * The command's status line (cli/shared/progress.ts): a call still running after a second is shown there
+   * ("waiting for SSM GetParameter in us-west-2 12s") until it ends. @default none
+   */
+  readonly progress?: Pick<Progress, 'step' | 'end'>;
 }
+
+/** A call shorter than this never reaches the status line (no flicker from the many quick ones). */
+export const SHOW_WAIT_AFTER_MS = 1_000;
 
 /** TCP connect limit: a host that drops the SYN fails within this (or the request timeout, if shorter). */
 export const CONNECTION_TIMEOUT_MS = 5_000;
@@ -92,26 +101,60 @@ export function unreachableError(e: unknown, call: CallFacts): AwsUnreachable | 
   const what = timedOut
     ? `did not answer within ${call.requestTimeoutMs / 1000} s`
     : `could not be reached (${code === 'ECONNREFUSED' ? 'connection refused' : `${code}: ${err.message}`})`;
-  const fix = timedOut ? 'check the network, AWS_ENDPOINT_URL and the region, or allow more time with --request-timeout' : 'check the network, AWS_ENDPOINT_URL and the region';
+  const fix = timedOut
+    ? 'check the network, AWS_ENDPOINT_URL and the region, or allow more time with --request-timeout'
+    : 'check the network, AWS_ENDPOINT_URL and the region';
   const message = `${call.step ? `${call.step}: ` : ''}${where} ${what}${attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''}; ${fix}`;
   return new AwsUnreachable(message, call.service, call.operation, call.region, call.endpoint, { cause: e });
 }
 
 type AnyClient = EC2Client | ECRClient | EKSClient | SSMClient | STSClient;
 
-/** Outermost middleware (outside the retries): a call that never reached AWS fails with AwsUnreachable. */
+let calls = 0;
+
+/** Shows the call on the status line once it has run for SHOW_WAIT_AFTER_MS; returns what ends it. */
+function showWait(progress: AwsClientSettings['progress'], what: () => string): () => void {
+  if (!progress) return () => undefined;
+  const lane = `aws call ${++calls}`;
+  const timer = setTimeout(() => progress.step(`waiting for ${what()}`, lane), SHOW_WAIT_AFTER_MS);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+    progress.end(lane);
+  };
+}
+
+/**
+ * Outermost middleware (outside the retries): a call that never reached AWS fails with AwsUnreachable; one that
+ * takes a while is named on the status line.
+ */
 function nameUnreachable(client: AnyClient, region: string | undefined, settings: AwsClientSettings): void {
   const requestTimeoutMs = settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const service = client.config.serviceId;
   (client.middlewareStack as EC2Client['middlewareStack']).add(
     (next, context) => async (args) => {
+      const ended = showWait(
+        settings.progress,
+        () => `${service} ${String(context.commandName ?? '').replace(/Command$/, '')} in ${region ?? 'the default region'}`,
+      );
       try {
         return await next(args);
       } catch (e) {
         // The endpoint middleware (serialize step) records the endpoint it resolved on the shared context.
         const endpoint = (context as { endpointV2?: { url?: URL } }).endpointV2?.url;
         const operation = String(context.commandName ?? 'request').replace(/Command$/, '');
-        throw unreachableError(e, { service, operation, region: region ?? (await client.config.region().catch(() => 'the default region')), endpoint: endpoint && `${endpoint.origin}`, requestTimeoutMs, step: settings.step }) ?? e;
+        throw (
+          unreachableError(e, {
+            service,
+            operation,
+            region: region ?? (await client.config.region().catch(() => 'the default region')),
+            endpoint: endpoint && `${endpoint.origin}`,
+            requestTimeoutMs,
+            step: settings.step,
+          }) ?? e
+        );
+      } finally {
+        ended();
       }
     },
     { step: 'initialize', name: 'bottlerocketFleetUnreachable', priority: 'high' },

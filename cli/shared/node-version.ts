@@ -18,7 +18,11 @@ export function nodeVersionNotice(version: string): string | undefined {
  * Prints the notice (once per process: runAsProcess calls it) and silences the SDK's longer warning. Whoever set
  * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true has chosen their Node already: no line either.
  */
-export function checkNodeVersion(version: string = process.version, env: NodeJS.ProcessEnv = process.env, err: (t: string) => unknown = (t) => process.stderr.write(t)): void {
+export function checkNodeVersion(
+  version: string = process.version,
+  env: NodeJS.ProcessEnv = process.env,
+  err: (t: string) => unknown = (t) => process.stderr.write(t),
+): void {
   const notice = nodeVersionNotice(version);
   if (!notice || env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === 'true') return;
   err(`${notice}\n`);
