@@ -17,6 +17,7 @@ import { main as rolloutMain } from '../cli/rollout/main';
 import { main as migrateMain } from '../cli/migrate/main';
 import { awsClients, clientConfig, CONNECTION_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, unreachableError } from '../cli/shared/aws-clients';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutMs } from '../cli/shared/request-timeout';
+import { exitCodeFor, UsageError } from '../cli/shared/exit-code';
 import { version } from '../package.json';
 
 const STAGED = path.join(PROJECT_ROOT, 'examples', 'staged-rollout', 'fleet.yaml');
@@ -157,6 +158,26 @@ describe('--request-timeout', () => {
   test('defaults to 30 s', () => {
     expect(requestTimeoutMs(undefined)).toBe(30_000);
     expect(requestTimeoutMs('30s')).toBe(30_000);
+  });
+
+  test.each([
+    ['cache', ['list']],
+    ['deploy', ['my-cluster-karpenter', '--dry-run']],
+    ['rollout', ['status', 'general']],
+    ['migrate', ['drain', '--cluster', 'my-cluster']],
+  ])('%s with a bad value exits 2 before reading the fleet file or calling AWS', async (command, args) => {
+    const { main } = await import('../cli/main');
+    const run = captureMain(main, [command, ...args, '--request-timeout', 'soon'], {
+      FLEET_FILE: '/nonexistent/fleet.yaml',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    });
+    const e: unknown = await run.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as Error).message).toBe('--request-timeout soon: "soon" is not a duration (e.g. 500ms, 30s, 5m, 1h30m)');
   });
 
   test.each(['cache', 'deploy', 'rollout', 'migrate', 'debug-node'])('%s --help documents it', async (command) => {
