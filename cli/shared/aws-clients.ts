@@ -140,7 +140,8 @@ function nameUnreachable(client: AnyClient, region: string | undefined, settings
       try {
         return await next(args);
       } catch (e) {
-        // The endpoint middleware (serialize step) records the endpoint it resolved on the shared context.
+        // The endpoint middleware (serialize step) records the endpoint it resolved on the shared context; its
+        // origin never carries user:password@ from an AWS_ENDPOINT_URL.
         const endpoint = (context as { endpointV2?: { url?: URL } }).endpointV2?.url;
         const operation = String(context.commandName ?? 'request').replace(/Command$/, '');
         throw (
@@ -169,8 +170,6 @@ export interface AwsClients {
   readonly eks: (region: string | undefined) => EKSClient;
   readonly ssm: (region: string | undefined) => SSMClient;
   readonly sts: (region: string | undefined) => STSClient;
-  /** The same clients with another step named in errors (a command's sub-step). */
-  readonly withStep: (step: string) => AwsClients;
 }
 
 /** The clients of a command. @param settings from its command line (--request-timeout) */
@@ -193,6 +192,5 @@ export function awsClients(settings: AwsClientSettings = {}): AwsClients {
     eks: (region) => get('eks', region, (c) => new EKSClient(c)),
     ssm: (region) => get('ssm', region, (c) => new SSMClient(c)),
     sts: (region) => get('sts', region, (c) => new STSClient(c)),
-    withStep: (step) => awsClients({ ...settings, step }),
   };
 }
