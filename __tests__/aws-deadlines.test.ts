@@ -180,6 +180,23 @@ describe('--request-timeout', () => {
     expect((e as Error).message).toBe('--request-timeout soon: "soon" is not a duration (e.g. 500ms, 30s, 5m, 1h30m)');
   });
 
+  test('cache report hands the parsed value to the Kubernetes access layer', async () => {
+    const seen: unknown[] = [];
+    const r = await captureMain(
+      cacheMain,
+      ['report', '--cluster', 'my-cluster', '--request-timeout', '7s'],
+      { FLEET_FILE: DEFAULT_FLEET },
+      {
+        reportKube: (context: string, options: unknown) => {
+          seen.push({ context, options });
+          throw new Error('no cluster here');
+        },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(seen).toEqual([{ context: 'my-cluster', options: { requestTimeoutMs: 7000 } }]);
+  });
+
   test.each(['cache', 'deploy', 'rollout', 'migrate', 'debug-node'])('%s --help documents it', async (command) => {
     const { main } = await import('../cli/main');
     const r = await captureMain(main, [command, '--help']);
