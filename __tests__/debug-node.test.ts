@@ -127,3 +127,19 @@ describe('debug-node reads the node through the Kubernetes access layer first', 
     expect(k.calls).toEqual([]);
   });
 });
+
+test('--request-timeout is passed to kubectl as its own, and only when given', async () => {
+  let stdout = '';
+  const io = { out: (t: string) => void (stdout += t), err: () => {}, run: jest.fn() };
+  expect(await main(['n1', '--print', '--request-timeout', '45s'], io)).toBe(0);
+  expect(stdout).toBe(`kubectl --context my-cluster --request-timeout=45s debug node/n1 -it --profile=sysadmin --image=${DEFAULT_ADMIN_IMAGE}\n`);
+  expect(debugNodeCommand({ node: 'n1' })).not.toContainEqual(expect.stringMatching(/request-timeout/));
+});
+
+test.each(['0s', 'soon'])('--request-timeout %s is a usage error (exit 2) and nothing runs', async (value) => {
+  let stderr = '';
+  const run = jest.fn();
+  expect(await main(['n1', '--request-timeout', value], { out: () => {}, err: (t) => void (stderr += t), run })).toBe(2);
+  expect(stderr).toMatch(new RegExp(`--request-timeout ${value}: `));
+  expect(run).not.toHaveBeenCalled();
+});

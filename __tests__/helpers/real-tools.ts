@@ -1,8 +1,9 @@
 /**
  * The real-tool tier: Terraform with the real hashicorp/aws provider (from a provider filesystem mirror,
  * offline) and the AWS emulator moto_server. Detection runs once per jest run (global-setup.ts) and is
- * passed to the test workers in BRF_REAL_TOOLS; each suite starts its own emulator on a free loopback
- * port and writes its own Terraform CLI config (the machine's TF_CLI_CONFIG_FILE names a missing file).
+ * passed to the test workers in BRF_REAL_TOOLS; the suites of one jest worker share one emulator on a free
+ * loopback port, reset between suites (sharedMoto), and each suite writes its own Terraform CLI config (the
+ * machine's TF_CLI_CONFIG_FILE names a missing file).
  *
  * Missing tools: under CI=true the suites fail, saying what is missing and how to install it; elsewhere
  * global-setup prints one line saying the real-tool tests were skipped, and why.
@@ -206,41 +207,57 @@ export const EMULATOR_AMI = {
   state: 'available',
 };
 
+/** One Bottlerocket AMI instead of moto's ~1,200 defaults (see startMoto); written once per process. */
+function amisFile(): string {
+  const amis = path.join(os.tmpdir(), `bottlerocket-fleet-moto-amis-${process.pid}.json`);
+  fs.writeFileSync(amis, JSON.stringify([EMULATOR_AMI]));
+  return amis;
+}
+
+/** Waits until the emulator at `endpoint` answers; throws with its stderr when it exits or 30 s pass. */
+async function waitForMoto(endpoint: string, exited: () => boolean, stderr: () => string, kill: () => void): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited()) throw new Error(`moto_server exited: ${stderr()}`);
+    try {
+      const r = await fetch(`${endpoint}/moto-api/`);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`moto_server did not answer on ${endpoint} within 30s: ${stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Starts moto_server on a free loopback port and waits until it answers. It starts with one Bottlerocket
  * AMI instead of moto's ~1,200 defaults, each of which brings a snapshot owned by "self" and makes every
- * DescribeSnapshots (the rollout's copy lookup, gc, list) slow.
+ * DescribeSnapshots (the rollout's copy lookup, gc, list) slow. Suites that need an emulator of their own
+ * (other settings: `env`) use this; the others share their worker's (sharedMoto).
  */
 export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
-  const amis = path.join(os.tmpdir(), `bottlerocket-fleet-moto-amis-${process.pid}.json`);
-  fs.writeFileSync(amis, JSON.stringify([EMULATOR_AMI]));
   const port = await freePort();
   const child: ChildProcess = spawn(realTools().moto ?? 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // Managed policy ARNs (AmazonSSMManagedInstanceCore, ...) exist only with MOTO_IAM_LOAD_MANAGED_POLICIES=true,
     // which costs seconds of CPU at the first IAM call: suites that attach them ask for it.
-    env: { ...process.env, MOTO_AMIS_PATH: amis, ...env },
+    env: { ...process.env, MOTO_AMIS_PATH: amisFile(), ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr = (stderr + String(d)).slice(-4000);
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const r = await fetch(`${endpoint}/moto-api/`);
-      if (r.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within 30s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForMoto(
+    endpoint,
+    () => child.exitCode !== null,
+    () => stderr,
+    () => child.kill('SIGKILL'),
+  );
   return {
     endpoint,
     port,
@@ -252,6 +269,58 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Moto> {
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }),
   };
+}
+
+/** Where this worker records its shared emulator: one file per jest run (global setup's report file) and worker process. */
+function sharedMotoRecord(): string {
+  return `${realToolsReportFile()}.moto-${process.pid}.json`;
+}
+
+/**
+ * The emulator of this jest worker (issue 27: emulators once per tier, not once per file). The worker's first
+ * suite starts it; every later suite of the same worker gets it back emptied by moto's own reset (POST
+ * /moto-api/reset: every backend recreated as new, the one-AMI list read again). Suites of one worker run one
+ * after another, so no reset empties the emulator under a running suite; the other worker has its own.
+ * The server lives as long as the worker: a watchdog shell stops it within a second of the worker's exit (the
+ * worker's pid), so stop() here does nothing and no suite can stop it under the next one.
+ */
+export async function sharedMoto(): Promise<Moto> {
+  const record = sharedMotoRecord();
+  try {
+    const known = JSON.parse(fs.readFileSync(record, 'utf8')) as { endpoint: string; port: number };
+    const r = await fetch(`${known.endpoint}/moto-api/reset`, { method: 'POST' });
+    if (r.ok) return { ...known, stop: async () => undefined };
+  } catch {
+    /* none yet in this worker, or it is gone: start one */
+  }
+  const port = await freePort();
+  const moto = realTools().moto ?? 'moto_server';
+  const log = `${record}.log`;
+  // SIGKILL: moto answers SIGTERM with sys.exit(), which its request threads outlive (seen here: still serving
+  // seconds later). It keeps nothing on disk. `wait` reaps it, so no zombie is left to a container's init.
+  const stop = 'kill -9 $m 2>/dev/null; wait $m 2>/dev/null';
+  const script = `"$0" -H 127.0.0.1 -p ${port} & m=$!; trap '${stop}; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; ${stop}`;
+  const logFd = fs.openSync(log, 'w');
+  const child = spawn('sh', ['-c', script, moto], { stdio: ['ignore', 'ignore', logFd], env: { ...process.env, MOTO_AMIS_PATH: amisFile() } });
+  fs.closeSync(logFd); // the child has its own copy
+  child.unref();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stderr = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-4000) : '');
+  await waitForMoto(
+    endpoint,
+    () => child.exitCode !== null,
+    stderr,
+    () => child.kill('SIGTERM'),
+  );
+  fs.writeFileSync(record, JSON.stringify({ endpoint, port }));
+  return { endpoint, port, stop: async () => undefined };
+}
+
+/** Removes the records of the workers' shared emulators (global teardown; the servers stop with their workers). */
+export function removeSharedMotoRecords(): void {
+  const report = realToolsReportFile();
+  const dir = path.dirname(report);
+  for (const f of fs.readdirSync(dir)) if (f.startsWith(`${path.basename(report)}.moto-`)) fs.rmSync(path.join(dir, f), { force: true });
 }
 
 /** Where the real-tool suites record what Terraform did; global-setup empties it, global-teardown sums it up. */

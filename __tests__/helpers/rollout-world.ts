@@ -14,7 +14,7 @@ import { FakeKube } from './fake-kube';
 import { FakeKarpenter } from './fake-karpenter';
 import { fleetFrom, tempDir } from './fleet';
 import { rolloutFleet } from './rollout-fixtures';
-import { emulatorEnv, Moto, startMoto } from './real-tools';
+import { emulatorEnv, Moto, sharedMoto } from './real-tools';
 import type { Fleet } from '../../modules/fleet/load';
 import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
 import type { RolloutDeps } from '../../cli/rollout/engine';
@@ -192,7 +192,7 @@ export class RolloutWorld {
 export function useRolloutWorld(): { readonly moto: Moto; readonly w: RolloutWorld } {
   const ctx: Partial<{ moto: Moto; w: RolloutWorld }> = {};
   beforeAll(async () => {
-    ctx.moto = await startMoto();
+    ctx.moto = await sharedMoto();
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
     await ctx.w.setUp();
   }, 60_000);

@@ -25,7 +25,7 @@ import {
   Tag,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { describeWithRealTools, emulatorEnv, Moto, startMoto } from '../helpers/real-tools';
+import { describeWithRealTools, emulatorEnv, Moto, sharedMoto } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { PROJECT_ROOT, tempDir, validFleet } from '../helpers/fleet';
 import { loadFleet } from '../../modules/fleet/load';
@@ -114,9 +114,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
   }
 
   beforeAll(async () => {
-    // One Bottlerocket AMI instead of moto's ~1,200 defaults (startMoto's default).
+    // The worker's emulator, reset: one Bottlerocket AMI instead of moto's ~1,200 defaults (see startMoto).
     const dir = tempDir('cache-process-');
-    moto = await startMoto();
+    moto = await sharedMoto();
     // The test itself talks to moto directly: only the processes under test go through the proxy.
     ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint, credentials });
     ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials });

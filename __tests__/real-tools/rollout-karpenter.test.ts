@@ -3,7 +3,7 @@
  * upstream file): blocked is not unhealthy, budgets as Karpenter computes them, Initialized and not Ready,
  * the hash-version migration, an exact rollback that leaves nothing behind, and atomic writes.
  */
-import { describeWithRealTools, Moto, startMoto } from '../helpers/real-tools';
+import { describeWithRealTools, Moto, sharedMoto } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
 import { rolloutFleet } from '../helpers/rollout-fixtures';
 import { fleetFrom } from '../helpers/fleet';
@@ -22,7 +22,7 @@ describeWithRealTools('the rollout against Karpenter as it really behaves', () =
   let moto: Moto;
   let w: RolloutWorld;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await sharedMoto();
   }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());

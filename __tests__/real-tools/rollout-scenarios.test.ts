@@ -4,7 +4,7 @@
  * for drift and soaking take no real time.
  */
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
-import { describeWithRealTools, Moto, startMoto } from '../helpers/real-tools';
+import { describeWithRealTools, Moto, sharedMoto } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
 import { planRollout, ANNOTATIONS } from '../../cli/rollout/model';
 import { resolveRollout, runRollout, RolloutBlocked, RolloutFailed, RolloutInterrupted } from '../../cli/rollout/engine';
@@ -19,7 +19,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;
   let w: RolloutWorld;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await sharedMoto();
   }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());

@@ -13,6 +13,8 @@ import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput } from '../shared/command-output';
 import { createProgress } from '../shared/progress';
+import { KubeRequestOptions, REQUEST_TIMEOUT_HELP, requestTimeoutMs } from '../shared/request-timeout';
+import { LazyAwsClients, lazyAwsClients } from '../shared/lazy-aws';
 
 const SUBCOMMANDS = {
   build: (p: string) => `${p} build <cache...> [--dry-run] [--json]
@@ -40,8 +42,8 @@ const SUBCOMMANDS = {
   --slow-start   image present but container started this much later (default 60s)
   --json         the report as JSON on stdout
   --html <file>  also write a self-contained page with charts to <file>
-  --request-timeout  limit of each request to the cluster (default 30s; transient faults are retried for at
-                 most 2 minutes in all, then the report exits 1 naming the context, endpoint and step)
+  (--request-timeout limits each request to the cluster too; transient faults are retried for at most 2 minutes
+  in all, then the report exits 1 naming the context, endpoint and step)
 `,
 };
 type Subcommand = keyof typeof SUBCOMMANDS;
@@ -49,10 +51,11 @@ const isSubcommand = (s: string | undefined): s is Subcommand => s !== undefined
 
 /** The usage of one subcommand, or of all of them. */
 export function usage(prog: string, sub?: string): string {
-  if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}`;
+  if (isSubcommand(sub)) return `usage: ${SUBCOMMANDS[sub](prog)}${REQUEST_TIMEOUT_HELP}\n`;
   return `usage:\n${Object.values(SUBCOMMANDS)
     .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
     .join('\n')}
+${REQUEST_TIMEOUT_HELP}
 Caches are those of the fleet file (FLEET_FILE or ./fleet.yaml). Exit codes: 0 done, 1 failed, 2 usage.
 `;
 }
@@ -67,8 +70,8 @@ export interface CacheDeps extends CliIo {
   readonly buildClients?: (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>>;
   /** Passed to each build (tests: a virtual clock). */
   readonly buildOptions?: Pick<BuilderDeps, 'now' | 'sleep'> & { pollIntervalMs?: number };
-  /** The cluster `report` reads, by kubeconfig context. @default the Kubernetes access layer (cli/shared/kube) on the user's kubeconfig */
-  readonly reportKube?: (context: string) => CacheKube;
+  /** The cluster `report` reads, by kubeconfig context, with --request-timeout. @default the Kubernetes access layer (cli/shared/kube) on the user's kubeconfig */
+  readonly reportKube?: (context: string, options: KubeRequestOptions) => CacheKube;
   /** Options of the Kubernetes access layer for `report` (kubeconfig file, deadlines); --request-timeout overrides requestTimeoutMs. */
   readonly kube?: KubeOptions;
   /** @default Date.now */
@@ -86,6 +89,7 @@ const OPTIONS = {
   since: { type: 'string', default: '1h' },
   'slow-start': { type: 'string', default: '60s' },
   html: { type: 'string' },
+  // No default here: left out, the factory's default applies to AWS and the access layer's (or an injected one) to the cluster.
   'request-timeout': { type: 'string' },
 } as const;
 
@@ -107,6 +111,10 @@ export interface CacheArguments {
   readonly names: readonly string[];
   readonly dryRun: boolean;
   readonly olderThanMs: number;
+  /** --request-timeout: each request to AWS or the cluster (request-timeout.ts; the default when left out). */
+  readonly requestTimeoutMs: number;
+  /** Whether --request-timeout was given (else the access layer keeps its own, or an injected, limit). */
+  readonly requestTimeoutGiven: boolean;
   /** report: the cluster, the kubeconfig context, the window, the slow-start threshold and the HTML file. */
   readonly report: {
     readonly cluster?: string;
@@ -114,8 +122,6 @@ export interface CacheArguments {
     readonly sinceMs: number;
     readonly slowStartMs: number;
     readonly html?: string;
-    /** --request-timeout: each request to the API server (undefined: the access layer's default). */
-    readonly requestTimeoutMs?: number;
   };
 }
 
@@ -127,9 +133,14 @@ export function cacheArguments(values: CacheValues, positionals: string[]): Cach
   if (command === 'report' && names.length > 0) return { problem: `unexpected argument(s): ${names.join(' ')}`, sub: command };
   if (command === 'report' && !values.cluster) return { problem: 'missing --cluster <name>', sub: command };
   const durations: Record<string, number> = {};
-  for (const flag of ['older-than', 'since', 'slow-start', 'request-timeout'] as const) {
+  let timeoutMs: number;
+  try {
+    timeoutMs = requestTimeoutMs(values['request-timeout']);
+  } catch (e) {
+    return { problem: (e as Error).message, sub: command };
+  }
+  for (const flag of ['older-than', 'since', 'slow-start'] as const) {
     const value = values[flag];
-    if (value === undefined) continue;
     try {
       durations[flag] = parseDuration(value);
     } catch (e) {
@@ -142,7 +153,9 @@ export function cacheArguments(values: CacheValues, positionals: string[]): Cach
     names,
     dryRun: values['dry-run'],
     olderThanMs: durations['older-than'],
-    report: { cluster, context, html, sinceMs: durations.since, slowStartMs: durations['slow-start'], requestTimeoutMs: durations['request-timeout'] },
+    requestTimeoutMs: timeoutMs,
+    requestTimeoutGiven: values['request-timeout'] !== undefined,
+    report: { cluster, context, html, sinceMs: durations.since, slowStartMs: durations['slow-start'] },
   };
 }
 
@@ -160,7 +173,7 @@ async function run(args: CacheArguments, deps: CacheDeps, output: CommandOutput,
   // Loaded only now, like every module below: --help and usage errors need not pay for the fleet loader or the SDK.
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load');
   const fleet = loadFleet(fleetFileFromEnvironment());
-  if (args.command === 'report') return report(args.report, fleet, deps, output, prog);
+  if (args.command === 'report') return report(args, fleet, deps, output, prog);
   const unknown = args.names.filter((n) => !fleet.imageCaches.some((c) => c.name === n));
   if (unknown.length > 0) return output.fail(2, `unknown image cache(s): ${unknown.join(', ')} (known: ${fleet.imageCaches.map((c) => c.name).join(', ')})`);
   const named = args.names.length > 0 ? args.names.map((n) => fleet.imageCaches.find((c) => c.name === n)!) : fleet.imageCaches;
@@ -172,13 +185,14 @@ async function run(args: CacheArguments, deps: CacheDeps, output: CommandOutput,
     if (!output.json) output.out(`dry run: no AWS call is made\n${named.flatMap(dryRunLines).join('\n')}\n`);
     return 0;
   }
-  return build(await buildVersions(fleet, named, deps, output), deps, output);
+  return build(await buildVersions(fleet, named, deps, output, args.requestTimeoutMs), deps, output, args.requestTimeoutMs);
 }
 
 /** The lowest version among the fleet file and the running clusters that use each cache (build-version.ts). */
-async function buildVersions(fleet: Fleet, caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<ImageCache[]> {
+async function buildVersions(fleet: Fleet, caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput, timeoutMs: number): Promise<ImageCache[]> {
   const { buildVersionFor } = await import('./build-version');
-  const running = deps.runningVersion ?? (await (await import('../shared/eks-versions')).sdkRunningVersion());
+  const running =
+    deps.runningVersion ?? (await import('../shared/eks-versions')).sdkRunningVersion(lazyAwsClients({ requestTimeoutMs: timeoutMs, step: 'cache build' }));
   const versions = await Promise.all(caches.map((c) => buildVersionFor(fleet, c, running)));
   for (const v of versions) if (v.note) output.info(`${v.note}\n`);
   return versions.map((v) => v.cache);
@@ -187,20 +201,25 @@ async function buildVersions(fleet: Fleet, caches: readonly ImageCache[], deps: 
 /** `cache list` and `cache gc`: a table (with a header row) or the JSON rows. */
 async function listOrCollect(args: CacheArguments, fleet: Fleet, caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<number> {
   const inventory = await import('./inventory');
-  const clients = deps.clients ?? (await sdkClients());
+  // On a terminal, an AWS call that takes a while is named on the status line (list and gc print nothing until done).
+  const waiting = createProgress({ write: output.info, terminal: output.terminal });
+  const aws = lazyAwsClients({ requestTimeoutMs: args.requestTimeoutMs, step: `cache ${args.command}`, progress: waiting });
+  const clients = deps.clients ?? (await sdkClients(aws));
   const { rolloutClustersOf } = await import('../../modules/fleet/stacks');
   const { listTable, gcTable } = await import('./list-text');
   if (args.command === 'list') {
-    const rows = await inventory.listCaches(caches, clients, deps.accountId ?? (await sdkAccountId(caches[0]?.homeRegion)));
+    const rows = await inventory.listCaches(caches, clients, deps.accountId ?? sdkAccountId(aws, caches[0]?.homeRegion)).finally(() => waiting.done());
     output.result(rows);
     if (!output.json) output.out(listTable(rows));
     return 0;
   }
-  const actions = await inventory.collectGarbage(caches, clients, {
-    olderThanMs: args.olderThanMs,
-    dryRun: args.dryRun,
-    clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
-  });
+  const actions = await inventory
+    .collectGarbage(caches, clients, {
+      olderThanMs: args.olderThanMs,
+      dryRun: args.dryRun,
+      clusterParameters: inventory.rolloutClusterParameters((cache) => rolloutClustersOf(fleet, cache)),
+    })
+    .finally(() => waiting.done());
   output.result(actions);
   if (!output.json) output.out(gcTable(actions));
   // Under --json stdout holds the JSON alone.
@@ -209,9 +228,8 @@ async function listOrCollect(args: CacheArguments, fleet: Fleet, caches: readonl
 }
 
 /** Builds the caches in parallel; Ctrl-C cleans up every build. Exit 1 when any build failed. */
-async function build(caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput): Promise<number> {
+async function build(caches: readonly ImageCache[], deps: CacheDeps, output: CommandOutput, timeoutMs: number): Promise<number> {
   const { buildCache } = await import('./builder');
-  const buildClients = deps.buildClients ?? sdkBuildClients;
   const controller = new AbortController();
   const onInterrupt = () => {
     output.err('interrupted: cleaning up...\n');
@@ -219,6 +237,8 @@ async function build(caches: readonly ImageCache[], deps: CacheDeps, output: Com
   };
   process.once('SIGINT', onInterrupt);
   const progress = createProgress({ write: output.info, terminal: deps.terminal });
+  // No step in the clients' errors: a BuildError names the cache and the build step it failed in.
+  const buildClients = deps.buildClients ?? sdkBuildClients(lazyAwsClients({ requestTimeoutMs: timeoutMs, progress }));
   // Test-only: BRF_POLL_INTERVAL_MS shortens the 5 s poll interval (the process tests against the AWS emulator).
   const pollIntervalMs = deps.buildOptions?.pollIntervalMs ?? (process.env.BRF_POLL_INTERVAL_MS ? Number(process.env.BRF_POLL_INTERVAL_MS) : undefined);
   const buildOne = async (cache: ImageCache) => {
@@ -252,14 +272,16 @@ async function build(caches: readonly ImageCache[], deps: CacheDeps, output: Com
 }
 
 /** `cache report`: reads only; exit 0 with a report, 1 when the cluster cannot be read, 2 for an unknown cluster. */
-async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps, output: CommandOutput, prog: string): Promise<number> {
+async function report(args: CacheArguments, fleet: Fleet, deps: CacheDeps, output: CommandOutput, prog: string): Promise<number> {
+  const o = args.report;
+  const requestTimeout = args.requestTimeoutGiven ? args.requestTimeoutMs : (deps.kube?.requestTimeoutMs ?? args.requestTimeoutMs);
   const cluster = fleet.clusters.find((c) => c.name === o.cluster);
   if (!cluster) return usageError(output, `unknown cluster "${o.cluster}" (known: ${fleet.clusters.map((c) => c.name).join(', ')})`, usage(prog, 'report'));
   const { cacheReport } = await import('./report');
   let r;
   try {
-    const kube = deps.reportKube ?? (await layerKube(deps, output, cluster, o.requestTimeoutMs));
-    r = await cacheReport(kube(o.context ?? cluster.name), fleet, cluster, {
+    const kube = deps.reportKube ?? (await layerKube(deps, output, cluster));
+    r = await cacheReport(kube(o.context ?? cluster.name, { requestTimeoutMs: requestTimeout }), fleet, cluster, {
       now: (deps.now ?? Date.now)(),
       sinceMs: o.sinceMs,
       slowStartMs: o.slowStartMs,
@@ -279,41 +301,32 @@ async function report(o: CacheArguments['report'], fleet: Fleet, deps: CacheDeps
 }
 
 /** The report's cluster reads on the Kubernetes access layer; its retry lines go to stderr. */
-async function layerKube(deps: CacheDeps, output: CommandOutput, cluster: Fleet['clusters'][number], requestTimeoutMs: number | undefined) {
+async function layerKube(deps: CacheDeps, output: CommandOutput, cluster: Fleet['clusters'][number]) {
   const { cacheKube } = await import('./report-kube-client');
-  return (context: string) =>
-    cacheKube(context, {
-      log: (line: string) => output.err(`${line}\n`),
-      ...deps.kube,
-      cluster: cluster.name,
-      region: cluster.region,
-      requestTimeoutMs: requestTimeoutMs ?? deps.kube?.requestTimeoutMs,
-    });
+  return (context: string, o: KubeRequestOptions) =>
+    cacheKube(context, { log: (line: string) => output.err(`${line}\n`), ...deps.kube, cluster: cluster.name, region: cluster.region, ...o });
 }
 
-/** Loaded only when used: the SDK is a large part of start-up that --help and --dry-run need not pay. */
-async function sdkClients(): Promise<ClientsFor> {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return (region) => ({ ec2: new EC2Client({ region }), ssm: new SSMClient({ region }) });
+/** EC2 and SSM per region from the command's factory (loaded only when used: --help and --dry-run need not pay for the SDK). */
+async function sdkClients(aws: LazyAwsClients): Promise<ClientsFor> {
+  const clients = await aws();
+  return (region) => ({ ec2: clients.ec2(region), ssm: clients.ssm(region) });
 }
 
-async function sdkAccountId(region: string | undefined): Promise<() => Promise<string>> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+function sdkAccountId(aws: LazyAwsClients, region: string | undefined): () => Promise<string> {
   let account: Promise<string> | undefined;
-  return () => (account ??= new STSClient({ region }).send(new GetCallerIdentityCommand({})).then((r) => r.Account!));
+  return () =>
+    (account ??= (async () => {
+      const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      return (await (await aws()).sts(region).send(new GetCallerIdentityCommand({}))).Account!;
+    })());
 }
 
-async function sdkBuildClients(cache: ImageCache): Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  const { ECRClient } = await import('@aws-sdk/client-ecr');
-  const clientConfig = { region: cache.homeRegion, maxAttempts: 8, retryMode: 'adaptive' };
-  return {
-    ec2: new EC2Client(clientConfig),
-    ssm: new SSMClient(clientConfig),
-    ssmIn: (region: string) => new SSMClient({ ...clientConfig, region }),
-    ecr: (region: string) => new ECRClient({ ...clientConfig, region }),
+/** One cache's build: the clients of its home region (and of the regions holding its copies and private images). */
+function sdkBuildClients(aws: LazyAwsClients): (cache: ImageCache) => Promise<Pick<BuilderDeps, 'ec2' | 'ssm' | 'ssmIn' | 'ecr'>> {
+  return async (cache) => {
+    const clients = await aws();
+    return { ec2: clients.ec2(cache.homeRegion), ssm: clients.ssm(cache.homeRegion), ssmIn: clients.ssm, ecr: clients.ecr };
   };
 }
 

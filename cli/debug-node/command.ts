@@ -10,6 +10,8 @@ export interface DebugNodeOptions {
   readonly node: string;
   readonly image?: string;
   readonly context?: string;
+  /** kubectl's own --request-timeout (passed as given, e.g. 30s). @default none: kubectl's default */
+  readonly requestTimeout?: string;
 }
 
 export function debugNodeCommand(o: DebugNodeOptions): string[] {
@@ -18,6 +20,7 @@ export function debugNodeCommand(o: DebugNodeOptions): string[] {
   return [
     'kubectl',
     ...(o.context ? ['--context', o.context] : []),
+    ...(o.requestTimeout ? [`--request-timeout=${o.requestTimeout}`] : []),
     'debug',
     `node/${o.node}`,
     '-it',

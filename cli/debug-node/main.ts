@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import { debugNodeCommand, DEFAULT_ADMIN_IMAGE, shellQuote } from './command';
 import type { NodeSummary } from './node-check';
 import type { KubeOptions } from '../shared/kube/connection';
-import { parseDuration } from '../shared/duration';
+import { requestTimeoutMs as parseRequestTimeout } from '../shared/request-timeout';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 
 export function usage(prog: string): string {
@@ -19,7 +19,8 @@ export function usage(prog: string): string {
   --json           print it as JSON ({"argv": [...]}) instead of running it
   --image <ref>    the debug image (default ${DEFAULT_ADMIN_IMAGE})
   --request-timeout d  limit of each request of the node check (default 30s; the check gives up after at
-                   most 2 minutes in all and exits 1 naming context, endpoint and step)
+                   most 2 minutes in all and exits 1 naming context, endpoint and step); when given, also passed to
+                   kubectl as its --request-timeout (left out, kubectl's default applies to the interactive session)
 Before kubectl runs, the node is read at that context (a node that does not exist there exits 1), and the
 context's server and CA must equal the cluster's endpoint and CA from EKS DescribeCluster (else exit 1).
 `;
@@ -70,9 +71,10 @@ export async function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): Pr
     return usageError(output, positionals.length === 0 ? 'missing argument: the node name' : `one node at a time (got ${positionals.length})`, usage(prog));
   let requestTimeoutMs: number | undefined;
   try {
-    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout']);
+    // A usage error unless a duration above 0 (request-timeout.ts); undefined: the access layer's default.
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseRequestTimeout(values['request-timeout']);
   } catch (e) {
-    return usageError(output, `--request-timeout ${values['request-timeout']}: ${(e as Error).message}`, usage(prog));
+    return usageError(output, (e as Error).message, usage(prog));
   }
   const cluster = await clusterOf(values.cluster);
   if (!('name' in cluster)) return usageError(output, cluster.problem, usage(prog));
@@ -80,7 +82,7 @@ export async function main(argv: string[], deps: DebugNodeDeps = PROCESS_IO): Pr
   const context = values.context ?? cluster.name;
   let command: string[];
   try {
-    command = debugNodeCommand({ node: positionals[0], image: values.image, context });
+    command = debugNodeCommand({ node: positionals[0], image: values.image, context, requestTimeout: values['request-timeout'] });
   } catch (e) {
     return usageError(output, (e as Error).message, usage(prog));
   }

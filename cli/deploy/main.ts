@@ -13,6 +13,9 @@ import type { CacheParameterCheck, ParameterLocation } from './preflight';
 import type { SnapshotLookup } from '../shared/snapshot-provenance';
 import type { SnapshotFacts } from '../shared/generation-size';
 import type { RunningVersion } from '../shared/eks-versions';
+import { REQUEST_TIMEOUT_HELP, REQUEST_TIMEOUT_OPTION, requestTimeoutMs } from '../shared/request-timeout';
+import { LazyAwsClients, lazyAwsClients } from '../shared/lazy-aws';
+import { createProgress } from '../shared/progress';
 
 export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approve] [--dry-run] [--json] [--ignore-missing-stack-dependencies]
   Checks that every image-cache SSM parameter the named <cluster>-karpenter stacks read exists (the
@@ -33,6 +36,7 @@ export const usage = (prog: string) => `usage: ${prog} <stack...> [--auto-approv
                    refused: the running control plane's version, EKS DescribeCluster, and the fleet file's)
   Before any <cluster>-cluster stack: its kubernetesVersion must be the running control plane's or the
   next minor (EKS upgrades one minor at a time and never down); otherwise nothing runs (exit 1).
+${REQUEST_TIMEOUT_HELP}
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   A local state of a named stack whose resources carry another fleet's tag is refused first (state-owner.ts).
@@ -65,6 +69,8 @@ export interface DeployDeps extends CliIo {
   readonly runningVersion?: RunningVersion;
   /** Where cdktf runs, whose cdktf.out/stacks/<stack>/ resolve local state paths (state-owner.ts). @default process.cwd() */
   readonly projectRoot?: string;
+  /** The AWS clients of the defaults above. @default cli/shared/aws-clients.ts with --request-timeout */
+  readonly aws?: LazyAwsClients;
 }
 
 interface CheckResult extends CacheParameterCheck {
@@ -83,7 +89,11 @@ const OPTIONS = {
   'ignore-missing-stack-dependencies': { type: 'boolean', default: false },
   'allow-version-skew': { type: 'boolean', default: false },
   'allow-unknown-kernel': { type: 'boolean', default: false },
+  ...REQUEST_TIMEOUT_OPTION,
 } as const;
+
+/** The deps once the command's AWS client factory is settled. */
+type AwsDeployDeps = DeployDeps & { readonly aws: LazyAwsClients };
 
 type DeployValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
 type Preflight = typeof import('./preflight');
@@ -97,15 +107,24 @@ export async function main(argv: string[], deps: DeployDeps = PROCESS_IO): Promi
   const cl = commandLine(cut < 0 ? argv : argv.slice(0, cut), OPTIONS, deps, () => usage(prog));
   if (cl.exit !== undefined) return cl.exit;
   if (cl.positionals.length === 0) return usageError(cl.output, 'missing argument: the stack(s) to deploy', usage(prog));
+  let timeoutMs: number;
+  try {
+    timeoutMs = requestTimeoutMs(cl.values['request-timeout']);
+  } catch (e) {
+    return usageError(cl.output, (e as Error).message, usage(prog));
+  }
   const cdktfOptions = cut < 0 ? [] : argv.slice(cut + 1);
-  return answering(cl.output, () => deploy(cl.positionals, cl.values, cdktfOptions, deps, cl.output, prog));
+  // On a terminal, an AWS call of the preflight that takes a while is named on the status line.
+  const waiting = createProgress({ write: cl.output.info, terminal: cl.output.terminal });
+  const withAws = { ...deps, aws: deps.aws ?? lazyAwsClients({ requestTimeoutMs: timeoutMs, step: 'deploy preflight', progress: waiting }) };
+  return answering(cl.output, () => deploy(cl.positionals, cl.values, cdktfOptions, withAws, cl.output, prog).finally(() => waiting.done()));
 }
 
 async function deploy(
   patterns: string[],
   values: DeployValues,
   cdktfOptions: string[],
-  deps: DeployDeps,
+  deps: AwsDeployDeps,
   output: CommandOutput,
   prog: string,
 ): Promise<number> {
@@ -129,7 +148,7 @@ async function deploy(
 
   // The running control planes of the cluster stacks (version guard), then, after the cache checks, of the Karpenter stacks.
   const versions = await import('./version-checks');
-  const versionRefusals = versions.clusterVersionRefusals(fleet, selected, plan, await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
+  const versionRefusals = versions.clusterVersionRefusals(fleet, selected, plan, await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion, deps.aws));
   if (versionRefusals.length > 0)
     return output.fail(1, `${versionRefusals.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)`, {
       details: { stacks: selected, refused: versionRefusals, ran: false },
@@ -147,7 +166,7 @@ async function deploy(
   const refusal = await refusalOf(fleet, results, deps, {
     allowVersionSkew: values['allow-version-skew'],
     allowUnknownKernel: values['allow-unknown-kernel'],
-    running: results.some((r) => r.value) ? await versions.runningVersionsFor(fleet, selected, plan, 'karpenter', deps.runningVersion) : new Map(),
+    running: results.some((r) => r.value) ? await versions.runningVersionsFor(fleet, selected, plan, 'karpenter', deps.runningVersion, deps.aws) : new Map(),
   });
   if (refusal) return output.fail(1, refusal.message, { details: { ...report, ...refusal.details, ran: false } });
   for (const r of results)
@@ -186,7 +205,7 @@ function checkJson({ stack, cache, check, checkWriter, writtenInThisRunBy, exist
 async function refusalOf(
   fleet: Fleet,
   results: CheckResult[],
-  deps: DeployDeps,
+  deps: AwsDeployDeps,
   options: GenerationOptions,
 ): Promise<{ message: string; details: Record<string, unknown> } | undefined> {
   const missing = results.filter((r) => !r.exists || r.untrusted);
@@ -226,9 +245,9 @@ async function localStateRefusals(fleet: import('../../modules/fleet/load').Flee
  * Looks each parameter up once (several stacks may read the same one), all at once; then checks the
  * snapshot each parameter a stack reads names, as the stack's postconditions will (cli/shared/snapshot-provenance.ts).
  */
-async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, preflight: Preflight): Promise<CheckResult[]> {
+async function runChecks(checks: CacheParameterCheck[], deps: AwsDeployDeps, preflight: Preflight): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
-  const ssmFor = deps.ssm ?? (await sdkSsm());
+  const ssmFor = deps.ssm ?? (await deps.aws()).ssm;
   const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
   const provenance = await import('../shared/snapshot-provenance');
   const { historyParameterPath } = await import('../../modules/image-cache/parameters');
@@ -244,9 +263,9 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
     }
     return found;
   };
-  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots());
+  const snapshots = deps.provenanceLookup ?? (await sdkSnapshots(deps.aws));
   let account: Promise<string> | undefined;
-  const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(checks[0].home.region))());
+  const accountId = () => (account ??= (deps.accountId ?? sdkAccountId(deps.aws, checks[0].home.region))());
   return Promise.all(
     checks.map(async (c) => {
       const value = await valueOf(c.check);
@@ -280,7 +299,7 @@ type GenerationOptions = import('../shared/node-image-checks').NodeImageOptions 
 async function generationRefusals(
   fleet: Fleet,
   results: CheckResult[],
-  deps: DeployDeps,
+  deps: AwsDeployDeps,
   options: GenerationOptions,
 ): Promise<string[]> {
   const named = results.filter((r) => r.value);
@@ -289,7 +308,7 @@ async function generationRefusals(
   const { SOURCE_SNAPSHOT_TAG } = await import('../../modules/image-cache/parameters');
   const { nodeImageRefusals } = await import('../shared/node-image-checks');
   const { generationBuild } = await import('../shared/generation-build');
-  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts());
+  const snapshots = deps.snapshots ?? (await sdkSnapshotFacts(await deps.aws()));
   const seen = new Set<string>();
   const refusals: string[] = [];
   for (const r of named) {
@@ -333,26 +352,18 @@ async function parameterValue(ssm: SsmLike, command: GetParameterCommand, p: Par
   }
 }
 
-async function sdkSnapshots(): Promise<(region: string) => SnapshotLookup> {
-  const { EC2Client, DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
+async function sdkSnapshots(aws: LazyAwsClients): Promise<(region: string) => SnapshotLookup> {
+  const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
   const { describeSnapshotLookup } = await import('../shared/snapshot-provenance');
-  return (region) => {
-    const ec2 = new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' });
-    return describeSnapshotLookup((id) => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
-  };
+  const clients = await aws();
+  return (region) => describeSnapshotLookup((id) => clients.ec2(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })));
 }
 
-function sdkAccountId(region: string): () => Promise<string> {
+function sdkAccountId(aws: LazyAwsClients, region: string): () => Promise<string> {
   return async () => {
-    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    return (await new STSClient({ region }).send(new GetCallerIdentityCommand({}))).Account!;
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    return (await (await aws()).sts(region).send(new GetCallerIdentityCommand({}))).Account!;
   };
-}
-
-/** Loaded only when a check runs: --help, usage errors and runs without Karpenter stacks need not pay for the SDK. */
-async function sdkSsm(): Promise<(region: string) => SsmLike> {
-  const { SSMClient } = await import('@aws-sdk/client-ssm');
-  return (region) => new SSMClient({ region, maxAttempts: 8, retryMode: 'adaptive' });
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { Fleet } from '../../modules/fleet/load';
 import type { PlannedStack } from '../../modules/fleet/stacks';
 import type { RunningVersion } from '../shared/eks-versions';
-import type { CliIo } from '../shared/command-line';
+import type { LazyAwsClients } from '../shared/lazy-aws';
 import { versionGuard } from '../shared/version-guard';
 
 /** The clusters of the selected stacks of one kind. */
@@ -23,11 +23,12 @@ export async function runningVersionsFor(
   plan: readonly PlannedStack[],
   kind: 'cluster' | 'karpenter',
   running?: RunningVersion,
+  aws?: LazyAwsClients,
 ): Promise<Map<string, string | undefined>> {
   const clusters = clustersOf(fleet, selected, plan, kind);
   if (clusters.length === 0) return new Map();
   const { runningVersions, sdkRunningVersion } = await import('../shared/eks-versions');
-  return runningVersions(running ?? (await sdkRunningVersion()), clusters);
+  return runningVersions(running ?? sdkRunningVersion(aws), clusters);
 }
 
 /** One refusal per selected cluster stack whose version EKS cannot move to in one step. */
@@ -39,19 +40,4 @@ export function clusterVersionRefusals(
 ): string[] {
   const clusterStacks = new Set(plan.filter((s) => selected.includes(s.name) && s.kind === 'cluster').map((s) => s.subject));
   return fleet.clusters.filter((c) => clusterStacks.has(c.name)).flatMap((c) => versionGuard(c, running.get(c.name)) ?? []);
-}
-
-/** The version guard as `deploy` runs it: false (and the refusals written) when a selected cluster stack may not run. */
-export async function versionGuardPasses(
-  fleet: Fleet,
-  selected: readonly string[],
-  plan: readonly PlannedStack[],
-  deps: CliIo & { readonly runningVersion?: RunningVersion },
-  json: boolean,
-): Promise<boolean> {
-  const refused = clusterVersionRefusals(fleet, selected, plan, await runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
-  if (refused.length === 0) return true;
-  if (json) deps.out(`${JSON.stringify({ ok: false, stacks: selected, refused, ran: false }, null, 2)}\n`);
-  deps.err(`${refused.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)\n`);
-  return false;
 }

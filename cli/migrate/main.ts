@@ -18,6 +18,7 @@ import { createProgress, stepLog } from '../shared/progress';
 import type { Progress, Terminal } from '../shared/progress';
 import { ClusterIdentityMismatch } from '../shared/cluster-identity';
 import type { Fleet } from '../../modules/fleet/load';
+import { DEFAULT_REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_HELP } from '../shared/request-timeout';
 
 const USAGE = {
   drain: (
@@ -38,7 +39,7 @@ const USAGE = {
 
 /** The usage of one subcommand, or of both. */
 export function usage(prog: string, sub?: string): string {
-  if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}`;
+  if (sub === 'drain' || sub === 'remove-device-plugin') return `usage: ${USAGE[sub](prog)}${REQUEST_TIMEOUT_HELP}\n`;
   return `usage:\n${Object.values(USAGE)
     .map((u) => `  ${u(prog).replace(/\n(?=.)/g, '\n  ')}`)
     .join('\n')}
@@ -47,7 +48,9 @@ named like the cluster (never the current context). Before any write (not with -
 and certificate authority must equal the cluster's endpoint and CA from EKS DescribeCluster; a mismatch changes
 nothing and exits 1. Every request to the cluster has a deadline (--request-timeout, default 30s; connect 10s);
 transient faults are retried for at most 2 minutes in all, then the command exits 1 naming the context, the
-endpoint and the step. Exit codes: 0 done, 1 stopped by a check, 2 usage.
+endpoint and the step.
+${REQUEST_TIMEOUT_HELP}
+Exit codes: 0 done, 1 stopped by a check, 2 usage.
 `;
 }
 
@@ -61,7 +64,7 @@ export interface MigrateDeps {
    * Refuses (ClusterIdentityMismatch) a context that is not the fleet's cluster; runs before any write.
    * @default the context's server and CA against EKS DescribeCluster (cli/shared/cluster-identity.ts)
    */
-  readonly verifyCluster?: (cluster: { readonly name: string; readonly region: string }, context: string) => Promise<void>;
+  readonly verifyCluster?: (cluster: { readonly name: string; readonly region: string }, context: string, requestTimeoutMs: number) => Promise<void>;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default a real timer */
@@ -86,6 +89,7 @@ const OPTIONS = {
   // No default: every evicted pod is waited for (kubectl's default 0).
   'skip-wait-for-delete-timeout': { type: 'string' },
   'poll-interval': { type: 'string', default: '5s' },
+  // No default here: left out, the access layer's and the factory's default (DEFAULT_REQUEST_TIMEOUT_MS) apply.
   'request-timeout': { type: 'string' },
   context: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
@@ -201,7 +205,7 @@ async function targetOf(r: Run): Promise<Target> {
   const cluster = r.cluster;
   if (r.deps.api) {
     const verify = r.deps.verifyCluster ?? verifyFromKubeconfig;
-    return { api: r.deps.api(contextOf(r)), verify: () => verify(cluster, contextOf(r)) };
+    return { api: r.deps.api(contextOf(r)), verify: () => verify(cluster, contextOf(r), r.durations.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS) };
   }
   // Loaded only now: the Kubernetes client costs a second of start-up that usage errors need not pay.
   const [{ connectKube }, { verifyConnection }, { migrateKube }] = await Promise.all([
@@ -220,7 +224,11 @@ async function targetOf(r: Run): Promise<Target> {
     },
   );
   const verify = r.deps.verifyCluster;
-  return { api: migrateKube(kube), verify: () => (verify ? verify(cluster, kube.target.context) : verifyConnection(kube, cluster)) };
+  const timeoutMs = r.durations.requestMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    api: migrateKube(kube),
+    verify: async () => (verify ? verify(cluster, kube.target.context, timeoutMs) : verifyConnection(kube, cluster, await identityDescribe(timeoutMs))),
+  };
 }
 
 /** A dry run only reads; everything else writes (cordons, evictions, a deletion), so first: is this the cluster? The API, or the exit code when refused. */
@@ -295,9 +303,16 @@ async function runDrain(r: Run): Promise<number> {
 }
 
 /** The default check: the user's kubeconfig against EKS DescribeCluster in the cluster's region. */
-async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string): Promise<void> {
+async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string, requestTimeoutMs: number): Promise<void> {
   const { defaultKubeconfig, verifyClusterIdentity } = await import('../shared/cluster-identity');
-  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig() });
+  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig(), describe: await identityDescribe(requestTimeoutMs) });
+}
+
+/** The identity check's EKS DescribeCluster through the command's client factory, with --request-timeout. */
+async function identityDescribe(requestTimeoutMs: number): Promise<import('../shared/cluster-identity').DescribeCluster> {
+  const { describeEksCluster } = await import('../shared/cluster-identity');
+  const aws = (await import('../shared/aws-clients')).awsClients({ requestTimeoutMs, step: 'migrate: identity check' });
+  return (name, region) => describeEksCluster(name, region, undefined, aws);
 }
 
 if (require.main === module) runAsProcess(main);

@@ -1,7 +1,8 @@
 /** The few AWS calls a rollout makes in one region, behind an interface (SDK v3 implementation below). */
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AwsClients, awsClients } from '../shared/aws-clients';
 import { CACHE_TAG, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import type { SnapshotRecord } from '../../modules/image-cache/provenance';
 import { describeSnapshotLookup } from '../shared/snapshot-provenance';
@@ -25,11 +26,17 @@ export interface RegionApi {
   snapshotSizeGiB(id: string): Promise<number | undefined>;
 }
 
-/** @param clients the SDK clients to call through (tests record their calls) @default new clients for the region */
-export function regionApi(region: string, clients: { readonly ssm?: SSMClient; readonly ec2?: EC2Client } = {}): RegionApi {
-  const config = { region, maxAttempts: 8, retryMode: 'adaptive' };
-  const ssm = clients.ssm ?? new SSMClient(config);
-  const ec2 = clients.ec2 ?? new EC2Client(config);
+/**
+ * @param clients the SDK clients to call through (tests record their calls) @default those of `aws` for the region
+ * @param aws the command's client factory (--request-timeout) @default its defaults
+ */
+export function regionApi(
+  region: string,
+  clients: { readonly ssm?: SSMClient; readonly ec2?: EC2Client } = {},
+  aws: AwsClients = awsClients({ step: 'rollout' }),
+): RegionApi {
+  const ssm = clients.ssm ?? aws.ssm(region);
+  const ec2 = clients.ec2 ?? aws.ec2(region);
   const tagOf = async (id: string, key: string): Promise<string | undefined> => {
     try {
       const r = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
@@ -43,7 +50,11 @@ export function regionApi(region: string, clients: { readonly ssm?: SSMClient; r
   let account: Promise<string> | undefined;
   return {
     describeSnapshot,
-    accountId: () => (account ??= new STSClient(config).send(new GetCallerIdentityCommand({})).then((r) => r.Account!)),
+    accountId: () =>
+      (account ??= aws
+        .sts(region)
+        .send(new GetCallerIdentityCommand({}))
+        .then((r) => r.Account!)),
     async getParameter(name) {
       try {
         return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;

@@ -10,6 +10,7 @@ import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput, failedWith } from '../shared/command-output';
 import { createProgress, stepLog } from '../shared/progress';
+import { DEFAULT_REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_HELP, requestTimeoutMs as parseRequestTimeout } from '../shared/request-timeout';
 import type { ResolvedRollout } from './engine';
 
 export const usage = (prog: string): string => `usage:
@@ -38,9 +39,8 @@ the fleet file's rollout section (FLEET_FILE or ./fleet.yaml), each gated on hea
                      before the first write, every context's server URL and CA must equal the cluster's
                      endpoint and CA from EKS DescribeCluster, or nothing is changed (exit 1)
   --poll-interval d  how often to look at the cluster while waiting (default 15s)
-  --request-timeout d
-                     limit of each request to a cluster (default 30s; transient faults are retried for at most
-                     4 of these and 2 minutes in all, then the command exits 1 naming context, endpoint and step)
+${REQUEST_TIMEOUT_HELP}
+                       (to a cluster, transient faults are retried for at most 4 of these and 2 minutes in all)
   -h, --help         this text
 
 Before anything is written, the generation (its home-region snapshot's tags) is checked against every target
@@ -156,9 +156,10 @@ export function rolloutArguments(values: RolloutValues, positionals: string[]): 
     return { problem: `--poll-interval: ${(e as Error).message}` };
   }
   try {
-    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout']);
+    // A usage error unless a duration above 0 (request-timeout.ts); left out, the factory's and the layer's default.
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseRequestTimeout(values['request-timeout']);
   } catch (e) {
-    return { problem: `--request-timeout: ${(e as Error).message}` };
+    return { problem: (e as Error).message };
   }
   const { to, 'dry-run': dryRun, 'allow-version-skew': allowVersionSkew, 'allow-unknown-kernel': allowUnknownKernel } = values;
   return { cache: names[0], status, to, dryRun, allowVersionSkew, allowUnknownKernel, contexts, pollIntervalMs, requestTimeoutMs };
@@ -181,6 +182,11 @@ async function rolloutWorld(args: RolloutArguments, output: CommandOutput) {
   const plan = planRollout(fleet, args.cache);
   const { regionApi } = await import('./aws');
   const { rolloutKube } = await import('./kube-client');
+  // Every AWS call of the command goes through one client factory (cli/shared/aws-clients.ts): --request-timeout,
+  // and on a terminal a call that takes a while is named on the status line.
+  const waiting = createProgress({ write: output.info, terminal: output.terminal });
+  const { awsClients } = await import('../shared/aws-clients');
+  const clients = awsClients({ requestTimeoutMs: args.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, step: args.status ? 'rollout status' : 'rollout', progress: waiting });
   const context = (cluster: string) => args.contexts.get(cluster) ?? cluster;
   // Every cluster through the Kubernetes access layer (its name and region for the hint when its context is missing).
   const kubeOptions = (cluster: string) => ({
@@ -189,7 +195,16 @@ async function rolloutWorld(args: RolloutArguments, output: CommandOutput) {
     requestTimeoutMs: args.requestTimeoutMs,
     log: (line: string) => output.err(`${line}\n`),
   });
-  return { fleet, plan, context, kubeOptions, aws: memo(regionApi), kube: memo((cluster: string) => rolloutKube(context(cluster), kubeOptions(cluster))) };
+  return {
+    fleet,
+    plan,
+    context,
+    kubeOptions,
+    clients,
+    waiting,
+    aws: memo((region: string) => regionApi(region, {}, clients)),
+    kube: memo((cluster: string) => rolloutKube(context(cluster), kubeOptions(cluster))),
+  };
 }
 type RolloutWorld = Awaited<ReturnType<typeof rolloutWorld>>;
 
@@ -204,16 +219,19 @@ function memo<T>(make: (key: string) => T): (key: string) => T {
 
 async function rollout(args: RolloutArguments, output: CommandOutput): Promise<number> {
   const world = await rolloutWorld(args, output);
-  if (args.status) return printStatus(world, output);
+  if (args.status) return printStatus(world, output).finally(() => world.waiting.done());
   const engine = await import('./engine');
   // The fields every failure document of this rollout carries; the source once it is resolved.
   const base: Record<string, unknown> = { cache: world.plan.cache.name };
   try {
     const { sdkRunningVersion } = await import('../shared/eks-versions');
-    const resolved = await engine.resolveRollout({ aws: world.aws, kube: world.kube, runningVersion: await sdkRunningVersion() }, world.plan, args.to, {
-      allowVersionSkew: args.allowVersionSkew,
-      allowUnknownKernel: args.allowUnknownKernel,
-    });
+    const runningVersion = sdkRunningVersion(async () => world.clients);
+    const resolved = await engine
+      .resolveRollout({ aws: world.aws, kube: world.kube, runningVersion }, world.plan, args.to, {
+        allowVersionSkew: args.allowVersionSkew,
+        allowUnknownKernel: args.allowUnknownKernel,
+      })
+      .finally(() => world.waiting.done());
     base.source = resolved.source;
     if (args.dryRun) return await printDryRun(world, resolved, output);
     return await ship(world, resolved, args, output, base);
@@ -252,11 +270,12 @@ async function ship(
   output: CommandOutput,
   failureFields: Record<string, unknown>,
 ): Promise<number> {
-  const { plan, fleet, aws, kube, context, kubeOptions } = world;
+  const { plan, fleet, aws, kube, context, kubeOptions, clients } = world;
   // Before the first write: every context of the rollout must reach its cluster (server and CA as EKS reports them).
   const identity = await import('../shared/cluster-identity');
   await identity.verifyClusterContexts(
     plan.stages.flatMap((s) => s.clusters.map((c) => ({ name: c.cluster.name, region: c.region, context: context(c.cluster.name) }))),
+    { describe: (name, region) => identity.describeEksCluster(name, region, undefined, clients) },
   );
   const engine = await import('./engine');
   const { cacheKube } = await import('../cache/report-kube-client');

@@ -13,6 +13,7 @@ import { X509Certificate } from 'crypto';
 import type { KubeConfig } from './kube/kubeconfig';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { updateKubeconfigCommand } from './kubeconfig-hint';
+import type { AwsClients } from './aws-clients';
 
 /** The API server a cluster is reached at and the CA its serving certificate chains to. */
 export interface ClusterIdentity {
@@ -41,10 +42,13 @@ export class ClusterIdentityMismatch extends Error {
   }
 }
 
-/** EKS DescribeCluster through the SDK (loaded on first use: usage errors need not pay for it). */
-export async function describeEksCluster(name: string, region: string, client?: EKSClient): Promise<ClusterIdentity> {
+/**
+ * EKS DescribeCluster through the SDK (loaded on first use: usage errors need not pay for it).
+ * @param client @default the EKS client of `aws` (the command's factory, cli/shared/aws-clients.ts) in `region`
+ */
+export async function describeEksCluster(name: string, region: string, client?: EKSClient, aws?: AwsClients): Promise<ClusterIdentity> {
   const eks = await import('@aws-sdk/client-eks');
-  const r = await (client ?? new eks.EKSClient({ region, maxAttempts: 8, retryMode: 'adaptive' })).send(new eks.DescribeClusterCommand({ name }));
+  const r = await (client ?? (aws ?? (await import('./aws-clients')).awsClients()).eks(region)).send(new eks.DescribeClusterCommand({ name }));
   const endpoint = r.cluster?.endpoint;
   const caData = r.cluster?.certificateAuthority?.data;
   if (!endpoint || !caData) throw new Error(`EKS DescribeCluster ${name} in ${region}: no endpoint or certificate authority yet (is the cluster ACTIVE?)`);
@@ -121,6 +125,8 @@ export async function verifyClusterIdentity(o: {
   try {
     expected = await (o.describe ?? describeEksCluster)(o.cluster, o.region);
   } catch (e) {
+    // AWS not answering says nothing about the context: the command fails naming the endpoint and the step.
+    if ((e as Error).name === 'AwsUnreachable') throw e;
     throw new ClusterIdentityMismatch(
       o.cluster,
       o.context,

@@ -13,6 +13,7 @@ import { version } from '../../package.json';
 import { exitCodeFor, UsageError } from './exit-code';
 import { commandOutput, CommandOutput } from './command-output';
 import type { Terminal } from './progress';
+import { checkNodeVersion } from './node-version';
 
 /** Where a command writes; tests capture it, the process writes to its own streams. */
 export interface CliIo {
@@ -125,6 +126,7 @@ export function usageError(io: CliIo | CommandOutput, problem: string, usage: st
  * stderr (bare for what the user must fix, prefixed "error:" otherwise) and mapped by exitCodeFor.
  */
 export function runAsProcess(main: (argv: string[], io: CliIo) => Promise<number> | number, argv: string[] = process.argv.slice(2)): void {
+  checkNodeVersion(); // one line on an unsupported Node, instead of the AWS SDK's nine
   Promise.resolve()
     .then(() => main(argv, PROCESS_IO))
     .then(

@@ -7,6 +7,7 @@
  * generation rolled out, and the one a rollback returns to).
  */
 import type { Cluster } from '../../modules/fleet/load';
+import type { AwsClients } from './aws-clients';
 
 export interface GenerationInRegion {
   readonly cache: string;
@@ -36,15 +37,13 @@ export interface SnapshotFacts {
   describe(region: string, snapshotId: string): Promise<{ readonly sizeGiB?: number; readonly tags: Readonly<Record<string, string>> } | undefined>;
 }
 
-/** The SDK implementation (loaded when used). */
-export async function sdkSnapshotFacts(): Promise<SnapshotFacts> {
-  const { DescribeSnapshotsCommand, EC2Client } = await import('@aws-sdk/client-ec2');
-  const clients = new Map<string, InstanceType<typeof EC2Client>>();
+/** The SDK implementation (loaded when used), through the command's client factory. */
+export async function sdkSnapshotFacts(aws: AwsClients): Promise<SnapshotFacts> {
+  const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
   return {
     async describe(region, snapshotId) {
-      if (!clients.has(region)) clients.set(region, new EC2Client({ region, maxAttempts: 8, retryMode: 'adaptive' }));
       try {
-        const r = await clients.get(region)!.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+        const r = await aws.ec2(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
         const snap = r.Snapshots?.find((x) => x.SnapshotId === snapshotId);
         return snap && { sizeGiB: snap.VolumeSize, tags: Object.fromEntries((snap.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
       } catch (e) {
