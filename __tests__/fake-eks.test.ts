@@ -57,7 +57,7 @@ describe('the EKS update fake, through the real SDK', () => {
     await expect(client.send(new UpdateClusterVersionCommand({ name: 'canary', version: '1.33' }))).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
-    expect(eks.clusters.canary.version).toBe('1.34');
+    expect(eks.cluster('canary').version).toBe('1.34');
   });
 
   test('a second update while one is in progress is ResourceInUseException', async () => {
@@ -69,7 +69,7 @@ describe('the EKS update fake, through the real SDK', () => {
   });
 
   test('an upgrade-blocking readiness check refuses unless forced', async () => {
-    eks.clusters.canary.readinessBlocker = 'Upgrade insight "Deprecated APIs removed in Kubernetes v1.35" is ERROR';
+    eks.cluster('canary').readinessBlocker = 'Upgrade insight "Deprecated APIs removed in Kubernetes v1.35" is ERROR';
     await expect(client.send(new UpdateClusterVersionCommand({ name: 'canary', version: '1.35' }))).rejects.toMatchObject({
       name: 'InvalidRequestException',
       message: expect.stringContaining('Deprecated APIs'),
@@ -78,7 +78,7 @@ describe('the EKS update fake, through the real SDK', () => {
   });
 
   test('node groups must match the control plane before the next control-plane update', async () => {
-    eks.clusters.canary.version = '1.35';
+    eks.cluster('canary').version = '1.35';
     await expect(client.send(new UpdateClusterVersionCommand({ name: 'canary', version: '1.36' }))).rejects.toMatchObject({
       name: 'InvalidRequestException',
       message: expect.stringContaining('Nodegroup system must be updated'),
@@ -86,8 +86,8 @@ describe('the EKS update fake, through the real SDK', () => {
   });
 
   test('a node group update blocked by a PodDisruptionBudget fails with PodEvictionFailure and keeps its version; force replaces anyway', async () => {
-    eks.clusters.canary.version = '1.35';
-    eks.clusters.canary.nodegroups.system.blockingBudget = 'kube-system/coredns';
+    eks.cluster('canary').version = '1.35';
+    eks.cluster('canary').nodegroups.system!.blockingBudget = 'kube-system/coredns';
     const input = { clusterName: 'canary', nodegroupName: 'system', version: '1.35', releaseVersion: '1.51.0-bbbbbbbb' };
     const { update } = await client.send(new UpdateNodegroupVersionCommand(input));
     const failed = await pollUntilDone('canary', update!.id!, { nodegroupName: 'system' });

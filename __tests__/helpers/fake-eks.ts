@@ -34,8 +34,8 @@ export interface FakeCluster {
   status: 'ACTIVE' | 'UPDATING';
   endpoint: string;
   certificateAuthority: string;
-  nodegroups: Record<string, FakeNodegroup>;
-  addons: Record<string, FakeAddon>;
+  nodegroups: Partial<Record<string, FakeNodegroup>>;
+  addons: Partial<Record<string, FakeAddon>>;
   /** An upgrade insight that blocks the next version (API_UpdateClusterVersion.html `force`: "override upgrade-blocking readiness checks"). */
   readinessBlocker?: string;
 }
@@ -70,7 +70,7 @@ export class EksError extends Error {
 const minorOf = (v: string): number => Number(v.split('.')[1]);
 
 export class FakeEks {
-  readonly clusters: Record<string, FakeCluster> = {};
+  readonly clusters: Partial<Record<string, FakeCluster>> = {};
   readonly updates = new Map<string, StoredUpdate>();
   /** Every call in order, e.g. "UpdateClusterVersion my-cluster 1.35". */
   readonly calls: string[] = [];
@@ -121,7 +121,7 @@ export class FakeEks {
     if (minorOf(version) !== minorOf(c.version) + 1) {
       throw new EksError('InvalidParameterException', `Unsupported Kubernetes minor version update from ${c.version} to ${version}`);
     }
-    const behind = Object.entries(c.nodegroups).find(([, g]) => g.version !== c.version);
+    const behind = Object.entries(c.nodegroups).find(([, g]) => g !== undefined && g.version !== c.version);
     if (behind)
       throw new EksError(
         'InvalidRequestException',
@@ -217,8 +217,8 @@ export class FakeEks {
     if (u.failure) {
       u.status = 'Failed';
       u.errors = [u.failure];
-      const c = this.clusters[u.cluster];
-      if (u.nodegroup) c.nodegroups[u.nodegroup].status = 'ACTIVE';
+      const g = u.nodegroup === undefined ? undefined : this.cluster(u.cluster).nodegroups[u.nodegroup];
+      if (g) g.status = 'ACTIVE';
       return;
     }
     u.apply();

@@ -64,9 +64,13 @@ async function listAddons(name: string, deps: AddonsDeps, output: CommandOutput,
   for (const [addon, pinned] of Object.entries(cluster.addons)) rows.push(addonRow(addon, pinned, await eks.addonVersions(addon, version, cluster.region)));
   output.result({ cluster: cluster.name, kubernetesVersion: version, running: running !== undefined, addons: rows });
   if (output.json) return 0;
-  output.out(`cluster ${cluster.name}: Kubernetes ${version}${running === undefined ? " (no such EKS cluster yet: the fleet file's version)" : ' (running)'}\n`);
+  output.out(
+    `cluster ${cluster.name}: Kubernetes ${version}${running === undefined ? " (no such EKS cluster yet: the fleet file's version)" : ' (running)'}\n`,
+  );
   for (const r of rows)
-    output.out(`${r.addon.padEnd(24)} pinned ${r.pinned ?? `- (EKS default ${r.eksDefault ?? '?'})`}\tnewer: ${r.newer.length > 0 ? r.newer.join(', ') : 'none'}\n`);
+    output.out(
+      `${r.addon.padEnd(24)} pinned ${r.pinned ?? `- (EKS default ${r.eksDefault ?? '?'})`}\tnewer: ${r.newer.length > 0 ? r.newer.join(', ') : 'none'}\n`,
+    );
   return 0;
 }
 

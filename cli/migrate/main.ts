@@ -160,7 +160,13 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   return answering(output, () => migrate(command, values, durations, deps, output));
 }
 
-async function migrate(command: 'drain' | 'remove-device-plugin', values: Values, durations: Durations, deps: MigrateDeps, output: CommandOutput): Promise<number> {
+async function migrate(
+  command: 'drain' | 'remove-device-plugin',
+  values: Values,
+  durations: Durations,
+  deps: MigrateDeps,
+  output: CommandOutput,
+): Promise<number> {
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
   if (!cluster) return output.fail(2, `cluster "${values.cluster}" is not in the fleet file`);
@@ -305,7 +311,13 @@ async function runDrain(r: Run): Promise<number> {
 /** The default check: the user's kubeconfig against EKS DescribeCluster in the cluster's region. */
 async function verifyFromKubeconfig(cluster: { readonly name: string; readonly region: string }, context: string, requestTimeoutMs: number): Promise<void> {
   const { defaultKubeconfig, verifyClusterIdentity } = await import('../shared/cluster-identity');
-  await verifyClusterIdentity({ cluster: cluster.name, region: cluster.region, context, kubeconfig: await defaultKubeconfig(), describe: await identityDescribe(requestTimeoutMs) });
+  await verifyClusterIdentity({
+    cluster: cluster.name,
+    region: cluster.region,
+    context,
+    kubeconfig: await defaultKubeconfig(),
+    describe: await identityDescribe(requestTimeoutMs),
+  });
 }
 
 /** The identity check's EKS DescribeCluster through the command's client factory, with --request-timeout. */

@@ -186,7 +186,11 @@ async function rolloutWorld(args: RolloutArguments, output: CommandOutput) {
   // and on a terminal a call that takes a while is named on the status line.
   const waiting = createProgress({ write: output.info, terminal: output.terminal });
   const { awsClients } = await import('../shared/aws-clients');
-  const clients = awsClients({ requestTimeoutMs: args.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, step: args.status ? 'rollout status' : 'rollout', progress: waiting });
+  const clients = awsClients({
+    requestTimeoutMs: args.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    step: args.status ? 'rollout status' : 'rollout',
+    progress: waiting,
+  });
   const context = (cluster: string) => args.contexts.get(cluster) ?? cluster;
   // Every cluster through the Kubernetes access layer (its name and region for the hint when its context is missing).
   const kubeOptions = (cluster: string) => ({
@@ -225,7 +229,7 @@ async function rollout(args: RolloutArguments, output: CommandOutput): Promise<n
   const base: Record<string, unknown> = { cache: world.plan.cache.name };
   try {
     const { sdkRunningVersion } = await import('../shared/eks-versions');
-    const runningVersion = sdkRunningVersion(async () => world.clients);
+    const runningVersion = sdkRunningVersion(() => Promise.resolve(world.clients));
     const resolved = await engine
       .resolveRollout({ aws: world.aws, kube: world.kube, runningVersion }, world.plan, args.to, {
         allowVersionSkew: args.allowVersionSkew,

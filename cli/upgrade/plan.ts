@@ -36,7 +36,7 @@ export interface RunningCluster {
   /** EKS DescribeNodegroup of the system node group. */
   readonly nodegroup?: { readonly name: string; readonly version: string; readonly releaseVersion: string };
   /** EKS DescribeAddon `addonVersion` per add-on. */
-  readonly addons: Readonly<Record<string, string>>;
+  readonly addons: Readonly<Partial<Record<string, string>>>;
   readonly pools: readonly RunningPool[];
 }
 
