@@ -162,15 +162,17 @@ export class RolloutWorld {
   /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then. */
   deps(signal?: AbortSignal): RolloutDeps {
     Object.assign(process.env, this.env());
+    const sleep = async (ms: number) => {
+      this.clock += ms;
+      for (const { karpenter } of this.clusters.values()) karpenter.advanceTo(this.clock);
+    };
     return {
       aws: regionApi,
-      kube: (c) => rolloutKube(c),
+      // The access layer's retry backoff runs on the same virtual clock (a 503 retried for 2 minutes takes no real time).
+      kube: (c) => rolloutKube(c, { now: this.now, sleep }),
       log: (line) => this.log.push(line),
       now: this.now,
-      sleep: async (ms) => {
-        this.clock += ms;
-        for (const { karpenter } of this.clusters.values()) karpenter.advanceTo(this.clock);
-      },
+      sleep,
       signal,
       pollIntervalMs: 60_000,
     };
