@@ -16,6 +16,8 @@ export type CacheVariant = 'cpu' | 'gpu';
 
 /** What a NodeClaim's node runs: the variant and release its image came from, and the snapshot its data volume was restored from. */
 export interface NodeImage {
+  /** The NodeClaim's name. */
+  readonly claim?: string;
   readonly kubernetesVersion?: string;
   readonly release?: string;
   readonly snapshot?: string;
@@ -263,8 +265,9 @@ export function planUpgrade(
   desired: readonly DesiredCluster[],
   running: ReadonlyMap<string, RunningCluster>,
   stages: readonly { readonly name: string; readonly clusters: readonly string[] }[] | undefined,
-  contracts: UpgradeContracts,
+  contracts: UpgradeContracts | ((cluster: string) => UpgradeContracts),
 ): UpgradePlan {
+  const contractsOf = (cluster: string) => (typeof contracts === 'function' ? contracts(cluster) : contracts);
   const order = stages ?? [{ name: 'all', clusters: desired.map((d) => d.name) }];
   const planned = order.map((s) => ({
     name: s.name,
@@ -283,7 +286,7 @@ export function planUpgrade(
           refusals: [why],
         };
       }
-      return planCluster(d, r, contracts);
+      return planCluster(d, r, contractsOf(name));
     }),
   }));
   return { stages: planned, refused: planned.some((s) => s.clusters.some((c) => c.refusals.length > 0)) };
