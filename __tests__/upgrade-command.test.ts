@@ -19,7 +19,8 @@ const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${re
 /** The public parameters Karpenter resolves aliases through: Kubernetes 1.35 and 1.36, releases 1.55.0 and 1.56.0. */
 function amiParameters(): Map<string, string> {
   const parameters = new Map<string, string>();
-  for (const k8s of ['1.35', '1.36']) for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
+  for (const k8s of ['1.35', '1.36'])
+    for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
   return parameters;
 }
 
@@ -49,9 +50,9 @@ describe('upgrade plan and status against EKS, the clusters and the emulator', (
     server = await serveEks(eks);
   }, 120_000);
   afterAll(async () => {
-    await server?.close();
-    await w?.stop();
-    await moto?.stop();
+    await server.close();
+    await w.stop();
+    await moto.stop();
   });
 
   /** Runs the CLI on a fleet file edited by `edit` (the world was set up from rolloutFleet()). */
@@ -133,7 +134,10 @@ describe('upgrade plan and status against EKS, the clusters and the emulator', (
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     const ml = doc.clusters.find((c: any) => c.cluster === 'ml-train');
-    expect(ml.running).toMatchObject({ controlPlane: '1.35', nodegroup: { name: 'system-20261125120000', version: '1.35', releaseVersion: '1.55.0-d93bb1b1' } });
+    expect(ml.running).toMatchObject({
+      controlPlane: '1.35',
+      nodegroup: { name: 'system-20261125120000', version: '1.35', releaseVersion: '1.55.0-d93bb1b1' },
+    });
     expect(ml.pools).toEqual([
       expect.objectContaining({
         pool: 'default',

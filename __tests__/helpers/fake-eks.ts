@@ -90,7 +90,7 @@ export class FakeEks {
   }
 
   cluster(name: string): FakeCluster {
-    const c = this.clusters[name];
+    const c = this.clusters[name] as FakeCluster | undefined; // a Record lookup: absent names are undefined
     if (!c) throw new EksError('ResourceNotFoundException', `No cluster found for name: ${name}.`, 404);
     return c;
   }
@@ -150,7 +150,7 @@ export class FakeEks {
    */
   updateNodegroupVersion(cluster: string, nodegroup: string, input: { version?: string; releaseVersion?: string; force?: boolean }): StoredUpdate {
     const c = this.cluster(cluster);
-    const g = c.nodegroups[nodegroup];
+    const g = c.nodegroups[nodegroup] as FakeNodegroup | undefined;
     if (!g) throw new EksError('ResourceNotFoundException', `No node group found for name: ${nodegroup}.`, 404);
     this.calls.push(`UpdateNodegroupVersion ${cluster}/${nodegroup} ${input.version ?? '-'} ${input.releaseVersion ?? '-'}`);
     if (this.inProgress(cluster)) throw new EksError('ResourceInUseException', `Nodegroup ${nodegroup} has an update in progress.`, 409);
@@ -187,7 +187,7 @@ export class FakeEks {
   /** UpdateAddon (API_UpdateAddon.html): an AddonUpdate with an AddonVersion param; the add-on is UPDATING until it ends. */
   updateAddon(cluster: string, addon: string, version: string): StoredUpdate {
     const c = this.cluster(cluster);
-    const a = c.addons[addon];
+    const a = c.addons[addon] as FakeAddon | undefined;
     if (!a) throw new EksError('ResourceNotFoundException', `No addon: ${addon} found in cluster: ${cluster}`, 404);
     this.calls.push(`UpdateAddon ${cluster}/${addon} ${version}`);
     a.status = 'UPDATING';
@@ -245,7 +245,7 @@ const ROUTES: Route[] = [
     'GET',
     /^\/clusters\/([^/]+)\/node-groups\/([^/]+)$/,
     (eks, [name, ng]) => {
-      const g = eks.cluster(name).nodegroups[ng];
+      const g = eks.cluster(name).nodegroups[ng] as FakeNodegroup | undefined;
       if (!g) throw new EksError('ResourceNotFoundException', `No node group found for name: ${ng}.`, 404);
       return {
         nodegroup: {
@@ -264,7 +264,7 @@ const ROUTES: Route[] = [
     'GET',
     /^\/clusters\/([^/]+)\/addons\/([^/]+)$/,
     (eks, [name, addon]) => {
-      const a = eks.cluster(name).addons[addon];
+      const a = eks.cluster(name).addons[addon] as FakeAddon | undefined;
       if (!a) throw new EksError('ResourceNotFoundException', `No addon: ${addon} found in cluster: ${name}`, 404);
       return { addon: { addonName: addon, clusterName: name, addonVersion: a.version, status: a.status } };
     },

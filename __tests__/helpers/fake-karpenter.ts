@@ -264,7 +264,7 @@ export class FakeKarpenter {
     const parameter = [...(this.amiWorld?.parameters.entries() ?? [])].find(([, id]) => id === imageId)?.[0];
     const m = /^\/aws\/service\/bottlerocket\/aws-k8s-(\d+\.\d+)(-nvidia)?\/[^/]+\/v?(\d+\.\d+\.\d+)\/image_id$/.exec(parameter ?? '');
     if (imageId === undefined || !m) return {};
-    return { nodeInfo: { osImage: `Bottlerocket OS ${m[3]} (aws-k8s-${m[1]}${m[2] ?? ''})`, kubeletVersion: `v${m[1]}.0-eks-fake` } };
+    return { nodeInfo: { osImage: `Bottlerocket OS ${m[3]} (aws-k8s-${m[1]}${m[2] ? m[2] : ''})`, kubeletVersion: `v${m[1]}.0-eks-fake` } };
   }
 
   claimsOf(pool: string): SimNodeClaim[] {

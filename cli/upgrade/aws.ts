@@ -76,7 +76,9 @@ function upgradeEks(client: EKSClient): UpgradeEks {
         return { items: r.addons ?? [], nextToken: r.nextToken };
       });
       const found = await Promise.all(
-        names.map(async (addonName) => [addonName, (await client.send(new DescribeAddonCommand({ clusterName, addonName }))).addon?.addonVersion ?? ''] as const),
+        names.map(
+          async (addonName) => [addonName, (await client.send(new DescribeAddonCommand({ clusterName, addonName }))).addon?.addonVersion ?? ''] as const,
+        ),
       );
       return Object.fromEntries(found);
     },

@@ -19,7 +19,8 @@ import type { DesiredCluster, DesiredPool, RunningCluster, UpgradeContracts } fr
 export async function builtOnKernel(cache: string, snapshot: string, region: RegionApi, home: RegionApi): Promise<string | undefined> {
   const here = await region.describeSnapshot(snapshot);
   if (!here || here.tags[CACHE_TAG] !== cache) return undefined;
-  const source = here.tags[SOURCE_SNAPSHOT_TAG];
+  const tags: Readonly<Partial<Record<string, string>>> = here.tags;
+  const source = tags[SOURCE_SNAPSHOT_TAG];
   const origin = source === undefined ? here : await home.describeSnapshot(source);
   if (!origin || origin.tags[CACHE_TAG] !== cache) return undefined;
   return kernelLineOfRelease(origin.tags[KERNEL_RELEASE_TAG]);

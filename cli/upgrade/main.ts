@@ -52,7 +52,8 @@ export function upgradeArguments(
   positionals: string[],
 ): UpgradeArguments | { readonly problem: string } {
   const [action, ...extra] = positionals;
-  if (action !== 'plan' && action !== 'status') return { problem: action ? `unknown action "${action}" (expected plan or status)` : 'missing action: plan or status' };
+  if (action !== 'plan' && action !== 'status')
+    return { problem: action ? `unknown action "${action}" (expected plan or status)` : 'missing action: plan or status' };
   if (extra.length > 0) return { problem: `unexpected argument ${extra[0]}` };
   const contexts = new Map<string, string>();
   for (const c of values.context) {

@@ -37,8 +37,8 @@ export interface RunningCluster {
   readonly controlPlane: string;
   /** EKS DescribeNodegroup of the system node group. */
   readonly nodegroup?: { readonly name: string; readonly version: string; readonly releaseVersion: string };
-  /** EKS DescribeAddon `addonVersion` per add-on. */
-  readonly addons: Readonly<Record<string, string>>;
+  /** EKS DescribeAddon `addonVersion` per add-on (an add-on EKS does not run is absent). */
+  readonly addons: Readonly<Partial<Record<string, string>>>;
   readonly pools: readonly RunningPool[];
 }
 

@@ -22,8 +22,7 @@ export async function readFleetState(args: UpgradeArguments, log: (line: string)
   const aws = memo<UpgradeAws>(upgradeAws);
   const running = new Map<string, RunningCluster>();
   for (const c of fleet.clusters) {
-    const kube = () =>
-      upgradeKube(args.contexts.get(c.name) ?? c.name, { cluster: c.name, region: c.region, requestTimeoutMs: args.requestTimeoutMs, log });
+    const kube = () => upgradeKube(args.contexts.get(c.name) ?? c.name, { cluster: c.name, region: c.region, requestTimeoutMs: args.requestTimeoutMs, log });
     const r = await readRunningCluster(c, aws(c.region).eks, kube);
     if (r) running.set(c.name, r);
   }
