@@ -150,7 +150,12 @@ describe('cache', () => {
 describe('deploy', () => {
   test('an unknown stack (2) and a cdktf that fails (its exit code)', async () => {
     expectFailure(await captureMain(deploy, ['nope-stack', '--json'], { FLEET_FILE: DEFAULT_FLEET }), 2, /unknown stack\(s\): nope-stack/);
-    const r = await captureMain(deploy, ['my-cluster-cluster', '--json'], { FLEET_FILE: DEFAULT_FLEET }, { runCdktf: async () => 1, runningVersion: async () => undefined });
+    const r = await captureMain(
+      deploy,
+      ['my-cluster-cluster', '--json'],
+      { FLEET_FILE: DEFAULT_FLEET },
+      { runCdktf: async () => 1, runningVersion: async () => undefined },
+    );
     expect(r.code).toBe(1);
     expect(document(r)).toMatchObject({ ok: false, exitCode: 1, error: 'cdktf deploy exited 1', ran: true, stacks: ['my-cluster-cluster'] });
   });

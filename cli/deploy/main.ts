@@ -129,7 +129,12 @@ async function deploy(
 
   // The running control planes of the cluster stacks (version guard), then, after the cache checks, of the Karpenter stacks.
   const versions = await import('./version-checks');
-  const versionRefusals = versions.clusterVersionRefusals(fleet, selected, plan, await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion));
+  const versionRefusals = versions.clusterVersionRefusals(
+    fleet,
+    selected,
+    plan,
+    await versions.runningVersionsFor(fleet, selected, plan, 'cluster', deps.runningVersion),
+  );
   if (versionRefusals.length > 0)
     return output.fail(1, `${versionRefusals.join('\n')}\nnothing was deployed (checked against EKS DescribeCluster before Terraform ran)`, {
       details: { stacks: selected, refused: versionRefusals, ran: false },
@@ -277,12 +282,7 @@ async function runChecks(checks: CacheParameterCheck[], deps: DeployDeps, prefli
 type GenerationOptions = import('../shared/node-image-checks').NodeImageOptions & { readonly running: ReadonlyMap<string, string | undefined> };
 
 /** Each pool against the real size of the snapshot its node class will name, each cluster's pin against its release. */
-async function generationRefusals(
-  fleet: Fleet,
-  results: CheckResult[],
-  deps: DeployDeps,
-  options: GenerationOptions,
-): Promise<string[]> {
+async function generationRefusals(fleet: Fleet, results: CheckResult[], deps: DeployDeps, options: GenerationOptions): Promise<string[]> {
   const named = results.filter((r) => r.value);
   if (named.length === 0) return [];
   const { poolsTooSmall, sdkSnapshotFacts } = await import('../shared/generation-size');

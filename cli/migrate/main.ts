@@ -156,7 +156,13 @@ export async function main(argv: string[], deps: MigrateDeps = {}): Promise<numb
   return answering(output, () => migrate(command, values, durations, deps, output));
 }
 
-async function migrate(command: 'drain' | 'remove-device-plugin', values: Values, durations: Durations, deps: MigrateDeps, output: CommandOutput): Promise<number> {
+async function migrate(
+  command: 'drain' | 'remove-device-plugin',
+  values: Values,
+  durations: Durations,
+  deps: MigrateDeps,
+  output: CommandOutput,
+): Promise<number> {
   const { fleetFileFromEnvironment, loadFleet } = await import('../../modules/fleet/load'); // not needed by --help
   const cluster = loadFleet(fleetFileFromEnvironment()).clusters.find((c) => c.name === values.cluster);
   if (!cluster) return output.fail(2, `cluster "${values.cluster}" is not in the fleet file`);

@@ -32,9 +32,7 @@ export interface ContextChoice {
 export function useContext(kc: KubeConfig, choice: ContextChoice): KubeTarget {
   const context = choice.context ?? choice.cluster;
   if (!kc.getContexts().some((c) => c.name === context))
-    throw new KubeContextError(
-      missingContextMessage(context, { name: choice.cluster, region: choice.region }, choice.contextFlag ?? '--context <context>'),
-    );
+    throw new KubeContextError(missingContextMessage(context, { name: choice.cluster, region: choice.region }, choice.contextFlag ?? '--context <context>'));
   kc.setCurrentContext(context);
   return { context, endpoint: kc.getCurrentCluster()?.server ?? '(no server)' };
 }
