@@ -152,8 +152,8 @@ describe('upgrade plan and status against EKS, the clusters and the emulator', (
 
   test('usage: a missing or unknown action exits 2', async () => {
     expect((await captureMain(main, ['upgrade'])).code).toBe(2);
-    const r = await captureMain(main, ['upgrade', 'apply', '--json']);
+    const r = await captureMain(main, ['upgrade', 'rollback', '--json']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).error).toBe('unknown action "apply" (expected plan or status)');
+    expect(JSON.parse(r.stdout).error).toBe('unknown action "rollback" (expected plan, status or apply)');
   });
 });

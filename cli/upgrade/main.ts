@@ -1,5 +1,5 @@
 /**
- * bottlerocket-fleet upgrade plan|status [--json] [--context <cluster>=<context>]...
+ * bottlerocket-fleet upgrade plan|status|apply [--json] [--context <cluster>=<context>]...
  * Compares each cluster's running node image (Kubernetes minor, Bottlerocket release, cache generation) with the
  * fleet file (FLEET_FILE or ./fleet.yaml). See usage() below and docs/upgrades.md.
  */
@@ -12,6 +12,7 @@ import type { ClusterStatus } from './status';
 export const usage = (prog: string): string => `usage:
   ${prog} plan [--json] [--context <cluster>=<context>]...
   ${prog} status [--json] [--context <cluster>=<context>]...
+  ${prog} apply [--json] [--context <cluster>=<context>]... [--poll-interval 15s]
 
 Compares what each cluster of the fleet file (FLEET_FILE or ./fleet.yaml) runs with what the file says: the
 control plane (EKS DescribeCluster), the system node group's version and release (DescribeNodegroup), the
@@ -25,6 +26,15 @@ variant and release each NodeClaim's node runs (the Node's osImage and kubeletVe
                      the running and the target variant could not both mount). Exit 1 when any cluster is refused.
   status             per cluster the running versions, per pool the NodeClaims grouped by (variant, release,
                      generation)
+  apply              carries out a release upgrade (same Kubernetes minor), stage by stage with the rollout's
+                     gates and soak: per cluster the system node group (EKS UpdateNodegroupVersion with the
+                     release's image_version, waited on with DescribeUpdate), then each EC2NodeClass's alias in
+                     one apply (its exact previous spec recorded on it first); Karpenter replaces each node once.
+                     A health failure restores the exact previous spec and deletes the never-initialized new
+                     NodeClaims (the node group stays: EKS cannot roll one back); later stages are untouched.
+                     Refused before any write: a refused plan, a Kubernetes minor or add-on change (not built
+                     yet), a context that does not reach its cluster (EKS DescribeCluster endpoint and CA)
+  --poll-interval d  apply: how often to look at the cluster while waiting (default 15s)
   --json             machine-readable result on stdout
   --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster)
   --request-timeout d
@@ -38,22 +48,33 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   context: { type: 'string', multiple: true, default: [] as string[] },
   'request-timeout': { type: 'string' },
+  'poll-interval': { type: 'string', default: '15s' },
 } as const;
 
 export interface UpgradeArguments {
-  readonly action: 'plan' | 'status';
+  readonly action: 'plan' | 'status' | 'apply';
   readonly contexts: ReadonlyMap<string, string>;
   readonly requestTimeoutMs?: number;
+  readonly pollIntervalMs?: number;
+}
+
+/** A duration option, or why it is not one. */
+function durationOption(flag: string, value: string | undefined): number | undefined | { readonly problem: string } {
+  try {
+    return value === undefined ? undefined : parseDuration(value);
+  } catch (e) {
+    return { problem: `${flag}: ${(e as Error).message}` };
+  }
 }
 
 /** The checked arguments, or the usage problem. Pure. */
 export function upgradeArguments(
-  values: { readonly context: readonly string[]; readonly 'request-timeout'?: string },
+  values: { readonly context: readonly string[]; readonly 'request-timeout'?: string; readonly 'poll-interval'?: string },
   positionals: string[],
 ): UpgradeArguments | { readonly problem: string } {
   const [action, ...extra] = positionals;
-  if (action !== 'plan' && action !== 'status')
-    return { problem: action ? `unknown action "${action}" (expected plan or status)` : 'missing action: plan or status' };
+  if (action !== 'plan' && action !== 'status' && action !== 'apply')
+    return { problem: action ? `unknown action "${action}" (expected plan, status or apply)` : 'missing action: plan, status or apply' };
   if (extra.length > 0) return { problem: `unexpected argument ${extra[0]}` };
   const contexts = new Map<string, string>();
   for (const c of values.context) {
@@ -61,12 +82,11 @@ export function upgradeArguments(
     if (!cluster || !context) return { problem: `--context ${c}: expected <cluster>=<context>` };
     contexts.set(cluster, context);
   }
-  try {
-    const t = values['request-timeout'];
-    return { action, contexts, requestTimeoutMs: t === undefined ? undefined : parseDuration(t) };
-  } catch (e) {
-    return { problem: `--request-timeout: ${(e as Error).message}` };
-  }
+  const requestTimeoutMs = durationOption('--request-timeout', values['request-timeout']);
+  if (typeof requestTimeoutMs === 'object') return requestTimeoutMs;
+  const pollIntervalMs = durationOption('--poll-interval', values['poll-interval']);
+  if (typeof pollIntervalMs === 'object') return pollIntervalMs;
+  return { action, contexts, requestTimeoutMs, pollIntervalMs };
 }
 
 /** Runs the command; returns the exit code. */
@@ -77,9 +97,11 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
   const args = upgradeArguments(cl.values, cl.positionals);
   if ('problem' in args) return usageError(cl.output, args.problem, usage(prog));
   return answering(cl.output, async () => {
-    const { readFleetState } = await import('./state');
-    const state = await readFleetState(args, (line) => cl.output.err(`${line}\n`));
-    return args.action === 'plan' ? printPlan(state.plan, cl.output) : printStatus(state.status, cl.output);
+    const world = (await import('./world')).upgradeWorld(args, (line) => cl.output.err(`${line}\n`));
+    const state = await (await import('./state')).upgradeState(world.fleet, world);
+    if (args.action === 'plan') return printPlan(state.plan, cl.output);
+    if (args.action === 'status') return printStatus(state.status, cl.output);
+    return (await import('./apply-command')).applyCommand(world, state, cl.output, args.pollIntervalMs);
   });
 }
 
