@@ -1,13 +1,32 @@
 /**
- * `upgrade apply` when the canary fails its health gate after the new alias was applied: the exact previous spec is
+ * `upgrade apply` when EKS's node group update is blocked by a PodDisruptionBudget (nothing else written; the re-run
+ * updates the group), and when the canary fails its health gate after the new alias was applied: the exact previous spec is
  * restored, the never-initialized NodeClaims removed, later stages untouched, the node group named as not rolled
  * back; a re-run after the fix completes both stages without updating the canary's node group again.
  */
 import { RolloutFailed } from '../cli/rollout/stages';
+import { EksUpdateFailed } from '../cli/upgrade/eks-updates';
 import { image, useUpgradeWorld } from './helpers/upgrade-world';
 
-describe('upgrade apply: the canary fails its health gate', () => {
+describe('upgrade apply: failures a re-run resumes from', () => {
   const { ctx, run } = useUpgradeWorld();
+
+  test('a node group update a PodDisruptionBudget blocks: the message EKS gives, no node class touched; the re-run moves on', async () => {
+    const { w, eks } = ctx;
+    const group = eks.clusters['ml-train'].nodegroups['system-20261125120000'];
+    group.blockingBudget = 'kube-system/coredns';
+    const canary = w.karpenter('ml-train');
+    const before = new Map([...canary.nodeClasses].map(([pool, cls]) => [pool, JSON.stringify(cls.spec)]));
+    const failed = await run('1.56.0').catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(EksUpdateFailed);
+    expect((failed as Error).message).toMatch(
+      /node group system-20261125120000 of cluster ml-train .*ended Failed \(PodEvictionFailure: .*PodDisruptionBudget kube-system\/coredns/,
+    );
+    for (const [pool, cls] of canary.nodeClasses) expect([pool, JSON.stringify(cls.spec)]).toEqual([pool, before.get(pool)]);
+    expect(group.releaseVersion).toBe('1.55.0-d93bb1b1');
+    delete group.blockingBudget;
+    eks.calls.length = 0; // the next test counts from the fixed budget on
+  }, 60_000);
 
   test('the exact previous spec is restored, never-initialized NodeClaims removed, production untouched; a re-run completes', async () => {
     const { w, eks } = ctx;

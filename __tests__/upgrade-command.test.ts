@@ -150,6 +150,18 @@ describe('upgrade plan and status against EKS, the clusters and the emulator', (
     expect(text.stdout).toContain(`  pool default\taws-k8s-1.35\t1.55.0\t${w.gen.homeOld}\t2 NodeClaim(s)`);
   });
 
+  test('apply checks every kubeconfig context against EKS before any write: a context that reaches another server is refused', async () => {
+    // The fake EKS reports https://<cluster>.eks.example; the world's contexts point at loopback fakes.
+    const r = await run(['upgrade', 'apply', '--json'], (f) => everyCluster(f, { bottlerocketRelease: '1.56.0' }));
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ ok: false, exitCode: 1 });
+    expect(doc.error).toContain('ml-train');
+    expect(r.stderr).toMatch(/^refused: /m);
+    expect(eks.calls).toEqual([]);
+    expect(w.karpenter('ml-train').writes).toEqual([]);
+  });
+
   test('usage: a missing or unknown action exits 2', async () => {
     expect((await captureMain(main, ['upgrade'])).code).toBe(2);
     const r = await captureMain(main, ['upgrade', 'rollback', '--json']);
