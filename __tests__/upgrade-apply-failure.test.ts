@@ -5,11 +5,29 @@
  * back; a re-run after the fix completes both stages without updating the canary's node group again.
  */
 import { RolloutFailed } from '../cli/rollout/stages';
+import { RolloutBlocked } from '../cli/rollout/pre-write';
 import { EksUpdateFailed } from '../cli/upgrade/eks-updates';
 import { image, useUpgradeWorld } from './helpers/upgrade-world';
 
 describe('upgrade apply: failures a re-run resumes from', () => {
   const { ctx, run } = useUpgradeWorld();
+
+  test('a snapshot rollout in progress on the cluster refuses the upgrade before any write', async () => {
+    const { w, eks } = ctx;
+    const cls = w.karpenter('ml-train').nodeClasses.get('default')!;
+    cls.annotations['bottlerocket-fleet/rollout-target'] = 'snap-0123456789abcdef0';
+    cls.annotations['bottlerocket-fleet/rollout-state'] = 'applied';
+    try {
+      const failed = await run('1.56.0').catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(RolloutBlocked);
+      expect((failed as Error).message).toBe(
+        'cluster ml-train: a rollout of snap-0123456789abcdef0 is applied on EC2NodeClass default; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed',
+      );
+      expect(eks.calls).toEqual([]);
+    } finally {
+      cls.annotations['bottlerocket-fleet/rollout-state'] = 'done';
+    }
+  }, 60_000);
 
   test('a node group update a PodDisruptionBudget blocks: the message EKS gives, no node class touched; the re-run moves on', async () => {
     const { w, eks } = ctx;

@@ -1,6 +1,7 @@
 /** `upgrade apply`: checks every context, then runs the release upgrade; Ctrl-C stops it between writes. */
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { CommandOutput } from '../shared/command-output';
+import { RolloutBlocked } from '../rollout/pre-write';
 import { RolloutFailed, RolloutHeld, RolloutInterrupted, stageClock } from '../rollout/stages';
 import { applyUpgrade, UpgradeRefused, type ApplyDeps } from './apply';
 import { EksUpdateFailed, nodegroupUpdater } from './eks-updates';
@@ -43,7 +44,7 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
 }
 
 function failure(e: unknown, output: CommandOutput, Mismatch: typeof import('../shared/cluster-identity').ClusterIdentityMismatch): number {
-  if (e instanceof Mismatch || e instanceof UpgradeRefused) return output.fail(1, e.message, { label: 'refused' });
+  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked) return output.fail(1, e.message, { label: 'refused' });
   if (e instanceof RolloutFailed)
     return output.fail(1, `${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}`, {
       label: 'FAILED',

@@ -14,7 +14,8 @@ import { nodeClassName } from '../../modules/karpenter/node-class';
 import { observe } from '../rollout/converge';
 import { specDifferences } from '../rollout/node-class-spec';
 import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
-import type { ProgressState } from '../rollout/model';
+import { ANNOTATIONS, type ProgressState } from '../rollout/model';
+import { RolloutBlocked } from '../rollout/pre-write';
 import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
 import type { NodegroupUpdater } from './eks-updates';
 
@@ -68,6 +69,11 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
   async begin(t: NodeImageTarget): Promise<NodeImageState | undefined> {
     const kube = this.deps.kube(t.cluster);
     const classes = await Promise.all(t.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
+    const owner = rolloutInProgress(classes);
+    if (owner)
+      throw new RolloutBlocked(
+        `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
+      );
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
     if (classes.every((c) => aliasOf(c?.spec) === t.to) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
@@ -165,6 +171,14 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     }
   }
 }
+
+/** The snapshot rollout recorded on a class and not finished (cli/rollout/model.ts ANNOTATIONS), as a sentence; undefined: none. */
+export function rolloutInProgress(classes: readonly (NodeClassInfo | undefined)[]): string | undefined {
+  const busy = classes.find((c) => IN_PROGRESS.has(c?.annotations[ANNOTATIONS.state] ?? ''));
+  return busy && `a rollout of ${busy.annotations[ANNOTATIONS.target]} is ${busy.annotations[ANNOTATIONS.state]} on EC2NodeClass ${busy.name}`;
+}
+
+const IN_PROGRESS = new Set<string>(['starting', 'applied', 'converged', 'blocked']);
 
 function previousSpec(cls: NodeClassInfo | undefined): unknown {
   const recorded = cls?.annotations[UPGRADE_ANNOTATIONS.previousSpec];
