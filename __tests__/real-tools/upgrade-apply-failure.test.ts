@@ -4,12 +4,13 @@
  * restored, the never-initialized NodeClaims removed, later stages untouched, the node group named as not rolled
  * back; a re-run after the fix completes both stages without updating the canary's node group again.
  */
-import { RolloutFailed } from '../cli/rollout/stages';
-import { RolloutBlocked } from '../cli/rollout/pre-write';
-import { EksUpdateFailed } from '../cli/upgrade/eks-updates';
-import { image, useUpgradeWorld } from './helpers/upgrade-world';
+import { RolloutFailed } from '../../cli/rollout/stages';
+import { RolloutBlocked } from '../../cli/rollout/pre-write';
+import { EksUpdateFailed } from '../../cli/upgrade/eks-updates';
+import { describeWithRealTools } from '../helpers/real-tools';
+import { image, useUpgradeWorld } from '../helpers/upgrade-world';
 
-describe('upgrade apply: failures a re-run resumes from', () => {
+describeWithRealTools('upgrade apply: failures a re-run resumes from', () => {
   const { ctx, run } = useUpgradeWorld();
 
   test('a snapshot rollout in progress on the cluster refuses the upgrade before any write', async () => {

@@ -5,9 +5,10 @@
  * Counted: every original NodeClaim is deleted exactly once, and production moves only after the canary converged
  * and soaked.
  */
-import { image, useUpgradeWorld } from './helpers/upgrade-world';
+import { describeWithRealTools } from '../helpers/real-tools';
+import { image, useUpgradeWorld } from '../helpers/upgrade-world';
 
-describe('upgrade apply: a Bottlerocket release across two stages', () => {
+describeWithRealTools('upgrade apply: a Bottlerocket release across two stages', () => {
   const { ctx, run } = useUpgradeWorld();
 
   test('every original NodeClaim is replaced exactly once, on the new image; production only after the canary soaked', async () => {

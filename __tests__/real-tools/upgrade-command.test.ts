@@ -5,14 +5,14 @@
  */
 import * as fs from 'fs';
 import { stringify } from 'yaml';
-import { main } from '../cli/main';
-import { captureMain } from './helpers/capture';
-import { FakeEks, serveEks } from './helpers/fake-eks';
-import { bottlerocketImageParameters } from './helpers/fake-karpenter';
-import { RolloutWorld } from './helpers/rollout-world';
-import { rolloutFleet } from './helpers/rollout-fixtures';
-import { startMoto, type Moto } from './helpers/real-tools';
-import { readJsonContract } from '../modules/contracts/index';
+import { main } from '../../cli/main';
+import { captureMain } from '../helpers/capture';
+import { FakeEks, serveEks } from '../helpers/fake-eks';
+import { bottlerocketImageParameters } from '../helpers/fake-karpenter';
+import { RolloutWorld } from '../helpers/rollout-world';
+import { rolloutFleet } from '../helpers/rollout-fixtures';
+import { describeWithRealTools, startMoto, type Moto } from '../helpers/real-tools';
+import { readJsonContract } from '../../modules/contracts/index';
 
 const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
 
@@ -30,7 +30,7 @@ function pinnedAddons(k8s: string): Record<string, string> {
   return Object.fromEntries(Object.entries(c.versions[k8s] ?? {}).flatMap(([n, v]) => (v.version ? [[n, v.version]] : [])));
 }
 
-describe('upgrade plan and status against EKS, the clusters and the emulator', () => {
+describeWithRealTools('upgrade plan and status against EKS, the clusters and the emulator', () => {
   let moto: Moto;
   let w: RolloutWorld;
   let eks: FakeEks;
