@@ -14,23 +14,10 @@ import { nodeClassName } from '../../modules/karpenter/node-class';
 import { observe } from '../rollout/converge';
 import { specDifferences } from '../rollout/node-class-spec';
 import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
-import { ANNOTATIONS, type ProgressState } from '../rollout/model';
+import { ANNOTATIONS, IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS, type ProgressState } from '../rollout/model';
 import { RolloutBlocked } from '../rollout/pre-write';
 import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
 import type { NodegroupUpdater } from './eks-updates';
-
-/** Progress of an upgrade, on each EC2NodeClass of the cluster (merge-patched by the rollout's progress field manager). */
-export const UPGRADE_ANNOTATIONS = {
-  /** The alias being applied (bottlerocket@v1.56.0). */
-  target: 'bottlerocket-fleet/upgrade-target',
-  /** starting | applied | converged | done | blocked | rolled-back */
-  state: 'bottlerocket-fleet/upgrade-state',
-  reason: 'bottlerocket-fleet/upgrade-reason',
-  /** The class's exact spec before the upgrade, as JSON: what a rollback restores. */
-  previousSpec: 'bottlerocket-fleet/upgrade-previous-spec',
-  /** When the new alias was applied (ms): only NodeClaims created since are on the new image. */
-  appliedAt: 'bottlerocket-fleet/upgrade-applied-at',
-} as const;
 
 export interface NodeImageTarget extends StageTarget {
   readonly fleetCluster: Cluster;
@@ -174,11 +161,9 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
 
 /** The snapshot rollout recorded on a class and not finished (cli/rollout/model.ts ANNOTATIONS), as a sentence; undefined: none. */
 export function rolloutInProgress(classes: readonly (NodeClassInfo | undefined)[]): string | undefined {
-  const busy = classes.find((c) => IN_PROGRESS.has(c?.annotations[ANNOTATIONS.state] ?? ''));
+  const busy = classes.find((c) => IN_PROGRESS_STATES.has(c?.annotations[ANNOTATIONS.state] ?? ''));
   return busy && `a rollout of ${busy.annotations[ANNOTATIONS.target]} is ${busy.annotations[ANNOTATIONS.state]} on EC2NodeClass ${busy.name}`;
 }
-
-const IN_PROGRESS = new Set<string>(['starting', 'applied', 'converged', 'blocked']);
 
 function previousSpec(cls: NodeClassInfo | undefined): unknown {
   const recorded = cls?.annotations[UPGRADE_ANNOTATIONS.previousSpec];
