@@ -89,7 +89,7 @@ export async function upgradesInProgress(deps: NodeImageGateDeps, targets: reado
     for (const pool of t.step.pools) {
       const a = (await kube.getNodeClass(nodeClassName(pool)))?.annotations ?? {};
       const state = a[UPGRADE_ANNOTATIONS.state];
-      if (state !== undefined && IN_PROGRESS_STATES.has(state))
+      if (IN_PROGRESS_STATES.has(state))
         refusals.push(
           `cluster ${t.step.cluster.name}: an upgrade to ${a[UPGRADE_ANNOTATIONS.target] ?? '?'} is ${state} on EC2NodeClass ${nodeClassName(pool)}; let it finish (npm run upgrade -- apply), then re-run`,
         );
