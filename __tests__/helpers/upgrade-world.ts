@@ -76,7 +76,7 @@ export function useUpgradeWorld() {
   return { ctx, run };
 }
 
-function fleetAt(release: string) {
+export function fleetAt(release: string) {
   const f = rolloutFleet();
   for (const c of Object.values<any>(f.clusters)) {
     delete c.trustedCertificates;

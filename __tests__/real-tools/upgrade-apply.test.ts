@@ -6,7 +6,11 @@
  * and soaked.
  */
 import { describeWithRealTools } from '../helpers/real-tools';
-import { image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { fleetAt, image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { regionApi } from '../../cli/rollout/aws';
+import { upgradeAws } from '../../cli/upgrade/aws';
+import { upgradeKube } from '../../cli/upgrade/kube-client';
+import { upgradeState } from '../../cli/upgrade/state';
 
 describeWithRealTools('upgrade apply: a Bottlerocket release across two stages', () => {
   const { ctx, run } = useUpgradeWorld();
@@ -38,6 +42,16 @@ describeWithRealTools('upgrade apply: a Bottlerocket release across two stages',
     expect(soaked).toBeGreaterThan(-1);
     expect(production).toBeGreaterThan(soaked);
   }, 180_000);
+
+  test('status shows the recorded upgrade and the nodes on the new release', async () => {
+    const { status } = await upgradeState(fleetAt('1.56.0'), { eks: (r) => upgradeAws(r).eks, region: (r) => regionApi(r), kube: (c) => upgradeKube(c) });
+    const ml = status.find((c) => c.cluster === 'ml-train')!;
+    expect(ml.upgrade).toBe('bottlerocket@v1.56.0: done [default, batch]');
+    expect(ml.pools.map((p) => p.groups.map((g) => [g.variant, g.release, g.nodeClaims]))).toEqual([
+      [['aws-k8s-1.35', '1.56.0', 2]],
+      [['aws-k8s-1.35', '1.56.0', 2]],
+    ]);
+  }, 60_000);
 
   test('a re-run finds nothing to do: the plan has no step and nothing is written', async () => {
     const { eks } = ctx;

@@ -29,6 +29,8 @@ export interface RunningPool {
   readonly alias?: string;
   readonly snapshot?: string;
   readonly nodes: readonly NodeImage[];
+  /** The upgrade recorded on the class (bottlerocket-fleet/upgrade-*), if any. */
+  readonly upgrade?: { readonly target?: string; readonly state: string; readonly reason?: string };
 }
 
 export interface RunningCluster {

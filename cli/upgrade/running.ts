@@ -4,7 +4,7 @@
  */
 import type { Cluster } from '../../modules/fleet/load';
 import { nodeClassName } from '../../modules/karpenter/node-class';
-import { NODE_CLASS_HASH_ANNOTATION } from '../rollout/model';
+import { NODE_CLASS_HASH_ANNOTATION, UPGRADE_ANNOTATIONS } from '../rollout/model';
 import type { UpgradeEks, EksNodegroup } from './aws';
 import type { LiveNode, UpgradeKube } from './kube-client';
 import type { NodeImage, RunningCluster, RunningPool } from './plan';
@@ -35,6 +35,11 @@ export function nodeImageOf(node: LiveNode | undefined): NodeImage {
   return { kubernetesVersion: image?.variantVersion ?? kubeletMinor(node?.kubeletVersion), release: image?.release };
 }
 
+function recordedUpgrade(a: Readonly<Record<string, string>>): RunningPool['upgrade'] {
+  const state = a[UPGRADE_ANNOTATIONS.state] as string | undefined;
+  return state === undefined ? undefined : { target: a[UPGRADE_ANNOTATIONS.target], state, reason: a[UPGRADE_ANNOTATIONS.reason] };
+}
+
 async function runningPools(cluster: Cluster, kube: UpgradeKube): Promise<RunningPool[]> {
   const [claims, nodes] = await Promise.all([kube.nodeClaims(), kube.nodes()]);
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -46,6 +51,7 @@ async function runningPools(cluster: Cluster, kube: UpgradeKube): Promise<Runnin
         name: pool.name,
         alias: live?.alias,
         snapshot: live?.snapshot,
+        upgrade: recordedUpgrade(live?.annotations ?? {}),
         // The snapshot is in the class's static hash (only amiSelectorTerms and the selector fields are hash:"ignore",
         // A pkg/apis/v1/ec2nodeclass.go): a claim launched for the live class's hash mounts its snapshot; any other an
         // earlier generation, unknown here.

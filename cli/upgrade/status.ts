@@ -14,8 +14,29 @@ export interface ClusterStatus {
   readonly cluster: string;
   readonly running?: Omit<RunningCluster, 'pools'>;
   readonly pools: readonly { readonly pool: string; readonly alias?: string; readonly snapshot?: string; readonly groups: readonly NodeClaimGroup[] }[];
-  /** The upgrade's state and step on the cluster: none recorded until `upgrade apply` exists. */
+  /** The upgrade's state and step on the cluster, from the node classes' progress annotations. */
   readonly upgrade: string;
+}
+
+/** What each recorded state means as the step the upgrade is in (cli/upgrade/node-image-payload.ts). */
+const STEP_OF: Readonly<Record<string, string>> = {
+  starting: 'applying the node image (previous spec recorded)',
+  applied: 'converging: Karpenter replacing the nodes',
+  converged: 'soaking',
+  done: 'done',
+  blocked: 'blocked: Karpenter holds nodes (re-run to resume)',
+  'rolled-back': 'rolled back',
+};
+
+/** "bottlerocket@v1.56.0: converging: Karpenter replacing the nodes (default, batch)", per distinct state; "none recorded". */
+function upgradeText(pools: RunningCluster['pools']): string {
+  const by = new Map<string, string[]>();
+  for (const p of pools)
+    if (p.upgrade) {
+      const key = `${p.upgrade.target ?? '?'}: ${STEP_OF[p.upgrade.state] ?? p.upgrade.state}${p.upgrade.reason ? ` (${p.upgrade.reason})` : ''}`;
+      by.set(key, [...(by.get(key) ?? []), p.name]);
+    }
+  return by.size === 0 ? 'none recorded' : [...by].map(([k, names]) => `${k} [${names.join(', ')}]`).join('; ');
 }
 
 export function clusterStatus(name: string, running: RunningCluster | undefined): ClusterStatus {
@@ -24,7 +45,7 @@ export function clusterStatus(name: string, running: RunningCluster | undefined)
   return {
     cluster: name,
     running: rest,
-    upgrade: 'none recorded',
+    upgrade: upgradeText(pools),
     pools: pools.map((p) => {
       const groups = new Map<string, NodeClaimGroup>();
       for (const n of p.nodes) {
