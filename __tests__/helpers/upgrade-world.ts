@@ -31,7 +31,15 @@ function amiParameters(): Map<string, string> {
 
 /** A world for one describe block: the emulator, two clusters with AMI discovery, the EKS fake, deletions counted. */
 export function useUpgradeWorld() {
-  const ctx = {} as { moto: Moto; w: RolloutWorld; eks: FakeEks; server: { endpoint: string; close(): Promise<void> }; deleted: Map<string, string[]> };
+  const ctx = {} as {
+    moto: Moto;
+    w: RolloutWorld;
+    eks: FakeEks;
+    server: { endpoint: string; close(): Promise<void> };
+    deleted: Map<string, string[]>;
+    /** Called after every reconcile pass of any cluster (e.g. to press Ctrl-C mid-upgrade). */
+    afterStep?: (cluster: string) => void;
+  };
   beforeAll(async () => {
     ctx.moto = await startMoto();
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
@@ -49,6 +57,7 @@ export function useUpgradeWorld() {
       ctx.deleted.set(name, mine);
       karpenter.onStep = (sim) => {
         for (const c of sim.nodeClaims.values()) if (c.deletionRequestedAt !== undefined && !mine.includes(c.name)) mine.push(c.name);
+        ctx.afterStep?.(name);
       };
     }
   }, 120_000);
@@ -58,8 +67,8 @@ export function useUpgradeWorld() {
     await ctx.moto.stop();
   });
   /** Plans from the running state and applies the fleet file at `release`. */
-  const run = async (release: string) => {
-    const rolloutDeps = ctx.w.deps();
+  const run = async (release: string, signal?: AbortSignal) => {
+    const rolloutDeps = ctx.w.deps(signal);
     process.env.AWS_ENDPOINT_URL_EKS = ctx.server.endpoint;
     const fleet = fleetAt(release);
     const state = await upgradeState(fleet, { eks: (r) => upgradeAws(r).eks, region: (r) => regionApi(r), kube: (c) => upgradeKube(c) });

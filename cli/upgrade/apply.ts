@@ -6,6 +6,7 @@
  */
 import type { Fleet } from '../../modules/fleet/load';
 import { parseDuration } from '../shared/duration';
+import { IN_PROGRESS_STATES } from '../rollout/model';
 import { runStages, type ClusterOutcome, type StageClock } from '../rollout/stages';
 import type { RolloutKube } from '../rollout/kube';
 import type { NodegroupUpdater } from './eks-updates';
@@ -71,6 +72,14 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
   };
 }
 
+/**
+ * An upgrade a previous run left unfinished (interrupted, blocked): the classes already select the new alias, so the
+ * plan shows no step, but the cluster has not converged and soaked; it is resumed, not skipped.
+ */
+function upgradeInProgress(r: RunningCluster | undefined): boolean {
+  return r?.pools.some((p) => p.upgrade !== undefined && IN_PROGRESS_STATES.has(p.upgrade.state)) ?? false;
+}
+
 /** Runs a release upgrade across the plan's stages. Throws UpgradeRefused (nothing written), or what runStages throws. */
 export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: ReadonlyMap<string, RunningCluster>, deps: ApplyDeps): Promise<ClusterOutcome[]> {
   const refusals = applyRefusals(plan);
@@ -78,7 +87,8 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
   const targets: NodeImageTarget[] = [];
   for (const s of plan.stages)
     for (const c of s.clusters)
-      if (c.steps.length > 0 && c.to.release !== undefined) targets.push(await targetOf(fleet, s.name, c, running.get(c.cluster), deps));
+      if (c.to.release !== undefined && (c.steps.length > 0 || upgradeInProgress(running.get(c.cluster))))
+        targets.push(await targetOf(fleet, s.name, c, running.get(c.cluster), deps));
   const stages = fleet.rollout
     ? fleet.rollout.stages.map((s) => ({ name: s.name, soakMs: parseDuration(s.soak) }))
     : plan.stages.map((s) => ({ name: s.name, soakMs: 0 }));
