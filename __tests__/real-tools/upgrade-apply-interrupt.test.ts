@@ -23,7 +23,7 @@ describeWithRealTools('upgrade apply: interrupted and resumed', () => {
     expect(stopped).toBeInstanceOf(RolloutInterrupted);
     const classes = [...w.karpenter('ml-train').nodeClasses.values()];
     expect(classes.map((c) => c.annotations[UPGRADE_ANNOTATIONS.state])).toEqual(['applied', 'applied']);
-    expect(classes.every((c) => c.annotations[UPGRADE_ANNOTATIONS.previousSpec]?.includes('bottlerocket@v1.55.0'))).toBe(true);
+    expect(classes.every((c) => c.annotations[UPGRADE_ANNOTATIONS.previousSpec].includes('bottlerocket@v1.55.0'))).toBe(true);
 
     const outcomes = await run('1.56.0');
     expect(outcomes.map((o) => [o.cluster, o.outcome])).toEqual([
