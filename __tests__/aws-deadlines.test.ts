@@ -16,6 +16,7 @@ import { main as deployMain } from '../cli/deploy/main';
 import { main as rolloutMain } from '../cli/rollout/main';
 import { main as migrateMain } from '../cli/migrate/main';
 import { main as addonsMain } from '../cli/addons/main';
+import { main as upgradeMain } from '../cli/upgrade/main';
 import { awsClients, clientConfig, CONNECTION_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, unreachableError } from '../cli/shared/aws-clients';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutMs } from '../cli/shared/request-timeout';
 import { version } from '../package.json';
@@ -194,7 +195,7 @@ describe('--request-timeout', () => {
     expect(seen).toEqual([{ context: 'my-cluster', options: { requestTimeoutMs: 7000 } }]);
   });
 
-  test.each(['cache', 'deploy', 'rollout', 'migrate', 'debug-node', 'addons'])('%s --help documents it', async (command) => {
+  test.each(['cache', 'deploy', 'rollout', 'migrate', 'debug-node', 'addons', 'upgrade'])('%s --help documents it', async (command) => {
     const { main } = await import('../cli/main');
     const r = await captureMain(main, [command, '--help']);
     expect(r.stdout).toMatch(/--request-timeout/);
@@ -236,6 +237,11 @@ function commands(endpoint: string, kubeconfig: string) {
       name: 'addons',
       run: () => captureMain(addonsMain, ['--cluster', 'my-cluster', ...SHORT], env(DEFAULT_FLEET)),
       says: /addons: EKS DescribeCluster in us-west-2/,
+    },
+    {
+      name: 'upgrade plan',
+      run: () => captureMain(upgradeMain, ['plan', ...SHORT], env(STAGED)),
+      says: /upgrade plan: EKS \w+ in us-\w+-\d/,
     },
     {
       name: 'migrate drain (identity check)',

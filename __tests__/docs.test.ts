@@ -74,7 +74,7 @@ describe('every command line the docs show exists in its --help', () => {
 
   test('the docs show command lines of every command', () => {
     const commands = new Set(shown.map(({ line }) => line.command));
-    expect([...commands].sort()).toEqual(['cache', 'debug-node', 'deploy', 'migrate', 'rollout']);
+    expect([...commands].sort()).toEqual(['cache', 'debug-node', 'deploy', 'migrate', 'rollout', 'upgrade']);
   });
 
   test.each(shown.map(({ file, line }) => [file, line.text, line]))('%s: %s', async (_file, _text, line) => {

@@ -3,6 +3,7 @@
  * upgrade, and every refusal the issue names, each with the input that triggers it.
  */
 import { DesiredCluster, planCluster, planUpgrade, RunningCluster, UpgradeContracts } from '../cli/upgrade/plan';
+import { applyRefusals } from '../cli/upgrade/apply';
 
 const contracts: UpgradeContracts = {
   releaseProblem: (k8s, release) => (k8s === '1.36' && release === '1.50.0' ? 'aws-k8s-1.36 was first released in Bottlerocket 1.53.0' : undefined),
@@ -115,4 +116,14 @@ test('stages keep the fleet order; a cluster not running yet refuses the whole p
     contracts,
   );
   expect(ok).toMatchObject({ refused: false, stages: [{ name: 'all', clusters: [{ cluster: 'canary' }, { cluster: 'production' }] }] });
+});
+
+test('apply takes release upgrades only so far: a Kubernetes minor, an add-on change or a refused plan is refused before any write', () => {
+  const stage = (d: DesiredCluster) => ({ stages: [{ name: 'canary', clusters: [planCluster(d, running(), contracts)] }], refused: false });
+  expect(applyRefusals(stage(desired({ release: '1.51.0' })))).toEqual([]);
+  expect(applyRefusals(stage(desired({ kubernetesVersion: '1.35', release: '1.51.0' })))).toEqual([
+    expect.stringContaining('canary: moves Kubernetes 1.34 → 1.35; upgrade apply does release upgrades only so far'),
+  ]);
+  expect(applyRefusals(stage(desired({ addons: { coredns: 'v1.12.1-eksbuild.2' } })))).toEqual([expect.stringContaining('its add-ons differ')]);
+  expect(applyRefusals(stage(desired({ kubernetesVersion: '1.36' })))).toEqual([expect.stringContaining('skips 1.35')]);
 });

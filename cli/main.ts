@@ -14,6 +14,10 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
   deploy: { summary: 'cdktf deploy, after checking the image-cache parameters the Karpenter stacks read', load: () => import('./deploy/main') },
   cache: { summary: 'build, list and garbage-collect image-cache snapshots; measure them on a cluster (report)', load: () => import('./cache/main') },
   rollout: { summary: 'roll a new image-cache snapshot out to the clusters, stage by stage', load: () => import('./rollout/main') },
+  upgrade: {
+    summary: "compare each cluster's Kubernetes version, Bottlerocket release and cache generation with the fleet file (plan, status)",
+    load: () => import('./upgrade/main'),
+  },
   migrate: { summary: "drain a cluster's old nodes onto Bottlerocket; remove the NVIDIA device plugin", load: () => import('./migrate/main') },
   'debug-node': { summary: 'open a root shell on a Bottlerocket node (kubectl debug)', load: () => import('./debug-node/main') },
   addons: { summary: 'the EKS add-on versions a cluster pins, and the newer ones EKS offers for its version', load: () => import('./addons/main') },

@@ -57,7 +57,7 @@ export interface CommandLine {
   readonly flags: string[];
 }
 
-const COMMAND = /(?:npm run(?: -s)?|bottlerocket-fleet) (deploy|cache|rollout|migrate|debug-node)\b(?: --(?=\s|$))?([^\n`]*)/g;
+const COMMAND = /(?:npm run(?: -s)?|bottlerocket-fleet) (deploy|cache|rollout|migrate|debug-node|upgrade)\b(?: --(?=\s|$))?([^\n`]*)/g;
 
 /** Parses one shell line's tail after the command: up to a comment or another command. */
 function parseTail(command: string, tail: string): CommandLine {

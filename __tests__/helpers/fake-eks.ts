@@ -90,7 +90,7 @@ export class FakeEks {
   }
 
   cluster(name: string): FakeCluster {
-    const c = this.clusters[name];
+    const c = this.clusters[name]; // a Record lookup: absent names are undefined
     if (!c) throw new EksError('ResourceNotFoundException', `No cluster found for name: ${name}.`, 404);
     return c;
   }

@@ -254,6 +254,19 @@ export class FakeKarpenter {
     return devices?.find((d) => d.deviceName === '/dev/xvdb')?.ebs.snapshotID;
   }
 
+  /**
+   * What the kubelet reports of a node launched from a known image (core/v1 NodeSystemInfo): kubeletVersion, and
+   * osImage, Bottlerocket's os-release PRETTY_NAME ("Bottlerocket OS 1.55.0 (aws-k8s-1.35)"), read back from the
+   * public parameter that resolved to the claim's image ID. Unknown images (no AMI world) report no nodeInfo.
+   */
+  private nodeInfo(n: SimNode): { nodeInfo?: { osImage: string; kubeletVersion: string } } {
+    const imageId = this.nodeClaims.get(n.claim)?.imageId;
+    const parameter = [...(this.amiWorld?.parameters.entries() ?? [])].find(([, id]) => id === imageId)?.[0];
+    const m = /^\/aws\/service\/bottlerocket\/aws-k8s-(\d+\.\d+)(-nvidia)?\/[^/]+\/v?(\d+\.\d+\.\d+)\/image_id$/.exec(parameter ?? '');
+    if (imageId === undefined || !m) return {};
+    return { nodeInfo: { osImage: `Bottlerocket OS ${m[3]} (aws-k8s-${m[1]}${m[2] ? m[2] : ''})`, kubeletVersion: `v${m[1]}.0-eks-fake` } };
+  }
+
   claimsOf(pool: string): SimNodeClaim[] {
     return [...this.nodeClaims.values()].filter((c) => c.pool === pool);
   }
@@ -642,7 +655,7 @@ export class FakeKarpenter {
           kind: 'Node',
           apiVersion: 'v1',
           metadata: { name: n.name, labels: n.labels, annotations: n.annotations },
-          status: { conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'False' }] },
+          status: { conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'False' }], ...this.nodeInfo(n) },
         })),
       );
       return true;

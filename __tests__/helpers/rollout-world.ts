@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { CopySnapshotCommand, CreateSnapshotCommand, CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { FakeKube } from './fake-kube';
-import { FakeKarpenter } from './fake-karpenter';
+import { FakeKarpenter, type AmiWorld } from './fake-karpenter';
 import { fleetFrom, tempDir } from './fleet';
 import { rolloutFleet } from './rollout-fixtures';
 import { emulatorEnv, Moto, sharedMoto } from './real-tools';
@@ -78,7 +78,10 @@ export class RolloutWorld {
   }
 
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
-  async setUp(fleetObject: any = rolloutFleet(), o: { missingNewCopy?: boolean; nodesPerPool?: number } = {}): Promise<void> {
+  async setUp(
+    fleetObject: any = rolloutFleet(),
+    o: { missingNewCopy?: boolean; nodesPerPool?: number; amis?: (cluster: string) => AmiWorld } = {},
+  ): Promise<void> {
     const replica = this.ec2('us-east-1');
     const snap = (build: string) => this.build(build);
     const copy = async (source: string, build: string) =>
@@ -125,6 +128,7 @@ export class RolloutWorld {
       const kube = new FakeKube();
       kube.now = this.now;
       const karpenter = new FakeKarpenter(kube, this.now);
+      if (o.amis) karpenter.withAmis(o.amis(cluster.name));
       const snapshot = cluster.region === 'us-west-2' ? homeOld : copyOld;
       for (const pool of cluster.karpenter!.nodePools)
         karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, snapshot).manifest as any, o.nodesPerPool ?? 3, [

@@ -6,7 +6,7 @@
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { describeWithRealTools, Moto, sharedMoto } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
-import { planRollout, ANNOTATIONS } from '../../cli/rollout/model';
+import { planRollout, ANNOTATIONS, UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
 import { resolveRollout, runRollout, RolloutBlocked, RolloutFailed, RolloutInterrupted } from '../../cli/rollout/engine';
 import { status } from '../../cli/rollout/report';
 import { rolloutKube } from '../../cli/rollout/kube-client';
@@ -198,6 +198,20 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     const before = writes('ml-train').length + writes('payments-prod').length;
     expect((await run()).map((o) => o.outcome)).toEqual(['already-current', 'already-current']);
     expect(writes('ml-train').length + writes('payments-prod').length).toBe(before);
+  });
+
+  test('an upgrade in progress on a cluster refuses the rollout before its first write (one change of the node image at a time)', async () => {
+    await w.setUp();
+    const cls = w.karpenter('payments-prod').nodeClasses.get('default')!;
+    cls.annotations[UPGRADE_ANNOTATIONS.target] = 'bottlerocket@v1.56.0';
+    cls.annotations[UPGRADE_ANNOTATIONS.state] = 'applied';
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(RolloutBlocked);
+    expect(error.message).toContain(
+      'cluster payments-prod: an upgrade to bottlerocket@v1.56.0 is applied on EC2NodeClass default; let it finish (npm run upgrade -- apply), then re-run',
+    );
+    expect(writes('ml-train')).toEqual([]);
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
   });
 
   test('a region lacks the copy: nothing is touched and the replication stack is named', async () => {

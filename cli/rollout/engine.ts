@@ -16,7 +16,7 @@ import { RolloutBlocked } from './pre-write';
 import type { CacheGateDeps } from './cache-gate';
 import type { CacheKube } from '../cache/report-kube';
 import { poolsTooSmall } from '../shared/generation-size';
-import { nodeImageGate, NodeImageGateDeps } from './node-image-gate';
+import { nodeImageGate, NodeImageGateDeps, upgradesInProgress } from './node-image-gate';
 import type { NodeImageOptions } from '../shared/node-image-checks';
 import { historyParameterPath } from '../../modules/image-cache/parameters';
 import { parseHistory, ProvenanceContext } from '../shared/snapshot-provenance';
@@ -126,6 +126,7 @@ export async function resolveRollout(
   }
   // Release and kernel against what each cluster's nodes will run (node-image-gate.ts).
   tooSmall.push(...(await nodeImageGate(deps, cache, source, targets, options)));
+  tooSmall.push(...(await upgradesInProgress(deps, targets)));
   if (tooSmall.length > 0) throw new RolloutBlocked(`nothing was changed: ${tooSmall.join('; ')}`);
   return { source, targets, provenance };
 }

@@ -41,6 +41,21 @@ export const ANNOTATIONS = {
   updated: 'bottlerocket-fleet/rollout-updated',
 } as const;
 export type ProgressState = 'starting' | 'applied' | 'converged' | 'done' | 'blocked' | 'rolled-back';
+/** A rollout or upgrade in one of these states owns the cluster's node classes: another change of the node image waits. */
+export const IN_PROGRESS_STATES: ReadonlySet<string> = new Set<ProgressState>(['starting', 'applied', 'converged', 'blocked']);
+
+/** Progress of an upgrade, on each EC2NodeClass of the cluster (merge-patched by the rollout's progress field manager). */
+export const UPGRADE_ANNOTATIONS = {
+  /** The alias being applied (bottlerocket@v1.56.0). */
+  target: 'bottlerocket-fleet/upgrade-target',
+  /** starting | applied | converged | done | blocked | rolled-back */
+  state: 'bottlerocket-fleet/upgrade-state',
+  reason: 'bottlerocket-fleet/upgrade-reason',
+  /** The class's exact spec before the upgrade, as JSON: what a rollback restores. */
+  previousSpec: 'bottlerocket-fleet/upgrade-previous-spec',
+  /** When the new alias was applied (ms): only NodeClaims created since are on the new image. */
+  appliedAt: 'bottlerocket-fleet/upgrade-applied-at',
+} as const;
 
 /** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */
 export const PROGRESS_FIELD_MANAGER = 'bottlerocket-fleet-rollout';

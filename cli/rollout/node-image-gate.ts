@@ -14,6 +14,7 @@ import { generationBuild, GenerationBuild } from '../shared/generation-build';
 import { nodeImageRefusals, NodeImageOptions } from '../shared/node-image-checks';
 import type { RunningVersion } from '../shared/eks-versions';
 import { BOTTLEROCKET_RELEASE_TAG, BOTTLEROCKET_VERSION_TAG } from '../cache/tags';
+import { IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS } from './model';
 
 export interface NodeImageGateDeps {
   readonly aws: (region: string) => RegionApi;
@@ -72,6 +73,27 @@ export async function nodeImageGate(
       build,
     };
     for (const a of await appliedAliases(deps, t)) refusals.push(...nodeImageRefusals({ cluster: t.step.cluster, runningVersion, ...a }, generation, options));
+  }
+  return [...new Set(refusals)];
+}
+
+/**
+ * Clusters an upgrade owns (its state annotation in progress on one of the pools' node classes, cli/upgrade): one
+ * change of the node image at a time, so the rollout refuses them before its first write.
+ */
+export async function upgradesInProgress(deps: NodeImageGateDeps, targets: readonly ClusterTarget[]): Promise<string[]> {
+  if (!deps.kube) return [];
+  const refusals: string[] = [];
+  for (const t of targets) {
+    const kube = deps.kube(t.step.cluster.name);
+    for (const pool of t.step.pools) {
+      const a = (await kube.getNodeClass(nodeClassName(pool)))?.annotations ?? {};
+      const state = a[UPGRADE_ANNOTATIONS.state];
+      if (IN_PROGRESS_STATES.has(state))
+        refusals.push(
+          `cluster ${t.step.cluster.name}: an upgrade to ${a[UPGRADE_ANNOTATIONS.target] ?? '?'} is ${state} on EC2NodeClass ${nodeClassName(pool)}; let it finish (npm run upgrade -- apply), then re-run`,
+        );
+    }
   }
   return [...new Set(refusals)];
 }

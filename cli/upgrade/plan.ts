@@ -16,6 +16,8 @@ export type CacheVariant = 'cpu' | 'gpu';
 
 /** What a NodeClaim's node runs: the variant and release its image came from, and the snapshot its data volume was restored from. */
 export interface NodeImage {
+  /** The NodeClaim's name. */
+  readonly claim?: string;
   readonly kubernetesVersion?: string;
   readonly release?: string;
   readonly snapshot?: string;
@@ -27,6 +29,8 @@ export interface RunningPool {
   readonly alias?: string;
   readonly snapshot?: string;
   readonly nodes: readonly NodeImage[];
+  /** The upgrade recorded on the class (bottlerocket-fleet/upgrade-*), if any. */
+  readonly upgrade?: { readonly target?: string; readonly state: string; readonly reason?: string };
 }
 
 export interface RunningCluster {
@@ -35,7 +39,7 @@ export interface RunningCluster {
   readonly controlPlane: string;
   /** EKS DescribeNodegroup of the system node group. */
   readonly nodegroup?: { readonly name: string; readonly version: string; readonly releaseVersion: string };
-  /** EKS DescribeAddon `addonVersion` per add-on. */
+  /** EKS DescribeAddon `addonVersion` per add-on (an add-on EKS does not run is absent). */
   readonly addons: Readonly<Partial<Record<string, string>>>;
   readonly pools: readonly RunningPool[];
 }
@@ -263,8 +267,9 @@ export function planUpgrade(
   desired: readonly DesiredCluster[],
   running: ReadonlyMap<string, RunningCluster>,
   stages: readonly { readonly name: string; readonly clusters: readonly string[] }[] | undefined,
-  contracts: UpgradeContracts,
+  contracts: UpgradeContracts | ((cluster: string) => UpgradeContracts),
 ): UpgradePlan {
+  const contractsOf = (cluster: string) => (typeof contracts === 'function' ? contracts(cluster) : contracts);
   const order = stages ?? [{ name: 'all', clusters: desired.map((d) => d.name) }];
   const planned = order.map((s) => ({
     name: s.name,
@@ -283,7 +288,7 @@ export function planUpgrade(
           refusals: [why],
         };
       }
-      return planCluster(d, r, contracts);
+      return planCluster(d, r, contractsOf(name));
     }),
   }));
   return { stages: planned, refused: planned.some((s) => s.clusters.some((c) => c.refusals.length > 0)) };

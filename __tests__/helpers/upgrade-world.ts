@@ -1,0 +1,96 @@
+/**
+ * The world of the `upgrade apply` tests: the emulator, two clusters (canary ml-train, production payments-prod)
+ * whose simulated Karpenter resolves aliases through public parameters for Kubernetes 1.35 and releases 1.55.0 and
+ * 1.56.0 (AMI drift by image ID), the EKS update fake with each cluster's system node group, and every NodeClaim
+ * deletion counted per cluster.
+ */
+import { awsClients } from '../../cli/shared/aws-clients';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { FakeEks, serveEks } from './fake-eks';
+import { bottlerocketImageParameters } from './fake-karpenter';
+import { fleetFrom } from './fleet';
+import { RolloutWorld } from './rollout-world';
+import { rolloutFleet } from './rollout-fixtures';
+import { startMoto, type Moto } from './real-tools';
+import { regionApi } from '../../cli/rollout/aws';
+import { rolloutKube } from '../../cli/rollout/kube-client';
+import { stageClock } from '../../cli/rollout/stages';
+import { upgradeAws } from '../../cli/upgrade/aws';
+import { applyUpgrade, type ApplyDeps } from '../../cli/upgrade/apply';
+import { nodegroupUpdater } from '../../cli/upgrade/eks-updates';
+import { upgradeKube } from '../../cli/upgrade/kube-client';
+import { upgradeState } from '../../cli/upgrade/state';
+
+export const PUBLIC_IMAGE_VERSIONS = new Map([['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d']]);
+export const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
+
+function amiParameters(): Map<string, string> {
+  const parameters = new Map<string, string>();
+  for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters('1.35', `v${release}`)[0], image('1.35', release));
+  return parameters;
+}
+
+/** A world for one describe block: the emulator, two clusters with AMI discovery, the EKS fake, deletions counted. */
+export function useUpgradeWorld() {
+  const ctx = {} as {
+    moto: Moto;
+    w: RolloutWorld;
+    eks: FakeEks;
+    server: { endpoint: string; close(): Promise<void> };
+    deleted: Map<string, string[]>;
+    /** Called after every reconcile pass of any cluster (e.g. to press Ctrl-C mid-upgrade). */
+    afterStep?: (cluster: string) => void;
+  };
+  beforeAll(async () => {
+    ctx.moto = await startMoto();
+    ctx.w = new RolloutWorld(ctx.moto.endpoint);
+    await ctx.w.setUp(rolloutFleet(), { nodesPerPool: 2, amis: () => ({ parameters: amiParameters(), controlPlaneVersion: () => '1.35' }) });
+    ctx.eks = new FakeEks();
+    for (const c of ['ml-train', 'payments-prod'])
+      ctx.eks.addCluster(c, {
+        version: '1.35',
+        nodegroups: { 'system-20261125120000': { version: '1.35', releaseVersion: '1.55.0-d93bb1b1', status: 'ACTIVE' } },
+      });
+    ctx.server = await serveEks(ctx.eks);
+    ctx.deleted = new Map();
+    for (const [name, { karpenter }] of ctx.w.clusters) {
+      const mine: string[] = [];
+      ctx.deleted.set(name, mine);
+      karpenter.onStep = (sim) => {
+        for (const c of sim.nodeClaims.values()) if (c.deletionRequestedAt !== undefined && !mine.includes(c.name)) mine.push(c.name);
+        ctx.afterStep?.(name);
+      };
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await ctx.server.close();
+    await ctx.w.stop();
+    await ctx.moto.stop();
+  });
+  /** Plans from the running state and applies the fleet file at `release`. */
+  const run = async (release: string, signal?: AbortSignal) => {
+    const rolloutDeps = ctx.w.deps(signal);
+    process.env.AWS_ENDPOINT_URL_EKS = ctx.server.endpoint;
+    const fleet = fleetAt(release);
+    const state = await upgradeState(fleet, { eks: (r) => upgradeAws(r, awsClients()).eks, region: (r) => regionApi(r), kube: (c) => upgradeKube(c) });
+    const deps: ApplyDeps = {
+      kube: (c) => rolloutKube(c),
+      nodegroups: (region) => nodegroupUpdater(new EKSClient({ region })),
+      // The public parameter (moto refuses writes under /aws/, so it is served here): path -> image_version.
+      imageVersion: (_region, k8s, arch, r) =>
+        Promise.resolve(PUBLIC_IMAGE_VERSIONS.get(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${r}/image_version`)),
+      clock: stageClock(rolloutDeps),
+    };
+    return applyUpgrade(fleet, state.plan, state.running, deps);
+  };
+  return { ctx, run };
+}
+
+export function fleetAt(release: string) {
+  const f = rolloutFleet();
+  for (const c of Object.values<any>(f.clusters)) {
+    delete c.trustedCertificates;
+    c.bottlerocketRelease = release;
+  }
+  return fleetFrom(f);
+}

@@ -1,0 +1,175 @@
+/**
+ * A Bottlerocket release as a rollout payload (cli/rollout/stages.ts runs it, with the rollout's gates): per
+ * cluster, the system node group moves to the release (EKS UpdateNodegroupVersion, then DescribeUpdate), then each
+ * pool's EC2NodeClass gets the new alias in ONE apply (its spec otherwise exactly as it is, snapshot included), after
+ * its exact previous spec was recorded on it. Karpenter v1.14.1 then replaces each node once: the alias is not in the
+ * static hash (A pkg/apis/v1/ec2nodeclass.go `hash:"ignore"`), so the nodes are AMI-drifted (A pkg/cloudprovider/
+ * drift.go isAMIDrifted) once the class resolves the new release. Converged: every NodeClaim of the pools launched
+ * after the apply and Initialized. Restore: the exact previous spec, and the never-initialized NodeClaims launched
+ * since the apply deleted. A system node group cannot be rolled back (EKS UpdateNodegroupVersion: "You cannot roll
+ * back a node group to an earlier Kubernetes version or AMI version"): the report says so.
+ */
+import type { Cluster, NodePool } from '../../modules/fleet/load';
+import { nodeClassName } from '../../modules/karpenter/node-class';
+import { observe } from '../rollout/converge';
+import { specDifferences } from '../rollout/node-class-spec';
+import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
+import { ANNOTATIONS, IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS, type ProgressState } from '../rollout/model';
+import { RolloutBlocked } from '../rollout/pre-write';
+import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
+import type { NodegroupUpdater } from './eks-updates';
+
+export interface NodeImageTarget extends StageTarget {
+  readonly fleetCluster: Cluster;
+  readonly pools: readonly NodePool[];
+  /** The system node group and the releaseVersion it moves to; undefined: already there. */
+  readonly nodegroup?: { readonly name: string; readonly releaseVersion: string };
+}
+
+export interface NodeImageState extends PayloadState {
+  readonly classes: readonly (NodeClassInfo | undefined)[];
+  readonly resumed: boolean;
+  /** Every class already selects the target alias (a previous run applied it, or only the node group moves): nothing to replace. */
+  readonly aliasCurrent: boolean;
+  appliedAt: number;
+}
+
+export interface NodeImageDeps {
+  readonly kube: (cluster: string) => RolloutKube;
+  readonly nodegroups: (region: string) => NodegroupUpdater;
+  readonly healthTimeoutMs: number;
+}
+
+const aliasOf = (spec: unknown): string | undefined => (spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias;
+
+/** The live spec with only the alias replaced (the only term an alias may be: Karpenter v1.14.1 CRD). */
+export function withAlias(spec: unknown, alias: string): Record<string, unknown> {
+  return { ...(spec as Record<string, unknown>), amiSelectorTerms: [{ alias }] };
+}
+
+export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
+  constructor(
+    private readonly deps: NodeImageDeps,
+    private readonly clock: StageClock,
+  ) {}
+
+  async begin(t: NodeImageTarget): Promise<NodeImageState | undefined> {
+    const kube = this.deps.kube(t.cluster);
+    const classes = await Promise.all(t.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
+    const owner = rolloutInProgress(classes);
+    if (owner)
+      throw new RolloutBlocked(
+        `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
+      );
+    const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
+    if (classes.every((c) => aliasOf(c?.spec) === t.to) && states.every((s) => s === 'done')) {
+      this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
+      return undefined;
+    }
+    const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged' || s === 'blocked');
+    const appliedAt = resumed ? Number(classes[0]?.annotations[UPGRADE_ANNOTATIONS.appliedAt] ?? NaN) : NaN;
+    const aliasCurrent = !resumed && classes.every((c) => aliasOf(c?.spec) === t.to);
+    const from = aliasOf(resumed ? previousSpec(classes[0]) : classes[0]?.spec);
+    return { from, since: this.clock.now(), classes, resumed, aliasCurrent, appliedAt: aliasCurrent ? 0 : appliedAt };
+  }
+
+  async apply(t: NodeImageTarget, state: NodeImageState): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    if (t.nodegroup) await this.deps.nodegroups(t.region).toRelease(t.cluster, t.nodegroup.name, t.nodegroup.releaseVersion, this.clock);
+    if (!Number.isNaN(state.appliedAt)) return; // a previous run applied the alias: its replacements are counted from then
+    this.clock.log(
+      `  ${t.cluster}: ${state.resumed ? 'resuming' : 'starting'}; alias ${state.from ?? '-'} -> ${t.to}; pools ${t.pools.map((p) => p.name).join(', ')}`,
+    );
+    // Not interruptible: the exact previous spec first (so a crash leaves what a rollback needs), then the one apply per class.
+    for (const [i, pool] of t.pools.entries()) {
+      const cls = state.classes[i];
+      if (!state.resumed)
+        await kube.annotateNodeClass(nodeClassName(pool), {
+          [UPGRADE_ANNOTATIONS.target]: t.to,
+          [UPGRADE_ANNOTATIONS.state]: 'starting',
+          [UPGRADE_ANNOTATIONS.reason]: null,
+          [UPGRADE_ANNOTATIONS.previousSpec]: cls?.spec === undefined ? null : JSON.stringify(cls.spec),
+          [UPGRADE_ANNOTATIONS.appliedAt]: null,
+        });
+    }
+    const applied: number[] = [];
+    try {
+      for (const [i, pool] of t.pools.entries()) {
+        await kube.applyNodeClass(manifest(nodeClassName(pool), withAlias(state.classes[i]?.spec, t.to)));
+        applied.push(i);
+      }
+    } catch (e) {
+      await this.restoreClasses(t, applied);
+      throw e;
+    }
+    state.appliedAt = this.clock.now();
+    for (const pool of t.pools)
+      await kube.annotateNodeClass(nodeClassName(pool), { [UPGRADE_ANNOTATIONS.appliedAt]: String(state.appliedAt), [UPGRADE_ANNOTATIONS.state]: 'applied' });
+  }
+
+  gate(): Promise<ConvergedGate> {
+    return Promise.resolve({ verdict: () => Promise.resolve({}) });
+  }
+
+  async look(t: NodeImageTarget, state: NodeImageState, o: { readonly soak: boolean; readonly holds: boolean }): Promise<Look> {
+    const common = { pools: t.pools, since: state.since, now: this.clock.now(), healthTimeoutMs: this.deps.healthTimeoutMs, expectNewHash: false };
+    // The alias is not in the hash: the new image is every NodeClaim launched since the apply (during the soak: every one).
+    const seen = await observe(this.deps.kube(t.cluster), o.soak ? { ...common, appliedAt: 0 } : { ...common, appliedAt: state.appliedAt, holds: o.holds });
+    return { ...seen, replaced: seen.readyNew, remaining: seen.oldLeft, starting: seen.notReady !== undefined };
+  }
+
+  async restore(t: NodeImageTarget, state: NodeImageState, why: RolloutFailed): Promise<string[]> {
+    await this.restoreClasses(
+      t,
+      t.pools.map((_, i) => i),
+    );
+    const kube = this.deps.kube(t.cluster);
+    const pools = new Set(t.pools.map((p) => p.name));
+    const failed = (await kube.listNodeClaims()).filter(
+      (c) => pools.has(c.nodePool) && c.createdAt.getTime() >= Math.floor(state.appliedAt / 1000) * 1000 && c.conditions.Initialized?.status !== 'True',
+    );
+    for (const c of failed) await kube.deleteNodeClaim(c.name);
+    await this.record(t, 'rolled-back', why.reason);
+    return [
+      ...(t.nodegroup ? [`node group ${t.nodegroup.name} stays on ${t.nodegroup.releaseVersion} (EKS cannot roll a node group back)`] : []),
+      ...failed.map((c) => `NodeClaim ${c.name} (never initialized) deleted`),
+    ];
+  }
+
+  async record(t: NodeImageTarget, state: ProgressState, reason?: string): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    for (const pool of t.pools)
+      await kube.annotateNodeClass(nodeClassName(pool), { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null });
+  }
+
+  /** The exact previous spec of the classes at `indexes`, read back from the annotation recorded before the apply. */
+  private async restoreClasses(t: NodeImageTarget, indexes: readonly number[]): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    for (const i of indexes) {
+      const name = nodeClassName(t.pools[i]);
+      const live = await kube.getNodeClass(name);
+      const spec = previousSpec(live);
+      if (spec === undefined) continue;
+      // The annotation is a pointer anyone who can patch the class can move: it may differ from the live spec in the alias only.
+      const other = specDifferences(withAlias(spec, aliasOf(live?.spec) ?? ''), live?.spec);
+      if (other.length > 0)
+        throw new Error(`EC2NodeClass ${name}: the recorded previous spec differs from the live one in ${other.join(', ')}, not only the alias: not restored`);
+      await kube.applyNodeClass(manifest(name, spec as Record<string, unknown>));
+    }
+  }
+}
+
+/** The snapshot rollout recorded on a class and not finished (cli/rollout/model.ts ANNOTATIONS), as a sentence; undefined: none. */
+export function rolloutInProgress(classes: readonly (NodeClassInfo | undefined)[]): string | undefined {
+  const busy = classes.find((c) => IN_PROGRESS_STATES.has(c?.annotations[ANNOTATIONS.state] ?? ''));
+  return busy && `a rollout of ${busy.annotations[ANNOTATIONS.target]} is ${busy.annotations[ANNOTATIONS.state]} on EC2NodeClass ${busy.name}`;
+}
+
+function previousSpec(cls: NodeClassInfo | undefined): unknown {
+  const recorded = cls?.annotations[UPGRADE_ANNOTATIONS.previousSpec];
+  return recorded ? (JSON.parse(recorded) as unknown) : undefined;
+}
+
+function manifest(name: string, spec: Record<string, unknown>) {
+  return { apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass', metadata: { name }, spec };
+}
