@@ -80,6 +80,7 @@ export function useUpgradeWorld() {
       imageVersion: (_region, k8s, arch, r) =>
         Promise.resolve(PUBLIC_IMAGE_VERSIONS.get(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${r}/image_version`)),
       clock: stageClock(rolloutDeps),
+      aws: (r) => regionApi(r),
     };
     return applyUpgrade(fleet, state.plan, state.running, deps);
   };

@@ -15,6 +15,7 @@ function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {
     imageVersion: (region, k8s, arch, release) =>
       world.region(region).getParameter(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${release}/image_version`),
     clock,
+    aws: world.region,
   };
 }
 

@@ -9,7 +9,9 @@ import { parseDuration } from '../shared/duration';
 import { IN_PROGRESS_STATES } from '../rollout/model';
 import { runStages, type ClusterOutcome, type StageClock } from '../rollout/stages';
 import type { RolloutKube } from '../rollout/kube';
+import type { RegionApi } from '../rollout/aws';
 import type { NodegroupUpdater } from './eks-updates';
+import { poolGenerations } from './generation';
 import { NodeImagePayload, type NodeImageTarget } from './node-image-payload';
 import type { ClusterPlan, RunningCluster, UpgradePlan } from './plan';
 
@@ -26,6 +28,8 @@ export interface ApplyDeps {
    */
   readonly imageVersion: (region: string, kubernetesVersion: string, arch: string, release: string) => Promise<string | undefined>;
   readonly clock: StageClock;
+  /** The region API of a region (the pools' cache parameters and snapshots, generation.ts). */
+  readonly aws: (region: string) => RegionApi;
 }
 
 const MINOR_STEPS = new Set(['freeze-drift', 'update-control-plane', 'wait-for-variant', 'build-cache', 'lift-freeze']);
@@ -60,15 +64,32 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
       );
     nodegroup = { name: group, releaseVersion };
   }
+  const pools = cluster.karpenter?.nodePools ?? [];
+  const to = `bottlerocket@v${release}`;
+  const { generations, refusals } = await poolGenerations(
+    {
+      fleet,
+      cluster,
+      alias: to,
+      runningVersion: running?.controlPlane ?? cluster.kubernetesVersion,
+      liveSnapshot: (pool) => running?.pools.find((p) => p.name === pool)?.snapshot,
+      aws: deps.aws,
+    },
+    pools,
+  );
+  if (refusals.length > 0) throw new UpgradeRefused(`${cluster.name}: nothing was changed: ${refusals.join('; ')}`);
+  for (const g of generations)
+    if (g && g.to !== g.from) deps.clock.log(`  ${cluster.name}: the generation moves with the alias: ${g.from ?? '-'} -> ${g.to ?? '-'} (${g.pointer})`);
   return {
     stage,
     cluster: cluster.name,
     region: cluster.region,
     from: c.from.release && `bottlerocket@v${c.from.release}`,
-    to: `bottlerocket@v${release}`,
+    to,
     fleetCluster: cluster,
-    pools: cluster.karpenter?.nodePools ?? [],
+    pools,
     nodegroup,
+    snapshots: generations.map((g) => g?.to),
   };
 }
 

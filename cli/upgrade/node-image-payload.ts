@@ -24,6 +24,11 @@ export interface NodeImageTarget extends StageTarget {
   readonly pools: readonly NodePool[];
   /** The system node group and the releaseVersion it moves to; undefined: already there. */
   readonly nodegroup?: { readonly name: string; readonly releaseVersion: string };
+  /**
+   * Per pool (same order), the data-volume snapshot applied together with the alias (generation.ts); undefined or
+   * equal to the live one: the generation stays.
+   */
+  readonly snapshots?: readonly (string | undefined)[];
 }
 
 export interface NodeImageState extends PayloadState {
@@ -47,6 +52,28 @@ export function withAlias(spec: unknown, alias: string): Record<string, unknown>
   return { ...(spec as Record<string, unknown>), amiSelectorTerms: [{ alias }] };
 }
 
+interface Device {
+  ebs?: { snapshotID?: string };
+}
+const devicesOf = (spec: unknown): Device[] => (spec as { blockDeviceMappings?: Device[] } | undefined)?.blockDeviceMappings ?? [];
+
+/** The snapshot of the class's cached data volume (the only mapping restored from a snapshot, modules/karpenter/node-class). */
+export function snapshotOf(spec: unknown): string | undefined {
+  return devicesOf(spec).find((d) => d.ebs?.snapshotID !== undefined)?.ebs?.snapshotID;
+}
+
+/** The spec with the alias and (when given) the cached data volume's snapshot replaced, nothing else. */
+export function withImage(spec: unknown, alias: string, snapshot: string | undefined): Record<string, unknown> {
+  const out = withAlias(JSON.parse(JSON.stringify(spec ?? {})), alias);
+  const from = snapshotOf(out);
+  if (snapshot !== undefined && from !== undefined) for (const d of devicesOf(out)) if (d.ebs?.snapshotID === from) d.ebs.snapshotID = snapshot;
+  return out;
+}
+
+/** The class already names the target: the alias, and the target snapshot when the generation moves. */
+const imageCurrent = (t: NodeImageTarget, i: number, cls: NodeClassInfo | undefined): boolean =>
+  aliasOf(cls?.spec) === t.to && (t.snapshots?.[i] === undefined || snapshotOf(cls?.spec) === t.snapshots[i]);
+
 export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
   constructor(
     private readonly deps: NodeImageDeps,
@@ -62,13 +89,13 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
         `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
       );
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
-    if (classes.every((c) => aliasOf(c?.spec) === t.to) && states.every((s) => s === 'done')) {
+    if (classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
       return undefined;
     }
     const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged' || s === 'blocked');
     const appliedAt = resumed ? Number(classes[0]?.annotations[UPGRADE_ANNOTATIONS.appliedAt] ?? NaN) : NaN;
-    const aliasCurrent = !resumed && classes.every((c) => aliasOf(c?.spec) === t.to);
+    const aliasCurrent = !resumed && classes.every((c, i) => imageCurrent(t, i, c));
     const from = aliasOf(resumed ? previousSpec(classes[0]) : classes[0]?.spec);
     return { from, since: this.clock.now(), classes, resumed, aliasCurrent, appliedAt: aliasCurrent ? 0 : appliedAt };
   }
@@ -95,7 +122,8 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     const applied: number[] = [];
     try {
       for (const [i, pool] of t.pools.entries()) {
-        await kube.applyNodeClass(manifest(nodeClassName(pool), withAlias(state.classes[i]?.spec, t.to)));
+        // Alias and snapshot in ONE apply: one replacement per node (the snapshot's static drift is found first, drift.go).
+        await kube.applyNodeClass(manifest(nodeClassName(pool), withImage(state.classes[i]?.spec, t.to, t.snapshots?.[i])));
         applied.push(i);
       }
     } catch (e) {
@@ -150,10 +178,13 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
       const live = await kube.getNodeClass(name);
       const spec = previousSpec(live);
       if (spec === undefined) continue;
-      // The annotation is a pointer anyone who can patch the class can move: it may differ from the live spec in the alias only.
-      const other = specDifferences(withAlias(spec, aliasOf(live?.spec) ?? ''), live?.spec);
+      // The annotation is a pointer anyone who can patch the class can move: it may differ from the live spec in the
+      // alias and the cached volume's snapshot (what the upgrade applied) only.
+      const other = specDifferences(withImage(spec, aliasOf(live?.spec) ?? '', snapshotOf(live?.spec)), live?.spec);
       if (other.length > 0)
-        throw new Error(`EC2NodeClass ${name}: the recorded previous spec differs from the live one in ${other.join(', ')}, not only the alias: not restored`);
+        throw new Error(
+          `EC2NodeClass ${name}: the recorded previous spec differs from the live one in ${other.join(', ')}, not only the alias and snapshot: not restored`,
+        );
       await kube.applyNodeClass(manifest(name, spec as Record<string, unknown>));
     }
   }
