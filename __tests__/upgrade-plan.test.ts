@@ -118,12 +118,16 @@ test('stages keep the fleet order; a cluster not running yet refuses the whole p
   expect(ok).toMatchObject({ refused: false, stages: [{ name: 'all', clusters: [{ cluster: 'canary' }, { cluster: 'production' }] }] });
 });
 
-test('apply takes release upgrades only so far: a Kubernetes minor, an add-on change or a refused plan is refused before any write', () => {
+test('apply takes a release, a Kubernetes minor and add-on pins; a minor that needs a cache build first, or a refused plan, is refused before any write', () => {
   const stage = (d: DesiredCluster) => ({ stages: [{ name: 'canary', clusters: [planCluster(d, running(), contracts)] }], refused: false });
   expect(applyRefusals(stage(desired({ release: '1.51.0' })))).toEqual([]);
-  expect(applyRefusals(stage(desired({ kubernetesVersion: '1.35', release: '1.51.0' })))).toEqual([
-    expect.stringContaining('canary: moves Kubernetes 1.34 → 1.35; upgrade apply does release upgrades only so far'),
-  ]);
-  expect(applyRefusals(stage(desired({ addons: { coredns: 'v1.12.1-eksbuild.2' } })))).toEqual([expect.stringContaining('its add-ons differ')]);
+  expect(applyRefusals(stage(desired({ kubernetesVersion: '1.35', release: '1.51.0' })))).toEqual([]);
+  expect(applyRefusals(stage(desired({ addons: { coredns: 'v1.12.1-eksbuild.2' } })))).toEqual([]);
+  const withBuild = stage(desired({ kubernetesVersion: '1.35', release: '1.51.0' }));
+  const plan = {
+    ...withBuild,
+    stages: [{ name: 'canary', clusters: [{ ...withBuild.stages[0].clusters[0], steps: [{ kind: 'build-cache' as const, description: '', replaces: '' }] }] }],
+  };
+  expect(applyRefusals(plan)).toEqual([expect.stringContaining('canary: moving Kubernetes 1.34 → 1.35 needs a cache generation both variants mount')]);
   expect(applyRefusals(stage(desired({ kubernetesVersion: '1.36' })))).toEqual([expect.stringContaining('skips 1.35')]);
 });

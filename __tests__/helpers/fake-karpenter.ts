@@ -160,6 +160,10 @@ export class FakeKarpenter {
   pdbs: SimPdb[] = [];
   /** Pool -> its NodePool's spec.disruption.budgets. */
   budgets = new Map<string, BudgetLike[]>();
+  /** Pool -> its NodePool's metadata.annotations. */
+  nodePoolAnnotations = new Map<string, Record<string, string>>();
+  /** Every NodePool merge patch, in order: "<pool> <budgets JSON>". */
+  readonly nodePoolPatches: string[] = [];
   /** Pool -> Deployment replicas. */
   replicas = new Map<string, number>();
   /** Faults of instances launched from now on, and of pods started on them. */
@@ -590,10 +594,17 @@ export class FakeKarpenter {
       }
       if (method === 'PATCH') return this.patchNodeClass(name, req);
     }
-    if (method === 'GET' && (m = /^\/apis\/karpenter\.sh\/v1\/nodepools\/([^/]+)$/.exec(url.pathname))) {
+    if ((method === 'GET' || method === 'PATCH') && (m = /^\/apis\/karpenter\.sh\/v1\/nodepools\/([^/]+)$/.exec(url.pathname))) {
       const budgets = this.budgets.get(m[1]);
-      if (!budgets) notFound();
-      else req.send(200, { apiVersion: 'karpenter.sh/v1', kind: 'NodePool', metadata: { name: m[1] }, spec: { disruption: { budgets } } });
+      if (!budgets) return (notFound(), true);
+      if (method === 'PATCH') this.patchNodePool(m[1], JSON.parse(req.body));
+      const annotations = this.nodePoolAnnotations.get(m[1]) ?? {};
+      req.send(200, {
+        apiVersion: 'karpenter.sh/v1',
+        kind: 'NodePool',
+        metadata: { name: m[1], annotations },
+        spec: { disruption: { budgets: this.budgets.get(m[1]) } },
+      });
       return true;
     }
     if (method === 'DELETE' && (m = /^\/apis\/karpenter\.sh\/v1\/nodeclaims\/([^/]+)$/.exec(url.pathname))) {
@@ -735,6 +746,23 @@ export class FakeKarpenter {
   }
 
   /** Server-side apply (application/apply-patch+yaml, needs a field manager; conflicts per field, fake-ssa.ts) or a JSON merge patch of annotations. */
+  /** A JSON merge patch (RFC 7386): annotations merged (null removes), the budgets list replaced whole. */
+  private patchNodePool(
+    pool: string,
+    body: { metadata?: { annotations?: Record<string, string | null> }; spec?: { disruption?: { budgets?: BudgetLike[] } } },
+  ): void {
+    const annotations = { ...(this.nodePoolAnnotations.get(pool) ?? {}) };
+    for (const [k, v] of Object.entries(body.metadata?.annotations ?? {}))
+      if (v === null) delete annotations[k];
+      else annotations[k] = v;
+    this.nodePoolAnnotations.set(pool, annotations);
+    const budgets = body.spec?.disruption?.budgets;
+    if (budgets) {
+      this.budgets.set(pool, budgets);
+      this.nodePoolPatches.push(`${pool} ${JSON.stringify(budgets)}`);
+    }
+  }
+
   private patchNodeClass(name: string, req: FakeRequest): boolean {
     const body = JSON.parse(req.body);
     const contentType = String(req.headers['content-type'] ?? '');

@@ -17,21 +17,25 @@ import { rolloutKube } from '../../cli/rollout/kube-client';
 import { stageClock } from '../../cli/rollout/stages';
 import { upgradeAws } from '../../cli/upgrade/aws';
 import { applyUpgrade, type ApplyDeps } from '../../cli/upgrade/apply';
-import { nodegroupUpdater } from '../../cli/upgrade/eks-updates';
+import { clusterUpdater, nodegroupUpdater } from '../../cli/upgrade/eks-updates';
+import { bottlerocketImageIds } from '../../cli/upgrade/image-ids';
 import { upgradeKube } from '../../cli/upgrade/kube-client';
 import { upgradeState } from '../../cli/upgrade/state';
 
 export const PUBLIC_IMAGE_VERSIONS = new Map([['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d']]);
 export const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
 
-function amiParameters(): Map<string, string> {
+/** The public image_id parameters of releases 1.55.0 and 1.56.0 for Kubernetes 1.34 and 1.35 (x86_64). */
+export function amiParameters(): Map<string, string> {
   const parameters = new Map<string, string>();
-  for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters('1.35', `v${release}`)[0], image('1.35', release));
+  for (const k8s of ['1.34', '1.35'])
+    for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
   return parameters;
 }
 
 /** A world for one describe block: the emulator, two clusters with AMI discovery, the EKS fake, deletions counted. */
-export function useUpgradeWorld() {
+export function useUpgradeWorld(o: { readonly kubernetesVersion?: string } = {}) {
+  const running = o.kubernetesVersion ?? '1.35';
   const ctx = {} as {
     moto: Moto;
     w: RolloutWorld;
@@ -43,14 +47,17 @@ export function useUpgradeWorld() {
   };
   beforeAll(async () => {
     ctx.moto = await startMoto();
-    ctx.w = new RolloutWorld(ctx.moto.endpoint);
-    await ctx.w.setUp(rolloutFleet(), { nodesPerPool: 2, amis: () => ({ parameters: amiParameters(), controlPlaneVersion: () => '1.35' }) });
     ctx.eks = new FakeEks();
     for (const c of ['ml-train', 'payments-prod'])
       ctx.eks.addCluster(c, {
-        version: '1.35',
-        nodegroups: { 'system-20261125120000': { version: '1.35', releaseVersion: '1.55.0-d93bb1b1', status: 'ACTIVE' } },
+        version: running,
+        nodegroups: { 'system-20261125120000': { version: running, releaseVersion: '1.55.0-d93bb1b1', status: 'ACTIVE' } },
       });
+    ctx.w = new RolloutWorld(ctx.moto.endpoint);
+    await ctx.w.setUp(rolloutFleet(), {
+      nodesPerPool: 2,
+      amis: (c) => ({ parameters: amiParameters(), controlPlaneVersion: () => ctx.eks.cluster(c).version }),
+    });
     ctx.server = await serveEks(ctx.eks);
     ctx.deleted = new Map();
     for (const [name, { karpenter }] of ctx.w.clusters) {
@@ -76,6 +83,8 @@ export function useUpgradeWorld() {
     const deps: ApplyDeps = {
       kube: (c) => rolloutKube(c),
       nodegroups: (region) => nodegroupUpdater(new EKSClient({ region })),
+      clusters: (region) => clusterUpdater(new EKSClient({ region })),
+      imageIds: (_region, k8s, r) => bottlerocketImageIds((name) => Promise.resolve(amiParameters().get(name)), k8s, r),
       // The public parameter (moto refuses writes under /aws/, so it is served here): path -> image_version.
       imageVersion: (_region, k8s, arch, r) =>
         Promise.resolve(PUBLIC_IMAGE_VERSIONS.get(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${r}/image_version`)),

@@ -89,7 +89,7 @@ export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
   return {
     async getNodeClass(name) {
       const o = (await kube.read(`read EC2NodeClass ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_CLASS, name }, opt))) as
-        { metadata: V1ObjectMeta; spec?: unknown; status?: { conditions?: RawCondition[] } } | undefined;
+        { metadata: V1ObjectMeta; spec?: unknown; status?: { conditions?: RawCondition[]; amis?: { id?: string }[] } } | undefined;
       if (!o) return undefined;
       return {
         name,
@@ -97,6 +97,7 @@ export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
         spec: o.spec,
         generation: o.metadata.generation,
         ready: conditions(o.status?.conditions).Ready,
+        amis: o.status?.amis?.flatMap((a) => (a.id ? [a.id] : [])),
       };
     },
     async applyNodeClass(manifest) {
@@ -116,6 +117,20 @@ export function rolloutKubeOn(kube: KubeConnection): RolloutKube {
       const o = (await kube.read(`read NodePool ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_POOL, name }, opt))) as
         { spec?: { disruption?: { budgets?: never[] } } } | undefined;
       return o && (o.spec?.disruption?.budgets ?? [{ nodes: '10%' }]); // the CRD's default budget
+    },
+    async getNodePool(name) {
+      const o = (await kube.read(`read NodePool ${name}`, (opt) => custom.getClusterCustomObject({ ...NODE_POOL, name }, opt))) as
+        { metadata: V1ObjectMeta; spec?: { disruption?: { budgets?: never[] } } } | undefined;
+      return o && { annotations: o.metadata.annotations ?? {}, budgets: o.spec?.disruption?.budgets ?? [{ nodes: '10%' }] };
+    },
+    async patchNodePool(name, patch) {
+      const body = {
+        ...NODE_POOL,
+        name,
+        body: { metadata: { annotations: patch.annotations }, spec: { disruption: { budgets: patch.budgets } } },
+        fieldManager: PROGRESS_FIELD_MANAGER,
+      };
+      await kube.call(`patch NodePool ${name}`, (o) => custom.patchClusterCustomObject(body, o), { patch: 'merge' });
     },
     async listNodeClaims() {
       return (await kube.listAll<RawClaim>('list NodeClaims', (q, o) => custom.listClusterCustomObject({ ...NODE_CLAIM, ...q }, o))).map(toClaim);

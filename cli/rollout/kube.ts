@@ -18,6 +18,14 @@ export interface NodeClassInfo {
   readonly generation?: number;
   /** status.conditions[type=Ready]: Karpenter refuses launches unless True for this generation (AWS pkg/cloudprovider/cloudprovider.go). */
   readonly ready?: Condition;
+  /** status.amis[].id: the images the class resolves now (A pkg/apis/v1/ec2nodeclass_status.go). */
+  readonly amis?: readonly string[];
+}
+
+/** A NodePool's annotations and spec.disruption.budgets (what an upgrade's drift freeze changes). */
+export interface NodePoolInfo {
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly budgets: readonly BudgetLike[];
 }
 
 export interface NodeClaimInfo {
@@ -87,6 +95,13 @@ export interface RolloutKube {
   annotateNodeClass(name: string, annotations: Record<string, string | null>): Promise<void>;
   /** The NodePool's spec.disruption.budgets (undefined: no such NodePool). */
   nodePoolBudgets(name: string): Promise<readonly BudgetLike[] | undefined>;
+  /** The NodePool's annotations and budgets (undefined: no such NodePool). */
+  getNodePool(name: string): Promise<NodePoolInfo | undefined>;
+  /**
+   * ONE JSON merge patch of the NodePool's annotations (null removes) and budgets, under the rollout's progress field
+   * manager: the freeze and its owner are written together or not at all.
+   */
+  patchNodePool(name: string, patch: { readonly annotations: Record<string, string | null>; readonly budgets: readonly BudgetLike[] }): Promise<void>;
   listNodeClaims(): Promise<NodeClaimInfo[]>;
   deleteNodeClaim(name: string): Promise<void>;
   listNodes(): Promise<NodeInfo[]>;

@@ -55,6 +55,8 @@ export const UPGRADE_ANNOTATIONS = {
   previousSpec: 'bottlerocket-fleet/upgrade-previous-spec',
   /** When the new alias was applied (ms): only NodeClaims created since are on the new image. */
   appliedAt: 'bottlerocket-fleet/upgrade-applied-at',
+  /** The step a Kubernetes minor is in (freeze-drift, update-control-plane, ...; cli/upgrade/minor-steps.ts). */
+  step: 'bottlerocket-fleet/upgrade-step',
 } as const;
 
 /** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */

@@ -3,7 +3,9 @@ import type { CommandOutput } from '../shared/command-output';
 import { RolloutBlocked } from '../rollout/pre-write';
 import { RolloutFailed, RolloutHeld, RolloutInterrupted, stageClock } from '../rollout/stages';
 import { applyUpgrade, UpgradeRefused, type ApplyDeps } from './apply';
-import { EksUpdateFailed, nodegroupUpdater } from './eks-updates';
+import { clusterUpdater, EksUpdateFailed, nodegroupUpdater } from './eks-updates';
+import { bottlerocketImageIds } from './image-ids';
+import { ControlPlaneRefused } from './minor-steps';
 import type { UpgradeState } from './state';
 import { memo, type UpgradeWorld } from './world';
 
@@ -12,6 +14,8 @@ function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {
   return {
     kube: world.rolloutKube,
     nodegroups: memo((region) => nodegroupUpdater(world.clients.eks(region))),
+    clusters: memo((region) => clusterUpdater(world.clients.eks(region))),
+    imageIds: (region, k8s, release) => bottlerocketImageIds((name) => world.region(region).getParameter(name), k8s, release),
     imageVersion: (region, k8s, arch, release) =>
       world.region(region).getParameter(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${release}/image_version`),
     clock,
@@ -44,7 +48,8 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
 }
 
 function failure(e: unknown, output: CommandOutput, Mismatch: typeof import('../shared/cluster-identity').ClusterIdentityMismatch): number {
-  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked) return output.fail(1, e.message, { label: 'refused' });
+  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked || e instanceof ControlPlaneRefused)
+    return output.fail(1, e.message, { label: 'refused' });
   if (e instanceof RolloutFailed)
     return output.fail(1, `${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}`, {
       label: 'FAILED',

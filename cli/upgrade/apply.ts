@@ -10,7 +10,7 @@ import { IN_PROGRESS_STATES } from '../rollout/model';
 import { runStages, type ClusterOutcome, type StageClock } from '../rollout/stages';
 import type { RolloutKube } from '../rollout/kube';
 import type { RegionApi } from '../rollout/aws';
-import type { NodegroupUpdater } from './eks-updates';
+import type { ClusterUpdater, NodegroupUpdater } from './eks-updates';
 import { poolGenerations } from './generation';
 import { NodeImagePayload, type NodeImageTarget } from './node-image-payload';
 import type { ClusterPlan, RunningCluster, UpgradePlan } from './plan';
@@ -21,6 +21,14 @@ export class UpgradeRefused extends Error {}
 export interface ApplyDeps {
   readonly kube: (cluster: string) => RolloutKube;
   readonly nodegroups: (region: string) => NodegroupUpdater;
+  /** The control plane and add-on updates of a region (eks-updates.ts). */
+  readonly clusters: (region: string) => ClusterUpdater;
+  /**
+   * The image IDs of a release for a variant: the public parameters
+   * /aws/service/bottlerocket/aws-k8s-<version>[-nvidia]/<arch>/<release>/image_id that Karpenter's alias resolves
+   * (A pkg/providers/amifamily/bottlerocket.go DescribeImageQuery); empty when none exists.
+   */
+  readonly imageIds: (region: string, kubernetesVersion: string, release: string) => Promise<string[]>;
   /**
    * The system node group's releaseVersion for a release: the public parameter
    * /aws/service/bottlerocket/aws-k8s-<version>/<arch>/<release>/image_version (as the cluster stack reads it,
@@ -32,29 +40,24 @@ export interface ApplyDeps {
   readonly aws: (region: string) => RegionApi;
 }
 
-const MINOR_STEPS = new Set(['freeze-drift', 'update-control-plane', 'wait-for-variant', 'build-cache', 'lift-freeze']);
-
 /** Why the plan cannot be applied by this version of `upgrade apply`, per cluster (empty: it can). */
 export function applyRefusals(plan: UpgradePlan): string[] {
   const clusters = plan.stages.flatMap((s) => s.clusters);
   return [
     ...clusters.flatMap((c) => c.refusals.map((r) => `${c.cluster}: ${r}`)),
     ...clusters
-      .filter((c) => c.steps.some((s) => MINOR_STEPS.has(s.kind)))
+      .filter((c) => c.steps.some((s) => s.kind === 'build-cache'))
       .map(
         (c) =>
-          `${c.cluster}: moves Kubernetes ${c.from.kubernetesVersion} → ${c.to.kubernetesVersion}; upgrade apply does release upgrades only so far (docs/upgrades.md)`,
+          `${c.cluster}: moving Kubernetes ${c.from.kubernetesVersion} → ${c.to.kubernetesVersion} needs a cache generation both variants mount; build it first (npm run cache -- build <cache>, docs/upgrades.md), then re-run`,
       ),
-    ...clusters
-      .filter((c) => c.steps.some((s) => s.kind === 'update-addons'))
-      .map((c) => `${c.cluster}: its add-ons differ from the fleet file's pins; deploy the cluster stack first (upgrade apply does not update add-ons yet)`),
   ];
 }
 
 async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: RunningCluster | undefined, deps: ApplyDeps): Promise<NodeImageTarget> {
   const cluster = fleet.clusters.find((x) => x.name === c.cluster)!;
   const release = c.to.release!;
-  const group = c.steps.some((s) => s.kind === 'update-node-group') ? running?.nodegroup?.name : undefined;
+  const group = c.steps.some((s) => s.kind === 'update-node-group') ? running?.nodegroup : undefined;
   let nodegroup: NodeImageTarget['nodegroup'];
   if (group) {
     const releaseVersion = await deps.imageVersion(cluster.region, cluster.kubernetesVersion, cluster.systemNodeGroup.arch, release);
@@ -62,7 +65,7 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
       throw new UpgradeRefused(
         `${cluster.name}: no image_version parameter for Bottlerocket ${release} on aws-k8s-${cluster.kubernetesVersion} (${cluster.systemNodeGroup.arch}) in ${cluster.region}: the release has no build there; nothing was changed`,
       );
-    nodegroup = { name: group, releaseVersion };
+    nodegroup = { name: group.name, releaseVersion, version: group.version === cluster.kubernetesVersion ? undefined : cluster.kubernetesVersion };
   }
   const pools = cluster.karpenter?.nodePools ?? [];
   const to = `bottlerocket@v${release}`;
@@ -80,8 +83,18 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
   if (refusals.length > 0) throw new UpgradeRefused(`${cluster.name}: nothing was changed: ${refusals.join('; ')}`);
   for (const g of generations)
     if (g && g.to !== g.from) deps.clock.log(`  ${cluster.name}: the generation moves with the alias: ${g.from ?? '-'} -> ${g.to ?? '-'} (${g.pointer})`);
+  const minorMoves = running !== undefined && running.controlPlane !== cluster.kubernetesVersion;
+  const addons = Object.entries(cluster.addons).flatMap(([name, version]) =>
+    version !== undefined && running?.addons[name] !== undefined && running.addons[name] !== version ? [{ name, version }] : [],
+  );
+  const images = c.from.release ? await deps.imageIds(cluster.region, cluster.kubernetesVersion, c.from.release) : [];
   return {
     stage,
+    minor: minorMoves
+      ? { controlPlane: cluster.kubernetesVersion, owner: `upgrade of ${cluster.name} to Kubernetes ${cluster.kubernetesVersion}, ${to}` }
+      : undefined,
+    addons,
+    variant: { version: cluster.kubernetesVersion, images },
     cluster: cluster.name,
     region: cluster.region,
     from: c.from.release && `bottlerocket@v${c.from.release}`,
@@ -118,7 +131,7 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
     stages,
     targets,
     healthTimeoutMs,
-    payload: new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, healthTimeoutMs }, deps.clock),
+    payload: new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs }, deps.clock),
     clock: deps.clock,
   });
 }

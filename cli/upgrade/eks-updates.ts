@@ -3,7 +3,14 @@
  * an update is InProgress, then Successful, Failed or Cancelled; a failed update's `errors` carry the code and
  * message). The waits go through the stage clock, so Ctrl-C ends a wait, never a call.
  */
-import { DescribeUpdateCommand, EKSClient, UpdateNodegroupVersionCommand, type Update } from '@aws-sdk/client-eks';
+import {
+  DescribeUpdateCommand,
+  EKSClient,
+  UpdateAddonCommand,
+  UpdateClusterVersionCommand,
+  UpdateNodegroupVersionCommand,
+  type Update,
+} from '@aws-sdk/client-eks';
 import type { StageClock } from '../rollout/stages';
 
 /** An EKS update ended Failed or Cancelled: its errors, as EKS wrote them. */
@@ -19,7 +26,31 @@ export class EksUpdateFailed extends Error {
 
 export interface NodegroupUpdater {
   /** Moves the node group to `releaseVersion` (UpdateNodegroupVersion) and waits until the update ends. */
-  toRelease(cluster: string, nodegroup: string, releaseVersion: string, clock: StageClock): Promise<void>;
+  toRelease(cluster: string, nodegroup: string, releaseVersion: string, clock: StageClock, version?: string): Promise<void>;
+}
+
+/** The control plane and add-on updates of a Kubernetes minor, each waited on like the node group's. */
+export interface ClusterUpdater {
+  /** EKS UpdateClusterVersion (one minor at a time, API_UpdateClusterVersion.html), then DescribeUpdate until it ends. */
+  controlPlane(cluster: string, version: string, clock: StageClock): Promise<void>;
+  /** EKS UpdateAddon with the pinned version (API_UpdateAddon.html), then DescribeUpdate until it ends. */
+  addon(cluster: string, addon: string, version: string, clock: StageClock): Promise<void>;
+}
+
+export function clusterUpdater(client: EKSClient): ClusterUpdater {
+  return {
+    async controlPlane(name, version, clock) {
+      clock.log(`  ${name}: updating the control plane to ${version} (EKS UpdateClusterVersion)`);
+      // force stays false: an upgrade-blocking readiness check refuses the update (API_UpdateClusterVersion.html `force`).
+      const r = await client.send(new UpdateClusterVersionCommand({ name, version }));
+      await waitForUpdate(client, { name }, r.update ?? {}, `control plane of cluster ${name} to ${version}`, clock);
+    },
+    async addon(clusterName, addonName, addonVersion, clock) {
+      clock.log(`  ${clusterName}: updating add-on ${addonName} to ${addonVersion} (EKS UpdateAddon)`);
+      const r = await client.send(new UpdateAddonCommand({ clusterName, addonName, addonVersion }));
+      await waitForUpdate(client, { name: clusterName, addonName }, r.update ?? {}, `add-on ${addonName} of cluster ${clusterName} to ${addonVersion}`, clock);
+    },
+  };
 }
 
 /** Polls DescribeUpdate until the update is no longer InProgress; throws EksUpdateFailed unless it is Successful. */
@@ -40,11 +71,11 @@ export async function waitForUpdate(
 
 export function nodegroupUpdater(client: EKSClient): NodegroupUpdater {
   return {
-    async toRelease(cluster, nodegroupName, releaseVersion, clock) {
-      const what = `node group ${nodegroupName} of cluster ${cluster} to release ${releaseVersion}`;
+    async toRelease(cluster, nodegroupName, releaseVersion, clock, version) {
+      const what = `node group ${nodegroupName} of cluster ${cluster} to ${version ? `${version}, ` : ''}release ${releaseVersion}`;
       clock.log(`  ${cluster}: updating ${what.replace(` of cluster ${cluster}`, '')} (EKS UpdateNodegroupVersion)`);
       // force stays false: a pod a PodDisruptionBudget protects fails the update (PodEvictionFailure) instead of being evicted.
-      const r = await client.send(new UpdateNodegroupVersionCommand({ clusterName: cluster, nodegroupName, releaseVersion, force: false }));
+      const r = await client.send(new UpdateNodegroupVersionCommand({ clusterName: cluster, nodegroupName, version, releaseVersion, force: false }));
       await waitForUpdate(client, { name: cluster, nodegroupName }, r.update ?? {}, what, clock);
     },
   };

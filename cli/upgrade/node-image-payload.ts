@@ -17,13 +17,21 @@ import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
 import { ANNOTATIONS, IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS, type ProgressState } from '../rollout/model';
 import { RolloutBlocked } from '../rollout/pre-write';
 import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
-import type { NodegroupUpdater } from './eks-updates';
+import type { ClusterUpdater, NodegroupUpdater } from './eks-updates';
+import { liftFreeze } from './freeze';
+import { moveControlPlane, recordStep, waitForVariant } from './minor-steps';
 
 export interface NodeImageTarget extends StageTarget {
   readonly fleetCluster: Cluster;
   readonly pools: readonly NodePool[];
   /** The system node group and the releaseVersion it moves to; undefined: already there. */
-  readonly nodegroup?: { readonly name: string; readonly releaseVersion: string };
+  readonly nodegroup?: { readonly name: string; readonly releaseVersion: string; readonly version?: string };
+  /** A Kubernetes minor: the control plane's target (undefined: there already, a resumed run) and the freeze's owner. */
+  readonly minor?: { readonly controlPlane?: string; readonly owner: string };
+  /** Add-ons to move to their pinned versions (EKS UpdateAddon), after the node group. */
+  readonly addons?: readonly { readonly name: string; readonly version: string }[];
+  /** The variant's Kubernetes version, and the image IDs the classes must resolve before the apply (minor-steps.ts waitForVariant). */
+  readonly variant?: { readonly version: string; readonly images: readonly string[] };
   /**
    * Per pool (same order), the data-volume snapshot applied together with the alias (generation.ts); undefined or
    * equal to the live one: the generation stays.
@@ -42,6 +50,7 @@ export interface NodeImageState extends PayloadState {
 export interface NodeImageDeps {
   readonly kube: (cluster: string) => RolloutKube;
   readonly nodegroups: (region: string) => NodegroupUpdater;
+  readonly clusters: (region: string) => ClusterUpdater;
   readonly healthTimeoutMs: number;
 }
 
@@ -89,36 +98,45 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
         `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
       );
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
-    if (classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
+    if (!t.minor?.controlPlane && classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
       return undefined;
     }
     const resumed = states.every((s) => s === 'starting' || s === 'applied' || s === 'converged' || s === 'blocked');
     const appliedAt = resumed ? Number(classes[0]?.annotations[UPGRADE_ANNOTATIONS.appliedAt] ?? NaN) : NaN;
-    const aliasCurrent = !resumed && classes.every((c, i) => imageCurrent(t, i, c));
+    // A minor re-applies even a current alias: the replacements onto the new variant are counted from that apply.
+    const aliasCurrent = !resumed && !t.minor && classes.every((c, i) => imageCurrent(t, i, c));
     const from = aliasOf(resumed ? previousSpec(classes[0]) : classes[0]?.spec);
     return { from, since: this.clock.now(), classes, resumed, aliasCurrent, appliedAt: aliasCurrent ? 0 : appliedAt };
   }
 
   async apply(t: NodeImageTarget, state: NodeImageState): Promise<void> {
     const kube = this.deps.kube(t.cluster);
-    if (t.nodegroup) await this.deps.nodegroups(t.region).toRelease(t.cluster, t.nodegroup.name, t.nodegroup.releaseVersion, this.clock);
-    if (!Number.isNaN(state.appliedAt)) return; // a previous run applied the alias: its replacements are counted from then
+    let recorded = state.resumed;
+    const record = async () => {
+      if (!recorded) await this.recordStart(t, state);
+      recorded = true;
+    };
+    const forget = () => this.forget(t);
+    if (t.minor) await moveControlPlane(kube, { ...t.minor, cluster: t.cluster, pools: t.pools }, this.deps.clusters(t.region), this.clock, record, forget);
+    if (t.nodegroup) {
+      if (t.minor) await recordStep(kube, t.pools, 'update-node-group');
+      await this.deps.nodegroups(t.region).toRelease(t.cluster, t.nodegroup.name, t.nodegroup.releaseVersion, this.clock, t.nodegroup.version);
+    }
+    for (const a of t.addons ?? []) {
+      if (t.minor) await recordStep(kube, t.pools, 'update-addons');
+      await this.deps.clusters(t.region).addon(t.cluster, a.name, a.version, this.clock);
+    }
+    if (!Number.isNaN(state.appliedAt)) return this.lift(t); // a previous run applied the alias: its replacements are counted from then
+    if (t.variant) {
+      if (t.minor) await recordStep(kube, t.pools, 'wait-for-variant');
+      await waitForVariant(kube, { ...t, variant: t.variant.version }, t.variant.images, this.clock, this.deps.healthTimeoutMs);
+    }
     this.clock.log(
       `  ${t.cluster}: ${state.resumed ? 'resuming' : 'starting'}; alias ${state.from ?? '-'} -> ${t.to}; pools ${t.pools.map((p) => p.name).join(', ')}`,
     );
     // Not interruptible: the exact previous spec first (so a crash leaves what a rollback needs), then the one apply per class.
-    for (const [i, pool] of t.pools.entries()) {
-      const cls = state.classes[i];
-      if (!state.resumed)
-        await kube.annotateNodeClass(nodeClassName(pool), {
-          [UPGRADE_ANNOTATIONS.target]: t.to,
-          [UPGRADE_ANNOTATIONS.state]: 'starting',
-          [UPGRADE_ANNOTATIONS.reason]: null,
-          [UPGRADE_ANNOTATIONS.previousSpec]: cls?.spec === undefined ? null : JSON.stringify(cls.spec),
-          [UPGRADE_ANNOTATIONS.appliedAt]: null,
-        });
-    }
+    await record();
     const applied: number[] = [];
     try {
       for (const [i, pool] of t.pools.entries()) {
@@ -133,6 +151,35 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     state.appliedAt = this.clock.now();
     for (const pool of t.pools)
       await kube.annotateNodeClass(nodeClassName(pool), { [UPGRADE_ANNOTATIONS.appliedAt]: String(state.appliedAt), [UPGRADE_ANNOTATIONS.state]: 'applied' });
+    await this.lift(t);
+  }
+
+  /** The upgrade's start on every class: target, state and the exact previous spec (what a rollback restores). */
+  private async recordStart(t: NodeImageTarget, state: NodeImageState): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    for (const [i, pool] of t.pools.entries())
+      await kube.annotateNodeClass(nodeClassName(pool), {
+        [UPGRADE_ANNOTATIONS.target]: t.to,
+        [UPGRADE_ANNOTATIONS.state]: 'starting',
+        [UPGRADE_ANNOTATIONS.reason]: null,
+        [UPGRADE_ANNOTATIONS.previousSpec]: state.classes[i]?.spec === undefined ? null : JSON.stringify(state.classes[i]?.spec),
+        [UPGRADE_ANNOTATIONS.appliedAt]: null,
+      });
+  }
+
+  /** Nothing of the upgrade stays recorded (the control plane was refused before anything else moved). */
+  private async forget(t: NodeImageTarget): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    const gone = Object.fromEntries(Object.values(UPGRADE_ANNOTATIONS).map((a) => [a, null]));
+    for (const pool of t.pools) await kube.annotateNodeClass(nodeClassName(pool), gone);
+  }
+
+  /** Lifts a drift freeze (this run's or an interrupted one's); each node is then replaced once, onto the applied image. */
+  private async lift(t: NodeImageTarget): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    if (t.minor) await recordStep(kube, t.pools, 'lift-freeze');
+    await liftFreeze(kube, t.pools);
+    if (t.minor) await recordStep(kube, t.pools, null);
   }
 
   gate(): Promise<ConvergedGate> {

@@ -244,11 +244,12 @@ export function planCluster(d: DesiredCluster, r: RunningCluster, contracts: Upg
   const steps = minorMoves
     ? minorSteps(d, r, cache.steps)
     : [
-        ...(releaseMoves && r.nodegroup && r.nodegroup.releaseVersion.split('-')[0] !== d.release
+        // A node group still on the previous minor (a re-run after the control plane moved) moves with its release.
+        ...(r.nodegroup && ((releaseMoves && r.nodegroup.releaseVersion.split('-')[0] !== d.release) || r.nodegroup.version !== d.kubernetesVersion)
           ? [
               {
                 kind: 'update-node-group' as const,
-                description: `update node group ${r.nodegroup.name} to release ${d.release} (EKS UpdateNodegroupVersion)`,
+                description: `update node group ${r.nodegroup.name} to ${r.nodegroup.version === d.kubernetesVersion ? '' : `${d.kubernetesVersion}, `}release ${d.release ?? 'latest'} (EKS UpdateNodegroupVersion)`,
                 replaces: 'every system node',
               },
             ]
