@@ -1,6 +1,6 @@
 /**
  * A small fake of the EKS update API, which the AWS emulator (moto 5.2.1, moto/eks/responses.py) lacks:
- * UpdateClusterVersion, DescribeUpdate, UpdateNodegroupVersion and UpdateAddon, with the DescribeCluster,
+ * UpdateClusterVersion, DescribeUpdate, ListUpdates, UpdateNodegroupVersion and UpdateAddon, with the DescribeCluster,
  * DescribeNodegroup, DescribeAddon and List* reads that observe them. It speaks EKS's REST-JSON protocol on
  * loopback, so the real `@aws-sdk/client-eks` serializes and parses every call (point
  * `AWS_ENDPOINT_URL_EKS` or a client's `endpoint` at it; other services stay on moto).
@@ -268,6 +268,16 @@ const ROUTES: Route[] = [
       if (!a) throw new EksError('ResourceNotFoundException', `No addon: ${addon} found in cluster: ${name}`, 404);
       return { addon: { addonName: addon, clusterName: name, addonVersion: a.version, status: a.status } };
     },
+  ],
+  // ListUpdates (API_ListUpdates.html): the update IDs of the cluster, or of the node group / add-on the query names.
+  [
+    'GET',
+    /^\/clusters\/([^/]+)\/updates$/,
+    (eks, [name], _b, q) => ({
+      updateIds: [...eks.updates.values()]
+        .filter((u) => u.cluster === name && u.nodegroup === (q.get('nodegroupName') ?? undefined) && u.addon === (q.get('addonName') ?? undefined))
+        .map((u) => u.id),
+    }),
   ],
   ['POST', /^\/clusters\/([^/]+)\/updates$/, (eks, [name], body) => updateJson(eks.updateClusterVersion(name, body.version, body.force === true))],
   [

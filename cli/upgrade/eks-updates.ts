@@ -4,8 +4,10 @@
  * message). The waits go through the stage clock, so Ctrl-C ends a wait, never a call.
  */
 import {
+  DescribeClusterCommand,
   DescribeUpdateCommand,
   EKSClient,
+  ListUpdatesCommand,
   UpdateAddonCommand,
   UpdateClusterVersionCommand,
   UpdateNodegroupVersionCommand,
@@ -37,13 +39,49 @@ export interface ClusterUpdater {
   addon(cluster: string, addon: string, version: string, clock: StageClock): Promise<void>;
 }
 
+/**
+ * An update of the resource still InProgress (ListUpdates, then DescribeUpdate: API_ListUpdates.html), e.g. one a run
+ * interrupted by Ctrl-C left behind: EKS goes on with it, and a second one is refused (ResourceInUseException).
+ */
+async function pendingUpdate(
+  client: EKSClient,
+  scope: { readonly name: string; readonly nodegroupName?: string; readonly addonName?: string },
+): Promise<Update | undefined> {
+  const ids = (await client.send(new ListUpdatesCommand(scope))).updateIds ?? [];
+  for (const updateId of ids) {
+    const u = (await client.send(new DescribeUpdateCommand({ ...scope, updateId }))).update;
+    if (u?.status === 'InProgress') return u;
+  }
+  return undefined;
+}
+
+/** Waits for an update a previous run started; true when it moved the resource to `value` (its `param` update parameter). */
+async function resumed(
+  client: EKSClient,
+  scope: { readonly name: string; readonly nodegroupName?: string; readonly addonName?: string },
+  param: string,
+  value: string,
+  what: string,
+  clock: StageClock,
+): Promise<boolean> {
+  const pending = await pendingUpdate(client, scope);
+  if (!pending) return false;
+  clock.log(`  ${scope.name}: waiting for EKS update ${pending.id ?? ''} a previous run started (${what})`);
+  await waitForUpdate(client, scope, pending, what, clock);
+  return pending.params?.some((p) => p.type === param && p.value === value) ?? false;
+}
+
 export function clusterUpdater(client: EKSClient): ClusterUpdater {
   return {
     async controlPlane(name, version, clock) {
+      const what = `control plane of cluster ${name} to ${version}`;
+      if (await resumed(client, { name }, 'Version', version, what, clock)) return;
+      // An update a previous run started may have ended since: the control plane is there already.
+      if ((await client.send(new DescribeClusterCommand({ name }))).cluster?.version === version) return;
       clock.log(`  ${name}: updating the control plane to ${version} (EKS UpdateClusterVersion)`);
       // force stays false: an upgrade-blocking readiness check refuses the update (API_UpdateClusterVersion.html `force`).
       const r = await client.send(new UpdateClusterVersionCommand({ name, version }));
-      await waitForUpdate(client, { name }, r.update ?? {}, `control plane of cluster ${name} to ${version}`, clock);
+      await waitForUpdate(client, { name }, r.update ?? {}, what, clock);
     },
     async addon(clusterName, addonName, addonVersion, clock) {
       clock.log(`  ${clusterName}: updating add-on ${addonName} to ${addonVersion} (EKS UpdateAddon)`);
@@ -73,6 +111,7 @@ export function nodegroupUpdater(client: EKSClient): NodegroupUpdater {
   return {
     async toRelease(cluster, nodegroupName, releaseVersion, clock, version) {
       const what = `node group ${nodegroupName} of cluster ${cluster} to ${version ? `${version}, ` : ''}release ${releaseVersion}`;
+      if (await resumed(client, { name: cluster, nodegroupName }, 'ReleaseVersion', releaseVersion, what, clock)) return;
       clock.log(`  ${cluster}: updating ${what.replace(` of cluster ${cluster}`, '')} (EKS UpdateNodegroupVersion)`);
       // force stays false: a pod a PodDisruptionBudget protects fails the update (PodEvictionFailure) instead of being evicted.
       const r = await client.send(new UpdateNodegroupVersionCommand({ clusterName: cluster, nodegroupName, version, releaseVersion, force: false }));

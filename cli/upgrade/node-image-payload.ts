@@ -17,7 +17,7 @@ import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
 import { ANNOTATIONS, IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS, type ProgressState } from '../rollout/model';
 import { RolloutBlocked } from '../rollout/pre-write';
 import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
-import type { ClusterUpdater, NodegroupUpdater } from './eks-updates';
+import { EksUpdateFailed, type ClusterUpdater, type NodegroupUpdater } from './eks-updates';
 import { liftFreeze } from './freeze';
 import { moveControlPlane, recordStep, waitForVariant } from './minor-steps';
 
@@ -118,18 +118,26 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
       recorded = true;
     };
     const forget = () => this.forget(t);
+    // Each step on the classes once the upgrade is recorded there (a minor from its freeze on, a resumed run), so Ctrl-C leaves it named.
+    const step = (name: string) => (recorded ? recordStep(kube, t.pools, name) : Promise.resolve());
     if (t.minor) await moveControlPlane(kube, { ...t.minor, cluster: t.cluster, pools: t.pools }, this.deps.clusters(t.region), this.clock, record, forget);
-    if (t.nodegroup) {
-      if (t.minor) await recordStep(kube, t.pools, 'update-node-group');
-      await this.deps.nodegroups(t.region).toRelease(t.cluster, t.nodegroup.name, t.nodegroup.releaseVersion, this.clock, t.nodegroup.version);
-    }
-    for (const a of t.addons ?? []) {
-      if (t.minor) await recordStep(kube, t.pools, 'update-addons');
-      await this.deps.clusters(t.region).addon(t.cluster, a.name, a.version, this.clock);
+    try {
+      if (t.nodegroup) {
+        await step('update-node-group');
+        await this.deps.nodegroups(t.region).toRelease(t.cluster, t.nodegroup.name, t.nodegroup.releaseVersion, this.clock, t.nodegroup.version);
+      }
+      for (const a of t.addons ?? []) {
+        await step('update-addons');
+        await this.deps.clusters(t.region).addon(t.cluster, a.name, a.version, this.clock);
+      }
+    } catch (e) {
+      // After the control plane moved (a node group cannot roll back): the state names what EKS refused (group, budget), the freeze stays with its owner.
+      if (recorded && e instanceof EksUpdateFailed) await this.record(t, 'blocked', e.message);
+      throw e;
     }
     if (!Number.isNaN(state.appliedAt)) return this.lift(t); // a previous run applied the alias: its replacements are counted from then
     if (t.variant) {
-      if (t.minor) await recordStep(kube, t.pools, 'wait-for-variant');
+      await step('wait-for-variant');
       await waitForVariant(kube, { ...t, variant: t.variant.version }, t.variant.images, this.clock, this.deps.healthTimeoutMs);
     }
     this.clock.log(
@@ -179,7 +187,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     const kube = this.deps.kube(t.cluster);
     if (t.minor) await recordStep(kube, t.pools, 'lift-freeze');
     await liftFreeze(kube, t.pools);
-    if (t.minor) await recordStep(kube, t.pools, null);
+    await recordStep(kube, t.pools, null);
   }
 
   gate(): Promise<ConvergedGate> {
