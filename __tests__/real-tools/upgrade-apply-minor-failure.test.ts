@@ -12,7 +12,12 @@ import { EksUpdateFailed } from '../../cli/upgrade/eks-updates';
 import { FREEZE_ANNOTATION } from '../../cli/upgrade/freeze';
 import { ControlPlaneRefused } from '../../cli/upgrade/minor-steps';
 import { describeWithRealTools } from '../helpers/real-tools';
-import { image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { fleetAt, image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { awsClients } from '../../cli/shared/aws-clients';
+import { regionApi } from '../../cli/rollout/aws';
+import { upgradeAws } from '../../cli/upgrade/aws';
+import { upgradeKube } from '../../cli/upgrade/kube-client';
+import { upgradeState } from '../../cli/upgrade/state';
 
 describeWithRealTools('upgrade apply: a Kubernetes minor that fails, and the re-runs', () => {
   const { ctx, run } = useUpgradeWorld({ kubernetesVersion: '1.34' });
@@ -54,6 +59,14 @@ describeWithRealTools('upgrade apply: a Kubernetes minor that fails, and the re-
       expect(JSON.parse(canary().nodePoolAnnotations.get(pool)![FREEZE_ANNOTATION]).owner).toBe('upgrade of ml-train to Kubernetes 1.35, bottlerocket@v1.56.0');
     expect(eks.calls).toEqual(['UpdateClusterVersion ml-train 1.35', 'UpdateClusterVersion ml-train 1.35']);
     expect(eks.cluster('ml-train').version).toBe('1.34'); // EKS is still at it
+    const { status } = await upgradeState(fleetAt('1.56.0'), {
+      eks: (r) => upgradeAws(r, awsClients()).eks,
+      region: (r) => regionApi(r),
+      kube: (c) => upgradeKube(c),
+    });
+    expect(status.find((c) => c.cluster === 'ml-train')!.upgrade).toBe(
+      'bottlerocket@v1.56.0: applying the node image (previous spec recorded), step update-control-plane [default, batch]',
+    );
   }, 120_000);
 
   test('the node group blocked by a PodDisruptionBudget after the control plane moved: state names group and budget, freeze kept', async () => {

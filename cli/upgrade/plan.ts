@@ -30,7 +30,7 @@ export interface RunningPool {
   readonly snapshot?: string;
   readonly nodes: readonly NodeImage[];
   /** The upgrade recorded on the class (bottlerocket-fleet/upgrade-*), if any. */
-  readonly upgrade?: { readonly target?: string; readonly state: string; readonly reason?: string };
+  readonly upgrade?: { readonly target?: string; readonly state: string; readonly reason?: string; readonly step?: string };
 }
 
 export interface RunningCluster {

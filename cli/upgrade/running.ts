@@ -37,7 +37,9 @@ export function nodeImageOf(node: LiveNode | undefined): NodeImage {
 
 function recordedUpgrade(a: Readonly<Record<string, string>>): RunningPool['upgrade'] {
   const state = a[UPGRADE_ANNOTATIONS.state] as string | undefined;
-  return state === undefined ? undefined : { target: a[UPGRADE_ANNOTATIONS.target], state, reason: a[UPGRADE_ANNOTATIONS.reason] };
+  return state === undefined
+    ? undefined
+    : { target: a[UPGRADE_ANNOTATIONS.target], state, reason: a[UPGRADE_ANNOTATIONS.reason], step: a[UPGRADE_ANNOTATIONS.step] };
 }
 
 async function runningPools(cluster: Cluster, kube: UpgradeKube): Promise<RunningPool[]> {

@@ -24,7 +24,7 @@ const STEP_OF: Readonly<Record<string, string>> = {
   applied: 'converging: Karpenter replacing the nodes',
   converged: 'soaking',
   done: 'done',
-  blocked: 'blocked: Karpenter holds nodes (re-run to resume)',
+  blocked: 'blocked: Karpenter holds nodes or EKS refused a node group or add-on update (re-run to resume)',
   'rolled-back': 'rolled back',
 };
 
@@ -33,7 +33,8 @@ function upgradeText(pools: RunningCluster['pools']): string {
   const by = new Map<string, string[]>();
   for (const p of pools)
     if (p.upgrade) {
-      const key = `${p.upgrade.target ?? '?'}: ${STEP_OF[p.upgrade.state] ?? p.upgrade.state}${p.upgrade.reason ? ` (${p.upgrade.reason})` : ''}`;
+      const step = p.upgrade.step ? `, step ${p.upgrade.step}` : '';
+      const key = `${p.upgrade.target ?? '?'}: ${STEP_OF[p.upgrade.state] ?? p.upgrade.state}${step}${p.upgrade.reason ? ` (${p.upgrade.reason})` : ''}`;
       by.set(key, [...(by.get(key) ?? []), p.name]);
     }
   return by.size === 0 ? 'none recorded' : [...by].map(([k, names]) => `${k} [${names.join(', ')}]`).join('; ');
