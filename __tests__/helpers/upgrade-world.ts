@@ -34,7 +34,7 @@ export function amiParameters(): Map<string, string> {
 }
 
 /** A world for one describe block: the emulator, two clusters with AMI discovery, the EKS fake, deletions counted. */
-export function useUpgradeWorld(o: { readonly kubernetesVersion?: string } = {}) {
+export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readonly addons?: Readonly<Record<string, string>> } = {}) {
   const running = o.kubernetesVersion ?? '1.35';
   const ctx = {} as {
     moto: Moto;
@@ -52,6 +52,7 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string } = {})
       ctx.eks.addCluster(c, {
         version: running,
         nodegroups: { 'system-20261125120000': { version: running, releaseVersion: '1.55.0-d93bb1b1', status: 'ACTIVE' } },
+        addons: Object.fromEntries(Object.entries(o.addons ?? {}).map(([name, version]) => [name, { version, status: 'ACTIVE' as const }])),
       });
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
     await ctx.w.setUp(rolloutFleet(), {

@@ -1,7 +1,7 @@
 /**
  * `upgrade apply` of a Kubernetes minor (1.34 -> 1.35) with a new Bottlerocket release and a new cache generation,
  * across two stages: per cluster a drift freeze (a Drifted budget of 0 with its owner, in one patch), EKS
- * UpdateClusterVersion, the system node group, the wait until every class resolves aws-k8s-1.35 (the simulated
+ * UpdateClusterVersion, the system node group, the add-on the fleet file pins (UpdateAddon), the wait until every class resolves aws-k8s-1.35 (the simulated
  * Karpenter's 5-minute version poll, A pkg/controllers/providers/version/controller.go), alias and snapshot in one
  * apply, the freeze lifted, the gates. Counted: every original NodeClaim deleted exactly once (without the freeze,
  * the version poll AMI-drifts every node before the apply: two replacements); production's control plane only after
@@ -16,7 +16,8 @@ import { image, useUpgradeWorld } from '../helpers/upgrade-world';
 const snapshotOf = (spec: any): string | undefined => spec.blockDeviceMappings.find((d: any) => d.ebs?.snapshotID)?.ebs.snapshotID;
 
 describeWithRealTools('upgrade apply: a Kubernetes minor with a new release and cache generation', () => {
-  const { ctx, run } = useUpgradeWorld({ kubernetesVersion: '1.34' });
+  // CoreDNS runs a 1.34 build; the fleet file pins the 1.35 default (contracts/eks-addon-versions.json).
+  const { ctx, run } = useUpgradeWorld({ kubernetesVersion: '1.34', addons: { coredns: 'v1.12.3-eksbuild.1' } });
 
   test('each original NodeClaim is replaced exactly once, onto aws-k8s-1.35; production moves only after the canary soaked', async () => {
     const { w, eks, deleted } = ctx;
@@ -36,9 +37,12 @@ describeWithRealTools('upgrade apply: a Kubernetes minor with a new release and 
     expect(eks.calls).toEqual([
       'UpdateClusterVersion ml-train 1.35',
       'UpdateNodegroupVersion ml-train/system-20261125120000 1.35 1.56.0-5a1b2c3d',
+      'UpdateAddon ml-train/coredns v1.13.2-eksbuild.3',
       'UpdateClusterVersion payments-prod 1.35',
       'UpdateNodegroupVersion payments-prod/system-20261125120000 1.35 1.56.0-5a1b2c3d',
+      'UpdateAddon payments-prod/coredns v1.13.2-eksbuild.3',
     ]);
+    expect(eks.cluster('payments-prod').addons.coredns!.version).toBe('v1.13.2-eksbuild.3');
     const want = new Map([
       ['ml-train', w.gen.homeNew],
       ['payments-prod', w.gen.copyNew!],
