@@ -40,6 +40,8 @@ ${REQUEST_TIMEOUT_HELP}
   -- <cdktf options>  after a lone --: passed to cdktf deploy as they are (e.g. -- --skip-provider-lock
                    --output <dir>)
   A local state of a named stack whose resources carry another fleet's tag is refused first (state-owner.ts).
+  A <cluster>-karpenter stack is refused while an upgrade or rollout owns the cluster (a drift freeze on a
+  NodePool, an upgrade or rollout in progress on an EC2NodeClass; read through the context named like the cluster).
   The fleet file is FLEET_FILE or ./fleet.yaml. Exit codes: 0 deployed (or dry run passed), 1 a cache
   parameter is missing, a local state belongs to another fleet, a version move EKS refuses, or cdktf failed, 2 usage (unknown stack, a
   dependency left out).
@@ -69,6 +71,11 @@ export interface DeployDeps extends CliIo {
   readonly runningVersion?: RunningVersion;
   /** Where cdktf runs, whose cdktf.out/stacks/<stack>/ resolve local state paths (state-owner.ts). @default process.cwd() */
   readonly projectRoot?: string;
+  /**
+   * What owns a cluster's node image (an upgrade's freeze or state, a rollout in progress), checked before a
+   * <cluster>-karpenter stack. @default its NodePools and EC2NodeClasses through the context named like the cluster
+   */
+  readonly upgradeOwner?: import('./upgrade-owner').UpgradeOwner;
   /** The AWS clients of the defaults above. @default cli/shared/aws-clients.ts with --request-timeout */
   readonly aws?: LazyAwsClients;
 }
@@ -174,6 +181,11 @@ async function deploy(
     running: results.some((r) => r.value) ? await versions.runningVersionsFor(fleet, selected, plan, 'karpenter', deps.runningVersion, deps.aws) : new Map(),
   });
   if (refusal) return output.fail(1, refusal.message, { details: { ...report, ...refusal.details, ran: false } });
+  // One change of the node image at a time: not while an upgrade or rollout owns the cluster (upgrade-owner.ts).
+  const owners = await import('./upgrade-owner');
+  const owned = await owners.upgradeOwnerRefusals(fleet, selected, plan, deps.upgradeOwner ?? owners.kubeUpgradeOwner);
+  if (owned.length > 0)
+    return output.fail(1, `${owned.join('\n')}\nnothing was deployed (checked before Terraform ran)`, { details: { ...report, refused: owned, ran: false } });
   for (const r of results)
     output.info(
       `ok   ${r.stack}: ${r.check.name} exists in ${r.check.region}${r.writtenInThisRunBy ? ` (${r.writtenInThisRunBy} copies it first)` : ' and names a trusted build'}\n`,
