@@ -10,6 +10,7 @@ import { main, type CdktfRunner } from '../cli/deploy/main';
 import { ownerOf } from '../cli/deploy/upgrade-owner';
 import { FREEZE_ANNOTATION } from '../cli/upgrade/freeze';
 import { captureMain } from './helpers/capture';
+import type { Cluster } from '../modules/fleet/load';
 import { tempDir, validFleet } from './helpers/fleet';
 
 const frozen = {
@@ -61,7 +62,7 @@ test('deploy my-cluster-karpenter while an upgrade owns my-cluster: exit 1 namin
       {
         runCdktf,
         runningVersion: async () => '1.35',
-        upgradeOwner: (c) => {
+        upgradeOwner: (c: Cluster) => {
           asked.push(c.name);
           return Promise.resolve('NodePool default is frozen by upgrade of my-cluster to Kubernetes 1.35, bottlerocket@v1.56.0');
         },
