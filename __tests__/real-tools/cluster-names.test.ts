@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
+import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, sharedMoto, terraformEnv } from '../helpers/real-tools';
 import { fleetFrom, synthFleet, tempDir } from '../helpers/fleet';
 import { runTerraform, terraformInit } from '../helpers/terraform-offline';
 import { plannedChanges, prepareForPlanning } from '../helpers/terraform-plan';
@@ -53,7 +53,7 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
 
   beforeAll(async () => {
     expect(LONGEST).toHaveLength(39);
-    moto = await startMoto();
+    moto = await sharedMoto();
     work = tempDir('cluster-names-');
     env = terraformEnv(work, emulatorEnv(moto.endpoint, 'us-east-1'));
     stacks = synthFleet(fleet());

@@ -7,7 +7,7 @@
  */
 import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { describeWithRealTools, Moto, startMoto } from '../helpers/real-tools';
+import { describeWithRealTools, Moto, sharedMoto } from '../helpers/real-tools';
 import { P, RolloutWorld } from '../helpers/rollout-world';
 import { rolloutFleet } from '../helpers/rollout-fixtures';
 import { captureMain } from '../helpers/capture';
@@ -18,7 +18,7 @@ import { main as deploy } from '../../cli/deploy/main';
 function useWorld(fleet: () => any): { moto: Moto; w: RolloutWorld } {
   const ctx: Partial<{ moto: Moto; w: RolloutWorld }> = {};
   beforeAll(async () => {
-    ctx.moto = await startMoto();
+    ctx.moto = await sharedMoto();
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
     await ctx.w.setUp(fleet());
   }, 60_000);

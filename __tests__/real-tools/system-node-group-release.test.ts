@@ -6,14 +6,14 @@
  * bare "couldn't find resource" (why the lookup is by path: modules/eks/bottlerocket-image-version.ts).
  */
 import { DEFAULT_FLEET, synthFleetFile, tempDir } from '../helpers/fleet';
-import { describeWithRealTools, emulatorEnv, Moto, startMoto, terraformEnv } from '../helpers/real-tools';
+import { describeWithRealTools, emulatorEnv, Moto, sharedMoto, terraformEnv } from '../helpers/real-tools';
 import { prepareForPlanning } from '../helpers/terraform-plan';
 import { runTerraform } from '../helpers/terraform-offline';
 
 describeWithRealTools('the system node group release lookup against the emulator', () => {
   let moto: Moto | undefined;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await sharedMoto();
   }, 60_000);
   afterAll(async () => moto?.stop());
 
