@@ -16,7 +16,7 @@ import { main as deployMain } from '../cli/deploy/main';
 import { main as rolloutMain } from '../cli/rollout/main';
 import { main as migrateMain } from '../cli/migrate/main';
 import { main as addonsMain } from '../cli/addons/main';
-import { main as upgradeMain } from '../cli/upgrade/main';
+import { main as upgradeMain, upgradeArguments } from '../cli/upgrade/main';
 import { awsClients, clientConfig, CONNECTION_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, unreachableError } from '../cli/shared/aws-clients';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutMs } from '../cli/shared/request-timeout';
 import { version } from '../package.json';
@@ -166,6 +166,7 @@ describe('--request-timeout', () => {
     ['deploy', ['my-cluster-karpenter', '--dry-run']],
     ['rollout', ['status', 'general']],
     ['migrate', ['drain', '--cluster', 'my-cluster']],
+    ['upgrade', ['plan']],
   ])('%s with a bad value exits 2 before reading the fleet file or calling AWS', async (command, args) => {
     const { main } = await import('../cli/main');
     // Every command's usage errors go through the shared parser (cli/shared/command-line.ts): exit 2, the message on stderr.
@@ -176,6 +177,13 @@ describe('--request-timeout', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--request-timeout soon: "soon" is not a duration (e.g. 500ms, 30s, 5m, 1h30m)');
     expect(r.stderr).not.toMatch(/nonexistent|127\.0\.0\.1/);
+  });
+
+  test('upgrade refuses 0 as every command does (its parser once took any duration)', () => {
+    expect(upgradeArguments({ context: [], 'request-timeout': '0s' }, ['plan'])).toEqual({
+      problem: '--request-timeout 0s: must be more than 0 (e.g. 30s); every request has a deadline',
+    });
+    expect(upgradeArguments({ context: [], 'request-timeout': '7s' }, ['plan'])).toMatchObject({ requestTimeoutMs: 7000 });
   });
 
   test('cache report hands the parsed value to the Kubernetes access layer', async () => {

@@ -10,6 +10,7 @@ import { parseDuration } from '../shared/duration';
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput, failedWith } from '../shared/command-output';
 import { createProgress, stepLog } from '../shared/progress';
+import { clusterContexts, memo } from '../shared/cluster-contexts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_HELP, requestTimeoutMs as parseRequestTimeout } from '../shared/request-timeout';
 import type { ResolvedRollout } from './engine';
 
@@ -140,12 +141,8 @@ export function rolloutArguments(values: RolloutValues, positionals: string[]): 
   const names = positionals.slice(status ? 1 : 0);
   if (names.length === 0) return { problem: 'missing argument: the image cache to roll out' };
   if (names.length > 1) return { problem: `one image cache at a time (got ${names.join(', ')})` };
-  const contexts = new Map<string, string>();
-  for (const c of values.context) {
-    const [cluster, context] = c.split('=');
-    if (!cluster || !context) return { problem: `--context ${c}: expected <cluster>=<context>` };
-    contexts.set(cluster, context);
-  }
+  const contexts = clusterContexts(values.context);
+  if ('problem' in contexts) return contexts;
   if (values.to !== undefined && !SNAPSHOT_ID.test(values.to))
     return { problem: `--to ${values.to}: not an EBS snapshot ID (expected snap- and 17 letters or digits, e.g. snap-0123456789abcdef0)` };
   let pollIntervalMs: number;
@@ -211,15 +208,6 @@ async function rolloutWorld(args: RolloutArguments, output: CommandOutput) {
   };
 }
 type RolloutWorld = Awaited<ReturnType<typeof rolloutWorld>>;
-
-/** One value per key, made on first use. */
-function memo<T>(make: (key: string) => T): (key: string) => T {
-  const made = new Map<string, T>();
-  return (key) => {
-    if (!made.has(key)) made.set(key, make(key));
-    return made.get(key)!;
-  };
-}
 
 async function rollout(args: RolloutArguments, output: CommandOutput): Promise<number> {
   const world = await rolloutWorld(args, output);

@@ -7,7 +7,8 @@ import { clusterUpdater, EksUpdateFailed, nodegroupUpdater } from './eks-updates
 import { bottlerocketImageIds } from './image-ids';
 import { ControlPlaneRefused } from './minor-steps';
 import type { UpgradeState } from './state';
-import { memo, type UpgradeWorld } from './world';
+import type { UpgradeWorld } from './world';
+import { memo } from '../shared/cluster-contexts';
 
 /** The deps of a run on real clients: the factory's EKS client per region, the public image_version parameter through SSM. */
 function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {

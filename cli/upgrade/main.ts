@@ -6,6 +6,8 @@
 import { CliIo, commandLine, PROCESS_IO, programName, runAsProcess, usageError } from '../shared/command-line';
 import { answering, CommandOutput } from '../shared/command-output';
 import { parseDuration } from '../shared/duration';
+import { requestTimeoutMs as parseRequestTimeout } from '../shared/request-timeout';
+import { clusterContexts } from '../shared/cluster-contexts';
 import type { UpgradePlan } from './plan';
 import type { ClusterStatus } from './status';
 
@@ -83,14 +85,15 @@ export function upgradeArguments(
   if (action !== 'plan' && action !== 'status' && action !== 'apply')
     return { problem: action ? `unknown action "${action}" (expected plan, status or apply)` : 'missing action: plan, status or apply' };
   if (extra.length > 0) return { problem: `unexpected argument ${extra[0]}` };
-  const contexts = new Map<string, string>();
-  for (const c of values.context) {
-    const [cluster, context] = c.split('=');
-    if (!cluster || !context) return { problem: `--context ${c}: expected <cluster>=<context>` };
-    contexts.set(cluster, context);
+  const contexts = clusterContexts(values.context);
+  if ('problem' in contexts) return contexts;
+  let requestTimeoutMs: number | undefined;
+  try {
+    // The shared rule (request-timeout.ts): a duration above 0; left out, the factory's and the layer's default.
+    requestTimeoutMs = values['request-timeout'] === undefined ? undefined : parseRequestTimeout(values['request-timeout']);
+  } catch (e) {
+    return { problem: (e as Error).message };
   }
-  const requestTimeoutMs = durationOption('--request-timeout', values['request-timeout']);
-  if (typeof requestTimeoutMs === 'object') return requestTimeoutMs;
   const pollIntervalMs = durationOption('--poll-interval', values['poll-interval']);
   if (typeof pollIntervalMs === 'object') return pollIntervalMs;
   return { action, contexts, requestTimeoutMs, pollIntervalMs };

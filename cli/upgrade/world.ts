@@ -6,6 +6,7 @@ import type { RolloutKube } from '../rollout/kube';
 import { upgradeAws, type UpgradeEks } from './aws';
 import { upgradeKube, type UpgradeKube } from './kube-client';
 import type { UpgradeArguments } from './main';
+import { memo } from '../shared/cluster-contexts';
 import { awsClients, type AwsClients } from '../shared/aws-clients';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../shared/request-timeout';
 
@@ -18,15 +19,6 @@ export interface UpgradeWorld {
   readonly region: (region: string) => RegionApi;
   readonly kube: (cluster: string) => UpgradeKube;
   readonly rolloutKube: (cluster: string) => RolloutKube;
-}
-
-/** One value per key, made on first use. */
-export function memo<T>(make: (key: string) => T): (key: string) => T {
-  const made = new Map<string, T>();
-  return (key) => {
-    if (!made.has(key)) made.set(key, make(key));
-    return made.get(key)!;
-  };
 }
 
 export function upgradeWorld(args: UpgradeArguments, log: (line: string) => void): UpgradeWorld {
