@@ -23,6 +23,31 @@ import { upgradeKube } from '../../cli/upgrade/kube-client';
 import { upgradeState } from '../../cli/upgrade/state';
 
 export const PUBLIC_IMAGE_VERSIONS = new Map([['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d']]);
+/** The snapshot a node class's data volume is restored from. */
+export const snapshotOf = (spec: any): string | undefined => spec.blockDeviceMappings.find((d: any) => d.ebs?.snapshotID)?.ebs.snapshotID;
+
+/**
+ * After an upgrade onto `release` (Kubernetes 1.35): every original NodeClaim of each cluster deleted exactly once (no
+ * replacement of a replacement), every node on the release's image, every class on its alias and the cluster's `snapshots` entry.
+ */
+export function expectEachReplacedOnce(
+  w: RolloutWorld,
+  deleted: ReadonlyMap<string, readonly string[]>,
+  originals: ReadonlyMap<string, readonly string[]>,
+  release: string,
+  snapshots: ReadonlyMap<string, string>,
+): void {
+  for (const [name, claims] of originals) {
+    const karpenter = w.karpenter(name);
+    expect([name, [...deleted.get(name)!].sort()]).toEqual([name, [...claims].sort()]);
+    expect([name, [...new Set([...karpenter.nodeClaims.values()].map((c) => c.imageId))]]).toEqual([name, [image('1.35', release)]]);
+    for (const cls of karpenter.nodeClasses.values()) {
+      expect((cls.spec as any).amiSelectorTerms).toEqual([{ alias: `bottlerocket@v${release}` }]);
+      expect(snapshotOf(cls.spec)).toBe(snapshots.get(name));
+    }
+  }
+}
+
 export const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
 
 /** The public image_id parameters of releases 1.55.0 and 1.56.0 for Kubernetes 1.34 and 1.35 (x86_64). */

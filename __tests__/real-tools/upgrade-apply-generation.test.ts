@@ -10,9 +10,7 @@ import { UpgradeRefused } from '../../cli/upgrade/apply';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describeWithRealTools } from '../helpers/real-tools';
 import { P } from '../helpers/rollout-world';
-import { image, useUpgradeWorld } from '../helpers/upgrade-world';
-
-const snapshotOf = (spec: any): string | undefined => spec.blockDeviceMappings.find((d: any) => d.ebs?.snapshotID)?.ebs.snapshotID;
+import { expectEachReplacedOnce, snapshotOf, useUpgradeWorld } from '../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: a release and a new cache generation in one apply', () => {
   const { ctx, run } = useUpgradeWorld();
@@ -73,14 +71,6 @@ describeWithRealTools('upgrade apply: a release and a new cache generation in on
       ['ml-train', w.gen.homeNew],
       ['payments-prod', w.gen.copyNew!],
     ]);
-    for (const [name, claims] of originals) {
-      const karpenter = w.karpenter(name);
-      expect([name, [...deleted.get(name)!].sort()]).toEqual([name, [...claims].sort()]);
-      expect([name, [...new Set([...karpenter.nodeClaims.values()].map((c) => c.imageId))]]).toEqual([name, [image('1.35', '1.56.0')]]);
-      for (const cls of karpenter.nodeClasses.values()) {
-        expect((cls.spec as any).amiSelectorTerms).toEqual([{ alias: 'bottlerocket@v1.56.0' }]);
-        expect(snapshotOf(cls.spec)).toBe(want.get(name));
-      }
-    }
+    expectEachReplacedOnce(w, deleted, originals, '1.56.0', want);
   }, 180_000);
 });
