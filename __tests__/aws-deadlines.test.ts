@@ -10,7 +10,7 @@ import * as path from 'path';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { captureMain } from './helpers/capture';
 import { DEFAULT_FLEET, PROJECT_ROOT } from './helpers/fleet';
-import { emulatorEnv, freePort } from './helpers/real-tools';
+import { emulatorEnv, refusedPort } from './helpers/real-tools';
 import { main as cacheMain } from '../cli/cache/main';
 import { main as deployMain } from '../cli/deploy/main';
 import { main as rolloutMain } from '../cli/rollout/main';
@@ -133,7 +133,7 @@ describe('the status line names a call that takes a while', () => {
 
   test('a quick call never reaches it', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, emulatorEnv(`http://127.0.0.1:${await freePort()}`));
+    Object.assign(process.env, emulatorEnv(`http://127.0.0.1:${await refusedPort()}`));
     const { seen, progress } = recorder();
     try {
       await expect(
@@ -314,7 +314,7 @@ describe('a command against a port that refuses connections exits 1, naming the 
   let refused: string;
   let dir: string;
   beforeAll(async () => {
-    refused = `http://127.0.0.1:${await freePort()}`; // nothing listens there once freePort has closed it
+    refused = `http://127.0.0.1:${await refusedPort()}`; // below the ephemeral range: nobody is handed it meanwhile
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brf-deadlines-'));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

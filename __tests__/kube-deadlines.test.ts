@@ -13,6 +13,7 @@ import { FAKE_CLUSTER_CA } from './helpers/fake-kube';
 import { captureMain } from './helpers/capture';
 import { fleetFrom, PROJECT_ROOT, tempDir } from './helpers/fleet';
 import { rolloutFleet } from './helpers/rollout-fixtures';
+import { refusedPort } from './helpers/real-tools';
 import { main as migrate } from '../cli/migrate/main';
 import { main as cache } from '../cli/cache/main';
 import { main as debugNode } from '../cli/debug-node/main';
@@ -44,13 +45,9 @@ async function silentServer(): Promise<Endpoint> {
   return { kind: 'silent', server: `https://127.0.0.1:${port}`, close };
 }
 
-/** A loopback port nobody listens on: every connection is refused. */
-async function refusedPort(): Promise<Endpoint> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return { kind: 'refused', server: `https://127.0.0.1:${port}`, close: async () => {} };
+/** A loopback port nobody listens on and nobody can be handed while the test runs: every connection is refused. */
+async function refusingEndpoint(): Promise<Endpoint> {
+  return { kind: 'refused', server: `https://127.0.0.1:${await refusedPort()}`, close: async () => {} };
 }
 
 /** A kubeconfig with one context per name, all at `server`, trusting the fake cluster CA. */
@@ -88,7 +85,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 describe.each([
   ['accepts connections and never answers', silentServer],
-  ['refuses connections', refusedPort],
+  ['refuses connections', refusingEndpoint],
 ])('an API server that %s', (_name, open) => {
   let endpoint: Endpoint;
   let kubeconfig: string;
@@ -170,7 +167,7 @@ async function emptySsm(): Promise<{ url: string; close: () => Promise<void> }> 
 
 describe.each([
   ['accepts connections and never answers', silentServer],
-  ['refuses connections', refusedPort],
+  ['refuses connections', refusingEndpoint],
 ])('rollout status, as the command, against an API server that %s', (_name, open) => {
   test('fails with exit code 1 within the deadline, naming context, endpoint and step', async () => {
     const endpoint = await open();

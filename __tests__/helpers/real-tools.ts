@@ -192,6 +192,33 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts connections on a loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A loopback port that refuses connections and stays refusing: below the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range, 32768 by default), where no server listening on port 0 (the emulator,
+ * the fake API servers, another worker's) can be handed it later. A port freePort() closed was handed to another
+ * worker's server mid-test once, and the "refused" endpoint answered TLS with HTTP.
+ */
+export async function refusedPort(): Promise<number> {
+  const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * Math.max(1, low - 20000));
+    if (!(await listening(port))) return port;
+  }
+  throw new Error('no refusing loopback port below the ephemeral range');
+}
+
 /** The one AMI the emulator starts with (see startMoto). */
 export const EMULATOR_AMI = {
   ami_id: 'ami-0b0771e40c7e0a1b2',
