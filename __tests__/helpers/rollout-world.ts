@@ -10,7 +10,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { CopySnapshotCommand, CreateSnapshotCommand, CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { FakeKube } from './fake-kube';
+import { FAKE_CLUSTER_CA, FakeKube } from './fake-kube';
 import { FakeKarpenter, type AmiWorld } from './fake-karpenter';
 import { fleetFrom, tempDir } from './fleet';
 import { rolloutFleet } from './rollout-fixtures';
@@ -35,6 +35,11 @@ export class RolloutWorld {
   clock = Date.parse('2026-11-25T12:00:00Z');
   readonly now = () => this.clock;
   readonly clusters = new Map<string, { kube: FakeKube; karpenter: FakeKarpenter }>();
+  /**
+   * Each simulated API server's URL and CA (base64 of PEM; undefined without `tls`), as the kubeconfig names them:
+   * what EKS DescribeCluster must report for a context's identity check (cli/shared/cluster-identity.ts) to pass.
+   */
+  readonly apiServers = new Map<string, { endpoint: string; caData?: string }>();
   fleet!: Fleet;
   fleetFile!: string;
   kubeconfig!: string;
@@ -59,6 +64,11 @@ export class RolloutWorld {
     }
   }
 
+  /** Writes (or overwrites) a String parameter, e.g. a cluster's generation pointer as a rollout or the replication stack would. */
+  async putParameter(region: string, name: string, value: string): Promise<void> {
+    await this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  }
+
   /**
    * A snapshot as the builder makes it in the home region: encrypted, tagged with the cache and a build ID.
    * (Put it in the history too, or the provenance checks refuse it.)
@@ -80,7 +90,13 @@ export class RolloutWorld {
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
   async setUp(
     fleetObject: any = rolloutFleet(),
-    o: { missingNewCopy?: boolean; nodesPerPool?: number; amis?: (cluster: string) => AmiWorld } = {},
+    o: {
+      missingNewCopy?: boolean;
+      nodesPerPool?: number;
+      amis?: (cluster: string) => AmiWorld;
+      /** HTTPS API servers with a CA the kubeconfig names, as a real cluster's (else HTTP with insecure-skip-tls-verify). */
+      tls?: boolean;
+    } = {},
   ): Promise<void> {
     const replica = this.ec2('us-east-1');
     const snap = (build: string) => this.build(build);
@@ -109,8 +125,7 @@ export class RolloutWorld {
     const copyOld = await copy(homeOld, 'general-1');
     const copyNew = o.missingNewCopy ? undefined : await copy(homeNew, 'general-2');
     this.gen = { homeOld, homeNew, copyOld, copyNew };
-    const put = (region: string, name: string, value: string) =>
-      this.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    const put = (region: string, name: string, value: string) => this.putParameter(region, name, value);
     await put('us-west-2', P, homeNew); // the builder's latest
     await put('us-west-2', `${P}-history`, JSON.stringify([homeNew, homeOld]));
     await put('us-east-1', P, copyNew ?? copyOld);
@@ -123,7 +138,6 @@ export class RolloutWorld {
     fs.writeFileSync(this.fleetFile, stringify(fleetObject));
     this.fleet = fleetFrom(fleetObject);
 
-    const contexts: string[] = [];
     for (const cluster of this.fleet.clusters) {
       const kube = new FakeKube();
       kube.now = this.now;
@@ -134,9 +148,9 @@ export class RolloutWorld {
         karpenter.addPool(pool.name, renderNodeClass(this.fleet.tags, cluster, pool, snapshot).manifest as any, o.nodesPerPool ?? 3, [
           ...pool.disruptionBudgets,
         ]);
-      const server = await kube.start();
+      const endpoint = await kube.start({ tls: o.tls });
       this.clusters.set(cluster.name, { kube, karpenter });
-      contexts.push(cluster.name + '\n' + server);
+      this.apiServers.set(cluster.name, { endpoint, caData: o.tls ? FAKE_CLUSTER_CA : undefined });
     }
     this.kubeconfig = path.join(this.dir, 'kubeconfig');
     fs.writeFileSync(
@@ -145,15 +159,12 @@ export class RolloutWorld {
         apiVersion: 'v1',
         kind: 'Config',
         'current-context': 'ml-train',
-        clusters: contexts.map((c) => {
-          const [name, server] = c.split('\n');
-          return { name, cluster: { server, 'insecure-skip-tls-verify': true } };
-        }),
+        clusters: [...this.apiServers].map(([name, { endpoint: server, caData }]) => ({
+          name,
+          cluster: caData ? { server, 'certificate-authority-data': caData } : { server, 'insecure-skip-tls-verify': true },
+        })),
         users: [{ name: 'fake', user: { token: 'fake-token' } }],
-        contexts: contexts.map((c) => {
-          const [name] = c.split('\n');
-          return { name, context: { cluster: name, user: 'fake' } };
-        }),
+        contexts: [...this.apiServers.keys()].map((name) => ({ name, context: { cluster: name, user: 'fake' } })),
       }),
     );
   }
@@ -166,10 +177,7 @@ export class RolloutWorld {
   /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then. */
   deps(signal?: AbortSignal): RolloutDeps {
     Object.assign(process.env, this.env());
-    const sleep = async (ms: number) => {
-      this.clock += ms;
-      for (const { karpenter } of this.clusters.values()) karpenter.advanceTo(this.clock);
-    };
+    const sleep = async (ms: number) => this.advance(ms);
     return {
       aws: regionApi,
       // The access layer's retry backoff runs on the same virtual clock (a 503 retried for 2 minutes takes no real time).
@@ -180,6 +188,12 @@ export class RolloutWorld {
       signal,
       pollIntervalMs: 60_000,
     };
+  }
+
+  /** Moves the virtual clock on by `ms`; every Karpenter then runs the reconciles due by then. */
+  advance(ms: number): void {
+    this.clock += ms;
+    for (const { karpenter } of this.clusters.values()) karpenter.advanceTo(this.clock);
   }
 
   karpenter(cluster: string): FakeKarpenter {

@@ -1,9 +1,13 @@
 /**
- * The world of the `upgrade apply` tests: the emulator, two clusters (canary ml-train, production payments-prod)
- * whose simulated Karpenter resolves aliases through public parameters for Kubernetes 1.35 and releases 1.55.0 and
- * 1.56.0 (AMI drift by image ID), the EKS update fake with each cluster's system node group, and every NodeClaim
- * deletion counted per cluster.
+ * The world of the `upgrade` tests: the emulator, two clusters (canary ml-train, production payments-prod)
+ * whose simulated Karpenter resolves aliases through public parameters for Kubernetes 1.34 to 1.36 and releases
+ * 1.55.0 and 1.56.0 (AMI drift by image ID), the EKS update fake with each cluster's system node group, endpoint and
+ * CA (the simulated API server's, so a context's identity check passes for its own cluster only), and every NodeClaim
+ * deletion counted per cluster. `cli` runs the command itself on the world's virtual clock, with the public
+ * parameters (which moto refuses to store) served by a proxy in front of the emulator.
  */
+import * as fs from 'fs';
+import { stringify } from 'yaml';
 import { awsClients } from '../../cli/shared/aws-clients';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './fake-eks';
@@ -12,6 +16,10 @@ import { fleetFrom } from './fleet';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
 import { startMoto, type Moto } from './real-tools';
+import { captureMain, type Captured } from './capture';
+import { SsmAgentProxy } from './ssm-agent-proxy';
+import { main } from '../../cli/main';
+import type { CliIo } from '../../cli/shared/command-line';
 import { regionApi } from '../../cli/rollout/aws';
 import { rolloutKube } from '../../cli/rollout/kube-client';
 import { stageClock } from '../../cli/rollout/stages';
@@ -22,13 +30,18 @@ import { bottlerocketImageIds } from '../../cli/upgrade/image-ids';
 import { upgradeKube } from '../../cli/upgrade/kube-client';
 import { upgradeState } from '../../cli/upgrade/state';
 
-export const PUBLIC_IMAGE_VERSIONS = new Map([['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d']]);
+/** The public image_version parameters (release with its build commit) the system node groups move to. */
+export const PUBLIC_IMAGE_VERSIONS = new Map([
+  ['/aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d'],
+  ['/aws/service/bottlerocket/aws-k8s-1.36/x86_64/1.56.0/image_version', '1.56.0-5a1b2c3d'],
+]);
 /** The snapshot a node class's data volume is restored from. */
 export const snapshotOf = (spec: any): string | undefined => spec.blockDeviceMappings.find((d: any) => d.ebs?.snapshotID)?.ebs.snapshotID;
 
 /**
- * After an upgrade onto `release` (Kubernetes 1.35): every original NodeClaim of each cluster deleted exactly once (no
- * replacement of a replacement), every node on the release's image, every class on its alias and the cluster's `snapshots` entry.
+ * After an upgrade onto `release` (on Kubernetes `kubernetesVersion`, 1.35 unless given): every original NodeClaim of
+ * each cluster deleted exactly once (no replacement of a replacement), every node on the release's image, every class
+ * on its alias and the cluster's `snapshots` entry.
  */
 export function expectEachReplacedOnce(
   w: RolloutWorld,
@@ -36,11 +49,12 @@ export function expectEachReplacedOnce(
   originals: ReadonlyMap<string, readonly string[]>,
   release: string,
   snapshots: ReadonlyMap<string, string>,
+  kubernetesVersion = '1.35',
 ): void {
   for (const [name, claims] of originals) {
     const karpenter = w.karpenter(name);
     expect([name, [...deleted.get(name)!].sort()]).toEqual([name, [...claims].sort()]);
-    expect([name, [...new Set([...karpenter.nodeClaims.values()].map((c) => c.imageId))]]).toEqual([name, [image('1.35', release)]]);
+    expect([name, [...new Set([...karpenter.nodeClaims.values()].map((c) => c.imageId))]]).toEqual([name, [image(kubernetesVersion, release)]]);
     for (const cls of karpenter.nodeClasses.values()) {
       expect((cls.spec as any).amiSelectorTerms).toEqual([{ alias: `bottlerocket@v${release}` }]);
       expect(snapshotOf(cls.spec)).toBe(snapshots.get(name));
@@ -50,15 +64,18 @@ export function expectEachReplacedOnce(
 
 export const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
 
-/** The public image_id parameters of releases 1.55.0 and 1.56.0 for Kubernetes 1.34 and 1.35 (x86_64). */
+/** The public image_id parameters of releases 1.55.0 and 1.56.0 for Kubernetes 1.34 to 1.36 (x86_64). */
 export function amiParameters(): Map<string, string> {
   const parameters = new Map<string, string>();
-  for (const k8s of ['1.34', '1.35'])
+  for (const k8s of ['1.34', '1.35', '1.36'])
     for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
   return parameters;
 }
 
-/** A world for one describe block: the emulator, two clusters with AMI discovery, the EKS fake, deletions counted. */
+/**
+ * A world for one describe block: the emulator (with the proxy serving the public parameters in front of it), two
+ * clusters with AMI discovery behind TLS, the EKS fake reporting their endpoints and CA, deletions counted.
+ */
 export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readonly addons?: Readonly<Record<string, string>> } = {}) {
   const running = o.kubernetesVersion ?? '1.35';
   const ctx = {} as {
@@ -66,6 +83,8 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     w: RolloutWorld;
     eks: FakeEks;
     server: { endpoint: string; close(): Promise<void> };
+    /** SSM for the command: the public parameters Karpenter and the cluster stack read, everything else from moto. */
+    ssm: SsmAgentProxy;
     deleted: Map<string, string[]>;
     /** Called after every reconcile pass of any cluster (e.g. to press Ctrl-C mid-upgrade). */
     afterStep?: (cluster: string) => void;
@@ -83,8 +102,12 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     await ctx.w.setUp(rolloutFleet(), {
       nodesPerPool: 2,
       amis: (c) => ({ parameters: amiParameters(), controlPlaneVersion: () => ctx.eks.cluster(c).version }),
+      tls: true,
     });
+    // DescribeCluster reports what `aws eks update-kubeconfig` would write: the API server's URL and CA.
+    for (const [name, api] of ctx.w.apiServers) Object.assign(ctx.eks.cluster(name), { endpoint: api.endpoint, certificateAuthority: api.caData });
     ctx.server = await serveEks(ctx.eks);
+    ctx.ssm = await SsmAgentProxy.start(ctx.moto.endpoint, { publicParameters: Object.fromEntries([...amiParameters(), ...PUBLIC_IMAGE_VERSIONS]) });
     ctx.deleted = new Map();
     for (const [name, { karpenter }] of ctx.w.clusters) {
       const mine: string[] = [];
@@ -96,10 +119,24 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     }
   }, 120_000);
   afterAll(async () => {
+    await ctx.ssm.stop();
     await ctx.server.close();
     await ctx.w.stop();
     await ctx.moto.stop();
   });
+  /**
+   * Runs `bottlerocket-fleet <argv>` in this process on the fleet file rolloutFleet() edited by `edit`: EKS from the
+   * fake, SSM through the proxy, the clusters through the kubeconfig, on the world's virtual clock (each wait of the
+   * command moves every simulated Karpenter on).
+   */
+  const cli = (argv: string[], edit: (f: any) => void = () => {}): Promise<Captured> => {
+    const f = rolloutFleet();
+    for (const c of Object.values<any>(f.clusters)) delete c.trustedCertificates;
+    edit(f);
+    fs.writeFileSync(ctx.w.fleetFile, stringify(f));
+    const env = { ...ctx.w.env(), AWS_ENDPOINT_URL_EKS: ctx.server.endpoint, AWS_ENDPOINT_URL_SSM: ctx.ssm.endpoint };
+    return captureMain<CliIo>(main, argv, env, { clock: { now: ctx.w.now, sleep: async (ms) => ctx.w.advance(ms) } });
+  };
   /** Plans from the running state and applies the fleet file at `release`. */
   const run = async (release: string, signal?: AbortSignal) => {
     const rolloutDeps = ctx.w.deps(signal);
@@ -119,7 +156,7 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     };
     return applyUpgrade(fleet, state.plan, state.running, deps);
   };
-  return { ctx, run };
+  return { ctx, run, cli };
 }
 
 export function fleetAt(release: string) {

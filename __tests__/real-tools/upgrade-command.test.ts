@@ -1,28 +1,18 @@
 /**
- * `upgrade plan` and `upgrade status` end to end: the CLI reads EKS through the real SDK from the EKS update fake
+ * `upgrade plan`, `status` and `apply` end to end: the CLI reads EKS through the real SDK from the EKS update fake
  * (helpers/fake-eks.ts), the clusters through the Kubernetes access layer from the simulated Karpenter with AMI
  * discovery (its nodes report the image they were launched from), and the generations' tags from the AWS emulator.
  */
-import * as fs from 'fs';
-import { stringify } from 'yaml';
 import { main } from '../../cli/main';
 import { captureMain } from '../helpers/capture';
-import { FakeEks, serveEks } from '../helpers/fake-eks';
-import { bottlerocketImageParameters } from '../helpers/fake-karpenter';
-import { RolloutWorld } from '../helpers/rollout-world';
-import { rolloutFleet } from '../helpers/rollout-fixtures';
-import { describeWithRealTools, startMoto, type Moto } from '../helpers/real-tools';
+import type { FakeEks } from '../helpers/fake-eks';
+import { P, type RolloutWorld } from '../helpers/rollout-world';
+import { describeWithRealTools } from '../helpers/real-tools';
+import { expectEachReplacedOnce, useUpgradeWorld } from '../helpers/upgrade-world';
 import { readJsonContract } from '../../modules/contracts/index';
 
-const image = (k8s: string, release: string) => `ami-${k8s.replace('.', '')}${release.replace(/\./g, '')}`;
-
-/** The public parameters Karpenter resolves aliases through: Kubernetes 1.35 and 1.36, releases 1.55.0 and 1.56.0. */
-function amiParameters(): Map<string, string> {
-  const parameters = new Map<string, string>();
-  for (const k8s of ['1.35', '1.36'])
-    for (const release of ['1.55.0', '1.56.0']) parameters.set(bottlerocketImageParameters(k8s, `v${release}`)[0], image(k8s, release));
-  return parameters;
-}
+/** A kube-proxy build for Kubernetes 1.36 (the contract has no checked 1.36 default, so the fleet file pins one). */
+const KUBE_PROXY_136 = 'v1.36.0-eksbuild.1';
 
 /** The add-on versions the cluster stack pins for a Kubernetes version (contracts/eks-addon-versions.json). */
 function pinnedAddons(k8s: string): Record<string, string> {
@@ -31,38 +21,14 @@ function pinnedAddons(k8s: string): Record<string, string> {
 }
 
 describeWithRealTools('upgrade plan and status against EKS, the clusters and the emulator', () => {
-  let moto: Moto;
+  // The clusters run Kubernetes 1.35 with the add-on versions the fleet file pins for it.
+  const { ctx, cli: run } = useUpgradeWorld({ addons: pinnedAddons('1.35') });
   let w: RolloutWorld;
   let eks: FakeEks;
-  let server: { endpoint: string; close(): Promise<void> };
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    w = new RolloutWorld(moto.endpoint);
-    await w.setUp(rolloutFleet(), { nodesPerPool: 2, amis: () => ({ parameters: amiParameters(), controlPlaneVersion: () => '1.35' }) });
-    eks = new FakeEks();
-    for (const c of ['ml-train', 'payments-prod'])
-      eks.addCluster(c, {
-        version: '1.35',
-        nodegroups: { 'system-20261125120000': { version: '1.35', releaseVersion: '1.55.0-d93bb1b1', status: 'ACTIVE' } },
-        addons: Object.fromEntries(Object.entries(pinnedAddons('1.35')).map(([n, v]) => [n, { version: v, status: 'ACTIVE' as const }])),
-      });
-    server = await serveEks(eks);
-  }, 120_000);
-  afterAll(async () => {
-    await server.close();
-    await w.stop();
-    await moto.stop();
+  beforeAll(() => {
+    ({ w, eks } = ctx);
   });
 
-  /** Runs the CLI on a fleet file edited by `edit` (the world was set up from rolloutFleet()). */
-  const run = async (argv: string[], edit: (f: any) => void = () => {}) => {
-    const f = rolloutFleet();
-    for (const c of Object.values<any>(f.clusters)) delete c.trustedCertificates;
-    edit(f);
-    fs.writeFileSync(w.fleetFile, stringify(f));
-    return captureMain(main, argv, { ...w.env(), AWS_ENDPOINT_URL_EKS: server.endpoint });
-  };
   const everyCluster = (f: any, over: Record<string, unknown>) => Object.values<any>(f.clusters).forEach((c) => Object.assign(c, over));
 
   test('nothing to do when the clusters run what the fleet file says', async () => {
@@ -151,16 +117,110 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
   });
 
   test('apply checks every kubeconfig context against EKS before any write: a context that reaches another server is refused', async () => {
-    // The fake EKS reports https://<cluster>.eks.example; the world's contexts point at loopback fakes.
-    const r = await run(['upgrade', 'apply', '--json'], (f) => everyCluster(f, { bottlerocketRelease: '1.56.0' }));
+    // EKS reports each cluster's own API server and CA; ml-train's context here points at payments-prod's server.
+    const r = await run(['upgrade', 'apply', '--json', '--context', 'ml-train=payments-prod'], (f) => everyCluster(f, { bottlerocketRelease: '1.56.0' }));
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ ok: false, exitCode: 1 });
     expect(doc.error).toContain('ml-train');
+    expect(doc.error).toContain(
+      `kubeconfig context "payments-prod" is not cluster ml-train: its server is ${w.apiServers.get('payments-prod')!.endpoint}, but EKS reports the cluster's endpoint as ${w.apiServers.get('ml-train')!.endpoint}`,
+    );
     expect(r.stderr).toMatch(/^refused: /m);
     expect(eks.calls).toEqual([]);
     expect(w.karpenter('ml-train').writes).toEqual([]);
   });
+
+  /** Each cluster's NodeClaims now, and how many deletions the world has counted so far. */
+  const snapshotClaims = () => ({
+    originals: new Map([...w.clusters].map(([name, { karpenter }]) => [name, [...karpenter.nodeClaims.keys()]])),
+    counted: new Map([...ctx.deleted].map(([name, d]) => [name, d.length])),
+  });
+  /** The NodeClaims deleted since `counted`. */
+  const deletedSince = (counted: ReadonlyMap<string, number>) => new Map([...ctx.deleted].map(([name, d]) => [name, d.slice(counted.get(name))]));
+  /** `upgrade status --json` afterwards: per cluster, no upgrade in progress and every pool on one (variant, release, generation). */
+  const expectSettled = async (edit: (f: any) => void, variant: string, release: string, generations: ReadonlyMap<string, string>) => {
+    const r = await run(['upgrade', 'status', '--json'], edit);
+    expect(r.code).toBe(0);
+    for (const c of JSON.parse(r.stdout).clusters) {
+      expect([c.cluster, c.upgrade]).toEqual([c.cluster, `bottlerocket@v${release}: done [${c.pools.map((p: any) => p.pool).join(', ')}]`]);
+      for (const p of c.pools)
+        expect([c.cluster, p.pool, p.groups]).toEqual([
+          c.cluster,
+          p.pool,
+          [{ variant, release, generation: generations.get(c.cluster), nodeClaims: w.karpenter(c.cluster).nodeClaims.size / c.pools.length }],
+        ]);
+    }
+    const again = await run(['upgrade', 'plan', '--json'], edit);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).stages.flatMap((s: any) => s.clusters.map((c: any) => [c.cluster, c.steps]))).toEqual([
+      ['ml-train', []],
+      ['payments-prod', []],
+    ]);
+  };
+
+  // Issue 31, "Done when": plan -> apply -> status through the command, across the fleet's two stages. These two
+  // tests run in order on the world the tests above left at Kubernetes 1.35, Bottlerocket 1.55.0.
+  test('a release upgrade end to end (--json): plan, apply across both stages, status on one image, a second plan with nothing to do', async () => {
+    const release = (f: any) => everyCluster(f, { bottlerocketRelease: '1.56.0' });
+    const { originals, counted } = snapshotClaims();
+    expect((await run(['upgrade', 'plan', '--json'], release)).code).toBe(0);
+
+    const r = await run(['upgrade', 'apply', '--json', '--poll-interval', '60s'], release);
+    expect([r.code, r.stderr.split('\n').filter((l) => /FAILED|refused|Error/.test(l))]).toEqual([0, []]);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.clusters.map((o: any) => [o.stage, o.cluster, o.from, o.to, o.outcome])).toEqual([
+      ['canary', 'ml-train', 'bottlerocket@v1.55.0', 'bottlerocket@v1.56.0', 'rolled-out'],
+      ['production', 'payments-prod', 'bottlerocket@v1.55.0', 'bottlerocket@v1.56.0', 'rolled-out'],
+    ]);
+    const generations = new Map([
+      ['ml-train', w.gen.homeOld],
+      ['payments-prod', w.gen.copyOld],
+    ]);
+    expectEachReplacedOnce(w, deletedSince(counted), originals, '1.56.0', generations);
+    expect(eks.calls).toEqual([
+      'UpdateNodegroupVersion ml-train/system-20261125120000 - 1.56.0-5a1b2c3d',
+      'UpdateNodegroupVersion payments-prod/system-20261125120000 - 1.56.0-5a1b2c3d',
+    ]);
+    // Under --json the progress goes to stderr: production moved only after the canary converged and soaked.
+    expect(r.stderr.indexOf('stage canary: done')).toBeGreaterThan(-1);
+    expect(r.stderr.indexOf('payments-prod: updating node group')).toBeGreaterThan(r.stderr.indexOf('stage canary: done'));
+
+    await expectSettled(release, 'aws-k8s-1.35', '1.56.0', generations);
+  }, 180_000);
+
+  test('a Kubernetes minor with a new cache generation end to end (text): the control plane, node group and add-on, each node replaced once', async () => {
+    // The new generation (homeNew, its copy in us-east-1) is what each cluster's parameter names; kube-proxy is per minor.
+    await w.putParameter('us-west-2', `${P}/clusters/ml-train`, w.gen.homeNew);
+    await w.putParameter('us-east-1', `${P}/clusters/payments-prod`, w.gen.copyNew!);
+    const minor = (f: any) =>
+      everyCluster(f, { kubernetesVersion: '1.36', bottlerocketRelease: '1.56.0', addons: { ...pinnedAddons('1.35'), 'kube-proxy': KUBE_PROXY_136 } });
+    const { originals, counted } = snapshotClaims();
+    const plan = await run(['upgrade', 'plan'], minor);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('ml-train: Kubernetes 1.35, Bottlerocket 1.56.0 → Kubernetes 1.36, Bottlerocket 1.56.0');
+    eks.calls.length = 0;
+
+    const r = await run(['upgrade', 'apply', '--poll-interval', '60s'], minor);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain('done: ml-train rolled-out, payments-prod rolled-out\n');
+    const generations = new Map([
+      ['ml-train', w.gen.homeNew],
+      ['payments-prod', w.gen.copyNew!],
+    ]);
+    expectEachReplacedOnce(w, deletedSince(counted), originals, '1.56.0', generations, '1.36');
+    expect(eks.calls).toEqual([
+      'UpdateClusterVersion ml-train 1.36',
+      'UpdateNodegroupVersion ml-train/system-20261125120000 1.36 1.56.0-5a1b2c3d',
+      `UpdateAddon ml-train/kube-proxy ${KUBE_PROXY_136}`,
+      'UpdateClusterVersion payments-prod 1.36',
+      'UpdateNodegroupVersion payments-prod/system-20261125120000 1.36 1.56.0-5a1b2c3d',
+      `UpdateAddon payments-prod/kube-proxy ${KUBE_PROXY_136}`,
+    ]);
+    expect(r.stdout.indexOf('payments-prod: updating the control plane')).toBeGreaterThan(r.stdout.indexOf('stage canary: done'));
+
+    await expectSettled(minor, 'aws-k8s-1.36', '1.56.0', generations);
+  }, 180_000);
 
   test('usage: a missing or unknown action exits 2', async () => {
     expect((await captureMain(main, ['upgrade'])).code).toBe(2);

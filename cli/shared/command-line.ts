@@ -21,6 +21,18 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** The terminal progress is drawn on (stderr). @default none: plain lines only */
   readonly terminal?: Terminal;
+  /**
+   * The clock a long command's stages wait on (polls, soaks, health deadlines; `upgrade apply` reads it).
+   * @default real time (Date.now and timers). A test against simulated clusters passes a virtual one, so a
+   * 2-hour soak takes no real time and the clusters move only when the command waits.
+   */
+  readonly clock?: CommandClock;
+}
+
+/** What a command measures time with and waits on; `sleep` rejects when the signal aborts (Ctrl-C). */
+export interface CommandClock {
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export const PROCESS_IO: CliIo = {

@@ -1,4 +1,5 @@
 /** `upgrade apply`: checks every context, then runs the release upgrade; Ctrl-C stops it between writes. */
+import type { CommandClock } from '../shared/command-line';
 import type { CommandOutput } from '../shared/command-output';
 import { RolloutBlocked } from '../rollout/pre-write';
 import { RolloutFailed, RolloutHeld, RolloutInterrupted, stageClock } from '../rollout/stages';
@@ -24,7 +25,13 @@ function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {
   };
 }
 
-export async function applyCommand(world: UpgradeWorld, state: UpgradeState, output: CommandOutput, pollIntervalMs?: number): Promise<number> {
+/** How `apply` waits: the poll interval (--poll-interval) and the clock (CliIo.clock, real time by default). */
+export interface ApplyTiming {
+  readonly pollIntervalMs?: number;
+  readonly clock?: CommandClock;
+}
+
+export async function applyCommand(world: UpgradeWorld, state: UpgradeState, output: CommandOutput, timing: ApplyTiming = {}): Promise<number> {
   // Before the first write: every context must reach its cluster (server and CA as EKS DescribeCluster reports them).
   const identity = await import('../shared/cluster-identity');
   const clusters = world.fleet.clusters.filter((c) => state.running.has(c.name));
@@ -36,7 +43,13 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
   process.once('SIGINT', onInterrupt);
   try {
     await identity.verifyClusterContexts(clusters.map((c) => ({ name: c.name, region: c.region, context: world.context(c.name) })));
-    const clock = stageClock({ log: (l) => output.info(`${l}\n`), signal: controller.signal, pollIntervalMs });
+    const clock = stageClock({
+      log: (l) => output.info(`${l}\n`),
+      signal: controller.signal,
+      pollIntervalMs: timing.pollIntervalMs,
+      now: timing.clock?.now,
+      sleep: timing.clock?.sleep,
+    });
     const outcomes = await applyUpgrade(world.fleet, state.plan, state.running, applyDeps(world, clock));
     output.result({ ok: true, clusters: outcomes });
     if (!output.json) output.out(`done: ${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'nothing to do'}\n`);

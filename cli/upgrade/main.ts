@@ -111,7 +111,7 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     const state = await (await import('./state')).upgradeState(world.fleet, world);
     if (args.action === 'plan') return printPlan(state.plan, cl.output);
     if (args.action === 'status') return printStatus(state.status, cl.output);
-    return (await import('./apply-command')).applyCommand(world, state, cl.output, args.pollIntervalMs);
+    return (await import('./apply-command')).applyCommand(world, state, cl.output, { pollIntervalMs: args.pollIntervalMs, clock: io.clock });
   });
 }
 
