@@ -8,7 +8,7 @@
  *   containerd's image store, and `ctr` is parsed the way containerd 2.1's ctr parses it (urfave/cli v2,
  *   see `runCtr`), so a call containerd 2.x would reject ends `Failed` with ctr's kind of stderr.
  *
- * - GetParameter of AWS-owned public parameters that moto lacks and refuses to store (`publicParameters`).
+ * - GetParameter and GetParametersByPath of AWS-owned public parameters that moto lacks and refuses to store (`publicParameters`).
  *
  * Everything else is forwarded unchanged to moto (headers kept; the response is streamed back; request
  * bodies are buffered first because they are small API calls whose Action must be read). Every call is
@@ -176,17 +176,14 @@ export class SsmAgentProxy extends EventEmitter {
       if (target === 'AmazonSSM.SendCommand') return this.sendCommand(call, res);
       if (target === 'AmazonSSM.GetCommandInvocation') return this.getCommandInvocation(call, res);
       const pub = target === 'AmazonSSM.GetParameter' ? this.options.publicParameters?.[call.input.Name] : undefined;
-      if (pub !== undefined) {
-        return sendJson(res, {
-          Parameter: {
-            Name: call.input.Name,
-            Type: 'String',
-            Value: pub,
-            Version: 1,
-            DataType: call.input.Name.endsWith('/image_id') ? 'aws:ec2:image' : 'text',
-            ARN: `arn:aws:ssm:${call.region}::parameter${call.input.Name}`,
-          },
-        });
+      if (pub !== undefined) return sendJson(res, { Parameter: publicParameter(call.input.Name, pub, call.region) });
+      // The cluster stack reads a release's parameters by path (data aws_ssm_parameters_by_path): the public ones under it.
+      if (target === 'AmazonSSM.GetParametersByPath' && String(call.input.Path).startsWith('/aws/service/')) {
+        const under = String(call.input.Path).replace(/\/+$/, '');
+        const children = Object.entries(this.options.publicParameters ?? {}).filter(([name]) =>
+          call.input.Recursive ? name.startsWith(`${under}/`) : name.slice(0, name.lastIndexOf('/')) === under,
+        );
+        return sendJson(res, { Parameters: children.map(([name, value]) => publicParameter(name, value, call.region)) });
       }
     }
     await this.forward(req, body, res);
@@ -1013,6 +1010,18 @@ function tokenize(s: string): Token[] {
   }
   flush();
   return out;
+}
+
+/** A public parameter as SSM answers it (AWS-owned: no account in its ARN). */
+function publicParameter(name: string, value: string, region: string) {
+  return {
+    Name: name,
+    Type: 'String',
+    Value: value,
+    Version: 1,
+    DataType: name.endsWith('/image_id') ? 'aws:ec2:image' : 'text',
+    ARN: `arn:aws:ssm:${region}::parameter${name}`,
+  };
 }
 
 function sendJson(res: http.ServerResponse, body: unknown) {

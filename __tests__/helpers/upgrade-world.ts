@@ -72,6 +72,9 @@ export function amiParameters(): Map<string, string> {
   return parameters;
 }
 
+/** Every public parameter the world serves (SsmAgentProxy): image IDs and image versions. */
+export const PUBLIC_PARAMETERS: ReadonlyMap<string, string> = new Map([...amiParameters(), ...PUBLIC_IMAGE_VERSIONS]);
+
 /**
  * A world for one describe block: the emulator (with the proxy serving the public parameters in front of it), two
  * clusters with AMI discovery behind TLS, the EKS fake reporting their endpoints and CA, deletions counted.
@@ -107,7 +110,7 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     // DescribeCluster reports what `aws eks update-kubeconfig` would write: the API server's URL and CA.
     for (const [name, api] of ctx.w.apiServers) Object.assign(ctx.eks.cluster(name), { endpoint: api.endpoint, certificateAuthority: api.caData });
     ctx.server = await serveEks(ctx.eks);
-    ctx.ssm = await SsmAgentProxy.start(ctx.moto.endpoint, { publicParameters: Object.fromEntries([...amiParameters(), ...PUBLIC_IMAGE_VERSIONS]) });
+    ctx.ssm = await SsmAgentProxy.start(ctx.moto.endpoint, { publicParameters: Object.fromEntries(PUBLIC_PARAMETERS) });
     ctx.deleted = new Map();
     for (const [name, { karpenter }] of ctx.w.clusters) {
       const mine: string[] = [];

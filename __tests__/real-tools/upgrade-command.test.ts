@@ -3,12 +3,19 @@
  * (helpers/fake-eks.ts), the clusters through the Kubernetes access layer from the simulated Karpenter with AMI
  * discovery (its nodes report the image they were launched from), and the generations' tags from the AWS emulator.
  */
+import * as path from 'path';
+import { parse } from 'yaml';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { main } from '../../cli/main';
+import { loadFleet } from '../../modules/fleet/load';
+import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
+import { synthFleet, tempDir } from '../helpers/fleet';
+import { type ClusterPins, plannedNodeClasses, plannedPins, synthesizedPins } from '../helpers/upgrade-stacks';
 import { captureMain } from '../helpers/capture';
 import type { FakeEks } from '../helpers/fake-eks';
 import { P, type RolloutWorld } from '../helpers/rollout-world';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { expectEachReplacedOnce, useUpgradeWorld } from '../helpers/upgrade-world';
+import { describeWithRealTools, emulatorEnv, terraformEnv } from '../helpers/real-tools';
+import { expectEachReplacedOnce, PUBLIC_PARAMETERS, useUpgradeWorld } from '../helpers/upgrade-world';
 import { readJsonContract } from '../../modules/contracts/index';
 
 /** A kube-proxy build for Kubernetes 1.36 (the contract has no checked 1.36 default, so the fleet file pins one). */
@@ -221,6 +228,52 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
 
     await expectSettled(minor, 'aws-k8s-1.36', '1.56.0', generations);
   }, 180_000);
+
+  // Issue 31, item 2: afterwards the fleet file already says what was applied. Every cluster's stacks as synthesized;
+  // ml-train's also through a real Terraform plan against the emulator (helpers/upgrade-stacks.ts says what that checks).
+  test('after the upgrade the fleet file synthesizes what was applied: the cluster stacks pin what EKS runs, the node classes are the live ones', async () => {
+    const fleet = loadFleet(w.fleetFile);
+    const stacks = synthFleet(fleet);
+    const generation = new Map([
+      ['ml-train', w.gen.homeNew],
+      ['payments-prod', w.gen.copyNew!],
+    ]);
+    for (const cluster of fleet.clusters) {
+      const running = eks.cluster(cluster.name);
+      const runs: ClusterPins = {
+        version: running.version,
+        release: running.nodegroups['system-20261125120000']!.releaseVersion,
+        addons: Object.fromEntries(Object.entries(running.addons).map(([name, a]) => [name, a!.version])),
+      };
+      expect([cluster.name, synthesizedPins(stacks[`${cluster.name}-cluster`], PUBLIC_PARAMETERS)]).toEqual([cluster.name, runs]);
+      for (const pool of cluster.karpenter!.nodePools) {
+        const live = w.karpenter(cluster.name).nodeClasses.get(pool.name)!.spec;
+        expect([cluster.name, pool.name, renderNodeClass(fleet.tags, cluster, pool, generation.get(cluster.name)).manifest.spec]).toEqual([
+          cluster.name,
+          pool.name,
+          live,
+        ]);
+      }
+    }
+
+    const ml = fleet.clusters.find((c) => c.name === 'ml-train')!;
+    const dir = tempDir('upgrade-stacks-');
+    // Through the proxy: the public parameters it serves, everything else forwarded to the emulator.
+    const env = terraformEnv(dir, emulatorEnv(ctx.ssm.endpoint, ml.region));
+    await new EKSClient({ region: ml.region, endpoint: ctx.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
+      new CreateClusterCommand({ name: ml.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
+    // One after the other: two inits at once race on the shared plugin cache.
+    const pins = await plannedPins(stacks['ml-train-cluster'], path.join(dir, 'ml-train-cluster'), env);
+    const classes = await plannedNodeClasses(stacks['ml-train-karpenter'], path.join(dir, 'ml-train-karpenter'), env);
+    expect(pins).toEqual(synthesizedPins(stacks['ml-train-cluster'], PUBLIC_PARAMETERS));
+    for (const pool of ml.karpenter!.nodePools) {
+      const rendered = renderNodeClass(fleet.tags, ml, pool, w.gen.homeNew);
+      // Byte for byte the rendering, and the spec the cluster runs.
+      expect(classes.get(rendered.manifest.metadata.name)).toBe(rendered.yaml);
+      expect(parse(rendered.yaml).spec).toEqual(w.karpenter('ml-train').nodeClasses.get(pool.name)!.spec);
+    }
+  }, 300_000);
 
   test('usage: a missing or unknown action exits 2', async () => {
     expect((await captureMain(main, ['upgrade'])).code).toBe(2);
