@@ -32,6 +32,12 @@ export interface FakeAddon {
 export interface FakeCluster {
   version: string;
   status: 'ACTIVE' | 'UPDATING';
+  /**
+   * DescribeCluster's `endpoint` and `certificateAuthority.data` (API_Cluster.html; base64 of the PEM): what a
+   * command checks a kubeconfig context against (cli/shared/cluster-identity.ts). A world with simulated API servers
+   * sets them to a server's URL and CA (upgrade-world.ts), so the check passes for that cluster's context only.
+   * @default https://<name>.eks.example and a CA that is not a certificate (no context matches)
+   */
   endpoint: string;
   certificateAuthority: string;
   nodegroups: Partial<Record<string, FakeNodegroup>>;

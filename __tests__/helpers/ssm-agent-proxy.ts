@@ -177,7 +177,8 @@ export class SsmAgentProxy extends EventEmitter {
       if (target === 'AmazonSSM.GetCommandInvocation') return this.getCommandInvocation(call, res);
       const pub = target === 'AmazonSSM.GetParameter' ? this.options.publicParameters?.[call.input.Name] : undefined;
       if (pub !== undefined) return sendJson(res, { Parameter: publicParameter(call.input.Name, pub, call.region) });
-      // The cluster stack reads a release's parameters by path (data aws_ssm_parameters_by_path): the public ones under it.
+      // The cluster stack reads a release's parameters by path (data aws_ssm_parameters_by_path). API_GetParametersByPath.html:
+      // the parameters "under a specified level in a hierarchy", every level below with Recursive. One page (no NextToken).
       if (target === 'AmazonSSM.GetParametersByPath' && String(call.input.Path).startsWith('/aws/service/')) {
         const under = String(call.input.Path).replace(/\/+$/, '');
         const children = Object.entries(this.options.publicParameters ?? {}).filter(([name]) =>
