@@ -12,8 +12,9 @@
  */
 import * as path from 'path';
 import { parse } from 'yaml';
-import { prepareForPlanning, plannedValues } from './terraform-plan';
-import { runTerraform } from './terraform-offline';
+import * as fs from 'fs';
+import { writeForPlanning } from './terraform-plan';
+import { runTerraform, terraformInit } from './terraform-offline';
 
 /** A cluster stack's pins of what EKS runs. */
 export interface ClusterPins {
@@ -42,15 +43,27 @@ export function synthesizedPins(stack: Record<string, any>, publicParameters: Re
   };
 }
 
+/** What Terraform would apply for a cluster: its cluster stack's pins and its Karpenter stack's EC2NodeClass manifests by name. */
+export interface PlannedCluster {
+  readonly pins: ClusterPins;
+  readonly nodeClasses: ReadonlyMap<string, string>;
+}
+
 /**
- * The pins as Terraform evaluates them at plan time: a root output carries the eks call's own expressions (a root
- * module cannot read a module's inputs), planned with `-out` and read from `terraform show -json`.
+ * Plans a cluster's two stacks in ONE Terraform run: each is a child module of one root (keeping its own aws provider
+ * configuration), so the ~700 MB provider loads for one init, one plan and one show rather than for each stack. The
+ * pins are a root output carrying the eks call's own expressions (a root module cannot read a module's inputs); the
+ * node classes are the yaml_body the kubectl stand-ins would be created with.
  */
-export async function plannedPins(stack: Record<string, any>, dir: string, env: NodeJS.ProcessEnv): Promise<ClusterPins> {
-  const [, eks] = eksCall(stack);
-  const withOutput = structuredClone(stack);
-  withOutput.output = {
-    ...withOutput.output,
+export async function planClusterStacks(
+  stacks: { readonly cluster: Record<string, any>; readonly karpenter: Record<string, any> },
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<PlannedCluster> {
+  const [, eks] = eksCall(stacks.cluster);
+  const cluster = structuredClone(stacks.cluster);
+  cluster.output = {
+    ...cluster.output,
     fleet_pins: {
       value: {
         version: eks.cluster_version,
@@ -59,22 +72,23 @@ export async function plannedPins(stack: Record<string, any>, dir: string, env: 
       },
     },
   };
-  await prepareForPlanning(withOutput, dir, env);
+  writeForPlanning(cluster, path.join(dir, 'cluster'));
+  writeForPlanning(stacks.karpenter, path.join(dir, 'karpenter'));
+  const root = {
+    module: { cluster: { source: './cluster' }, karpenter: { source: './karpenter' } },
+    output: { fleet_pins: { value: '${module.cluster.fleet_pins}' } },
+  };
+  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(root, null, 2));
+  const init = await terraformInit(dir, env);
+  if (!init.ok) throw new Error(init.report);
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
   if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
   const shown = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
-  return shown.planned_values.outputs.fleet_pins.value as ClusterPins;
-}
-
-/** The EC2NodeClass manifests a plan of the Karpenter stack would write (yaml_body of the kubectl stand-ins), by class name. */
-export async function plannedNodeClasses(stack: Record<string, any>, dir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  await prepareForPlanning(stack, path.join(dir), env);
-  const changes = await plannedValues(dir, env);
-  const classes = new Map<string, string>();
-  for (const c of Object.values(changes)) {
-    const yaml = c.after?.input?.yaml_body as string | undefined;
+  const nodeClasses = new Map<string, string>();
+  for (const c of shown.resource_changes ?? []) {
+    const yaml = c.address.startsWith('module.karpenter.') ? (c.change.after?.input?.yaml_body as string | undefined) : undefined;
     const manifest = yaml === undefined ? undefined : parse(yaml);
-    if (manifest?.kind === 'EC2NodeClass') classes.set(manifest.metadata.name, yaml!);
+    if (manifest?.kind === 'EC2NodeClass') nodeClasses.set(manifest.metadata.name, yaml!);
   }
-  return classes;
+  return { pins: shown.planned_values.outputs.fleet_pins.value as ClusterPins, nodeClasses };
 }

@@ -3,14 +3,13 @@
  * (helpers/fake-eks.ts), the clusters through the Kubernetes access layer from the simulated Karpenter with AMI
  * discovery (its nodes report the image they were launched from), and the generations' tags from the AWS emulator.
  */
-import * as path from 'path';
 import { parse } from 'yaml';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { main } from '../../cli/main';
 import { loadFleet } from '../../modules/fleet/load';
 import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
 import { synthFleet, tempDir } from '../helpers/fleet';
-import { type ClusterPins, plannedNodeClasses, plannedPins, synthesizedPins } from '../helpers/upgrade-stacks';
+import { type ClusterPins, planClusterStacks, synthesizedPins } from '../helpers/upgrade-stacks';
 import { captureMain } from '../helpers/capture';
 import type { FakeEks } from '../helpers/fake-eks';
 import { P, type RolloutWorld } from '../helpers/rollout-world';
@@ -263,14 +262,12 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
     await new EKSClient({ region: ml.region, endpoint: ctx.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
       new CreateClusterCommand({ name: ml.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
     );
-    // One after the other: two inits at once race on the shared plugin cache.
-    const pins = await plannedPins(stacks['ml-train-cluster'], path.join(dir, 'ml-train-cluster'), env);
-    const classes = await plannedNodeClasses(stacks['ml-train-karpenter'], path.join(dir, 'ml-train-karpenter'), env);
+    const { pins, nodeClasses } = await planClusterStacks({ cluster: stacks['ml-train-cluster'], karpenter: stacks['ml-train-karpenter'] }, dir, env);
     expect(pins).toEqual(synthesizedPins(stacks['ml-train-cluster'], PUBLIC_PARAMETERS));
     for (const pool of ml.karpenter!.nodePools) {
       const rendered = renderNodeClass(fleet.tags, ml, pool, w.gen.homeNew);
       // Byte for byte the rendering, and the spec the cluster runs.
-      expect(classes.get(rendered.manifest.metadata.name)).toBe(rendered.yaml);
+      expect(nodeClasses.get(rendered.manifest.metadata.name)).toBe(rendered.yaml);
       expect(parse(rendered.yaml).spec).toEqual(w.karpenter('ml-train').nodeClasses.get(pool.name)!.spec);
     }
   }, 300_000);
