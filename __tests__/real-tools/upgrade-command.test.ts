@@ -135,6 +135,7 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
     expect(r.stderr).toMatch(/^refused: /m);
     expect(eks.calls).toEqual([]);
     expect(w.karpenter('ml-train').writes).toEqual([]);
+    expect(w.karpenter('payments-prod').writes).toEqual([]);
   });
 
   /** Each cluster's NodeClaims now, and how many deletions the world has counted so far. */
