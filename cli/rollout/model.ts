@@ -62,6 +62,8 @@ export const UPGRADE_ANNOTATIONS = {
    * so a re-run applies it instead of building again; checked like any pointer before it is trusted.
    */
   generation: 'bottlerocket-fleet/upgrade-generation',
+  /** Which `upgrade apply` process works on the cluster now, as JSON {run, host, pid, renewedAt} (cli/upgrade/owner.ts). */
+  owner: 'bottlerocket-fleet/upgrade-owner',
 } as const;
 
 /** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */

@@ -7,6 +7,7 @@ import { clusterUpdater, EksUpdateFailed, nodegroupUpdater } from './eks-updates
 import { bottlerocketImageIds } from './image-ids';
 import { ControlPlaneRefused } from './minor-steps';
 import { GenerationUnavailable, type BuildGeneration } from './cache-generation';
+import { UpgradeOwned } from './owner';
 import type { UpgradeState } from './state';
 import type { UpgradeWorld } from './world';
 import { memo } from '../shared/cluster-contexts';
@@ -65,7 +66,7 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
 }
 
 function failure(e: unknown, output: CommandOutput, Mismatch: typeof import('../shared/cluster-identity').ClusterIdentityMismatch): number {
-  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked || e instanceof ControlPlaneRefused)
+  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked || e instanceof ControlPlaneRefused || e instanceof UpgradeOwned)
     return output.fail(1, e.message, { label: 'refused' });
   if (e instanceof GenerationUnavailable) return output.fail(1, e.message, { label: 'FAILED' });
   if (e instanceof RolloutFailed)

@@ -14,6 +14,7 @@ import type { RegionApi } from '../rollout/aws';
 import type { ClusterUpdater, NodegroupUpdater } from './eks-updates';
 import { generationRefusals, poolGenerations, type GenerationInputs, type PoolGeneration } from './generation';
 import { generationProvider, type BuildGeneration } from './cache-generation';
+import { checkOwner, HEARTBEAT_MS } from './owner';
 import { nodeClassName } from '../../modules/karpenter/node-class';
 import { NodeImagePayload, type NodeImageTarget } from './node-image-payload';
 import type { ClusterPlan, RunningCluster, UpgradePlan } from './plan';
@@ -163,11 +164,21 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
   const healthTimeoutMs = parseDuration(fleet.rollout?.healthTimeout ?? '20m');
   const build = deps.build;
   const generation = build && generationProvider({ fleet, runningVersion: (c) => running.get(c)?.controlPlane, aws: deps.aws, build, log: deps.clock.log });
-  return runStages({
-    stages,
-    targets,
-    healthTimeoutMs,
-    payload: new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation }, deps.clock),
-    clock: deps.clock,
-  });
+  // Each wait renews this run's claims on the clusters it works on (owner.ts); so does a timer, for the waits of a cache build.
+  const clock: StageClock = { ...deps.clock, wait: async () => (await deps.clock.wait(), payload.renew()) };
+  const payload = new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation }, clock);
+  // A second run is refused before it writes anything, whichever cluster the first one works on.
+  for (const t of targets) checkOwner(t.cluster, await classesOf(deps.kube(t.cluster), t), payload.run, clock.now());
+  const heartbeat = setInterval(() => void payload.renew().catch(() => undefined), HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    return await runStages({ stages, targets, healthTimeoutMs, payload, clock });
+  } finally {
+    clearInterval(heartbeat);
+    await payload.release();
+  }
+}
+
+function classesOf(kube: RolloutKube, t: NodeImageTarget) {
+  return Promise.all(t.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
 }

@@ -21,6 +21,7 @@ import { EksUpdateFailed, type ClusterUpdater, type NodegroupUpdater } from './e
 import { liftFreeze } from './freeze';
 import { moveControlPlane, recordStep, waitForVariant } from './minor-steps';
 import type { GenerationProvider } from './cache-generation';
+import { checkOwner, claimValue, thisRun, type RunIdentity } from './owner';
 
 export interface NodeImageTarget extends StageTarget {
   readonly fleetCluster: Cluster;
@@ -62,6 +63,8 @@ export interface NodeImageDeps {
   readonly healthTimeoutMs: number;
   /** Finds or builds a generation both variants mount (cache-generation.ts); required when a target has `needs`. */
   readonly generation?: GenerationProvider;
+  /** This process, as its claims on the classes name it (owner.ts). @default a new run of this process */
+  readonly run?: RunIdentity;
 }
 
 const aliasOf = (spec: unknown): string | undefined => (spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias;
@@ -94,10 +97,34 @@ const imageCurrent = (t: NodeImageTarget, i: number, cls: NodeClassInfo | undefi
   aliasOf(cls?.spec) === t.to && (t.snapshots?.[i] === undefined || snapshotOf(cls?.spec) === t.snapshots[i]);
 
 export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
+  /** The clusters this run claimed and has not released (owner.ts). */
+  private readonly owned = new Set<NodeImageTarget>();
+  readonly run: RunIdentity;
+
   constructor(
     private readonly deps: NodeImageDeps,
     private readonly clock: StageClock,
-  ) {}
+  ) {
+    this.run = deps.run ?? thisRun();
+  }
+
+  /** Renews this run's claims (at each wait and every HEARTBEAT_MS), so no second run takes them for stale. */
+  async renew(): Promise<void> {
+    for (const t of this.owned) await this.annotate(t, { [UPGRADE_ANNOTATIONS.owner]: claimValue(this.run, this.clock.now()) });
+  }
+
+  /** Removes this run's claims (the process ends: done, failed or interrupted); a re-run is then not refused. */
+  async release(): Promise<void> {
+    for (const t of [...this.owned]) {
+      this.owned.delete(t);
+      await this.annotate(t, { [UPGRADE_ANNOTATIONS.owner]: null });
+    }
+  }
+
+  private async annotate(t: NodeImageTarget, annotations: Record<string, string | null>): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    for (const pool of t.pools) await kube.annotateNodeClass(nodeClassName(pool), annotations);
+  }
 
   async begin(t: NodeImageTarget): Promise<NodeImageState | undefined> {
     const kube = this.deps.kube(t.cluster);
@@ -107,6 +134,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
       throw new RolloutBlocked(
         `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
       );
+    checkOwner(t.cluster, classes, this.run, this.clock.now());
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
     if (!t.minor?.controlPlane && classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
@@ -123,6 +151,9 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
 
   async apply(t: NodeImageTarget, state: NodeImageState): Promise<void> {
     const kube = this.deps.kube(t.cluster);
+    // The claim first: from here on a second run finds this one (owner.ts).
+    this.owned.add(t);
+    await this.renew();
     let recorded = state.resumed;
     const record = async () => {
       if (!recorded) await this.recordStart(t, state);
@@ -247,9 +278,13 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
   }
 
   async record(t: NodeImageTarget, state: ProgressState, reason?: string): Promise<void> {
-    const kube = this.deps.kube(t.cluster);
-    for (const pool of t.pools)
-      await kube.annotateNodeClass(nodeClassName(pool), { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null });
+    const finished = state === 'done' || state === 'rolled-back';
+    if (finished) this.owned.delete(t);
+    await this.annotate(t, {
+      [UPGRADE_ANNOTATIONS.state]: state,
+      [UPGRADE_ANNOTATIONS.reason]: reason ?? null,
+      ...(finished ? { [UPGRADE_ANNOTATIONS.owner]: null } : {}),
+    });
   }
 
   /** The exact previous spec of the classes at `indexes`, read back from the annotation recorded before the apply. */
