@@ -165,17 +165,18 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
   const build = deps.build;
   const generation = build && generationProvider({ fleet, runningVersion: (c) => running.get(c)?.controlPlane, aws: deps.aws, build, log: deps.clock.log });
   // Each wait renews this run's claims on the clusters it works on (owner.ts); so does a timer, for the waits of a cache build.
-  const clock: StageClock = { ...deps.clock, wait: async () => (await deps.clock.wait(), payload.renew()) };
+  const clock: StageClock = { ...deps.clock, wait: async () => (await deps.clock.wait(), payload.claims.renew()) };
   const payload = new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation }, clock);
   // A second run is refused before it writes anything, whichever cluster the first one works on.
-  for (const t of targets) checkOwner(t.cluster, await classesOf(deps.kube(t.cluster), t), payload.run, clock.now());
-  const heartbeat = setInterval(() => void payload.renew().catch(() => undefined), HEARTBEAT_MS);
+  for (const t of targets) checkOwner(t.cluster, await classesOf(deps.kube(t.cluster), t), payload.claims.run, clock.now());
+  const heartbeat = setInterval(() => void payload.claims.renew().catch(() => undefined), HEARTBEAT_MS);
   heartbeat.unref();
   try {
     return await runStages({ stages, targets, healthTimeoutMs, payload, clock });
   } finally {
     clearInterval(heartbeat);
-    await payload.release();
+    // Best effort: a claim left behind (the cluster unreachable) is stale once its process is gone (owner.ts); the error that ended the run is the one to report.
+    await payload.claims.release().catch((e: unknown) => deps.clock.log(`  could not remove this run's claim: ${(e as Error).message}`));
   }
 }
 

@@ -21,7 +21,7 @@ import { EksUpdateFailed, type ClusterUpdater, type NodegroupUpdater } from './e
 import { liftFreeze } from './freeze';
 import { moveControlPlane, recordStep, waitForVariant } from './minor-steps';
 import type { GenerationProvider } from './cache-generation';
-import { checkOwner, claimValue, thisRun, type RunIdentity } from './owner';
+import { checkOwner, RunClaims, type RunIdentity } from './owner';
 
 export interface NodeImageTarget extends StageTarget {
   readonly fleetCluster: Cluster;
@@ -97,33 +97,14 @@ const imageCurrent = (t: NodeImageTarget, i: number, cls: NodeClassInfo | undefi
   aliasOf(cls?.spec) === t.to && (t.snapshots?.[i] === undefined || snapshotOf(cls?.spec) === t.snapshots[i]);
 
 export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
-  /** The clusters this run claimed and has not released (owner.ts). */
-  private readonly owned = new Set<NodeImageTarget>();
-  readonly run: RunIdentity;
+  /** This run's claims on the clusters it works on (owner.ts). */
+  readonly claims: RunClaims;
 
   constructor(
     private readonly deps: NodeImageDeps,
     private readonly clock: StageClock,
   ) {
-    this.run = deps.run ?? thisRun();
-  }
-
-  /** Renews this run's claims (at each wait and every HEARTBEAT_MS), so no second run takes them for stale. */
-  async renew(): Promise<void> {
-    for (const t of this.owned) await this.annotate(t, { [UPGRADE_ANNOTATIONS.owner]: claimValue(this.run, this.clock.now()) });
-  }
-
-  /** Removes this run's claims (the process ends: done, failed or interrupted); a re-run is then not refused. */
-  async release(): Promise<void> {
-    for (const t of [...this.owned]) {
-      this.owned.delete(t);
-      await this.annotate(t, { [UPGRADE_ANNOTATIONS.owner]: null });
-    }
-  }
-
-  private async annotate(t: NodeImageTarget, annotations: Record<string, string | null>): Promise<void> {
-    const kube = this.deps.kube(t.cluster);
-    for (const pool of t.pools) await kube.annotateNodeClass(nodeClassName(pool), annotations);
+    this.claims = new RunClaims(deps.kube, clock.now, deps.run);
   }
 
   async begin(t: NodeImageTarget): Promise<NodeImageState | undefined> {
@@ -134,7 +115,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
       throw new RolloutBlocked(
         `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
       );
-    checkOwner(t.cluster, classes, this.run, this.clock.now());
+    checkOwner(t.cluster, classes, this.claims.run, this.clock.now());
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
     if (!t.minor?.controlPlane && classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
@@ -151,9 +132,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
 
   async apply(t: NodeImageTarget, state: NodeImageState): Promise<void> {
     const kube = this.deps.kube(t.cluster);
-    // The claim first: from here on a second run finds this one (owner.ts).
-    this.owned.add(t);
-    await this.renew();
+    await this.claims.claim(t.cluster, t.pools.map(nodeClassName));
     let recorded = state.resumed;
     const record = async () => {
       if (!recorded) await this.recordStart(t, state);
@@ -278,13 +257,13 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
   }
 
   async record(t: NodeImageTarget, state: ProgressState, reason?: string): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    // Done or rolled back: this run's claim goes in the same patch.
     const finished = state === 'done' || state === 'rolled-back';
-    if (finished) this.owned.delete(t);
-    await this.annotate(t, {
-      [UPGRADE_ANNOTATIONS.state]: state,
-      [UPGRADE_ANNOTATIONS.reason]: reason ?? null,
-      ...(finished ? { [UPGRADE_ANNOTATIONS.owner]: null } : {}),
-    });
+    if (finished) this.claims.drop(t.cluster);
+    const annotations = { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null };
+    for (const pool of t.pools)
+      await kube.annotateNodeClass(nodeClassName(pool), finished ? { ...annotations, [UPGRADE_ANNOTATIONS.owner]: null } : annotations);
   }
 
   /** The exact previous spec of the classes at `indexes`, read back from the annotation recorded before the apply. */

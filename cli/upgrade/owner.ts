@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'crypto';
 import * as os from 'os';
-import type { NodeClassInfo } from '../rollout/kube';
+import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
 import { UPGRADE_ANNOTATIONS } from '../rollout/model';
 
 /** A claim not renewed for this long belongs to a run that is gone. */
@@ -88,5 +88,46 @@ export function checkOwner(
       throw new UpgradeOwned(
         `cluster ${cluster}: another upgrade apply owns it (run ${claim.run}, pid ${claim.pid} on ${claim.host}, renewed ${Math.max(0, Math.round(age / 1000))}s ago on EC2NodeClass ${cls.name}); nothing was changed. Let it finish; if that process is gone, re-run after its claim expires (${LEASE_MS / 60_000} minutes without renewal)`,
       );
+  }
+}
+
+/** This run's claims: the classes of each cluster it works on, renewed together, released when it is done with them. */
+export class RunClaims {
+  /** Cluster -> the names of its classes. */
+  private readonly owned = new Map<string, readonly string[]>();
+
+  constructor(
+    private readonly kube: (cluster: string) => RolloutKube,
+    private readonly now: () => number,
+    readonly run: RunIdentity = thisRun(),
+  ) {}
+
+  /** Claims a cluster before the first write there: from now on a second run finds this one. */
+  async claim(cluster: string, classes: readonly string[]): Promise<void> {
+    this.owned.set(cluster, classes);
+    await this.write(cluster, claimValue(this.run, this.now()));
+  }
+
+  /** Renews every claim (at each wait and every HEARTBEAT_MS), so no second run takes them for stale. */
+  async renew(): Promise<void> {
+    for (const cluster of this.owned.keys()) await this.write(cluster, claimValue(this.run, this.now()));
+  }
+
+  /** Forgets a cluster whose claim the caller removes itself (in the patch that records it done or rolled back). */
+  drop(cluster: string): void {
+    this.owned.delete(cluster);
+  }
+
+  /** Removes every claim (the process ends: done, failed or interrupted); a re-run is then not refused. */
+  async release(): Promise<void> {
+    for (const cluster of [...this.owned.keys()]) {
+      await this.write(cluster, null);
+      this.owned.delete(cluster);
+    }
+  }
+
+  private async write(cluster: string, value: string | null): Promise<void> {
+    const kube = this.kube(cluster);
+    for (const name of this.owned.get(cluster) ?? []) await kube.annotateNodeClass(name, { [UPGRADE_ANNOTATIONS.owner]: value });
   }
 }
