@@ -7,11 +7,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { main, type CdktfRunner } from '../cli/deploy/main';
-import { ownerOf } from '../cli/deploy/upgrade-owner';
+import { kubeUpgradeOwnerWith, ownerOf, upgradeOwnerRefusals } from '../cli/deploy/upgrade-owner';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { PlannedStack } from '../modules/fleet/stacks';
 import { FREEZE_ANNOTATION } from '../cli/upgrade/freeze';
 import { captureMain } from './helpers/capture';
 import type { Cluster } from '../modules/fleet/load';
-import { tempDir, validFleet } from './helpers/fleet';
+import { fleetFrom, PROJECT_ROOT, tempDir, validFleet } from './helpers/fleet';
 
 const frozen = {
   annotations: { [FREEZE_ANNOTATION]: JSON.stringify({ owner: 'upgrade of my-cluster to Kubernetes 1.35, bottlerocket@v1.56.0', budgets: [] }) },
@@ -79,4 +81,42 @@ test('deploy my-cluster-karpenter while an upgrade owns my-cluster: exit 1 namin
     if (saved === undefined) delete process.env.FLEET_FILE;
     else process.env.FLEET_FILE = saved;
   }
+});
+
+// A context is a pointer: the one named like the cluster may reach another cluster, whose "nothing owns it" says
+// nothing about this one. Checked against EKS (endpoint and CA, cli/shared/cluster-identity.ts) before it is read.
+test('the context named like the cluster is verified against EKS first: a context on another cluster refuses the deploy and is never read', async () => {
+  const CA = fs.readFileSync(path.join(PROJECT_ROOT, 'certs/corp-ca.pem')).toString('base64');
+  const ENDPOINT = 'https://0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com';
+  const kubeconfig = (server: string) => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server, caData: CA, skipTLSVerify: false }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'my-cluster', cluster: 'c', user: 'u' }],
+      currentContext: 'my-cluster',
+    });
+    return kc;
+  };
+  const fleet = fleetFrom(validFleet());
+  const plan = [{ kind: 'karpenter', name: 'my-cluster-karpenter', subject: 'my-cluster' }] as unknown as PlannedStack[];
+  const reads: string[] = [];
+  const owner = (server: string) =>
+    kubeUpgradeOwnerWith({
+      kubeconfig: () => Promise.resolve(kubeconfig(server)),
+      describe: () => Promise.resolve({ endpoint: ENDPOINT, caData: CA }),
+      read: (c) => {
+        reads.push(c.name);
+        return Promise.resolve([{ name: 'default', nodePool: frozen }]);
+      },
+    });
+  const other = 'https://FEDCBA9876543210.gr7.us-west-2.eks.amazonaws.com';
+  expect(await upgradeOwnerRefusals(fleet, ['my-cluster-karpenter'], plan, owner(other))).toEqual([
+    `my-cluster-karpenter: whether an upgrade or rollout owns cluster my-cluster cannot be read: kubeconfig context "my-cluster" is not cluster my-cluster: its server is ${other}, but EKS reports the cluster's endpoint as ${ENDPOINT}. Nothing was changed. Fix: aws eks update-kubeconfig --name my-cluster --region us-west-2 --alias my-cluster, or pass the right context.`,
+  ]);
+  expect(reads).toEqual([]);
+  expect(await upgradeOwnerRefusals(fleet, ['my-cluster-karpenter'], plan, owner(ENDPOINT))).toEqual([
+    expect.stringContaining('my-cluster-karpenter: NodePool default is frozen by upgrade of my-cluster'),
+  ]);
+  expect(reads).toEqual(['my-cluster']);
 });

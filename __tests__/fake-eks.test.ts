@@ -8,11 +8,13 @@ import {
   DescribeNodegroupCommand,
   DescribeUpdateCommand,
   EKSClient,
+  ListUpdatesCommand,
   UpdateAddonCommand,
   UpdateClusterVersionCommand,
   UpdateNodegroupVersionCommand,
 } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './helpers/fake-eks';
+import { clusterUpdater } from '../cli/upgrade/eks-updates';
 
 describe('the EKS update fake, through the real SDK', () => {
   let eks: FakeEks;
@@ -127,5 +129,28 @@ describe('the EKS update fake, through the real SDK', () => {
 
   test('an unknown cluster is ResourceNotFoundException', async () => {
     await expect(client.send(new DescribeClusterCommand({ name: 'nope' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+  // API_ListUpdates.html: maxResults 1-100; "If you don't use this parameter, ListUpdates returns up to 100 results
+  // and a nextToken value if applicable"; the response's nextToken is null when there are no more results.
+  test('ListUpdates pages: up to 100 IDs and a nextToken, the rest with it; maxResults outside 1-100 is refused', async () => {
+    eks.addPastUpdates('canary', 150);
+    const first = await client.send(new ListUpdatesCommand({ name: 'canary' }));
+    expect([first.updateIds!.length, typeof first.nextToken]).toEqual([100, 'string']);
+    const second = await client.send(new ListUpdatesCommand({ name: 'canary', nextToken: first.nextToken }));
+    expect([second.updateIds!.length, second.nextToken ?? undefined]).toEqual([50, undefined]);
+    expect(new Set([...first.updateIds!, ...second.updateIds!]).size).toBe(150);
+    expect((await client.send(new ListUpdatesCommand({ name: 'canary', maxResults: 40 }))).updateIds).toHaveLength(40);
+    await expect(client.send(new ListUpdatesCommand({ name: 'canary', maxResults: 101 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
+  // Regression: upgrade apply read the first page only, so an update a Ctrl-C'd run left InProgress behind 100 ended
+  // ones was not found, and a second UpdateClusterVersion was refused (ResourceInUseException) instead of waited for.
+  test('an update left in progress behind more than one page of ended updates is found and waited for, not started again', async () => {
+    eks.addPastUpdates('canary', 120);
+    await client.send(new UpdateClusterVersionCommand({ name: 'canary', version: '1.35' }));
+    const clock = { now: () => 0, wait: () => Promise.resolve(), log: () => undefined };
+    await clusterUpdater(client).controlPlane('canary', '1.35', clock);
+    expect(eks.calls.filter((c) => c.startsWith('UpdateClusterVersion'))).toEqual(['UpdateClusterVersion canary 1.35']);
+    expect(eks.cluster('canary').version).toBe('1.35');
   });
 });

@@ -118,7 +118,7 @@ test('stages keep the fleet order; a cluster not running yet refuses the whole p
   expect(ok).toMatchObject({ refused: false, stages: [{ name: 'all', clusters: [{ cluster: 'canary' }, { cluster: 'production' }] }] });
 });
 
-test('apply takes a release, a Kubernetes minor and add-on pins; a minor that needs a cache build first, or a refused plan, is refused before any write', () => {
+test('apply takes a release, a Kubernetes minor (with a cache build: it builds it) and add-on pins; a refused plan is refused before any write', () => {
   const stage = (d: DesiredCluster) => ({ stages: [{ name: 'canary', clusters: [planCluster(d, running(), contracts)] }], refused: false });
   expect(applyRefusals(stage(desired({ release: '1.51.0' })))).toEqual([]);
   expect(applyRefusals(stage(desired({ kubernetesVersion: '1.35', release: '1.51.0' })))).toEqual([]);
@@ -128,6 +128,7 @@ test('apply takes a release, a Kubernetes minor and add-on pins; a minor that ne
     ...withBuild,
     stages: [{ name: 'canary', clusters: [{ ...withBuild.stages[0].clusters[0], steps: [{ kind: 'build-cache' as const, description: '', replaces: '' }] }] }],
   };
-  expect(applyRefusals(plan)).toEqual([expect.stringContaining('canary: moving Kubernetes 1.34 → 1.35 needs a cache generation both variants mount')]);
+  // Issue 31 item 2 step 2: apply builds the generation (__tests__/real-tools/upgrade-apply-build.test.ts); it no longer refuses.
+  expect(applyRefusals(plan)).toEqual([]);
   expect(applyRefusals(stage(desired({ kubernetesVersion: '1.36' })))).toEqual([expect.stringContaining('skips 1.35')]);
 });

@@ -95,6 +95,14 @@ export class FakeEks {
     return this.clusters[name];
   }
 
+  /** Ended updates EKS keeps listing (ListUpdates), e.g. a cluster's history of add-on updates: `count` Successful ones. */
+  addPastUpdates(cluster: string, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const u = this.store({ cluster, type: 'AddonUpdate', params: [], apply: () => undefined });
+      u.status = 'Successful';
+    }
+  }
+
   cluster(name: string): FakeCluster {
     const c = this.clusters[name]; // a Record lookup: absent names are undefined
     if (!c) throw new EksError('ResourceNotFoundException', `No cluster found for name: ${name}.`, 404);
@@ -275,15 +283,19 @@ const ROUTES: Route[] = [
       return { addon: { addonName: addon, clusterName: name, addonVersion: a.version, status: a.status } };
     },
   ],
-  // ListUpdates (API_ListUpdates.html): the update IDs of the cluster, or of the node group / add-on the query names.
+  // ListUpdates (API_ListUpdates.html): the update IDs of the cluster, or of the node group / add-on the query names,
+  // a page at a time: maxResults 1-100, "If you don't use this parameter, ListUpdates returns up to 100 results and a
+  // nextToken value if applicable"; the nextToken of a page continues after it, null when there is no more.
   [
     'GET',
     /^\/clusters\/([^/]+)\/updates$/,
-    (eks, [name], _b, q) => ({
-      updateIds: [...eks.updates.values()]
-        .filter((u) => u.cluster === name && u.nodegroup === (q.get('nodegroupName') ?? undefined) && u.addon === (q.get('addonName') ?? undefined))
-        .map((u) => u.id),
-    }),
+    (eks, [name], _b, q) =>
+      page(
+        [...eks.updates.values()]
+          .filter((u) => u.cluster === name && u.nodegroup === (q.get('nodegroupName') ?? undefined) && u.addon === (q.get('addonName') ?? undefined))
+          .map((u) => u.id),
+        q,
+      ),
   ],
   ['POST', /^\/clusters\/([^/]+)\/updates$/, (eks, [name], body) => updateJson(eks.updateClusterVersion(name, body.version, body.force === true))],
   [
@@ -295,6 +307,16 @@ const ROUTES: Route[] = [
   ['POST', /^\/clusters\/([^/]+)\/node-groups\/([^/]+)\/update-version$/, (eks, [name, ng], body) => updateJson(eks.updateNodegroupVersion(name, ng, body))],
   ['POST', /^\/clusters\/([^/]+)\/addons\/([^/]+)\/update$/, (eks, [name, addon], body) => updateJson(eks.updateAddon(name, addon, body.addonVersion))],
 ];
+
+/** One page of a List call (maxResults 1-100, default 100; nextToken opaque to the caller, here the next index). */
+function page(ids: string[], q: URLSearchParams): { updateIds: string[]; nextToken: string | null } {
+  const max = Number(q.get('maxResults') ?? 100);
+  if (!Number.isInteger(max) || max < 1 || max > 100) throw new EksError('InvalidParameterException', `maxResults must be between 1 and 100, got ${max}`);
+  const token = q.get('nextToken');
+  const start = token === null ? 0 : Number(Buffer.from(token, 'base64').toString());
+  const end = start + max;
+  return { updateIds: ids.slice(start, end), nextToken: end < ids.length ? Buffer.from(String(end)).toString('base64') : null };
+}
 
 function answer(eks: FakeEks, method: string, url: URL, body: any): { status: number; json: unknown; errorType?: string } {
   for (const [m, pattern, handle] of ROUTES) {

@@ -29,6 +29,11 @@ import { clusterUpdater, nodegroupUpdater } from '../../cli/upgrade/eks-updates'
 import { bottlerocketImageIds } from '../../cli/upgrade/image-ids';
 import { upgradeKube } from '../../cli/upgrade/kube-client';
 import { upgradeState } from '../../cli/upgrade/state';
+import { buildCache } from '../../cli/cache/builder';
+import type { BuildGeneration } from '../../cli/upgrade/cache-generation';
+import { CreateSecurityGroupCommand, DescribeImagesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /** The public image_version parameters (release with its build commit) the system node groups move to. */
 export const PUBLIC_IMAGE_VERSIONS = new Map([
@@ -76,10 +81,53 @@ export function amiParameters(): Map<string, string> {
 export const PUBLIC_PARAMETERS: ReadonlyMap<string, string> = new Map([...amiParameters(), ...PUBLIC_IMAGE_VERSIONS]);
 
 /**
+ * The image-cache builder's infrastructure in the emulator (what the image-cache-builder stack creates: an instance
+ * profile, a security group, subnets, their SSM parameters), and the SSM agent played by a loopback proxy in front of
+ * moto (helpers/ssm-agent-proxy.ts), answering the public AMI parameter of aws-k8s-`version` at `release` (moto
+ * refuses PutParameter under /aws/), with the builder host's kernel at `kernelRelease`. As cache-builder-process.test.ts sets it up.
+ */
+async function builderInfrastructure(endpoint: string, o: { version: string; release: string; kernelRelease: string }): Promise<SsmAgentProxy> {
+  const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  const ec2 = new EC2Client({ region: 'us-west-2', endpoint, credentials });
+  const ssm = new SSMClient({ region: 'us-west-2', endpoint, credentials });
+  const ami = (await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }))).Images![0].ImageId!;
+  const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!;
+  const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'image-cache-builder', Description: 'egress only', VpcId: subnets[0].VpcId }));
+  const iam = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: 'Action=CreateInstanceProfile&InstanceProfileName=bottlerocket-fleet-builder-us-west-2&Version=2010-05-08',
+  });
+  expect(iam.status).toBe(200);
+  for (const [Name, Value] of [
+    ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
+    ['/bottlerocket-fleet/builder/security-group-id', sg.GroupId!],
+    ['/bottlerocket-fleet/builder/subnet-ids', subnets[0].SubnetId!],
+  ])
+    await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
+  ec2.destroy();
+  ssm.destroy();
+  return SsmAgentProxy.start(endpoint, {
+    publicParameters: { [`/aws/service/bottlerocket/aws-k8s-${o.version}/x86_64/${o.release}/image_id`]: ami },
+    host: { kernelRelease: o.kernelRelease },
+  });
+}
+
+/**
  * A world for one describe block: the emulator (with the proxy serving the public parameters in front of it), two
  * clusters with AMI discovery behind TLS, the EKS fake reporting their endpoints and CA, deletions counted.
  */
-export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readonly addons?: Readonly<Record<string, string>> } = {}) {
+export function useUpgradeWorld(
+  o: {
+    readonly kubernetesVersion?: string;
+    readonly addons?: Readonly<Record<string, string>>;
+    /** The cache builder runs (cli/cache/builder.ts) against the emulator, its host on this kernel release. */
+    readonly builder?: { readonly release: string; readonly kernelRelease: string };
+  } = {},
+) {
   const running = o.kubernetesVersion ?? '1.35';
   const ctx = {} as {
     moto: Moto;
@@ -89,6 +137,8 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     /** SSM for the command: the public parameters Karpenter and the cluster stack read, everything else from moto. */
     ssm: SsmAgentProxy;
     deleted: Map<string, string[]>;
+    /** With o.builder: the SSM agent proxy the builder talks to (its calls, faults). */
+    proxy?: SsmAgentProxy;
     /** Called after every reconcile pass of any cluster (e.g. to press Ctrl-C mid-upgrade). */
     afterStep?: (cluster: string) => void;
   };
@@ -111,6 +161,7 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
     for (const [name, api] of ctx.w.apiServers) Object.assign(ctx.eks.cluster(name), { endpoint: api.endpoint, certificateAuthority: api.caData });
     ctx.server = await serveEks(ctx.eks);
     ctx.ssm = await SsmAgentProxy.start(ctx.moto.endpoint, { publicParameters: Object.fromEntries(PUBLIC_PARAMETERS) });
+    if (o.builder) ctx.proxy = await builderInfrastructure(ctx.moto.endpoint, { version: running, ...o.builder });
     ctx.deleted = new Map();
     for (const [name, { karpenter }] of ctx.w.clusters) {
       const mine: string[] = [];
@@ -124,6 +175,7 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
   afterAll(async () => {
     await ctx.ssm.stop();
     await ctx.server.close();
+    await ctx.proxy?.stop();
     await ctx.w.stop();
     await ctx.moto.stop();
   });
@@ -156,10 +208,27 @@ export function useUpgradeWorld(o: { readonly kubernetesVersion?: string; readon
         Promise.resolve(PUBLIC_IMAGE_VERSIONS.get(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${r}/image_version`)),
       clock: stageClock(rolloutDeps),
       aws: (r) => regionApi(r),
+      // The builder `cache build` runs (one code path), its clients on the SSM agent proxy.
+      build: ctx.proxy && buildThrough(ctx.proxy.endpoint, rolloutDeps.log),
     };
     return applyUpgrade(fleet, state.plan, state.running, deps);
   };
   return { ctx, run, cli };
+}
+
+function buildThrough(endpoint: string, log: (line: string) => void): BuildGeneration {
+  const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  const ssm = (region: string) => new SSMClient({ region, endpoint, credentials });
+  return async (cache) => {
+    const deps = {
+      ec2: new EC2Client({ region: cache.homeRegion, endpoint, credentials }),
+      ssm: ssm(cache.homeRegion),
+      ssmIn: ssm,
+      ecr: () => new ECRClient({}),
+      log,
+    };
+    return (await buildCache(deps, cache, { pollIntervalMs: 20 })).snapshotId;
+  };
 }
 
 export function fleetAt(release: string) {

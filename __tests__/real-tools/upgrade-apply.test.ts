@@ -3,9 +3,11 @@
  * the system node groups through the EKS update fake, the node classes' alias in one apply each, the replacements
  * by the simulated Karpenter with AMI discovery (AMI drift by image ID; the alias is not in the static hash).
  * Counted: every original NodeClaim is deleted exactly once, and production moves only after the canary converged
- * and soaked.
+ * and soaked. A second run started meanwhile is refused, naming the first, and writes nothing (the exact EKS calls).
  */
+import * as os from 'os';
 import { awsClients } from '../../cli/shared/aws-clients';
+import { UpgradeOwned } from '../../cli/upgrade/owner';
 import { describeWithRealTools } from '../helpers/real-tools';
 import { fleetAt, image, useUpgradeWorld } from '../helpers/upgrade-world';
 import { regionApi } from '../../cli/rollout/aws';
@@ -19,7 +21,23 @@ describeWithRealTools('upgrade apply: a Bottlerocket release across two stages',
   test('every original NodeClaim is replaced exactly once, on the new image; production only after the canary soaked', async () => {
     const { w, eks, deleted } = ctx;
     const originals = new Map([...w.clusters].map(([name, { karpenter }]) => [name, [...karpenter.nodeClaims.keys()]]));
+    // A second `upgrade apply` started while this one replaces the canary's nodes: refused, naming the first (its claim on the classes).
+    let second: Promise<unknown> | undefined;
+    ctx.afterStep = (cluster) => {
+      if (cluster === 'ml-train' && deleted.get('ml-train')!.length > 0) second ??= run('1.56.0').catch((e: unknown) => e);
+    };
     const outcomes = await run('1.56.0');
+    ctx.afterStep = undefined;
+    const refused = await second;
+    expect(refused).toBeInstanceOf(UpgradeOwned);
+    expect((refused as Error).message).toMatch(
+      new RegExp(
+        `^cluster ml-train: another upgrade apply owns it \\(run [0-9a-f]{12}, pid ${process.pid} on ${os.hostname()}, renewed \\d+s ago on EC2NodeClass default\\); nothing was changed`,
+      ),
+    );
+    // The first run's claims are gone with it: a later run is not refused.
+    for (const { karpenter } of w.clusters.values())
+      for (const cls of karpenter.nodeClasses.values()) expect(cls.annotations['bottlerocket-fleet/upgrade-owner']).toBeUndefined();
     expect(outcomes.map((o) => [o.stage, o.cluster, o.from, o.to, o.outcome])).toEqual([
       ['canary', 'ml-train', 'bottlerocket@v1.55.0', 'bottlerocket@v1.56.0', 'rolled-out'],
       ['production', 'payments-prod', 'bottlerocket@v1.55.0', 'bottlerocket@v1.56.0', 'rolled-out'],

@@ -183,7 +183,10 @@ async function deploy(
   if (refusal) return output.fail(1, refusal.message, { details: { ...report, ...refusal.details, ran: false } });
   // One change of the node image at a time: not while an upgrade or rollout owns the cluster (upgrade-owner.ts).
   const owners = await import('./upgrade-owner');
-  const owned = await owners.upgradeOwnerRefusals(fleet, selected, plan, deps.upgradeOwner ?? owners.kubeUpgradeOwner);
+  // The context is verified against EKS through this command's clients (--request-timeout) before it is read.
+  const { describeEksCluster } = await import('../shared/cluster-identity');
+  const describe = async (name: string, region: string) => describeEksCluster(name, region, undefined, await deps.aws());
+  const owned = await owners.upgradeOwnerRefusals(fleet, selected, plan, deps.upgradeOwner ?? owners.kubeUpgradeOwnerWith({ describe }));
   if (owned.length > 0)
     return output.fail(1, `${owned.join('\n')}\nnothing was deployed (checked before Terraform ran)`, { details: { ...report, refused: owned, ran: false } });
   for (const r of results)

@@ -57,6 +57,13 @@ export const UPGRADE_ANNOTATIONS = {
   appliedAt: 'bottlerocket-fleet/upgrade-applied-at',
   /** The step a Kubernetes minor is in (freeze-drift, update-control-plane, ...; cli/upgrade/minor-steps.ts). */
   step: 'bottlerocket-fleet/upgrade-step',
+  /**
+   * The cache generation (snapshot ID) a Kubernetes minor built or adopted for this class (cli/upgrade/cache-generation.ts),
+   * so a re-run applies it instead of building again; checked like any pointer before it is trusted.
+   */
+  generation: 'bottlerocket-fleet/upgrade-generation',
+  /** Which `upgrade apply` process works on the cluster now, as JSON {run, host, pid, renewedAt} (cli/upgrade/owner.ts). */
+  owner: 'bottlerocket-fleet/upgrade-owner',
 } as const;
 
 /** Field manager for the progress annotations, so the kubectl provider's apply never removes them. */

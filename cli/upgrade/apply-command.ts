@@ -7,12 +7,27 @@ import { applyUpgrade, UpgradeRefused, type ApplyDeps } from './apply';
 import { clusterUpdater, EksUpdateFailed, nodegroupUpdater } from './eks-updates';
 import { bottlerocketImageIds } from './image-ids';
 import { ControlPlaneRefused } from './minor-steps';
+import { GenerationUnavailable, type BuildGeneration } from './cache-generation';
+import { UpgradeOwned } from './owner';
 import type { UpgradeState } from './state';
 import type { UpgradeWorld } from './world';
 import { memo } from '../shared/cluster-contexts';
 
+/**
+ * A cache build as `cache build` runs it (cli/cache/builder.ts: its named steps, its undo stack run whatever fails,
+ * Ctrl-C included), on the command's client factory in the cache's home region.
+ */
+function sdkBuild(world: UpgradeWorld, log: (line: string) => void, signal: AbortSignal): BuildGeneration {
+  return async (cache) => {
+    const { buildCache } = await import('../cache/builder');
+    const c = world.clients;
+    const built = await buildCache({ ec2: c.ec2(cache.homeRegion), ssm: c.ssm(cache.homeRegion), ssmIn: c.ssm, ecr: c.ecr, log, signal }, cache);
+    return built.snapshotId;
+  };
+}
+
 /** The deps of a run on real clients: the factory's EKS client per region, the public image_version parameter through SSM. */
-function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {
+function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock'], build: BuildGeneration): ApplyDeps {
   return {
     kube: world.rolloutKube,
     nodegroups: memo((region) => nodegroupUpdater(world.clients.eks(region))),
@@ -22,6 +37,7 @@ function applyDeps(world: UpgradeWorld, clock: ApplyDeps['clock']): ApplyDeps {
       world.region(region).getParameter(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${release}/image_version`),
     clock,
     aws: world.region,
+    build,
   };
 }
 
@@ -50,7 +66,8 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
       now: timing.clock?.now,
       sleep: timing.clock?.sleep,
     });
-    const outcomes = await applyUpgrade(world.fleet, state.plan, state.running, applyDeps(world, clock));
+    const build = sdkBuild(world, (l) => output.info(`  ${l}\n`), controller.signal);
+    const outcomes = await applyUpgrade(world.fleet, state.plan, state.running, applyDeps(world, clock, build));
     output.result({ ok: true, clusters: outcomes });
     if (!output.json) output.out(`done: ${outcomes.map((o) => `${o.cluster} ${o.outcome}`).join(', ') || 'nothing to do'}\n`);
     return 0;
@@ -62,8 +79,9 @@ export async function applyCommand(world: UpgradeWorld, state: UpgradeState, out
 }
 
 function failure(e: unknown, output: CommandOutput, Mismatch: typeof import('../shared/cluster-identity').ClusterIdentityMismatch): number {
-  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked || e instanceof ControlPlaneRefused)
+  if (e instanceof Mismatch || e instanceof UpgradeRefused || e instanceof RolloutBlocked || e instanceof ControlPlaneRefused || e instanceof UpgradeOwned)
     return output.fail(1, e.message, { label: 'refused' });
+  if (e instanceof GenerationUnavailable) return output.fail(1, e.message, { label: 'FAILED' });
   if (e instanceof RolloutFailed)
     return output.fail(1, `${e.message}${e.leftovers.length ? `\nleft after the rollback: ${e.leftovers.join('; ')}` : ''}`, {
       label: 'FAILED',

@@ -1,17 +1,21 @@
 /**
  * `upgrade apply` for a Bottlerocket release (same Kubernetes minor): the plan's clusters, stage by stage, through
  * the rollout's stage machinery (cli/rollout/stages.ts: gates, soak, rollback, resume) with the node image as its
- * payload (node-image-payload.ts). A plan with any refusal, or a cluster whose plan moves the Kubernetes minor (not
- * built yet), is refused before anything is written.
+ * payload (node-image-payload.ts), for a Bottlerocket release and for a Kubernetes minor (minor-steps.ts, with the
+ * cache generation both variants mount found or built first, cache-generation.ts). A plan with any refusal is refused
+ * before anything is written.
  */
-import type { Fleet } from '../../modules/fleet/load';
+import type { Fleet, NodePool } from '../../modules/fleet/load';
 import { parseDuration } from '../shared/duration';
-import { IN_PROGRESS_STATES } from '../rollout/model';
+import { IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS } from '../rollout/model';
 import { runStages, type ClusterOutcome, type StageClock } from '../rollout/stages';
 import type { RolloutKube } from '../rollout/kube';
 import type { RegionApi } from '../rollout/aws';
 import type { ClusterUpdater, NodegroupUpdater } from './eks-updates';
-import { poolGenerations } from './generation';
+import { generationRefusals, poolGenerations, type GenerationInputs, type PoolGeneration } from './generation';
+import { generationProvider, type BuildGeneration } from './cache-generation';
+import { checkOwner, HEARTBEAT_MS } from './owner';
+import { nodeClassName } from '../../modules/karpenter/node-class';
 import { NodeImagePayload, type NodeImageTarget } from './node-image-payload';
 import type { ClusterPlan, RunningCluster, UpgradePlan } from './plan';
 
@@ -38,20 +42,47 @@ export interface ApplyDeps {
   readonly clock: StageClock;
   /** The region API of a region (the pools' cache parameters and snapshots, generation.ts). */
   readonly aws: (region: string) => RegionApi;
+  /**
+   * Builds a cache generation (cli/cache/builder.ts buildCache, the one code path `cache build` uses) and returns its
+   * snapshot ID. @default none: a minor that needs a generation is refused before any write
+   */
+  readonly build?: BuildGeneration;
 }
 
-/** Why the plan cannot be applied by this version of `upgrade apply`, per cluster (empty: it can). */
+/**
+ * Why the plan cannot be applied, per cluster (empty: it can). A minor whose plan builds a cache generation is applied:
+ * the generation is found or built after the freeze, before the control plane moves (cache-generation.ts).
+ */
 export function applyRefusals(plan: UpgradePlan): string[] {
-  const clusters = plan.stages.flatMap((s) => s.clusters);
-  return [
-    ...clusters.flatMap((c) => c.refusals.map((r) => `${c.cluster}: ${r}`)),
-    ...clusters
-      .filter((c) => c.steps.some((s) => s.kind === 'build-cache'))
-      .map(
-        (c) =>
-          `${c.cluster}: moving Kubernetes ${c.from.kubernetesVersion} → ${c.to.kubernetesVersion} needs a cache generation both variants mount; build it first (npm run cache -- build <cache>, docs/upgrades.md), then re-run`,
-      ),
-  ];
+  return plan.stages.flatMap((s) => s.clusters).flatMap((c) => c.refusals.map((r) => `${c.cluster}: ${r}`));
+}
+
+/**
+ * Per pool, the generation a re-run takes from what the upgrade recorded on its class (checked like any pointer), and
+ * the caches whose pools still need a generation both variants mount (the plan's build-cache steps the pointer does
+ * not satisfy). Reads only; a recorded generation that fails the checks refuses the cluster.
+ */
+async function generationNeeds(
+  inputs: GenerationInputs,
+  c: ClusterPlan,
+  pools: readonly NodePool[],
+  generations: readonly (PoolGeneration | undefined)[],
+  running: RunningCluster | undefined,
+): Promise<{ snapshots: (string | undefined)[]; needs: { cache: string; pools: number[] }[] }> {
+  const snapshots = generations.map((g) => g?.to);
+  const needs = new Map<string, number[]>();
+  const toBuild = new Set(c.steps.filter((s) => s.kind === 'build-cache').map((s) => s.pool));
+  for (const [i, pool] of pools.entries()) {
+    const upgrade = running?.pools.find((p) => p.name === pool.name)?.upgrade;
+    const cache = inputs.fleet.imageCaches.find((x) => x.name === pool.imageCache);
+    if (cache && upgrade?.generation && upgrade.target === inputs.alias && IN_PROGRESS_STATES.has(upgrade.state)) {
+      const where = `the generation EC2NodeClass ${nodeClassName(pool)} records (${UPGRADE_ANNOTATIONS.generation})`;
+      const bad = await generationRefusals(inputs, cache, where, upgrade.generation);
+      if (bad.length > 0) throw new UpgradeRefused(`${inputs.cluster.name}: nothing was changed: ${bad.join('; ')}`);
+      snapshots[i] = upgrade.generation;
+    } else if (cache && toBuild.has(pool.name) && generations[i]?.to === generations[i]?.from) needs.set(cache.name, [...(needs.get(cache.name) ?? []), i]);
+  }
+  return { snapshots, needs: [...needs].map(([cache, indexes]) => ({ cache, pools: indexes })) };
 }
 
 async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: RunningCluster | undefined, deps: ApplyDeps): Promise<NodeImageTarget> {
@@ -69,20 +100,23 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
   }
   const pools = cluster.karpenter?.nodePools ?? [];
   const to = `bottlerocket@v${release}`;
-  const { generations, refusals } = await poolGenerations(
-    {
-      fleet,
-      cluster,
-      alias: to,
-      runningVersion: running?.controlPlane ?? cluster.kubernetesVersion,
-      liveSnapshot: (pool) => running?.pools.find((p) => p.name === pool)?.snapshot,
-      aws: deps.aws,
-    },
-    pools,
-  );
+  const inputs: GenerationInputs = {
+    fleet,
+    cluster,
+    alias: to,
+    runningVersion: running?.controlPlane ?? cluster.kubernetesVersion,
+    liveSnapshot: (pool) => running?.pools.find((p) => p.name === pool)?.snapshot,
+    aws: deps.aws,
+  };
+  const { generations, refusals } = await poolGenerations(inputs, pools);
   if (refusals.length > 0) throw new UpgradeRefused(`${cluster.name}: nothing was changed: ${refusals.join('; ')}`);
   for (const g of generations)
     if (g && g.to !== g.from) deps.clock.log(`  ${cluster.name}: the generation moves with the alias: ${g.from ?? '-'} -> ${g.to ?? '-'} (${g.pointer})`);
+  const { snapshots, needs } = await generationNeeds(inputs, c, pools, generations, running);
+  if (needs.length > 0 && !deps.build)
+    throw new UpgradeRefused(
+      `${cluster.name}: needs a cache generation both variants mount (${needs.map((n) => n.cache).join(', ')}) and this run cannot build one: nothing was changed`,
+    );
   const minorMoves = running !== undefined && running.controlPlane !== cluster.kubernetesVersion;
   const addons = Object.entries(cluster.addons).flatMap(([name, version]) =>
     version !== undefined && running?.addons[name] !== undefined && running.addons[name] !== version ? [{ name, version }] : [],
@@ -102,7 +136,8 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
     fleetCluster: cluster,
     pools,
     nodegroup,
-    snapshots: generations.map((g) => g?.to),
+    snapshots,
+    needs,
   };
 }
 
@@ -127,11 +162,24 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
     ? fleet.rollout.stages.map((s) => ({ name: s.name, soakMs: parseDuration(s.soak) }))
     : plan.stages.map((s) => ({ name: s.name, soakMs: 0 }));
   const healthTimeoutMs = parseDuration(fleet.rollout?.healthTimeout ?? '20m');
-  return runStages({
-    stages,
-    targets,
-    healthTimeoutMs,
-    payload: new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs }, deps.clock),
-    clock: deps.clock,
-  });
+  const build = deps.build;
+  const generation = build && generationProvider({ fleet, runningVersion: (c) => running.get(c)?.controlPlane, aws: deps.aws, build, log: deps.clock.log });
+  // Each wait renews this run's claims on the clusters it works on (owner.ts); so does a timer, for the waits of a cache build.
+  const clock: StageClock = { ...deps.clock, wait: async () => (await deps.clock.wait(), payload.claims.renew()) };
+  const payload = new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation }, clock);
+  // A second run is refused before it writes anything, whichever cluster the first one works on.
+  for (const t of targets) checkOwner(t.cluster, await classesOf(deps.kube(t.cluster), t), payload.claims.run, clock.now());
+  const heartbeat = setInterval(() => void payload.claims.renew().catch(() => undefined), HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    return await runStages({ stages, targets, healthTimeoutMs, payload, clock });
+  } finally {
+    clearInterval(heartbeat);
+    // Best effort: a claim left behind (the cluster unreachable) is stale once its process is gone (owner.ts); the error that ended the run is the one to report.
+    await payload.claims.release().catch((e: unknown) => deps.clock.log(`  could not remove this run's claim: ${(e as Error).message}`));
+  }
+}
+
+function classesOf(kube: RolloutKube, t: NodeImageTarget) {
+  return Promise.all(t.pools.map((p) => kube.getNodeClass(nodeClassName(p))));
 }

@@ -7,7 +7,7 @@ import {
   DescribeClusterCommand,
   DescribeUpdateCommand,
   EKSClient,
-  ListUpdatesCommand,
+  paginateListUpdates,
   UpdateAddonCommand,
   UpdateClusterVersionCommand,
   UpdateNodegroupVersionCommand,
@@ -42,16 +42,19 @@ export interface ClusterUpdater {
 /**
  * An update of the resource still InProgress (ListUpdates, then DescribeUpdate: API_ListUpdates.html), e.g. one a run
  * interrupted by Ctrl-C left behind: EKS goes on with it, and a second one is refused (ResourceInUseException).
+ * Every page is read: ListUpdates returns up to 100 IDs per call (maxResults 1-100, default 100) and a nextToken while
+ * more remain, and a cluster keeps its ended updates listed (every add-on and node group update adds one), so the
+ * pending one may be on a later page. The SDK's paginator follows nextToken.
  */
 async function pendingUpdate(
   client: EKSClient,
   scope: { readonly name: string; readonly nodegroupName?: string; readonly addonName?: string },
 ): Promise<Update | undefined> {
-  const ids = (await client.send(new ListUpdatesCommand(scope))).updateIds ?? [];
-  for (const updateId of ids) {
-    const u = (await client.send(new DescribeUpdateCommand({ ...scope, updateId }))).update;
-    if (u?.status === 'InProgress') return u;
-  }
+  for await (const page of paginateListUpdates({ client }, scope))
+    for (const updateId of page.updateIds ?? []) {
+      const u = (await client.send(new DescribeUpdateCommand({ ...scope, updateId }))).update;
+      if (u?.status === 'InProgress') return u;
+    }
   return undefined;
 }
 

@@ -13,7 +13,7 @@
  * generation's recorded build against the NEW alias and every version the cluster's nodes may run (release skew,
  * kernel line: cli/shared/node-image-checks.ts). Reads only.
  */
-import type { Cluster, Fleet, NodePool } from '../../modules/fleet/load';
+import type { Cluster, Fleet, ImageCache, NodePool } from '../../modules/fleet/load';
 import { clusterParameterPath, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import type { RegionApi } from '../rollout/aws';
 import { sourceBuild } from '../rollout/node-image-gate';
@@ -52,6 +52,25 @@ async function provenanceOf(inputs: GenerationInputs, cacheName: string): Promis
   };
 }
 
+/**
+ * Why a generation of `cache` the upgrade would apply to the cluster's classes is not to be trusted or used (empty: it
+ * is): its provenance (a build of this cache in this account, in its history; a copy only of such a build), then its
+ * recorded build against the new alias and every version the cluster's nodes may run (release skew, kernel line).
+ */
+export async function generationRefusals(inputs: GenerationInputs, cache: ImageCache, pointer: string, snapshot: string): Promise<string[]> {
+  const { cluster } = inputs;
+  const provenance = await provenanceOf(inputs, cache.name);
+  const bad = await untrusted(inputs.aws, provenance, cluster.region, pointer, snapshot);
+  if (bad.length > 0) return bad;
+  // A copy records its source (checked above to be a build of this cache): the build is the source's.
+  const source = cluster.region === cache.homeRegion ? snapshot : (await inputs.aws(cluster.region).describeSnapshot(snapshot))?.tags[SOURCE_SNAPSHOT_TAG];
+  const build = await sourceBuild(inputs.aws(cache.homeRegion), source ?? snapshot);
+  return nodeImageRefusals(
+    { cluster, alias: inputs.alias, aliasSource: `the upgrade of cluster ${cluster.name} applies`, runningVersion: inputs.runningVersion },
+    { cache: cache.name, variant: cache.variant, snapshot, region: cluster.region, role: `the generation ${pointer} names`, build },
+  );
+}
+
 /** One pool's target generation, or the refusals that stop the upgrade before any write. */
 async function poolGeneration(inputs: GenerationInputs, pool: NodePool): Promise<{ generation?: PoolGeneration; refusals: string[] }> {
   const cache = inputs.fleet.imageCaches.find((c) => c.name === pool.imageCache);
@@ -62,17 +81,7 @@ async function poolGeneration(inputs: GenerationInputs, pool: NodePool): Promise
   const pointer = `SSM parameter ${name} in ${cluster.region}`;
   const to = await inputs.aws(cluster.region).getParameter(name);
   if (to === undefined || to === from) return { generation: { from, to: from, pointer }, refusals: [] };
-  const provenance = await provenanceOf(inputs, cache.name);
-  const bad = await untrusted(inputs.aws, provenance, cluster.region, pointer, to);
-  if (bad.length > 0) return { refusals: bad };
-  // A copy records its source (checked above to be a build of this cache): the build is the source's.
-  const source = cluster.region === cache.homeRegion ? to : (await inputs.aws(cluster.region).describeSnapshot(to))?.tags[SOURCE_SNAPSHOT_TAG];
-  const build = await sourceBuild(inputs.aws(cache.homeRegion), source ?? to);
-  const refusals = nodeImageRefusals(
-    { cluster, alias: inputs.alias, aliasSource: `the upgrade of cluster ${cluster.name} applies`, runningVersion: inputs.runningVersion },
-    { cache: cache.name, variant: cache.variant, snapshot: to, region: cluster.region, role: `the generation ${pointer} names`, build },
-  );
-  return { generation: { from, to, pointer }, refusals };
+  return { generation: { from, to, pointer }, refusals: await generationRefusals(inputs, cache, pointer, to) };
 }
 
 /** Per pool (in the order given), the generation it takes with the upgrade; throws nothing, returns the refusals. */

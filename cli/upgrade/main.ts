@@ -30,18 +30,20 @@ variant and release each NodeClaim's node runs (the Node's osImage and kubeletVe
                      generation)
   apply              carries out the plan stage by stage with the rollout's gates and soak (a later stage only
                      after the earlier one converged and soaked). Per cluster, for a Kubernetes minor: a drift
-                     freeze on every NodePool (a Drifted budget of 0 and its owner, one patch), the control plane
-                     (EKS UpdateClusterVersion); then the system node group (UpdateNodegroupVersion with the
+                     freeze on every NodePool (a Drifted budget of 0 and its owner, one patch), the cache
+                     generation both variants mount when the plan has a build step (the one recorded by an
+                     earlier run, the cache's parameter when it passes the checks, else built as cache build
+                     builds it, once), the control plane (EKS UpdateClusterVersion); then the system node group (UpdateNodegroupVersion with the
                      release's image_version), add-ons pinned differently (UpdateAddon), each waited on with
                      DescribeUpdate; the wait until every class resolves the new variant (status.amis); each
                      EC2NodeClass's alias, and the pool's newer cache generation if any, in one apply (its exact
                      previous spec recorded first); the freeze lifted. Karpenter replaces each node once.
                      A health failure restores the exact previous spec and deletes the never-initialized new
                      NodeClaims (node group and control plane stay: EKS cannot roll them back); later stages are
-                     untouched. Refused before any write: a refused plan, a minor that needs a cache build first,
-                     an untrusted or unusable new generation, a context that does not reach its cluster (EKS
-                     DescribeCluster endpoint and CA). EKS refusing the control plane: the freeze is lifted,
-                     nothing else written, exit 1 with EKS's message. Progress and the step are recorded on the
+                     untouched. Refused before any write: a refused plan, another upgrade apply working on a
+                     cluster (its claim on the node classes renewed within 2 minutes), an untrusted or unusable new generation, a context that does not reach its cluster (EKS
+                     DescribeCluster endpoint and CA). EKS refusing the control plane, or a failed build: the freeze is
+                     lifted, nothing else written, exit 1 with EKS's or the builder's message. Progress and the step are recorded on the
                      node classes; a re-run resumes (an EKS update still in progress is waited for)
   --poll-interval d  apply: how often to look at the cluster while waiting (default 15s)
   --json             machine-readable result on stdout

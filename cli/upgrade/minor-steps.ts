@@ -1,6 +1,7 @@
 /**
  * The steps of a Kubernetes minor before alias and snapshot are applied (issue 31, cli/upgrade/plan.ts minorSteps):
- * record the upgrade and freeze drift, then the control plane (EKS UpdateClusterVersion), the system node group
+ * record the upgrade and freeze drift, build the cache generation both variants mount if needed (cache-generation.ts),
+ * then the control plane (EKS UpdateClusterVersion), the system node group
  * (UpdateNodegroupVersion with the pinned release's image_version), the add-ons (UpdateAddon, pinned versions), and
  * the wait until every class resolves the new variant. Each step is recorded on the node classes before it starts
  * (bottlerocket-fleet/upgrade-step), so Ctrl-C leaves a state that names it; a re-run re-plans from what EKS reports
@@ -13,6 +14,7 @@ import { UPGRADE_ANNOTATIONS } from '../rollout/model';
 import type { StageClock } from '../rollout/stages';
 import { EksUpdateFailed, type ClusterUpdater } from './eks-updates';
 import { freezeDrift, liftFreeze } from './freeze';
+import { GenerationUnavailable } from './cache-generation';
 
 /** EKS refused the control plane update (a readiness check, a jump): the freeze was lifted, nothing else written. */
 export class ControlPlaneRefused extends Error {}
@@ -31,8 +33,9 @@ export async function recordStep(kube: RolloutKube, pools: readonly NodePool[], 
 }
 
 /**
- * Freeze, then the control plane. A refused update (EKS answers with an error, or the update ends Failed) lifts the
- * freeze and removes what was recorded, then throws ControlPlaneRefused with EKS's message.
+ * Freeze, then (a minor needing a new cache generation, step 2) `prepare`, then the control plane. A failed `prepare`
+ * or a refused update (EKS answers with an error, or the update ends Failed) lifts the freeze and removes what was
+ * recorded, then throws (GenerationUnavailable, ControlPlaneRefused with EKS's message): the control plane never moves.
  */
 export async function moveControlPlane(
   kube: RolloutKube,
@@ -41,18 +44,31 @@ export async function moveControlPlane(
   clock: StageClock,
   record: () => Promise<void>,
   forget: () => Promise<void>,
+  prepare?: () => Promise<void>,
 ): Promise<void> {
   if (t.controlPlane === undefined) return;
   await record();
   await recordStep(kube, t.pools, 'freeze-drift');
   await freezeDrift(kube, t.pools, t.owner);
+  const undo = async () => {
+    await liftFreeze(kube, t.pools);
+    await forget();
+  };
+  if (prepare) {
+    await recordStep(kube, t.pools, 'build-cache');
+    try {
+      await prepare();
+    } catch (e) {
+      await undo();
+      throw new GenerationUnavailable(`${(e as Error).message}; the drift freeze was lifted, the control plane and the node classes were not changed`);
+    }
+  }
   await recordStep(kube, t.pools, 'update-control-plane');
   try {
     await updater.controlPlane(t.cluster, t.controlPlane, clock);
   } catch (e) {
     if (!isEksRefusal(e)) throw e;
-    await liftFreeze(kube, t.pools);
-    await forget();
+    await undo();
     throw new ControlPlaneRefused(
       `cluster ${t.cluster}: EKS refused the control plane update to ${t.controlPlane}: ${(e as Error).message}; the drift freeze was lifted and nothing else was changed`,
     );

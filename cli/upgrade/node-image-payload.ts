@@ -20,6 +20,8 @@ import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageCl
 import { EksUpdateFailed, type ClusterUpdater, type NodegroupUpdater } from './eks-updates';
 import { liftFreeze } from './freeze';
 import { moveControlPlane, recordStep, waitForVariant } from './minor-steps';
+import type { GenerationProvider } from './cache-generation';
+import { checkOwner, RunClaims, type RunIdentity } from './owner';
 
 export interface NodeImageTarget extends StageTarget {
   readonly fleetCluster: Cluster;
@@ -37,6 +39,11 @@ export interface NodeImageTarget extends StageTarget {
    * equal to the live one: the generation stays.
    */
   readonly snapshots?: readonly (string | undefined)[];
+  /**
+   * A Kubernetes minor's step 2: per cache, the pools (indexes) whose generation neither the pointer nor a recorded build
+   * makes mountable by both variants; found or built after the freeze, before the control plane (cache-generation.ts).
+   */
+  readonly needs?: readonly { readonly cache: string; readonly pools: readonly number[] }[];
 }
 
 export interface NodeImageState extends PayloadState {
@@ -45,6 +52,8 @@ export interface NodeImageState extends PayloadState {
   /** Every class already selects the target alias (a previous run applied it, or only the node group moves): nothing to replace. */
   readonly aliasCurrent: boolean;
   appliedAt: number;
+  /** Per pool, the snapshot applied with the alias: the target's, or the generation step 2 found or built. */
+  readonly snapshots: (string | undefined)[];
 }
 
 export interface NodeImageDeps {
@@ -52,6 +61,10 @@ export interface NodeImageDeps {
   readonly nodegroups: (region: string) => NodegroupUpdater;
   readonly clusters: (region: string) => ClusterUpdater;
   readonly healthTimeoutMs: number;
+  /** Finds or builds a generation both variants mount (cache-generation.ts); required when a target has `needs`. */
+  readonly generation?: GenerationProvider;
+  /** This process, as its claims on the classes name it (owner.ts). @default a new run of this process */
+  readonly run?: RunIdentity;
 }
 
 const aliasOf = (spec: unknown): string | undefined => (spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias;
@@ -84,10 +97,15 @@ const imageCurrent = (t: NodeImageTarget, i: number, cls: NodeClassInfo | undefi
   aliasOf(cls?.spec) === t.to && (t.snapshots?.[i] === undefined || snapshotOf(cls?.spec) === t.snapshots[i]);
 
 export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
+  /** This run's claims on the clusters it works on (owner.ts). */
+  readonly claims: RunClaims;
+
   constructor(
     private readonly deps: NodeImageDeps,
     private readonly clock: StageClock,
-  ) {}
+  ) {
+    this.claims = new RunClaims(deps.kube, clock.now, deps.run);
+  }
 
   async begin(t: NodeImageTarget): Promise<NodeImageState | undefined> {
     const kube = this.deps.kube(t.cluster);
@@ -97,6 +115,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
       throw new RolloutBlocked(
         `cluster ${t.cluster}: ${owner}; one change of the node image at a time: let the rollout finish (or roll back), then re-run. Nothing was changed`,
       );
+    checkOwner(t.cluster, classes, this.claims.run, this.clock.now());
     const states = classes.map((c) => (c?.annotations[UPGRADE_ANNOTATIONS.target] === t.to ? c.annotations[UPGRADE_ANNOTATIONS.state] : undefined));
     if (!t.minor?.controlPlane && classes.every((c, i) => imageCurrent(t, i, c)) && states.every((s) => s === 'done')) {
       this.clock.log(`  ${t.cluster}: already on ${t.to} (done)`);
@@ -107,11 +126,13 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     // A minor re-applies even a current alias: the replacements onto the new variant are counted from that apply.
     const aliasCurrent = !resumed && !t.minor && classes.every((c, i) => imageCurrent(t, i, c));
     const from = aliasOf(resumed ? previousSpec(classes[0]) : classes[0]?.spec);
-    return { from, since: this.clock.now(), classes, resumed, aliasCurrent, appliedAt: aliasCurrent ? 0 : appliedAt };
+    const snapshots = t.pools.map((_, i) => t.snapshots?.[i]);
+    return { from, since: this.clock.now(), classes, resumed, aliasCurrent, appliedAt: aliasCurrent ? 0 : appliedAt, snapshots };
   }
 
   async apply(t: NodeImageTarget, state: NodeImageState): Promise<void> {
     const kube = this.deps.kube(t.cluster);
+    await this.claims.claim(t.cluster, t.pools.map(nodeClassName));
     let recorded = state.resumed;
     const record = async () => {
       if (!recorded) await this.recordStart(t, state);
@@ -120,7 +141,9 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     const forget = () => this.forget(t);
     // Each step on the classes once the upgrade is recorded there (a minor from its freeze on, a resumed run), so Ctrl-C leaves it named.
     const step = (name: string) => (recorded ? recordStep(kube, t.pools, name) : Promise.resolve());
-    if (t.minor) await moveControlPlane(kube, { ...t.minor, cluster: t.cluster, pools: t.pools }, this.deps.clusters(t.region), this.clock, record, forget);
+    const prepare = t.needs?.length ? () => this.provideGenerations(t, state) : undefined;
+    if (t.minor)
+      await moveControlPlane(kube, { ...t.minor, cluster: t.cluster, pools: t.pools }, this.deps.clusters(t.region), this.clock, record, forget, prepare);
     try {
       if (t.nodegroup) {
         await step('update-node-group');
@@ -149,7 +172,7 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     try {
       for (const [i, pool] of t.pools.entries()) {
         // Alias and snapshot in ONE apply: one replacement per node (the snapshot's static drift is found first, drift.go).
-        await kube.applyNodeClass(manifest(nodeClassName(pool), withImage(state.classes[i]?.spec, t.to, t.snapshots?.[i])));
+        await kube.applyNodeClass(manifest(nodeClassName(pool), withImage(state.classes[i]?.spec, t.to, state.snapshots[i])));
         applied.push(i);
       }
     } catch (e) {
@@ -172,7 +195,21 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
         [UPGRADE_ANNOTATIONS.reason]: null,
         [UPGRADE_ANNOTATIONS.previousSpec]: state.classes[i]?.spec === undefined ? null : JSON.stringify(state.classes[i]?.spec),
         [UPGRADE_ANNOTATIONS.appliedAt]: null,
+        [UPGRADE_ANNOTATIONS.generation]: null,
       });
+  }
+
+  /** Step 2 of a minor: per needed cache, a generation both variants mount, recorded on its classes so a re-run does not build again. */
+  private async provideGenerations(t: NodeImageTarget, state: NodeImageState): Promise<void> {
+    const kube = this.deps.kube(t.cluster);
+    for (const need of t.needs ?? []) {
+      if (!this.deps.generation) throw new Error(`cache ${need.cache}: no generation provider (NodeImageDeps.generation)`);
+      const snapshot = await this.deps.generation({ cluster: t.fleetCluster, alias: t.to, cache: need.cache });
+      for (const i of need.pools) {
+        state.snapshots[i] = snapshot;
+        await kube.annotateNodeClass(nodeClassName(t.pools[i]), { [UPGRADE_ANNOTATIONS.generation]: snapshot });
+      }
+    }
   }
 
   /** Nothing of the upgrade stays recorded (the control plane was refused before anything else moved). */
@@ -221,8 +258,12 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
 
   async record(t: NodeImageTarget, state: ProgressState, reason?: string): Promise<void> {
     const kube = this.deps.kube(t.cluster);
+    // Done or rolled back: this run's claim goes in the same patch.
+    const finished = state === 'done' || state === 'rolled-back';
+    if (finished) this.claims.drop(t.cluster);
+    const annotations = { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null };
     for (const pool of t.pools)
-      await kube.annotateNodeClass(nodeClassName(pool), { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null });
+      await kube.annotateNodeClass(nodeClassName(pool), finished ? { ...annotations, [UPGRADE_ANNOTATIONS.owner]: null } : annotations);
   }
 
   /** The exact previous spec of the classes at `indexes`, read back from the annotation recorded before the apply. */

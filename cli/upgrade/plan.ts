@@ -30,7 +30,14 @@ export interface RunningPool {
   readonly snapshot?: string;
   readonly nodes: readonly NodeImage[];
   /** The upgrade recorded on the class (bottlerocket-fleet/upgrade-*), if any. */
-  readonly upgrade?: { readonly target?: string; readonly state: string; readonly reason?: string; readonly step?: string };
+  readonly upgrade?: {
+    readonly target?: string;
+    readonly state: string;
+    readonly reason?: string;
+    readonly step?: string;
+    /** The generation the upgrade built or adopted for the class (bottlerocket-fleet/upgrade-generation). */
+    readonly generation?: string;
+  };
 }
 
 export interface RunningCluster {
@@ -84,6 +91,9 @@ export interface PlanStep {
   readonly description: string;
   /** What the step replaces on the cluster ("nothing", "2 system nodes", "5 NodeClaims in default, gpu"). */
   readonly replaces: string;
+  /** build-cache: the pool whose generation cannot be mounted by both variants, and its cache. */
+  readonly pool?: string;
+  readonly cache?: string;
 }
 
 export interface ClusterPlan {
@@ -170,6 +180,8 @@ function cacheSteps(d: DesiredCluster, r: RunningCluster, variantMoves: boolean)
     if (variantMoves && unmountable.length > 0)
       steps.push({
         kind: 'build-cache',
+        pool: pool.name,
+        cache: pool.cache.name,
         description: `build cache ${pool.cache.name} on aws-k8s-${r.controlPlane} (kernel ${lines[0]}): the current generation (kernel ${built}) cannot be mounted by kernel ${unmountable.join(', ')}`,
         replaces: 'nothing (a new snapshot; nodes take it with the node image)',
       });

@@ -39,7 +39,13 @@ function recordedUpgrade(a: Readonly<Record<string, string>>): RunningPool['upgr
   const state = a[UPGRADE_ANNOTATIONS.state] as string | undefined;
   return state === undefined
     ? undefined
-    : { target: a[UPGRADE_ANNOTATIONS.target], state, reason: a[UPGRADE_ANNOTATIONS.reason], step: a[UPGRADE_ANNOTATIONS.step] };
+    : {
+        target: a[UPGRADE_ANNOTATIONS.target],
+        state,
+        reason: a[UPGRADE_ANNOTATIONS.reason],
+        step: a[UPGRADE_ANNOTATIONS.step],
+        generation: a[UPGRADE_ANNOTATIONS.generation],
+      };
 }
 
 async function runningPools(cluster: Cluster, kube: UpgradeKube): Promise<RunningPool[]> {
