@@ -135,5 +135,9 @@ describeWithRealTools('upgrade apply: a Kubernetes minor that needs a new cache 
         ['payments-prod', copy.SnapshotId!],
       ]),
     );
+    // The clusters' generation parameters (this fleet has a rollout section) name what the classes run, as after a
+    // rollout: a plan of each Karpenter stack only catches up.
+    expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(built);
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(copy.SnapshotId!);
   }, 300_000);
 });

@@ -47,6 +47,9 @@ describeWithRealTools('upgrade apply: a release and a new cache generation in on
       for (const [pool, cls] of canary.nodeClasses) expect([pool, JSON.stringify(cls.spec)]).toEqual([pool, before.get(pool)]);
       for (const cls of canary.nodeClasses.values()) expect(snapshotOf(cls.spec)).toBe(w.gen.homeOld);
       expect([...canary.nodeClaims.values()].filter((c) => !c.initialized && c.deletionRequestedAt === undefined)).toEqual([]);
+      // The cluster's generation parameter goes back with the class (as the rollout restores it), production's stays.
+      expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(w.gen.homeOld);
+      expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(w.gen.copyNew);
       const prod = w.karpenter('payments-prod');
       expect([...prod.nodeClasses.values()].map((c) => snapshotOf(c.spec))).toEqual([w.gen.copyOld]);
     } finally {
@@ -62,6 +65,7 @@ describeWithRealTools('upgrade apply: a release and a new cache generation in on
     const { w, deleted } = ctx;
     const originals = new Map([...w.clusters].map(([name, { karpenter }]) => [name, [...karpenter.nodeClaims.keys()]]));
     for (const list of deleted.values()) list.length = 0;
+    await put('us-west-2', `${P}/clusters/ml-train`, w.gen.homeNew); // the canary's failure put it back
     const outcomes = await run('1.56.0');
     expect(outcomes.map((o) => [o.stage, o.cluster, o.outcome])).toEqual([
       ['canary', 'ml-train', 'rolled-out'],

@@ -6,6 +6,7 @@
  * before anything is written.
  */
 import type { Fleet, NodePool } from '../../modules/fleet/load';
+import { clusterParameterPath } from '../../modules/image-cache/parameters';
 import { parseDuration } from '../shared/duration';
 import { IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS } from '../rollout/model';
 import { runStages, type ClusterOutcome, type StageClock } from '../rollout/stages';
@@ -138,6 +139,10 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
     nodegroup,
     snapshots,
     needs,
+    parameters: pools.map((p) => {
+      const cache = fleet.rollout && fleet.imageCaches.find((x) => x.name === p.imageCache);
+      return cache ? clusterParameterPath(cache.parameterPath, cluster.name) : undefined;
+    }),
   };
 }
 
@@ -166,7 +171,10 @@ export async function applyUpgrade(fleet: Fleet, plan: UpgradePlan, running: Rea
   const generation = build && generationProvider({ fleet, runningVersion: (c) => running.get(c)?.controlPlane, aws: deps.aws, build, log: deps.clock.log });
   // Each wait renews this run's claims on the clusters it works on (owner.ts); so does a timer, for the waits of a cache build.
   const clock: StageClock = { ...deps.clock, wait: async () => (await deps.clock.wait(), payload.claims.renew()) };
-  const payload = new NodeImagePayload({ kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation }, clock);
+  const payload = new NodeImagePayload(
+    { kube: deps.kube, nodegroups: deps.nodegroups, clusters: deps.clusters, healthTimeoutMs, generation, aws: deps.aws },
+    clock,
+  );
   // A second run is refused before it writes anything, whichever cluster the first one works on.
   for (const t of targets) checkOwner(t.cluster, await classesOf(deps.kube(t.cluster), t), payload.claims.run, clock.now());
   const heartbeat = setInterval(() => void payload.claims.renew().catch(() => undefined), HEARTBEAT_MS);

@@ -14,6 +14,7 @@ import { nodeClassName } from '../../modules/karpenter/node-class';
 import { observe } from '../rollout/converge';
 import { specDifferences } from '../rollout/node-class-spec';
 import type { NodeClassInfo, RolloutKube } from '../rollout/kube';
+import type { RegionApi } from '../rollout/aws';
 import { ANNOTATIONS, IN_PROGRESS_STATES, UPGRADE_ANNOTATIONS, type ProgressState } from '../rollout/model';
 import { RolloutBlocked } from '../rollout/pre-write';
 import type { ConvergedGate, Look, Payload, PayloadState, RolloutFailed, StageClock, StageTarget } from '../rollout/stages';
@@ -44,6 +45,12 @@ export interface NodeImageTarget extends StageTarget {
    * makes mountable by both variants; found or built after the freeze, before the control plane (cache-generation.ts).
    */
   readonly needs?: readonly { readonly cache: string; readonly pools: readonly number[] }[];
+  /**
+   * Per pool (same order), in a fleet with a `rollout` section, the cluster's generation parameter its Karpenter stack
+   * reads (<parameterPath>/clusters/<cluster>, modules/karpenter/node-pools.ts): written with the class, as the rollout
+   * writes it (cli/rollout/snapshot-payload.ts), and put back with it, so a plan of the stack afterwards only catches up.
+   */
+  readonly parameters?: readonly (string | undefined)[];
 }
 
 export interface NodeImageState extends PayloadState {
@@ -65,6 +72,8 @@ export interface NodeImageDeps {
   readonly generation?: GenerationProvider;
   /** This process, as its claims on the classes name it (owner.ts). @default a new run of this process */
   readonly run?: RunIdentity;
+  /** SSM of a region, for the targets' `parameters`; required when a target has them. */
+  readonly aws?: (region: string) => Pick<RegionApi, 'putParameter'>;
 }
 
 const aliasOf = (spec: unknown): string | undefined => (spec as { amiSelectorTerms?: { alias?: string }[] } | undefined)?.amiSelectorTerms?.[0]?.alias;
@@ -170,12 +179,14 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     await record();
     const applied: number[] = [];
     try {
+      await this.writePointers(t, (i) => (state.snapshots[i] !== snapshotOf(state.classes[i]?.spec) ? state.snapshots[i] : undefined));
       for (const [i, pool] of t.pools.entries()) {
         // Alias and snapshot in ONE apply: one replacement per node (the snapshot's static drift is found first, drift.go).
         await kube.applyNodeClass(manifest(nodeClassName(pool), withImage(state.classes[i]?.spec, t.to, state.snapshots[i])));
         applied.push(i);
       }
     } catch (e) {
+      await this.restorePointers(t, state);
       await this.restoreClasses(t, applied);
       throw e;
     }
@@ -239,6 +250,8 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
   }
 
   async restore(t: NodeImageTarget, state: NodeImageState, why: RolloutFailed): Promise<string[]> {
+    // The parameter first, as the rollout restores (snapshot-payload.ts), then the classes.
+    await this.restorePointers(t, state);
     await this.restoreClasses(
       t,
       t.pools.map((_, i) => i),
@@ -264,6 +277,29 @@ export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState
     const annotations = { [UPGRADE_ANNOTATIONS.state]: state, [UPGRADE_ANNOTATIONS.reason]: reason ?? null };
     for (const pool of t.pools)
       await kube.annotateNodeClass(nodeClassName(pool), finished ? { ...annotations, [UPGRADE_ANNOTATIONS.owner]: null } : annotations);
+  }
+
+  /** Each cluster generation parameter of the target (once per parameter) set to the snapshot `snapshotAt` gives its first pool. */
+  private async writePointers(t: NodeImageTarget, snapshotAt: (i: number) => string | undefined): Promise<void> {
+    const written = new Set<string>();
+    for (const [i, parameter] of (t.parameters ?? []).entries()) {
+      const snapshot = snapshotAt(i);
+      if (parameter === undefined || snapshot === undefined || written.has(parameter)) continue;
+      if (!this.deps.aws) throw new Error(`cluster ${t.cluster}: no SSM to write ${parameter} with (NodeImageDeps.aws)`);
+      await this.deps.aws(t.region).putParameter(parameter, snapshot);
+      written.add(parameter);
+    }
+  }
+
+  /**
+   * The cluster generation parameters the upgrade moved back on the snapshot of the previous spec recorded on the
+   * classes (what restoreClasses then applies); one the generation did not move is not written.
+   */
+  private async restorePointers(t: NodeImageTarget, state: NodeImageState): Promise<void> {
+    if (!t.parameters?.some((p) => p !== undefined)) return;
+    const kube = this.deps.kube(t.cluster);
+    const previous = await Promise.all(t.pools.map(async (p) => snapshotOf(previousSpec(await kube.getNodeClass(nodeClassName(p))))));
+    await this.writePointers(t, (i) => (previous[i] !== state.snapshots[i] ? previous[i] : undefined));
   }
 
   /** The exact previous spec of the classes at `indexes`, read back from the annotation recorded before the apply. */
