@@ -19,6 +19,14 @@ export type OfflineStack = ReturnType<typeof writeOfflineStack>;
  *   base64 of a PEM, so their base64decode() fails. That is the emulator's doing, not the stack's.
  */
 export async function prepareForPlanning(stack: Record<string, any>, dir: string, env: NodeJS.ProcessEnv): Promise<OfflineStack> {
+  const offline = writeForPlanning(stack, dir);
+  const init = await terraformInit(dir, env);
+  if (!init.ok) throw new Error(init.report);
+  return offline;
+}
+
+/** What prepareForPlanning writes, without its `terraform init` (for a directory that becomes a child module of a batch). */
+export function writeForPlanning(stack: Record<string, any>, dir: string): OfflineStack {
   const offline = writeOfflineStack(stack, dir);
   for (const [name, stub] of Object.entries<any>(offline.stubs)) {
     for (const [output, block] of Object.entries<any>(stub.output ?? {}))
@@ -33,8 +41,6 @@ export async function prepareForPlanning(stack: Record<string, any>, dir: string
   const data = offline.config.resource?.terraform_data ?? {};
   for (const id of Object.keys(data)) if (id.startsWith('provider__')) delete data[id];
   fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(offline.config, null, 2));
-  const init = await terraformInit(dir, env);
-  if (!init.ok) throw new Error(init.report);
   return offline;
 }
 
