@@ -65,15 +65,14 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
    * puts) copied under it, with the one pointer under test changed.
    */
   const badParameters = async (parameterPath: string, pointer: { region: string; name: string; value: string }) => {
-    const history = await world.w.param('us-west-2', `${P}-history`);
     const values: [string, string, string][] = [
       ['us-west-2', parameterPath, world.w.gen.homeNew],
-      ['us-west-2', `${parameterPath}-history`, history!],
+      ['us-west-2', `${parameterPath}-history`, (await world.w.param('us-west-2', `${P}-history`))!],
       ['us-east-1', parameterPath, world.w.gen.copyNew ?? world.w.gen.copyOld],
       ['us-west-2', `${parameterPath}/clusters/ml-train`, world.w.gen.homeOld],
       ['us-east-1', `${parameterPath}/clusters/payments-prod`, world.w.gen.copyOld],
     ];
-    for (const [region, name, value] of values) await put(region, name, region === pointer.region && name === pointer.name ? pointer.value : value);
+    await Promise.all(values.map(([region, name, value]) => put(region, name, region === pointer.region && name === pointer.name ? pointer.value : value)));
   };
   const karpenterPath = (c: BadCase) => `/bottlerocket-fleet/image-cache/provenance-karpenter-${c}/snapshot-id`;
   const replicationPath = (c: BadCase) => `/bottlerocket-fleet/image-cache/provenance-replication-${c}/snapshot-id`;
@@ -93,10 +92,14 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
     for (const c of cases) {
       stacks[`karpenter-${c}`] = synthStacks(fleetWithParameters(karpenterPath(c)), ['ml-train-karpenter'])['ml-train-karpenter'];
       stacks[`replication-${c}`] = synthStacks(fleetWithParameters(replicationPath(c)), ['image-cache-general'])['image-cache-general'];
-      await badParameters(karpenterPath(c), { region: 'us-west-2', name: `${karpenterPath(c)}/clusters/ml-train`, value: bad[c].id });
-      await badParameters(replicationPath(c), { region: 'us-west-2', name: replicationPath(c), value: bad[c].id });
     }
-    await badParameters(replicaPath, { region: 'us-east-1', name: `${replicaPath}/clusters/payments-prod`, value: forged });
+    await Promise.all([
+      ...cases.flatMap((c) => [
+        badParameters(karpenterPath(c), { region: 'us-west-2', name: `${karpenterPath(c)}/clusters/ml-train`, value: bad[c].id }),
+        badParameters(replicationPath(c), { region: 'us-west-2', name: replicationPath(c), value: bad[c].id }),
+      ]),
+      badParameters(replicaPath, { region: 'us-east-1', name: `${replicaPath}/clusters/payments-prod`, value: forged }),
+    ]);
     const dir = tempDir('provenance-plan-');
     // Every provider block of the stacks names its region; the environment's is the home region.
     const batch = await preparePlanBatch(stacks, dir, terraformEnv(dir, emulatorEnv(world.moto.endpoint)));
