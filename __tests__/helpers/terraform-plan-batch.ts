@@ -108,10 +108,15 @@ export async function preparePlanBatch(
 }
 
 function batchPlan(run: { code: number | null; stdout: string; stderr: string }, modules: Map<string, string>): BatchPlan {
-  const messages = run.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as PlanMessage);
+  let messages: PlanMessage[];
+  try {
+    messages = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as PlanMessage);
+  } catch {
+    throw new Error(`terraform plan -json (exit ${run.code}) printed something else than JSON lines:\n${run.stdout.slice(-3000)}\n${run.stderr}`);
+  }
   const diagnostics = messages.flatMap((m) => (m.type === 'diagnostic' && m.diagnostic ? [m.diagnostic] : []));
   const ownerOf = (d: Diagnostic): string | undefined =>
     [...modules].find(([, name]) => d.address?.startsWith(`module.${name}.`) || d.range?.filename.startsWith(`stacks/${name}/`))?.[0];
