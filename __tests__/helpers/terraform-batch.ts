@@ -1,0 +1,138 @@
+/**
+ * Several Terraform configurations ("cases") as child modules of one root, planned or applied against the
+ * emulator with one `terraform init` and as few plans as the scenario's order allows (issue 27 item 5). Most of
+ * a plan is fixed cost: the aws provider's start and its schema (about 2 CPU-seconds per process on the
+ * team's 2-core machine), against a fraction of a second per extra case.
+ *
+ * A case is a directory `<root>/<case>` and the module `module.<case>`: a stack's offline directory
+ * (writeForPlanning; a cdktf stack works as a child module once its backend is gone, which the offline
+ * form drops) or any configuration. Child modules may configure their own providers, so each case keeps
+ * its own aws provider blocks (region, default tags, aliases).
+ *
+ * Every result is per case, so a case that stops failing (or starts failing) is seen even when another
+ * case of the same plan fails:
+ * - Terraform renders the planned changes of a plan that has errors ("we always want to try to present a
+ *   partial plan report", internal/backend/local/backend_plan.go at v1.11.4), so each case's changes are
+ *   read from `planned_change` messages by the `module.<case>.` prefix of their address;
+ * - a diagnostic belongs to a case by its address (`module.<case>.`) or its range's file (`<case>/...`);
+ *   an error that names neither counts against every case of the run.
+ * An error found in Terraform's validate walk stops a plan before any case is planned: such a case must
+ * reach its values as module inputs (see module-resource-names.ts, namedResourcesModule), which are
+ * unknown during validation, so the provider judges them in the plan walk.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Diagnostic, formatDiagnostics, runTerraform, terraformInit } from './terraform-offline';
+import { OfflineStack, writeForPlanning } from './terraform-plan';
+
+export interface CaseResult {
+  /** Stack-relative address (as plannedChanges gives it) -> actions: "create", "update", "delete,create", ... */
+  readonly changes: Record<string, string>;
+  /** The case's error diagnostics, and those of the run that name no case. */
+  readonly errors: Diagnostic[];
+  /** Those errors as Terraform prints them (summary, file, detail): '' when there are none. */
+  readonly report: string;
+}
+
+export interface BatchRun {
+  readonly code: number | null;
+  /** One result per case of the run. */
+  readonly cases: Record<string, CaseResult>;
+}
+
+const ACTIONS: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
+
+export class TerraformBatch {
+  private readonly cases: Record<string, Record<string, unknown>> = {};
+
+  constructor(
+    readonly root: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    fs.mkdirSync(root, { recursive: true });
+  }
+
+  /** A synthesized stack as case `name`, ready to plan against the emulator (stub outputs known, see writeForPlanning). */
+  addStack(name: string, stack: Record<string, any>): OfflineStack {
+    const offline = writeForPlanning(stack, this.dirOf(name));
+    this.cases[name] = {};
+    return offline;
+  }
+
+  /** A configuration (Terraform JSON) as case `name`; `inputs` are its module arguments (its variables' values). */
+  addConfig(name: string, config: Record<string, unknown>, inputs: Record<string, unknown> = {}): void {
+    fs.writeFileSync(path.join(this.dirOf(name), 'main.tf.json'), JSON.stringify(config, null, 2));
+    this.cases[name] = inputs;
+  }
+
+  /** The root (every case a module) and its one `terraform init`: '' when it succeeded, else what init printed. */
+  async init(): Promise<string> {
+    const module = Object.fromEntries(Object.entries(this.cases).map(([name, inputs]) => [name, { source: `./${name}`, ...inputs }]));
+    fs.writeFileSync(path.join(this.root, 'main.tf.json'), JSON.stringify({ module }, null, 2));
+    return (await terraformInit(this.root, this.env)).report;
+  }
+
+  /** `terraform plan -json` of the cases named (-target), or of every case. Never throws on a failed plan: read the cases. */
+  async plan(only?: string[]): Promise<BatchRun> {
+    const names = only ?? Object.keys(this.cases);
+    const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...this.targets(only)], this.root, this.env);
+    const messages = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    if (!messages.some((m) => m.type === 'version')) throw new Error(`terraform plan printed no JSON in ${this.root}:\n${run.stderr}\n${run.stdout}`);
+    const errors = messages.filter((m) => m.type === 'diagnostic' && m.diagnostic.severity === 'error').map((m) => m.diagnostic as Diagnostic);
+    const unattributed = errors.filter((d) => !Object.keys(this.cases).some((name) => belongsTo(d, name)));
+    const changes = messages.filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read');
+    const cases = Object.fromEntries(
+      names.map((name): [string, CaseResult] => {
+        const prefix = `module.${name}.`;
+        const mine = [...errors.filter((d) => belongsTo(d, name)), ...unattributed];
+        return [
+          name,
+          {
+            changes: Object.fromEntries(
+              changes
+                .filter((m) => String(m.change.resource.addr).startsWith(prefix))
+                .map((m) => [String(m.change.resource.addr).slice(prefix.length), ACTIONS[m.change.action] ?? m.change.action]),
+            ),
+            errors: mine,
+            report: formatDiagnostics(mine),
+          },
+        ];
+      }),
+    );
+    return { code: run.code, cases };
+  }
+
+  /** What plannedChanges gives for a case: its changes, or an Error with Terraform's diagnostics when it has any. */
+  static changesOf(run: BatchRun, name: string): Record<string, string> {
+    const result = run.cases[name];
+    if (result.errors.length > 0) throw new Error(`terraform plan failed for module.${name}:\n${result.report}`);
+    return result.changes;
+  }
+
+  /** `terraform apply` of the cases named (-target): the others are neither planned nor changed. */
+  async apply(only: string[]): Promise<void> {
+    const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.targets(only)], this.root, this.env);
+    if (r.code !== 0) throw new Error(`terraform apply of ${only.join(', ')} failed in ${this.root}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
+  }
+
+  private targets(only?: string[]): string[] {
+    for (const name of only ?? []) if (!Object.hasOwn(this.cases, name)) throw new Error(`no case ${name} in ${this.root}`);
+    return (only ?? []).map((name) => `-target=module.${name}`);
+  }
+
+  private dirOf(name: string): string {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`case name "${name}": lower case, digits and _ (it is a module name and a folder)`);
+    const dir = path.join(this.root, name);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+}
+
+/** Whether a diagnostic is about case `name`: by its address, else by the file its range points into. */
+function belongsTo(d: Diagnostic, name: string): boolean {
+  if (d.address) return d.address.startsWith(`module.${name}.`) || d.address.startsWith(`module.${name}[`);
+  return d.range?.filename.startsWith(`${name}/`) ?? false;
+}
