@@ -1,13 +1,16 @@
 /**
  * Several Terraform configurations ("cases") as child modules of one root, planned or applied against the
- * emulator with one `terraform init` and as few plans as the scenario's order allows (issue 27 item 5). Most of
- * a plan is fixed cost: the aws provider's start and its schema (about 2 CPU-seconds per process on the
- * team's 2-core machine), against a fraction of a second per extra case.
+ * emulator with one `terraform init` and as few Terraform processes as the scenario's order allows (issue 27
+ * item 5). Most of a plan is fixed cost: Terraform decoding the aws provider's schema and the provider's
+ * processes (about 2 CPU-seconds per run on the team's 2-core machine), against a fraction of a second per
+ * extra case.
  *
  * A case is a directory `<root>/<case>` and the module `module.<case>`: a stack's offline directory
  * (writeForPlanning; a cdktf stack works as a child module once its backend is gone, which the offline
- * form drops) or any configuration. Child modules may configure their own providers, so each case keeps
- * its own aws provider blocks (region, default tags, aliases).
+ * form drops) or any configuration. Child modules may configure their own providers, so each stack keeps
+ * its own aws provider blocks (region, default tags, aliases); Terraform starts one provider process per
+ * provider configuration in each walk (validate, plan, apply), which is why cases that would configure it
+ * alike can share the root's (addConfig's `shareProvider`).
  *
  * Every result is per case, so a case that stops failing (or starts failing) is seen even when another
  * case of the same plan fails:
@@ -42,8 +45,17 @@ export interface BatchRun {
 
 const ACTIONS: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
 
+interface Case {
+  /** The module call's arguments besides `source`: the case's inputs. */
+  readonly inputs: Record<string, unknown>;
+  /** Whether the case uses the root's provider configuration (addConfig's `shareProvider`) instead of its own. */
+  readonly sharesProvider: boolean;
+}
+
 export class TerraformBatch {
-  private readonly cases: Record<string, Record<string, unknown>> = {};
+  private readonly cases: Record<string, Case> = {};
+  /** The provider blocks (and their required_providers) of the cases that share them. */
+  private shared?: { provider: unknown; terraform: unknown };
 
   constructor(
     readonly root: string,
@@ -55,27 +67,47 @@ export class TerraformBatch {
   /** A synthesized stack as case `name`, ready to plan against the emulator (stub outputs known, see writeForPlanning). */
   addStack(name: string, stack: Record<string, any>): OfflineStack {
     const offline = writeForPlanning(stack, this.dirOf(name));
-    this.cases[name] = {};
+    this.cases[name] = { inputs: {}, sharesProvider: false };
     return offline;
   }
 
-  /** A configuration (Terraform JSON) as case `name`; `inputs` are its module arguments (its variables' values). */
-  addConfig(name: string, config: Record<string, unknown>, inputs: Record<string, unknown> = {}): void {
-    fs.writeFileSync(path.join(this.dirOf(name), 'main.tf.json'), JSON.stringify(config, null, 2));
-    this.cases[name] = inputs;
+  /**
+   * A configuration (Terraform JSON) as case `name`; `inputs` are its module arguments (its variables' values).
+   * `shareProvider`: its provider blocks move to the root, where every case added so gets the same ones (they must
+   * be equal): each provider configuration is a provider process of its own in each walk of a run (about 0.3 s of
+   * CPU each here), so cases that would configure the provider alike share one.
+   */
+  addConfig(name: string, config: Record<string, any>, inputs: Record<string, unknown> = {}, options: { shareProvider?: boolean } = {}): void {
+    const { provider, ...rest } = config;
+    const sharesProvider = options.shareProvider === true && provider !== undefined;
+    if (sharesProvider) {
+      const shared = { provider, terraform: config.terraform };
+      if (this.shared && JSON.stringify(this.shared) !== JSON.stringify(shared))
+        throw new Error(`case ${name}: its provider blocks differ from those the other cases share`);
+      this.shared = shared;
+    }
+    fs.writeFileSync(path.join(this.dirOf(name), 'main.tf.json'), JSON.stringify(sharesProvider ? rest : config, null, 2));
+    this.cases[name] = { inputs, sharesProvider };
   }
 
   /** The root (every case a module) and its one `terraform init`: '' when it succeeded, else what init printed. */
   async init(): Promise<string> {
-    const module = Object.fromEntries(Object.entries(this.cases).map(([name, inputs]) => [name, { source: `./${name}`, ...inputs }]));
-    fs.writeFileSync(path.join(this.root, 'main.tf.json'), JSON.stringify({ module }, null, 2));
+    this.writeRoot(Object.keys(this.cases));
     return (await terraformInit(this.root, this.env)).report;
   }
 
-  /** `terraform plan -json` of the cases named (-target), or of every case. Never throws on a failed plan: read the cases. */
+  /**
+   * `terraform plan -json` of the cases named, or of every case. Never throws on a failed plan: read the cases.
+   * Before anything is applied, the root is written with only those cases, on the one init (its module manifest
+   * lists them all, which Terraform accepts): a `-target` would still validate every case, a provider process per
+   * provider configuration each. Once the root has state, the other cases stay in it and `-target` names these.
+   */
   async plan(only?: string[]): Promise<BatchRun> {
     const names = only ?? Object.keys(this.cases);
-    const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...this.targets(only)], this.root, this.env);
+    this.check(names);
+    const applied = fs.existsSync(path.join(this.root, 'terraform.tfstate'));
+    this.writeRoot(applied ? Object.keys(this.cases) : names);
+    const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...(applied ? this.targets(only) : [])], this.root, this.env);
     const messages = run.stdout
       .split('\n')
       .filter(Boolean)
@@ -112,14 +144,25 @@ export class TerraformBatch {
     return result.changes;
   }
 
-  /** `terraform apply` of the cases named (-target): the others are neither planned nor changed. */
+  /** `terraform apply` of the cases named (-target, every case in the root): the others are neither planned nor changed. */
   async apply(only: string[]): Promise<void> {
+    this.check(only);
+    this.writeRoot(Object.keys(this.cases));
     const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.targets(only)], this.root, this.env);
     if (r.code !== 0) throw new Error(`terraform apply of ${only.join(', ')} failed in ${this.root}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
   }
 
+  private writeRoot(names: string[]): void {
+    const module = Object.fromEntries(names.map((name) => [name, { source: `./${name}`, ...this.cases[name].inputs }]));
+    const shared = this.shared && names.some((name) => this.cases[name].sharesProvider) ? this.shared : {};
+    fs.writeFileSync(path.join(this.root, 'main.tf.json'), JSON.stringify({ ...shared, module }, null, 2));
+  }
+
+  private check(names: string[]): void {
+    for (const name of names) if (!Object.hasOwn(this.cases, name)) throw new Error(`no case ${name} in ${this.root}`);
+  }
+
   private targets(only?: string[]): string[] {
-    for (const name of only ?? []) if (!Object.hasOwn(this.cases, name)) throw new Error(`no case ${name} in ${this.root}`);
     return (only ?? []).map((name) => `-target=module.${name}`);
   }
 

@@ -99,9 +99,9 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     (plans ??= (async () => {
       const batch = new TerraformBatch(path.join(work, 'batch'), env);
       const named = namedResourcesModule(names());
-      batch.addConfig('names', named.config, named.inputs);
+      batch.addConfig('names', named.config, named.inputs, { shareProvider: true });
       const withDefaults = namedResourcesModule(defaultNames());
-      batch.addConfig('names_default', withDefaults.config, withDefaults.inputs);
+      batch.addConfig('names_default', withDefaults.config, withDefaults.inputs, { shareProvider: true });
       batch.addStack('cluster', stacks[`${LONGEST}-cluster`]);
       batch.addStack('karpenter', stacks[`${LONGEST}-karpenter`]);
       expect(await batch.init()).toBe('');
