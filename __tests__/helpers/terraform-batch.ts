@@ -100,14 +100,12 @@ export class TerraformBatch {
    * `terraform plan -json` of the cases named, or of every case. Never throws on a failed plan: read the cases.
    * Before anything is applied, the root is written with only those cases, on the one init (its module manifest
    * lists them all, which Terraform accepts): a `-target` would still validate every case, a provider process per
-   * provider configuration each. Once the root has state, the other cases stay in it and `-target` names these.
+   * provider configuration each. Once the root has state, the other cases stay in it and `-target` names these
+   * (see select).
    */
   async plan(only?: string[]): Promise<BatchRun> {
     const names = only ?? Object.keys(this.cases);
-    this.check(names);
-    const applied = fs.existsSync(path.join(this.root, 'terraform.tfstate'));
-    this.writeRoot(applied ? Object.keys(this.cases) : names);
-    const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...(applied ? this.targets(only) : [])], this.root, this.env);
+    const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...this.select(names)], this.root, this.env);
     const messages = run.stdout
       .split('\n')
       .filter(Boolean)
@@ -144,11 +142,9 @@ export class TerraformBatch {
     return result.changes;
   }
 
-  /** `terraform apply` of the cases named (-target, every case in the root): the others are neither planned nor changed. */
+  /** `terraform apply` of the cases named: the others are neither planned nor changed (as for plan). */
   async apply(only: string[]): Promise<void> {
-    this.check(only);
-    this.writeRoot(Object.keys(this.cases));
-    const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.targets(only)], this.root, this.env);
+    const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.select(only)], this.root, this.env);
     if (r.code !== 0) throw new Error(`terraform apply of ${only.join(', ')} failed in ${this.root}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
   }
 
@@ -158,12 +154,20 @@ export class TerraformBatch {
     fs.writeFileSync(path.join(this.root, 'main.tf.json'), JSON.stringify({ ...shared, module }, null, 2));
   }
 
-  private check(names: string[]): void {
+  /**
+   * Writes the root for a run of `names` and returns the -target options it needs: none while nothing is applied (the
+   * root holds only those cases), else every case stays in the root (its resources are in the state) and -target
+   * names these, unless they are all.
+   */
+  private select(names: string[]): string[] {
     for (const name of names) if (!Object.hasOwn(this.cases, name)) throw new Error(`no case ${name} in ${this.root}`);
-  }
-
-  private targets(only?: string[]): string[] {
-    return (only ?? []).map((name) => `-target=module.${name}`);
+    const all = Object.keys(this.cases);
+    if (!fs.existsSync(path.join(this.root, 'terraform.tfstate'))) {
+      this.writeRoot(names);
+      return [];
+    }
+    this.writeRoot(all);
+    return names.length === all.length ? [] : names.map((name) => `-target=module.${name}`);
   }
 
   private dirOf(name: string): string {

@@ -74,8 +74,10 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
 
   /**
    * What `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com` does, applied to the emulator:
-   * IAM's CreateServiceLinkedRole (IAM API reference; Query protocol, as the CLI sends it). The project has no IAM
-   * SDK client; moto reads the service from the credential scope and checks no signature.
+   * IAM's CreateServiceLinkedRole with AWSServiceName (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html;
+   * IAM's Query protocol, API version 2010-05-08, as the CLI sends it). One request instead of a Terraform init and
+   * apply of an aws_iam_service_linked_role (issue 27 item 5). The project has no IAM SDK client; moto reads the
+   * service and region from the credential scope and checks no signature.
    */
   async function createSpotServiceLinkedRole() {
     const r = await fetch(moto.endpoint, {
