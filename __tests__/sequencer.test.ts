@@ -40,9 +40,9 @@ test('a clean clone (no timings) starts the slowest suites of the last CI run fi
   expect(order(CLEAN_CLONE)).toEqual([
     'real-tools/snapshot-provenance.test.ts',
     'real-tools/hcl-terraform.test.ts',
-    'real-tools/cluster-names.test.ts',
     'real-tools/pipeline.test.ts',
     'real-tools/terraform-validate.test.ts',
+    'real-tools/cluster-names.test.ts',
     'real-tools/rollout-karpenter.test.ts',
     'aws-deadlines.test.ts',
     'real-tools/cache-builder-process.test.ts',
