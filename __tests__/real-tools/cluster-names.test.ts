@@ -6,13 +6,15 @@
  * its limits are the ones AWS's API enforces (an IAM role's name_prefix at most 38 characters). The
  * project's own cluster and Karpenter stacks of that fleet are planned against the emulator too.
  *
- * Every case is a child module of one root with one `terraform init` (helpers/terraform-batch.ts, issue 27
- * item 5): one plan holds the names, the names with the module's default prefix, the cluster stack and the
- * Karpenter stack before the account has the Spot service-linked role; a second plans the Karpenter stack
- * after it. Each test asserts its own case's errors and changes, never "some error" of the plan.
+ * Every case is a child module of one root, and one `terraform init` and one plan check them all
+ * (helpers/terraform-batch.ts, issue 27 item 5): the names, the names with the module's default prefix, the
+ * cluster stack, and the Karpenter stack twice: in the account that has the Spot service-linked role and in a
+ * second emulator account that has none (reached by the provider's assume_role, as a deployment into another
+ * account would be). Each test asserts its own case's errors and changes, never "some error" of the plan.
  */
 import * as path from 'path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, sharedMoto, terraformEnv } from '../helpers/real-tools';
 import { fleetFrom, synthFleet, tempDir } from '../helpers/fleet';
 import { BatchRun, TerraformBatch } from '../helpers/terraform-batch';
@@ -93,12 +95,34 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
   }
 
   /**
-   * The cases, one root, one init; the first plan runs before the account has the Spot service-linked role
-   * (the EKS cluster the Karpenter stack reads created in the emulator first), the second after it.
+   * A second account in the emulator, which has no Spot service-linked role: moto keeps every account apart and
+   * answers an AssumeRole into another account's role with credentials of that account (the role need not exist).
    */
-  let plans: Promise<{ before: BatchRun; after: BatchRun }> | undefined;
-  const runPlans = () =>
-    (plans ??= (async () => {
+  const OTHER_ACCOUNT_ROLE = 'arn:aws:iam::222222222222:role/bottlerocket-fleet-deployer';
+  /** The stack as it would be deployed into the second account: each aws provider block assumes the role there. */
+  const inOtherAccount = (stack: Record<string, any>) => {
+    const copy = structuredClone(stack);
+    for (const block of [copy.provider.aws].flat()) block.assume_role = [{ role_arn: OTHER_ACCOUNT_ROLE }];
+    return copy;
+  };
+
+  /** The EKS cluster the Karpenter stack reads, created in the emulator in both accounts. */
+  async function createClusters() {
+    const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+    const sts = new STSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
+    const assumed = (await sts.send(new AssumeRoleCommand({ RoleArn: OTHER_ACCOUNT_ROLE, RoleSessionName: 'cluster-names' }))).Credentials!;
+    const other = { accessKeyId: assumed.AccessKeyId!, secretAccessKey: assumed.SecretAccessKey!, sessionToken: assumed.SessionToken };
+    for (const creds of [credentials, other]) {
+      await new EKSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: creds }).send(
+        new CreateClusterCommand({ name: LONGEST, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+      );
+    }
+  }
+
+  /** Every case in one root, one init, one plan (the Spot role created in the first account before it). */
+  let planned: Promise<BatchRun> | undefined;
+  const runPlan = () =>
+    (planned ??= (async () => {
       const batch = new TerraformBatch(path.join(work, 'batch'), env);
       const named = namedResourcesModule(names());
       batch.addConfig('names', named.config, named.inputs, { shareProvider: true });
@@ -106,27 +130,24 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
       batch.addConfig('names_default', withDefaults.config, withDefaults.inputs, { shareProvider: true });
       batch.addStack('cluster', stacks[`${LONGEST}-cluster`]);
       batch.addStack('karpenter', stacks[`${LONGEST}-karpenter`]);
+      batch.addStack('karpenter_no_spot_role', inOtherAccount(stacks[`${LONGEST}-karpenter`]));
       expect(await batch.init()).toBe('');
-      await new EKSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
-        new CreateClusterCommand({ name: LONGEST, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
-      );
-      const before = await batch.plan();
+      await createClusters();
       await createSpotServiceLinkedRole();
-      const after = await batch.plan(['karpenter']);
-      return { before, after };
+      return batch.plan();
     })());
 
   test('every name and name prefix the eks module and its karpenter submodule would create is accepted', async () => {
     const all = names();
     expect(all.find((n) => n.what.startsWith('cluster IAM role'))).toMatchObject({ attribute: 'name', value: `${LONGEST}-cluster` });
-    const plan = (await runPlans()).before.cases.names;
+    const plan = (await runPlan()).cases.names;
     expect({ errors: plan.report }).toEqual({ errors: '' });
     // "Plan: N to add", for this case's module.
     expect(Object.values(plan.changes).filter((a) => a === 'create')).toHaveLength(all.length);
   }, 180_000);
 
   test("with the module's default name prefix the cluster role is refused: the check fails without the fix", async () => {
-    const plan = (await runPlans()).before.cases.names_default;
+    const plan = (await runPlan()).cases.names_default;
     expect(plan.errors.length).not.toBe(0);
     expect(plan.report).toContain(`expected length of name_prefix to be in the range (1 - 38), got ${LONGEST}-cluster-`);
   }, 180_000);
@@ -134,16 +155,16 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
   test("the fleet's cluster and Karpenter stacks plan against the emulator", async () => {
     expect(stacks[`${LONGEST}-cluster`].module.eks.cluster_addons['vpc-cni'].configuration_values).toContain('ENABLE_PREFIX_DELEGATION');
     expect(Object.values<any>(stacks[`${LONGEST}-karpenter`].resource.helm_release).map((r) => r.create_namespace)).toEqual([true, true]);
-    const { before, after } = await runPlans();
-    expect(Object.keys(TerraformBatch.changesOf(before, 'cluster'))).toEqual([]); // only modules (stubs) and outputs
+    const plan = await runPlan();
+    expect(Object.keys(TerraformBatch.changesOf(plan, 'cluster'))).toEqual([]); // only modules (stubs) and outputs
     recordRealToolRun('validated', `${LONGEST}-cluster`);
 
-    // Issue 29 item 5: the pool allows Spot, and the account (the emulator) has no Spot service-linked role yet.
-    const refused = before.cases.karpenter;
+    // Issue 29 item 5: the pool allows Spot, and the account (the emulator's second) has no Spot service-linked role.
+    const refused = plan.cases.karpenter_no_spot_role;
     expect(refused.errors.length).not.toBe(0);
     expect(refused.report.replace(/\s+/g, ' ')).toContain('aws iam create-service-linked-role --aws-service-name spot.amazonaws.com');
-    // After createSpotServiceLinkedRole():
-    const changes = TerraformBatch.changesOf(after, 'karpenter');
+    // In the account where createSpotServiceLinkedRole() made it:
+    const changes = TerraformBatch.changesOf(plan, 'karpenter');
     expect(Object.values(changes).every((a) => a === 'create')).toBe(true);
     expect(Object.keys(changes)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_event_rule\./), expect.stringMatching(/^aws_cloudwatch_event_target\./)]),
