@@ -17,8 +17,8 @@ const ESTIMATES = [
   [/real-tools\/pipeline\.test/, 35], // was 38: its replication and Karpenter steps share one root (docs/benchmarks.md)
   [/real-tools\/terraform-validate\.test/, 22],
   [/real-tools\/rollout-terraform\.test/, 22],
-  [/real-tools\/cluster-names\.test/, 20], // was 44: 11 Terraform processes became 3 (docs/benchmarks.md)
   [/real-tools\/rollout-karpenter\.test/, 16],
+  [/real-tools\/cluster-names\.test/, 15], // was 44: 11 Terraform processes became 2 (docs/benchmarks.md)
   [/aws-deadlines\.test/, 14],
   [/real-tools\/cache-builder-process\.test/, 12],
 ];

@@ -96,7 +96,8 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
 
   /**
    * A second account in the emulator, which has no Spot service-linked role: moto keeps every account apart and
-   * answers an AssumeRole into another account's role with credentials of that account (the role need not exist).
+   * answers an AssumeRole into another account's role with credentials of that account (moto's
+   * docs/docs/multi_account.rst; the role need not exist). One plan then shows both the refusal and the pass.
    */
   const OTHER_ACCOUNT_ROLE = 'arn:aws:iam::222222222222:role/bottlerocket-fleet-deployer';
   /** The stack as it would be deployed into the second account: each aws provider block assumes the role there. */
