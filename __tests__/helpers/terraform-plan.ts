@@ -25,7 +25,7 @@ export async function prepareForPlanning(stack: Record<string, any>, dir: string
   return offline;
 }
 
-/** prepareForPlanning without the `terraform init`: for a directory that is a child module of a batch (terraform-batch.ts). */
+/** What prepareForPlanning writes, without `terraform init` (e.g. a stack to plan as a child module of another root). */
 export function writeForPlanning(stack: Record<string, any>, dir: string): OfflineStack {
   const offline = writeOfflineStack(stack, dir);
   for (const [name, stub] of Object.entries<any>(offline.stubs)) {
