@@ -74,8 +74,8 @@ export class TerraformBatch {
   /**
    * A configuration (Terraform JSON) as case `name`; `inputs` are its module arguments (its variables' values).
    * `shareProvider`: its provider blocks move to the root, where every case added so gets the same ones (they must
-   * be equal): each provider configuration is a provider process of its own in each walk of a run (about 0.3 s of
-   * CPU each here), so cases that would configure the provider alike share one.
+   * be equal): each provider configuration is a provider process of its own in each walk of a run (a few tenths of
+   * a CPU-second each here), so cases that would configure the provider alike share one.
    */
   addConfig(name: string, config: Record<string, any>, inputs: Record<string, unknown> = {}, options: { shareProvider?: boolean } = {}): void {
     const { provider, ...rest } = config;
@@ -106,11 +106,7 @@ export class TerraformBatch {
   async plan(only?: string[]): Promise<BatchRun> {
     const names = only ?? Object.keys(this.cases);
     const run = await runTerraform(['plan', '-input=false', '-no-color', '-json', ...this.select(names)], this.root, this.env);
-    const messages = run.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, any>);
-    if (!messages.some((m) => m.type === 'version')) throw new Error(`terraform plan printed no JSON in ${this.root}:\n${run.stderr}\n${run.stdout}`);
+    const messages = planMessages(run, this.root);
     const errors = messages.filter((m) => m.type === 'diagnostic' && m.diagnostic.severity === 'error').map((m) => m.diagnostic as Diagnostic);
     const unattributed = errors.filter((d) => !Object.keys(this.cases).some((name) => belongsTo(d, name)));
     const changes = messages.filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read');
@@ -176,6 +172,20 @@ export class TerraformBatch {
     fs.mkdirSync(dir, { recursive: true });
     return dir;
   }
+}
+
+/** The JSON lines of `terraform plan -json`; an Error with Terraform's output when it printed something else. */
+function planMessages(run: { code: number | null; stdout: string; stderr: string }, root: string): Record<string, any>[] {
+  try {
+    const messages = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    if (messages.some((m) => m.type === 'version')) return messages;
+  } catch {
+    /* reported below */
+  }
+  throw new Error(`terraform plan -json (exit ${run.code}) printed no JSON lines in ${root}:\n${run.stdout.slice(-3000)}\n${run.stderr}`);
 }
 
 /** Whether a diagnostic is about case `name`: by its address, else by the file its range points into. */
