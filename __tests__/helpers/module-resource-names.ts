@@ -105,3 +105,24 @@ export function namedResourcesConfig(names: readonly ModuleResourceName[]): Reco
     resource,
   };
 }
+
+/**
+ * namedResourcesConfig as a child module of a batch (terraform-batch.ts): every name reaches its resource as a
+ * module input. Terraform's validate walk sees module inputs as unknown (internal/terraform/evaluate.go,
+ * GetInputVariable, at v1.11.4), so the provider judges the names in the plan walk, where it validates each
+ * resource's final values again (node_resource_abstract_instance.go, plan(): ValidateResourceConfig): with the
+ * same message, and without stopping the plan of the other cases beside it as a validate-time error would.
+ */
+export function namedResourcesModule(names: readonly ModuleResourceName[]): { config: Record<string, any>; inputs: { names: Record<string, string> } } {
+  const config = namedResourcesConfig(names);
+  const values: Record<string, string> = {};
+  for (const [type, blocks] of Object.entries<Record<string, Record<string, unknown>>>(config.resource)) {
+    for (const [id, block] of Object.entries(blocks)) {
+      const attribute = 'name_prefix' in block ? 'name_prefix' : 'name';
+      values[`${type}.${id}`] = String(block[attribute]);
+      block[attribute] = `\${var.names["${type}.${id}"]}`;
+    }
+  }
+  config.variable = { names: { type: 'map(string)' } };
+  return { config, inputs: { names: values } };
+}

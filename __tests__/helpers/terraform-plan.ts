@@ -75,13 +75,16 @@ export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<v
   if (r.code !== 0) throw new Error(`terraform apply failed in ${dir}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
 }
 
-/** The EC2NodeClass stand-ins of an applied offline stack: address -> yaml_body, read from its local state file. */
-export function nodeClassBodies(dir: string, offline: OfflineStack): Record<string, string> {
+/**
+ * The EC2NodeClass stand-ins of an applied offline stack: address -> yaml_body, read from its local state file.
+ * `module` ("module.x"): the stack was applied as that child module of a batch root (`dir`), see terraform-batch.ts.
+ */
+export function nodeClassBodies(dir: string, offline: OfflineStack, module?: string): Record<string, string> {
   const state = JSON.parse(fs.readFileSync(path.join(dir, 'terraform.tfstate'), 'utf8'));
   const standIns = new Set(Object.values(offline.standIns));
   return Object.fromEntries(
     (state.resources ?? [])
-      .filter((r: any) => r.mode === 'managed' && r.type === 'terraform_data' && standIns.has(`terraform_data.${r.name}`))
+      .filter((r: any) => r.module === module && r.mode === 'managed' && r.type === 'terraform_data' && standIns.has(`terraform_data.${r.name}`))
       .map((r: any) => [`terraform_data.${r.name}`, r.instances?.[0]?.attributes?.input?.value?.yaml_body as string | undefined])
       .filter(([, yaml]: [string, string | undefined]) => yaml !== undefined && parse(yaml)?.kind === 'EC2NodeClass'),
   );

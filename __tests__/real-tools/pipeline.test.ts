@@ -9,6 +9,7 @@
  *   5. the Karpenter stack of a cluster in the replica region planned (EKS cluster created in the emulator
  *      first): every EC2NodeClass's snapshotID resolves to a snapshot in the cluster's region;
  *   6. second plans show no changes, except the ones the emulator itself causes (named below).
+ * Steps 3 to 6 run the two stacks as child modules of one root (one init, one plan for both second plans).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,8 +20,8 @@ import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
-import { terraformInit, writeOfflineStack } from '../helpers/terraform-offline';
-import { applyStack, nodeClassBodies, plannedChanges, prepareForPlanning } from '../helpers/terraform-plan';
+import { TerraformBatch } from '../helpers/terraform-batch';
+import { nodeClassBodies } from '../helpers/terraform-plan';
 import { PROJECT_ROOT, tempDir } from '../helpers/fleet';
 
 const CACHE_PARAM = '/bottlerocket-fleet/image-cache/general/snapshot-id';
@@ -127,12 +128,15 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
 
     step('built the cache');
     // 3. Replication: copies in us-east-1 and the regional parameter.
-    // The stacks cdktf deploy synthesized (it writes every stack of the app).
+    // The stacks cdktf deploy synthesized (it writes every stack of the app). The replication and Karpenter stacks
+    // are the child modules of one root (helpers/terraform-batch.ts): one init, each applied on its own (-target),
+    // and one plan at the end plans both again, each judged by its own changes.
     const stacks = (name: string) => JSON.parse(fs.readFileSync(path.join(work, 'cdktf.out', 'stacks', name, 'cdk.tf.json'), 'utf8'));
-    const replication = path.join(work, 'image-cache-general');
-    writeOfflineStack(stacks('image-cache-general'), replication);
-    expect((await terraformInit(replication, tfEnv)).report).toBe('');
-    await applyStack(replication, tfEnv);
+    const batch = new TerraformBatch(path.join(work, 'stacks'), tfEnv);
+    batch.addStack('replication', stacks('image-cache-general'));
+    const karpenterStack = batch.addStack('karpenter', stacks('east-karpenter'));
+    expect(await batch.init()).toBe('');
+    await batch.apply(['replication']);
     recordRealToolRun('applied', 'image-cache-general');
 
     step('applied the replication stack');
@@ -143,29 +147,24 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     expect(copy.Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:source-snapshot', Value: result.snapshotId }]));
 
     step('checked the replica parameter');
-    // 5 and 6a run side by side (both only read what replication wrote; the machine has two cores).
-    const [replan] = await Promise.all([
-      // 6a. A second plan of the replication stack: the only change is the emulator's. moto's CopySnapshot
-      // ignores Encrypted, so the copy reads back unencrypted and Terraform wants to replace it.
-      plannedChanges(replication, tfEnv),
-      (async () => {
-        // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
-        await client(EKSClient, 'us-east-1').send(
-          new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
-        );
-        const karpenter = path.join(work, 'east-karpenter');
-        const offline = await prepareForPlanning(stacks('east-karpenter'), karpenter, tfEnv);
-        await applyStack(karpenter, tfEnv);
-        recordRealToolRun('applied', 'east-karpenter');
-        step('applied the Karpenter stack');
-        const nodeClasses = Object.values(nodeClassBodies(karpenter, offline)).map((y) => parseYaml(y));
-        expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([
-          ['KarpenterNodeRole-east', [east]],
-        ]);
-        // 6b. A second plan of the Karpenter stack: no changes at all.
-        expect(await plannedChanges(karpenter, tfEnv)).toEqual({});
-      })(),
+    // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
+    await client(EKSClient, 'us-east-1').send(
+      new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
+    await batch.apply(['karpenter']);
+    recordRealToolRun('applied', 'east-karpenter');
+    step('applied the Karpenter stack');
+    const nodeClasses = Object.values(nodeClassBodies(batch.root, karpenterStack, 'module.karpenter')).map((y) => parseYaml(y));
+    expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([
+      ['KarpenterNodeRole-east', [east]],
     ]);
+    // 6. Second plans of both stacks, in one Terraform run.
+    const again = await batch.plan();
+    // 6b. The Karpenter stack: no changes at all.
+    expect(TerraformBatch.changesOf(again, 'karpenter')).toEqual({});
+    // 6a. The replication stack: the only change is the emulator's. moto's CopySnapshot ignores Encrypted, so the
+    // copy reads back unencrypted and Terraform wants to replace it.
+    const replan = TerraformBatch.changesOf(again, 'replication');
     const emulatorCaused = ([address, actions]: [string, string]) => address.startsWith('aws_ebs_snapshot_copy.') && actions === 'delete,create';
     expect(Object.entries(replan).filter((c) => !emulatorCaused(c))).toEqual([]);
     step('planned both stacks again');
