@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
+import { ProviderServer, startProviderServer } from '../helpers/provider-server';
 import {
   Diagnostic,
   limiter,
@@ -120,6 +121,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   let stacks: Promise<Map<string, StackValidation>>;
   let mutations: Promise<Map<string, StackValidation>>;
   let stacksSeconds = 0;
+  let server: ProviderServer | undefined;
 
   const mutated = (names: (keyof typeof MUTATIONS)[]) =>
     names.map((name) => {
@@ -131,26 +133,29 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
       return { id: name, stack, base: base.id };
     });
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // Every validate attaches to one aws provider process (validate never configures a provider: provider-server.ts).
+    server = await startProviderServer();
+    const attached = { ...options, validateEnv: server.env };
     // One batch holds every stack of every fleet and the mutations Terraform finds while walking the
     // configuration: the aws provider's schema is loaded once (about 4 CPU-seconds a run), and each
     // diagnostic is attributed to its stack by file name (an unattributed one counts against all).
     // The unknown module argument is found while loading the configuration, where Terraform stops for
     // the whole batch, so it runs on its own.
     const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...options, each }).then((r) => {
+    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...attached, each }).then((r) => {
       stacksSeconds = (Date.now() - started) / 1000;
       return r;
     });
     stacks = all;
     for (const d of ['load']) fs.mkdirSync(path.join(root, d));
-    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), options)]).then(
+    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), attached)]).then(
       (maps) => new Map(maps.flatMap((m) => [...m])),
     );
     // Failures are reported by the tests that await these.
     stacks.catch(() => undefined);
     mutations.catch(() => undefined);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     const results = await stacks.catch(() => undefined);
@@ -160,6 +165,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     const line = `terraform: ${valid.length} stacks validated`;
     const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
     console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    await server?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
