@@ -26,6 +26,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { AWS_PROVIDER_VERSION, realTools } from './real-tools';
 
+/**
+ * Go's garbage collector at GOGC=400 (default 100) for the Terraform and provider processes of the suites that use
+ * this file: both allocate a large schema at start and live seconds, so most collections are wasted work. Measured
+ * here (CPU-s of the process tree, same inputs): validate of an 18-stack batch 13.7 -> 10.8, the attached provider
+ * over hcl-terraform 4.4 -> 3.4 (peak RSS 0.46 -> 0.80 GB), plan/apply/show of rollout-terraform 16.2 -> 14.3.
+ * Setup only: the collector's pacing changes no result.
+ */
+export const RELAXED_GO_GC: NodeJS.ProcessEnv = { GOGC: '400' };
+
 export interface ProviderServer {
   /** Environment for a Terraform run that attaches to the process ({} when attaching is turned off). */
   readonly env: NodeJS.ProcessEnv;
@@ -64,7 +73,7 @@ export async function startProviderServer(): Promise<ProviderServer> {
   const stop = 'kill -INT $p 2>/dev/null; wait $p 2>/dev/null';
   const script = `"$0" -debug & p=$!; trap '${stop}; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $p 2>/dev/null; do sleep 1; done; ${stop}`;
   const fd = fs.openSync(log, 'w');
-  const child = spawn('sh', ['-c', script, awsProviderBinary()], { stdio: ['ignore', fd, fd], env: { ...process.env, TMPDIR: dir } });
+  const child = spawn('sh', ['-c', script, awsProviderBinary()], { stdio: ['ignore', fd, fd], env: { ...process.env, ...RELAXED_GO_GC, TMPDIR: dir } });
   fs.closeSync(fd);
   child.unref();
   const deadline = Date.now() + 60_000;

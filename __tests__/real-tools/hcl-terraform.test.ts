@@ -35,7 +35,7 @@ import {
   formatDiagnostics,
 } from '../helpers/terraform-offline';
 import { parseGraph, toOfflineHcl, writeOfflineHcl } from '../helpers/hcl-offline';
-import { ProviderServer, startProviderServer } from '../helpers/provider-server';
+import { ProviderServer, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 
 const fleetFiles: [string, string][] = [
   ['fleet.yaml', DEFAULT_FLEET],
@@ -108,7 +108,11 @@ function initDiagnostics(stdout: string): Diagnostic[] {
  */
 function fmtCheck(dirs: readonly string[], terraform: string): (dir: string) => { status: number | null; diff: string } {
   const cwd = PROJECT_ROOT;
-  const r = spawnSync(terraform, ['fmt', '-check', '-no-color', '-diff', ...dirs], { cwd, encoding: 'utf8', env: terraformEnv(tempDir('fmt-')) });
+  const r = spawnSync(terraform, ['fmt', '-check', '-no-color', '-diff', ...dirs], {
+    cwd,
+    encoding: 'utf8',
+    env: terraformEnv(tempDir('fmt-'), RELAXED_GO_GC),
+  });
   // fmt names files relative to its working directory: each unformatted file's path on a line of its own (-list),
   // then its diff (--- old/<path>, +++ new/<path>, hunks); an error names its file as "on <path> line N".
   const shown = (dir: string) => path.relative(cwd, dir);
@@ -153,7 +157,7 @@ describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform
    * and graph, both attached to the one provider process (provider-server.ts: neither configures a provider).
    */
   async function runBatch(dir: string, validate: boolean): Promise<BatchResult> {
-    const env = terraformEnv(dir);
+    const env = terraformEnv(dir, RELAXED_GO_GC);
     const init = await initLock(() => cpu(() => terraformInit(dir, env, tools.terraform)));
     if (!init.ok) return { initialized: false, diagnostics: [], graph: '', report: init.report };
     const attached = { ...env, ...server!.env };
@@ -165,7 +169,7 @@ describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform
   /** `terraform init -json`'s errors in a directory. */
   async function initErrors(dir: string): Promise<Diagnostic[]> {
     const init = await initLock(() =>
-      cpu(() => runTerraform(['init', '-backend=false', '-input=false', '-no-color', '-json'], dir, terraformEnv(dir), tools.terraform)),
+      cpu(() => runTerraform(['init', '-backend=false', '-input=false', '-no-color', '-json'], dir, terraformEnv(dir, RELAXED_GO_GC), tools.terraform)),
     );
     return initDiagnostics(init.stdout).filter((d) => d.severity === 'error');
   }

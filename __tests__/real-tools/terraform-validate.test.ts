@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
-import { ProviderServer, startProviderServer } from '../helpers/provider-server';
+import { ProviderServer, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 import {
   Diagnostic,
   limiter,
@@ -114,7 +114,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   const initLock = limiter(1);
   const tools = realTools();
   const root = tempDir('terraform-validate-');
-  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir), cpu, initLock };
+  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir, RELAXED_GO_GC), cpu, initLock };
   // BRF_TERRAFORM_VALIDATE_EACH=1: one init + validate per stack instead of one batch (slower, same verdict).
   const each = process.env.BRF_TERRAFORM_VALIDATE_EACH === '1';
   const started = Date.now();
