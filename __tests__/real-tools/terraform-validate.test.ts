@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
-import { ProviderServer, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
+import { ProviderServer, reattachValue, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 import {
   Diagnostic,
   limiter,
@@ -303,5 +303,25 @@ describe('offline configuration of a stack', () => {
   test('only template sequences are rewritten, escapes stay literal', () => {
     const upper = (s: string) => mapTemplateSequences(s, (e) => e.toUpperCase());
     expect(upper('a ${b.c} $${d} %{ if e }f%{ endif } ${g("}")}')).toBe('a ${B.C} $${d} %{ IF E }f%{ ENDIF } ${G("}")}');
+  });
+});
+
+// What the validate runs attach to (helpers/provider-server.ts), without starting it.
+describe('the attached provider process', () => {
+  const printed = (value: string) =>
+    `Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='${value}'\n`;
+  const aws = (extra: object) =>
+    JSON.stringify({
+      'registry.terraform.io/hashicorp/aws': { Protocol: 'grpc', ProtocolVersion: 5, Pid: 4242, Addr: { Network: 'unix', String: '/tmp/plugin1' }, ...extra },
+    });
+
+  test('the reattach value is read from what the provider prints in debug mode, once it is there', () => {
+    expect(reattachValue('Starting github.com/hashicorp/terraform-provider-aws@5.100.0 (go1.23.10)...\n')).toBeUndefined();
+    expect(reattachValue(printed(aws({ Test: true })))).toBe(aws({ Test: true }));
+  });
+
+  test('a reattach value without "Test": true is refused (Terraform would stop the process when it closes its first instance)', () => {
+    expect(() => reattachValue(printed(aws({})))).toThrow(/lacks "Test": true/);
+    expect(() => reattachValue(printed(aws({ Test: false })))).toThrow(/lacks "Test": true/);
   });
 });
