@@ -13,7 +13,7 @@ const Sequencer = require('@jest/test-sequencer').default;
  */
 const ESTIMATES = [
   [/real-tools\/snapshot-provenance\.test/, 70],
-  [/real-tools\/hcl-terraform\.test/, 20], // was 48: one attached provider, no second validate (0.41x wall, docs/benchmarks.md)
+  [/real-tools\/hcl-terraform\.test/, 19], // was 48: one attached provider, no second validate (0.40x wall, docs/benchmarks.md)
   [/real-tools\/cluster-names\.test/, 44],
   [/real-tools\/pipeline\.test/, 38],
   [/real-tools\/terraform-validate\.test/, 11], // was 22: validate attached to one provider process (0.52x wall)
