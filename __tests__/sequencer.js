@@ -14,10 +14,10 @@ const Sequencer = require('@jest/test-sequencer').default;
 const ESTIMATES = [
   // snapshot-provenance: 70 s before its one-plan batch (issue 27 item 5; 0.30x wall, farm-bench medians, docs/benchmarks.md).
   [/real-tools\/snapshot-provenance\.test/, 20],
-  [/real-tools\/hcl-terraform\.test/, 48],
+  [/real-tools\/hcl-terraform\.test/, 19], // was 48: one attached provider, no second validate (0.40x wall, docs/benchmarks.md)
   [/real-tools\/pipeline\.test/, 35], // was 38: its replication and Karpenter steps share one root (docs/benchmarks.md)
-  [/real-tools\/terraform-validate\.test/, 22],
-  [/real-tools\/rollout-terraform\.test/, 22],
+  [/real-tools\/terraform-validate\.test/, 11], // was 22: validate attached to one provider process (0.52x wall)
+  [/real-tools\/rollout-terraform\.test/, 20], // was 22: GOGC=400 for its Terraform processes (0.91x wall)
   [/real-tools\/rollout-karpenter\.test/, 16],
   [/real-tools\/cluster-names\.test/, 15], // was 44: 11 Terraform processes became 2 (docs/benchmarks.md)
   [/aws-deadlines\.test/, 14],

@@ -531,6 +531,11 @@ export interface ValidateStacksOptions {
   readonly initLock?: <T>(job: () => Promise<T>) => Promise<T>;
   /** Validate every stack on its own (no batch). */
   readonly each?: boolean;
+  /**
+   * Added to the environment of `terraform validate` only (not init): e.g. a provider-server.ts ProviderServer's env,
+   * so every validate attaches to one running provider instead of starting one per provider block.
+   */
+  readonly validateEnv?: NodeJS.ProcessEnv;
   readonly offline?: OfflineOptions;
 }
 
@@ -559,7 +564,7 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
         const env = options.env(dir);
         const init = await initLock(() => cpu(() => terraformInit(dir, env, options.terraform)));
         if (!init.ok) return [id, { valid: false, errors: [], diagnostics: [], ms: init.ms, report: init.report, dir, mode: 'each' }];
-        const v = await cpu(() => terraformValidate(dir, env, options.terraform));
+        const v = await cpu(() => terraformValidate(dir, { ...env, ...options.validateEnv }, options.terraform));
         return [id, { ...v, ms: init.ms + v.ms, dir, mode: 'each' }];
       }),
     );
@@ -580,7 +585,7 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   const env = options.env(workDir);
   const init = await initLock(() => cpu(() => terraformInit(workDir, env, options.terraform)));
   const batch: ValidateResult = init.ok
-    ? await cpu(() => terraformValidate(workDir, env, options.terraform)).then((v) => ({ ...v, ms: v.ms + init.ms }))
+    ? await cpu(() => terraformValidate(workDir, { ...env, ...options.validateEnv }, options.terraform)).then((v) => ({ ...v, ms: v.ms + init.ms }))
     : { valid: false, errors: [], diagnostics: [], ms: init.ms, report: init.report };
   const results = new Map<string, StackValidation>();
   for (const [id, name] of dirs) {

@@ -15,6 +15,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { P, useRolloutWorld } from '../helpers/rollout-world';
 import { synthFleet, tempDir } from '../helpers/fleet';
+import { RELAXED_GO_GC } from '../helpers/provider-server';
 import { applyStack, nodeClassBodies, plannedChanges, plannedValues, prepareForPlanning } from '../helpers/terraform-plan';
 import { planRollout } from '../../cli/rollout/model';
 import { resolveRollout, runRollout } from '../../cli/rollout/engine';
@@ -38,7 +39,7 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
       }),
     );
     const dir = path.join(tempDir('replication-held-'), 'image-cache-general');
-    const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
+    const env = terraformEnv(path.dirname(dir), { ...emulatorEnv(world.moto.endpoint), ...RELAXED_GO_GC });
     await prepareForPlanning(stacks()['image-cache-general'], dir, env);
     const copies = Object.keys(await plannedChanges(dir, env))
       .filter((a) => a.startsWith('aws_ebs_snapshot_copy.'))
@@ -52,7 +53,7 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     const cluster = world.w.fleet.clusters.find((c) => c.name === 'ml-train')!;
     const pools = cluster.karpenter!.nodePools;
     const dir = path.join(tempDir('rollout-terraform-'), 'ml-train-karpenter');
-    const env = terraformEnv(path.dirname(dir), emulatorEnv(world.moto.endpoint));
+    const env = terraformEnv(path.dirname(dir), { ...emulatorEnv(world.moto.endpoint), ...RELAXED_GO_GC });
     await new EKSClient({ region: cluster.region, endpoint: world.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
       new CreateClusterCommand({ name: cluster.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
     );

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
+import { ProviderServer, reattachValue, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 import {
   Diagnostic,
   limiter,
@@ -113,13 +114,14 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   const initLock = limiter(1);
   const tools = realTools();
   const root = tempDir('terraform-validate-');
-  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir), cpu, initLock };
+  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir, RELAXED_GO_GC), cpu, initLock };
   // BRF_TERRAFORM_VALIDATE_EACH=1: one init + validate per stack instead of one batch (slower, same verdict).
   const each = process.env.BRF_TERRAFORM_VALIDATE_EACH === '1';
   const started = Date.now();
   let stacks: Promise<Map<string, StackValidation>>;
   let mutations: Promise<Map<string, StackValidation>>;
   let stacksSeconds = 0;
+  let server: ProviderServer | undefined;
 
   const mutated = (names: (keyof typeof MUTATIONS)[]) =>
     names.map((name) => {
@@ -131,26 +133,29 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
       return { id: name, stack, base: base.id };
     });
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // Every validate attaches to one aws provider process (validate never configures a provider: provider-server.ts).
+    server = await startProviderServer();
+    const attached = { ...options, validateEnv: server.env };
     // One batch holds every stack of every fleet and the mutations Terraform finds while walking the
     // configuration: the aws provider's schema is loaded once (about 4 CPU-seconds a run), and each
     // diagnostic is attributed to its stack by file name (an unattributed one counts against all).
     // The unknown module argument is found while loading the configuration, where Terraform stops for
     // the whole batch, so it runs on its own.
     const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...options, each }).then((r) => {
+    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...attached, each }).then((r) => {
       stacksSeconds = (Date.now() - started) / 1000;
       return r;
     });
     stacks = all;
     for (const d of ['load']) fs.mkdirSync(path.join(root, d));
-    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), options)]).then(
+    mutations = Promise.all([all, validateStacks(mutated(['unknownInput']), path.join(root, 'load'), attached)]).then(
       (maps) => new Map(maps.flatMap((m) => [...m])),
     );
     // Failures are reported by the tests that await these.
     stacks.catch(() => undefined);
     mutations.catch(() => undefined);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     const results = await stacks.catch(() => undefined);
@@ -160,6 +165,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     const line = `terraform: ${valid.length} stacks validated`;
     const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
     console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    await server?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -297,5 +303,25 @@ describe('offline configuration of a stack', () => {
   test('only template sequences are rewritten, escapes stay literal', () => {
     const upper = (s: string) => mapTemplateSequences(s, (e) => e.toUpperCase());
     expect(upper('a ${b.c} $${d} %{ if e }f%{ endif } ${g("}")}')).toBe('a ${B.C} $${d} %{ IF E }f%{ ENDIF } ${G("}")}');
+  });
+});
+
+// What the validate runs attach to (helpers/provider-server.ts), without starting it.
+describe('the attached provider process', () => {
+  const printed = (value: string) =>
+    `Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='${value}'\n`;
+  const aws = (extra: object) =>
+    JSON.stringify({
+      'registry.terraform.io/hashicorp/aws': { Protocol: 'grpc', ProtocolVersion: 5, Pid: 4242, Addr: { Network: 'unix', String: '/tmp/plugin1' }, ...extra },
+    });
+
+  test('the reattach value is read from what the provider prints in debug mode, once it is there', () => {
+    expect(reattachValue('Starting github.com/hashicorp/terraform-provider-aws@5.100.0 (go1.23.10)...\n')).toBeUndefined();
+    expect(reattachValue(printed(aws({ Test: true })))).toBe(aws({ Test: true }));
+  });
+
+  test('a reattach value without "Test": true is refused (Terraform would stop the process when it closes its first instance)', () => {
+    expect(() => reattachValue(printed(aws({})))).toThrow(/lacks "Test": true/);
+    expect(() => reattachValue(printed(aws({ Test: false })))).toThrow(/lacks "Test": true/);
   });
 });
