@@ -161,7 +161,6 @@ export class TerraformBatch {
 
   /** Registers a case: its aws provider blocks go to the root's shared ones, and its configuration is written. */
   private addCase(name: string, config: Record<string, any>, inputs: Record<string, unknown>, outputs: string[]): void {
-    if (Object.hasOwn(this.cases, name)) throw new Error(`case ${name} is already in ${this.root}`);
     const providers = this.providers.take(config, name);
     fs.writeFileSync(path.join(this.root, name, 'main.tf.json'), JSON.stringify(config, null, 2));
     this.cases[name] = { inputs, providers, outputs };
@@ -210,6 +209,7 @@ export class TerraformBatch {
 
   private dirOf(name: string): string {
     if (!CASE_NAME.test(name)) throw new Error(`case name "${name}": letters, digits, _ and -, not starting with a digit (it is a module name and a folder)`);
+    if (Object.hasOwn(this.cases, name)) throw new Error(`case ${name} is already in ${this.root}`);
     const dir = path.join(this.root, name);
     fs.mkdirSync(dir, { recursive: true });
     return dir;
