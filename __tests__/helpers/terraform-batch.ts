@@ -131,7 +131,8 @@ export class TerraformBatch {
     const messages = planMessages(run, this.root);
     const errors = planErrors(messages);
     const unattributed = errors.filter((d) => !Object.keys(this.cases).some((name) => belongsTo(d, name)));
-    // An errored plan is saved too (backend_plan.go, above), unless Terraform stopped before it had one.
+    // -json and -out go together (internal/command/arguments/plan.go, v1.11.4). An errored plan is saved too
+    // (backend_plan.go, above), unless Terraform stopped before it had one.
     const shown = options.values && fs.existsSync(path.join(this.root, 'tfplan')) ? await showPlan(this.root, this.env) : undefined;
     const result = (name: string): CaseResult => {
       const mine = errors.filter((d) => belongsTo(d, name));
