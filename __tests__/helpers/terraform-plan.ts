@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { runTerraform, terraformInit, writeOfflineStack } from './terraform-offline';
+import { Diagnostic, formatDiagnostics, runTerraform, TerraformRun, terraformInit, writeOfflineStack } from './terraform-offline';
 
 export type OfflineStack = ReturnType<typeof writeOfflineStack>;
 
@@ -44,6 +44,58 @@ export function writeForPlanning(stack: Record<string, any>, dir: string): Offli
   return offline;
 }
 
+/** Terraform's plan actions as the tests name them: a replacement is "delete,create", as `terraform show -json` lists it. */
+const ACTIONS: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
+
+/** One line of `terraform plan -json` (Terraform's machine-readable UI: `type`, `diagnostic`, `change`, ...). */
+export type PlanMessage = Record<string, any>;
+
+/** The JSON lines of `terraform plan -json`; an Error with Terraform's output when it printed something else. */
+export function planMessages(run: TerraformRun, dir: string): PlanMessage[] {
+  try {
+    const messages = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as PlanMessage);
+    if (messages.some((m) => m.type === 'version')) return messages;
+  } catch {
+    /* reported below */
+  }
+  throw new Error(`terraform plan -json (exit ${run.code}) printed no JSON lines in ${dir}:\n${run.stdout.slice(-3000)}\n${run.stderr}`);
+}
+
+/** The error diagnostics of a plan's messages. */
+export function planErrors(messages: PlanMessage[]): Diagnostic[] {
+  return messages.filter((m) => m.type === 'diagnostic' && m.diagnostic.severity === 'error').map((m) => m.diagnostic as Diagnostic);
+}
+
+/**
+ * What a plan would change under `prefix` ("module.x." for a child module, '' for all): address after the prefix ->
+ * actions ("update", "delete,create", ...), from the planned_change messages (no-op and read left out).
+ */
+export function changesUnder(messages: PlanMessage[], prefix = ''): Record<string, string> {
+  return Object.fromEntries(
+    messages
+      .filter((m) => m.type === 'planned_change' && !['noop', 'read'].includes(m.change.action) && String(m.change.resource.addr).startsWith(prefix))
+      .map((m) => [String(m.change.resource.addr).slice(prefix.length), ACTIONS[m.change.action] ?? m.change.action]),
+  );
+}
+
+/** A resource's planned change as `terraform show -json` gives it: its actions ("delete,create") and planned values. */
+export interface PlannedValue {
+  readonly actions: string;
+  readonly after: any;
+}
+
+/** The resource changes of a shown plan (`terraform show -json <plan>`) under `prefix`, as changesUnder (no-op and read left out). */
+export function valuesUnder(shown: Record<string, any>, prefix = ''): Record<string, PlannedValue> {
+  return Object.fromEntries(
+    (shown.resource_changes ?? [])
+      .filter((c: any) => String(c.address).startsWith(prefix) && !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
+      .map((c: any) => [String(c.address).slice(prefix.length), { actions: c.change.actions.join(','), after: c.change.after }]),
+  );
+}
+
 /**
  * What a plan would change: address -> actions ("update", "delete,create", ...), read from
  * `terraform plan -json`'s planned_change messages (no `terraform show`, which would load the ~700 MB
@@ -51,23 +103,9 @@ export function writeForPlanning(stack: Record<string, any>, dir: string): Offli
  */
 export async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-json'], dir, env);
-  const messages = plan.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-  if (plan.code !== 0)
-    throw new Error(
-      `terraform plan failed in ${dir}:\n${messages
-        .filter((m) => m['@level'] === 'error')
-        .map((m) => `${m['@message']}\n${m.diagnostic?.detail ?? ''}`)
-        .join('\n')}${plan.stderr}`,
-    );
-  const actions: Partial<Record<string, string>> = { create: 'create', update: 'update', delete: 'delete', replace: 'delete,create', move: 'move' };
-  return Object.fromEntries(
-    messages
-      .filter((m) => m.type === 'planned_change' && m.change.action !== 'noop' && m.change.action !== 'read')
-      .map((m) => [m.change.resource.addr as string, actions[m.change.action] ?? m.change.action]),
-  );
+  const messages = planMessages(plan, dir);
+  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${formatDiagnostics(planErrors(messages))}\n${plan.stderr}`);
+  return changesUnder(messages);
 }
 
 export async function applyStack(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -91,13 +129,15 @@ export function nodeClassBodies(dir: string, offline: OfflineStack, module?: str
 }
 
 /** The planned values of a saved plan (`plan -out`), by address: what Terraform would write. */
-export async function plannedValues(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, { actions: string; after: any }>> {
+export async function plannedValues(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, PlannedValue>> {
   const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
   if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
-  const json = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
-  return Object.fromEntries(
-    (json.resource_changes ?? [])
-      .filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])))
-      .map((c: any) => [c.address, { actions: c.change.actions.join(','), after: c.change.after }]),
-  );
+  return valuesUnder(await showPlan(dir, env));
+}
+
+/** `terraform show -json` of the saved plan `tfplan` in `dir`. */
+export async function showPlan(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, any>> {
+  const shown = await runTerraform(['show', '-json', 'tfplan'], dir, env);
+  if (shown.code !== 0) throw new Error(`terraform show -json tfplan failed in ${dir}:\n${shown.stderr}`);
+  return JSON.parse(shown.stdout);
 }

@@ -10,11 +10,8 @@
  *   so Terraform evaluates every expression the real module call and manifest would get, data sources included.
  *   Not checked: what the eks module does inside with its inputs, and the kubectl provider's own diff.
  */
-import * as path from 'path';
 import { parse } from 'yaml';
-import * as fs from 'fs';
-import { writeForPlanning } from './terraform-plan';
-import { runTerraform, terraformInit } from './terraform-offline';
+import { TerraformBatch } from './terraform-batch';
 
 /** A cluster stack's pins of what EKS runs. */
 export interface ClusterPins {
@@ -50,10 +47,10 @@ export interface PlannedCluster {
 }
 
 /**
- * Plans a cluster's two stacks in ONE Terraform run: each is a child module of one root (keeping its own aws provider
- * configuration), so the ~700 MB provider loads for one init, one plan and one show rather than for each stack. The
- * pins are a root output carrying the eks call's own expressions (a root module cannot read a module's inputs); the
- * node classes are the yaml_body the kubectl stand-ins would be created with.
+ * Plans a cluster's two stacks in ONE Terraform run: each is a case of one batch (terraform-batch.ts: one init, one
+ * plan, one show), their aws provider blocks shared from its root. The pins are an output carrying the eks call's
+ * own expressions (a root module cannot read a module's inputs); the node classes are the yaml_body the kubectl
+ * stand-ins would be created with.
  */
 export async function planClusterStacks(
   stacks: { readonly cluster: Record<string, any>; readonly karpenter: Record<string, any> },
@@ -61,34 +58,23 @@ export async function planClusterStacks(
   env: NodeJS.ProcessEnv,
 ): Promise<PlannedCluster> {
   const [, eks] = eksCall(stacks.cluster);
-  const cluster = structuredClone(stacks.cluster);
-  cluster.output = {
-    ...cluster.output,
-    fleet_pins: {
-      value: {
-        version: eks.cluster_version,
-        release: eks.eks_managed_node_groups.system.ami_release_version,
-        addons: Object.fromEntries(Object.entries<any>(eks.cluster_addons ?? {}).map(([name, a]) => [name, a.addon_version])),
-      },
-    },
+  const batch = new TerraformBatch(dir, env);
+  const fleetPins = {
+    version: eks.cluster_version,
+    release: eks.eks_managed_node_groups.system.ami_release_version,
+    addons: Object.fromEntries(Object.entries<any>(eks.cluster_addons ?? {}).map(([name, a]) => [name, a.addon_version])),
   };
-  writeForPlanning(cluster, path.join(dir, 'cluster'));
-  writeForPlanning(stacks.karpenter, path.join(dir, 'karpenter'));
-  const root = {
-    module: { cluster: { source: './cluster' }, karpenter: { source: './karpenter' } },
-    output: { fleet_pins: { value: '${module.cluster.fleet_pins}' } },
-  };
-  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(root, null, 2));
-  const init = await terraformInit(dir, env);
-  if (!init.ok) throw new Error(init.report);
-  const plan = await runTerraform(['plan', '-input=false', '-no-color', '-out=tfplan'], dir, env);
-  if (plan.code !== 0) throw new Error(`terraform plan failed in ${dir}:\n${plan.stderr}\n${plan.stdout.slice(-3000)}`);
-  const shown = JSON.parse((await runTerraform(['show', '-json', 'tfplan'], dir, env)).stdout);
+  batch.addStack('cluster', stacks.cluster, { outputs: { fleet_pins: fleetPins } });
+  batch.addStack('karpenter', stacks.karpenter);
+  const init = await batch.init();
+  if (init !== '') throw new Error(init);
+  const run = await batch.plan({ values: true });
+  for (const name of ['cluster', 'karpenter']) TerraformBatch.changesOf(run, name);
   const nodeClasses = new Map<string, string>();
-  for (const c of shown.resource_changes ?? []) {
-    const yaml = c.address.startsWith('module.karpenter.') ? (c.change.after?.input?.yaml_body as string | undefined) : undefined;
+  for (const c of Object.values(run.cases.karpenter.values!)) {
+    const yaml = c.after?.input?.yaml_body as string | undefined;
     const manifest = yaml === undefined ? undefined : parse(yaml);
     if (manifest?.kind === 'EC2NodeClass') nodeClasses.set(manifest.metadata.name, yaml!);
   }
-  return { pins: shown.planned_values.outputs.fleet_pins.value as ClusterPins, nodeClasses };
+  return { pins: run.cases.cluster.outputs!.fleet_pins as ClusterPins, nodeClasses };
 }

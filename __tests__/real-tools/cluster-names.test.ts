@@ -126,9 +126,9 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     (planned ??= (async () => {
       const batch = new TerraformBatch(path.join(work, 'batch'), env);
       const named = namedResourcesModule(names());
-      batch.addConfig('names', named.config, named.inputs, { shareProvider: true });
+      batch.addConfig('names', named.config, named.inputs);
       const withDefaults = namedResourcesModule(defaultNames());
-      batch.addConfig('names_default', withDefaults.config, withDefaults.inputs, { shareProvider: true });
+      batch.addConfig('names_default', withDefaults.config, withDefaults.inputs);
       batch.addStack('cluster', stacks[`${LONGEST}-cluster`]);
       batch.addStack('karpenter', stacks[`${LONGEST}-karpenter`]);
       batch.addStack('karpenter_no_spot_role', inOtherAccount(stacks[`${LONGEST}-karpenter`]));

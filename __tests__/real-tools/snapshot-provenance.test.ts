@@ -9,7 +9,7 @@
  * 10 plans, each loading the aws provider): every bad case is a stack of its own fleet, whose cache keeps its
  * parameters under a path of its own holding the world's parameters with the one bad value, so the bad cases
  * and the genuine ones (the world's own fleet and parameters) are child modules of one root
- * (helpers/terraform-plan-batch.ts). Each case is asserted on its own: a bad one on the errors in its own
+ * (helpers/terraform-batch.ts). Each case is asserted on its own: a bad one on the errors in its own
  * module's files, a genuine one on having none there (and none outside every case) and on its planned changes.
  */
 import { TerraformStack, Testing } from 'cdktf';
@@ -20,7 +20,7 @@ import { describeWithRealTools, EMULATOR_AMI, emulatorEnv, terraformEnv } from '
 import { P, useRolloutWorld } from '../helpers/rollout-world';
 import { rolloutFleet } from '../helpers/rollout-fixtures';
 import { fleetFrom, tempDir } from '../helpers/fleet';
-import { BatchPlan, preparePlanBatch } from '../helpers/terraform-plan-batch';
+import { BatchRun, TerraformBatch } from '../helpers/terraform-batch';
 import { buildApp } from '../../stacks/app';
 import type { Fleet } from '../../modules/fleet/load';
 import { ANNOTATIONS, planRollout } from '../../cli/rollout/model';
@@ -79,7 +79,7 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
   const replicaPath = '/bottlerocket-fleet/image-cache/provenance-replica-forged/snapshot-id';
 
   /** Every case's plan, in one Terraform run, made once for the three Terraform tests. */
-  let planned: Promise<BatchPlan> | undefined;
+  let planned: Promise<BatchRun> | undefined;
   const plan = () => (planned ??= planAll());
   const planAll = async () => {
     const genuine = synthStacks(world.w.fleet, ['ml-train-karpenter', 'payments-prod-karpenter', 'image-cache-general']);
@@ -102,23 +102,22 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
     ]);
     const dir = tempDir('provenance-plan-');
     // Every provider block of the stacks names its region; the environment's is the home region.
-    const batch = await preparePlanBatch(stacks, dir, terraformEnv(dir, emulatorEnv(world.moto.endpoint)));
+    const batch = new TerraformBatch(dir, terraformEnv(dir, emulatorEnv(world.moto.endpoint)));
+    for (const [id, stack] of Object.entries(stacks)) batch.addStack(id, stack);
+    expect(await batch.init()).toBe('');
     const result = await batch.plan();
     // Errors that no case carries (the root, a shared provider) would make every verdict below meaningless.
     expect(result.unattributed).toEqual([]);
     return result;
   };
   /** A bad case's failure: the plan failed, with errors in the case's own module, as one line. */
-  const failure = (result: BatchPlan, id: string): string => {
+  const failure = (result: BatchRun, id: string): string => {
     expect(result.code).not.toBe(0);
-    expect(result.errors(id).length).toBeGreaterThan(0);
-    return result.errorText(id).replace(/\s+/g, ' ');
+    expect(result.cases[id].errors.length).toBeGreaterThan(0);
+    return result.cases[id].report.replace(/\s+/g, ' ');
   };
   /** A genuine case's planned changes: no error in its module (nor outside every case), so it planned completely. */
-  const cleanChanges = (result: BatchPlan, id: string): Record<string, string> => {
-    if (result.errors(id).length > 0 || result.unattributed.length > 0) throw new Error(`terraform plan of ${id} failed:\n${result.report}`);
-    return result.changes(id);
-  };
+  const cleanChanges = (result: BatchRun, id: string): Record<string, string> => TerraformBatch.changesOf(result, id);
 
   beforeAll(async () => {
     const home = world.w.ec2('us-west-2');
