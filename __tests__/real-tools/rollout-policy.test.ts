@@ -18,7 +18,7 @@ import { describeEksCluster } from '../../cli/shared/cluster-identity';
 import { AwsWorld, RecordedCall, recordCalls } from '../helpers/aws-authorization';
 import { ciPolicyOf } from '../helpers/ci-policy';
 import { evaluateAll, grantedActions, unusedGrants } from '../helpers/iam-policy';
-import { ACCOUNT } from '../helpers/fake-aws';
+import { ACCOUNT } from '../helpers/aws-account';
 import { synthFleet } from '../helpers/fleet';
 
 describeWithRealTools('the rollout policy', () => {
