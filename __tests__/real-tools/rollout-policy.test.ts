@@ -66,12 +66,13 @@ describeWithRealTools('the rollout policy', () => {
     expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual(['ec2:DescribeSnapshots', 'eks:DescribeCluster', 'ssm:GetParameter', 'ssm:PutParameter']);
   });
 
-  let decisions: ReturnType<typeof evaluateAll> | undefined;
-  const decided = () =>
-    (decisions ??= evaluateAll(
+  const evaluateRecorded = () =>
+    evaluateAll(
       policy(),
       requests().map(({ call, q }) => ({ ...q, region: call.region })),
-    ));
+    );
+  let decisions: ReturnType<typeof evaluateRecorded> | undefined;
+  const decided = () => (decisions ??= evaluateRecorded());
 
   test('allows every call of a rollout, its status and --to', async () => {
     const denied = (await decided()).filter(({ decision }) => !decision.allowed).map(({ request: q }) => `${q.action} on ${q.resource} (${q.region})`);
