@@ -42,8 +42,15 @@ async function silentServer(): Promise<{ endpoint: string; close: () => Promise<
   };
 }
 
-const SHORT = ['--request-timeout', '300ms'];
-/** 3 attempts of 0.3 s and the SDK's backoff (under 1 s): far below this, and far below the default's 90 s. */
+/**
+ * 0.1 s per request against the silent endpoint: the tests assert the deadline's behaviour (exit 1, what is named,
+ * attempts), not the default's value (that has its own test above), so the 10 commands do not wait out 0.9 s each.
+ * The refusing endpoint keeps 0.3 s: its time is the SDK's backoff, not the limit, and the refusal must arrive
+ * before the connect limit even on a starved machine.
+ */
+const SHORT = ['--request-timeout', '100ms'];
+const REFUSED_LIMIT = ['--request-timeout', '300ms'];
+/** 3 attempts of 0.1 s and the SDK's backoff (under 1 s): far below this, and far below the default's 90 s. */
 const WITHIN_MS = 20_000;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ r: T; ms: number }> {
@@ -211,49 +218,49 @@ describe('--request-timeout', () => {
 });
 
 /** Each command that reaches AWS, with the endpoint given; `expected` is the start of what it must say. */
-function commands(endpoint: string, kubeconfig: string) {
+function commands(endpoint: string, kubeconfig: string, limit = SHORT) {
   const env = (fleet: string) => ({ ...emulatorEnv(endpoint), FLEET_FILE: fleet, KUBECONFIG: kubeconfig });
   return [
-    { name: 'cache list', run: () => captureMain(cacheMain, ['list', ...SHORT], env(DEFAULT_FLEET)), says: /cache list: (SSM|EC2|STS) \w+ in us-west-2/ },
-    { name: 'cache gc', run: () => captureMain(cacheMain, ['gc', '--dry-run', ...SHORT], env(DEFAULT_FLEET)), says: /cache gc: (SSM|EC2) \w+ in us-west-2/ },
+    { name: 'cache list', run: () => captureMain(cacheMain, ['list', ...limit], env(DEFAULT_FLEET)), says: /cache list: (SSM|EC2|STS) \w+ in us-west-2/ },
+    { name: 'cache gc', run: () => captureMain(cacheMain, ['gc', '--dry-run', ...limit], env(DEFAULT_FLEET)), says: /cache gc: (SSM|EC2) \w+ in us-west-2/ },
     {
       name: 'cache build',
-      run: () => captureMain(cacheMain, ['build', 'general', ...SHORT], env(DEFAULT_FLEET)),
+      run: () => captureMain(cacheMain, ['build', 'general', ...limit], env(DEFAULT_FLEET)),
       says: /(cache general: step "[^"]+" failed: (SSM|EC2) \w+|cache build: EKS DescribeCluster) in us-west-2/,
     },
     {
       name: 'deploy --dry-run',
-      run: () => captureMain(deployMain, ['my-cluster-karpenter', '--dry-run', '--ignore-missing-stack-dependencies', ...SHORT], env(DEFAULT_FLEET)),
+      run: () => captureMain(deployMain, ['my-cluster-karpenter', '--dry-run', '--ignore-missing-stack-dependencies', ...limit], env(DEFAULT_FLEET)),
       says: /deploy preflight: SSM GetParameter in us-west-2/,
     },
     {
       name: 'rollout status',
-      run: () => captureMain(rolloutMain, ['status', 'general', ...SHORT], env(STAGED)),
+      run: () => captureMain(rolloutMain, ['status', 'general', ...limit], env(STAGED)),
       says: /rollout status: SSM GetParameter in us-west-2/,
     },
     {
       name: 'rollout (preflight reads)',
-      run: () => captureMain(rolloutMain, ['general', ...SHORT], env(STAGED)),
+      run: () => captureMain(rolloutMain, ['general', ...limit], env(STAGED)),
       says: /rollout: SSM GetParameter in us-west-2/,
     },
     {
       name: 'rollout --dry-run',
-      run: () => captureMain(rolloutMain, ['general', '--dry-run', ...SHORT], env(STAGED)),
+      run: () => captureMain(rolloutMain, ['general', '--dry-run', ...limit], env(STAGED)),
       says: /rollout: SSM GetParameter in us-west-2/,
     },
     {
       name: 'addons',
-      run: () => captureMain(addonsMain, ['--cluster', 'my-cluster', ...SHORT], env(DEFAULT_FLEET)),
+      run: () => captureMain(addonsMain, ['--cluster', 'my-cluster', ...limit], env(DEFAULT_FLEET)),
       says: /addons: EKS DescribeCluster in us-west-2/,
     },
     {
       name: 'upgrade plan',
-      run: () => captureMain(upgradeMain, ['plan', ...SHORT], env(STAGED)),
+      run: () => captureMain(upgradeMain, ['plan', ...limit], env(STAGED)),
       says: /upgrade plan: EKS \w+ in us-\w+-\d/,
     },
     {
       name: 'migrate drain (identity check)',
-      run: () => captureMain(migrateMain, ['drain', '--cluster', 'my-cluster', ...SHORT], env(DEFAULT_FLEET)),
+      run: () => captureMain(migrateMain, ['drain', '--cluster', 'my-cluster', ...limit], env(DEFAULT_FLEET)),
       says: /migrate: identity check: EKS DescribeCluster in us-west-2/,
     },
   ];
@@ -305,7 +312,7 @@ describe('a command against an endpoint that never answers exits 1 in time, nami
     expect(r.code).toBe(1);
     const said = r.stdout + r.stderr;
     expect(said).toMatch(c.says);
-    expect(said).toContain(`(endpoint ${silent.endpoint}) did not answer within 0.3 s (3 attempts)`);
+    expect(said).toContain(`(endpoint ${silent.endpoint}) did not answer within 0.1 s (3 attempts)`);
     expect(ms).toBeLessThan(WITHIN_MS);
   });
 });
@@ -321,7 +328,7 @@ describe('a command against a port that refuses connections exits 1, naming the 
 
   const names = commands('', '').map((c) => c.name);
   test.each(names)('%s', async (name) => {
-    const c = commands(refused, kubeconfigFile(dir)).find((x) => x.name === name)!;
+    const c = commands(refused, kubeconfigFile(dir), REFUSED_LIMIT).find((x) => x.name === name)!;
     const { r, ms } = await timed(() => exitOf(c.run));
     expect(r.code).toBe(1);
     const said = r.stdout + r.stderr;

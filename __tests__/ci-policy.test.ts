@@ -38,6 +38,9 @@ function withoutCertificates(f: any): any {
   return f;
 }
 
+const rolloutFleetWithoutCertificates = () => fleetFrom(withoutCertificates(rolloutFleet()));
+const multiRegionExample = () => loadFleet(MULTI_REGION_FLEET);
+
 interface RegionUnderTest {
   region: string;
   policy: PolicyDocument;
@@ -46,9 +49,26 @@ interface RegionUnderTest {
   decided: { request: AuthorizationRequest & { scenario: string; call: CommandRun['calls'][number] }; decision: Decision }[];
 }
 
+const synthesized = new Map<() => Fleet, Record<string, any>>();
+/**
+ * Every stack of the fleet `build` returns, synthesized once for this file: the tests only read them, and a synth per
+ * test cost seconds. Each caller gets its own copy, so no test can change what another reads.
+ */
+function stacksOf(build: () => Fleet): Record<string, any> {
+  if (!synthesized.has(build)) synthesized.set(build, synthFleet(build()));
+  return structuredClone(synthesized.get(build)!);
+}
+const builderPolicyOf = (build: () => Fleet): PolicyDocument => ciPolicyOf(stacksOf(build)['image-cache-builder-us-west-2']);
+
+const recorded = new Map<() => Fleet, Promise<RegionUnderTest[]>>();
+/** regionsOf the fleet `build` returns, recorded once for this file (two describe blocks read the same fleet's runs). */
+function regionsOnce(build: () => Fleet): Promise<RegionUnderTest[]> {
+  if (!recorded.has(build)) recorded.set(build, regionsOf(build(), stacksOf(build)));
+  return recorded.get(build)!;
+}
+
 /** Per builder stack: its policy, and the commands run for the caches homed in its region. */
-async function regionsOf(fleet: Fleet): Promise<RegionUnderTest[]> {
-  const stacks = synthFleet(fleet);
+async function regionsOf(fleet: Fleet, stacks: Record<string, any>): Promise<RegionUnderTest[]> {
   const out: RegionUnderTest[] = [];
   for (const region of [...new Set(fleet.imageCaches.map((c) => c.homeRegion))]) {
     const stack = stacks[`image-cache-builder-${region}`];
@@ -74,12 +94,12 @@ function fleetWithRegionalImage(): Fleet {
 describe.each([
   ['a fleet with public and private ECR images', fleetWithPrivateImage],
   ['a fleet with a regional private ECR image', fleetWithRegionalImage],
-  ['the multi-region example', () => loadFleet(MULTI_REGION_FLEET)],
-  ['a fleet with a rollout (gc reads the cluster parameters)', () => fleetFrom(withoutCertificates(rolloutFleet()))],
+  ['the multi-region example', multiRegionExample],
+  ['a fleet with a rollout (gc reads the cluster parameters)', rolloutFleetWithoutCertificates],
 ])('the builder CI policy, %s', (_name, fleet) => {
   let regions: RegionUnderTest[];
   beforeAll(async () => {
-    regions = await regionsOf(fleet());
+    regions = await regionsOnce(fleet);
   });
 
   test('allows every call of cache build (every cleanup path), cache list and cache gc', () => {
@@ -127,7 +147,7 @@ describe.each([
 describe("the recorded calls are the CLI's calls", () => {
   let runs: CommandRun[];
   beforeAll(async () => {
-    runs = (await regionsOf(fleetWithPrivateImage())).flatMap((r) => r.runs);
+    runs = (await regionsOnce(fleetWithPrivateImage)).flatMap((r) => r.runs);
   });
 
   // AWS's data marks the resource types each action always authorizes (RunInstances: image, instance, network
@@ -213,13 +233,13 @@ describe('every grant of the CI policy has a reason', () => {
       },
     );
     for (const g of grants) expect({ sid: g.sid, why: g.why.length > 10 }).toEqual({ sid: g.sid, why: true });
-    const synthesized = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
-    expect(synthesized.Statement.map((s) => s.Sid)).toEqual(grants.map((g) => g.sid));
+    const synthesizedPolicy = builderPolicyOf(fleetWithPrivateImage);
+    expect(synthesizedPolicy.Statement.map((s) => s.Sid)).toEqual(grants.map((g) => g.sid));
   });
 });
 
 describe('the CI policy denies what the builder never does', () => {
-  const policy = () => ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+  const policy = () => builderPolicyOf(fleetWithPrivateImage);
   const world = (volumeTags: { Key: string; Value: string }[] | undefined): AwsWorld => ({
     partition: 'aws',
     account: ACCOUNT,
@@ -393,7 +413,7 @@ describe('the RunInstances authorization model refuses parameters it does not mo
     const requests = model(launch({}, { SnapshotId: 'snap-0abc' }))();
     const snapshot = requests.filter((q) => q.resource.includes(':snapshot/'));
     expect(snapshot.map((q) => `${q.action} ${q.resource}`)).toEqual(['ec2:RunInstances arn:aws:ec2:us-west-2::snapshot/snap-0abc']);
-    const policy = ciPolicyOf(synthFleet(fleetWithPrivateImage())['image-cache-builder-us-west-2']);
+    const policy = builderPolicyOf(fleetWithPrivateImage);
     expect((await evaluate(policy, snapshot[0])).allowed).toBe(false);
   });
 });
@@ -416,7 +436,7 @@ describe('WriteManifests: the cluster-parameter over-grant allowed before, denie
     ],
   };
   const after = (): PolicyDocument => {
-    const p = ciPolicyOf(synthFleet(fleetFrom(withoutCertificates(rolloutFleet())))['image-cache-builder-us-west-2']);
+    const p = builderPolicyOf(rolloutFleetWithoutCertificates);
     return { ...p, Statement: p.Statement.filter((s) => s.Sid === 'WriteManifests') };
   };
   const allowed = async (p: PolicyDocument, action: string, resource: string) => (await evaluate(p, { action, resource, context: {} })).allowed;

@@ -6,7 +6,7 @@
 import { ciPolicyOf } from './helpers/ci-policy';
 import { AuthorizationRequest, evaluate, evaluateAll, grantedActions, PolicyDocument, PolicyStatement, unusedGrants } from './helpers/iam-policy';
 import { terraformRequests } from './helpers/terraform-authorization';
-import { ACCOUNT } from './helpers/fake-aws';
+import { ACCOUNT } from './helpers/aws-account';
 import { MULTI_REGION_FLEET, PROJECT_ROOT, fleetFrom, synthFleet, validFleet } from './helpers/fleet';
 import { loadFleet } from '../modules/fleet/load';
 import { rolloutFleet } from './helpers/rollout-fixtures';

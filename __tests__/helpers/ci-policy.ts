@@ -6,7 +6,7 @@
  * the same security group and subnets into those parameters (what the CLI then launches with).
  */
 import { builderParameters } from '../../modules/image-cache/parameters';
-import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './fake-aws';
+import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './aws-account';
 import type { PolicyDocument, PolicyStatement } from './iam-policy';
 
 const STATEMENT_KEYS = new Set(['sid', 'effect', 'actions', 'resources', 'condition']);

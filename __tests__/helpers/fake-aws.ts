@@ -26,14 +26,13 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CtrHost } from './ssm-agent-proxy';
+import { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS } from './aws-account';
+
+export { ACCOUNT, BUILDER_SECURITY_GROUP_ID, BUILDER_SUBNET_IDS };
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 type Tags = { Key?: string; Value?: string }[];
-export const ACCOUNT = '123456789012';
-/** What the fake's builder parameters hold: the security group and subnets of the image-cache-builder stack. */
-export const BUILDER_SECURITY_GROUP_ID = 'sg-0123456789abcdef0';
-export const BUILDER_SUBNET_IDS = ['subnet-0a', 'subnet-0b'];
 
 /**
  * EC2's Filters, as DescribeInstances and DescribeSnapshots apply them: every filter must match (AND), any

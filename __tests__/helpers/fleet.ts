@@ -3,10 +3,19 @@ import * as path from 'path';
 import * as fs from 'fs';
 import * as os from 'os';
 import { stringify } from 'yaml';
-import { Testing, TerraformStack } from 'cdktf';
+import type { TerraformStack } from 'cdktf';
 import { Fleet, loadFleet, LoadOptions, parseFleet } from '../../modules/fleet/load';
 import { FleetValidationError, Problem } from '../../modules/fleet/problems';
-import { buildApp } from '../../stacks/app';
+
+/**
+ * cdktf and the stacks (with @cdktf/provider-aws, the CRD validators, ...) load only when a test synthesizes: most
+ * suites import this file for the paths and fleet builders, and loading them cost each such suite half a second.
+ */
+function synthesis(): { cdktf: typeof import('cdktf'); app: typeof import('../../stacks/app') } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose, see above */
+  return { cdktf: require('cdktf') as typeof import('cdktf'), app: require('../../stacks/app') as typeof import('../../stacks/app') };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_FLEET = path.join(PROJECT_ROOT, 'fleet.yaml');
@@ -73,9 +82,10 @@ export function tempDir(prefix: string): string {
 
 /** Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name. */
 export function synthFleet(fleet: Fleet): Record<string, any> {
-  const app = buildApp(fleet, { outdir: tempDir('fleet-synth-') });
-  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
-  return Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s, true))]));
+  const { cdktf, app: stacksApp } = synthesis();
+  const app = stacksApp.buildApp(fleet, { outdir: tempDir('fleet-synth-') });
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof cdktf.TerraformStack);
+  return Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(cdktf.Testing.synth(s, true))]));
 }
 
 export function synthFleetFile(file: string): Record<string, any> {

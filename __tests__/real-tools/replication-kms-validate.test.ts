@@ -9,7 +9,7 @@ import * as path from 'path';
 import { fleetFrom, synthFleet, tempDir, validFleet } from '../helpers/fleet';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { validateStacks } from '../helpers/terraform-offline';
-import { ACCOUNT } from '../helpers/fake-aws';
+import { ACCOUNT } from '../helpers/aws-account';
 
 describeWithRealTools('terraform validate: replica regions with KMS keys', () => {
   test('the builder stack and the replication stack are valid Terraform', async () => {

@@ -17,8 +17,8 @@ import { regionApi } from '../../cli/rollout/aws';
 import { describeEksCluster } from '../../cli/shared/cluster-identity';
 import { AwsWorld, RecordedCall, recordCalls } from '../helpers/aws-authorization';
 import { ciPolicyOf } from '../helpers/ci-policy';
-import { evaluateAll, grantedActions, unusedGrants } from '../helpers/iam-policy';
-import { ACCOUNT } from '../helpers/fake-aws';
+import { evaluateAll, grantedActions, PolicyDocument, unusedGrants } from '../helpers/iam-policy';
+import { ACCOUNT } from '../helpers/aws-account';
 import { synthFleet } from '../helpers/fleet';
 
 describeWithRealTools('the rollout policy', () => {
@@ -52,7 +52,13 @@ describeWithRealTools('the rollout policy', () => {
     await resolveRollout({ ...deps, aws: api }, plan, w.gen.homeOld); // --to: the snapshot's existence and cache tag
   }, 120_000);
 
-  const policy = () => ciPolicyOf(synthFleet(world.w.fleet)['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document');
+  // The policy is synthesized and the recorded calls are decided once for the file (each was three times): the tests
+  // only read them, and each test gets its own copy of the policy.
+  let synthesized: PolicyDocument | undefined;
+  const policy = () =>
+    structuredClone(
+      (synthesized ??= ciPolicyOf(synthFleet(world.w.fleet)['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document')),
+    );
   const requests = () => sink.calls.flatMap((c) => c.requests.map((q) => ({ call: c, q })));
 
   test('the recording modelled every call', () => {
@@ -60,11 +66,13 @@ describeWithRealTools('the rollout policy', () => {
     expect([...new Set(sink.calls.map((c) => c.api))].sort()).toEqual(['ec2:DescribeSnapshots', 'eks:DescribeCluster', 'ssm:GetParameter', 'ssm:PutParameter']);
   });
 
-  const decided = async () =>
+  const evaluateRecorded = () =>
     evaluateAll(
       policy(),
       requests().map(({ call, q }) => ({ ...q, region: call.region })),
     );
+  let decisions: ReturnType<typeof evaluateRecorded> | undefined;
+  const decided = () => (decisions ??= evaluateRecorded());
 
   test('allows every call of a rollout, its status and --to', async () => {
     const denied = (await decided()).filter(({ decision }) => !decision.allowed).map(({ request: q }) => `${q.action} on ${q.resource} (${q.region})`);

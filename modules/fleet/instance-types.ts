@@ -74,12 +74,19 @@ export function instanceTypes(): ReadonlyMap<string, InstanceType> {
   return byName;
 }
 
+let families: ReadonlySet<string> | undefined;
+let categories: ReadonlySet<string> | undefined;
+
+/** Derived once, like instanceTypes(): the checks of every pool ask for them (rebuilt each time, they cost a test file that
+ * loads fifty fleets, migrate-drain, about 0.2 s of CPU). */
 export function instanceFamilies(): ReadonlySet<string> {
-  return new Set([...instanceTypes().values()].map((t) => t.family));
+  families ??= new Set([...instanceTypes().values()].map((t) => t.family));
+  return families;
 }
 
 export function instanceCategories(): ReadonlySet<string> {
-  return new Set([...instanceTypes().values()].flatMap((t) => (t.category ? [t.category] : [])));
+  categories ??= new Set([...instanceTypes().values()].flatMap((t) => (t.category ? [t.category] : [])));
+  return categories;
 }
 
 /** What a NodePool's requirements let Karpenter choose from (the ones modules/karpenter/node-pool.ts writes). */
