@@ -41,11 +41,17 @@ function which(command: string): string | undefined {
  * has the same layout but links to where it was installed from, and using one as the mirror of another
  * (or of itself) makes `terraform init` fail ("cannot install existing provider directory ... to itself").
  */
+/** A regular, non-empty file someone may execute: an empty stand-in left by a test is no provider ("permission denied"). */
+function isProgram(file: string): boolean {
+  const st = fs.lstatSync(file);
+  return st.isFile() && st.size > 0 && (st.mode & 0o111) !== 0;
+}
+
 export function hasAwsProvider(root: string): boolean {
   const platform = path.join(root, 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION, `linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
   try {
     if (fs.lstatSync(platform).isSymbolicLink()) return false;
-    return fs.readdirSync(platform).some((f) => f.startsWith('terraform-provider-aws') && fs.lstatSync(path.join(platform, f)).isFile());
+    return fs.readdirSync(platform).some((f) => f.startsWith('terraform-provider-aws') && isProgram(path.join(platform, f)));
   } catch {
     return false;
   }
