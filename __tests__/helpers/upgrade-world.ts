@@ -118,7 +118,7 @@ async function builderInfrastructure(endpoint: string, o: { version: string; rel
 
 /**
  * A world for one describe block: the emulator (with the proxy serving the public parameters in front of it), two
- * clusters with AMI discovery behind TLS, the EKS fake reporting their endpoints and CA, deletions counted.
+ * clusters with AMI discovery (behind TLS with `tls`), the EKS fake reporting their endpoints and CA, deletions counted.
  */
 export function useUpgradeWorld(
   o: {
@@ -126,6 +126,13 @@ export function useUpgradeWorld(
     readonly addons?: Readonly<Record<string, string>>;
     /** The cache builder runs (cli/cache/builder.ts) against the emulator, its host on this kernel release. */
     readonly builder?: { readonly release: string; readonly kernelRelease: string };
+    /**
+     * HTTPS API servers with the CA the kubeconfig and DescribeCluster name: what `upgrade apply`'s context check
+     * (cli/shared/cluster-identity.ts) needs, so the suites running the command (`cli`) set it. The engine-level suites
+     * (`run`) do not check contexts, and a TLS handshake per request (client-node 1.4.0 dist/config.js builds a new https.Agent, createAgent, for every request it authenticates)
+     * made them take 1.7x as long (farm-bench, docs/benchmarks.md). @default false
+     */
+    readonly tls?: boolean;
   } = {},
 ) {
   const running = o.kubernetesVersion ?? '1.35';
@@ -155,7 +162,7 @@ export function useUpgradeWorld(
     await ctx.w.setUp(rolloutFleet(), {
       nodesPerPool: 2,
       amis: (c) => ({ parameters: amiParameters(), controlPlaneVersion: () => ctx.eks.cluster(c).version }),
-      tls: true,
+      tls: o.tls ?? false,
     });
     // DescribeCluster reports what `aws eks update-kubeconfig` would write: the API server's URL and CA.
     for (const [name, api] of ctx.w.apiServers) Object.assign(ctx.eks.cluster(name), { endpoint: api.endpoint, certificateAuthority: api.caData });

@@ -28,7 +28,7 @@ function pinnedAddons(k8s: string): Record<string, string> {
 
 describeWithRealTools('upgrade plan and status against EKS, the clusters and the emulator', () => {
   // The clusters run Kubernetes 1.35 with the add-on versions the fleet file pins for it.
-  const { ctx, cli: run } = useUpgradeWorld({ addons: pinnedAddons('1.35') });
+  const { ctx, cli: run } = useUpgradeWorld({ addons: pinnedAddons('1.35'), tls: true });
   let w: RolloutWorld;
   let eks: FakeEks;
   beforeAll(() => {
