@@ -39,14 +39,14 @@ const CLEAN_CLONE: [string, number][] = [
 test('a clean clone (no timings) starts the slowest suites of the last CI run first, longest first, then the other real-tool suites, then the unit tests by size', () => {
   expect(order(CLEAN_CLONE)).toEqual([
     'real-tools/pipeline.test.ts',
+    'real-tools/rollout-karpenter.test.ts',
     'real-tools/snapshot-provenance.test.ts',
     'real-tools/hcl-terraform.test.ts',
-    'real-tools/rollout-karpenter.test.ts',
-    'real-tools/cluster-names.test.ts',
-    'aws-deadlines.test.ts',
+    'real-tools/rollout-scenarios.test.ts',
     'real-tools/cache-builder-process.test.ts',
     'real-tools/terraform-validate.test.ts',
-    'real-tools/rollout-scenarios.test.ts',
+    'aws-deadlines.test.ts',
+    'real-tools/cluster-names.test.ts',
     'fleet-validation.test.ts',
     'sleep.test.ts',
   ]);
