@@ -87,6 +87,28 @@ export class RolloutWorld {
     return (await home.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }))).SnapshotId!;
   }
 
+  /** What the image-cache-general stack's replication does: a copy of a us-west-2 build in us-east-1, tagged with its source and build. */
+  async copyToReplica(source: string, build: string): Promise<string> {
+    const copied = await this.ec2('us-east-1').send(
+      new CopySnapshotCommand({
+        SourceRegion: 'us-west-2',
+        SourceSnapshotId: source,
+        TagSpecifications: [
+          {
+            ResourceType: 'snapshot',
+            Tags: [
+              { Key: 'bottlerocket-fleet:cache', Value: 'general' },
+              { Key: 'bottlerocket-fleet:source-snapshot', Value: source },
+              { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
+              { Key: 'bottlerocket-fleet:build-id', Value: build },
+            ],
+          },
+        ],
+      }),
+    );
+    return copied.SnapshotId!;
+  }
+
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
   async setUp(
     fleetObject: any = rolloutFleet(),
@@ -98,28 +120,8 @@ export class RolloutWorld {
       tls?: boolean;
     } = {},
   ): Promise<void> {
-    const replica = this.ec2('us-east-1');
     const snap = (build: string) => this.build(build);
-    const copy = async (source: string, build: string) =>
-      (
-        await replica.send(
-          new CopySnapshotCommand({
-            SourceRegion: 'us-west-2',
-            SourceSnapshotId: source,
-            TagSpecifications: [
-              {
-                ResourceType: 'snapshot',
-                Tags: [
-                  { Key: 'bottlerocket-fleet:cache', Value: 'general' },
-                  { Key: 'bottlerocket-fleet:source-snapshot', Value: source },
-                  { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
-                  { Key: 'bottlerocket-fleet:build-id', Value: build },
-                ],
-              },
-            ],
-          }),
-        )
-      ).SnapshotId!;
+    const copy = (source: string, build: string) => this.copyToReplica(source, build);
     const homeOld = await snap('general-1');
     const homeNew = await snap('general-2');
     const copyOld = await copy(homeOld, 'general-1');

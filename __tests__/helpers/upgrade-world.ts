@@ -31,9 +31,10 @@ import { upgradeKube } from '../../cli/upgrade/kube-client';
 import { upgradeState } from '../../cli/upgrade/state';
 import { buildCache } from '../../cli/cache/builder';
 import type { BuildGeneration } from '../../cli/upgrade/cache-generation';
-import { CreateSecurityGroupCommand, DescribeImagesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { builderNetwork } from './builder-network';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 /** The public image_version parameters (release with its build commit) the system node groups move to. */
 export const PUBLIC_IMAGE_VERSIONS = new Map([
@@ -91,23 +92,7 @@ async function builderInfrastructure(endpoint: string, o: { version: string; rel
   const ec2 = new EC2Client({ region: 'us-west-2', endpoint, credentials });
   const ssm = new SSMClient({ region: 'us-west-2', endpoint, credentials });
   const ami = (await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }))).Images![0].ImageId!;
-  const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!;
-  const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'image-cache-builder', Description: 'egress only', VpcId: subnets[0].VpcId }));
-  const iam = await fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-    },
-    body: 'Action=CreateInstanceProfile&InstanceProfileName=bottlerocket-fleet-builder-us-west-2&Version=2010-05-08',
-  });
-  expect(iam.status).toBe(200);
-  for (const [Name, Value] of [
-    ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
-    ['/bottlerocket-fleet/builder/security-group-id', sg.GroupId!],
-    ['/bottlerocket-fleet/builder/subnet-ids', subnets[0].SubnetId!],
-  ])
-    await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
+  await builderNetwork(endpoint, ec2, ssm);
   ec2.destroy();
   ssm.destroy();
   return SsmAgentProxy.start(endpoint, {

@@ -12,13 +12,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import {
-  CreateSecurityGroupCommand,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
-  DescribeSubnetsCommand,
   EC2Client,
   Instance,
   RunInstancesCommand,
@@ -27,6 +25,7 @@ import {
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, sharedMoto } from '../helpers/real-tools';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
+import { builderNetwork } from '../helpers/builder-network';
 import { PROJECT_ROOT, tempDir, validFleet } from '../helpers/fleet';
 import { loadFleet } from '../../modules/fleet/load';
 import { collectOutput } from '../helpers/capture';
@@ -133,29 +132,7 @@ describeWithRealTools('image-cache builder, cache list and cache gc as processes
     });
 
     // What the builder-infrastructure stack would have created: a real subnet, security group and instance profile.
-    const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets!;
-    const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'image-cache-builder', Description: 'egress only', VpcId: subnets[0].VpcId }));
-    const iam = await fetch(moto.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-      },
-      body: 'Action=CreateInstanceProfile&InstanceProfileName=bottlerocket-fleet-builder-us-west-2&Version=2010-05-08',
-    });
-    expect(iam.status).toBe(200);
-    for (const [Name, Value] of [
-      ['/bottlerocket-fleet/builder/instance-profile', 'bottlerocket-fleet-builder-us-west-2'],
-      ['/bottlerocket-fleet/builder/security-group-id', sg.GroupId!],
-      [
-        '/bottlerocket-fleet/builder/subnet-ids',
-        subnets
-          .slice(0, 2)
-          .map((s) => s.SubnetId)
-          .join(','),
-      ],
-    ])
-      await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
+    await builderNetwork(moto.endpoint, ec2, ssm, 2);
 
     fleetFile = path.join(dir, 'fleet.yaml');
     const fleet = validFleet();

@@ -7,7 +7,7 @@
  * 6.12 kernel), once, recorded on the classes so a re-run after Ctrl-C applies it without building again;
  * production, in the replica region, takes the copy the image-cache stack makes of it.
  */
-import { CopySnapshotCommand, CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { RolloutInterrupted } from '../../cli/rollout/stages';
 import { GenerationUnavailable } from '../../cli/upgrade/cache-generation';
@@ -100,24 +100,8 @@ describeWithRealTools('upgrade apply: a Kubernetes minor that needs a new cache 
     // What the image-cache-general stack does on deploy: a copy in us-east-1 tagged with its source and build, the region's parameter.
     const source = await w.ec2('us-west-2').send(new DescribeSnapshotsCommand({ SnapshotIds: [built] }));
     const buildId = source.Snapshots![0].Tags!.find((t) => t.Key === 'bottlerocket-fleet:build-id')!.Value!;
-    const copy = await w.ec2('us-east-1').send(
-      new CopySnapshotCommand({
-        SourceRegion: 'us-west-2',
-        SourceSnapshotId: built,
-        TagSpecifications: [
-          {
-            ResourceType: 'snapshot',
-            Tags: [
-              { Key: 'bottlerocket-fleet:cache', Value: 'general' },
-              { Key: 'bottlerocket-fleet:source-snapshot', Value: built },
-              { Key: 'bottlerocket-fleet:source-region', Value: 'us-west-2' },
-              { Key: 'bottlerocket-fleet:build-id', Value: buildId },
-            ],
-          },
-        ],
-      }),
-    );
-    await put('us-east-1', P, copy.SnapshotId!);
+    const copy = await w.copyToReplica(built, buildId);
+    await put('us-east-1', P, copy);
     const outcomes = await run('1.56.0');
     expect(outcomes.map((o) => [o.stage, o.cluster, o.outcome])).toEqual([['production', 'payments-prod', 'rolled-out']]);
     expect(launches()).toBe(launched + 1); // built once: the re-run took the copy
@@ -132,12 +116,12 @@ describeWithRealTools('upgrade apply: a Kubernetes minor that needs a new cache 
       '1.56.0',
       new Map([
         ['ml-train', built],
-        ['payments-prod', copy.SnapshotId!],
+        ['payments-prod', copy],
       ]),
     );
     // The clusters' generation parameters (this fleet has a rollout section) name what the classes run, as after a
     // rollout: a plan of each Karpenter stack only catches up.
     expect(await w.param('us-west-2', `${P}/clusters/ml-train`)).toBe(built);
-    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(copy.SnapshotId!);
+    expect(await w.param('us-east-1', `${P}/clusters/payments-prod`)).toBe(copy);
   }, 300_000);
 });
