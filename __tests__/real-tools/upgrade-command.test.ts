@@ -14,6 +14,8 @@ import { captureMain } from '../helpers/capture';
 import type { FakeEks } from '../helpers/fake-eks';
 import { P, type RolloutWorld } from '../helpers/rollout-world';
 import { describeWithRealTools, emulatorEnv, terraformEnv } from '../helpers/real-tools';
+import { claimValue } from '../../cli/upgrade/owner';
+import { UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
 import { expectEachReplacedOnce, PUBLIC_PARAMETERS, useUpgradeWorld } from '../helpers/upgrade-world';
 import { readJsonContract } from '../../modules/contracts/index';
 
@@ -169,6 +171,30 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
 
   // Issue 31, "Done when": plan -> apply -> status through the command, across the fleet's two stages. These two
   // tests run in order on the world the tests above left at Kubernetes 1.35, Bottlerocket 1.55.0.
+  test('another run owning a cluster refuses apply before any write: exit 1, its run, host and pid named', async () => {
+    const release = (f: any) => everyCluster(f, { bottlerocketRelease: '1.56.0' });
+    const prod = w.karpenter('payments-prod');
+    const before = JSON.stringify([...prod.nodeClasses.values()].map((c) => c.spec));
+    // A live claim: renewed just now on the command's clock, by a process of another host (cli/upgrade/owner.ts).
+    const claim = claimValue({ run: 'a1b2c3d4e5f6', host: 'other-host', pid: 4242 }, w.now());
+    for (const cls of prod.nodeClasses.values()) cls.annotations[UPGRADE_ANNOTATIONS.owner] = claim;
+    try {
+      const r = await run(['upgrade', 'apply', '--json', '--poll-interval', '60s'], release);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc).toMatchObject({ ok: false, exitCode: 1 });
+      expect(doc.error).toContain('cluster payments-prod: another upgrade apply owns it (run a1b2c3d4e5f6, pid 4242 on other-host');
+      expect(r.stderr).toMatch(/^refused: cluster payments-prod: another upgrade apply owns it/m);
+      expect(eks.calls).toEqual([]);
+      expect(JSON.stringify([...prod.nodeClasses.values()].map((c) => c.spec))).toBe(before);
+      expect([...w.karpenter('ml-train').nodeClasses.values()].map((c) => (c.spec as any).amiSelectorTerms)).toEqual(
+        [...w.karpenter('ml-train').nodeClasses.values()].map(() => [{ alias: 'bottlerocket@v1.55.0' }]),
+      );
+    } finally {
+      for (const cls of prod.nodeClasses.values()) delete cls.annotations[UPGRADE_ANNOTATIONS.owner];
+    }
+  });
+
   test('a release upgrade end to end (--json): plan, apply across both stages, status on one image, a second plan with nothing to do', async () => {
     const release = (f: any) => everyCluster(f, { bottlerocketRelease: '1.56.0' });
     const { originals, counted } = snapshotClaims();
