@@ -107,6 +107,8 @@ describe('the stage machinery runs a payload other than a snapshot', () => {
     expect(w.payload.restored).toEqual(['a']);
     expect(w.payload.running.get('a')).toBe('v1');
     expect(w.payload.running.get('b')).toBe('v1');
+    // A payload that says nothing of what it restores: the snapshot rollout's words.
+    expect((error as Error).message).toMatch(/; rolled back to the previous snapshot, later stages untouched$/);
   });
 
   test('a failure during the soak rolls the stage back', async () => {

@@ -44,6 +44,10 @@ describeWithRealTools('upgrade apply: a release and a new cache generation in on
       const failed = await run('1.56.0').catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(RolloutFailed);
       expect(failed).toMatchObject({ stage: 'canary', cluster: 'ml-train' });
+      // An upgrade's rollback names what it put back, and what it does not (a rollout's says "the previous snapshot").
+      expect((failed as Error).message).toContain(
+        'rolled back to the previous alias and snapshot (the control plane and node group are not rolled back), later stages untouched',
+      );
       for (const [pool, cls] of canary.nodeClasses) expect([pool, JSON.stringify(cls.spec)]).toEqual([pool, before.get(pool)]);
       for (const cls of canary.nodeClasses.values()) expect(snapshotOf(cls.spec)).toBe(w.gen.homeOld);
       expect([...canary.nodeClaims.values()].filter((c) => !c.initialized && c.deletionRequestedAt === undefined)).toEqual([]);

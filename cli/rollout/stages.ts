@@ -68,6 +68,8 @@ export interface Payload<T extends StageTarget, S extends PayloadState> {
   restore(target: T, state: S, why: RolloutFailed): Promise<string[]>;
   /** Records progress on the cluster (survives the process, so a re-run resumes). */
   record(target: T, state: ProgressState, reason?: string): Promise<void>;
+  /** What restore() puts back, for messages. @default 'the previous snapshot' */
+  readonly restores?: string;
 }
 
 export interface ClusterOutcome {
@@ -91,8 +93,10 @@ export class RolloutFailed extends Error {
     readonly cluster: string,
     readonly pool: string | undefined,
     readonly reason: string,
+    /** What the rollback put back (the payload's `restores`). */
+    restored = 'the previous snapshot',
   ) {
-    super(`stage ${stage}, cluster ${cluster}${pool ? `, pool ${pool}` : ''}: ${reason}; rolled back to the previous snapshot, later stages untouched`);
+    super(`stage ${stage}, cluster ${cluster}${pool ? `, pool ${pool}` : ''}: ${reason}; rolled back to ${restored}, later stages untouched`);
   }
 }
 
@@ -251,11 +255,11 @@ class StageRunner<T extends StageTarget, S extends PayloadState> {
     for (;;) {
       // What holds the rest is worked out only once a look brought no progress (it costs more reads).
       const o = await this.payload.look(target, state, { soak: false, holds: quiet });
-      if (o.failure) throw new RolloutFailed(target.stage, target.cluster, o.failure.pool, o.failure.reason);
+      if (o.failure) throw new RolloutFailed(target.stage, target.cluster, o.failure.pool, o.failure.reason, this.payload.restores);
       if (o.converged && o.unavailable.length === 0) {
         log(`  ${target.cluster}: converged (${o.summary})`);
         const verdict = await gate.verdict(now());
-        if (verdict.failure) throw new RolloutFailed(target.stage, target.cluster, verdict.failure.pool, verdict.failure.reason);
+        if (verdict.failure) throw new RolloutFailed(target.stage, target.cluster, verdict.failure.pool, verdict.failure.reason, this.payload.restores);
         return;
       }
       if (o.summary !== lastSummary) log(`  ${target.cluster}: ${o.summary}${o.unavailable.length ? `; ${o.unavailable.join('; ')}` : ''}`);
@@ -287,7 +291,7 @@ class StageRunner<T extends StageTarget, S extends PayloadState> {
       for (const r of this.rolled) {
         const reason = await this.soakLook(r, degradedSince);
         if (reason) {
-          const err = new RolloutFailed(stage, r.target.cluster, reason.pool, reason.reason);
+          const err = new RolloutFailed(stage, r.target.cluster, reason.pool, reason.reason, this.payload.restores);
           await this.rollBack(r.target, r.state, err);
           throw err;
         }

@@ -108,6 +108,7 @@ const imageCurrent = (t: NodeImageTarget, i: number, cls: NodeClassInfo | undefi
 export class NodeImagePayload implements Payload<NodeImageTarget, NodeImageState> {
   /** This run's claims on the clusters it works on (owner.ts). */
   readonly claims: RunClaims;
+  readonly restores = 'the previous alias and snapshot (the control plane and node group are not rolled back)';
 
   constructor(
     private readonly deps: NodeImageDeps,
