@@ -33,18 +33,21 @@ variant and release each NodeClaim's node runs (the Node's osImage and kubeletVe
                      freeze on every NodePool (a Drifted budget of 0 and its owner, one patch), the cache
                      generation both variants mount when the plan has a build step (the one recorded by an
                      earlier run, the cache's parameter when it passes the checks, else built as cache build
-                     builds it, once), the control plane (EKS UpdateClusterVersion); then the system node group (UpdateNodegroupVersion with the
-                     release's image_version), add-ons pinned differently (UpdateAddon), each waited on with
-                     DescribeUpdate; the wait until every class resolves the new variant (status.amis); each
-                     EC2NodeClass's alias, and the pool's newer cache generation if any, in one apply (its exact
-                     previous spec recorded first); the freeze lifted. Karpenter replaces each node once.
-                     A health failure restores the exact previous spec and deletes the never-initialized new
-                     NodeClaims (node group and control plane stay: EKS cannot roll them back); later stages are
-                     untouched. Refused before any write: a refused plan, another upgrade apply working on a
-                     cluster (its claim on the node classes renewed within 2 minutes), an untrusted or unusable new generation, a context that does not reach its cluster (EKS
-                     DescribeCluster endpoint and CA). EKS refusing the control plane, or a failed build: the freeze is
-                     lifted, nothing else written, exit 1 with EKS's or the builder's message. Progress and the step are recorded on the
-                     node classes; a re-run resumes (an EKS update still in progress is waited for)
+                     builds it, once), the control plane (EKS UpdateClusterVersion); then the system node group
+                     (UpdateNodegroupVersion with the release's image_version), add-ons pinned differently
+                     (UpdateAddon), each waited on with DescribeUpdate; the wait until every class resolves the
+                     new variant (status.amis); each EC2NodeClass's alias, and the pool's newer cache generation
+                     if any, in one apply (its exact previous spec recorded first; in a fleet with a rollout
+                     section the cluster's generation parameter with it); the freeze lifted. Karpenter replaces
+                     each node once. A health failure restores the exact previous spec (and parameter) and
+                     deletes the never-initialized new NodeClaims (node group and control plane stay: EKS cannot
+                     roll them back); later stages are untouched. Refused before any write: a refused plan,
+                     another upgrade apply working on a cluster (its claim on the node classes renewed within 2
+                     minutes), an untrusted or unusable new generation, a context that does not reach its
+                     cluster (EKS DescribeCluster endpoint and CA). EKS refusing the control plane, or a failed
+                     build: the freeze is lifted, nothing else written, exit 1 with EKS's or the builder's
+                     message. Progress and the step are recorded on the node classes; a re-run resumes (an EKS
+                     update still in progress is waited for)
   --poll-interval d  apply: how often to look at the cluster while waiting (default 15s)
   --json             machine-readable result on stdout
   --context c=ctx    kubeconfig context for cluster c (repeatable; default: a context named like the cluster)
