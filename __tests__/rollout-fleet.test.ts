@@ -2,6 +2,7 @@
 import { fleetFrom, problemsOf, synthFleet, validFleet } from './helpers/fleet';
 import { rolloutFleet } from './helpers/rollout-fixtures';
 import { renderNodeClass } from '../modules/karpenter/rendered-node-class';
+import { snapshotParameterPath } from '../modules/image-cache/parameters';
 
 const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const at = (problems: { path: string }[]) => problems.map((p) => p.path);
@@ -140,6 +141,15 @@ describe('stacks of a fleet with a rollout', () => {
         [`${P}/clusters/${cluster}`, undefined],
       ]);
     }
+  });
+
+  test("the parameter a Karpenter stack reads is snapshotParameterPath's, the rule deploy's preflight and upgrade read too", () => {
+    for (const cluster of fleet.clusters) {
+      const read = Object.values<any>(stacks[`${cluster.name}-karpenter`].data.aws_ssm_parameter).map((p) => p.name);
+      expect(read).toContain(snapshotParameterPath(P, cluster.name, true));
+      expect(read).not.toContain(snapshotParameterPath(P, cluster.name, false));
+    }
+    expect(snapshotParameterPath(P, 'ml-train', false)).toBe(P);
   });
 
   test('the replication stack creates each cluster parameter once, at the current snapshot of its region, and leaves its value to the rollout', () => {

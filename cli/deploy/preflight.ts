@@ -10,7 +10,7 @@
  */
 import type { Fleet } from '../../modules/fleet/load';
 import { PlannedStack, stackName } from '../../modules/fleet/stacks';
-import { clusterParameterPath } from '../../modules/image-cache/parameters';
+import { snapshotParameterPath } from '../../modules/image-cache/parameters';
 
 /** An SSM parameter in one region. */
 export interface ParameterLocation {
@@ -111,7 +111,7 @@ export function cacheParameterChecks(
         skipped.push({ stack, cache: cache.name, reason: 'built: false: its pools get a plain data volume, no parameter is read' });
         continue;
       }
-      const reads = { region: cluster.region, name: fleet.rollout ? clusterParameterPath(cache.parameterPath, cluster.name) : cache.parameterPath };
+      const reads = { region: cluster.region, name: snapshotParameterPath(cache.parameterPath, cluster.name, !!fleet.rollout) };
       // With a rollout, image-cache-<cache> creates every cluster's parameter, home region included.
       const readsWriter: ParameterWriter = fleet.rollout || cluster.region !== cache.homeRegion ? 'image-cache-stack' : 'cache-build';
       const writerStack = stackName.imageCache(cache.name);

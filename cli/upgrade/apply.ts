@@ -139,6 +139,8 @@ async function targetOf(fleet: Fleet, stage: string, c: ClusterPlan, running: Ru
     nodegroup,
     snapshots,
     needs,
+    // Only in a fleet with a rollout section: then the Karpenter stack reads the cluster's own parameter
+    // (snapshotParameterPath). Without one it reads the cache's home parameter, which `cache build` owns.
     parameters: pools.map((p) => {
       const cache = fleet.rollout && fleet.imageCaches.find((x) => x.name === p.imageCache);
       return cache ? clusterParameterPath(cache.parameterPath, cluster.name) : undefined;

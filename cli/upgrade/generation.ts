@@ -14,7 +14,7 @@
  * kernel line: cli/shared/node-image-checks.ts). Reads only.
  */
 import type { Cluster, Fleet, ImageCache, NodePool } from '../../modules/fleet/load';
-import { clusterParameterPath, historyParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
+import { historyParameterPath, snapshotParameterPath, SOURCE_SNAPSHOT_TAG } from '../../modules/image-cache/parameters';
 import type { RegionApi } from '../rollout/aws';
 import { sourceBuild } from '../rollout/node-image-gate';
 import { untrusted } from '../rollout/snapshot-payload';
@@ -77,7 +77,7 @@ async function poolGeneration(inputs: GenerationInputs, pool: NodePool): Promise
   const from = inputs.liveSnapshot(pool.name);
   if (!cache || !from) return { refusals: [] };
   const { cluster } = inputs;
-  const name = inputs.fleet.rollout ? clusterParameterPath(cache.parameterPath, cluster.name) : cache.parameterPath;
+  const name = snapshotParameterPath(cache.parameterPath, cluster.name, !!inputs.fleet.rollout);
   const pointer = `SSM parameter ${name} in ${cluster.region}`;
   const to = await inputs.aws(cluster.region).getParameter(name);
   if (to === undefined || to === from) return { generation: { from, to: from, pointer }, refusals: [] };

@@ -24,6 +24,15 @@ export function clusterParameterPath(parameterPath: string, cluster: string): st
   return `${clusterParametersFolder(parameterPath)}/${cluster}`;
 }
 
+/**
+ * The parameter a cluster's Karpenter stack reads a cache's snapshot ID from, the one rule for every reader and
+ * writer (the node pools, deploy's preflight, `upgrade`): the cluster's own (`clusterParameterPath`) in a fleet with
+ * a `rollout` section (`perCluster`), else the cache's home parameter that `cache build` writes.
+ */
+export function snapshotParameterPath(parameterPath: string, cluster: string, perCluster: boolean): string {
+  return perCluster ? clusterParameterPath(parameterPath, cluster) : parameterPath;
+}
+
 /** The folder of every cluster parameter of a cache. */
 export function clusterParametersFolder(parameterPath: string): string {
   return `${parameterPath}/clusters`;

@@ -15,7 +15,7 @@ import { KubernetesManifest, manifestYaml } from '../kubernetes/manifest';
 import { ec2NodeClass } from './node-class';
 import { nodePool } from './node-pool';
 import { validateAgainstCrd } from './crd-validation';
-import { clusterParameterPath, historyParameterPath } from '../image-cache/parameters';
+import { historyParameterPath, snapshotParameterPath } from '../image-cache/parameters';
 import { TrustedSnapshot } from '../image-cache/trusted-snapshot';
 import { address } from '../image-cache/replication';
 
@@ -66,13 +66,9 @@ export class KarpenterNodePools extends Construct {
   private account?: string;
   private readonly props: KarpenterNodePoolsProps;
 
-  /** With a fleet rollout: the cluster whose own snapshot parameter the node classes read. */
-  private readonly perClusterOf?: string;
-
   constructor(scope: Construct, id: string, props: KarpenterNodePoolsProps) {
     super(scope, id);
     this.props = props;
-    this.perClusterOf = props.perClusterSnapshotParameters ? props.cluster.name : undefined;
     const cacheByName = new Map(props.imageCaches.map((c) => [c.name, c]));
     for (const pool of props.cluster.karpenter?.nodePools ?? []) {
       const cache = pool.imageCache ? cacheByName.get(pool.imageCache) : undefined;
@@ -132,6 +128,6 @@ export class KarpenterNodePools extends Construct {
   }
 
   private parameterName(cache: ImageCache): string {
-    return this.perClusterOf ? clusterParameterPath(cache.parameterPath, this.perClusterOf) : cache.parameterPath;
+    return snapshotParameterPath(cache.parameterPath, this.props.cluster.name, this.props.perClusterSnapshotParameters ?? false);
   }
 }
