@@ -15,7 +15,7 @@ import { bottlerocketImageParameters } from './fake-karpenter';
 import { fleetFrom } from './fleet';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
-import { startMoto, type Moto } from './real-tools';
+import { sharedMoto, type Moto } from './real-tools';
 import { captureMain, type Captured } from './capture';
 import { SsmAgentProxy } from './ssm-agent-proxy';
 import { main } from '../../cli/main';
@@ -135,7 +135,9 @@ export function useUpgradeWorld(
     afterStep?: (cluster: string) => void;
   };
   beforeAll(async () => {
-    ctx.moto = await startMoto();
+    // The worker's emulator, reset to new (helpers/real-tools.ts): no start-up per world, and moto's EC2 backend, whose first
+    // use costs about 1.5 CPU-s, stays loaded across the reset. No world sets moto options.
+    ctx.moto = await sharedMoto();
     ctx.eks = new FakeEks();
     for (const c of ['ml-train', 'payments-prod'])
       ctx.eks.addCluster(c, {
