@@ -16,6 +16,7 @@ const ESTIMATES = [
   [/real-tools\/pipeline\.test/, 48], // the README deploy, a cache build process, applies and plans of two stacks
   [/real-tools\/rollout-terraform\.test/, 29],
   [/real-tools\/upgrade-command\.test/, 26], // the upgrade command end to end, then the stacks through Terraform
+  [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)
   [/real-tools\/rollout-karpenter\.test/, 17],
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
   [/real-tools\/hcl-terraform\.test/, 13], // was 48: one attached provider, no second validate

@@ -128,7 +128,7 @@ test('apply takes a release, a Kubernetes minor (with a cache build: it builds i
     ...withBuild,
     stages: [{ name: 'canary', clusters: [{ ...withBuild.stages[0].clusters[0], steps: [{ kind: 'build-cache' as const, description: '', replaces: '' }] }] }],
   };
-  // Issue 31 item 2 step 2: apply builds the generation (__tests__/real-tools/upgrade-apply-build.test.ts); it no longer refuses.
+  // Issue 31 item 2 step 2: apply builds the generation (__tests__/real-tools/upgrade-apply/build.ts); it no longer refuses.
   expect(applyRefusals(plan)).toEqual([]);
   expect(applyRefusals(stage(desired({ kubernetesVersion: '1.36' })))).toEqual([expect.stringContaining('skips 1.35')]);
 });

@@ -9,13 +9,14 @@
 import * as fs from 'fs';
 import { stringify } from 'yaml';
 import { awsClients } from '../../cli/shared/aws-clients';
+import { memo } from '../../cli/shared/cluster-contexts';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './fake-eks';
 import { bottlerocketImageParameters } from './fake-karpenter';
 import { fleetFrom } from './fleet';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
-import { startMoto, type Moto } from './real-tools';
+import { sharedMoto, type Moto } from './real-tools';
 import { captureMain, type Captured } from './capture';
 import { SsmAgentProxy } from './ssm-agent-proxy';
 import { main } from '../../cli/main';
@@ -135,7 +136,9 @@ export function useUpgradeWorld(
     afterStep?: (cluster: string) => void;
   };
   beforeAll(async () => {
-    ctx.moto = await startMoto();
+    // The worker's emulator, reset to new (helpers/real-tools.ts): no start-up per world, and moto's EC2 backend, whose first
+    // use costs about 1.5 CPU-s, stays loaded across the reset. No world sets moto options.
+    ctx.moto = await sharedMoto();
     ctx.eks = new FakeEks();
     for (const c of ['ml-train', 'payments-prod'])
       ctx.eks.addCluster(c, {
@@ -184,22 +187,28 @@ export function useUpgradeWorld(
     const env = { ...ctx.w.env(), AWS_ENDPOINT_URL_EKS: ctx.server.endpoint, AWS_ENDPOINT_URL_SSM: ctx.ssm.endpoint };
     return captureMain<CliIo>(main, argv, env, { clock: { now: ctx.w.now, sleep: async (ms) => ctx.w.advance(ms) } });
   };
-  /** Plans from the running state and applies the fleet file at `release`. */
+  /**
+   * Plans from the running state and applies the fleet file at `release`. Each client is built once per run and
+   * cluster or region, as one `upgrade apply` builds them (cli/upgrade/world.ts, apply-command.ts: `memo`); a client
+   * per call loaded the kubeconfig again for every request the engine made.
+   */
   const run = async (release: string, signal?: AbortSignal) => {
     const rolloutDeps = ctx.w.deps(signal);
     process.env.AWS_ENDPOINT_URL_EKS = ctx.server.endpoint;
     const fleet = fleetAt(release);
-    const state = await upgradeState(fleet, { eks: (r) => upgradeAws(r, awsClients()).eks, region: (r) => regionApi(r), kube: (c) => upgradeKube(c) });
+    const clients = awsClients();
+    const region = memo((r) => regionApi(r));
+    const state = await upgradeState(fleet, { eks: memo((r) => upgradeAws(r, clients).eks), region, kube: memo((c) => upgradeKube(c)) });
     const deps: ApplyDeps = {
-      kube: (c) => rolloutKube(c),
-      nodegroups: (region) => nodegroupUpdater(new EKSClient({ region })),
-      clusters: (region) => clusterUpdater(new EKSClient({ region })),
+      kube: memo((c) => rolloutKube(c)),
+      nodegroups: memo((r) => nodegroupUpdater(new EKSClient({ region: r }))),
+      clusters: memo((r) => clusterUpdater(new EKSClient({ region: r }))),
       imageIds: (_region, k8s, r) => bottlerocketImageIds((name) => Promise.resolve(amiParameters().get(name)), k8s, r),
       // The public parameter (moto refuses writes under /aws/, so it is served here): path -> image_version.
       imageVersion: (_region, k8s, arch, r) =>
         Promise.resolve(PUBLIC_IMAGE_VERSIONS.get(`/aws/service/bottlerocket/aws-k8s-${k8s}/${arch}/${r}/image_version`)),
       clock: stageClock(rolloutDeps),
-      aws: (r) => regionApi(r),
+      aws: region,
       // The builder `cache build` runs (one code path), its clients on the SSM agent proxy.
       build: ctx.proxy && buildThrough(ctx.proxy.endpoint, rolloutDeps.log),
     };

@@ -5,12 +5,12 @@
  * exactly once across both stages (the negative control in __tests__/fake-karpenter.test.ts, snapshot first and alias
  * later, shows two replacements per node). A canary that fails its health gate gets both restored exactly.
  */
-import { RolloutFailed } from '../../cli/rollout/stages';
-import { UpgradeRefused } from '../../cli/upgrade/apply';
+import { RolloutFailed } from '../../../cli/rollout/stages';
+import { UpgradeRefused } from '../../../cli/upgrade/apply';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { P } from '../helpers/rollout-world';
-import { expectEachReplacedOnce, snapshotOf, useUpgradeWorld } from '../helpers/upgrade-world';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { P } from '../../helpers/rollout-world';
+import { expectEachReplacedOnce, snapshotOf, useUpgradeWorld } from '../../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: a release and a new cache generation in one apply', () => {
   const { ctx, run } = useUpgradeWorld();

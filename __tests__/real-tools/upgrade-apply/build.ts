@@ -9,13 +9,13 @@
  */
 import { CreateTagsCommand, DescribeInstancesCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { RolloutInterrupted } from '../../cli/rollout/stages';
-import { GenerationUnavailable } from '../../cli/upgrade/cache-generation';
-import { FREEZE_ANNOTATION } from '../../cli/upgrade/freeze';
-import { UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { P } from '../helpers/rollout-world';
-import { expectEachReplacedOnce, useUpgradeWorld } from '../helpers/upgrade-world';
+import { RolloutInterrupted } from '../../../cli/rollout/stages';
+import { GenerationUnavailable } from '../../../cli/upgrade/cache-generation';
+import { FREEZE_ANNOTATION } from '../../../cli/upgrade/freeze';
+import { UPGRADE_ANNOTATIONS } from '../../../cli/rollout/model';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { P } from '../../helpers/rollout-world';
+import { expectEachReplacedOnce, useUpgradeWorld } from '../../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: a Kubernetes minor that needs a new cache generation builds it', () => {
   const { ctx, run } = useUpgradeWorld({ kubernetesVersion: '1.34', builder: { release: '1.56.0', kernelRelease: '6.12.55' } });

@@ -8,10 +8,10 @@
  * the canary converged and soaked.
  */
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { FREEZE_ANNOTATION } from '../../cli/upgrade/freeze';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { P } from '../helpers/rollout-world';
-import { expectEachReplacedOnce, image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { FREEZE_ANNOTATION } from '../../../cli/upgrade/freeze';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { P } from '../../helpers/rollout-world';
+import { expectEachReplacedOnce, image, useUpgradeWorld } from '../../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: a Kubernetes minor with a new release and cache generation', () => {
   // CoreDNS runs a 1.34 build; the fleet file pins the 1.35 default (contracts/eks-addon-versions.json).

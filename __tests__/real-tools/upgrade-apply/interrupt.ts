@@ -4,13 +4,13 @@
  * group not updated again) and every original NodeClaim is still replaced exactly once. A second run while another
  * process's claim on the cluster is live is refused, writing nothing; a stale claim is taken over.
  */
-import { RolloutInterrupted } from '../../cli/rollout/stages';
-import { UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
+import { RolloutInterrupted } from '../../../cli/rollout/stages';
+import { UPGRADE_ANNOTATIONS } from '../../../cli/rollout/model';
 import * as os from 'os';
-import { rolloutKube } from '../../cli/rollout/kube-client';
-import { LEASE_MS, UpgradeOwned } from '../../cli/upgrade/owner';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { rolloutKube } from '../../../cli/rollout/kube-client';
+import { LEASE_MS, UpgradeOwned } from '../../../cli/upgrade/owner';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { image, useUpgradeWorld } from '../../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: interrupted and resumed', () => {
   const { ctx, run } = useUpgradeWorld();

@@ -4,11 +4,11 @@
  * restored, the never-initialized NodeClaims removed, later stages untouched, the node group named as not rolled
  * back; a re-run after the fix completes both stages without updating the canary's node group again.
  */
-import { RolloutFailed } from '../../cli/rollout/stages';
-import { RolloutBlocked } from '../../cli/rollout/pre-write';
-import { EksUpdateFailed } from '../../cli/upgrade/eks-updates';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { image, useUpgradeWorld } from '../helpers/upgrade-world';
+import { RolloutFailed } from '../../../cli/rollout/stages';
+import { RolloutBlocked } from '../../../cli/rollout/pre-write';
+import { EksUpdateFailed } from '../../../cli/upgrade/eks-updates';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { image, useUpgradeWorld } from '../../helpers/upgrade-world';
 
 describeWithRealTools('upgrade apply: failures a re-run resumes from', () => {
   const { ctx, run } = useUpgradeWorld();

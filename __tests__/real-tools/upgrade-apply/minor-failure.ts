@@ -6,18 +6,18 @@
  * plane (the state names the step, the freeze keeps its owner; the re-run waits for that update, ListUpdates, instead
  * of starting another); the last re-run replaces every original NodeClaim exactly once.
  */
-import { UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
-import { RolloutInterrupted } from '../../cli/rollout/stages';
-import { EksUpdateFailed } from '../../cli/upgrade/eks-updates';
-import { FREEZE_ANNOTATION } from '../../cli/upgrade/freeze';
-import { ControlPlaneRefused } from '../../cli/upgrade/minor-steps';
-import { describeWithRealTools } from '../helpers/real-tools';
-import { fleetAt, image, useUpgradeWorld } from '../helpers/upgrade-world';
-import { awsClients } from '../../cli/shared/aws-clients';
-import { regionApi } from '../../cli/rollout/aws';
-import { upgradeAws } from '../../cli/upgrade/aws';
-import { upgradeKube } from '../../cli/upgrade/kube-client';
-import { upgradeState } from '../../cli/upgrade/state';
+import { UPGRADE_ANNOTATIONS } from '../../../cli/rollout/model';
+import { RolloutInterrupted } from '../../../cli/rollout/stages';
+import { EksUpdateFailed } from '../../../cli/upgrade/eks-updates';
+import { FREEZE_ANNOTATION } from '../../../cli/upgrade/freeze';
+import { ControlPlaneRefused } from '../../../cli/upgrade/minor-steps';
+import { describeWithRealTools } from '../../helpers/real-tools';
+import { fleetAt, image, useUpgradeWorld } from '../../helpers/upgrade-world';
+import { awsClients } from '../../../cli/shared/aws-clients';
+import { regionApi } from '../../../cli/rollout/aws';
+import { upgradeAws } from '../../../cli/upgrade/aws';
+import { upgradeKube } from '../../../cli/upgrade/kube-client';
+import { upgradeState } from '../../../cli/upgrade/state';
 
 describeWithRealTools('upgrade apply: a Kubernetes minor that fails, and the re-runs', () => {
   const { ctx, run } = useUpgradeWorld({ kubernetesVersion: '1.34' });
