@@ -8,9 +8,11 @@
  * aborted request with its AbortError, and turns a socket error into a FetchError carrying that error's
  * `code`: a connect timeout below therefore reaches classify() as code ETIMEDOUT, a transient fault. A race against a timer backs them up, so
  * even a step before the socket (an exec credential plugin) cannot hold a call past its deadline.
- * An agent is wrapped once and may serve many requests (a connection's keep-alive agent, agent.ts): each new socket
- * takes the connect limit of the request that opens it, carried from withDeadline in an AsyncLocalStorage (the socket
- * is created synchronously inside node-fetch's `http.request`, within the request's async context).
+ * An agent is wrapped once and may serve many requests (a connection's keep-alive agent, agent.ts, is wrapped with the
+ * connection's connect limit when it is made). A request's own limit is min(connect, request): when the request limit
+ * is the lower one its timer, started first, ends the request (and its socket) before a connect timer could, so a kept
+ * agent's fixed connect limit changes no outcome; no per-request context (an AsyncLocalStorage: async hooks on every
+ * promise under Node 20) is needed to carry it.
  */
 import {
   Observable,
@@ -19,7 +21,6 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
-import { AsyncLocalStorage } from 'async_hooks';
 import type * as http from 'http';
 import type * as net from 'net';
 import { formatDuration } from '../duration';
@@ -43,16 +44,11 @@ export class RequestTimeout extends Error {
 type Connect = (options: unknown, callback?: unknown) => net.Socket;
 type Connectable = { createConnection?: Connect };
 
-/** The connect limit of the request being sent (withDeadline). */
-const connectLimit = new AsyncLocalStorage<number>();
 /** Agents whose createConnection is wrapped already. */
 const limited = new WeakSet<object>();
 
-/**
- * Makes the agent's new sockets fail with RequestTimeout('connect') unless connected (TLS: handshake done) within the
- * limit of the request opening them (`fallbackMs` outside any request). Wraps each agent once.
- */
-export function limitConnect(target: object | undefined, fallbackMs: number): void {
+/** Makes the agent's new sockets fail with RequestTimeout('connect') unless connected (TLS: handshake done) in time. Wraps each agent once. */
+export function limitConnect(target: object | undefined, limitMs: number): void {
   const agent = target as Connectable | undefined;
   const create = agent?.createConnection;
   if (!agent || typeof create !== 'function' || limited.has(agent)) return;
@@ -61,7 +57,6 @@ export function limitConnect(target: object | undefined, fallbackMs: number): vo
     const socket = create.call(agent, options, callback) as net.Socket | undefined;
     // A proxy agent (hpagent) answers through `callback` and returns nothing: the request limit still holds.
     if (typeof socket?.once !== 'function') return socket as net.Socket;
-    const limitMs = connectLimit.getStore() ?? fallbackMs;
     const timer = setTimeout(() => socket.destroy(new RequestTimeout('connect', limitMs)), limitMs);
     const clear = () => clearTimeout(timer);
     socket.once('secureConnect', clear);
@@ -128,8 +123,7 @@ export async function withDeadline<T>(
     }, o.requestTimeoutMs);
   });
   try {
-    const sent = connectLimit.run(connectTimeoutMs, () => send({ middleware, middlewareMergeStrategy: 'append' }));
-    return await Promise.race([sent, expired]);
+    return await Promise.race([send({ middleware, middlewareMergeStrategy: 'append' }), expired]);
   } catch (e) {
     // node-fetch rejects an aborted request with its own AbortError: the deadline is the reason.
     throw controller.signal.aborted ? controller.signal.reason : e;
