@@ -1,16 +1,31 @@
 /**
  * The Kubernetes access layer's own rules (cli/shared/kube): which answers are worth a retry, the total limit
- * of retries, the connect limit, and Status causes. The commands' behaviour on top of it is tested with them
+ * of retries, the connect limit, Status causes, and one keep-alive connection per cluster. The commands' behaviour on top of it is tested with them
  * (migrate-drain, cache-report, rollout-cache-gate, debug-node, kube-deadlines).
  */
 import * as net from 'net';
 import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
 import { stringify } from 'yaml';
 import { FAKE_CLUSTER_CA } from './helpers/fake-kube';
 import { tempDir } from './helpers/fleet';
-import { API_RETRY, classify, connectKube, fieldManagerConflicts, isBudgetRefusal, KubeApiError, MAX_TOTAL_MS, withRetry } from '../cli/shared/kube';
+import {
+  API_RETRY,
+  classify,
+  connectKube,
+  fieldManagerConflicts,
+  IDLE_CONNECTION_MS,
+  isBudgetRefusal,
+  KeepAliveAgent,
+  KubeApiError,
+  MAX_TOTAL_MS,
+  withRetry,
+  type CallOptions,
+  type KubeConnection,
+} from '../cli/shared/kube';
 
 /** A client-node ApiException as the layer sees it: the HTTP code and the Status body as text. */
 const apiException = (code: number, status: object) => Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status) });
@@ -105,4 +120,121 @@ test('a server that accepts TCP but never completes the TLS handshake fails at t
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   }
+});
+
+const TLS_DIR = path.join(__dirname, 'fixtures', 'fake-kube-tls');
+
+/** A kubeconfig with one context `c` at `endpoint`, for user `u` with a token; `cluster` adds to (or drops from) the cluster entry. */
+function kubeconfigAt(endpoint: string, cluster: Record<string, unknown> = { 'certificate-authority-data': FAKE_CLUSTER_CA }): string {
+  const file = path.join(tempDir('kube-layer-'), 'kubeconfig');
+  fs.writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: endpoint, ...cluster } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+    }),
+  );
+  return file;
+}
+
+/**
+ * client-node 1.4.0 builds a new https.Agent for every request it authenticates (dist/config.js,
+ * applySecurityAuthentication -> createAgent): without the layer's keep-alive agent (cli/shared/kube/agent.ts) each
+ * request below opened its own connection and TLS handshake.
+ */
+describe('one keep-alive connection per cluster', () => {
+  let server: https.Server;
+  let endpoint: string;
+  const seen = { connections: 0, handshakes: 0 };
+  /** While set, requests get no answer (a server that stalls on a connection it answered before). */
+  let stalled: http.ServerResponse[] | undefined;
+  beforeAll(async () => {
+    server = https.createServer(
+      { cert: fs.readFileSync(path.join(TLS_DIR, 'cert.pem')), key: fs.readFileSync(path.join(TLS_DIR, 'test-only-key.pem')) },
+      (_req, res) => {
+        if (stalled) return void stalled.push(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [] }));
+      },
+    );
+    server.on('connection', () => seen.connections++);
+    server.on('secureConnection', () => seen.handshakes++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => Object.assign(seen, { connections: 0, handshakes: 0 }));
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const listNodes = (kube: KubeConnection, o?: CallOptions) => kube.call('list nodes', (x) => kube.core.listNode({}, x), o);
+
+  test('five requests to a cluster share one TCP connection and one TLS handshake', async () => {
+    const kube = connectKube({ cluster: 'c' }, { kubeconfig: kubeconfigAt(endpoint) });
+    try {
+      for (let i = 0; i < 5; i++) expect((await listNodes(kube)).items).toEqual([]);
+      expect(seen).toEqual({ connections: 1, handshakes: 1 });
+    } finally {
+      kube.close();
+    }
+  });
+
+  test('a request on a kept connection still ends at its request deadline', async () => {
+    const kube = connectKube({ cluster: 'c' }, { kubeconfig: kubeconfigAt(endpoint), requestTimeoutMs: 300 });
+    try {
+      await listNodes(kube);
+      stalled = [];
+      const e = await listNodes(kube, { retry: false }).catch((x: unknown) => x);
+      expect((e as Error).message).toMatch(/^list nodes: no answer within 300ms \(request timeout\) \(kubeconfig context "c", endpoint /);
+      // The stalled request was sent on the connection the first one opened.
+      expect(seen).toEqual({ connections: 1, handshakes: 1 });
+    } finally {
+      for (const res of stalled ?? []) res.destroy();
+      stalled = undefined;
+      kube.close();
+    }
+  });
+
+  test('the kept connection trusts what the kubeconfig trusts: no CA, refused; insecure-skip-tls-verify, answered', async () => {
+    const untrusting = connectKube({ cluster: 'c' }, { kubeconfig: kubeconfigAt(endpoint, {}) });
+    const skipping = connectKube({ cluster: 'c' }, { kubeconfig: kubeconfigAt(endpoint, { 'insecure-skip-tls-verify': true }) });
+    try {
+      const e = await listNodes(untrusting).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(KubeApiError);
+      expect((e as Error).message).toMatch(/^list nodes: .*self[- ]signed certificate/);
+      expect((await listNodes(skipping)).items).toEqual([]);
+      expect((await listNodes(skipping)).items).toEqual([]);
+    } finally {
+      untrusting.close();
+      skipping.close();
+    }
+  });
+});
+
+describe('KeepAliveAgent', () => {
+  const ca = (s: string) => Buffer.from(s);
+  test('keeps one agent per set of TLS options, with keep-alive; new options (a rotated client certificate) get a new one', () => {
+    const agents = new KeepAliveAgent();
+    const first = agents.reuse(new https.Agent({ ca: ca('A'), cert: ca('cert-1') }));
+    expect(first).toBeInstanceOf(https.Agent);
+    expect((first as https.Agent).options).toMatchObject({ ca: ca('A'), cert: ca('cert-1'), keepAlive: true, timeout: IDLE_CONNECTION_MS });
+    expect(agents.reuse(new https.Agent({ ca: ca('A'), cert: ca('cert-1') }))).toBe(first);
+    const rotated = agents.reuse(new https.Agent({ ca: ca('A'), cert: ca('cert-2') }));
+    expect(rotated).not.toBe(first);
+    expect((rotated as https.Agent).options.cert).toEqual(ca('cert-2'));
+    agents.destroy();
+  });
+
+  test('an http: agent (insecure-skip-tls-verify) stays http; a proxy agent (a subclass, as hpagent) is used as built', () => {
+    const agents = new KeepAliveAgent();
+    const plain = agents.reuse(new http.Agent({}));
+    expect(plain.constructor).toBe(http.Agent);
+    expect((plain as http.Agent & { keepAlive: boolean }).keepAlive).toBe(true);
+    class ProxyAgent extends https.Agent {}
+    const proxy = new ProxyAgent({});
+    expect(agents.reuse(proxy)).toBe(proxy);
+    expect(agents.reuse(undefined)).toBeUndefined();
+    agents.destroy();
+  });
 });

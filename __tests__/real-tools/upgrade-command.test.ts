@@ -14,6 +14,7 @@ import { captureMain } from '../helpers/capture';
 import type { FakeEks } from '../helpers/fake-eks';
 import { P, type RolloutWorld } from '../helpers/rollout-world';
 import { describeWithRealTools, emulatorEnv, terraformEnv } from '../helpers/real-tools';
+import { RELAXED_GO_GC } from '../helpers/provider-server';
 import { claimValue } from '../../cli/upgrade/owner';
 import { UPGRADE_ANNOTATIONS } from '../../cli/rollout/model';
 import { expectEachReplacedOnce, PUBLIC_PARAMETERS, useUpgradeWorld } from '../helpers/upgrade-world';
@@ -260,7 +261,8 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
   // ml-train's also through a real Terraform plan against the emulator (helpers/upgrade-stacks.ts says what that checks).
   test('after the upgrade the fleet file synthesizes what was applied: the cluster stacks pin what EKS runs, the node classes are the live ones', async () => {
     const fleet = loadFleet(w.fleetFile);
-    const stacks = synthFleet(fleet);
+    // The stacks this test reads: every cluster stack, and ml-train's Karpenter stack for the plan below.
+    const stacks = synthFleet(fleet, [...fleet.clusters.map((c) => `${c.name}-cluster`), 'ml-train-karpenter']);
     const generation = new Map([
       ['ml-train', w.gen.homeNew],
       ['payments-prod', w.gen.copyNew!],
@@ -286,7 +288,8 @@ describeWithRealTools('upgrade plan and status against EKS, the clusters and the
     const ml = fleet.clusters.find((c) => c.name === 'ml-train')!;
     const dir = tempDir('upgrade-stacks-');
     // Through the proxy: the public parameters it serves, everything else forwarded to the emulator.
-    const env = terraformEnv(dir, emulatorEnv(ctx.ssm.endpoint, ml.region));
+    // The Go collector relaxed for Terraform and the provider (provider-server.ts: setup only, the plan is the same).
+    const env = terraformEnv(dir, { ...emulatorEnv(ctx.ssm.endpoint, ml.region), ...RELAXED_GO_GC });
     await new EKSClient({ region: ml.region, endpoint: ctx.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(
       new CreateClusterCommand({ name: ml.name, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
     );

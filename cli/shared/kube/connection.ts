@@ -5,10 +5,12 @@
  * endpoint (errors.ts). Commands build their own narrow interface (migrate/kube.ts, rollout/kube.ts,
  * cache/report-kube.ts) on `call`, `read` and `listAll`.
  */
+import type * as http from 'http';
 import * as k8s from '@kubernetes/client-node';
 import { classify } from './status';
 import { type KubeTarget } from './errors';
-import { withDeadline, type PatchKind } from './deadline';
+import { limitConnect, withDeadline, type PatchKind } from './deadline';
+import { KeepAliveAgent } from './agent';
 import { DEFAULT_REQUEST_TIMEOUT_MS, retryPolicyFor, withRetry, type RetryContext, type RetryPolicy } from './retry';
 import { loadKubeconfig, useContext, type ContextChoice } from './kubeconfig';
 
@@ -60,6 +62,8 @@ export class KubeConnection {
   readonly retry: RetryContext;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  /** One keep-alive agent for every request to this cluster, not client-node's new one per request (agent.ts). */
+  private readonly agent: KeepAliveAgent;
 
   constructor(
     readonly kubeconfig: k8s.KubeConfig,
@@ -73,6 +77,7 @@ export class KubeConnection {
     this.custom = kubeconfig.makeApiClient(k8s.CustomObjectsApi);
     this.requestTimeoutMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.agent = new KeepAliveAgent((a) => limitConnect(a, this.connectTimeoutMs));
     const policy = retryPolicyFor(this.requestTimeoutMs, o.retry);
     this.retry = { now: o.now ?? Date.now, sleep: o.sleep ?? realSleep, log: o.log ?? (() => {}), policy };
   }
@@ -82,7 +87,8 @@ export class KubeConnection {
     const once = async (remainingMs: number) => {
       try {
         const requestTimeoutMs = Math.min(this.requestTimeoutMs, remainingMs);
-        return await withDeadline(send, { requestTimeoutMs, connectTimeoutMs: this.connectTimeoutMs, patch: o.patch });
+        const agent = (built: http.Agent | undefined) => this.agent.reuse(built);
+        return await withDeadline(send, { requestTimeoutMs, connectTimeoutMs: this.connectTimeoutMs, patch: o.patch, agent });
       } catch (e) {
         throw classify(step, e, this.target);
       }
@@ -110,6 +116,11 @@ export class KubeConnection {
       cont = r.metadata?._continue ?? r.metadata?.continue;
     } while (cont);
     return items;
+  }
+
+  /** Closes this connection's idle keep-alive connections (they also close by themselves after IDLE_CONNECTION_MS). */
+  close(): void {
+    this.agent.destroy();
   }
 }
 

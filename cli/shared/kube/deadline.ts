@@ -8,6 +8,11 @@
  * aborted request with its AbortError, and turns a socket error into a FetchError carrying that error's
  * `code`: a connect timeout below therefore reaches classify() as code ETIMEDOUT, a transient fault. A race against a timer backs them up, so
  * even a step before the socket (an exec credential plugin) cannot hold a call past its deadline.
+ * An agent is wrapped once and may serve many requests (a connection's keep-alive agent, agent.ts, is wrapped with the
+ * connection's connect limit when it is made). A request's own limit is min(connect, request): when the request limit
+ * is the lower one its timer, started first, ends the request (and its socket) before a connect timer could, so a kept
+ * agent's fixed connect limit changes no outcome; no per-request context (an AsyncLocalStorage: async hooks on every
+ * promise under Node 20) is needed to carry it.
  */
 import {
   Observable,
@@ -16,6 +21,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import type * as http from 'http';
 import type * as net from 'net';
 import { formatDuration } from '../duration';
 
@@ -36,16 +42,22 @@ export class RequestTimeout extends Error {
 }
 
 type Connect = (options: unknown, callback?: unknown) => net.Socket;
+type Connectable = { createConnection?: Connect };
 
-/** Makes the agent's new sockets fail with RequestTimeout('connect') unless connected (TLS: handshake done) in time. */
-function limitConnect(agent: { createConnection?: Connect } | undefined, connectTimeoutMs: number): void {
+/** Agents whose createConnection is wrapped already. */
+const limited = new WeakSet<object>();
+
+/** Makes the agent's new sockets fail with RequestTimeout('connect') unless connected (TLS: handshake done) in time. Wraps each agent once. */
+export function limitConnect(target: object | undefined, limitMs: number): void {
+  const agent = target as Connectable | undefined;
   const create = agent?.createConnection;
-  if (!agent || typeof create !== 'function') return;
+  if (!agent || typeof create !== 'function' || limited.has(agent)) return;
+  limited.add(agent);
   agent.createConnection = (options: unknown, callback?: unknown) => {
     const socket = create.call(agent, options, callback) as net.Socket | undefined;
     // A proxy agent (hpagent) answers through `callback` and returns nothing: the request limit still holds.
     if (typeof socket?.once !== 'function') return socket as net.Socket;
-    const timer = setTimeout(() => socket.destroy(new RequestTimeout('connect', connectTimeoutMs)), connectTimeoutMs);
+    const timer = setTimeout(() => socket.destroy(new RequestTimeout('connect', limitMs)), limitMs);
     const clear = () => clearTimeout(timer);
     socket.once('secureConnect', clear);
     // A plain TCP socket (http: servers) is connected at 'connect'; a TLS one only after its handshake.
@@ -57,12 +69,17 @@ function limitConnect(agent: { createConnection?: Connect } | undefined, connect
 
 const same = <T extends RequestContext | ResponseContext>(x: T): Observable<T> => new Observable(Promise.resolve(x));
 
-/** A middleware setting the attempt's abort signal and connect limit on every request it sees. */
-function deadlineMiddleware(signal: AbortSignal, connectTimeoutMs: number): Middleware {
+/** Picks the agent a request is sent through, given the one client-node built for it (agent.ts). */
+export type AgentChoice = (built: http.Agent | undefined) => http.Agent | undefined;
+
+/** A middleware setting the attempt's abort signal, its agent and the connect limit on every request it sees. */
+function deadlineMiddleware(signal: AbortSignal, connectTimeoutMs: number, agent?: AgentChoice): Middleware {
   return {
     pre: (request: RequestContext) => {
       request.setSignal(signal);
-      limitConnect(request.getAgent() as { createConnection?: Connect } | undefined, connectTimeoutMs);
+      const chosen = agent?.(request.getAgent());
+      if (chosen) request.setAgent(chosen);
+      limitConnect(request.getAgent(), connectTimeoutMs);
       return same(request);
     },
     post: same,
@@ -92,11 +109,11 @@ function contentTypeMiddleware(kind: PatchKind): Middleware {
  */
 export async function withDeadline<T>(
   send: (options: ConfigurationOptions) => Promise<T>,
-  o: { readonly requestTimeoutMs: number; readonly connectTimeoutMs: number; readonly patch?: PatchKind },
+  o: { readonly requestTimeoutMs: number; readonly connectTimeoutMs: number; readonly patch?: PatchKind; readonly agent?: AgentChoice },
 ): Promise<T> {
   const controller = new AbortController();
   const connectTimeoutMs = Math.min(o.connectTimeoutMs, o.requestTimeoutMs);
-  const middleware = [deadlineMiddleware(controller.signal, connectTimeoutMs), ...(o.patch ? [contentTypeMiddleware(o.patch)] : [])];
+  const middleware = [deadlineMiddleware(controller.signal, connectTimeoutMs, o.agent), ...(o.patch ? [contentTypeMiddleware(o.patch)] : [])];
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -26,7 +26,8 @@ export {
   type RetryContext,
   type RetryPolicy,
 } from './retry';
-export { RequestTimeout, withDeadline, PATCH_CONTENT_TYPE, type PatchKind } from './deadline';
+export { RequestTimeout, withDeadline, PATCH_CONTENT_TYPE, type PatchKind, type AgentChoice } from './deadline';
+export { KeepAliveAgent, IDLE_CONNECTION_MS } from './agent';
 export { loadKubeconfig, useContext, type ContextChoice, type KubeConfig } from './kubeconfig';
 export { connectKube, KubeConnection, DEFAULT_CONNECT_TIMEOUT_MS, PAGE_SIZE, type CallOptions, type KubeOptions } from './connection';
 export * from './resources';
