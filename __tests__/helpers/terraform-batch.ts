@@ -154,9 +154,17 @@ export class TerraformBatch {
     return result.changes;
   }
 
-  /** `terraform apply` of the cases named: the others are neither planned nor changed (as for plan). */
-  async apply(only: string[]): Promise<void> {
-    const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.select(only)], this.root, this.env);
+  /**
+   * `terraform apply` of the cases named: the others are neither planned nor changed (as for plan). With `inOrder`,
+   * each case waits for the one before it in `only` (its module call's `depends_on`, in this run only), as cdktf
+   * deploys a stack after the stacks it depends on: one apply where the second case reads (a data source) what the
+   * first writes. A module's `depends_on` holds back its data sources to the apply walk while what it depends on has
+   * changes pending (`dependenciesHavePendingChanges`, internal/terraform/node_resource_abstract_instance.go at
+   * v1.11.4). A later plan or apply is written without it, so no pending change defers another case's reads there.
+   */
+  async apply(only: string[], options: { readonly inOrder?: boolean } = {}): Promise<void> {
+    const after = options.inOrder ? Object.fromEntries(only.slice(1).map((name, i) => [name, only[i]])) : {};
+    const r = await runTerraform(['apply', '-auto-approve', '-input=false', '-no-color', ...this.select(only, after)], this.root, this.env);
     if (r.code !== 0) throw new Error(`terraform apply of ${only.join(', ')} failed in ${this.root}:\n${r.stderr}\n${r.stdout.slice(-3000)}`);
   }
 
@@ -168,11 +176,12 @@ export class TerraformBatch {
   }
 
   /** The root with the cases `names`: their module calls, the shared provider blocks they use, the outputs it passes on. */
-  private writeRoot(names: string[]): void {
+  private writeRoot(names: string[], after: Record<string, string> = {}): void {
     const module = Object.fromEntries(
       names.map((name) => {
         const { inputs, providers } = this.cases[name];
-        return [name, { source: `./${name}`, ...(Object.keys(providers).length > 0 ? { providers } : {}), ...inputs }];
+        const dependsOn = Object.hasOwn(after, name) ? { depends_on: [`module.${after[name]}`] } : {};
+        return [name, { source: `./${name}`, ...(Object.keys(providers).length > 0 ? { providers } : {}), ...dependsOn, ...inputs }];
       }),
     );
     const output = Object.fromEntries(
@@ -195,16 +204,16 @@ export class TerraformBatch {
   /**
    * Writes the root for a run of `names` and returns the -target options it needs: none while nothing is applied (the
    * root holds only those cases), else every case stays in the root (its resources are in the state) and -target
-   * names these, unless they are all.
+   * names these, unless they are all. `after`: case -> the case its module call depends on in this run.
    */
-  private select(names: string[]): string[] {
+  private select(names: string[], after: Record<string, string> = {}): string[] {
     for (const name of names) if (!Object.hasOwn(this.cases, name)) throw new Error(`no case ${name} in ${this.root}`);
     const all = Object.keys(this.cases);
     if (!fs.existsSync(path.join(this.root, 'terraform.tfstate'))) {
-      this.writeRoot(names);
+      this.writeRoot(names, after);
       return [];
     }
-    this.writeRoot(all);
+    this.writeRoot(all, after);
     return names.length === all.length ? [] : names.map((name) => `-target=module.${name}`);
   }
 

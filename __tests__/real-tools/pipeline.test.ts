@@ -6,10 +6,11 @@
  *   2. `npm run cache -- build general` as a process (the SSM agent played by the loopback proxy);
  *   3. the replication stack applied with Terraform;
  *   4. every replica region's parameter names a snapshot that exists in that region;
- *   5. the Karpenter stack of a cluster in the replica region planned (EKS cluster created in the emulator
+ *   5. the Karpenter stack of a cluster in the replica region applied (EKS cluster created in the emulator
  *      first): every EC2NodeClass's snapshotID resolves to a snapshot in the cluster's region;
  *   6. second plans show no changes, except the ones the emulator itself causes (named below).
- * Steps 3 to 6 run the two stacks as child modules of one root (one init, one plan for both second plans).
+ * Steps 3 to 6 run the two stacks as child modules of one root: one init, one apply of both in cdktf's order (the
+ * Karpenter stack after the replication stack), one plan for both second plans.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,6 +20,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, startMoto, terraformEnv } from '../helpers/real-tools';
+import { RELAXED_GO_GC } from '../helpers/provider-server';
 import { SsmAgentProxy } from '../helpers/ssm-agent-proxy';
 import { TerraformBatch } from '../helpers/terraform-batch';
 import { nodeClassBodies } from '../helpers/terraform-plan';
@@ -73,7 +75,8 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
         '/aws/service/bottlerocket/aws-k8s-1.33/x86_64/latest/image_version': '1.50.0',
       },
     });
-    tfEnv = terraformEnv(work, emulatorEnv(moto.endpoint));
+    // GOGC=400 for Terraform and the provider processes, the README deploy's too: less CPU, same runs (provider-server.ts).
+    tfEnv = terraformEnv(work, { ...emulatorEnv(moto.endpoint), ...RELAXED_GO_GC });
   }, 60_000);
   /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before assigning them */
   afterAll(async () => {
@@ -136,10 +139,17 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     batch.addStack('replication', stacks('image-cache-general'));
     const karpenterStack = batch.addStack('karpenter', stacks('east-karpenter'));
     expect(await batch.init()).toBe('');
-    await batch.apply(['replication']);
+    // 5 (setup). The EKS cluster of the Karpenter stack's cluster in us-east-1, created in the emulator before the apply.
+    await client(EKSClient, 'us-east-1').send(
+      new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
+    // Both stacks in one apply, in cdktf's deploy order: the Karpenter stack after the replication stack (its module
+    // depends on the replication module in this run), so it reads the regional parameter only once that is written.
+    await batch.apply(['replication', 'karpenter'], { inOrder: true });
     recordRealToolRun('applied', 'image-cache-general');
+    recordRealToolRun('applied', 'east-karpenter');
 
-    step('applied the replication stack');
+    step('applied the replication and Karpenter stacks');
     // 4. The replica region's parameter names a snapshot that exists there, copied from the build.
     const east = (await client(SSMClient, 'us-east-1').send(new GetParameterCommand({ Name: CACHE_PARAM }))).Parameter!.Value!;
     expect(east).not.toBe(result.snapshotId);
@@ -147,13 +157,7 @@ describeWithRealTools('image-cache pipeline against the AWS emulator (build -> r
     expect(copy.Tags).toEqual(expect.arrayContaining([{ Key: 'bottlerocket-fleet:source-snapshot', Value: result.snapshotId }]));
 
     step('checked the replica parameter');
-    // 5. The Karpenter stack of the cluster in us-east-1 (its EKS cluster created in the emulator first).
-    await client(EKSClient, 'us-east-1').send(
-      new CreateClusterCommand({ name: 'east', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
-    );
-    await batch.apply(['karpenter']);
-    recordRealToolRun('applied', 'east-karpenter');
-    step('applied the Karpenter stack');
+    // 5. The Karpenter stack of the cluster in us-east-1 names the regional copy.
     const nodeClasses = Object.values(nodeClassBodies(batch.root, karpenterStack, 'module.karpenter')).map((y) => parseYaml(y));
     expect(nodeClasses.map((nc) => [nc.spec.role, nc.spec.blockDeviceMappings.map((b: any) => b.ebs.snapshotID).filter(Boolean)])).toEqual([
       ['KarpenterNodeRole-east', [east]],
