@@ -176,14 +176,18 @@ export class RolloutWorld {
     return { ...emulatorEnv(this.endpoint), KUBECONFIG: this.kubeconfig, FLEET_FILE: this.fleetFile };
   }
 
-  /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then. */
+  /**
+   * Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then.
+   * One client per region and per cluster for the life of these deps, as the command builds them once (the engine
+   * asks for one at every look: a new kube client read and parsed the kubeconfig each time, issue 27 item 5).
+   */
   deps(signal?: AbortSignal): RolloutDeps {
     Object.assign(process.env, this.env());
     const sleep = async (ms: number) => this.advance(ms);
     return {
-      aws: regionApi,
+      aws: once(regionApi),
       // The access layer's retry backoff runs on the same virtual clock (a 503 retried for 2 minutes takes no real time).
-      kube: (c) => rolloutKube(c, { now: this.now, sleep }),
+      kube: once((c: string) => rolloutKube(c, { now: this.now, sleep })),
       log: (line) => this.log.push(line),
       now: this.now,
       sleep,
@@ -205,6 +209,15 @@ export class RolloutWorld {
   async stop(): Promise<void> {
     for (const { kube } of this.clusters.values()) await kube.stop();
   }
+}
+
+/** `make` called once per key: the same client for every later call with that key. */
+function once<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key)!;
+  };
 }
 
 /**
