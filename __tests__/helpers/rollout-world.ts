@@ -46,6 +46,14 @@ export class RolloutWorld {
   gen!: Generations;
   readonly dir = tempDir('rollout-world-');
   readonly log: string[] = [];
+  /**
+   * While a stage soaks, each of the engine's poll sleeps moves the clock on by at least this much, as a machine
+   * that oversleeps would: a 2 h soak is 12 looks at 10 minutes instead of 120 at the poll interval (a look is
+   * half a dozen API requests; the soaks were most of a rollout's requests, issue 27 item 5). For scenarios
+   * whose subject is not the soak; Karpenter still reconciles on its own cadence in between. @default the poll
+   * interval: every poll looks
+   */
+  soakStepMs?: number;
 
   constructor(readonly endpoint: string) {}
 
@@ -190,10 +198,15 @@ export class RolloutWorld {
       kube: once((c: string) => rolloutKube(c, { now: this.now, sleep })),
       log: (line) => this.log.push(line),
       now: this.now,
-      sleep,
+      sleep: async (ms: number) => this.advance(this.soakStepMs !== undefined && this.soaking() ? Math.max(ms, this.soakStepMs) : ms),
       signal,
       pollIntervalMs: 60_000,
     };
+  }
+
+  /** Whether a stage is soaking: the engine's last line announced the soak (cli/rollout/stages.ts, soak). */
+  private soaking(): boolean {
+    return /^stage \S+: soaking for /.test(this.log.at(-1) ?? '');
   }
 
   /** Moves the virtual clock on by `ms`; every Karpenter then runs the reconciles due by then. */

@@ -27,6 +27,8 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
     // No emulator reset between tests (it costs a second and more of CPU each): every world builds new
     // snapshots, finds copies by their source snapshot's ID and overwrites the parameters it reads.
     w = new RolloutWorld(moto.endpoint);
+    // Soaks look every 10 virtual minutes, except in the tests about the soak (issue 27 item 5; rollout-world.ts).
+    w.soakStepMs = 600_000;
   });
   afterEach(() => w.stop());
 
@@ -135,6 +137,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
 
   /** During the canary's soak, one of its nodes goes NotReady for `minutes` (a scale-up or a reboot looks like this). */
   const nodeNotReadyDuringSoak = (minutes: number) => {
+    w.soakStepMs = undefined; // the soak is the subject: it looks at every poll
     const k = w.karpenter('ml-train');
     let since: number | undefined;
     k.onStep = () => {
@@ -155,6 +158,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
 
   test('a workload short of replicas for longer than healthTimeout during the soak rolls the canary back', async () => {
     await w.setUp();
+    w.soakStepMs = undefined; // the soak is the subject: it looks at every poll
     const k = w.karpenter('ml-train');
     let deleted = false;
     k.onStep = () => {
