@@ -54,6 +54,8 @@ export class RolloutWorld {
    * interval: every poll looks
    */
   soakStepMs?: number;
+  /** The stages soakStepMs applies to (a test about one stage's soak leaves that one out). @default every stage */
+  soakStepStages?: readonly string[];
 
   constructor(readonly endpoint: string) {}
 
@@ -204,9 +206,10 @@ export class RolloutWorld {
     };
   }
 
-  /** Whether a stage is soaking: the engine's last line announced the soak (cli/rollout/stages.ts, soak). */
+  /** Whether a stage soakStepMs applies to is soaking: the engine's last line announced its soak (cli/rollout/stages.ts, soak). */
   private soaking(): boolean {
-    return /^stage \S+: soaking for /.test(this.log.at(-1) ?? '');
+    const stage = /^stage (\S+): soaking for /.exec(this.log.at(-1) ?? '')?.[1];
+    return stage !== undefined && (this.soakStepStages?.includes(stage) ?? true);
   }
 
   /** Moves the virtual clock on by `ms`; every Karpenter then runs the reconciles due by then. */

@@ -137,7 +137,7 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
 
   /** During the canary's soak, one of its nodes goes NotReady for `minutes` (a scale-up or a reboot looks like this). */
   const nodeNotReadyDuringSoak = (minutes: number) => {
-    w.soakStepMs = undefined; // the soak is the subject: it looks at every poll
+    w.soakStepStages = ['production']; // the canary's soak is the subject: it looks at every poll
     const k = w.karpenter('ml-train');
     let since: number | undefined;
     k.onStep = () => {
