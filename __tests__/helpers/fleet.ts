@@ -80,11 +80,14 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name. */
-export function synthFleet(fleet: Fleet): Record<string, any> {
+/**
+ * Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name.
+ * `only`: just the stacks of those names (the app is still built whole). @default every stack
+ */
+export function synthFleet(fleet: Fleet, only?: readonly string[]): Record<string, any> {
   const { cdktf, app: stacksApp } = synthesis();
   const app = stacksApp.buildApp(fleet, { outdir: tempDir('fleet-synth-') });
-  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof cdktf.TerraformStack);
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof cdktf.TerraformStack && (!only || only.includes(c.node.id)));
   return Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(cdktf.Testing.synth(s, true))]));
 }
 

@@ -72,8 +72,8 @@ describeWithRealTools('terraform plan after a rollout (real Terraform against th
     );
     const root = tempDir('rollout-terraform-');
     const batch = new TerraformBatch(root, terraformEnv(root, { ...emulatorEnv(world.moto.endpoint), ...RELAXED_GO_GC }));
-    const offline = batch.addStack(KARPENTER, synthFleet(w.fleet)[KARPENTER]);
-    batch.addStack(REPLICATION, synthFleet(fleetFrom(heldFleet))[REPLICATION]);
+    const offline = batch.addStack(KARPENTER, synthFleet(w.fleet, [KARPENTER])[KARPENTER]);
+    batch.addStack(REPLICATION, synthFleet(fleetFrom(heldFleet), [REPLICATION])[REPLICATION]);
     const init = await batch.init();
     if (init) throw new Error(init);
 
