@@ -25,8 +25,8 @@ function order(files: [string, number][], timings: Record<string, [number, numbe
 const CLEAN_CLONE: [string, number][] = [
   ['real-tools/cache-builder-process.test.ts', 506],
   ['real-tools/terraform-validate.test.ts', 301],
-  ['real-tools/rollout-karpenter.test.ts', 269],
-  ['real-tools/rollout-scenarios.test.ts', 228],
+  ['real-tools/rollout-scenarios.test.ts', 494],
+  ['real-tools/rollout-cli.test.ts', 117],
   ['real-tools/snapshot-provenance.test.ts', 192],
   ['real-tools/hcl-terraform.test.ts', 178],
   ['real-tools/pipeline.test.ts', 173],
@@ -39,10 +39,10 @@ const CLEAN_CLONE: [string, number][] = [
 test('a clean clone (no timings) starts the slowest suites of the last CI run first, longest first, then the other real-tool suites, then the unit tests by size', () => {
   expect(order(CLEAN_CLONE)).toEqual([
     'real-tools/pipeline.test.ts',
-    'real-tools/rollout-karpenter.test.ts',
+    'real-tools/rollout-scenarios.test.ts',
     'real-tools/snapshot-provenance.test.ts',
     'real-tools/hcl-terraform.test.ts',
-    'real-tools/rollout-scenarios.test.ts',
+    'real-tools/rollout-cli.test.ts',
     'real-tools/cache-builder-process.test.ts',
     'real-tools/terraform-validate.test.ts',
     'aws-deadlines.test.ts',
@@ -55,11 +55,11 @@ test('a clean clone (no timings) starts the slowest suites of the last CI run fi
 test("a warm run orders by jest's own timings of the last run, not the estimates, and a suite that failed last time still runs first", () => {
   // Timings that invert the estimates: the fastest-estimated suite took longest last time.
   const timings: Record<string, [number, number]> = Object.fromEntries(CLEAN_CLONE.map(([f], i) => [f, [1, (i + 1) * 1000] as [number, number]]));
-  timings['real-tools/rollout-karpenter.test.ts'] = [0, 500]; // failed last time
+  timings['real-tools/rollout-scenarios.test.ts'] = [0, 500]; // failed last time
   expect(order(CLEAN_CLONE, timings)).toEqual([
-    'real-tools/rollout-karpenter.test.ts',
+    'real-tools/rollout-scenarios.test.ts',
     ...CLEAN_CLONE.map(([f]) => f)
-      .filter((f) => f !== 'real-tools/rollout-karpenter.test.ts')
+      .filter((f) => f !== 'real-tools/rollout-scenarios.test.ts')
       .reverse(),
   ]);
 });

@@ -81,8 +81,8 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name; with
- * `only`, just the stacks it names (the app is built whole all the same).
+ * Synthesizes every stack of a fleet (with construct validations) into parsed Terraform JSON by stack name.
+ * `only`: just the stacks of those names (the app is still built whole). @default every stack
  */
 export function synthFleet(fleet: Fleet, only?: readonly string[]): Record<string, any> {
   const { cdktf, app: stacksApp } = synthesis();

@@ -46,6 +46,16 @@ export class RolloutWorld {
   gen!: Generations;
   readonly dir = tempDir('rollout-world-');
   readonly log: string[] = [];
+  /**
+   * While a stage soaks, each of the engine's poll sleeps moves the clock on by at least this much, as a machine
+   * that oversleeps would: a 2 h soak is 12 looks at 10 minutes instead of 120 at the poll interval (a look is
+   * half a dozen API requests; the soaks were most of a rollout's requests, issue 27 item 5). For scenarios
+   * whose subject is not the soak; Karpenter still reconciles on its own cadence in between. @default the poll
+   * interval: every poll looks
+   */
+  soakStepMs?: number;
+  /** The stages soakStepMs applies to (a test about one stage's soak leaves that one out). @default every stage */
+  soakStepStages?: readonly string[];
 
   constructor(readonly endpoint: string) {}
 
@@ -176,20 +186,30 @@ export class RolloutWorld {
     return { ...emulatorEnv(this.endpoint), KUBECONFIG: this.kubeconfig, FLEET_FILE: this.fleetFile };
   }
 
-  /** Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then. */
+  /**
+   * Engine dependencies: real SDK clients and kube clients, a virtual clock that each sleep advances; every Karpenter then runs the reconciles due by then.
+   * One client per region and per cluster for the life of these deps, as the command builds them once (the engine
+   * asks for one at every look: a new kube client read and parsed the kubeconfig each time, issue 27 item 5).
+   */
   deps(signal?: AbortSignal): RolloutDeps {
     Object.assign(process.env, this.env());
     const sleep = async (ms: number) => this.advance(ms);
     return {
-      aws: regionApi,
+      aws: once(regionApi),
       // The access layer's retry backoff runs on the same virtual clock (a 503 retried for 2 minutes takes no real time).
-      kube: (c) => rolloutKube(c, { now: this.now, sleep }),
+      kube: once((c: string) => rolloutKube(c, { now: this.now, sleep })),
       log: (line) => this.log.push(line),
       now: this.now,
-      sleep,
+      sleep: async (ms: number) => this.advance(this.soakStepMs !== undefined && this.soaking() ? Math.max(ms, this.soakStepMs) : ms),
       signal,
       pollIntervalMs: 60_000,
     };
+  }
+
+  /** Whether a stage soakStepMs applies to is soaking: the engine's last line announced its soak (cli/rollout/stages.ts, soak). */
+  private soaking(): boolean {
+    const stage = /^stage (\S+): soaking for /.exec(this.log.at(-1) ?? '')?.[1];
+    return stage !== undefined && (this.soakStepStages?.includes(stage) ?? true);
   }
 
   /** Moves the virtual clock on by `ms`; every Karpenter then runs the reconciles due by then. */
@@ -205,6 +225,15 @@ export class RolloutWorld {
   async stop(): Promise<void> {
     for (const { kube } of this.clusters.values()) await kube.stop();
   }
+}
+
+/** `make` called once per key: the same client for every later call with that key. */
+function once<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key)!;
+  };
 }
 
 /**
