@@ -27,13 +27,15 @@ import * as path from 'path';
 import { AWS_PROVIDER_VERSION, realTools } from './real-tools';
 
 /**
- * Go's garbage collector at GOGC=400 (default 100) for the Terraform and provider processes of the suites that use
- * this file: both allocate a large schema at start and live seconds, so most collections are wasted work. Measured
- * here (CPU-s of the process tree, same inputs): validate of an 18-stack batch 13.7 -> 10.8, the attached provider
- * over hcl-terraform 4.4 -> 3.4 (peak RSS 0.46 -> 0.80 GB), plan/apply/show of rollout-terraform 16.2 -> 14.3.
- * Setup only: the collector's pacing changes no result.
+ * Go's garbage collector at GOGC=800 (default 100) for the Terraform and provider processes of the real-tool suites:
+ * both allocate a large schema at start and live seconds, so most collections are wasted work. Measured here (CPU-s
+ * of the process tree, same inputs): validate of an 18-stack batch 13.7 -> 10.8 at GOGC=400, the attached provider
+ * over hcl-terraform 4.4 -> 3.4 (peak RSS 0.46 -> 0.80 GB); the one plan of snapshot-provenance (11 provider
+ * processes) 7.9 -> 7.2 at 400 and 6.4 at 800, cluster-names' 9.9 -> 6.6 at 800 (largest process 0.33 -> 0.55 GB;
+ * GOMAXPROCS=1 saved nothing more). GOMEMLIMIT caps what the relaxed pacing may cost in memory: near 1 GiB the
+ * collector runs as often as it must (Go 1.19+ soft memory limit). Setup only: the collector's pacing changes no result.
  */
-export const RELAXED_GO_GC: NodeJS.ProcessEnv = { GOGC: '400' };
+export const RELAXED_GO_GC: NodeJS.ProcessEnv = { GOGC: '800', GOMEMLIMIT: '1GiB' };
 
 export interface ProviderServer {
   /** Environment for a Terraform run that attaches to the process ({} when attaching is turned off). */

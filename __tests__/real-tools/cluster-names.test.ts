@@ -11,13 +11,16 @@
  * cluster stack, and the Karpenter stack twice: in the account that has the Spot service-linked role and in a
  * second emulator account that has none (reached by the provider's assume_role, as a deployment into another
  * account would be). Each test asserts its own case's errors and changes, never "some error" of the plan.
+ * The same plan carries fleet.yaml's cluster stack for issue 30's release lookup (below; it was a suite of its own
+ * with its own init and plan).
  */
 import * as path from 'path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describeWithRealTools, emulatorEnv, Moto, recordRealToolRun, sharedMoto, terraformEnv } from '../helpers/real-tools';
-import { fleetFrom, synthFleet, tempDir } from '../helpers/fleet';
+import { DEFAULT_FLEET, fleetFrom, synthFleet, synthFleetFile, tempDir } from '../helpers/fleet';
 import { BatchRun, TerraformBatch } from '../helpers/terraform-batch';
+import { RELAXED_GO_GC } from '../helpers/provider-server';
 import { eksModuleNames, karpenterModuleNames, namedResourcesModule } from '../helpers/module-resource-names';
 import { SPOT_SERVICE_LINKED_ROLE } from '../../modules/karpenter/spot-service-linked-role';
 
@@ -61,7 +64,7 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     expect(LONGEST).toHaveLength(39);
     moto = await sharedMoto();
     work = tempDir('cluster-names-');
-    env = terraformEnv(work, emulatorEnv(moto.endpoint, 'us-east-1'));
+    env = terraformEnv(work, { ...emulatorEnv(moto.endpoint, 'us-east-1'), ...RELAXED_GO_GC });
     stacks = synthFleet(fleet());
   }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed first
@@ -132,6 +135,8 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
       batch.addStack('cluster', stacks[`${LONGEST}-cluster`]);
       batch.addStack('karpenter', stacks[`${LONGEST}-karpenter`]);
       batch.addStack('karpenter_no_spot_role', inOtherAccount(stacks[`${LONGEST}-karpenter`]));
+      // Issue 30 item 1 (was a suite of its own, with its own init and plan): fleet.yaml's cluster stack, pinned release.
+      batch.addStack('release_lookup', synthFleetFile(DEFAULT_FLEET)['my-cluster-cluster']);
       expect(await batch.init()).toBe('');
       await createClusters();
       await createSpotServiceLinkedRole();
@@ -172,4 +177,26 @@ describeWithRealTools('the longest accepted cluster name against the real aws pr
     );
     recordRealToolRun('validated', `${LONGEST}-karpenter`);
   }, 240_000);
+
+  /**
+   * Issue 30, item 1: the cluster stack reads the pinned release's image_version from its public parameter at plan
+   * time. The emulator serves no /aws/service/bottlerocket/... parameters (and refuses to store any under /aws/), so
+   * the plan fails, and it must fail with the postcondition's message naming release, variant and architecture, not
+   * the provider's bare "couldn't find resource" (why the lookup is by path: modules/eks/bottlerocket-image-version.ts).
+   */
+  describe('the system node group release lookup against the emulator', () => {
+    test('a release without a public parameter fails the plan naming release, variant and architecture', async () => {
+      const plan = await runPlan();
+      expect(plan.code).not.toBe(0);
+      const release = plan.cases.release_lookup;
+      expect(release.errors.length).not.toBe(0);
+      const output = release.report.replace(/\s+/g, ' ');
+      expect(output).toContain('Resource postcondition failed');
+      expect(output).toContain(
+        'Bottlerocket 1.55.0 has no aws-k8s-1.35 build for x86_64: the public parameter /aws/service/bottlerocket/aws-k8s-1.35/x86_64/1.55.0/image_version does not exist in this region',
+      );
+      expect(output).not.toContain("couldn't find resource");
+      expect(plan.report).not.toContain("couldn't find resource");
+    }, 240_000);
+  });
 });

@@ -21,6 +21,7 @@ import { P, useRolloutWorld } from '../helpers/rollout-world';
 import { rolloutFleet } from '../helpers/rollout-fixtures';
 import { fleetFrom, tempDir } from '../helpers/fleet';
 import { BatchRun, TerraformBatch } from '../helpers/terraform-batch';
+import { RELAXED_GO_GC } from '../helpers/provider-server';
 import { buildApp } from '../../stacks/app';
 import type { Fleet } from '../../modules/fleet/load';
 import { ANNOTATIONS, planRollout } from '../../cli/rollout/model';
@@ -102,7 +103,7 @@ describeWithRealTools('a cache parameter naming an untrusted snapshot (real Terr
     ]);
     const dir = tempDir('provenance-plan-');
     // Every provider block of the stacks names its region; the environment's is the home region.
-    const batch = new TerraformBatch(dir, terraformEnv(dir, emulatorEnv(world.moto.endpoint)));
+    const batch = new TerraformBatch(dir, terraformEnv(dir, { ...emulatorEnv(world.moto.endpoint), ...RELAXED_GO_GC }));
     for (const [id, stack] of Object.entries(stacks)) batch.addStack(id, stack);
     expect(await batch.init()).toBe('');
     const result = await batch.plan();

@@ -5,12 +5,15 @@
  * (see helpers/terraform-offline.ts). The mutation tests below change one thing in a valid stack and
  * expect Terraform itself to reject it, so they fail for the right reason even after `jest -u`.
  *
+ * The same batch validates a fleet with KMS keys for its replica regions (issue 29; below).
+ *
  * Each stack Terraform found valid is recorded with recordRealToolRun('validated', ...), which the
  * global teardown sums up ("real tools: Terraform validated N stack(s) ...", repeated by .ci/run).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_FLEET, PROJECT_ROOT, synthFleetFile, tempDir } from '../helpers/fleet';
+import { DEFAULT_FLEET, fleetFrom, PROJECT_ROOT, synthFleet, synthFleetFile, tempDir, validFleet } from '../helpers/fleet';
+import { ACCOUNT } from '../helpers/aws-account';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { ProviderServer, reattachValue, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 import {
@@ -44,6 +47,23 @@ function fleetFiles(): [string, string][] {
 // Synthesized at collection time (about 1 s) so that every stack is its own test.
 const fleets = fleetFiles().map(([label, file]) => ({ label, stacks: synthFleetFile(file) }));
 const cases = fleets.flatMap((f) => Object.entries(f.stacks).map(([name, stack]) => ({ id: `${f.label} ${name}`, fleet: f.label, name, stack })));
+
+/**
+ * Issue 29: a fleet with replica regions and a KMS key per replica region (an alias and a key ARN). Its builder stack
+ * (the replication policy's KMS statements: ForAnyValue and Bool conditions) and its image-cache-<cache> stack (copies
+ * with kms_key_id) are validated in the same batch as the fleets above (it was a suite of its own with its own init and
+ * validate: issue 27 item 5).
+ */
+const kmsStacks = (() => {
+  const f = validFleet();
+  Object.assign(f.imageCaches.general, {
+    replicaRegions: ['us-east-1', 'eu-west-1'],
+    kmsKeyIds: { 'us-east-1': 'alias/cache', 'eu-west-1': `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0f1e2d3c-aaaa-bbbb-cccc-111122223333` },
+  });
+  return synthFleet(fleetFrom(f));
+})();
+const KMS_STACK_NAMES = ['image-cache-builder-us-west-2', 'image-cache-general'];
+const kmsCases = KMS_STACK_NAMES.map((name) => ({ id: `kms ${name}`, stack: kmsStacks[name] }));
 
 function firstOfType(stack: Record<string, any>, kind: 'resource' | 'data', type: string, where: (block: any) => boolean = () => true): [string, any] {
   const found = Object.entries<any>(stack[kind]?.[type] ?? {}).find(([, b]) => where(b));
@@ -143,7 +163,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     // The unknown module argument is found while loading the configuration, where Terraform stops for
     // the whole batch, so it runs on its own.
     const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    const all = validateStacks([...cases, ...walk], path.join(root, 'stacks'), { ...attached, each }).then((r) => {
+    const all = validateStacks([...cases, ...kmsCases, ...walk], path.join(root, 'stacks'), { ...attached, each }).then((r) => {
       stacksSeconds = (Date.now() - started) / 1000;
       return r;
     });
@@ -182,6 +202,19 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     },
     180_000,
   );
+
+  describe('replica regions with KMS keys', () => {
+    test('the builder stack and the replication stack are valid Terraform', async () => {
+      const policy = JSON.stringify(kmsStacks['image-cache-builder-us-west-2'].data.aws_iam_policy_document);
+      expect(policy).toContain('kms:ResourceAliases');
+      const results = await stacks;
+      for (const name of KMS_STACK_NAMES) {
+        const r = results.get(`kms ${name}`)!;
+        expect({ name, valid: r.valid, errors: r.errors }).toEqual({ name, valid: true, errors: [] });
+        recordRealToolRun('validated', `kms ${name}`);
+      }
+    }, 300_000);
+  });
 
   describe('Terraform itself rejects a broken stack', () => {
     /** The errors of a mutated stack; its unmutated stack must be valid, so every error is the mutation's. */
