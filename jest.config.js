@@ -29,4 +29,6 @@ module.exports = {
   // child processes (Terraform, moto_server, the CLIs), so two workers overlap that waiting.
   maxWorkers: 2,
   testSequencer: '<rootDir>/__tests__/sequencer.js',
+  // Compiles each module once per worker, not once per test file (see the file).
+  runtime: '<rootDir>/__tests__/runtime.js',
 };
