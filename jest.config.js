@@ -12,7 +12,12 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   // @kubernetes/client-node is ES modules only: global-setup bundles it into one CommonJS file (see
   // __tests__/helpers/esm-bundles.ts) instead of transforming its thousand files on every cold run.
-  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/node_modules/.cache/bottlerocket-fleet/client-node.cjs' },
+  // cdktf likewise runs from one bundle of its ~380 files, built by global-setup (bundleCdktf: why and what differs).
+  moduleNameMapper: {
+    '^@kubernetes/client-node$': '<rootDir>/node_modules/.cache/bottlerocket-fleet/client-node.cjs',
+    '^cdktf$': '<rootDir>/node_modules/.cache/bottlerocket-fleet/cdktf.cjs',
+    '^cdktf/lib/util$': '<rootDir>/node_modules/.cache/bottlerocket-fleet/cdktf-util.cjs',
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
   // Finds Terraform, the provider mirror and moto_server once (see __tests__/helpers/real-tools.ts).
@@ -24,4 +29,6 @@ module.exports = {
   // child processes (Terraform, moto_server, the CLIs), so two workers overlap that waiting.
   maxWorkers: 2,
   testSequencer: '<rootDir>/__tests__/sequencer.js',
+  // Compiles each module once per worker, not once per test file (see the file).
+  runtime: '<rootDir>/__tests__/runtime.js',
 };

@@ -5,11 +5,12 @@
  */
 import * as fs from 'fs';
 import { detectRealTools, realToolsReportFile } from './helpers/real-tools';
-import { bundleClientNode } from './helpers/esm-bundles';
+import { bundleCdktf, bundleClientNode } from './helpers/esm-bundles';
 import { CHROMIUM_MISSING, detectChromium } from './helpers/chromium';
 
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
   bundleClientNode();
+  await bundleCdktf();
   const tools = detectRealTools();
   process.env.BRF_REAL_TOOLS = JSON.stringify(tools);
   process.env.BRF_REAL_TOOLS_REPORT = realToolsReportFile();
