@@ -15,7 +15,7 @@ const ESTIMATES = [
   // Quiet full run on the 2-core machine after issue 27's batching (docs/benchmarks.md): suite seconds, jest's own timing.
   [/real-tools\/pipeline\.test/, 48], // the README deploy, a cache build process, applies and plans of two stacks
   [/real-tools\/rollout-terraform\.test/, 29],
-  [/real-tools\/upgrade-command\.test/, 26], // the upgrade command end to end, then the stacks through Terraform
+  [/real-tools\/upgrade-command\.test/, 17], // was 26: one keep-alive connection per cluster; the command end to end, then the stacks through Terraform
   [/real-tools\/rollout-karpenter\.test/, 17],
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
   [/real-tools\/hcl-terraform\.test/, 13], // was 48: one attached provider, no second validate
