@@ -15,7 +15,7 @@ const ESTIMATES = [
   // Quiet full run on the 2-core machine after issue 27's batching (docs/benchmarks.md): suite seconds, jest's own timing.
   [/real-tools\/pipeline\.test/, 48], // the README deploy, a cache build process, applies and plans of two stacks
   [/real-tools\/rollout-terraform\.test/, 19], // was 29: one init and one plan for both stacks, coarse soaks (docs/benchmarks.md)
-  [/real-tools\/upgrade-command\.test/, 26], // the upgrade command end to end, then the stacks through Terraform
+  [/real-tools\/upgrade-command\.test/, 17], // was 26: one keep-alive connection per cluster; the command end to end, then the stacks through Terraform
   [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)
   [/real-tools\/rollout-scenarios\.test/, 14], // rollout-karpenter (17) merged into it; coarse soaks
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
