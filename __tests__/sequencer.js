@@ -13,7 +13,7 @@ const Sequencer = require('@jest/test-sequencer').default;
  */
 const ESTIMATES = [
   // Quiet full run on the 2-core machine after issue 27's batching (docs/benchmarks.md): suite seconds, jest's own timing.
-  [/real-tools\/pipeline\.test/, 48], // the README deploy, a cache build process, applies and plans of two stacks
+  [/real-tools\/pipeline\.test/, 38], // was 48: the README deploy, a cache build process, one apply and one plan of two stacks
   [/real-tools\/rollout-terraform\.test/, 19], // was 29: one init and one plan for both stacks, coarse soaks (docs/benchmarks.md)
   [/real-tools\/upgrade-command\.test/, 17], // was 26: one keep-alive connection per cluster; the command end to end, then the stacks through Terraform
   [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)

@@ -69,3 +69,33 @@ describe('a batch before Terraform runs', () => {
     expect(() => batch.addConfig('names', stackIn('us-east-1'))).toThrow(`case names is already in ${batch.root}`);
   });
 });
+
+describe('cases applied in order', () => {
+  /** A stand-in `terraform` first on the PATH: keeps the root each run was given (main.tf.json) and answers as a clean run. */
+  function recordingTerraform(): { env: NodeJS.ProcessEnv; roots: () => Record<string, any>[] } {
+    const bin = tempDir('fake-terraform-');
+    const log = path.join(bin, 'roots.jsonl');
+    const script = `#!/bin/sh\ntr -d '\\n' < main.tf.json >> ${JSON.stringify(log)}\necho >> ${JSON.stringify(log)}\necho '{"type":"version"}'\n`;
+    fs.writeFileSync(path.join(bin, 'terraform'), script, { mode: 0o755 });
+    const roots = () =>
+      fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    return { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, roots };
+  }
+
+  test('inOrder: each case depends on the one before it in that apply only; the next plan has no depends_on', async () => {
+    const terraform = recordingTerraform();
+    const batch = new TerraformBatch(tempDir('batch-'), terraform.env);
+    for (const name of ['replication', 'karpenter', 'other']) batch.addConfig(name, stackIn('us-east-1'));
+    await batch.apply(['replication', 'karpenter', 'other'], { inOrder: true });
+    await batch.apply(['replication']);
+    await batch.plan();
+    const [ordered, alone, plan] = terraform.roots().map((root) => Object.fromEntries(Object.entries<any>(root.module).map(([n, m]) => [n, m.depends_on])));
+    expect(ordered).toEqual({ replication: undefined, karpenter: ['module.replication'], other: ['module.karpenter'] });
+    expect(alone).toEqual({ replication: undefined });
+    expect(plan).toEqual({ replication: undefined, karpenter: undefined, other: undefined });
+  });
+});
