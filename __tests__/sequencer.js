@@ -18,8 +18,8 @@ const ESTIMATES = [
   [/real-tools\/upgrade-command\.test/, 26], // the upgrade command end to end, then the stacks through Terraform
   [/real-tools\/rollout-karpenter\.test/, 17],
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
-  [/real-tools\/hcl-terraform\.test/, 13], // was 48: one attached provider, no second validate
-  [/real-tools\/terraform-validate\.test/, 9], // was 22: validate attached to one provider process
+  // Every stack through validate, the KMS-replica stacks, and the HCL output (was hcl-terraform, 13 s): one attached provider.
+  [/real-tools\/terraform-validate\.test/, 20],
   [/real-tools\/cache-builder-process\.test/, 9],
   [/real-tools\/cluster-names\.test/, 8], // was 44: 11 Terraform processes became 2
   [/aws-deadlines\.test/, 8], // was 14: 100 ms request timeouts where the test asserts the deadline, not its default
