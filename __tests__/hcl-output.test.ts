@@ -48,7 +48,7 @@ describe.each([
 });
 
 // Issue 28: Terraform refused `postcondition = [...]` (An argument named "postcondition" is not expected here) and
-// warned on every quoted reference; the real-tool tier (real-tools/hcl-terraform.test.ts) runs init and validate.
+// warned on every quoted reference; the real-tool tier (real-tools/terraform-validate.test.ts) runs init and validate.
 describe.each([
   ['default fleet', DEFAULT_FLEET],
   ['staged-rollout example', STAGED_ROLLOUT_FLEET],

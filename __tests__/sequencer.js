@@ -19,8 +19,8 @@ const ESTIMATES = [
   [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)
   [/real-tools\/rollout-scenarios\.test/, 14], // rollout-karpenter (17) merged into it; coarse soaks
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
-  [/real-tools\/hcl-terraform\.test/, 13], // was 48: one attached provider, no second validate
-  [/real-tools\/terraform-validate\.test/, 9], // was 22: validate attached to one provider process
+  // Every stack through validate, the KMS-replica stacks, and the HCL output (was hcl-terraform, 13 s): one attached provider.
+  [/real-tools\/terraform-validate\.test/, 20],
   [/real-tools\/cache-builder-process\.test/, 9],
   [/real-tools\/cluster-names\.test/, 8], // was 44: 11 Terraform processes became 2
   [/aws-deadlines\.test/, 8], // was 14: 100 ms request timeouts where the test asserts the deadline, not its default

@@ -28,7 +28,6 @@ const CLEAN_CLONE: [string, number][] = [
   ['real-tools/rollout-scenarios.test.ts', 494],
   ['real-tools/rollout-cli.test.ts', 117],
   ['real-tools/snapshot-provenance.test.ts', 192],
-  ['real-tools/hcl-terraform.test.ts', 178],
   ['real-tools/pipeline.test.ts', 173],
   ['real-tools/cluster-names.test.ts', 125],
   ['aws-deadlines.test.ts', 150],
@@ -39,12 +38,11 @@ const CLEAN_CLONE: [string, number][] = [
 test('a clean clone (no timings) starts the slowest suites of the last CI run first, longest first, then the other real-tool suites, then the unit tests by size', () => {
   expect(order(CLEAN_CLONE)).toEqual([
     'real-tools/pipeline.test.ts',
+    'real-tools/terraform-validate.test.ts',
     'real-tools/rollout-scenarios.test.ts',
     'real-tools/snapshot-provenance.test.ts',
-    'real-tools/hcl-terraform.test.ts',
     'real-tools/rollout-cli.test.ts',
     'real-tools/cache-builder-process.test.ts',
-    'real-tools/terraform-validate.test.ts',
     'aws-deadlines.test.ts',
     'real-tools/cluster-names.test.ts',
     'fleet-validation.test.ts',

@@ -7,6 +7,27 @@
  *
  * The same batch validates a fleet with KMS keys for its replica regions (issue 29; below).
  *
+ * The HCL output is checked in this file too (issue 27 item 5: it was hcl-terraform.test.ts; both build the same
+ * stacks, and both attach to one aws provider process per file). From that suite:
+ * `npm run synth:hcl` is how users leave cdktf (archived 2025-12-10), so its output must be Terraform that
+ * Terraform accepts (issue 28 item 2). For fleet.yaml and every example, the HCL of every stack, as the script
+ * writes it:
+ * - passes `terraform fmt -check`;
+ * - where its providers are installable here (aws, from the mirror; registry modules as the stubs generated from
+ *   contracts/, see helpers/hcl-offline.ts): passes `terraform init -backend=false` and `terraform validate`
+ *   with no error and no warning, and gives the same `terraform graph` (resources, data sources, modules and
+ *   their dependencies: what a plan walks) as the JSON output of the same fleet;
+ * - elsewhere (helm, kubectl): `terraform init` reads the whole configuration, and fails only where it installs
+ *   the providers missing here.
+ * Each check runs once for all stacks (issue 27 item 5): one `fmt -check` over every stack's folder, one init +
+ * validate of the HCL (every stack a child module of one root; each diagnostic belongs to the stack whose files it
+ * names), one init + graph of both outputs of every stack (each stack's HCL and JSON as two child modules of one
+ * root), one init for the helm/kubectl stacks (each on its own when that init meets a configuration error). validate and graph attach to one aws provider process
+ * (helpers/provider-server.ts) instead of starting one per provider block.
+ * Regressions: a lifecycle `postcondition` as an attribute (init: An argument named "postcondition" is not
+ * expected here), quoted `provider`/`depends_on` references (validate: Quoted references are deprecated), and
+ * unformatted HCL (`terraform fmt -check` exited 3).
+ *
  * Each stack Terraform found valid is recorded with recordRealToolRun('validated', ...), which the
  * global teardown sums up ("real tools: Terraform validated N stack(s) ...", repeated by .ci/run).
  */
@@ -16,9 +37,18 @@ import { DEFAULT_FLEET, fleetFrom, PROJECT_ROOT, synthFleet, synthFleetFile, tem
 import { ACCOUNT } from '../helpers/aws-account';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { ProviderServer, reattachValue, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
+import { toOfflineHcl, writeOfflineHcl } from '../helpers/hcl-offline';
+import { fmtCheck, graphOf, initDiagnostics, PROVIDER_INSTALL_ERRORS, synthesizeHcl, writeBatch } from '../helpers/hcl-checks';
 import {
   Diagnostic,
+  formatDiagnostics,
   limiter,
+  OFFLINE_PROVIDERS,
+  runTerraform,
+  stackDirName,
+  terraformInit,
+  terraformValidate,
+  writeOfflineStack,
   mapTemplateSequences,
   moduleInterfaces,
   satisfiesTfConstraint,
@@ -32,20 +62,22 @@ import {
  * fleet.yaml's only in version strings, which the provider does not check offline. eks-support.test.ts asserts
  * that this is all that differs, so validating them again would only cost time.
  */
-const SAME_AS_FLEET_YAML = new Set(['migration-guide']);
+const SAME_AS_FLEET_YAML = new Set(['examples/migration-guide']);
 
 /** fleet.yaml and examples/<name>/fleet.yaml, by a short label. */
 function fleetFiles(): [string, string][] {
   const examples = path.join(PROJECT_ROOT, 'examples');
   const found = fs
     .readdirSync(examples, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !SAME_AS_FLEET_YAML.has(d.name) && fs.existsSync(path.join(examples, d.name, 'fleet.yaml')))
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(examples, d.name, 'fleet.yaml')))
     .map((d): [string, string] => [`examples/${d.name}`, path.join(examples, d.name, 'fleet.yaml')]);
   return [['fleet.yaml', DEFAULT_FLEET], ...found.sort()];
 }
 
-// Synthesized at collection time (about 1 s) so that every stack is its own test.
-const fleets = fleetFiles().map(([label, file]) => ({ label, stacks: synthFleetFile(file) }));
+// Synthesized at collection time (about 1 s) so that every stack is its own test. The HCL checks compare each
+// fleet's HCL with these stacks (the JSON output), migration-guide's too.
+const allFleets = fleetFiles().map(([label, file]) => ({ label, stacks: synthFleetFile(file) }));
+const fleets = allFleets.filter((f) => !SAME_AS_FLEET_YAML.has(f.label));
 const cases = fleets.flatMap((f) => Object.entries(f.stacks).map(([name, stack]) => ({ id: `${f.label} ${name}`, fleet: f.label, name, stack })));
 
 /**
@@ -64,6 +96,16 @@ const kmsStacks = (() => {
 })();
 const KMS_STACK_NAMES = ['image-cache-builder-us-west-2', 'image-cache-general'];
 const kmsCases = KMS_STACK_NAMES.map((name) => ({ id: `kms ${name}`, stack: kmsStacks[name] }));
+
+/**
+ * The one aws provider process every validate and graph of this file attaches to (validate and graph never configure
+ * a provider: provider-server.ts), started by the first describe that needs it and stopped after the last.
+ */
+let server: Promise<ProviderServer> | undefined;
+const providerServer = () => (server ??= startProviderServer());
+afterAll(async () => {
+  await (await server?.catch(() => undefined))?.stop();
+});
 
 function firstOfType(stack: Record<string, any>, kind: 'resource' | 'data', type: string, where: (block: any) => boolean = () => true): [string, any] {
   const found = Object.entries<any>(stack[kind]?.[type] ?? {}).find(([, b]) => where(b));
@@ -141,7 +183,6 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   let stacks: Promise<Map<string, StackValidation>>;
   let mutations: Promise<Map<string, StackValidation>>;
   let stacksSeconds = 0;
-  let server: ProviderServer | undefined;
 
   const mutated = (names: (keyof typeof MUTATIONS)[]) =>
     names.map((name) => {
@@ -155,8 +196,7 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
 
   beforeAll(async () => {
     // Every validate attaches to one aws provider process (validate never configures a provider: provider-server.ts).
-    server = await startProviderServer();
-    const attached = { ...options, validateEnv: server.env };
+    const attached = { ...options, validateEnv: (await providerServer()).env };
     // One batch holds every stack of every fleet and the mutations Terraform finds while walking the
     // configuration: the aws provider's schema is loaded once (about 4 CPU-seconds a run), and each
     // diagnostic is attributed to its stack by file name (an unattributed one counts against all).
@@ -185,7 +225,6 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     const line = `terraform: ${valid.length} stacks validated`;
     const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
     console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    await server?.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -264,6 +303,149 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
       ]);
     }, 180_000);
   });
+});
+
+describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform', () => {
+  const stacks = synthesizeHcl(fleetFiles(), (label) => allFleets.find((f) => f.label === label)!.stacks);
+  const installable = stacks.filter((s) => toOfflineHcl(s.hcl).providers.every((p) => p === 'aws'));
+  const elsewhere = stacks.filter((s) => !installable.includes(s));
+  const tools = realTools();
+  const cpu = limiter(2);
+  const initLock = limiter(1);
+  const root = tempDir('hcl-terraform-');
+  let batches: Promise<{ hcl: BatchResult; graph: BatchResult; elsewhere: Map<string, Diagnostic[]> }> | undefined;
+
+  interface BatchResult {
+    readonly initialized: boolean;
+    readonly diagnostics: Diagnostic[];
+    readonly graph: string;
+    readonly report: string;
+  }
+
+  /**
+   * One batch: init, then `validate` (HCL only: the JSON output's own validation is terraform-validate.test.ts's) or
+   * `graph`, attached to the one provider process (provider-server.ts: neither command configures a provider).
+   */
+  async function runBatch(dir: string, command: 'validate' | 'graph'): Promise<BatchResult> {
+    const env = terraformEnv(dir, RELAXED_GO_GC);
+    const init = await initLock(() => cpu(() => terraformInit(dir, env, tools.terraform)));
+    if (!init.ok) return { initialized: false, diagnostics: [], graph: '', report: init.report };
+    const attached = { ...env, ...(await providerServer()).env };
+    if (command === 'validate') {
+      const checked = await cpu(() => terraformValidate(dir, attached, tools.terraform));
+      return { initialized: true, diagnostics: checked.diagnostics, graph: '', report: checked.report };
+    }
+    const graph = await cpu(() => runTerraform(['graph', '-no-color'], dir, attached, tools.terraform));
+    return { initialized: true, diagnostics: [], graph: graph.stdout, report: graph.code === 0 ? '' : graph.stderr };
+  }
+
+  /** `terraform init -json`'s errors in a directory. */
+  async function initErrors(dir: string): Promise<Diagnostic[]> {
+    const init = await initLock(() =>
+      cpu(() => runTerraform(['init', '-backend=false', '-input=false', '-no-color', '-json'], dir, terraformEnv(dir, RELAXED_GO_GC), tools.terraform)),
+    );
+    return initDiagnostics(init.stdout).filter((d) => d.severity === 'error');
+  }
+
+  /**
+   * The init errors of each helm/kubectl stack. One init reads all of them, as child modules of one root; its
+   * provider install errors count for every stack. A configuration error stops that init before it installs
+   * anything, so then every stack gets an init of its own, as a user would run it, and its own errors.
+   */
+  async function initElsewhere(): Promise<Map<string, Diagnostic[]>> {
+    const batch = await initErrors(path.join(root, 'elsewhere'));
+    if (batch.every((d) => PROVIDER_INSTALL_ERRORS.test(d.summary))) return new Map(elsewhere.map((s) => [s.id, batch]));
+    const each = elsewhere.map(async (s): Promise<[string, Diagnostic[]]> => {
+      const dir = path.join(root, 'each', stackDirName(s.id));
+      writeOfflineHcl(s.hcl, dir);
+      return [s.id, await initErrors(dir)];
+    });
+    return new Map(await Promise.all(each));
+  }
+
+  beforeAll(async () => {
+    await providerServer();
+    writeBatch(
+      path.join(root, 'hcl'),
+      installable.map((s) => ({ id: s.id, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
+    );
+    // Both outputs of every stack in one root, for one graph: each stack's HCL as "hcl <id>", its JSON as "json <id>".
+    writeBatch(path.join(root, 'graph'), [
+      ...installable.map((s) => ({ id: `hcl ${s.id}`, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
+      ...installable.map((s) => ({ id: `json ${s.id}`, write: (dir: string) => writeOfflineStack(s.json, dir) })),
+    ]);
+    writeBatch(
+      path.join(root, 'elsewhere'),
+      elsewhere.map((s) => ({ id: s.id, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
+    );
+    batches = Promise.all([runBatch(path.join(root, 'hcl'), 'validate'), runBatch(path.join(root, 'graph'), 'graph'), initElsewhere()]).then(
+      ([hcl, graph, elsewhere]) => ({ hcl, graph, elsewhere }),
+    );
+    batches.catch(() => undefined);
+  }, 120_000);
+
+  afterAll(async () => {
+    await batches?.catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('covers fleet.yaml and every example, with stacks of both kinds', () => {
+    expect(new Set(stacks.map((s) => s.id.split(' ')[0]))).toEqual(new Set(fleetFiles().map(([label]) => label)));
+    expect(installable.length).toBeGreaterThan(0);
+    expect(elsewhere.length).toBeGreaterThan(0);
+  });
+
+  describe('terraform fmt -check (one run over every stack)', () => {
+    let fmt: ReturnType<typeof fmtCheck>;
+    beforeAll(() => {
+      fmt = fmtCheck(
+        stacks.map((s) => s.dir),
+        tools.terraform!,
+      );
+    });
+
+    test.each(stacks.map((s) => [s.id, s] as const))('%s: terraform fmt -check', (_, s) => {
+      expect(fmt(s.dir)).toEqual({ status: 0, diff: '' });
+    });
+  });
+
+  test.each(installable.map((s) => [s.id, s] as const))(
+    '%s: terraform init and validate accept it, without a warning',
+    async (_, s) => {
+      const { hcl } = await batches!;
+      if (!hcl.initialized) throw new Error(hcl.report);
+      const mine = hcl.diagnostics.filter((d) => d.range?.filename.startsWith(`stacks/${stackDirName(s.id)}/`) || !d.range);
+      expect(formatDiagnostics(mine)).toBe('');
+      recordRealToolRun('validated', `${s.id} (HCL)`);
+    },
+    300_000,
+  );
+
+  test.each(installable.map((s) => [s.id, s] as const))(
+    '%s: the same terraform graph as the JSON output',
+    async (_, s) => {
+      const { graph } = await batches!;
+      if (!graph.initialized) throw new Error(graph.report);
+      const fromHcl = graphOf(graph.graph, `hcl ${s.id}`);
+      expect(fromHcl.nodes.length).toBeGreaterThan(0);
+      expect(fromHcl).toEqual(graphOf(graph.graph, `json ${s.id}`));
+    },
+    300_000,
+  );
+
+  test.each(elsewhere.map((s) => [s.id, s] as const))(
+    '%s: terraform init reads all of it; only the providers missing here fail to install',
+    async (_, s) => {
+      const errors = (await batches!).elsewhere.get(s.id)!;
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.map((d) => d.summary).filter((e) => !PROVIDER_INSTALL_ERRORS.test(e))).toEqual([]);
+      // The install errors name every provider this stack needs that is missing here (in one init with the other
+      // stacks, that is what shows this stack's configuration was read through to the install).
+      const missing = toOfflineHcl(s.hcl).providers.filter((p) => !OFFLINE_PROVIDERS.includes(p));
+      expect(missing.filter((p) => !errors.some((d) => new RegExp(`provider [\\w.-]+/${p}:`).test(d.detail ?? '')))).toEqual([]);
+    },
+    300_000,
+  );
 });
 
 // The transform itself (no Terraform needed).
