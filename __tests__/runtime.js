@@ -8,10 +8,15 @@
  *   own module function, globals and module objects (nothing is shared but V8's compiled code), and the functions V8
  *   compiled while one file ran stay compiled for the next.
  * - A file's text is kept for the worker while the file's inode, size and times stay the same (checked with a stat at
- *   every load, so a file a test rewrites is read again).
+ *   every load: a file rewritten since is read again by the next test file; within one file jest keeps its first text,
+ *   as it always did).
  * A script's import() goes to jest's dynamic import of the test file running at that moment (one at a time per
  * worker), with the context of that file, as jest's own compile does for its function. Once the test environment is
  * gone, jest's own compile answers (as before: nothing runs).
+ *
+ * It replaces two internals of jest-runtime 30.5.2 (build/index.js): ModuleExecutor.compile (which calls
+ * vm.compileFunction with injectedModuleParameters) and FileCache.readFile. A jest without them keeps its own
+ * behaviour: each patch is applied only where what it replaces is there.
  */
 const fs = require('fs');
 const vm = require('vm');
@@ -42,6 +47,7 @@ class CompileOncePerWorker extends JestRuntime {
 
   /** jest's per-file cache of file texts, backed by the worker's (a file jest's runner already read wins). */
   readOncePerWorker(fileCache) {
+    if (typeof fileCache?.readFile !== 'function' || !(fileCache.strings instanceof Map)) return;
     const jestRead = fileCache.readFile.bind(fileCache);
     fileCache.readFile = (filename) => {
       const own = fileCache.strings.get(filename);
@@ -60,6 +66,8 @@ class CompileOncePerWorker extends JestRuntime {
   }
 
   compileOncePerWorker(executor, environment) {
+    if (typeof executor?.compile !== 'function' || !Array.isArray(executor.injectedModuleParameters)) return;
+    if (typeof executor.dynamicImport !== 'function' || typeof environment?.getVmContext !== 'function') return;
     const jestCompile = executor.compile.bind(executor);
     executor.compile = (source, filename) => {
       const context = environment.getVmContext();
