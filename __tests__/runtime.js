@@ -8,19 +8,26 @@
  *   own module function, globals and module objects (nothing is shared but V8's compiled code), and the functions V8
  *   compiled while one file ran stay compiled for the next.
  * - A file's text is kept for the worker while the file's inode, size and times stay the same (checked with a stat at
- *   every load, so a file a test rewrites is read again).
- * A module whose code calls import() keeps jest's own compile (vm.Script takes a dynamic-import hook only through an
- * API that Node 20 marks experimental), and so does everything once the test environment is gone.
+ *   every load: a file rewritten since is read again by the next test file; within one file jest keeps its first text,
+ *   as it always did).
+ * A script's import() goes to jest's dynamic import of the test file running at that moment (one at a time per
+ * worker), with the context of that file, as jest's own compile does for its function. Once the test environment is
+ * gone, jest's own compile answers (as before: nothing runs).
+ *
+ * It replaces two internals of jest-runtime 30.5.2 (build/index.js): ModuleExecutor.compile (which calls
+ * vm.compileFunction with injectedModuleParameters) and FileCache.readFile. A jest without them keeps its own
+ * behaviour: each patch is applied only where what it replaces is there.
  */
 const fs = require('fs');
 const vm = require('vm');
 const JestRuntime = require('jest-runtime').default;
 
-/** This worker's compiled scripts by file: the source each was compiled from, and the script (null: import() inside). */
+/** This worker's compiled scripts by file: the source each was compiled from, and the script. */
 const compiled = new Map();
+/** The test file running now in this worker: its executor (jest's dynamic import) and context. */
+let running;
 /** This worker's file texts by file, with the stat they were read under. */
 const texts = new Map();
-const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
 function statStamp(filename) {
   try {
@@ -40,6 +47,7 @@ class CompileOncePerWorker extends JestRuntime {
 
   /** jest's per-file cache of file texts, backed by the worker's (a file jest's runner already read wins). */
   readOncePerWorker(fileCache) {
+    if (typeof fileCache?.readFile !== 'function' || !(fileCache.strings instanceof Map)) return;
     const jestRead = fileCache.readFile.bind(fileCache);
     fileCache.readFile = (filename) => {
       const own = fileCache.strings.get(filename);
@@ -58,19 +66,24 @@ class CompileOncePerWorker extends JestRuntime {
   }
 
   compileOncePerWorker(executor, environment) {
+    if (typeof executor?.compile !== 'function' || !Array.isArray(executor.injectedModuleParameters)) return;
+    if (typeof executor.dynamicImport !== 'function' || typeof environment?.getVmContext !== 'function') return;
     const jestCompile = executor.compile.bind(executor);
     executor.compile = (source, filename) => {
       const context = environment.getVmContext();
       if (context == null) return jestCompile(source, filename);
+      running = { executor, context };
       let entry = compiled.get(filename);
       if (entry === undefined || entry.source !== source) {
         // The module's own code starts on the wrapper's first line, as in Node's CommonJS wrapper: lines keep their
         // numbers (source maps and stack traces), only line 1 is shifted right.
         const wrapper = `(function (${executor.injectedModuleParameters.join(', ')}) {${source}\n})`;
-        entry = { source, script: DYNAMIC_IMPORT.test(source) ? null : new vm.Script(wrapper, { filename }) };
+        const importModuleDynamically = (specifier, _script, attributes, ...rest) =>
+          running.executor.dynamicImport(specifier, filename, running.context, attributes, rest[0]);
+        entry = { source, script: new vm.Script(wrapper, { filename, importModuleDynamically }) };
         compiled.set(filename, entry);
       }
-      return entry.script === null ? jestCompile(source, filename) : entry.script.runInContext(context);
+      return entry.script.runInContext(context);
     };
   }
 }

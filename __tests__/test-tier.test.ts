@@ -51,6 +51,7 @@ describe('modules compiled once per worker (__tests__/runtime.js)', () => {
     const load = (): typeof import('./helpers/module-state') => {
       let loaded: typeof import('./helpers/module-state') | undefined;
       jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require inside the isolated registry is the point
         loaded = require('./helpers/module-state') as typeof import('./helpers/module-state');
       });
       return loaded!;
