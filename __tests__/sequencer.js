@@ -16,7 +16,7 @@ const ESTIMATES = [
   [/real-tools\/pipeline\.test/, 48], // the README deploy, a cache build process, applies and plans of two stacks
   [/real-tools\/rollout-terraform\.test/, 19], // was 29: one init and one plan for both stacks, coarse soaks (docs/benchmarks.md)
   [/real-tools\/upgrade-command\.test/, 26], // the upgrade command end to end, then the stacks through Terraform
-  [/real-tools\/rollout-scenarios\.test/, 14], // rollout-karpenter (17) merged into it; coarse soaks
+  [/real-tools\/rollout-scenarios\.test/, 16], // rollout-karpenter (17) and rollout-cli merged into it; coarse soaks
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
   [/real-tools\/hcl-terraform\.test/, 13], // was 48: one attached provider, no second validate
   [/real-tools\/terraform-validate\.test/, 9], // was 22: validate attached to one provider process
