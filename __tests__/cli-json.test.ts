@@ -1,7 +1,7 @@
 /**
  * --json on every command that prints a result, dry runs included: stdout holds one JSON document and
  * nothing else (progress lines go to stderr). In-process, through each command's main(argv, deps) with
- * fakes for AWS and Kubernetes. rollout's --json (dry run, status) is covered in rollout-cli.test.ts
+ * fakes for AWS and Kubernetes. rollout's --json (dry run, status) is covered in real-tools/rollout-scenarios.test.ts (its last block)
  * against the AWS emulator.
  */
 import { mockClient } from 'aws-sdk-client-mock';

@@ -17,7 +17,7 @@ const ESTIMATES = [
   [/real-tools\/rollout-terraform\.test/, 19], // was 29: one init and one plan for both stacks, coarse soaks (docs/benchmarks.md)
   [/real-tools\/upgrade-command\.test/, 17], // was 26: one keep-alive connection per cluster; the command end to end, then the stacks through Terraform
   [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)
-  [/real-tools\/rollout-scenarios\.test/, 14], // rollout-karpenter (17) merged into it; coarse soaks
+  [/real-tools\/rollout-scenarios\.test/, 16], // rollout-karpenter (17) and rollout-cli merged into it; coarse soaks
   [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
   // Every stack through validate, the KMS-replica stacks, and the HCL output (was hcl-terraform, 13 s): one attached provider.
   [/real-tools\/terraform-validate\.test/, 20],
