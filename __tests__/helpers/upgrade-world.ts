@@ -115,8 +115,9 @@ export function useUpgradeWorld(
     /**
      * HTTPS API servers with the CA the kubeconfig and DescribeCluster name: what `upgrade apply`'s context check
      * (cli/shared/cluster-identity.ts) needs, so the suites running the command (`cli`) set it. The engine-level suites
-     * (`run`) do not check contexts, and a TLS handshake per request (client-node 1.4.0 dist/config.js builds a new https.Agent, createAgent, for every request it authenticates)
-     * made them take 1.7x as long (farm-bench, docs/benchmarks.md). @default false
+     * (`run`) do not check contexts, so they skip TLS: it made them take 1.7x as long while client-node 1.4.0 built
+     * a new https.Agent (a handshake) per request (dist/config.js, createAgent). Since the kube layer keeps one
+     * connection per cluster (cli/shared/kube/agent.ts) that cost is one handshake per cluster. @default false
      */
     readonly tls?: boolean;
   } = {},
