@@ -12,24 +12,24 @@ const Sequencer = require('@jest/test-sequencer').default;
  * matters: a suite missing here that matches a pattern of UNTIMED runs before the unit tests.
  */
 const ESTIMATES = [
-  // Quiet full run on the 2-core machine after issue 27's batching (docs/benchmarks.md): suite seconds, jest's own timing.
-  [/real-tools\/pipeline\.test/, 38], // was 48: the README deploy, a cache build process, one apply and one plan of two stacks
-  [/real-tools\/rollout-terraform\.test/, 19], // was 29: one init and one plan for both stacks, coarse soaks (docs/benchmarks.md)
-  [/real-tools\/upgrade-command\.test/, 17], // was 26: one keep-alive connection per cluster; the command end to end, then the stacks through Terraform
-  [/real-tools\/upgrade-apply\.test/, 25], // the seven upgrade-apply scenarios in one file (were 7 suites of ~7 s)
-  [/real-tools\/rollout-scenarios\.test/, 16], // rollout-karpenter (17) and rollout-cli merged into it; coarse soaks
-  [/real-tools\/snapshot-provenance\.test/, 13], // was 70 before its one-plan batch
-  // Every stack through validate, the KMS-replica stacks, and the HCL output (was hcl-terraform, 13 s): one attached provider.
-  [/real-tools\/terraform-validate\.test/, 20],
-  [/real-tools\/cache-builder-process\.test/, 9],
-  [/real-tools\/cluster-names\.test/, 8], // was 44: 11 Terraform processes became 2
-  [/aws-deadlines\.test/, 8], // was 14: 100 ms request timeouts where the test asserts the deadline, not its default
+  // Quiet full run on the 2-core machine on 2026-12-07, after issue 27's merges of files and batches (docs/benchmarks.md):
+  // suite seconds, jest's own timing (the whole run: 112 s wall).
+  [/real-tools\/pipeline\.test/, 38], // the README deploy, a cache build process, one apply and one plan of two stacks
+  [/real-tools\/terraform-validate\.test/, 20], // every stack, the KMS-replica stacks and the HCL output through one attached provider
+  [/real-tools\/upgrade-command\.test/, 18], // the command end to end, then the stacks through Terraform
+  [/real-tools\/upgrade-apply\.test/, 17], // the seven upgrade-apply scenarios, one world each
+  [/real-tools\/rollout-scenarios\.test/, 17], // with rollout-karpenter's and rollout-cli's blocks; coarse soaks
+  [/real-tools\/rollout-terraform\.test/, 14], // one init, one apply and one plan for both stacks
+  [/real-tools\/snapshot-provenance\.test/, 9], // was 70 before its one-plan batch
+  [/aws-deadlines\.test/, 7],
+  [/real-tools\/cluster-names\.test/, 7], // was 44: 11 Terraform processes became 2
+  [/real-tools\/cache-builder-process\.test/, 6],
+  [/ci-policy\.test/, 5],
 ];
 /** Suites with no timing and no estimate that are still slower than the unit tests (real processes). */
 const UNTIMED = [
-  [/real-tools\//, 10],
-  [/rollout-(scenarios|cli)/, 8],
-  [/migrate-drain/, 6],
+  [/real-tools\//, 4],
+  [/migrate-drain/, 3],
 ];
 
 /** Expected milliseconds: jest's timing of the last run, else the estimate, else undefined. */

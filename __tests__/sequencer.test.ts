@@ -41,10 +41,10 @@ test('a clean clone (no timings) starts the slowest suites of the last CI run fi
     'real-tools/terraform-validate.test.ts',
     'real-tools/rollout-scenarios.test.ts',
     'real-tools/snapshot-provenance.test.ts',
-    'real-tools/rollout-policy.test.ts',
-    'real-tools/cache-builder-process.test.ts',
     'aws-deadlines.test.ts',
     'real-tools/cluster-names.test.ts',
+    'real-tools/cache-builder-process.test.ts',
+    'real-tools/rollout-policy.test.ts',
     'fleet-validation.test.ts',
     'sleep.test.ts',
   ]);
