@@ -14,6 +14,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './fake-eks';
 import { bottlerocketImageParameters } from './fake-karpenter';
 import { fleetFrom } from './fleet';
+import type { Fleet } from '../../modules/fleet/load';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
 import { sharedMoto, type Moto } from './real-tools';
@@ -254,11 +255,29 @@ function buildThrough(endpoint: string, log: (line: string) => void): BuildGener
   };
 }
 
-export function fleetAt(release: string) {
-  const f = rolloutFleet();
-  for (const c of Object.values<any>(f.clusters)) {
-    delete c.trustedCertificates;
-    c.bottlerocketRelease = release;
+const fleets = new Map<string, Fleet>();
+
+/**
+ * The fleet file rolloutFleet() at `release`, parsed once per release (each engine run read it again: about 4% of the
+ * scenarios' CPU) and frozen all through, so a run that wrote into it would throw instead of leaking into the next.
+ */
+export function fleetAt(release: string): Fleet {
+  let fleet = fleets.get(release);
+  if (!fleet) {
+    const f = rolloutFleet();
+    for (const c of Object.values<any>(f.clusters)) {
+      delete c.trustedCertificates;
+      c.bottlerocketRelease = release;
+    }
+    fleets.set(release, (fleet = deepFreeze(fleetFrom(f))));
   }
-  return fleetFrom(f);
+  return fleet;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
