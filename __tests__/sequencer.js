@@ -16,8 +16,8 @@ const ESTIMATES = [
   // suite seconds, jest's own timing (the whole run: 112 s wall).
   [/real-tools\/pipeline\.test/, 38], // the README deploy, a cache build process, one apply and one plan of two stacks
   [/real-tools\/terraform-validate\.test/, 20], // every stack, the KMS-replica stacks and the HCL output through one attached provider
-  [/real-tools\/upgrade-command\.test/, 18], // the command end to end, then the stacks through Terraform
-  [/real-tools\/upgrade-apply\.test/, 17], // the seven upgrade-apply scenarios, one world each
+  [/real-tools\/upgrade-command\.test/, 16], // the command end to end, then the stacks through Terraform; coarse soaks (was 18)
+  [/real-tools\/upgrade-apply\.test/, 11], // the seven upgrade-apply scenarios, one world each; coarse soaks (was 17)
   [/real-tools\/rollout-scenarios\.test/, 17], // with rollout-karpenter's and rollout-cli's blocks; coarse soaks
   [/real-tools\/rollout-terraform\.test/, 14], // one init, one apply and one plan for both stacks
   [/real-tools\/snapshot-provenance\.test/, 9], // was 70 before its one-plan batch

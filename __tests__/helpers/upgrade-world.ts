@@ -14,6 +14,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './fake-eks';
 import { bottlerocketImageParameters } from './fake-karpenter';
 import { fleetFrom } from './fleet';
+import type { Fleet } from '../../modules/fleet/load';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
 import { sharedMoto, type Moto } from './real-tools';
@@ -120,6 +121,14 @@ export function useUpgradeWorld(
      * connection per cluster (cli/shared/kube/agent.ts) that cost is one handshake per cluster. @default false
      */
     readonly tls?: boolean;
+    /**
+     * While a stage soaks, each poll sleep moves the virtual clock on by at least this much (RolloutWorld.soakStepMs):
+     * a 2 h soak is 12 looks instead of 120. No upgrade scenario is about the soak (what they count, NodeClaims
+     * deleted and EKS calls, happens while converging, and the simulated Karpenter still reconciles every 10 s in
+     * between); production starting only after the canary's soak is still checked by the order of the lines.
+     * `undefined` looks at every poll. @default 10 minutes
+     */
+    readonly soakStepMs?: number;
   } = {},
 ) {
   const running = o.kubernetesVersion ?? '1.35';
@@ -148,6 +157,7 @@ export function useUpgradeWorld(
         addons: Object.fromEntries(Object.entries(o.addons ?? {}).map(([name, version]) => [name, { version, status: 'ACTIVE' as const }])),
       });
     ctx.w = new RolloutWorld(ctx.moto.endpoint);
+    ctx.w.soakStepMs = 'soakStepMs' in o ? o.soakStepMs : SOAK_STEP_MS;
     await ctx.w.setUp(rolloutFleet(), {
       nodesPerPool: 2,
       amis: (c) => ({ parameters: amiParameters(), controlPlaneVersion: () => ctx.eks.cluster(c).version }),
@@ -186,7 +196,11 @@ export function useUpgradeWorld(
     edit(f);
     fs.writeFileSync(ctx.w.fleetFile, stringify(f));
     const env = { ...ctx.w.env(), AWS_ENDPOINT_URL_EKS: ctx.server.endpoint, AWS_ENDPOINT_URL_SSM: ctx.ssm.endpoint };
-    return captureMain<CliIo>(main, argv, env, { clock: { now: ctx.w.now, sleep: async (ms) => ctx.w.advance(ms) } });
+    // The command's progress lines go to the world's log too, so a soak announced there steps coarsely (soakStepMs).
+    const logged = (write: (t: string) => void) => (t: string) => (ctx.w.log.push(...t.split('\n').filter((l) => l !== '')), write(t));
+    const traced = (a: string[], io: CliIo) => main(a, { ...io, out: logged(io.out), err: logged(io.err) });
+    const sleep = async (ms: number) => ctx.w.advance(ctx.w.soakStepMs !== undefined && soaking(ctx.w) ? Math.max(ms, ctx.w.soakStepMs) : ms);
+    return captureMain<CliIo>(traced, argv, env, { clock: { now: ctx.w.now, sleep } });
   };
   /**
    * Plans from the running state and applies the fleet file at `release`. Each client is built once per run and
@@ -218,6 +232,14 @@ export function useUpgradeWorld(
   return { ctx, run, cli };
 }
 
+/** A stage's soak steps the clock this much per poll (useUpgradeWorld's soakStepMs). */
+const SOAK_STEP_MS = 10 * 60_000;
+
+/** Whether the last line logged announced a stage's soak (cli/rollout/stages.ts, soak), as RolloutWorld.deps' sleep checks. */
+function soaking(w: RolloutWorld): boolean {
+  return /^stage \S+: soaking for /.test(w.log.at(-1) ?? '');
+}
+
 function buildThrough(endpoint: string, log: (line: string) => void): BuildGeneration {
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const ssm = (region: string) => new SSMClient({ region, endpoint, credentials });
@@ -233,11 +255,29 @@ function buildThrough(endpoint: string, log: (line: string) => void): BuildGener
   };
 }
 
-export function fleetAt(release: string) {
-  const f = rolloutFleet();
-  for (const c of Object.values<any>(f.clusters)) {
-    delete c.trustedCertificates;
-    c.bottlerocketRelease = release;
+const fleets = new Map<string, Fleet>();
+
+/**
+ * The fleet file rolloutFleet() at `release`, parsed once per release (each engine run read it again: about 4% of the
+ * scenarios' CPU) and frozen all through, so a run that wrote into it would throw instead of leaking into the next.
+ */
+export function fleetAt(release: string): Fleet {
+  let fleet = fleets.get(release);
+  if (!fleet) {
+    const f = rolloutFleet();
+    for (const c of Object.values<any>(f.clusters)) {
+      delete c.trustedCertificates;
+      c.bottlerocketRelease = release;
+    }
+    fleets.set(release, (fleet = deepFreeze(fleetFrom(f))));
   }
-  return fleetFrom(f);
+  return fleet;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
