@@ -512,6 +512,11 @@ export async function terraformInitValidate(dir: string, env: NodeJS.ProcessEnv,
 export interface StackToValidate {
   readonly id: string;
   readonly stack: Record<string, any>;
+  /**
+   * Writes the stack's configuration into its directory instead of its offline JSON (e.g. hcl-offline.ts
+   * writeOfflineHcl for the HCL output of the same stack). @default writeOfflineStack(stack, dir, options.offline)
+   */
+  readonly write?: (dir: string) => void;
 }
 
 export interface StackValidation extends ValidateResult {
@@ -551,12 +556,19 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   const cpu = options.cpu ?? direct;
   const initLock = options.initLock ?? direct;
   const dirs = new Map<string, string>();
-  for (const { id, stack } of stacks) {
+  for (const { id, stack, write } of stacks) {
     const name = stackDirName(id);
     if ([...dirs.values()].includes(name)) throw new Error(`two stacks map to the directory ${name}`);
-    writeOfflineStack(stack, path.join(workDir, 'stacks', name), options.offline);
+    const dir = path.join(workDir, 'stacks', name);
+    if (write) write(dir);
+    else writeOfflineStack(stack, dir, options.offline);
     dirs.set(id, name);
   }
+  // The root calls every stack (also when each is validated on its own: a `terraform graph` of the root shows them all).
+  fs.writeFileSync(
+    path.join(workDir, 'main.tf.json'),
+    JSON.stringify({ module: Object.fromEntries([...dirs.values()].map((name) => [name, { source: `./stacks/${name}` }])) }, null, 2),
+  );
   const each = async (): Promise<Map<string, StackValidation>> => {
     const results = await Promise.all(
       stacks.map(async ({ id }): Promise<[string, StackValidation]> => {
@@ -572,16 +584,6 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   };
   if (options.each) return each();
 
-  fs.writeFileSync(
-    path.join(workDir, 'main.tf.json'),
-    JSON.stringify(
-      {
-        module: Object.fromEntries([...dirs.values()].map((name) => [name, { source: `./stacks/${name}` }])),
-      },
-      null,
-      2,
-    ),
-  );
   const env = options.env(workDir);
   const init = await initLock(() => cpu(() => terraformInit(workDir, env, options.terraform)));
   const batch: ValidateResult = init.ok
@@ -591,9 +593,9 @@ export async function validateStacks(stacks: StackToValidate[], workDir: string,
   for (const [id, name] of dirs) {
     const prefix = `stacks/${name}/`;
     const mine = batch.diagnostics.filter((d) => d.range?.filename.startsWith(prefix));
-    // A diagnostic outside every stack's files (init, the root) counts against all of them.
+    // An error outside every stack's files (init, the root), and any diagnostic that names no file, counts against all of them.
     const unattributed = batch.diagnostics.filter(
-      (d) => d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename.startsWith(`stacks/${n}/`)),
+      (d) => !d.range || (d.severity === 'error' && ![...dirs.values()].some((n) => d.range?.filename.startsWith(`stacks/${n}/`))),
     );
     const diagnostics = [...mine, ...unattributed];
     const errors = diagnostics.filter((d) => d.severity === 'error');

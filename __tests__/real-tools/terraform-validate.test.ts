@@ -19,11 +19,12 @@
  *   their dependencies: what a plan walks) as the JSON output of the same fleet;
  * - elsewhere (helm, kubectl): `terraform init` reads the whole configuration, and fails only where it installs
  *   the providers missing here.
- * Each check runs once for all stacks (issue 27 item 5): one `fmt -check` over every stack's folder, one init +
- * validate of the HCL (every stack a child module of one root; each diagnostic belongs to the stack whose files it
- * names), one init + graph of both outputs of every stack (each stack's HCL and JSON as two child modules of one
- * root), one init for the helm/kubectl stacks (each on its own when that init meets a configuration error). validate and graph attach to one aws provider process
- * (helpers/provider-server.ts) instead of starting one per provider block.
+ * Each check runs once for all stacks (issue 27 item 5): one `fmt -check` over every stack's folder; the HCL of every
+ * installable stack is a child module of the JSON stacks' root (below), so one init and one validate check both
+ * outputs (each diagnostic belongs to the stack whose files it names) and one graph of that root gives both outputs'
+ * graphs; one init for the helm/kubectl stacks (each on its own when that init meets a configuration error).
+ * validate and graph attach to one aws provider process (helpers/provider-server.ts) instead of starting one per
+ * provider block.
  * Regressions: a lifecycle `postcondition` as an attribute (init: An argument named "postcondition" is not
  * expected here), quoted `provider`/`depends_on` references (validate: Quoted references are deprecated), and
  * unformatted HCL (`terraform fmt -check` exited 3).
@@ -38,7 +39,7 @@ import { ACCOUNT } from '../helpers/aws-account';
 import { describeWithRealTools, realTools, recordRealToolRun, terraformEnv } from '../helpers/real-tools';
 import { ProviderServer, reattachValue, RELAXED_GO_GC, startProviderServer } from '../helpers/provider-server';
 import { toOfflineHcl, writeOfflineHcl } from '../helpers/hcl-offline';
-import { fmtCheck, graphOf, initDiagnostics, PROVIDER_INSTALL_ERRORS, synthesizeHcl, writeBatch } from '../helpers/hcl-checks';
+import { fmtCheck, graphOf, HclStack, initDiagnostics, PROVIDER_INSTALL_ERRORS, synthesizeHcl, writeBatch } from '../helpers/hcl-checks';
 import {
   Diagnostic,
   formatDiagnostics,
@@ -47,8 +48,6 @@ import {
   runTerraform,
   stackDirName,
   terraformInit,
-  terraformValidate,
-  writeOfflineStack,
   mapTemplateSequences,
   moduleInterfaces,
   satisfiesTfConstraint,
@@ -106,6 +105,63 @@ const providerServer = () => (server ??= startProviderServer());
 afterAll(async () => {
   await (await server?.catch(() => undefined))?.stop();
 });
+
+// Terraform is CPU-bound (the aws provider's schema) and the machines have 2 cores: at most 2 runs at a time, and
+// `terraform init` one at a time (the shared plugin cache is not safe for concurrent installs).
+const cpu = limiter(2);
+const initLock = limiter(1);
+
+/** Every stack of each fleet as `npm run synth:hcl` writes it (synthesized once, when the HCL checks are collected). */
+let hclOutput: HclStack[] | undefined;
+const hclStacks = () => (hclOutput ??= synthesizeHcl(fleetFiles(), (label) => allFleets.find((f) => f.label === label)!.stacks));
+/** The HCL stacks whose providers are installable here (aws only); the others are the HCL checks' "elsewhere". */
+const installableHcl = () => hclStacks().filter((s) => toOfflineHcl(s.hcl).providers.every((p) => p === 'aws'));
+/** In the batch: a stack's HCL output, and the JSON output it is compared with (a validated case, or a copy for the graph only). */
+const hclId = (s: HclStack) => `hcl ${s.id}`;
+const jsonId = (s: HclStack) => (cases.some((c) => c.id === s.id) ? s.id : `json ${s.id}`);
+
+interface Batch {
+  /** Every stack of the batch by id: the cases, the KMS stacks, the mutations, `hcl <id>`, `json <id>`. */
+  readonly results: Map<string, StackValidation>;
+  /** `terraform graph` of the batch's root ('' when it failed, with `graphReport` saying why). */
+  readonly graph: string;
+  readonly graphReport: string;
+}
+
+/**
+ * One root for both outputs (issue 27 item 5: it was three, each with its own init and Terraform processes): every
+ * JSON stack of every fleet, the KMS stacks, the mutations Terraform finds while walking the configuration, and the
+ * HCL of every installable stack (with a JSON copy of the stacks that are no validated case, for the graph). One init,
+ * one validate, then one graph of the same root. A configuration error that stops Terraform before its walk would
+ * leave every stack without errors unchecked: walkedAll() shows the walk reached the mutations.
+ */
+let batch: Promise<Batch> | undefined;
+function validatedBatch(root: string, each: boolean): Promise<Batch> {
+  return (batch ??= (async () => {
+    const tools = realTools();
+    const attached = (await providerServer()).env;
+    const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir, RELAXED_GO_GC), cpu, initLock, validateEnv: attached };
+    const hcl = installableHcl().flatMap((s) => [
+      { id: hclId(s), stack: s.json, write: (dir: string) => writeOfflineHcl(s.hcl, dir) },
+      ...(jsonId(s) === s.id ? [] : [{ id: jsonId(s), stack: s.json }]),
+    ]);
+    const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
+    const results = await validateStacks([...cases, ...kmsCases, ...walk, ...hcl], root, { ...options, each });
+    const env = options.env(root);
+    if (each) await initLock(() => cpu(() => terraformInit(root, env, tools.terraform)));
+    const graph = await cpu(() => runTerraform(['graph', '-no-color'], root, { ...env, ...attached }, tools.terraform));
+    return { results, graph: graph.code === 0 ? graph.stdout : '', graphReport: graph.code === 0 ? '' : graph.stderr };
+  })());
+}
+
+/**
+ * Throws unless Terraform walked the batch: the mutation the provider rejects while walking has its error (a
+ * configuration error anywhere stops Terraform before the walk, and every other stack would show no error).
+ */
+function walkedAll(results: Map<string, StackValidation>): void {
+  const walked = results.get('provider')?.errors.some((d) => /got Strng/.test(`${d.summary} ${d.detail ?? ''}`));
+  if (!walked) throw new Error(`Terraform stopped before walking the batch's configuration:\n${results.get('provider')?.report}`);
+}
 
 function firstOfType(stack: Record<string, any>, kind: 'resource' | 'data', type: string, where: (block: any) => boolean = () => true): [string, any] {
   const found = Object.entries<any>(stack[kind]?.[type] ?? {}).find(([, b]) => where(b));
@@ -169,43 +225,47 @@ const MUTATIONS = {
   },
 } satisfies Record<string, Mutation>;
 
+/** Copies of fleet.yaml's stacks, each broken by one mutation, by the mutation's name. */
+function mutated(names: (keyof typeof MUTATIONS)[]) {
+  return names.map((name) => {
+    const m: Mutation = MUTATIONS[name];
+    const base = cases.find((c) => c.fleet === 'fleet.yaml' && m.base.test(c.name));
+    if (!base) throw new Error(`fleet.yaml has no stack matching ${m.base}`);
+    const stack = structuredClone(base.stack);
+    m.mutate(stack);
+    return { id: name, stack, base: base.id };
+  });
+}
+
+/** Where the batch and the load-phase mutation are written (removed after the file's tests). */
+const root = tempDir('terraform-validate-');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+// BRF_TERRAFORM_VALIDATE_EACH=1: one init + validate per stack instead of one batch (slower, same verdict).
+const each = process.env.BRF_TERRAFORM_VALIDATE_EACH === '1';
+
 describeWithRealTools('terraform validate (real aws provider, stub modules, offline)', () => {
-  // Terraform is CPU-bound (the aws provider's schema) and the machines have 2 cores: at most 2 runs at
-  // a time, and `terraform init` one at a time (the shared plugin cache is not safe for concurrent installs).
-  const cpu = limiter(2);
-  const initLock = limiter(1);
-  const tools = realTools();
-  const root = tempDir('terraform-validate-');
-  const options = { terraform: tools.terraform, env: (dir: string) => terraformEnv(dir, RELAXED_GO_GC), cpu, initLock };
-  // BRF_TERRAFORM_VALIDATE_EACH=1: one init + validate per stack instead of one batch (slower, same verdict).
-  const each = process.env.BRF_TERRAFORM_VALIDATE_EACH === '1';
   const started = Date.now();
   let stacks: Promise<Map<string, StackValidation>>;
   let mutations: Promise<Map<string, StackValidation>>;
   let stacksSeconds = 0;
 
-  const mutated = (names: (keyof typeof MUTATIONS)[]) =>
-    names.map((name) => {
-      const m: Mutation = MUTATIONS[name];
-      const base = cases.find((c) => c.fleet === 'fleet.yaml' && m.base.test(c.name));
-      if (!base) throw new Error(`fleet.yaml has no stack matching ${m.base}`);
-      const stack = structuredClone(base.stack);
-      m.mutate(stack);
-      return { id: name, stack, base: base.id };
-    });
-
   beforeAll(async () => {
     // Every validate attaches to one aws provider process (validate never configures a provider: provider-server.ts).
-    const attached = { ...options, validateEnv: (await providerServer()).env };
-    // One batch holds every stack of every fleet and the mutations Terraform finds while walking the
-    // configuration: the aws provider's schema is loaded once (about 4 CPU-seconds a run), and each
-    // diagnostic is attributed to its stack by file name (an unattributed one counts against all).
+    const attached = {
+      terraform: realTools().terraform,
+      env: (dir: string) => terraformEnv(dir, RELAXED_GO_GC),
+      cpu,
+      initLock,
+      validateEnv: (await providerServer()).env,
+    };
+    // One batch holds every stack of every fleet, the HCL output's stacks and the mutations Terraform finds while
+    // walking the configuration (validatedBatch): the aws provider's schema is loaded once (about 4 CPU-seconds a
+    // run), and each diagnostic is attributed to its stack by file name (an unattributed one counts against all).
     // The unknown module argument is found while loading the configuration, where Terraform stops for
     // the whole batch, so it runs on its own.
-    const walk = mutated(['provider', 'inputTypes', 'unknownOutput', 'manifestReference']);
-    const all = validateStacks([...cases, ...kmsCases, ...walk], path.join(root, 'stacks'), { ...attached, each }).then((r) => {
+    const all = validatedBatch(path.join(root, 'stacks'), each).then(({ results }) => {
       stacksSeconds = (Date.now() - started) / 1000;
-      return r;
+      return results;
     });
     stacks = all;
     for (const d of ['load']) fs.mkdirSync(path.join(root, d));
@@ -225,7 +285,6 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
     const line = `terraform: ${valid.length} stacks validated`;
     const mode = results && [...results.values()].some((r) => r.mode === 'each') ? 'each on its own' : 'in one batch';
     console.log(`${line} (of ${cases.length}, ${mode}, ${stacksSeconds.toFixed(1)} s; with the mutation runs ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    fs.rmSync(root, { recursive: true, force: true });
   });
 
   test('covers fleet.yaml and every fleet under examples/', () => {
@@ -236,7 +295,9 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
   test.each(cases.map((c) => [c.id, c] as const))(
     '%s is valid',
     async (_id, c) => {
-      const r = (await stacks).get(c.id)!;
+      const results = await stacks;
+      walkedAll(results);
+      const r = results.get(c.id)!;
       if (!r.valid) throw new Error(`terraform validate rejected ${c.id}:\n${r.report}`);
     },
     180_000,
@@ -306,38 +367,12 @@ describeWithRealTools('terraform validate (real aws provider, stub modules, offl
 });
 
 describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform', () => {
-  const stacks = synthesizeHcl(fleetFiles(), (label) => allFleets.find((f) => f.label === label)!.stacks);
-  const installable = stacks.filter((s) => toOfflineHcl(s.hcl).providers.every((p) => p === 'aws'));
+  const stacks = hclStacks();
+  const installable = installableHcl();
   const elsewhere = stacks.filter((s) => !installable.includes(s));
   const tools = realTools();
-  const cpu = limiter(2);
-  const initLock = limiter(1);
-  const root = tempDir('hcl-terraform-');
-  let batches: Promise<{ hcl: BatchResult; graph: BatchResult; elsewhere: Map<string, Diagnostic[]> }> | undefined;
-
-  interface BatchResult {
-    readonly initialized: boolean;
-    readonly diagnostics: Diagnostic[];
-    readonly graph: string;
-    readonly report: string;
-  }
-
-  /**
-   * One batch: init, then `validate` (HCL only: the JSON output's own validation is terraform-validate.test.ts's) or
-   * `graph`, attached to the one provider process (provider-server.ts: neither command configures a provider).
-   */
-  async function runBatch(dir: string, command: 'validate' | 'graph'): Promise<BatchResult> {
-    const env = terraformEnv(dir, RELAXED_GO_GC);
-    const init = await initLock(() => cpu(() => terraformInit(dir, env, tools.terraform)));
-    if (!init.ok) return { initialized: false, diagnostics: [], graph: '', report: init.report };
-    const attached = { ...env, ...(await providerServer()).env };
-    if (command === 'validate') {
-      const checked = await cpu(() => terraformValidate(dir, attached, tools.terraform));
-      return { initialized: true, diagnostics: checked.diagnostics, graph: '', report: checked.report };
-    }
-    const graph = await cpu(() => runTerraform(['graph', '-no-color'], dir, attached, tools.terraform));
-    return { initialized: true, diagnostics: [], graph: graph.stdout, report: graph.code === 0 ? '' : graph.stderr };
-  }
+  const hclRoot = tempDir('hcl-terraform-');
+  let batches: Promise<{ validated: Batch; elsewhere: Map<string, Diagnostic[]> }> | undefined;
 
   /** `terraform init -json`'s errors in a directory. */
   async function initErrors(dir: string): Promise<Diagnostic[]> {
@@ -353,40 +388,29 @@ describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform
    * anything, so then every stack gets an init of its own, as a user would run it, and its own errors.
    */
   async function initElsewhere(): Promise<Map<string, Diagnostic[]>> {
-    const batch = await initErrors(path.join(root, 'elsewhere'));
+    const batch = await initErrors(path.join(hclRoot, 'elsewhere'));
     if (batch.every((d) => PROVIDER_INSTALL_ERRORS.test(d.summary))) return new Map(elsewhere.map((s) => [s.id, batch]));
     const each = elsewhere.map(async (s): Promise<[string, Diagnostic[]]> => {
-      const dir = path.join(root, 'each', stackDirName(s.id));
+      const dir = path.join(hclRoot, 'each', stackDirName(s.id));
       writeOfflineHcl(s.hcl, dir);
       return [s.id, await initErrors(dir)];
     });
     return new Map(await Promise.all(each));
   }
 
-  beforeAll(async () => {
-    await providerServer();
+  beforeAll(() => {
     writeBatch(
-      path.join(root, 'hcl'),
-      installable.map((s) => ({ id: s.id, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
-    );
-    // Both outputs of every stack in one root, for one graph: each stack's HCL as "hcl <id>", its JSON as "json <id>".
-    writeBatch(path.join(root, 'graph'), [
-      ...installable.map((s) => ({ id: `hcl ${s.id}`, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
-      ...installable.map((s) => ({ id: `json ${s.id}`, write: (dir: string) => writeOfflineStack(s.json, dir) })),
-    ]);
-    writeBatch(
-      path.join(root, 'elsewhere'),
+      path.join(hclRoot, 'elsewhere'),
       elsewhere.map((s) => ({ id: s.id, write: (dir: string) => writeOfflineHcl(s.hcl, dir) })),
     );
-    batches = Promise.all([runBatch(path.join(root, 'hcl'), 'validate'), runBatch(path.join(root, 'graph'), 'graph'), initElsewhere()]).then(
-      ([hcl, graph, elsewhere]) => ({ hcl, graph, elsewhere }),
-    );
+    // The installable stacks' HCL is validated and graphed in the one batch of this file (validatedBatch).
+    batches = Promise.all([validatedBatch(path.join(root, 'stacks'), each), initElsewhere()]).then(([validated, elsewhere]) => ({ validated, elsewhere }));
     batches.catch(() => undefined);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await batches?.catch(() => undefined);
-    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(hclRoot, { recursive: true, force: true });
   });
 
   test('covers fleet.yaml and every example, with stacks of both kinds', () => {
@@ -412,10 +436,12 @@ describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform
   test.each(installable.map((s) => [s.id, s] as const))(
     '%s: terraform init and validate accept it, without a warning',
     async (_, s) => {
-      const { hcl } = await batches!;
-      if (!hcl.initialized) throw new Error(hcl.report);
-      const mine = hcl.diagnostics.filter((d) => d.range?.filename.startsWith(`stacks/${stackDirName(s.id)}/`) || !d.range);
-      expect(formatDiagnostics(mine)).toBe('');
+      const { results } = (await batches!).validated;
+      walkedAll(results);
+      // Its own diagnostics, and any that names no file or is an error outside every stack's files (validateStacks).
+      const mine = results.get(hclId(s))!;
+      if (!mine.valid && mine.diagnostics.length === 0) throw new Error(mine.report); // init failed
+      expect(formatDiagnostics(mine.diagnostics)).toBe('');
       recordRealToolRun('validated', `${s.id} (HCL)`);
     },
     300_000,
@@ -424,11 +450,11 @@ describeWithRealTools('HCL output (npm run synth:hcl) through the real Terraform
   test.each(installable.map((s) => [s.id, s] as const))(
     '%s: the same terraform graph as the JSON output',
     async (_, s) => {
-      const { graph } = await batches!;
-      if (!graph.initialized) throw new Error(graph.report);
-      const fromHcl = graphOf(graph.graph, `hcl ${s.id}`);
+      const { graph, graphReport } = (await batches!).validated;
+      if (graphReport) throw new Error(graphReport);
+      const fromHcl = graphOf(graph, hclId(s));
       expect(fromHcl.nodes.length).toBeGreaterThan(0);
-      expect(fromHcl).toEqual(graphOf(graph.graph, `json ${s.id}`));
+      expect(fromHcl).toEqual(graphOf(graph, jsonId(s)));
     },
     300_000,
   );
