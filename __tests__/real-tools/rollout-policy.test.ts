@@ -60,7 +60,11 @@ describeWithRealTools('the rollout policy', () => {
   let synthesized: PolicyDocument | undefined;
   const policy = () =>
     structuredClone(
-      (synthesized ??= ciPolicyOf(synthFleet(world.w.fleet, ['image-cache-builder-us-west-2'])['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document')),
+      (synthesized ??= ciPolicyOf(
+        synthFleet(world.w.fleet, ['image-cache-builder-us-west-2'])['image-cache-builder-us-west-2'],
+        'aws',
+        'rollout-policy-general_rollout-policy-document',
+      )),
     );
   const requests = () => sink.calls.flatMap((c) => c.requests.map((q) => ({ call: c, q })));
 
