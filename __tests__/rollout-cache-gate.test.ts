@@ -104,11 +104,17 @@ class GateWorld {
     process.env.KUBECONFIG = kubeconfig;
   }
 
+  /**
+   * One client of each kind per cluster for the life of these deps, as the command builds them once (the engine asks
+   * for one at every look; a new one reads the kubeconfig and opens a new connection, issue 27 item 5).
+   */
   deps(): RolloutDeps {
+    const kubes = new Map<string, ReturnType<typeof rolloutKube>>();
+    const cacheKubes = new Map<string, ReturnType<typeof cacheKube>>();
     return {
       aws: this.aws.api,
-      kube: (c) => rolloutKube(c),
-      cacheKube: (c) => cacheKube(c),
+      kube: (c) => kubes.get(c) ?? kubes.set(c, rolloutKube(c)).get(c)!,
+      cacheKube: (c) => cacheKubes.get(c) ?? cacheKubes.set(c, cacheKube(c)).get(c)!,
       log: (line) => this.log.push(line),
       now: this.now,
       sleep: async (ms) => {

@@ -56,6 +56,12 @@ export class RolloutWorld {
   soakStepMs?: number;
   /** The stages soakStepMs applies to (a test about one stage's soak leaves that one out). @default every stage */
   soakStepStages?: readonly string[];
+  /**
+   * Snapshots built before (buildGenerations) that setUp's parameters name instead of two new builds and their
+   * copies (six emulator calls a world, issue 27 item 5). A rollout only reads snapshots and finds a copy by its
+   * source's ID, so worlds can share them. @default each setUp builds its own
+   */
+  generations?: Generations;
 
   constructor(readonly endpoint: string) {}
 
@@ -119,6 +125,19 @@ export class RolloutWorld {
     return copied.SnapshotId!;
   }
 
+  /**
+   * Two builds of cache general in the home region and their copies in us-east-1 (with missingNewCopy, only the old
+   * one's): the snapshots a world's parameters name. A rollout only reads snapshots, so the worlds of one block can
+   * share one set (`generations`).
+   */
+  async buildGenerations(o: { missingNewCopy?: boolean } = {}): Promise<Generations> {
+    const homeOld = await this.build('general-1');
+    const homeNew = await this.build('general-2');
+    const copyOld = await this.copyToReplica(homeOld, 'general-1');
+    const copyNew = o.missingNewCopy ? undefined : await this.copyToReplica(homeNew, 'general-2');
+    return { homeOld, homeNew, copyOld, copyNew };
+  }
+
   /** Emulator state after two builds and a replication that copied both (or, with missingNewCopy, only the old one). */
   async setUp(
     fleetObject: any = rolloutFleet(),
@@ -130,13 +149,9 @@ export class RolloutWorld {
       tls?: boolean;
     } = {},
   ): Promise<void> {
-    const snap = (build: string) => this.build(build);
-    const copy = (source: string, build: string) => this.copyToReplica(source, build);
-    const homeOld = await snap('general-1');
-    const homeNew = await snap('general-2');
-    const copyOld = await copy(homeOld, 'general-1');
-    const copyNew = o.missingNewCopy ? undefined : await copy(homeNew, 'general-2');
-    this.gen = { homeOld, homeNew, copyOld, copyNew };
+    // Shared generations have the new copy: a world without it builds its own.
+    this.gen = this.generations && !o.missingNewCopy ? this.generations : await this.buildGenerations(o);
+    const { homeOld, homeNew, copyOld, copyNew } = this.gen;
     const put = (region: string, name: string, value: string) => this.putParameter(region, name, value);
     await put('us-west-2', P, homeNew); // the builder's latest
     await put('us-west-2', `${P}-history`, JSON.stringify([homeNew, homeOld]));
@@ -147,8 +162,9 @@ export class RolloutWorld {
     delete fleetObject.clusters['ml-train'].trustedCertificates;
     delete fleetObject.clusters['payments-prod'].trustedCertificates;
     this.fleetFile = path.join(this.dir, 'fleet.yaml');
-    fs.writeFileSync(this.fleetFile, stringify(fleetObject));
-    this.fleet = fleetFrom(fleetObject);
+    const text = stringify(fleetObject);
+    fs.writeFileSync(this.fleetFile, text);
+    this.fleet = parsedFleet(text, fleetObject);
 
     for (const cluster of this.fleet.clusters) {
       const kube = new FakeKube();
@@ -225,6 +241,27 @@ export class RolloutWorld {
   async stop(): Promise<void> {
     for (const { kube } of this.clusters.values()) await kube.stop();
   }
+}
+
+/**
+ * Fleets parsed by setUp, by their YAML text: the worlds of a file mostly share one fleet, and parsing it (positions,
+ * instance checks) was ~20 ms a world (issue 27 item 5). Frozen, so a test that changed a shared fleet would fail
+ * at once instead of changing the next world's (a test that edits one parses its own: `fleetFrom`).
+ */
+const parsedFleets = new Map<string, Fleet>();
+
+function parsedFleet(text: string, fleetObject: unknown): Fleet {
+  let fleet = parsedFleets.get(text);
+  if (!fleet) parsedFleets.set(text, (fleet = deepFreeze(fleetFrom(fleetObject))));
+  return fleet;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** `make` called once per key: the same client for every later call with that key. */

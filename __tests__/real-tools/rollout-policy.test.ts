@@ -27,6 +27,9 @@ describeWithRealTools('the rollout policy', () => {
 
   beforeAll(async () => {
     const w = world.w;
+    // Soaks look every 10 virtual minutes (rollout-world.ts soakStepMs): a soak's looks are Kubernetes reads only, so the
+    // AWS calls recorded are the same (issue 27 item 5).
+    w.soakStepMs = 600_000;
     const aws: AwsWorld = { partition: 'aws', account: ACCOUNT, roleOfInstanceProfile: () => 'unused', tagsOf: () => undefined };
     const deps = w.deps();
     const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -57,7 +60,11 @@ describeWithRealTools('the rollout policy', () => {
   let synthesized: PolicyDocument | undefined;
   const policy = () =>
     structuredClone(
-      (synthesized ??= ciPolicyOf(synthFleet(world.w.fleet)['image-cache-builder-us-west-2'], 'aws', 'rollout-policy-general_rollout-policy-document')),
+      (synthesized ??= ciPolicyOf(
+        synthFleet(world.w.fleet, ['image-cache-builder-us-west-2'])['image-cache-builder-us-west-2'],
+        'aws',
+        'rollout-policy-general_rollout-policy-document',
+      )),
     );
   const requests = () => sink.calls.flatMap((c) => c.requests.map((q) => ({ call: c, q })));
 

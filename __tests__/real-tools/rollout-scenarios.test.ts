@@ -16,7 +16,7 @@ import * as path from 'path';
 import { execFile } from 'child_process';
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { describeWithRealTools, Moto, sharedMoto } from '../helpers/real-tools';
-import { P, RolloutWorld, useRolloutWorld } from '../helpers/rollout-world';
+import { Generations, P, RolloutWorld, useRolloutWorld } from '../helpers/rollout-world';
 import { rolloutFleet } from '../helpers/rollout-fixtures';
 import { fleetFrom, PROJECT_ROOT } from '../helpers/fleet';
 import { captureMain } from '../helpers/capture';
@@ -33,16 +33,20 @@ jest.setTimeout(240_000);
 
 describeWithRealTools('rollout of a new image-cache generation', () => {
   let moto: Moto;
+  let generations: Generations;
   let w: RolloutWorld;
   beforeAll(async () => {
     moto = await sharedMoto();
+    generations = await new RolloutWorld(moto.endpoint).buildGenerations();
   }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());
   beforeEach(() => {
-    // No emulator reset between tests (it costs a second and more of CPU each): every world builds new
-    // snapshots, finds copies by their source snapshot's ID and overwrites the parameters it reads.
+    // No emulator reset between tests (it costs a second and more of CPU each): the worlds share the block's
+    // snapshots (a rollout only reads them; the world without the new copy builds its own) and each overwrites
+    // the parameters it reads.
     w = new RolloutWorld(moto.endpoint);
+    w.generations = generations;
     // Soaks look every 10 virtual minutes, except in the tests about the soak (issue 27 item 5; rollout-world.ts).
     w.soakStepMs = 600_000;
   });
@@ -251,14 +255,17 @@ const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
 
 describeWithRealTools('the rollout against Karpenter as it really behaves', () => {
   let moto: Moto;
+  let generations: Generations;
   let w: RolloutWorld;
   beforeAll(async () => {
     moto = await sharedMoto();
+    generations = await new RolloutWorld(moto.endpoint).buildGenerations();
   }, 60_000);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());
   beforeEach(() => {
     w = new RolloutWorld(moto.endpoint);
+    w.generations = generations; // shared by the block's worlds, as in the first block
     // No test here is about the soak: it looks every 10 virtual minutes (issue 27 item 5; rollout-world.ts).
     w.soakStepMs = 600_000;
   });
