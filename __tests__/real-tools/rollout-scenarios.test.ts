@@ -31,10 +31,16 @@ import { main } from '../../cli/rollout/main';
 // Virtual time, but thousands of loopback API calls per scenario: on a loaded 2-core machine that can exceed jest's 60 s default.
 jest.setTimeout(240_000);
 
-describeWithRealTools('rollout of a new image-cache generation', () => {
+/**
+ * A new world for each test of the block, on the worker's emulator and the block's one set of snapshot generations.
+ * No emulator reset between tests (it costs a second and more of CPU each): the worlds share the block's snapshots
+ * (a rollout only reads them; the world without the new copy builds its own) and each overwrites the parameters it
+ * reads. Soaks look every 10 virtual minutes (issue 27 item 5; rollout-world.ts); the tests about the soak set it back.
+ */
+function worldPerTest(use: (w: RolloutWorld) => void): void {
   let moto: Moto;
   let generations: Generations;
-  let w: RolloutWorld;
+  let current: RolloutWorld;
   beforeAll(async () => {
     moto = await sharedMoto();
     generations = await new RolloutWorld(moto.endpoint).buildGenerations();
@@ -42,21 +48,25 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
   afterAll(() => moto?.stop());
   beforeEach(() => {
-    // No emulator reset between tests (it costs a second and more of CPU each): the worlds share the block's
-    // snapshots (a rollout only reads them; the world without the new copy builds its own) and each overwrites
-    // the parameters it reads.
-    w = new RolloutWorld(moto.endpoint);
-    w.generations = generations;
-    // Soaks look every 10 virtual minutes, except in the tests about the soak (issue 27 item 5; rollout-world.ts).
-    w.soakStepMs = 600_000;
+    current = new RolloutWorld(moto.endpoint);
+    current.generations = generations;
+    current.soakStepMs = 600_000;
+    use(current);
   });
-  afterEach(() => w.stop());
+  afterEach(() => current.stop());
+}
 
-  const run = async (signal?: AbortSignal) => {
-    const plan = planRollout(w.fleet, 'general');
-    const deps = w.deps(signal);
-    return runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
-  };
+/** Plans the rollout of cache general in world `w` and runs it (the engine itself, no command). */
+async function rollOut(w: RolloutWorld, signal?: AbortSignal) {
+  const plan = planRollout(w.fleet, 'general');
+  const deps = w.deps(signal);
+  return runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
+}
+
+describeWithRealTools('rollout of a new image-cache generation', () => {
+  let w!: RolloutWorld;
+  worldPerTest((world) => (w = world));
+  const run = (signal?: AbortSignal) => rollOut(w, signal);
   const writes = (cluster: string) => w.karpenter(cluster).writes;
 
   test("two stages succeed: every cluster parameter and node class moves to its region's copy, every node is replaced", async () => {
@@ -254,28 +264,10 @@ describeWithRealTools('rollout of a new image-cache generation', () => {
 const HASH = 'karpenter.k8s.aws/ec2nodeclass-hash';
 
 describeWithRealTools('the rollout against Karpenter as it really behaves', () => {
-  let moto: Moto;
-  let generations: Generations;
-  let w: RolloutWorld;
-  beforeAll(async () => {
-    moto = await sharedMoto();
-    generations = await new RolloutWorld(moto.endpoint).buildGenerations();
-  }, 60_000);
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
-  afterAll(() => moto?.stop());
-  beforeEach(() => {
-    w = new RolloutWorld(moto.endpoint);
-    w.generations = generations; // shared by the block's worlds, as in the first block
-    // No test here is about the soak: it looks every 10 virtual minutes (issue 27 item 5; rollout-world.ts).
-    w.soakStepMs = 600_000;
-  });
-  afterEach(() => w.stop());
-
-  const run = async () => {
-    const plan = planRollout(w.fleet, 'general');
-    const deps = w.deps();
-    return runRollout(deps, plan, w.fleet.tags, await resolveRollout(deps, plan));
-  };
+  // No test here is about the soak.
+  let w!: RolloutWorld;
+  worldPerTest((world) => (w = world));
+  const run = () => rollOut(w);
   const k = () => w.karpenter('ml-train');
   const param = () => w.param('us-west-2', `${P}/clusters/ml-train`);
   const applies = () => k().writes.filter((x) => x.contentType?.startsWith('application/apply-patch'));
