@@ -12,7 +12,7 @@ import * as path from 'path';
 const require = createRequire(import.meta.url);
 /** @type {typeof import('typescript')} */
 const ts = require('typescript');
-/** @type {typeof import('eslint').ESLint} */
+/** @type {typeof import('eslint')} */
 const { ESLint } = require('eslint');
 
 const root = path.resolve(import.meta.dirname, '..', '..');
