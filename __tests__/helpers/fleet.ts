@@ -61,6 +61,22 @@ export function fleetFrom(obj: unknown, options: LoadOptions = {}): Fleet {
   return parseFleet(stringify(obj), DEFAULT_FLEET, options);
 }
 
+/**
+ * fleetFrom, frozen all through: for a fleet shared by several worlds or runs, so a test that wrote into it would
+ * throw at once instead of changing the next one's fleet (a test that edits one parses its own: `fleetFrom`).
+ */
+export function frozenFleetFrom(obj: unknown): Fleet {
+  return deepFreeze(fleetFrom(obj));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** The problems a fleet text has (fails the test when it has none). */
 export function problemsOfText(text: string): Problem[] {
   try {

@@ -12,7 +12,7 @@ import { CopySnapshotCommand, CreateSnapshotCommand, CreateVolumeCommand, EC2Cli
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { FAKE_CLUSTER_CA, FakeKube } from './fake-kube';
 import { FakeKarpenter, type AmiWorld } from './fake-karpenter';
-import { fleetFrom, tempDir } from './fleet';
+import { frozenFleetFrom, tempDir } from './fleet';
 import { rolloutFleet } from './rollout-fixtures';
 import { emulatorEnv, Moto, sharedMoto } from './real-tools';
 import type { Fleet } from '../../modules/fleet/load';
@@ -20,6 +20,7 @@ import { renderNodeClass } from '../../modules/karpenter/rendered-node-class';
 import type { RolloutDeps } from '../../cli/rollout/engine';
 import { regionApi } from '../../cli/rollout/aws';
 import { rolloutKube } from '../../cli/rollout/kube-client';
+import { memo } from '../../cli/shared/cluster-contexts';
 
 export const P = '/bottlerocket-fleet/image-cache/general/snapshot-id';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -211,16 +212,19 @@ export class RolloutWorld {
     Object.assign(process.env, this.env());
     const sleep = async (ms: number) => this.advance(ms);
     return {
-      aws: once(regionApi),
+      aws: memo(regionApi),
       // The access layer's retry backoff runs on the same virtual clock (a 503 retried for 2 minutes takes no real time).
-      kube: once((c: string) => rolloutKube(c, { now: this.now, sleep })),
+      kube: memo((c: string) => rolloutKube(c, { now: this.now, sleep })),
       log: (line) => this.log.push(line),
       now: this.now,
-      sleep: async (ms: number) => this.advance(this.soakStepMs !== undefined && this.soaking() ? Math.max(ms, this.soakStepMs) : ms),
+      sleep: this.pollSleep,
       signal,
       pollIntervalMs: 60_000,
     };
   }
+
+  /** The engine's poll sleep: moves the clock on by `ms`, and by at least soakStepMs while a stage it applies to soaks. */
+  readonly pollSleep = async (ms: number): Promise<void> => this.advance(this.soakStepMs !== undefined && this.soaking() ? Math.max(ms, this.soakStepMs) : ms);
 
   /** Whether a stage soakStepMs applies to is soaking: the engine's last line announced its soak (cli/rollout/stages.ts, soak). */
   private soaking(): boolean {
@@ -252,25 +256,8 @@ const parsedFleets = new Map<string, Fleet>();
 
 function parsedFleet(text: string, fleetObject: unknown): Fleet {
   let fleet = parsedFleets.get(text);
-  if (!fleet) parsedFleets.set(text, (fleet = deepFreeze(fleetFrom(fleetObject))));
+  if (!fleet) parsedFleets.set(text, (fleet = frozenFleetFrom(fleetObject)));
   return fleet;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/** `make` called once per key: the same client for every later call with that key. */
-function once<T>(make: (key: string) => T): (key: string) => T {
-  const made = new Map<string, T>();
-  return (key) => {
-    if (!made.has(key)) made.set(key, make(key));
-    return made.get(key)!;
-  };
 }
 
 /**

@@ -13,7 +13,7 @@ import { memo } from '../../cli/shared/cluster-contexts';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { FakeEks, serveEks } from './fake-eks';
 import { bottlerocketImageParameters } from './fake-karpenter';
-import { fleetFrom } from './fleet';
+import { frozenFleetFrom } from './fleet';
 import type { Fleet } from '../../modules/fleet/load';
 import { RolloutWorld } from './rollout-world';
 import { rolloutFleet } from './rollout-fixtures';
@@ -199,8 +199,7 @@ export function useUpgradeWorld(
     // The command's progress lines go to the world's log too, so a soak announced there steps coarsely (soakStepMs).
     const logged = (write: (t: string) => void) => (t: string) => (ctx.w.log.push(...t.split('\n').filter((l) => l !== '')), write(t));
     const traced = (a: string[], io: CliIo) => main(a, { ...io, out: logged(io.out), err: logged(io.err) });
-    const sleep = async (ms: number) => ctx.w.advance(ctx.w.soakStepMs !== undefined && soaking(ctx.w) ? Math.max(ms, ctx.w.soakStepMs) : ms);
-    return captureMain<CliIo>(traced, argv, env, { clock: { now: ctx.w.now, sleep } });
+    return captureMain<CliIo>(traced, argv, env, { clock: { now: ctx.w.now, sleep: ctx.w.pollSleep } });
   };
   /**
    * Plans from the running state and applies the fleet file at `release`. Each client is built once per run and
@@ -235,11 +234,6 @@ export function useUpgradeWorld(
 /** A stage's soak steps the clock this much per poll (useUpgradeWorld's soakStepMs). */
 const SOAK_STEP_MS = 10 * 60_000;
 
-/** Whether the last line logged announced a stage's soak (cli/rollout/stages.ts, soak), as RolloutWorld.deps' sleep checks. */
-function soaking(w: RolloutWorld): boolean {
-  return /^stage \S+: soaking for /.test(w.log.at(-1) ?? '');
-}
-
 function buildThrough(endpoint: string, log: (line: string) => void): BuildGeneration {
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const ssm = (region: string) => new SSMClient({ region, endpoint, credentials });
@@ -269,15 +263,7 @@ export function fleetAt(release: string): Fleet {
       delete c.trustedCertificates;
       c.bottlerocketRelease = release;
     }
-    fleets.set(release, (fleet = deepFreeze(fleetFrom(f))));
+    fleets.set(release, (fleet = frozenFleetFrom(f)));
   }
   return fleet;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
